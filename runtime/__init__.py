@@ -1,0 +1,1 @@
+"""agentsense's bundled reference agent runtime: the contract, registries and a correct agent loop."""
