@@ -1,0 +1,344 @@
+"""Configuration: the `[tool.agentsense]` model, discovery, and rule selection."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import pathspec
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from analyzers.model import Severity
+from analyzers.registry import all_rules, find_rule, rules_by_code
+from analyzers.rule import Rule, RuleOptions
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+CONFIG_FILES = ("agentsense.toml", "pyproject.toml")
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "__pypackages__",
+    "node_modules",
+    "build",
+    "dist",
+    "site-packages",
+    ".agentsense_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "__pycache__",
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem a user can fix: the message names the file and the key."""
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _check_selector(value: str) -> str:
+    """A rule code, code prefix (`AGT1`), rule name or `ALL`."""
+    text = value.strip()
+    if text.upper() == "ALL":
+        return "ALL"
+    rule = find_rule(text)
+    if rule is not None:
+        return rule.code
+    upper = text.upper()
+    if upper and any(code.startswith(upper) for code in rules_by_code()):
+        return upper
+    raise ValueError(f"unknown rule code or prefix {value!r} (see `agentsense rules`)")
+
+
+class Settings(BaseModel):
+    """The `[tool.agentsense]` table. Every key is documented in the README."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True
+    )
+
+    select: list[str] | None = Field(
+        default=None, description="Rule codes, prefixes or names to enable (default: all)."
+    )
+    extend_select: list[str] = Field(default_factory=list, description="Added to `select`.")
+    ignore: list[str] = Field(default_factory=list, description="Codes or prefixes to disable.")
+    per_file_ignores: dict[str, list[str]] = Field(
+        default_factory=dict, description="Gitignore-style pattern -> codes ignored there."
+    )
+    exclude: list[str] | None = Field(
+        default=None, description="Gitignore-style patterns never linted (replaces defaults)."
+    )
+    extend_exclude: list[str] = Field(
+        default_factory=list, description="Patterns added to `exclude`."
+    )
+    respect_gitignore: bool = Field(default=True, description="Skip files `.gitignore` skips.")
+    severity: dict[str, Severity] = Field(
+        default_factory=dict, description="Rule code -> error | warning | info | hint."
+    )
+    rule_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Rule code -> that rule's options."
+    )
+
+    @field_validator("select", "extend_select", "ignore")
+    @classmethod
+    def _selectors(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else [_check_selector(v) for v in values]
+
+    @field_validator("per_file_ignores")
+    @classmethod
+    def _per_file(cls, values: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {pattern: [_check_selector(v) for v in codes] for pattern, codes in values.items()}
+
+    @field_validator("severity", "rule_options")
+    @classmethod
+    def _codes(cls, values: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            rule = find_rule(key)
+            if rule is None:
+                raise ValueError(f"unknown rule code {key!r} (see `agentsense rules`)")
+            out[rule.code] = value
+        return out
+
+
+def _matches(code: str, selector: str) -> int:
+    """How specifically `selector` matches `code` (0 = not at all; ALL is least specific)."""
+    if selector == "ALL":
+        return 1
+    return len(selector) + 1 if code.startswith(selector) else 0
+
+
+def _select(codes: Iterable[str], select: Sequence[str], ignore: Sequence[str]) -> frozenset[str]:
+    """Ruff's rule: a code is on when its most specific selector is a select, not an ignore."""
+    enabled: set[str] = set()
+    for code in codes:
+        chosen = max((_matches(code, s) for s in select), default=0)
+        ignored = max((_matches(code, s) for s in ignore), default=0)
+        if chosen and chosen > ignored:
+            enabled.add(code)
+    return frozenset(enabled)
+
+
+@dataclass(frozen=True, slots=True)
+class CliOverrides:
+    """Selection given on the command line or by an editor: it wins over the file."""
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+
+    @staticmethod
+    def build(
+        select: Sequence[str] | None = None,
+        extend_select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+        severity: Mapping[str, str] | None = None,
+    ) -> CliOverrides:
+        """Validate selectors given on a command line or by a client (ConfigError if bad)."""
+        try:
+            sel = None if select is None else tuple(_check_selector(s) for s in select)
+            ext = tuple(_check_selector(s) for s in extend_select)
+            ign = tuple(_check_selector(s) for s in ignore)
+            sev: dict[str, Severity] = {}
+            for key, value in (severity or {}).items():
+                rule = find_rule(key)
+                if rule is None:
+                    raise ValueError(f"unknown rule code {key!r}")
+                sev[rule.code] = Severity(value)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        return CliOverrides(sel, ext, ign, sev)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration for the files under one config file's directory."""
+
+    root: Path
+    source: Path | None
+    settings: Settings
+    overrides: CliOverrides = field(default_factory=CliOverrides)
+
+    @staticmethod
+    @cache
+    def default() -> Config:
+        return Config(Path.cwd(), None, Settings())
+
+    def with_overrides(self, overrides: CliOverrides) -> Config:
+        return Config(self.root, self.source, self.settings, overrides)
+
+    # -- selection -------------------------------------------------------------------
+    @cached_property
+    def _base_enabled(self) -> frozenset[str]:
+        codes = [rule.code for rule in all_rules()]
+        settings, overrides = self.settings, self.overrides
+        select = list(
+            overrides.select
+            if overrides.select is not None
+            else settings.select
+            if settings.select is not None
+            else ["ALL"]
+        )
+        select += list(settings.extend_select) + list(overrides.extend_select)
+        ignore = list(settings.ignore) + list(overrides.ignore)
+        return _select(codes, select, ignore)
+
+    @cached_property
+    def _options(self) -> dict[str, RuleOptions]:
+        return {
+            rule.code: rule.options_model.model_validate(
+                self.settings.rule_options.get(rule.code, {})
+            )
+            for rule in all_rules()
+        }
+
+    def relative(self, path: str) -> str:
+        """`path` relative to the config root, with forward slashes, for pattern matching."""
+        candidate = Path(path)
+        try:
+            return candidate.resolve().relative_to(self.root.resolve()).as_posix()
+        except (ValueError, OSError):
+            return candidate.as_posix()
+
+    def enabled_codes(self, path: str) -> frozenset[str]:
+        """Codes that run on `path`: the selection less its per-file ignores."""
+        enabled = self._base_enabled
+        if self.settings.per_file_ignores:
+            relative = self.relative(path)
+            for pattern, codes in self.settings.per_file_ignores.items():
+                if _pattern(pattern).match_file(relative):
+                    enabled = enabled - _select(enabled, codes, ())
+        return enabled
+
+    def severity_for(self, rule: type[Rule]) -> Severity:
+        return (
+            self.overrides.severity.get(rule.code)
+            or self.settings.severity.get(rule.code)
+            or rule.severity
+        )
+
+    def options_for(self, rule: type[Rule]) -> RuleOptions:
+        return self._options[rule.code]
+
+    # -- exclusion -------------------------------------------------------------------
+    def exclude_spec(self) -> pathspec.PathSpec[Any]:
+        patterns = list(
+            self.settings.exclude if self.settings.exclude is not None else DEFAULT_EXCLUDE
+        )
+        patterns.extend(self.settings.extend_exclude)
+        return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+    def describe(self) -> dict[str, Any]:
+        """The effective configuration as plain data (for `agentsense config`)."""
+        return {
+            "source": str(self.source) if self.source else None,
+            "root": str(self.root),
+            "settings": self.settings.model_dump(by_alias=True, mode="json"),
+            "enabled": sorted(self._base_enabled),
+        }
+
+
+@cache
+def _pattern(pattern: str) -> pathspec.PathSpec[Any]:
+    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+
+
+def _format_error(path: Path, prefix: str, error: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in (prefix, *item["loc"]) if part != "")
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def load_file(path: Path) -> Config:
+    """Read one config file (ConfigError with file and key on any problem)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("agentsense", {})
+        prefix = "tool.agentsense"
+    else:
+        table, prefix = data, ""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {prefix} must be a table")
+    try:
+        settings = Settings.model_validate(table)
+        for code, options in settings.rule_options.items():
+            rule = rules_by_code()[code]
+            try:
+                rule.options_model.model_validate(options)
+            except ValidationError as error:
+                raise ConfigError(
+                    _format_error(path, f"{prefix}.rule-options.{code}".lstrip("."), error)
+                ) from None
+    except ValidationError as error:
+        raise ConfigError(_format_error(path, prefix, error)) from None
+    return Config(path.parent, path, settings)
+
+
+def _declares_config(path: Path) -> bool:
+    if path.name != "pyproject.toml":
+        return True
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(data.get("tool"), dict) and "agentsense" in data["tool"]
+
+
+class ConfigResolver:
+    """Finds the config for each file by walking up its directories (cached per folder)."""
+
+    def __init__(self, explicit: Path | None = None, overrides: CliOverrides | None = None):
+        self.overrides = overrides or CliOverrides()
+        self._explicit = load_file(explicit) if explicit is not None else None
+        self._by_dir: dict[Path, Config] = {}
+
+    def for_path(self, path: Path) -> Config:
+        if self._explicit is not None:
+            return self._explicit.with_overrides(self.overrides)
+        directory = path.resolve() if path.is_dir() else path.resolve().parent
+        return self._for_dir(directory)
+
+    def _for_dir(self, directory: Path) -> Config:
+        found = self._by_dir.get(directory)
+        if found is not None:
+            return found
+        config: Config | None = None
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if candidate.is_file() and _declares_config(candidate):
+                config = load_file(candidate).with_overrides(self.overrides)
+                break
+        if config is None:
+            parent = directory.parent
+            if parent != directory:
+                config = self._for_dir(parent)
+            else:
+                config = Config(Path.cwd(), None, Settings(), self.overrides)
+        self._by_dir[directory] = config
+        return config

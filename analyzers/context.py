@@ -1,0 +1,88 @@
+"""Per-file state shared by the rules during one lint: the tree, the walk path, reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from analyzers.facts import ModuleFacts
+from analyzers.rule import FixPlan
+
+if TYPE_CHECKING:
+    from analyzers.rule import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReport:
+    """A report whose positions and fix are resolved after the walk."""
+
+    rule: Rule
+    node: cst.CSTNode
+    end_node: cst.CSTNode | None
+    message: str
+    fix: FixPlan | None
+    secrets: tuple[str, ...]
+    # A subtree holding `node` (the module-level statement being walked, or the module);
+    # the engine finds the node's enclosing statements in it only when the report survives.
+    search_root: cst.CSTNode
+
+
+class FileContext:
+    """What rules see of the file being linted."""
+
+    def __init__(self, source: str, path: str, module: cst.Module) -> None:
+        self.source = source
+        self.path = path
+        self.module = module
+        # Ancestors of the node being visited, outermost first (the Module at index 0).
+        self.path_stack: list[cst.CSTNode] = []
+        self.reports: list[PendingReport] = []
+
+    @cached_property
+    def facts(self) -> ModuleFacts:
+        return ModuleFacts(self.module)
+
+    def qualified_name(self, node: cst.BaseExpression) -> str | None:
+        return self.facts.qualified_name(node)
+
+    @property
+    def ancestors(self) -> Sequence[cst.CSTNode]:
+        """Ancestors of the current node, innermost last (excluding the node itself)."""
+        return self.path_stack[:-1]
+
+    def enclosing(self, *kinds: type[cst.CSTNode]) -> cst.CSTNode | None:
+        """The innermost ancestor of one of `kinds`, if any."""
+        for node in reversed(self.path_stack[:-1]):
+            if isinstance(node, kinds):
+                return node
+        return None
+
+    def enclosing_function(self) -> cst.FunctionDef | None:
+        """The innermost `def` (sync or async) around the current node; lambdas stop it."""
+        for node in reversed(self.path_stack[:-1]):
+            if isinstance(node, cst.FunctionDef):
+                return node
+            if isinstance(node, (cst.Lambda, cst.ClassDef)):
+                return None
+        return None
+
+    def in_async_function(self) -> bool:
+        function = self.enclosing_function()
+        return function is not None and function.asynchronous is not None
+
+    def report(
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        fix: FixPlan | None = None,
+        secrets: Sequence[str] = (),
+        end_node: cst.CSTNode | None = None,
+    ) -> None:
+        root = self.path_stack[1] if len(self.path_stack) > 1 else self.module
+        self.reports.append(PendingReport(rule, node, end_node, message, fix, tuple(secrets), root))

@@ -1,0 +1,133 @@
+"""Module-wide facts computed once per file, lazily: imports, qualified names, definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cached_property
+
+import libcst as cst
+
+
+def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def iter_statements(body: cst.CSTNode) -> Iterator[cst.BaseStatement]:
+    """Every statement under `body`, depth first, without descending into expressions."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        inner: object = getattr(node, "body", None)
+        if isinstance(node, cst.BaseStatement):
+            yield node
+        if isinstance(node, cst.SimpleStatementLine):
+            continue
+        extra: list[cst.CSTNode] = []
+        for name in ("orelse", "finalbody"):
+            branch = getattr(node, name, None)
+            if isinstance(branch, cst.CSTNode):
+                extra.append(branch)
+        handlers = getattr(node, "handlers", ())
+        extra.extend(h for h in handlers if isinstance(h, cst.CSTNode))
+        if isinstance(node, cst.Match):
+            extra.extend(node.cases)
+        if isinstance(inner, cst.CSTNode):
+            stack.append(inner)
+        elif isinstance(inner, (list, tuple)):
+            stack.extend(reversed([n for n in inner if isinstance(n, cst.CSTNode)]))
+        stack.extend(reversed(extra))
+
+
+class ModuleFacts:
+    """What a rule may ask about the whole module. Each fact is computed on first use."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+
+    @cached_property
+    def statements(self) -> tuple[cst.BaseStatement, ...]:
+        return tuple(iter_statements(self.module))
+
+    @cached_property
+    def imports(self) -> dict[str, str]:
+        """Local name -> qualified name for every import anywhere in the module."""
+        table: dict[str, str] = {}
+        for stmt in self.statements:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        full = dotted_name(alias.name) or ""
+                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                            table[alias.asname.name.value] = full
+                        else:
+                            top = full.split(".")[0]
+                            table[top] = top
+                elif isinstance(small, cst.ImportFrom) and not isinstance(
+                    small.names, cst.ImportStar
+                ):
+                    base = "." * len(small.relative) + (dotted_name(small.module) or "")
+                    for alias in small.names:
+                        name = dotted_name(alias.name) or ""
+                        local = name
+                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                            local = alias.asname.name.value
+                        table[local] = f"{base}.{name}" if base else name
+        return table
+
+    @cached_property
+    def local_definitions(self) -> frozenset[str]:
+        """Names bound by `def`/`class`/assignment at module level (they shadow builtins)."""
+        names: set[str] = set()
+        for stmt in self.module.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                names.add(stmt.name.value)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    targets: list[cst.BaseExpression] = []
+                    if isinstance(small, cst.Assign):
+                        targets = [t.target for t in small.targets]
+                    elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                        targets = [small.target]
+                    names.update(t.value for t in targets if isinstance(t, cst.Name))
+        return frozenset(names)
+
+    @cached_property
+    def top_level_functions(self) -> dict[str, cst.FunctionDef]:
+        return {s.name.value: s for s in self.module.body if isinstance(s, cst.FunctionDef)}
+
+    @cached_property
+    def async_function_names(self) -> frozenset[str]:
+        """Names of every `async def` in the module (functions and methods)."""
+        return frozenset(
+            s.name.value
+            for s in self.statements
+            if isinstance(s, cst.FunctionDef) and s.asynchronous is not None
+        )
+
+    def qualified_name(self, node: cst.BaseExpression) -> str | None:
+        """`time.sleep` for `nap` after `from time import sleep as nap`; None if unknown.
+
+        A name that is neither imported nor defined here resolves to itself (`eval`
+        -> `eval`), so builtins are matched by their bare name; a module-level definition
+        with a builtin's name shadows it and resolves to `<local>.name`.
+        """
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if head in self.imports:
+            full = self.imports[head]
+            return f"{full}.{rest}" if rest else full
+        if head in self.local_definitions:
+            return f"<local>.{dotted}"
+        return dotted

@@ -1,0 +1,207 @@
+"""Turning fix plans into text edits, and applying edits to source text."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+import libcst as cst
+
+from analyzers.facts import ModuleFacts
+from analyzers.model import Edit, Fix, Location, Span
+from analyzers.positions import Positions
+from analyzers.rule import AddImport, FixPlan, InsertStatements, Replace
+
+
+class LineIndex:
+    """Converts between 1-based (row, column) locations and string offsets."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0]
+        for index, char in enumerate(text):
+            if char == "\n":
+                self.starts.append(index + 1)
+
+    def offset(self, location: Location) -> int:
+        row = min(max(location.row, 1), len(self.starts))
+        return min(self.starts[row - 1] + location.column - 1, len(self.text))
+
+    def location(self, offset: int) -> Location:
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return Location(lo + 1, offset - self.starts[lo] + 1)
+
+
+def _diff_edits(old: str, new: str, base: LineIndex, base_offset: int) -> list[Edit]:
+    """Minimal edits turning `old` (found at `base_offset` of the file) into `new`."""
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    edits: list[Edit] = []
+    old_starts = [0]
+    for line in old_lines:
+        old_starts.append(old_starts[-1] + len(line))
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        before = "".join(old_lines[i1:i2])
+        after = "".join(new_lines[j1:j2])
+        # Trim what the hunk keeps at both ends so single-token changes stay single-token.
+        prefix = 0
+        limit = min(len(before), len(after))
+        while prefix < limit and before[prefix] == after[prefix]:
+            prefix += 1
+        suffix = 0
+        while (
+            suffix < limit - prefix
+            and before[len(before) - 1 - suffix] == after[len(after) - 1 - suffix]
+        ):
+            suffix += 1
+        start = base_offset + old_starts[i1] + prefix
+        end = base_offset + old_starts[i2] - suffix
+        content = after[prefix : len(after) - suffix]
+        edits.append(Edit(Span(base.location(start), base.location(end)), content))
+    return edits
+
+
+def _top_level_statement(module: cst.Module, node: cst.CSTNode) -> cst.BaseStatement | None:
+    for stmt in module.body:
+        if stmt is node:
+            return stmt
+    return None
+
+
+def _insertion_row(module: cst.Module, positions: Positions) -> int:
+    """Row before which new module-level statements go: after docstring and imports."""
+    row = 1
+    for index, stmt in enumerate(module.body):
+        is_docstring = (
+            index == 0
+            and isinstance(stmt, cst.SimpleStatementLine)
+            and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+        )
+        is_import = isinstance(stmt, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
+        )
+        if is_docstring or is_import:
+            row = positions.span(stmt).end.row + 1
+        else:
+            break
+    return row
+
+
+class FixBuilder:
+    """Builds `Fix`es for one file; each replacement is re-rendered per top-level statement."""
+
+    def __init__(
+        self,
+        source: str,
+        module: cst.Module,
+        positions: Positions,
+        facts: ModuleFacts,
+    ) -> None:
+        self.source = source
+        self.module = module
+        self.positions = positions
+        self.facts = facts
+        self.index = LineIndex(source)
+
+    def build(self, plan: FixPlan, top_level: cst.CSTNode | None) -> Fix | None:
+        edits: list[Edit] = []
+        replaces = [c for c in plan.changes if isinstance(c, Replace)]
+        if replaces:
+            edits.extend(self._replace_edits(replaces, top_level))
+        inserts: list[str] = []
+        for change in plan.changes:
+            if isinstance(change, InsertStatements):
+                inserts.append(change.code.rstrip("\n") + "\n")
+            elif isinstance(change, AddImport):
+                line = self._import_line(change)
+                if line is not None:
+                    inserts.append(line)
+        if inserts:
+            row = _insertion_row(self.module, self.positions)
+            at = Location(row, 1)
+            content = "".join(dict.fromkeys(inserts))
+            offset = self.index.offset(at)
+            if offset > 0 and not self.source[:offset].endswith("\n"):
+                content = "\n" + content
+            edits.append(Edit(Span(at, at), content))
+        if not edits:
+            return None
+        return Fix(plan.title, tuple(sorted(edits, key=lambda e: e.span.start)), plan.applicability)
+
+    def _import_line(self, change: AddImport) -> str | None:
+        """The import statement to add, or None when the module already has it."""
+        if change.name is None:
+            bound = change.module.split(".")[0]
+            if self.facts.imports.get(bound) == bound:
+                return None
+            return f"import {change.module}\n"
+        if self.facts.imports.get(change.name) == f"{change.module}.{change.name}":
+            return None
+        return f"from {change.module} import {change.name}\n"
+
+    def _replace_edits(
+        self, replaces: Sequence[Replace], top_level: cst.CSTNode | None
+    ) -> list[Edit]:
+        stmt = _top_level_statement(self.module, top_level) if top_level is not None else None
+        target: cst.CSTNode = stmt if stmt is not None else self.module
+        new_target: cst.CSTNode = target
+        for change in replaces:
+            replaced = new_target.deep_replace(change.old, change.new)
+            if replaced is new_target and target is not self.module:
+                # The node lies outside this statement: fall back to the whole module.
+                return self._replace_edits(replaces, None)
+            if isinstance(replaced, cst.CSTNode):
+                new_target = replaced
+        if isinstance(target, cst.Module):
+            assert isinstance(new_target, cst.Module)
+            return _diff_edits(self.source, new_target.code, self.index, 0)
+        start_row = self.positions.inclusive_start_line(target)
+        end_row = self.positions.span(target).end.row
+        start = self.index.offset(Location(start_row, 1))
+        end = self.index.offset(Location(end_row + 1, 1))
+        old = self.source[start:end]
+        new = self.module.code_for_node(new_target)
+        if not old.endswith("\n") and new.endswith("\n"):
+            new = new[:-1]
+        return _diff_edits(old, new, self.index, start)
+
+
+def apply_fixes(source: str, fixes: Iterable[Fix]) -> tuple[str, int]:
+    """Apply every fix whose edits do not overlap an earlier one; return (text, applied)."""
+    index = LineIndex(source)
+    accepted: list[tuple[int, int, str]] = []
+    applied = 0
+    for fix in fixes:
+        ranges = [
+            (index.offset(e.span.start), index.offset(e.span.end), e.content) for e in fix.edits
+        ]
+        new = [r for r in ranges if r not in accepted]
+        if any(_overlaps(r, a) for r in new for a in accepted):
+            continue
+        accepted.extend(new)
+        applied += 1
+    out: list[str] = []
+    cursor = 0
+    for start, end, content in sorted(accepted, key=lambda r: (r[0], r[1])):
+        out.append(source[cursor:start])
+        out.append(content)
+        cursor = max(cursor, end)
+    out.append(source[cursor:])
+    return "".join(out), applied
+
+
+def _overlaps(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    if a[0] == a[1] == b[0] == b[1]:
+        return True  # two different insertions at one point: order would be arbitrary
+    return a[0] < b[1] and b[0] < a[1]

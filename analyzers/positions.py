@@ -1,0 +1,97 @@
+"""Node positions, computed in one code-generation pass and only for files that report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from analyzers.model import Location, Span
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+@dataclass(frozen=False)
+class _RecordingState(CodegenState):
+    """A codegen state that records each node's syntactic and whitespace-inclusive range.
+
+    libcst's PositionProvider does the same through MetadataWrapper, which deep-copies the
+    tree first; recording straight into dicts keeps node identity and halves the cost.
+    """
+
+    line: int = 1
+    column: int = 0
+    syntactic: dict[cst.CSTNode, tuple[int, int, int, int]] = field(default_factory=dict)
+    inclusive: dict[cst.CSTNode, tuple[int, int, int, int]] = field(default_factory=dict)
+    _stack: list[tuple[int, int]] = field(default_factory=list)
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        for token in self.indent_tokens:
+            self._advance(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self._advance(value)
+
+    def _advance(self, value: str) -> None:
+        if "\n" not in value and "\r" not in value:
+            self.column += len(value)
+            return
+        segments = _NEWLINE.split(value)
+        self.line += len(segments) - 1
+        self.column = len(segments[-1])
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._stack.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        line, column = self._stack.pop()
+        self.inclusive[node] = (line, column, self.line, self.column)
+        self.syntactic.setdefault(node, (line, column, self.line, self.column))
+
+    @contextmanager
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> Iterator[None]:
+        start = (self.line, self.column)
+        try:
+            yield
+        finally:
+            end = (self.line, self.column)
+            if start_node is not None:
+                start = self.syntactic[start_node][:2]
+            if end_node is not None:
+                end = self.syntactic[end_node][2:]
+            self.syntactic[node] = (start[0], start[1], end[0], end[1])
+
+
+class Positions:
+    """Positions of every node of one module (libcst lines 1-based, columns 0-based)."""
+
+    def __init__(self, module: cst.Module) -> None:
+        state = _RecordingState(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
+        module._codegen(state)
+        self._syntactic = state.syntactic
+        self._inclusive = state.inclusive
+
+    def span(self, node: cst.CSTNode, end_node: cst.CSTNode | None = None) -> Span:
+        """The node's syntactic range as a 1-based `Span` (through `end_node` when given)."""
+        start_line, start_col, end_line, end_col = self._syntactic[node]
+        if end_node is not None:
+            _, _, end_line, end_col = self._syntactic[end_node]
+        return Span(Location(start_line, start_col + 1), Location(end_line, end_col + 1))
+
+    def inclusive_start_line(self, node: cst.CSTNode) -> int:
+        """First line of the node including the comments and blank lines it owns."""
+        return self._inclusive[node][0]

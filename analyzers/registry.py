@@ -1,0 +1,43 @@
+"""Finds every rule class under `analyzers.rules` (adding a rule is adding one class)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from analyzers.rule import Rule
+
+
+@cache
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every concrete rule, sorted by code."""
+    import analyzers.rules as package
+
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
+    found: dict[str, type[Rule]] = {}
+    stack = list(Rule.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if "code" in cls.__dict__:
+            if cls.code in found and found[cls.code] is not cls:
+                raise RuntimeError(f"two rules share the code {cls.code}")
+            found[cls.code] = cls
+    return tuple(found[code] for code in sorted(found))
+
+
+@cache
+def rules_by_code() -> dict[str, type[Rule]]:
+    return {rule.code: rule for rule in all_rules()}
+
+
+@cache
+def rules_by_name() -> dict[str, type[Rule]]:
+    return {rule.name: rule for rule in all_rules()}
+
+
+def find_rule(code_or_name: str) -> type[Rule] | None:
+    key = code_or_name.strip()
+    return rules_by_code().get(key.upper()) or rules_by_name().get(key.lower())

@@ -1,0 +1,1 @@
+"""AGT4xx: Python pitfalls that bite agent code (mutable defaults, class machinery)."""
