@@ -1,0 +1,1 @@
+"""Detection helpers shared by rules: LLM calls, secrets, tool registrations."""
