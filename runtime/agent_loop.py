@@ -1,0 +1,239 @@
+"""A bounded ReAct loop (think, call a tool, observe) with repeated-action detection and streaming."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from runtime.contract import ToolSpec
+from runtime.errors import AgentError, AgentLoopError
+from runtime.executor import ToolExecutor, ToolOutcome
+from runtime.messages import ChatMessage, LLMResponse, ToolCall
+from runtime.observers import AgentObserver, notify
+
+__all__ = [
+    "LLM",
+    "ErrorEvent",
+    "FinalAnswerEvent",
+    "ReactResult",
+    "RepeatPolicy",
+    "StepEvent",
+    "ToolCallEvent",
+    "ToolResultEvent",
+    "WarningEvent",
+    "run_react",
+    "stream_react",
+]
+
+RepeatPolicy = Literal["stop", "warn"]
+
+
+class LLM(Protocol):
+    """The only thing the loop needs from a model provider."""
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]
+    ) -> LLMResponse: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEvent:
+    """The model asked for a tool call, about to run."""
+
+    iteration: int
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultEvent:
+    """A tool call finished (with a value or an AgentError the model will see)."""
+
+    iteration: int
+    outcome: ToolOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class WarningEvent:
+    """The loop told the model something instead of running its call (a repeated action)."""
+
+    iteration: int
+    call: ToolCall
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FinalAnswerEvent:
+    """The model answered; the run is over."""
+
+    iteration: int
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """The run stopped without an answer."""
+
+    iteration: int
+    error: AgentError
+
+
+StepEvent = ToolCallEvent | ToolResultEvent | WarningEvent | FinalAnswerEvent | ErrorEvent
+
+
+@dataclass(frozen=True, slots=True)
+class ReactResult:
+    """How a run ended: an answer, or the AgentError that stopped it, plus what happened."""
+
+    answer: str | None
+    error: AgentError | None
+    events: tuple[StepEvent, ...]
+    messages: tuple[ChatMessage, ...]
+    iterations: int
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def raise_for_error(self) -> str:
+        """The answer, or AgentLoopError if the run stopped without one."""
+        if self.error is not None:
+            raise AgentLoopError(self.error)
+        assert self.answer is not None
+        return self.answer
+
+
+def _render(outcome: ToolOutcome) -> str:
+    """A tool outcome as the text the model reads back."""
+    if outcome.error is not None:
+        return json.dumps({"error": outcome.error.to_dict()})
+    if isinstance(outcome.value, str):
+        return outcome.value
+    return json.dumps(outcome.value, default=repr)
+
+
+def _repeat_error(call: ToolCall) -> AgentError:
+    return AgentError(
+        tool=call.name,
+        message=(
+            f"repeated action: the model called {call.name!r} again with the same arguments "
+            f"{json.dumps(call.arguments, sort_keys=True, default=repr)}"
+        ),
+        recoverable=False,
+        suggested_action="rephrase the question or give the agent a tool that can make progress",
+    )
+
+
+async def stream_react(
+    llm: LLM,
+    tools: ToolExecutor | Iterable[object],
+    question: str,
+    max_iterations: int = 10,
+    *,
+    system_prompt: str | None = None,
+    observer: AgentObserver | None = None,
+    on_repeat: RepeatPolicy = "stop",
+    transcript: list[ChatMessage] | None = None,
+) -> AsyncIterator[StepEvent]:
+    """Run the loop, yielding an event per step; the last event is a FinalAnswer or an Error.
+
+    Each iteration is one model turn. A call with the same tool and the same arguments as an
+    earlier one would give the same observation, so it is a loop: with on_repeat="stop" (the
+    default) the run stops with a non-recoverable AgentError at once; with "warn" the call is not
+    run, the model is told it repeated itself, and a second repeat of that call stops the run.
+    Reaching max_iterations without an answer ends with an ErrorEvent, never silently.
+    """
+    if max_iterations < 1:
+        raise ValueError(f"max_iterations must be >= 1, got {max_iterations}")
+    executor = tools if isinstance(tools, ToolExecutor) else ToolExecutor(tools, observer=observer)
+    active_observer = observer or executor.observer
+    specs = list(executor.specs.values())
+    messages = transcript if transcript is not None else []
+    if system_prompt:
+        messages.append(ChatMessage.system(system_prompt))
+    messages.append(ChatMessage.user(question))
+    seen: set[str] = set()
+    warned: set[str] = set()
+
+    for iteration in range(1, max_iterations + 1):
+        response = await llm.complete(list(messages), specs)
+        if response.tool_call is None:
+            answer = response.content or ""
+            messages.append(ChatMessage.assistant(answer))
+            yield FinalAnswerEvent(iteration, answer)
+            return
+        call = response.tool_call
+        messages.append(
+            ChatMessage.assistant(
+                json.dumps({"tool": call.name, "arguments": call.arguments}, default=repr),
+                tool_call_id=call.id,
+            )
+        )
+        fingerprint = call.fingerprint()
+        if fingerprint in seen:
+            if on_repeat == "stop" or fingerprint in warned:
+                error = _repeat_error(call)
+                notify(active_observer.on_error, error)
+                yield ErrorEvent(iteration, error)
+                return
+            warned.add(fingerprint)
+            warning = (
+                f"You already called {call.name!r} with these arguments; the result will not "
+                "change. Use the earlier result, try different arguments, or answer."
+            )
+            messages.append(ChatMessage.tool(warning, call.name, call.id))
+            yield WarningEvent(iteration, call, warning)
+            continue
+        seen.add(fingerprint)
+        yield ToolCallEvent(iteration, call)
+        outcome = await executor.run(call)
+        messages.append(ChatMessage.tool(_render(outcome), call.name, call.id))
+        yield ToolResultEvent(iteration, outcome)
+
+    error = AgentError(
+        tool=None,
+        message=f"no final answer after {max_iterations} iterations (the iteration bound)",
+        recoverable=False,
+        suggested_action="raise max_iterations, or narrow the question",
+    )
+    notify(active_observer.on_error, error)
+    yield ErrorEvent(max_iterations, error)
+
+
+async def run_react(
+    llm: LLM,
+    tools: ToolExecutor | Iterable[object],
+    question: str,
+    max_iterations: int = 10,
+    *,
+    system_prompt: str | None = None,
+    observer: AgentObserver | None = None,
+    on_repeat: RepeatPolicy = "stop",
+) -> ReactResult:
+    """Run the loop to the end; see stream_react. Returns the error rather than raising it
+    (call .raise_for_error() to raise AgentLoopError instead)."""
+    events: list[StepEvent] = []
+    transcript: list[ChatMessage] = []
+    stream = stream_react(
+        llm,
+        tools,
+        question,
+        max_iterations,
+        system_prompt=system_prompt,
+        observer=observer,
+        on_repeat=on_repeat,
+        transcript=transcript,
+    )
+    async for event in stream:
+        events.append(event)
+    last = events[-1]
+    answer = last.answer if isinstance(last, FinalAnswerEvent) else None
+    error = last.error if isinstance(last, ErrorEvent) else None
+    return ReactResult(
+        answer=answer,
+        error=error,
+        events=tuple(events),
+        messages=tuple(transcript),
+        iterations=last.iteration,
+    )

@@ -1,0 +1,91 @@
+"""Chat messages, tool calls and model responses exchanged between the loop and a model."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["ChatMessage", "LLMResponse", "Role", "ToolCall"]
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message of a conversation; tool results carry the tool name and call id."""
+
+    role: Role
+    content: str
+    name: str | None = None
+    tool_call_id: str | None = None
+
+    @classmethod
+    def system(cls, content: str) -> ChatMessage:
+        return cls("system", content)
+
+    @classmethod
+    def user(cls, content: str) -> ChatMessage:
+        return cls("user", content)
+
+    @classmethod
+    def assistant(cls, content: str, tool_call_id: str | None = None) -> ChatMessage:
+        return cls("assistant", content, tool_call_id=tool_call_id)
+
+    @classmethod
+    def tool(cls, content: str, name: str, tool_call_id: str | None = None) -> ChatMessage:
+        return cls("tool", content, name=name, tool_call_id=tool_call_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The message as a provider's JSON message, without unset optional keys."""
+        data: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.name is not None:
+            data["name"] = self.name
+        if self.tool_call_id is not None:
+            data["tool_call_id"] = self.tool_call_id
+        return data
+
+
+def _new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A model's request to run a tool; arguments are unvalidated until the executor checks them."""
+
+    name: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=_new_call_id)
+
+    def fingerprint(self) -> str:
+        """Tool name and canonical arguments: equal for calls that would do the same thing."""
+        return f"{self.name}:{json.dumps(self.arguments, sort_keys=True, default=repr)}"
+
+
+@dataclass(frozen=True, slots=True)
+class LLMResponse:
+    """A model's turn: either a final answer or one tool call, never both or neither."""
+
+    content: str | None = None
+    tool_call: ToolCall | None = None
+
+    def __post_init__(self) -> None:
+        if (self.content is None) == (self.tool_call is None):
+            raise ValueError("an LLMResponse is either a final answer or a tool call")
+
+    @classmethod
+    def final(cls, content: str) -> LLMResponse:
+        return cls(content=content)
+
+    @classmethod
+    def call(
+        cls, name: str, arguments: Mapping[str, Any] | None = None, id: str | None = None
+    ) -> LLMResponse:
+        return cls(tool_call=ToolCall(name, dict(arguments or {}), id or _new_call_id()))
+
+    @property
+    def is_final(self) -> bool:
+        return self.tool_call is None
