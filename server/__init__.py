@@ -1,0 +1,1 @@
+"""The front ends: the pygls language server and the `agentsense` command line."""
