@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -11,6 +12,8 @@ from typing import Literal
 from runtime.messages import ChatMessage
 
 __all__ = ["ConversationSession"]
+
+_log = logging.getLogger(__name__)
 
 MessageSink = Callable[[Sequence[ChatMessage]], None]
 
@@ -83,7 +86,17 @@ class ConversationSession:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> Literal[False]:
-        self.close()
+        if exc is None:
+            self.close()
+            return False
+        # The block failed: its exception is the one the caller must see, so a flush failure
+        # on the way out is logged and noted on it rather than replacing it.
+        try:
+            self.close()
+        except Exception as flush_error:
+            _log.exception("flushing the session failed while handling another error")
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"also, flushing the session failed: {flush_error!r}")
         return False  # never swallow the block's exception
 
     async def __aenter__(self) -> ConversationSession:
