@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Union
+from typing import Any, List, Optional, Union  # noqa: UP035
 
 import pytest
 
@@ -201,7 +201,7 @@ def test_spec_from_function_skips_self_and_parses_google_args() -> None:
 
 
 def test_spec_from_function_unannotated_and_unresolvable() -> None:
-    def f(a, b: "Undefined" = None) -> None:  # type: ignore[no-untyped-def,name-defined]  # noqa: F821
+    def f(a, b: Undefined = None) -> None:  # type: ignore[no-untyped-def,name-defined]  # noqa: F821
         """Doc."""
 
     spec = spec_from_function(f)
