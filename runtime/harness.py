@@ -143,9 +143,24 @@ def _class_target(cls: type, name: str) -> _Target:
 
 def _function_target(fn: Callable[..., Any], name: str) -> _Target:
     spec = getattr(fn, "__tool_spec__", None)
+    # Other frameworks' decorators may return a tool object that keeps the function in `.func`;
+    # that function has the signature the model's arguments must match.
+    inner = getattr(fn, "func", None)
+    if not inspect.isroutine(fn) and inspect.isroutine(inner):
+        fn = inner
     if not isinstance(spec, ToolSpec):
         spec = _lenient_spec(fn, name, _doc_summary(fn))
     return _Target(spec, fn)
+
+
+def _instance_target(obj: object, name: str) -> _Target:
+    execute = getattr(obj, "execute")  # noqa: B009
+    spec = _lenient_spec(execute, name, str(getattr(obj, "description", "") or ""))
+    return _Target(spec, execute)
+
+
+def _is_tool_instance(obj: object) -> bool:
+    return not isinstance(obj, type) and inspect.ismethod(getattr(obj, "execute", None))
 
 
 def _is_tool_class(obj: object) -> TypeGuard[type]:
@@ -171,6 +186,11 @@ def _find_target(module: ModuleType, tool_name: str) -> _Target | None:
             return _function_target(obj, tool_name)
         if _is_tool_class(obj) and getattr(obj, "name", None) == tool_name:
             return _class_target(obj, tool_name)
+        if getattr(obj, "name", None) == tool_name and not isinstance(obj, type):
+            if _is_tool_instance(obj):
+                return _instance_target(obj, tool_name)
+            if _is_function(obj):
+                return _function_target(obj, tool_name)
     obj = namespace.get(tool_name)
     if _is_function(obj):
         return _function_target(obj, tool_name)

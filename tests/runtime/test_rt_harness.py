@@ -64,6 +64,30 @@ TOOLS_MODULE = textwrap.dedent(
     def opaque():
         return object()
 
+    class FrameworkTool:
+        """What another framework's decorator returns: an object keeping the function."""
+
+        def __init__(self, func):
+            self.func = func
+            self.name = "framework-tool"
+
+        def __call__(self, *args, **kwargs):
+            return self.func(*args, **kwargs)
+
+    def _triple(n: int) -> int:
+        return 3 * n
+
+    triple = FrameworkTool(_triple)
+
+    class Lookup:
+        def __init__(self):
+            self.name = "lookup"
+
+        def execute(self, key: str) -> str:
+            return key * 2
+
+    lookup_tool = Lookup()
+
     def explode(reason: str) -> None:
         print("about to fail")
         raise RuntimeError(f"kaput: {reason}")
@@ -96,6 +120,8 @@ def test_run_tool_registered_function_captures_prints(tools_file: Path) -> None:
         ("shout", {"text": "hi"}, "HI"),  # plain function stored in a user registry
         ("SHOUT", {"text": "hi"}, "HI"),  # the user registry's own key
         ("point", {}, {"x": 1, "y": 2}),  # dataclass made JSON
+        ("framework-tool", {"n": 2}, 6),  # another framework's tool object, by its name
+        ("lookup", {"key": "ab"}, "abab"),  # a module-level tool instance with execute
     ],
 )
 def test_run_tool_finds_every_kind_of_registration(
@@ -104,6 +130,11 @@ def test_run_tool_finds_every_kind_of_registration(
     result = run_tool(tools_file, tool_name, arguments)
     assert result.error is None
     assert result.value == expected
+
+
+def test_run_tool_validates_against_the_wrapped_function(tools_file: Path) -> None:
+    result = run_tool(tools_file, "framework-tool", {"n": "two"})
+    assert result.error is not None and result.error.kind == "validation"
 
 
 def test_run_tool_non_json_value_is_repr(tools_file: Path) -> None:
