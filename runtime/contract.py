@@ -127,7 +127,9 @@ def json_type_for_annotation(annotation: object) -> JsonType | None:
         return json_type_for_type_name(annotation.__forward_arg__)
     origin = typing.get_origin(annotation)
     if origin is Union or origin is types.UnionType:
-        return _single_non_null([json_type_for_annotation(arg) for arg in typing.get_args(annotation)])
+        return _single_non_null(
+            [json_type_for_annotation(arg) for arg in typing.get_args(annotation)]
+        )
     if origin is typing.Annotated:
         return json_type_for_annotation(typing.get_args(annotation)[0])
     target = origin if origin is not None else annotation

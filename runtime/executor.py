@@ -91,7 +91,9 @@ class ToolExecutor:
         try:
             arguments = validate_call_by_name(self.specs, call.name, call.arguments)
         except ToolCallError as error:
-            return ToolOutcome(call, error=AgentError.invalid_arguments(error), duration_ms=elapsed())
+            return ToolOutcome(
+                call, error=AgentError.invalid_arguments(error), duration_ms=elapsed()
+            )
         entry = self.tools[call.name]
         try:
             value = await asyncio.wait_for(self._invoke(entry, arguments), timeout=self.timeout)

@@ -319,7 +319,9 @@ async def _await(awaitable: Any) -> Any:
     return await awaitable
 
 
-def run_tool(module_path: str | os.PathLike[str], tool_name: str, arguments: object) -> HarnessResult:
+def run_tool(
+    module_path: str | os.PathLike[str], tool_name: str, arguments: object
+) -> HarnessResult:
     """Import the module, find tool_name, validate arguments, call it; never raises for the
     user's errors. Registrations, sys.path and the imported module are restored afterwards."""
     started = time.perf_counter()

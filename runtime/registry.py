@@ -150,9 +150,7 @@ def tool(fn: F, /) -> F: ...
 
 
 @overload
-def tool(
-    *, name: str | None = None, description: str | None = None
-) -> Callable[[F], F]: ...
+def tool(*, name: str | None = None, description: str | None = None) -> Callable[[F], F]: ...
 
 
 def tool(

@@ -80,11 +80,18 @@ async def test_executor_validation_and_exceptions_become_agent_errors() -> None:
 
     executor = ToolExecutor([divide])
     bad_args, unknown, crash = await executor.run_many(
-        [ToolCall("divide", {"a": "1", "b": 2}), ToolCall("multiply"), ToolCall("divide", {"a": 1, "b": 0})]
+        [
+            ToolCall("divide", {"a": "1", "b": 2}),
+            ToolCall("multiply"),
+            ToolCall("divide", {"a": 1, "b": 0}),
+        ]
     )
     assert bad_args.error is not None and bad_args.error.recoverable
     assert "argument 'a' must be integer, got string" in bad_args.error.message
-    assert bad_args.error.suggested_action == "call 'divide' again with arguments that match its schema"
+    assert (
+        bad_args.error.suggested_action
+        == "call 'divide' again with arguments that match its schema"
+    )
     assert unknown.error is not None and unknown.error.recoverable and unknown.error.tool is None
     assert "unknown tool 'multiply' (available: divide)" in unknown.error.message
     assert crash.error is not None and not crash.error.recoverable
@@ -156,13 +163,17 @@ async def test_react_finishes_with_an_answer_and_feeds_results_back() -> None:
         [LLMResponse.call("weather", {"city": "Oslo"}, id="c1"), LLMResponse.final("It is sunny.")]
     )
     observer = RecordingObserver()
-    result = await run_react(llm, [weather], "Weather in Oslo?", system_prompt="Be brief.", observer=observer)
+    result = await run_react(
+        llm, [weather], "Weather in Oslo?", system_prompt="Be brief.", observer=observer
+    )
     assert result.ok and result.answer == "It is sunny." and result.iterations == 2
     assert result.raise_for_error() == "It is sunny."
     assert llm.tools_seen[0] == ["weather"]
     second_turn = llm.seen[1]
     assert [m.role for m in second_turn] == ["system", "user", "assistant", "tool"]
-    assert second_turn[-1] == ChatMessage("tool", "sunny in Oslo", name="weather", tool_call_id="c1")
+    assert second_turn[-1] == ChatMessage(
+        "tool", "sunny in Oslo", name="weather", tool_call_id="c1"
+    )
     assert observer.calls == ["weather"] and observer.results[0].value == "sunny in Oslo"
     assert observer.errors == []
 
@@ -233,7 +244,9 @@ async def test_stream_react_yields_step_events_in_order() -> None:
     assert [type(event) for event in events] == [ToolCallEvent, ToolResultEvent, FinalAnswerEvent]
     call_event, result_event, final_event = events
     assert isinstance(call_event, ToolCallEvent) and call_event.call.arguments == {"city": "Rome"}
-    assert isinstance(result_event, ToolResultEvent) and result_event.outcome.value == "sunny in Rome"
+    assert (
+        isinstance(result_event, ToolResultEvent) and result_event.outcome.value == "sunny in Rome"
+    )
     assert final_event == FinalAnswerEvent(iteration=2, answer="warm")
 
 
@@ -253,13 +266,21 @@ def test_llm_response_is_exactly_one_of_answer_or_call() -> None:
     with pytest.raises(ValueError):
         LLMResponse(content="x", tool_call=ToolCall("t"))
     assert LLMResponse.final("x").is_final
-    assert ToolCall("t", {"b": 1, "a": 2}).fingerprint() == ToolCall("t", {"a": 2, "b": 1}).fingerprint()
+    assert (
+        ToolCall("t", {"b": 1, "a": 2}).fingerprint()
+        == ToolCall("t", {"a": 2, "b": 1}).fingerprint()
+    )
 
 
 def test_chat_message_is_slotted_and_serialises() -> None:
     message = ChatMessage.tool("42", name="calc", tool_call_id="c9")
     assert not hasattr(message, "__dict__")
-    assert message.to_dict() == {"role": "tool", "content": "42", "name": "calc", "tool_call_id": "c9"}
+    assert message.to_dict() == {
+        "role": "tool",
+        "content": "42",
+        "name": "calc",
+        "tool_call_id": "c9",
+    }
     assert ChatMessage.user("hi").to_dict() == {"role": "user", "content": "hi"}
 
 

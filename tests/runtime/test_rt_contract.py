@@ -57,7 +57,9 @@ def test_missing_description(description: object) -> None:
 
 def test_description_over_the_limit() -> None:
     assert spec_problems("x", "d" * 1300) == [
-        ContractProblem("description", "tool 'x': description is 1300 characters, over the 1024 limit")
+        ContractProblem(
+            "description", "tool 'x': description is 1300 characters, over the 1024 limit"
+        )
     ]
     assert spec_problems("x", "d" * 1024) == []
 
@@ -171,7 +173,9 @@ class Holder:
 
 
 def test_spec_from_function_reads_signature_and_docstring() -> None:
-    async def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, *rest: int, **kw: Any) -> None:  # noqa: UP045
+    async def search(
+        query: str, limit: int = 5, tags: list[str] | None = None, *rest: int, **kw: Any
+    ) -> None:
         """Search the web.
 
         Longer explanation that is not the description.

@@ -42,7 +42,9 @@ def test_type_and_length_errors_name_the_attribute() -> None:
 def test_token_limit() -> None:
     persona = Persona()
     persona.prompt = "one two three"
-    with pytest.raises(ValueError, match="attribute 'prompt' is about 6 tokens, over the limit of 5"):
+    with pytest.raises(
+        ValueError, match="attribute 'prompt' is about 6 tokens, over the limit of 5"
+    ):
         persona.prompt = "a b c d e f"
     with pytest.raises(ValueError, match="attribute 'prompt'"):
         persona.prompt = "x" * 40  # one word, but ~10 tokens by characters

@@ -146,7 +146,10 @@ def test_run_tool_errors_are_structured(tools_file: Path) -> None:
     validation = run_tool(tools_file, "add", {"a": "one", "c": 1})
     assert not validation.ok and validation.error is not None
     assert validation.error.kind == "validation"
-    assert [detail["kind"] for detail in validation.error.details] == ["wrong_type", "unexpected_argument"]
+    assert [detail["kind"] for detail in validation.error.details] == [
+        "wrong_type",
+        "unexpected_argument",
+    ]
 
     missing = run_tool(tools_file, "nope", {})
     assert missing.error is not None and missing.error.kind == "not_found"
@@ -175,7 +178,9 @@ def test_run_tool_import_failure_is_reported(tmp_path: Path) -> None:
     assert "SyntaxError" in syntax_result.error.message
 
 
-def _run_cli(args: list[str], cwd: Path, *, env_path: bool = True) -> tuple[int, dict[str, Any], str]:
+def _run_cli(
+    args: list[str], cwd: Path, *, env_path: bool = True
+) -> tuple[int, dict[str, Any], str]:
     env = dict(os.environ)
     if env_path:
         env["PYTHONPATH"] = str(REPO_ROOT)
@@ -183,7 +188,9 @@ def _run_cli(args: list[str], cwd: Path, *, env_path: bool = True) -> tuple[int,
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=30, check=False
     )
     lines = completed.stdout.splitlines()
-    assert len(lines) == 1, f"expected one JSON line, got {completed.stdout!r} / {completed.stderr!r}"
+    assert len(lines) == 1, (
+        f"expected one JSON line, got {completed.stdout!r} / {completed.stderr!r}"
+    )
     return completed.returncode, json.loads(lines[0]), completed.stderr
 
 
@@ -202,7 +209,15 @@ def test_cli_validation_error_exits_1(tools_file: Path, tmp_path: Path) -> None:
     args_file = tmp_path / "args.json"
     args_file.write_text('{"a": true}')
     code, output, _ = _run_cli(
-        [sys.executable, "-m", "runtime.harness", str(tools_file), "add", "--args-file", str(args_file)],
+        [
+            sys.executable,
+            "-m",
+            "runtime.harness",
+            str(tools_file),
+            "add",
+            "--args-file",
+            str(args_file),
+        ],
         cwd=REPO_ROOT,
     )
     assert code == 1
@@ -219,7 +234,15 @@ def test_cli_validation_error_exits_1(tools_file: Path, tmp_path: Path) -> None:
 
 def test_cli_exception_is_structured_with_captured_prints(tools_file: Path) -> None:
     code, output, stderr = _run_cli(
-        [sys.executable, "-m", "runtime.harness", str(tools_file), "explode", "--args", '{"reason": "r"}'],
+        [
+            sys.executable,
+            "-m",
+            "runtime.harness",
+            str(tools_file),
+            "explode",
+            "--args",
+            '{"reason": "r"}',
+        ],
         cwd=REPO_ROOT,
     )
     assert code == 1
@@ -243,16 +266,14 @@ def test_cli_bad_json_arguments(tools_file: Path) -> None:
     assert output["error"]["message"].startswith("--args is not valid JSON")
 
 
-SHADOW = 'raise RuntimeError("the user\'s runtime.py was imported instead of agentsense\'s")\n'
+SHADOW = "raise RuntimeError(\"the user's runtime.py was imported instead of agentsense's\")\n"
 
 
 @pytest.fixture
 def shadowing_dir(tmp_path: Path) -> Path:
     """A user directory with its own runtime.py (that fails on import) and a tool module."""
     (tmp_path / "runtime.py").write_text(SHADOW)
-    (tmp_path / "tools.py").write_text(
-        "def double(x: int) -> int:\n    return 2 * x\n"
-    )
+    (tmp_path / "tools.py").write_text("def double(x: int) -> int:\n    return 2 * x\n")
     return tmp_path
 
 

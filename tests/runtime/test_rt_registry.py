@@ -65,13 +65,18 @@ def test_missing_description_attribute_is_refused_with_exact_message() -> None:
             def execute(self) -> None:
                 return None
 
-    assert str(caught.value) == "tool class 'NoDescription' is missing required attribute 'description'"
+    assert (
+        str(caught.value)
+        == "tool class 'NoDescription' is missing required attribute 'description'"
+    )
     assert isinstance(caught.value, TypeError)
     assert "nodesc" not in TOOL_REGISTRY
 
 
 def test_missing_name_attribute_is_refused() -> None:
-    with pytest.raises(ContractError, match="tool class 'Nameless' is missing required attribute 'name'"):
+    with pytest.raises(
+        ContractError, match="tool class 'Nameless' is missing required attribute 'name'"
+    ):
 
         class Nameless(BaseTool):
             description = "d"
@@ -201,7 +206,9 @@ def test_get_tool_unknown_name_and_all_tools() -> None:
             return None
 
     assert [entry.spec.name for entry in all_tools()] == ["a_tool", "b_tool"]
-    with pytest.raises(KeyError, match=r"no tool registered as 'c_tool' \(registered: a_tool, b_tool\)"):
+    with pytest.raises(
+        KeyError, match=r"no tool registered as 'c_tool' \(registered: a_tool, b_tool\)"
+    ):
         get_tool("c_tool")
 
 
