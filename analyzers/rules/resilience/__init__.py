@@ -1,0 +1,1 @@
+"""AGT6xx: resilience (retries, swallowed errors, leaked resources)."""

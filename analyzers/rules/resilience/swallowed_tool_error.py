@@ -1,0 +1,229 @@
+"""AGT602: a tool or agent step that catches every exception and silently drops it."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzers.detect.functions import is_agent_step, is_tool_function, method_class_stack
+from analyzers.facts import ModuleFacts
+from analyzers.rule import Clean, Flagged, Rule
+
+_BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
+
+
+def _is_broad(kind: cst.BaseExpression | None, facts: ModuleFacts) -> bool:
+    """Bare `except:`, `except Exception`, `except BaseException` (alone or in a tuple)."""
+    if kind is None:
+        return True
+    if isinstance(kind, cst.Tuple):
+        return any(
+            isinstance(e, cst.Element) and facts.qualified_name(e.value) in _BROAD
+            for e in kind.elements
+        )
+    return facts.qualified_name(kind) in _BROAD
+
+
+def _is_silent(small: cst.BaseSmallStatement) -> bool:
+    """`pass`, `continue`, `...`, `return`, `return None`: nothing reaches the caller."""
+    if isinstance(small, (cst.Pass, cst.Continue)):
+        return True
+    if isinstance(small, cst.Expr):
+        return isinstance(small.value, cst.Ellipsis)
+    if isinstance(small, cst.Return):
+        value = small.value
+        return value is None or (isinstance(value, cst.Name) and value.value == "None")
+    return False
+
+
+def swallows(handler: cst.ExceptHandler) -> bool:
+    """The handler's body only drops the error (no call, no re-raise, no error value)."""
+    body = handler.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        smalls = list(body.body)
+    elif isinstance(body, cst.IndentedBlock):
+        smalls = []
+        for stmt in body.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                return False
+            smalls.extend(stmt.body)
+    else:
+        return False
+    return bool(smalls) and all(_is_silent(s) for s in smalls)
+
+
+class SwallowedToolError(Rule):
+    code = "AGT602"
+    name = "swallowed-tool-error"
+    summary = "A tool or agent step catches every exception and silently drops it."
+    rationale = (
+        "When a tool swallows an exception, the model receives `None` or an empty result "
+        "instead of an error it could react to: it retries the same call, invents an answer "
+        "from nothing, or reports success for an action that failed (a payment that was never "
+        "sent, a file that was never written). The failure also never reaches logs or "
+        "tracing, so nobody can debug it later. Catch the exceptions you expect, and return "
+        "or raise an error the model and the operator can see."
+    )
+    flagged = (
+        Flagged(
+            """
+            from langchain_core.tools import tool
+
+            @tool
+            def read_file(path: str) -> str:
+                \"\"\"Read a text file.\"\"\"
+                try:
+                    with open(path) as f:
+                        return f.read()
+                except Exception:
+                    return None
+            """,
+            line=9,
+            message="read_file",
+        ),
+        Flagged(
+            """
+            class SearchTool(BaseTool):
+                name = "search"
+
+                def _run(self, query: str) -> str:
+                    try:
+                        return self.client.search(query)
+                    except:
+                        pass
+            """,
+            line=7,
+            message="bare `except:`",
+        ),
+        Flagged(
+            """
+            async def run_step(agent, action):
+                for call in action.tool_calls:
+                    try:
+                        await agent.call(call)
+                    except BaseException:  # keep going
+                        continue
+            """,
+            line=5,
+        ),
+        Flagged(
+            """
+            def call_tool(registry, name, args):
+                try:
+                    return registry[name](**args)
+                except (KeyError, Exception):
+                    ...
+            """,
+            line=4,
+        ),
+    )
+    clean = (
+        # A specific exception the tool expects is a decision, not a swallowed failure.
+        Clean(
+            """
+            @tool
+            def lookup(key: str) -> str | None:
+                \"\"\"Look a key up.\"\"\"
+                try:
+                    return CACHE[key]
+                except KeyError:
+                    pass
+                return None
+            """
+        ),
+        # Logging the error is not swallowing it.
+        Clean(
+            """
+            import logging
+
+            @tool
+            def read_file(path: str) -> str:
+                \"\"\"Read a text file.\"\"\"
+                try:
+                    with open(path) as f:
+                        return f.read()
+                except Exception:
+                    logging.exception("read_file failed")
+                    return None
+            """
+        ),
+        # Returning an error value the model can read, or re-raising.
+        Clean(
+            """
+            class SearchTool(BaseTool):
+                def _run(self, query: str) -> str:
+                    try:
+                        return self.client.search(query)
+                    except Exception as error:
+                        return f"search failed: {error}"
+
+                def _arun(self, query: str) -> str:
+                    try:
+                        return self.client.search(query)
+                    except Exception:
+                        raise
+            """
+        ),
+        # Not a tool nor an agent step: ordinary code may choose to ignore errors.
+        Clean(
+            """
+            def cleanup(path):
+                try:
+                    os.remove(path)
+                except Exception:
+                    pass
+            """
+        ),
+        # A `run` method of a class that is not a tool.
+        Clean(
+            """
+            class Worker(Thread):
+                def run(self):
+                    try:
+                        self.work()
+                    except Exception:
+                        pass
+            """
+        ),
+        # A helper nested inside a tool is judged on its own.
+        Clean(
+            """
+            @tool
+            def fetch(url: str) -> str:
+                \"\"\"Fetch a page.\"\"\"
+                def close_quietly(resource):
+                    try:
+                        resource.close()
+                    except Exception:
+                        pass
+                return download(url, on_done=close_quietly)
+            """
+        ),
+    )
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        facts = self.context.facts
+        if not swallows(node) or not _is_broad(node.type, facts):
+            return
+        stack = self.context.path_stack
+        for index in range(len(stack) - 2, -1, -1):
+            function = stack[index]
+            if isinstance(function, (cst.Lambda, cst.ClassDef)):
+                return
+            if isinstance(function, cst.FunctionDef):
+                break
+        else:
+            return
+        classes = method_class_stack(stack[:index])
+        if is_tool_function(function, facts, classes):
+            kind = "tool"
+        elif is_agent_step(function):
+            kind = "agent step"
+        else:
+            return
+        caught = "bare `except:`" if node.type is None else "`except` of every exception"
+        self.report(
+            node,
+            f"{caught} in {kind} `{function.name.value}` drops the error: the model gets "
+            "nothing to react to; catch specific exceptions, or log and return an error",
+            end_node=node.type if node.type is not None else None,
+        )
