@@ -1,0 +1,1 @@
+"""AGT1xx: agent loops (iteration bounds, progress checks)."""
