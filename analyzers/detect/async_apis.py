@@ -1,0 +1,462 @@
+"""Async API tables and name resolution through scopes, shared by the AGT5xx rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from analyzers.facts import dotted_name
+from analyzers.walk import iter_subtree_no_scopes
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from analyzers.context import FileContext
+
+# Blocking module-level functions (qualified names) -> what to use instead in async code.
+_HTTP_ADVICE = (
+    "use an async HTTP client (httpx.AsyncClient, aiohttp) or `await asyncio.to_thread(...)`"
+)
+_SUBPROCESS_ADVICE = "use `asyncio.create_subprocess_exec` or `await asyncio.to_thread(...)`"
+BLOCKING_FUNCTIONS: dict[str, str] = {
+    "time.sleep": "use `await asyncio.sleep(...)`",
+    "urllib.request.urlopen": _HTTP_ADVICE,
+    "subprocess.run": _SUBPROCESS_ADVICE,
+    "subprocess.call": _SUBPROCESS_ADVICE,
+    "subprocess.check_call": _SUBPROCESS_ADVICE,
+    "subprocess.check_output": _SUBPROCESS_ADVICE,
+    "input": "use `await asyncio.to_thread(input, ...)`",
+}
+HTTP_METHODS = frozenset({"get", "post", "put", "delete", "patch", "head", "options", "request"})
+BLOCKING_FUNCTIONS.update({f"requests.{method}": _HTTP_ADVICE for method in HTTP_METHODS})
+
+# Classes whose instances make blocking requests: HTTP sessions (methods called on the
+# instance itself) and LLM clients (`.create(` through a resource: `client.messages.create`).
+SYNC_HTTP_SESSIONS = frozenset(
+    {"requests.Session", "requests.session", "requests.sessions.Session"}
+)
+SYNC_LLM_CLIENTS = frozenset(
+    {
+        "openai.OpenAI",
+        "openai.AzureOpenAI",
+        "anthropic.Anthropic",
+        "anthropic.AnthropicBedrock",
+        "anthropic.AnthropicVertex",
+    }
+)
+ASYNC_LLM_CLIENTS = frozenset(
+    {
+        "openai.AsyncOpenAI",
+        "openai.AsyncAzureOpenAI",
+        "anthropic.AsyncAnthropic",
+        "anthropic.AsyncAnthropicBedrock",
+        "anthropic.AsyncAnthropicVertex",
+    }
+)
+# Async HTTP clients -> their coroutine methods.
+ASYNC_HTTP_CLIENTS: dict[str, frozenset[str]] = {
+    "httpx.AsyncClient": HTTP_METHODS | {"send", "aclose"},
+    "aiohttp.ClientSession": HTTP_METHODS | {"ws_connect", "close"},
+}
+# Functions that return an awaitable which does nothing useful unless awaited.
+KNOWN_ASYNC_FUNCTIONS = frozenset(
+    {
+        "asyncio.sleep",
+        "asyncio.wait_for",
+        "asyncio.wait",
+        "asyncio.gather",
+        "asyncio.to_thread",
+        "asyncio.open_connection",
+        "asyncio.start_server",
+        "asyncio.create_subprocess_exec",
+        "asyncio.create_subprocess_shell",
+    }
+)
+TASK_SPAWNERS = frozenset(
+    {
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.tasks.create_task",
+        "asyncio.tasks.ensure_future",
+    }
+)
+LOOP_FACTORIES = frozenset(
+    {
+        "asyncio.get_event_loop",
+        "asyncio.get_running_loop",
+        "asyncio.new_event_loop",
+        "asyncio.events.get_event_loop",
+        "asyncio.events.get_running_loop",
+        "asyncio.events.new_event_loop",
+    }
+)
+# Decorators that leave an `async def` a coroutine function (anything else may wrap it).
+TRANSPARENT_DECORATORS = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "abc.abstractmethod",
+        "functools.wraps",
+        "typing.override",
+        "typing_extensions.override",
+    }
+)
+
+Scope = (
+    cst.Module | cst.FunctionDef | cst.Lambda | cst.ListComp | cst.SetComp | cst.DictComp
+) | cst.GeneratorExp
+_SCOPE_NODES = (
+    cst.FunctionDef,
+    cst.Lambda,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One way a name gets bound in a scope.
+
+    `kind` is "value" (`name = expr`, `name: T = expr`, `name := expr`: `value` is the
+    expression, `annotation` any annotation), "with" (`with expr as name`), "param",
+    "def" (`node` is the FunctionDef) or "other" (imports, loops, unpacking, globals...).
+    """
+
+    kind: str
+    value: cst.BaseExpression | None = None
+    annotation: cst.BaseExpression | None = None
+    node: cst.CSTNode | None = None
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    """Names bound by an assignment/loop target (inside tuples and lists, starred too)."""
+    stack: list[cst.BaseExpression] = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            yield node.value
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                stack.append(element.value)
+        elif isinstance(node, cst.StarredElement):
+            stack.append(node.value)
+
+
+def _params(params: cst.Parameters) -> Iterator[cst.Param]:
+    yield from params.posonly_params
+    yield from params.params
+    if isinstance(params.star_arg, cst.Param):
+        yield params.star_arg
+    yield from params.kwonly_params
+    if params.star_kwarg is not None:
+        yield params.star_kwarg
+
+
+def collect_bindings(scope: Scope) -> dict[str, list[Binding]]:
+    """Every name bound directly in `scope` (not in nested functions, lambdas or classes)."""
+    table: dict[str, list[Binding]] = {}
+
+    def add(name: str, binding: Binding) -> None:
+        table.setdefault(name, []).append(binding)
+
+    if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
+        for param in _params(scope.params):
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            add(param.name.value, Binding("param", annotation=annotation, node=param))
+        roots: list[cst.CSTNode] = [scope.body]
+    elif isinstance(scope, cst.Module):
+        roots = [scope]
+    else:
+        # A comprehension binds only its own targets (walrus targets leak out of it).
+        comp_for: cst.CompFor | None = scope.for_in
+        while comp_for is not None:
+            for name in _target_names(comp_for.target):
+                add(name, Binding("other"))
+            comp_for = comp_for.inner_for_in
+        return table
+    for root in roots:
+        for node in iter_subtree_no_scopes(root):
+            _collect_node(node, add)
+    return table
+
+
+def _collect_node(node: cst.CSTNode, add: Callable[[str, Binding], None]) -> None:
+    if isinstance(node, cst.Assign):
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                add(target.target.value, Binding("value", value=node.value))
+            else:
+                for name in _target_names(target.target):
+                    add(name, Binding("other"))
+    elif isinstance(node, cst.AnnAssign):
+        if isinstance(node.target, cst.Name) and node.value is not None:
+            add(
+                node.target.value,
+                Binding("value", value=node.value, annotation=node.annotation.annotation),
+            )
+    elif isinstance(node, cst.NamedExpr):
+        if isinstance(node.target, cst.Name):
+            add(node.target.value, Binding("value", value=node.value))
+    elif isinstance(node, (cst.AugAssign, cst.For)):
+        for name in _target_names(node.target):
+            add(name, Binding("other"))
+    elif isinstance(node, cst.WithItem):
+        if node.asname is not None:
+            if isinstance(node.asname.name, cst.Name):
+                add(node.asname.name.value, Binding("with", value=node.item))
+            else:
+                for name in _target_names(node.asname.name):
+                    add(name, Binding("other"))
+    elif isinstance(node, cst.FunctionDef):
+        add(node.name.value, Binding("def", node=node))
+    elif isinstance(node, cst.ClassDef):
+        add(node.name.value, Binding("other", node=node))
+    elif isinstance(node, (cst.Import, cst.ImportFrom)):
+        _collect_import(node, add)
+    elif isinstance(node, cst.ExceptHandler):
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            add(node.name.name.value, Binding("other"))
+    elif isinstance(node, (cst.Global, cst.Nonlocal)):
+        for item in node.names:
+            add(item.name.value, Binding("other"))
+    elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+        add(node.name.value, Binding("other"))
+
+
+def _collect_import(node: cst.Import | cst.ImportFrom, add: Callable[[str, Binding], None]) -> None:
+    if isinstance(node.names, cst.ImportStar):
+        return
+    for alias in node.names:
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            add(alias.asname.name.value, Binding("other"))
+        else:
+            full = dotted_name(alias.name) or ""
+            add(full.split(".")[0], Binding("other"))
+
+
+def is_generator(function: cst.FunctionDef) -> bool:
+    """Whether the function's own body yields (an `async def` with `yield` is no coroutine)."""
+    return any(isinstance(n, cst.Yield) for n in iter_subtree_no_scopes(function.body))
+
+
+class ScopeIndex:
+    """Name resolution for the node being visited, through the enclosing scopes.
+
+    Bindings are computed once per scope and cached for the whole file.
+    """
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self._bindings: dict[int, dict[str, list[Binding]]] = {}
+        self._class_attrs: dict[tuple[int, str], list[Binding]] = {}
+
+    def bindings(self, scope: Scope) -> dict[str, list[Binding]]:
+        key = id(scope)
+        table = self._bindings.get(key)
+        if table is None:
+            table = collect_bindings(scope)
+            self._bindings[key] = table
+        return table
+
+    def scope_chain(self) -> list[Scope]:
+        """Scopes visible from the current node, innermost first, the module last.
+
+        Class bodies are skipped, as Python skips them for code in methods.
+        """
+        chain: list[Scope] = []
+        for node in reversed(self.context.ancestors):
+            if isinstance(node, _SCOPE_NODES):
+                chain.append(node)
+        chain.append(self.context.module)
+        return chain
+
+    def lookup(self, name: str) -> tuple[Scope, list[Binding]] | None:
+        """The innermost scope binding `name`, with all its bindings there."""
+        for scope in self.scope_chain():
+            found = self.bindings(scope).get(name)
+            if found:
+                return scope, found
+        return None
+
+    def locally_bound(self, name: str) -> bool:
+        """Whether a function, lambda or comprehension around the node binds `name`."""
+        found = self.lookup(name)
+        return found is not None and not isinstance(found[0], cst.Module)
+
+    def global_qualified_name(self, expr: cst.BaseExpression) -> str | None:
+        """`qualified_name`, or None when the head name is rebound in an enclosing function."""
+        dotted = dotted_name(expr)
+        if dotted is None or self.locally_bound(dotted.split(".")[0]):
+            return None
+        return self.context.qualified_name(expr)
+
+    def instance_class(self, expr: cst.BaseExpression, classes: frozenset[str]) -> str | None:
+        """Which of `classes` `expr` is an instance of, when every binding agrees; else None.
+
+        Understood: `Cls(...)` itself, a name bound only to `Cls(...)` (by assignment or
+        `with Cls(...) as name`) or annotated `Cls`, and `self.attr` set only that way in
+        the enclosing class.
+        """
+        if isinstance(expr, cst.Call):
+            return self._constructed(expr, classes)
+        if isinstance(expr, cst.Name):
+            found = self.lookup(expr.value)
+            if found is None:
+                return None
+            return self._agreed(found[1], classes)
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            method = self.enclosing_method()
+            if method is None:
+                return None
+            function, class_def = method
+            if _first_param(function) != expr.value.value:
+                return None
+            return self._agreed(self.attribute_bindings(class_def, expr.attr.value), classes)
+        return None
+
+    def _constructed(self, expr: cst.BaseExpression, classes: frozenset[str]) -> str | None:
+        if not isinstance(expr, cst.Call):
+            return None
+        qualified = self.global_qualified_name(expr.func)
+        return qualified if qualified in classes else None
+
+    def _annotated(
+        self, annotation: cst.BaseExpression | None, classes: frozenset[str]
+    ) -> str | None:
+        if annotation is None:
+            return None
+        qualified = self.global_qualified_name(annotation)
+        return qualified if qualified in classes else None
+
+    def _agreed(self, bindings: Sequence[Binding], classes: frozenset[str]) -> str | None:
+        kinds: set[str] = set()
+        for binding in bindings:
+            if binding.kind in ("value", "param"):
+                found = self._annotated(binding.annotation, classes)
+                if found is None and binding.value is not None:
+                    found = self._constructed(binding.value, classes)
+            elif binding.kind == "with" and binding.value is not None:
+                found = self._constructed(binding.value, classes)
+            else:
+                found = None
+            if found is None:
+                return None
+            kinds.add(found)
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def enclosing_method(self) -> tuple[cst.FunctionDef, cst.ClassDef] | None:
+        """The innermost function when it is a method defined directly in a class body."""
+        ancestors = self.context.ancestors
+        for index in range(len(ancestors) - 1, -1, -1):
+            node = ancestors[index]
+            if isinstance(node, cst.Lambda):
+                return None
+            if isinstance(node, cst.FunctionDef):
+                if (
+                    index >= 2
+                    and isinstance(ancestors[index - 1], cst.IndentedBlock)
+                    and isinstance(ancestors[index - 2], cst.ClassDef)
+                ):
+                    class_def = ancestors[index - 2]
+                    assert isinstance(class_def, cst.ClassDef)
+                    return node, class_def
+                return None
+        return None
+
+    def attribute_bindings(self, class_def: cst.ClassDef, attr: str) -> list[Binding]:
+        """Bindings of `self.attr` in the class's methods and of `attr` in its body."""
+        key = (id(class_def), attr)
+        cached = self._class_attrs.get(key)
+        if cached is not None:
+            return cached
+        found: list[Binding] = []
+        body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if isinstance(stmt, cst.FunctionDef):
+                found.extend(_self_attribute_bindings(stmt, attr))
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.AnnAssign) and _is_name(small.target, attr):
+                        found.append(
+                            Binding(
+                                "value", value=small.value, annotation=small.annotation.annotation
+                            )
+                        )
+                    elif isinstance(small, cst.Assign) and any(
+                        _is_name(t.target, attr) for t in small.targets
+                    ):
+                        found.append(Binding("value", value=small.value))
+        self._class_attrs[key] = found
+        return found
+
+
+def _is_name(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def _first_param(function: cst.FunctionDef) -> str | None:
+    params = [*function.params.posonly_params, *function.params.params]
+    return params[0].name.value if params else None
+
+
+def _self_attribute_bindings(method: cst.FunctionDef, attr: str) -> list[Binding]:
+    owner = _first_param(method)
+    if owner is None:
+        return []
+
+    def is_target(node: cst.BaseExpression) -> bool:
+        return (
+            isinstance(node, cst.Attribute)
+            and node.attr.value == attr
+            and _is_name(node.value, owner)
+        )
+
+    found: list[Binding] = []
+    for node in iter_subtree_no_scopes(method.body):
+        if isinstance(node, cst.Assign):
+            if any(is_target(t.target) for t in node.targets):
+                found.append(Binding("value", value=node.value))
+            elif any(
+                is_target(e.value)
+                for t in node.targets
+                if isinstance(t.target, (cst.Tuple, cst.List))
+                for e in t.target.elements
+            ):
+                found.append(Binding("other"))
+        elif isinstance(node, cst.AnnAssign) and is_target(node.target):
+            found.append(Binding("value", value=node.value, annotation=node.annotation.annotation))
+        elif isinstance(node, (cst.AugAssign, cst.For)) and is_target(node.target):
+            found.append(Binding("other"))
+        elif (
+            isinstance(node, cst.WithItem)
+            and node.asname is not None
+            and is_target(node.asname.name)
+        ):
+            found.append(Binding("with", value=node.item))
+    return found
+
+
+def decorators_transparent(function: cst.FunctionDef, context: FileContext) -> bool:
+    """Whether every decorator keeps an `async def` a plain coroutine function."""
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        qualified = context.qualified_name(expr)
+        if qualified not in TRANSPARENT_DECORATORS:
+            return False
+    return True
+
+
+def is_plain_coroutine_function(function: cst.FunctionDef, context: FileContext) -> bool:
+    """An `async def` that, called, returns a coroutine (no yield, no wrapping decorator)."""
+    return (
+        function.asynchronous is not None
+        and decorators_transparent(function, context)
+        and not is_generator(function)
+    )

@@ -1,0 +1,303 @@
+"""AGT501: a blocking call (sleep, sync HTTP, subprocess, sync LLM client) inside `async def`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzers.context import FileContext
+from analyzers.detect.async_apis import (
+    BLOCKING_FUNCTIONS,
+    HTTP_METHODS,
+    SYNC_HTTP_SESSIONS,
+    SYNC_LLM_CLIENTS,
+    ScopeIndex,
+)
+from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
+
+_LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
+_HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]
+
+
+def asyncio_reference(context: FileContext, scopes: ScopeIndex) -> tuple[str, bool] | None:
+    """The name to write for the `asyncio` module, and whether `import asyncio` must be added.
+
+    None when `asyncio` is taken by something else, so a fix would change its meaning.
+    """
+    imports = context.facts.imports
+    if imports.get("asyncio") == "asyncio" and not scopes.locally_bound("asyncio"):
+        return "asyncio", False
+    for local, qualified in sorted(imports.items()):
+        if qualified == "asyncio" and not scopes.locally_bound(local):
+            return local, False
+    if (
+        "asyncio" in imports
+        or "asyncio" in context.facts.local_definitions
+        or scopes.locally_bound("asyncio")
+    ):
+        return None
+    return "asyncio", True
+
+
+class BlockingCallInAsync(Rule):
+    code = "AGT501"
+    name = "blocking-call-in-async"
+    summary = "A blocking call inside `async def` stalls the event loop and every other task."
+    rationale = (
+        "An event loop runs one thing at a time. `time.sleep`, `requests.get`, "
+        "`subprocess.run`, `input()` or a synchronous LLM client's `.create(...)` inside "
+        "`async def` freeze the whole loop until they return: an agent serving many "
+        "conversations, streaming tokens or running tools concurrently stops for all of them "
+        "while one model call takes its 20 seconds, and timeouts elsewhere fire spuriously. "
+        "Use the async counterpart (`await asyncio.sleep`, `httpx.AsyncClient`, "
+        "`AsyncOpenAI`) or push the call to a thread with `await asyncio.to_thread(...)`."
+    )
+    fix_description = (
+        "Safe, for `time.sleep(x)` used as a statement: `await asyncio.sleep(x)` "
+        "(adds `import asyncio` when missing). Other calls need a different library."
+    )
+    flagged = (
+        Flagged(
+            """
+            import time
+
+            async def poll(agent):
+                while not agent.done:
+                    time.sleep(1)
+            """,
+            line=5,
+            column=9,
+            message="time.sleep",
+            fixed="""
+            import time
+            import asyncio
+
+            async def poll(agent):
+                while not agent.done:
+                    await asyncio.sleep(1)
+            """,
+        ),
+        Flagged(
+            """
+            import asyncio
+            from time import sleep as nap
+
+            async def backoff(attempt: int) -> None:
+                nap(2 ** attempt)  # wait before retrying
+            """,
+            line=5,
+            message="time.sleep",
+            fixed="""
+            import asyncio
+            from time import sleep as nap
+
+            async def backoff(attempt: int) -> None:
+                await asyncio.sleep(2 ** attempt)  # wait before retrying
+            """,
+        ),
+        Flagged(
+            """
+            import requests
+
+            async def search_tool(query: str) -> str:
+                response = requests.get("https://api.example.com", params={"q": query})
+                return response.text
+            """,
+            line=4,
+            column=16,
+            message="requests.get",
+        ),
+        Flagged(
+            """
+            from openai import OpenAI
+
+            client = OpenAI()
+
+            async def answer(question: str) -> str:
+                completion = client.chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": question}]
+                )
+                return completion.choices[0].message.content
+            """,
+            line=6,
+            message="AsyncOpenAI",
+        ),
+        Flagged(
+            """
+            import anthropic
+
+            class Agent:
+                def __init__(self) -> None:
+                    self.llm = anthropic.Anthropic()
+
+                async def step(self, messages):
+                    return self.llm.messages.create(model="claude", messages=messages)
+            """,
+            line=8,
+            message="anthropic.Anthropic",
+        ),
+        Flagged(
+            """
+            import subprocess
+            import requests
+            from urllib.request import urlopen
+
+            async def run_tools(cmd, url):
+                subprocess.run(cmd, check=True)
+                with requests.Session() as session:
+                    session.post(url)
+                answer = input("continue? ")
+                return urlopen(url).read(), answer
+            """,
+            line=6,
+            count=4,
+            message="subprocess.run",
+        ),
+    )
+    clean = (
+        # The fixed versions of the same code.
+        Clean(
+            """
+            import asyncio
+
+            async def poll(agent):
+                while not agent.done:
+                    await asyncio.sleep(1)
+            """
+        ),
+        Clean(
+            """
+            from openai import AsyncOpenAI
+
+            client = AsyncOpenAI()
+
+            async def answer(question: str) -> str:
+                completion = await client.chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": question}]
+                )
+                return completion.choices[0].message.content
+            """
+        ),
+        # Blocking work handed to a thread: the nested def and the lambda run off the loop.
+        Clean(
+            """
+            import asyncio
+            import time
+            import requests
+
+            async def fetch(url):
+                def blocking():
+                    time.sleep(1)
+                    return requests.get(url)
+
+                loop = asyncio.get_running_loop()
+                first = await loop.run_in_executor(None, blocking)
+                second = await asyncio.to_thread(lambda: requests.get(url))
+                third = await asyncio.to_thread(time.sleep, 1)
+                return first, second, third
+            """
+        ),
+        # A local function that happens to be called `sleep` is not `time.sleep`.
+        Clean(
+            """
+            async def sleep(seconds):
+                return seconds
+
+            async def wait():
+                await sleep(1)
+            """
+        ),
+        # Blocking calls in synchronous code are fine.
+        Clean(
+            """
+            import time
+            import requests
+
+            def fetch(url):
+                time.sleep(1)
+                return requests.get(url)
+            """
+        ),
+        # The name `client` is rebound locally to an async client.
+        Clean(
+            """
+            from openai import AsyncOpenAI, OpenAI
+
+            client = OpenAI()
+
+            async def answer(question):
+                client = AsyncOpenAI()
+                return await client.chat.completions.create(model="m", messages=[])
+            """
+        ),
+        # `time` here is a parameter, not the module.
+        Clean(
+            """
+            import time
+
+            async def wait(time):
+                time.sleep(1)
+            """
+        ),
+    )
+
+    def __init__(self, context: FileContext, options: RuleOptions) -> None:
+        super().__init__(context, options)
+        self._scopes: ScopeIndex | None = None
+
+    @property
+    def scopes(self) -> ScopeIndex:
+        if self._scopes is None:
+            self._scopes = ScopeIndex(self.context)
+        return self._scopes
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.context.in_async_function():
+            return
+        func = node.func
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            qualified = self.scopes.global_qualified_name(func)
+            if qualified is not None and qualified in BLOCKING_FUNCTIONS:
+                fix = self._sleep_fix(node) if qualified == "time.sleep" else None
+                self.report(node, self._message(qualified, BLOCKING_FUNCTIONS[qualified]), fix=fix)
+                return
+        if not isinstance(func, cst.Attribute):
+            return
+        method = func.attr.value
+        if method in HTTP_METHODS:
+            session = self.scopes.instance_class(func.value, SYNC_HTTP_SESSIONS)
+            if session is not None:
+                self.report(node, self._message(f"{session}.{method}", _HTTP_ADVICE))
+                return
+        if method == "create":
+            # `client.messages.create` / `client.chat.completions.create`: the client is
+            # one or more attributes below the method.
+            receiver = func.value
+            while isinstance(receiver, cst.Attribute):
+                receiver = receiver.value
+                client = self.scopes.instance_class(receiver, SYNC_LLM_CLIENTS)
+                if client is not None:
+                    self.report(node, self._message(f"{client}(...).create", _LLM_ADVICE))
+                    return
+
+    @staticmethod
+    def _message(what: str, advice: str) -> str:
+        return f"blocking call `{what}` inside `async def` stalls the event loop: {advice}"
+
+    def _sleep_fix(self, node: cst.Call) -> FixPlan | None:
+        """`await asyncio.sleep(x)` for a `time.sleep(x)` statement."""
+        ancestors = self.context.ancestors
+        if not ancestors or not isinstance(ancestors[-1], cst.Expr):
+            return None
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+            return None
+        reference = asyncio_reference(self.context, self.scopes)
+        if reference is None:
+            return None
+        module, needs_import = reference
+        new_call = node.with_changes(
+            func=cst.Attribute(value=cst.Name(module), attr=cst.Name("sleep"))
+        )
+        changes: tuple[Replace | AddImport, ...] = (Replace(node, cst.Await(expression=new_call)),)
+        if needs_import:
+            changes = (*changes, AddImport("asyncio"))
+        return FixPlan("Use `await asyncio.sleep(...)`", changes)
