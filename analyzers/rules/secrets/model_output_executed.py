@@ -1,0 +1,349 @@
+"""AGT303: text that a language model returned is run as code or as a shell command."""
+
+from __future__ import annotations
+
+import itertools
+
+import libcst as cst
+
+from analyzers.detect.dataflow import DEFAULT_SANITIZERS, iter_assignments, local_names
+from analyzers.detect.llm import is_llm_call
+from analyzers.facts import ModuleFacts, dotted_name
+from analyzers.rule import Clean, Flagged, Rule
+from analyzers.walk import iter_subtree_no_scopes
+
+# Calls that execute their first argument as Python code or as a shell command line.
+_CODE_SINKS = frozenset(
+    {"eval", "exec", "compile", "builtins.eval", "builtins.exec", "builtins.compile"}
+)
+_SHELL_SINKS = frozenset(
+    {
+        "os.system",
+        "os.popen",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "asyncio.create_subprocess_shell",
+    }
+)
+# Take an argument vector (or a command string with `shell=True`).
+_ARGV_SINKS = frozenset(
+    {
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.Popen",
+        "asyncio.create_subprocess_exec",
+        "os.execv",
+        "os.execvp",
+        "os.spawnv",
+        "os.spawnvp",
+    }
+)
+_SOURCE_KEYWORDS = frozenset({"source", "args", "cmd", "command"})
+# Flags that make an interpreter run the next argument as a program (`bash -c`, `python -c`).
+_INLINE_CODE_FLAGS = frozenset({"-c", "-e", "--command", "--eval"})
+# String methods whose arguments end up in the result (`"\n".join(lines)`).
+_JOINING_METHODS = frozenset({"join", "format", "format_map", "replace"})
+_MAX_NODES = 2_000
+
+
+def _executed_argument(call: cst.Call) -> cst.BaseExpression | None:
+    """The first positional argument, or its keyword form; None for `f(*parts)`."""
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            return arg.value
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in _SOURCE_KEYWORDS:
+            return arg.value
+    return None
+
+
+def _shell_true(call: cst.Call) -> bool:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "shell":
+            value = arg.value
+            return (isinstance(value, cst.Name) and value.value == "True") or (
+                isinstance(value, cst.Integer) and value.value not in ("0", "0x0")
+            )
+    return False
+
+
+class _Taint:
+    """Which names of one body hold text a model returned (flow-insensitive, value flow only).
+
+    A value carries model output when it is an LLM call's result or is read from one
+    (`.content`, `.choices[0]`, any attribute or subscript of it), built from one (f-string,
+    `+`, `%`, a list of parts, `"".join(...)`), or returned by a function given one
+    (`extract_code(reply)`). A subscript *index* does not carry it: `COMMANDS[choice]` is the
+    allow-list lookup that makes model output safe to act on. Method calls carry their
+    receiver only (`reply.strip()`), so `ALLOWED.get(choice)` stays clean.
+    """
+
+    def __init__(self, body: cst.CSTNode, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.names: set[str] = set()
+        flows = [(a.targets, a.value) for a in iter_assignments(body) if a.targets]
+        changed = True
+        while changed:
+            changed = False
+            for targets, value in flows:
+                if all(t in self.names for t in targets):
+                    continue
+                if self.carries(value):
+                    self.names.update(targets)
+                    changed = True
+
+    def carries(self, expression: cst.CSTNode) -> bool:
+        stack: list[cst.CSTNode] = [expression]
+        seen = 0
+        while stack and seen < _MAX_NODES:
+            node = stack.pop()
+            seen += 1
+            if isinstance(node, cst.Name):
+                if node.value in self.names:
+                    return True
+            elif isinstance(node, cst.Attribute):
+                dotted = dotted_name(node)
+                if dotted is not None and dotted in self.names:
+                    return True
+                stack.append(node.value)
+            elif isinstance(node, cst.Subscript):
+                stack.append(node.value)
+            elif isinstance(node, cst.Call):
+                if is_llm_call(node, self.facts):
+                    return True
+                stack.extend(self._call_inputs(node))
+            elif isinstance(node, cst.Await):
+                stack.append(node.expression)
+            elif isinstance(node, (cst.StarredElement, cst.Element, cst.Arg, cst.DictElement)):
+                stack.append(node.value)
+            elif isinstance(
+                node, (cst.BinaryOperation, cst.BooleanOperation, cst.ConcatenatedString)
+            ):
+                stack.extend((node.left, node.right))
+            elif isinstance(node, cst.FormattedString):
+                stack.extend(
+                    p.expression for p in node.parts if isinstance(p, cst.FormattedStringExpression)
+                )
+            elif isinstance(node, cst.IfExp):
+                stack.extend((node.body, node.orelse))
+            elif isinstance(node, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
+                stack.extend(node.elements)
+            elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+                stack.extend((node.elt, node.for_in.iter))
+        return False
+
+    def _call_inputs(self, call: cst.Call) -> list[cst.CSTNode]:
+        qualified = self.facts.qualified_name(call.func)
+        if qualified is not None and qualified in DEFAULT_SANITIZERS:
+            return []
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            head = (dotted_name(func.value) or "").split(".")[0]
+            is_function = head in self.facts.imports or head in ("self", "cls")
+            if func.attr.value in _JOINING_METHODS:
+                return [func.value, *call.args]
+            if not is_function:
+                return [func.value]
+        return list(call.args)
+
+
+class ModelOutputExecuted(Rule):
+    code = "AGT303"
+    name = "model-output-executed"
+    summary = "Text returned by a language model is run with `eval`/`exec` or a shell."
+    rationale = (
+        "A model's reply is untrusted input: it says whatever the prompt, a retrieved web "
+        "page, a tool result or a poisoned document steered it to say. Passing it to `eval`, "
+        "`exec`, `compile`, `os.system` or `subprocess` hands that text full control of the "
+        "machine running the agent, with its credentials and network: a prompt injection "
+        "becomes remote code execution. Parse the reply (`json.loads`, `ast.literal_eval`, a "
+        "pydantic model), map it to an allow-list of actions, or run generated code in a "
+        "sandbox that has nothing to lose."
+    )
+    flagged = (
+        Flagged(
+            """
+            from openai import OpenAI
+
+            client = OpenAI()
+
+            def solve(task: str) -> None:
+                reply = client.chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": task}]
+                )
+                code = reply.choices[0].message.content
+                exec(code)
+            """,
+            line=10,
+            column=5,
+            message="`exec` runs text returned by a language model",
+        ),
+        Flagged(
+            """
+            import subprocess
+
+            async def shell_step(llm, goal):
+                answer = await llm.ainvoke(f"Write one bash command to {goal}")
+                command = answer.content.strip().strip("`")
+                return subprocess.run(command, shell=True, capture_output=True)
+            """,
+            line=6,
+            message="`subprocess.run`",
+        ),
+        Flagged(
+            """
+            import os
+            import re
+
+            def extract_code(text):
+                return re.search(r"```python\\n(.*?)```", text, re.S).group(1)
+
+            def calculate(agent, question):
+                result = eval(agent.run(f"Give a Python expression for: {question}"))
+                os.system(f"python -c '{extract_code(agent.run(question))}'")
+                return result
+            """,
+            line=8,
+            count=2,
+            message="`eval`",
+        ),
+        Flagged(
+            """
+            import subprocess
+            from anthropic import Anthropic
+
+            client = Anthropic()
+            message = client.messages.create(model="claude-sonnet-4-5", max_tokens=512, messages=[])
+            script = message.content[0].text
+            subprocess.run(["bash", "-c", script])
+            """,
+            line=7,
+            message="`subprocess.run`",
+        ),
+    )
+    clean = (
+        # Parsed, not executed.
+        Clean(
+            """
+            import ast
+            import json
+
+            def plan(llm, goal):
+                reply = llm.invoke(goal)
+                steps = json.loads(reply.content)
+                return ast.literal_eval(reply.content), steps
+            """
+        ),
+        # The model picks from an allow-list; the command that runs is ours.
+        Clean(
+            """
+            import subprocess
+
+            COMMANDS = {"status": ["git", "status"], "log": ["git", "log", "-5"]}
+
+            def act(client, question):
+                reply = client.chat.completions.create(model="gpt-4o", messages=[])
+                choice = reply.choices[0].message.content.strip()
+                subprocess.run(COMMANDS[choice], check=True)
+                subprocess.run(COMMANDS.get(choice, ["true"]))
+            """
+        ),
+        # Code that is not model output; the model's text as an argument, not the program.
+        Clean(
+            """
+            import subprocess
+
+            def run_tests(llm, path):
+                subprocess.run(["pytest", path])
+                summary = llm.invoke("Summarize the results").content
+                subprocess.run(["notify-send", summary])
+                exec(compile("x = 1", "<setup>", "exec"))
+            """
+        ),
+        # `subprocess.run` returns a process, not a model reply; `model.eval()` is torch.
+        Clean(
+            """
+            import subprocess
+
+            def train(model, script):
+                done = subprocess.run(["python", script], capture_output=True, text=True)
+                model.eval()
+                return done.stdout
+            """
+        ),
+        # A local function named `eval` is not the builtin.
+        Clean(
+            """
+            def eval(text):
+                return float(text)
+
+            def score(llm, answer):
+                return eval(llm.invoke(answer).content)
+            """
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._check(node, None)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._check(node.body, node)
+
+    def _check(self, body: cst.CSTNode, function: cst.FunctionDef | None) -> None:
+        facts = self.context.facts
+        sinks: list[tuple[cst.Call, str]] = []
+        for node in iter_subtree_no_scopes(body):
+            if isinstance(node, cst.Call):
+                qualified = facts.qualified_name(node.func)
+                if qualified is not None and (
+                    qualified in _CODE_SINKS
+                    or qualified in _SHELL_SINKS
+                    or qualified in _ARGV_SINKS
+                ):
+                    sinks.append((node, qualified))
+        if not sinks:
+            return
+        taint = _Taint(body, facts)
+        shadowed = local_names(function) if function is not None else set()
+        for call, qualified in sinks:
+            head = (dotted_name(call.func) or "").split(".")[0]
+            if head in shadowed:
+                continue  # a parameter or local named like the sink
+            argument = _executed_argument(call)
+            if argument is None or not self._executes(call, qualified, argument, taint):
+                continue
+            shown = (dotted_name(call.func) or qualified).split(".")
+            what = ".".join(shown[-2:]) if qualified not in _CODE_SINKS else shown[-1]
+            self.report(
+                call,
+                f"`{what}` runs text returned by a language model: the model, or a prompt "
+                "injection in anything it read, decides what executes; parse it "
+                "(`json.loads`, `ast.literal_eval`) or map it to an allow-list",
+            )
+
+    @staticmethod
+    def _executes(
+        call: cst.Call, qualified: str, argument: cst.BaseExpression, taint: _Taint
+    ) -> bool:
+        if qualified not in _ARGV_SINKS:
+            return taint.carries(argument)
+        if isinstance(argument, (cst.List, cst.Tuple)):
+            values = [e.value for e in argument.elements]
+            if not values or any(isinstance(e, cst.StarredElement) for e in argument.elements):
+                return bool(values) and taint.carries(values[0])
+            if taint.carries(values[0]):
+                return True  # the model picks the program
+            # `bash -c <reply>`, `python -c <reply>`: the model writes the program.
+            for flag, value in itertools.pairwise(values):
+                if (
+                    isinstance(flag, cst.SimpleString)
+                    and flag.raw_value in _INLINE_CODE_FLAGS
+                    and taint.carries(value)
+                ):
+                    return True
+            return _shell_true(call) and any(taint.carries(v) for v in values)
+        return taint.carries(argument)
