@@ -1,0 +1,160 @@
+"""File discovery: expand paths into the Python files to lint (exclude, .gitignore)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from analyzers.config import Config, ConfigResolver
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """What a set of paths expands to."""
+
+    files: tuple[Path, ...]  # absolute (not symlink-resolved), sorted, without duplicates
+    missing: tuple[Path, ...]  # paths given that do not exist, as given
+
+
+@dataclass(frozen=True, slots=True)
+class _IgnoreLayer:
+    """The patterns of one `.gitignore`, which apply below its directory."""
+
+    base: Path
+    spec: pathspec.GitIgnoreSpec
+
+
+@cache
+def _read_gitignore(path: Path) -> pathspec.GitIgnoreSpec | None:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _layer(directory: Path) -> _IgnoreLayer | None:
+    candidate = directory / ".gitignore"
+    if not candidate.is_file():
+        return None
+    spec = _read_gitignore(candidate)
+    return None if spec is None else _IgnoreLayer(directory, spec)
+
+
+def _gitignored(path: Path, is_dir: bool, layers: Sequence[_IgnoreLayer]) -> bool:
+    """Git's rule: the deepest `.gitignore` with a matching pattern decides."""
+    for layer in reversed(layers):
+        try:
+            relative = path.relative_to(layer.base).as_posix()
+        except ValueError:
+            continue
+        result: Any = layer.spec.check_file(relative + "/" if is_dir else relative)
+        if result.include is not None:
+            return bool(result.include)
+    return False
+
+
+def _ancestor_layers(directory: Path, config: Config) -> list[_IgnoreLayer]:
+    """`.gitignore` files above a walked directory: up to the git root, else the config root."""
+    ancestors = list(directory.parents)
+    stop = next((i for i, a in enumerate(ancestors) if (a / ".git").exists()), None)
+    if stop is None:
+        root = Path(os.path.abspath(config.root))
+        if root not in ancestors:
+            return []
+        stop = ancestors.index(root)
+    layers = [_layer(a) for a in reversed(ancestors[: stop + 1])]
+    return [layer for layer in layers if layer is not None]
+
+
+def is_excluded(path: Path, config: Config, *, is_dir: bool | None = None) -> bool:
+    """Whether `exclude` / `extend-exclude` of `config` excludes `path`."""
+    directory = path.is_dir() if is_dir is None else is_dir
+    relative = config.relative(str(path))
+    spec = _exclude_spec(config)
+    return bool(spec.match_file(relative + "/" if directory else relative))
+
+
+def _exclude_spec(config: Config) -> pathspec.PathSpec[Any]:
+    # Config is frozen but holds unhashable settings: memoise on the instance itself.
+    cached = config.__dict__.get("_discovery_exclude_spec")
+    if cached is None:
+        cached = config.exclude_spec()
+        object.__setattr__(config, "_discovery_exclude_spec", cached)
+    return cached
+
+
+def is_python_file(path: Path) -> bool:
+    return path.suffix in PYTHON_SUFFIXES
+
+
+def discover(paths: Iterable[Path], resolver: ConfigResolver) -> Discovered:
+    """Expand files and directories into the Python files to lint.
+
+    Directories are walked (symlinked directories are not followed), skipping what the
+    governing config excludes and, when `respect-gitignore` is on, what `.gitignore`
+    files ignore. A file named explicitly is always linted, like ruff without
+    `--force-exclude`. Raises `ConfigError` when a config file met on the way is invalid.
+    """
+    found: dict[Path, None] = {}
+    missing: list[Path] = []
+    for given in paths:
+        absolute = Path(os.path.abspath(given))
+        if absolute.is_file():
+            found[absolute] = None
+        elif absolute.is_dir():
+            for file in _walk(absolute, resolver):
+                found[file] = None
+        else:
+            missing.append(given)
+    return Discovered(tuple(sorted(found)), tuple(missing))
+
+
+def _walk(top: Path, resolver: ConfigResolver) -> list[Path]:
+    files: list[Path] = []
+    top_config = resolver.for_path(top)
+    base_layers = _ancestor_layers(top, top_config) if top_config.settings.respect_gitignore else []
+    # Iterative, so deep trees cannot hit the recursion limit.
+    stack: list[tuple[Path, list[_IgnoreLayer]]] = [(top, base_layers)]
+    while stack:
+        directory, layers = stack.pop()
+        config = resolver.for_path(directory)
+        gitignore = config.settings.respect_gitignore
+        if gitignore:
+            own = _layer(directory)
+            if own is not None:
+                layers = [*layers, own]
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable directory: nothing we can lint in it
+        subdirectories: list[Path] = []
+        for entry in entries:
+            path = directory / entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if not (is_dir or is_file) or entry.name == ".git":
+                continue
+            if is_file and not is_python_file(path):
+                continue
+            if is_excluded(path, config, is_dir=is_dir):
+                continue
+            if gitignore and _gitignored(path, is_dir, layers):
+                continue
+            if is_dir:
+                subdirectories.append(path)
+            else:
+                files.append(path)
+        stack.extend((sub, layers) for sub in reversed(subdirectories))
+    return files

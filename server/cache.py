@@ -1,0 +1,117 @@
+"""The on-disk result cache (`.agentsense_cache/`): one JSON `FileResult` per content+config key."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from analyzers import __version__
+from analyzers.config import Config
+from analyzers.project import FileResult
+from analyzers.registry import all_rules
+
+CACHE_DIR_NAME = ".agentsense_cache"
+# Bump when the entry layout changes; old entries then simply stop matching.
+_FORMAT = "1"
+
+_ADAPTER: TypeAdapter[FileResult] = TypeAdapter(FileResult)
+
+
+def config_fingerprint(config: Config, path: str) -> str:
+    """Everything about `config` that can change the findings for `path`."""
+    enabled = sorted(config.enabled_codes(path))
+    rules = {rule.code: rule for rule in all_rules()}
+    data = {
+        "enabled": enabled,
+        "severity": {code: config.severity_for(rules[code]).value for code in enabled},
+        "options": {
+            code: config.options_for(rules[code]).model_dump(mode="json") for code in enabled
+        },
+    }
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+class ResultCache:
+    """Reads and writes cached `FileResult`s under one project root.
+
+    A corrupt or unreadable entry is a miss, never an error; a cache that cannot be
+    written is silently skipped (linting must not depend on a writable project).
+    """
+
+    def __init__(self, root: Path, *, enabled: bool = True) -> None:
+        self.directory = root / CACHE_DIR_NAME
+        self.enabled = enabled
+        self._prepared = False
+        self._fingerprints: dict[tuple[int, frozenset[str]], str] = {}
+        self._keep_alive: list[Config] = []
+        codes = ",".join(rule.code for rule in all_rules())
+        self._salt = f"{_FORMAT}\0{__version__}\0{codes}\0".encode()
+
+    def key(self, content: str, path: str, config: Config) -> str:
+        """sha256 of the content, the path, the effective config, version and rule set."""
+        enabled = config.enabled_codes(path)
+        memo = (id(config), enabled)
+        fingerprint = self._fingerprints.get(memo)
+        if fingerprint is None:
+            fingerprint = config_fingerprint(config, path)
+            self._fingerprints[memo] = fingerprint
+            self._keep_alive.append(config)  # so id(config) is not reused while memoised
+        digest = hashlib.sha256(self._salt)
+        digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(fingerprint.encode() + b"\0")
+        digest.update(content.encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> FileResult | None:
+        if not self.enabled:
+            return None
+        try:
+            data = self._entry(key).read_bytes()
+            return _ADAPTER.validate_json(data)
+        except Exception:  # corrupt, truncated, from another version, unreadable: a miss
+            return None
+
+    def put(self, key: str, result: FileResult) -> None:
+        if not self.enabled:
+            return
+        try:
+            self._prepare()
+            entry = self._entry(key)
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            # Write then rename, so a concurrent reader never sees half an entry.
+            fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(_ADAPTER.dump_json(result))
+                os.replace(temporary, entry)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError:
+            self.enabled = False  # read-only checkout and the like: stop trying
+
+    def _prepare(self) -> None:
+        if self._prepared:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        ignore = self.directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Automatically created by agentsense.\n*\n", encoding="utf-8")
+        tag = self.directory / "CACHEDIR.TAG"
+        if not tag.exists():
+            tag.write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n"
+                "# This file is a cache directory tag created by agentsense.\n",
+                encoding="utf-8",
+            )
+        self._prepared = True

@@ -1,0 +1,577 @@
+"""`agentsense check`: discovery, the worker pool, the cache, fixes and reporting."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import multiprocessing
+import os
+import re
+import sys
+import tokenize
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+import libcst as cst
+from rich.console import Console
+from rich.text import Text
+
+from analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
+from analyzers.discovery import discover
+from analyzers.engine import fix_source, parse
+from analyzers.model import Finding
+from analyzers.project import FileResult, analyze, cross_file_findings
+from analyzers.registry import all_rules
+from server.cache import ResultCache
+from server.formats import Report, display_path, get_format, is_applicable, plural
+from server.formats import statistics as statistics_format
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
+BUG_REPORT_URL = "https://github.com/agentsense/agentsense/issues"
+STDIN = "-"
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """Everything `agentsense check` was asked to do."""
+
+    paths: tuple[str, ...] = (".",)
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+    overrides: CliOverrides = field(default_factory=CliOverrides)
+    output_format: str = "full"
+    output_file: Path | None = None
+    statistics: bool = False
+    exit_zero: bool = False
+    stdin_filename: str | None = None
+    jobs: int | None = None
+    no_cache: bool = False
+    config: Path | None = None
+    show_fixes: bool = False
+    quiet: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Where a run reads and writes (real stdio, or buffers in tests)."""
+
+    stdin: BinaryIO
+    stdout: TextIO
+    stderr: TextIO
+
+
+class Unreadable(Exception):
+    """A file that cannot be linted: the message says why, for a one-line warning."""
+
+
+# -- reading and writing source files --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str  # to write fixes back in (`utf-8-sig` keeps a BOM)
+
+
+def decode_source(data: bytes) -> Decoded:
+    """Decode as Python does: BOM, then a PEP 263 coding cookie, else UTF-8."""
+    if b"\x00" in data:
+        raise Unreadable("binary file (contains NUL bytes)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"  # an unknown cookie: read it as UTF-8 (Python would refuse it)
+    body, offset = data, 0
+    if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf"):
+        body, offset = data[3:], 3
+    try:
+        text = body.decode("utf-8" if encoding == "utf-8-sig" else encoding)
+    except UnicodeDecodeError as error:
+        where = f"byte 0x{body[error.start]:02x} at offset {error.start + offset}"
+        if encoding in ("utf-8", "utf-8-sig"):
+            raise Unreadable(f"not UTF-8 ({where})") from None
+        raise Unreadable(f"not valid {encoding} as its coding cookie declares ({where})") from None
+    except LookupError:
+        raise Unreadable(f"unknown encoding {encoding!r}") from None
+    return Decoded(text, encoding)
+
+
+def read_source(path: Path) -> Decoded:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise Unreadable(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB ({size} bytes)")
+        data = path.read_bytes()
+    except OSError as error:
+        raise Unreadable(f"cannot read: {error.strerror or error}") from None
+    return decode_source(data)
+
+
+def _restore_newlines(original: str, fixed: str) -> str:
+    """Keep a CRLF file CRLF even where a fix inserted bare LFs."""
+    if "\r\n" in original and "\n" not in original.replace("\r\n", ""):
+        return re.sub(r"(?<!\r)\n", "\r\n", fixed)
+    return fixed
+
+
+def _keepends(text: str) -> list[str]:
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
+
+
+def unified_diff(before: str, after: str, shown_path: str) -> str:
+    lines = difflib.unified_diff(
+        _keepends(before), _keepends(after), fromfile=shown_path, tofile=shown_path
+    )
+    out: list[str] = []
+    for line in lines:
+        if not line.endswith(("\n", "\r")):
+            line += "\n\\ No newline at end of file\n"
+        out.append(line)
+    return "".join(out)
+
+
+# -- checking one file (in a worker or in-process) ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """What every file of a run gets: the same for the whole pool."""
+
+    fix: bool = False
+    diff: bool = False
+    unsafe_fixes: bool = False
+    use_cache: bool = True
+    cwd: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileJob:
+    path: str  # absolute; what the findings carry
+    config: Config
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What checking one file produced."""
+
+    path: str
+    result: FileResult | None = None
+    fixed: int = 0
+    fixed_codes: tuple[tuple[str, int], ...] = ()
+    diff: str | None = None
+    fixed_text: str | None = None  # stdin only: the text after fixes
+    warning: str | None = None  # the file was skipped: why
+    error: str | None = None  # an internal error: its traceback
+    cached: bool = False
+
+
+_caches: dict[Path, ResultCache] = {}
+
+
+def _cache_for(config: Config, settings: RunSettings) -> ResultCache:
+    root = Path(config.root)
+    found = _caches.get(root)
+    if found is None:
+        found = ResultCache(root, enabled=settings.use_cache)
+        _caches[root] = found
+    return found
+
+
+def _fixed_codes(
+    before: Sequence[Finding], after: Sequence[Finding]
+) -> tuple[tuple[str, int], ...]:
+    removed = Counter(f.code for f in before) - Counter(f.code for f in after)
+    return tuple(sorted(removed.items()))
+
+
+def check_text(
+    text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
+) -> FileOutcome:
+    """Lint (and with `settings.fix` fix) one file's text; never raises."""
+    try:
+        key = cache.key(text, path, config) if cache is not None else None
+        result = cache.get(key) if cache is not None and key is not None else None
+        cached = result is not None
+        if result is None:
+            result = analyze(text, path, config)
+            if cache is not None and key is not None:
+                cache.put(key, result)
+        wants_fix = settings.fix or settings.diff
+        if not wants_fix or not any(
+            is_applicable(f, settings.unsafe_fixes) for f in result.findings
+        ):
+            return FileOutcome(path, result, cached=cached)
+        fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
+        fixed = _restore_newlines(text, fixed)
+        # fix_source already refuses fixes that break the file; check again before writing.
+        if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
+            return FileOutcome(path, result, cached=cached)
+        after = analyze(fixed, path, config)
+        codes = _fixed_codes(result.findings, after.findings)
+        if settings.diff:
+            shown = display_path(path, Path(settings.cwd))
+            return FileOutcome(path, result, applied, codes, diff=unified_diff(text, fixed, shown))
+        if cache is not None:
+            cache.put(cache.key(fixed, path, config), after)
+        return FileOutcome(path, after, applied, codes, fixed_text=fixed)
+    except Exception:
+        return FileOutcome(path, error=traceback.format_exc())
+
+
+def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
+    """Read, lint, fix and write back one file; never raises."""
+    path = Path(job.path)
+    try:
+        decoded = read_source(path)
+    except Unreadable as why:
+        return FileOutcome(job.path, warning=str(why))
+    cache = _cache_for(job.config, settings) if settings.use_cache else None
+    outcome = check_text(decoded.text, job.path, job.config, settings, cache)
+    if outcome.fixed_text is None or settings.diff:
+        return outcome
+    try:
+        path.write_bytes(outcome.fixed_text.encode(decoded.encoding))
+    except (OSError, UnicodeEncodeError) as error:
+        kept = check_text(decoded.text, job.path, job.config, RunSettings(cwd=settings.cwd), cache)
+        return FileOutcome(
+            job.path, kept.result, warning=f"cannot write fixes: {error}", error=kept.error
+        )
+    return FileOutcome(
+        job.path, outcome.result, outcome.fixed, outcome.fixed_codes, cached=outcome.cached
+    )
+
+
+def check_chunk(jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
+    """A worker's unit of work: several files, so pickling costs stay low."""
+    return [check_file(job, settings) for job in jobs]
+
+
+def _warm_worker() -> None:
+    """Import every rule once per worker process (a no-op after fork)."""
+    all_rules()
+
+
+@cache
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork reuses the parent's imported rules at no cost; the parent starts no thread
+    # before the workers exist, so it is safe on Linux. Elsewhere keep the platform default.
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _chunks(jobs: Sequence[FileJob], workers: int) -> list[list[FileJob]]:
+    size = max(1, min(64, -(-len(jobs) // (workers * 4))))
+    return [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+
+
+def run_jobs(
+    jobs: Sequence[FileJob],
+    settings: RunSettings,
+    workers: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[FileOutcome]:
+    """Check every job: in-process for one file or one worker, else over a process pool."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield check_file(job, settings)
+            if on_progress is not None:
+                on_progress(1)
+        return
+    chunks = _chunks(jobs, workers)
+    executor: Executor = ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)),
+        mp_context=_pool_context(),
+        initializer=_warm_worker,
+    )
+    with executor:
+        futures: dict[Future[list[FileOutcome]], list[FileJob]] = {
+            executor.submit(check_chunk, chunk, settings): chunk for chunk in chunks
+        }
+        for future in as_completed(futures):
+            chunk = futures[future]
+            try:
+                outcomes = future.result()
+            except BrokenProcessPool:
+                outcomes = [
+                    FileOutcome(job.path, error="a worker process died while checking this file")
+                    for job in chunk
+                ]
+            yield from outcomes
+            if on_progress is not None:
+                on_progress(len(chunk))
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+class _Run:
+    """One `check` invocation: state shared by its phases."""
+
+    def __init__(self, options: CheckOptions, streams: Streams) -> None:
+        self.options = options
+        self.streams = streams
+        self.cwd = Path.cwd()
+        self.skipped = 0
+        self.internal_errors = 0
+
+    # messages -----------------------------------------------------------------------
+    def warn(self, message: str) -> None:
+        self.streams.stderr.write(f"agentsense: {message}\n")
+
+    def skipped_file(self, path: str, why: str) -> None:
+        self.skipped += 1
+        self.warn(f"skipping {display_path(path, self.cwd)}: {why}")
+
+    def internal_error(self, path: str, detail: str) -> None:
+        self.internal_errors += 1
+        last = detail.strip().splitlines()[-1] if detail.strip() else "unknown error"
+        shown = display_path(path, self.cwd)
+        self.warn(
+            f"internal error while checking {shown}: {last}\n"
+            f"  please report this bug at {BUG_REPORT_URL} "
+            "(with the file, or a reduced copy of it, and the details below)\n"
+            + "".join(f"    {line}\n" for line in detail.rstrip().splitlines())
+        )
+
+    # phases ---------------------------------------------------------------------------
+    def execute(self) -> int:
+        options = self.options
+        paths = list(options.paths) or ["."]
+        reads_stdin = paths == [STDIN] or (options.stdin_filename is not None and not options.paths)
+        if STDIN in paths and not reads_stdin:
+            self.warn("`-` (read from stdin) cannot be combined with other paths")
+            return EXIT_ERROR
+        resolver = ConfigResolver(options.config, options.overrides)
+        if reads_stdin:
+            return self.check_stdin(resolver)
+        discovered = discover([Path(p) for p in paths], resolver)
+        if discovered.missing:
+            for missing in discovered.missing:
+                self.warn(f"path does not exist: {missing}")
+            return EXIT_ERROR
+        jobs = [FileJob(str(file), resolver.for_path(file)) for file in discovered.files]
+        settings = RunSettings(
+            fix=options.fix,
+            diff=options.diff,
+            unsafe_fixes=options.unsafe_fixes,
+            use_cache=not options.no_cache,
+            cwd=str(self.cwd),
+        )
+        outcomes = self.run_all(jobs, settings)
+        results: list[FileResult] = []
+        diffs: list[str] = []
+        fixed = 0
+        fixed_by_file: dict[str, dict[str, int]] = {}
+        for outcome in outcomes:
+            if outcome.warning is not None:
+                self.skipped_file(outcome.path, outcome.warning)
+            if outcome.error is not None:
+                self.internal_error(outcome.path, outcome.error)
+            if outcome.result is not None:
+                results.append(outcome.result)
+            if outcome.diff:
+                diffs.append(outcome.diff)
+            if outcome.fixed:
+                fixed += outcome.fixed
+                fixed_by_file[outcome.path] = dict(outcome.fixed_codes)
+        findings = self.collect_findings(results, resolver)
+        if options.diff:
+            return self.finish_diff(diffs, fixed)
+        report = Report(
+            findings=findings,
+            cwd=self.cwd,
+            sources=self.load_sources(findings, {}),
+            unsafe_fixes=options.unsafe_fixes,
+            show_fixes=options.show_fixes,
+            fix_mode=options.fix,
+            fixed=fixed,
+            fixed_by_file=fixed_by_file,
+            files_checked=len(results),
+            complete=not (self.skipped or self.internal_errors),
+            quiet=options.quiet,
+        )
+        self.write_report(report, self.streams.stdout)
+        return self.exit_code(bool(findings))
+
+    def run_all(self, jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
+        workers = self.options.jobs or os.cpu_count() or 1
+        show_progress = (
+            len(jobs) > PROGRESS_THRESHOLD
+            and not self.options.quiet
+            and self.streams.stderr.isatty()
+        )
+        if not show_progress:
+            return sorted(run_jobs(jobs, settings, workers), key=lambda o: o.path)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        progress = Progress(
+            TextColumn("checking"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(file=self.streams.stderr),
+            transient=True,
+        )
+        task = progress.add_task("check", total=len(jobs))
+        outcomes: list[FileOutcome] = []
+        started = False
+        # The generator submits every chunk (forking the workers) on its first step, so the
+        # progress thread only starts once no more processes will be forked.
+        for outcome in run_jobs(jobs, settings, workers, lambda n: progress.advance(task, n)):
+            if not started:
+                progress.start()
+                started = True
+            outcomes.append(outcome)
+        if started:
+            progress.stop()
+        outcomes.sort(key=lambda o: o.path)
+        return outcomes
+
+    def collect_findings(
+        self, results: Sequence[FileResult], resolver: ConfigResolver
+    ) -> tuple[Finding, ...]:
+        findings = [f for result in results for f in result.findings]
+        findings.extend(cross_file_findings(results, lambda path: resolver.for_path(Path(path))))
+        findings.sort(key=lambda f: (f.path, f.span.start, f.code))
+        return tuple(findings)
+
+    def load_sources(self, findings: Sequence[Finding], known: dict[str, str]) -> dict[str, str]:
+        """Source text for the files with findings, when the format shows source lines."""
+        if self.options.statistics or self.options.output_format != "full":
+            return known
+        sources = dict(known)
+        for path in {f.path for f in findings} - sources.keys():
+            try:
+                sources[path] = read_source(Path(path)).text
+            except Unreadable:
+                continue  # the report still lists the finding, without its lines
+        return sources
+
+    def check_stdin(self, resolver: ConfigResolver) -> int:
+        options = self.options
+        name = options.stdin_filename
+        path = os.path.abspath(name) if name else STDIN
+        config = resolver.for_path(Path(path) if name else self.cwd)
+        try:
+            decoded = decode_source(self.streams.stdin.read())
+        except Unreadable as why:
+            self.skipped_file(name or "stdin", str(why))
+            return EXIT_ERROR
+        settings = RunSettings(
+            fix=options.fix,
+            diff=options.diff,
+            unsafe_fixes=options.unsafe_fixes,
+            use_cache=False,
+            cwd=str(self.cwd),
+        )
+        outcome = check_text(decoded.text, path, config, settings, None)
+        if outcome.error is not None:
+            self.internal_error(path, outcome.error)
+        results = [outcome.result] if outcome.result is not None else []
+        findings = self.collect_findings(results, resolver)
+        if options.diff:
+            return self.finish_diff([outcome.diff] if outcome.diff else [], outcome.fixed)
+        text = outcome.fixed_text if outcome.fixed_text is not None else decoded.text
+        report = Report(
+            findings=findings,
+            cwd=self.cwd,
+            sources=self.load_sources(findings, {path: text}),
+            unsafe_fixes=options.unsafe_fixes,
+            show_fixes=options.show_fixes,
+            fix_mode=options.fix,
+            fixed=outcome.fixed,
+            fixed_by_file={path: dict(outcome.fixed_codes)} if outcome.fixed else {},
+            files_checked=len(results),
+            complete=outcome.error is None,
+            quiet=options.quiet,
+        )
+        if options.fix:
+            # stdout carries the fixed source; the remaining findings go to stderr.
+            self.write_raw(self.streams.stdout, text)
+            self.write_report(report, self.streams.stderr)
+        else:
+            self.write_report(report, self.streams.stdout)
+        return self.exit_code(bool(findings))
+
+    def finish_diff(self, diffs: Sequence[str], fixed: int) -> int:
+        for diff in diffs:
+            self.write_raw(self.streams.stdout, diff)
+        if not self.options.quiet:
+            self.streams.stderr.write(
+                f"Would fix {plural(fixed, 'error')}.\n" if fixed else "No fixes available.\n"
+            )
+        return self.exit_code(bool(diffs))
+
+    # output ---------------------------------------------------------------------------
+    def write_raw(self, stream: TextIO, text: str) -> None:
+        """Write text exactly (no newline translation) when the stream has a byte layer."""
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            stream.flush()
+            buffer.write(text.encode(getattr(stream, "encoding", None) or "utf-8", "replace"))
+            buffer.flush()
+        else:
+            stream.write(text)
+
+    def write_report(self, report: Report, stream: TextIO) -> None:
+        options = self.options
+        output_format = get_format(options.output_format)
+        rendered: str | Text
+        if options.statistics:
+            if output_format.name in ("json", "json-lines"):
+                rendered = statistics_format.render_json(report)
+            else:
+                rendered = statistics_format.render_text(report)
+        else:
+            rendered = output_format.render(report)
+        if not output_format.human and report.fix_mode and report.fixed and not options.quiet:
+            # Machine formats stay parseable: the fix count goes to stderr.
+            self.streams.stderr.write(f"Fixed {plural(report.fixed, 'error')}.\n")
+        if options.output_file is not None:
+            target = options.output_file
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                plain = rendered.plain if isinstance(rendered, Text) else rendered
+                target.write_text(plain, encoding="utf-8")
+            except OSError as error:
+                self.warn(f"cannot write {target}: {error.strerror or error}")
+                self.internal_errors += 1
+            return
+        if isinstance(rendered, Text):
+            console = Console(
+                file=stream, soft_wrap=True, highlight=False, markup=False, emoji=False
+            )
+            console.print(rendered, end="")
+        else:
+            self.write_raw(stream, rendered)
+
+    def exit_code(self, problems: bool) -> int:
+        if self.internal_errors:
+            return EXIT_ERROR
+        if problems:
+            return EXIT_CLEAN if self.options.exit_zero else EXIT_FINDINGS
+        # Files that could not be read make an otherwise clean run fail (see --help).
+        return EXIT_ERROR if self.skipped else EXIT_CLEAN
+
+
+def run_check(options: CheckOptions, streams: Streams) -> int:
+    """Run `agentsense check`; every user-caused problem is a message and exit code 2."""
+    run = _Run(options, streams)
+    try:
+        return run.execute()
+    except ConfigError as error:
+        run.warn(str(error))
+        return EXIT_ERROR

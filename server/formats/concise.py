@@ -1,0 +1,19 @@
+"""The `concise` format: one line per finding, then the summary."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from server.formats import Report, summary
+from server.formats.full import header
+
+
+def render(report: Report) -> Text:
+    out = Text()
+    for finding in report.findings:
+        out.append_text(header(finding, report))
+        out.append("\n")
+    if report.findings and not report.quiet:
+        out.append("\n")
+    out.append_text(summary(report))
+    return out

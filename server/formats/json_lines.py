@@ -1,0 +1,14 @@
+"""The `json-lines` format: one JSON object per finding per line (fields as in `json`)."""
+
+from __future__ import annotations
+
+import json
+
+from server.formats import Report
+from server.formats.json_array import finding_to_json
+
+
+def render(report: Report) -> str:
+    return "".join(
+        json.dumps(finding_to_json(f, report), ensure_ascii=False) + "\n" for f in report.findings
+    )
