@@ -1,0 +1,783 @@
+"""AGT101: an agent loop that only the model can end, with no bound on its iterations."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+from pydantic import Field, field_validator
+
+from analyzers.detect.dataflow import referenced_names
+from analyzers.detect.llm import is_llm_call
+from analyzers.facts import ModuleFacts, dotted_name
+from analyzers.model import Applicability
+from analyzers.rule import Clean, FixPlan, Flagged, InsertStatements, Replace, Rule, RuleOptions
+from analyzers.walk import children, iter_subtree_no_scopes
+
+_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+
+# The last word of a name that says "the agent has finished" (`done`, `has_answer`, `isDone`).
+_STATE_WORDS = frozenset(
+    {
+        "done",
+        "finished",
+        "finish",
+        "complete",
+        "completed",
+        "answer",
+        "answered",
+        "final",
+        "solved",
+        "terminated",
+        "terminal",
+        "halted",
+    }
+)
+# Calls that run an agent step, by name; `agent.step()` is covered by _AGENT_WORDS.
+_STEP_NAMES = frozenset(
+    {
+        "act",
+        "think",
+        "plan",
+        "decide",
+        "next_action",
+        "take_action",
+        "run_step",
+        "arun_step",
+        "agent_step",
+        "call_tool",
+        "call_tools",
+        "execute_tool",
+        "execute_tools",
+        "run_tool",
+        "run_tools",
+        "call_llm",
+        "ask_llm",
+        "query_llm",
+        "call_model",
+        "invoke_model",
+        "chat",
+        "completion",
+        "acompletion",
+    }
+)
+# Words in a called name that point at a model or an agent (`self.llm(...)`, `agent.tick()`).
+_AGENT_WORDS = frozenset(
+    {"agent", "agents", "llm", "llms", "model", "assistant", "planner", "crew", "chatbot"}
+)
+# Words that name a limit wherever they appear in a guard (`MAX_STEPS`, `time_budget`).
+_LIMIT_WORDS = frozenset(
+    {"max", "maximum", "limit", "budget", "deadline", "timeout", "exhausted", "exceeded"}
+)
+# Words that name a count, a bound only in an ordering comparison (`agent.steps >= 10`).
+_COUNT_WORDS = frozenset(
+    {
+        "step",
+        "steps",
+        "turn",
+        "turns",
+        "iteration",
+        "iterations",
+        "iter",
+        "iters",
+        "attempt",
+        "attempts",
+        "retry",
+        "retries",
+        "tries",
+        "round",
+        "rounds",
+        "count",
+        "counter",
+        "depth",
+        "hops",
+        "remaining",
+        "elapsed",
+    }
+)
+_CLOCKS = frozenset({"time", "monotonic", "perf_counter", "now", "utcnow", "time_ns"})
+# Calls that wait for the next input: a loop that makes them is paced by its input.
+_READ_METHODS = frozenset(
+    {
+        "read",
+        "readline",
+        "readlines",
+        "recv",
+        "recvfrom",
+        "recv_json",
+        "recv_string",
+        "recv_multipart",
+        "receive",
+        "receive_text",
+        "receive_json",
+        "receive_bytes",
+        "read_message",
+        "get_message",
+        "readexactly",
+        "readuntil",
+        "accept",
+        "fetchone",
+        "fetchmany",
+        "__next__",
+        "__anext__",
+    }
+)
+_QUEUE_METHODS = frozenset({"get", "get_nowait", "pop", "popleft", "dequeue"})  # no argument
+_READ_FUNCTIONS = frozenset({"input", "next", "anext"})
+# Exceptions that mean "the input is exhausted or closed".
+_EXHAUSTION_ERRORS = frozenset(
+    {
+        "StopIteration",
+        "StopAsyncIteration",
+        "EOFError",
+        "Empty",
+        "QueueEmpty",
+        "QueueShutDown",
+        "KeyboardInterrupt",
+        "GeneratorExit",
+        "CancelledError",
+        "ConnectionClosed",
+        "ConnectionClosedOK",
+        "ConnectionClosedError",
+        "WebSocketDisconnect",
+        "IncompleteReadError",
+        "BrokenPipeError",
+        "ConnectionResetError",
+    }
+)
+_EXIT_FUNCTIONS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _words(names: set[str]) -> set[str]:
+    out: set[str] = set()
+    for name in names:
+        out.update(w.lower() for w in _WORD_SPLIT.split(name) if w)
+    return out
+
+
+class UnboundedAgentLoopOptions(RuleOptions):
+    """`[tool.agentsense.rule-options.AGT101]`."""
+
+    max_iterations_name: str = Field(
+        "MAX_ITERATIONS",
+        alias="max-iterations-name",
+        description="The module-level constant the fix bounds the loop with.",
+    )
+    default_max_iterations: int = Field(
+        10,
+        alias="default-max-iterations",
+        ge=1,
+        description="Its value when the fix has to define it.",
+    )
+
+    @field_validator("max_iterations_name")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not value.isidentifier() or keyword.iskeyword(value):
+            raise ValueError(f"{value!r} is not a Python identifier")
+        return value
+
+
+# --- What the loop's condition says --------------------------------------------------------
+
+
+def _state_reference(node: cst.BaseExpression) -> str | None:
+    """`agent.done`, `state.has_answer` (for `state.has_answer()`), `done`: agent state."""
+    if isinstance(node, cst.Call) and not node.args:
+        node = node.func
+    name = dotted_name(node)
+    if name is None:
+        return None
+    last = [w.lower() for w in _WORD_SPLIT.split(name.rsplit(".", 1)[-1]) if w]
+    return name if last and last[-1] in _STATE_WORDS else None
+
+
+def _state_test(test: cst.BaseExpression) -> list[str] | None:
+    """The agent-state names when `test` depends on nothing else, else None.
+
+    `not agent.done`, `not state.has_answer()`, `answer is None`, and `and`/`or` of those.
+    """
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        found = _state_reference(test.expression)
+        return [found] if found is not None else None
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value in ("None", "False")
+    ):
+        found = _state_reference(test.left)
+        return [found] if found is not None else None
+    if isinstance(test, cst.BooleanOperation):
+        left, right = _state_test(test.left), _state_test(test.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _constant_true(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    return isinstance(test, cst.Integer) and test.evaluated_value != 0
+
+
+# --- What the loop's body does -------------------------------------------------------------
+
+
+def _iter_body(root: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, bool]]:
+    """Nodes under `root` (not into nested scopes), each with "inside a nested loop"."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(root, False)]
+    while stack:
+        node, nested = stack.pop()
+        yield node, nested
+        if node is not root and isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        inner = nested or (node is not root and isinstance(node, (cst.For, cst.While)))
+        stack.extend((child, inner) for child in reversed(children(node)))
+
+
+def _is_exit_call(node: cst.CSTNode, facts: ModuleFacts) -> bool:
+    return isinstance(node, cst.Call) and facts.qualified_name(node.func) in _EXIT_FUNCTIONS
+
+
+def _leads_to_exit(
+    branch: cst.CSTNode | None, can_break: bool, state: set[str], facts: ModuleFacts
+) -> bool:
+    """Whether `branch` leaves the loop: break (not from an inner loop), return, raise,
+    `sys.exit()`, or setting the loop's state flag (`done = True`)."""
+    if branch is None:
+        return False
+    for node, nested in _iter_body(branch):
+        if isinstance(node, (cst.Return, cst.Raise)) or _is_exit_call(node, facts):
+            return True
+        if isinstance(node, cst.Break) and can_break and not nested:
+            return True
+        if isinstance(node, cst.Assign) and state:
+            names = {dotted_name(t.target) for t in node.targets}
+            if names & state and not (
+                isinstance(node.value, cst.Name) and node.value.value in ("False", "None")
+            ):
+                return True
+    return False
+
+
+def _is_read_call(node: cst.BaseExpression, facts: ModuleFacts) -> bool:
+    """A call that waits for the next input item (`f.readline()`, `await queue.get()`)."""
+    if isinstance(node, cst.Await):
+        node = node.expression
+    if not isinstance(node, cst.Call) or is_llm_call(node, facts):
+        return False
+    func = node.func
+    if isinstance(func, cst.Name):
+        return facts.qualified_name(func) in _READ_FUNCTIONS
+    if isinstance(func, cst.Attribute):
+        method = func.attr.value
+        if method in _READ_METHODS:
+            return True
+        positional = [a for a in node.args if a.keyword is None]
+        return method in _QUEUE_METHODS and not positional
+    return False
+
+
+def _catches_exhaustion(handler: cst.ExceptHandler) -> bool:
+    caught = handler.type
+    if caught is None:
+        return False
+    kinds = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+    return any((dotted_name(k) or "").rsplit(".", 1)[-1] in _EXHAUSTION_ERRORS for k in kinds)
+
+
+@dataclass(slots=True)
+class _Body:
+    """What one pass over a loop body found."""
+
+    counters: set[str] = field(default_factory=set)
+    calls: list[cst.Call] = field(default_factory=list)
+    reads_input: bool = False
+    guards: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode | None, bool]] = field(
+        default_factory=list
+    )  # (test, body, orelse, in a nested loop)
+    exhaustion_handlers: list[tuple[cst.ExceptHandler, bool]] = field(default_factory=list)
+
+
+def _scan(body: cst.CSTNode, facts: ModuleFacts) -> _Body:
+    found = _Body()
+    for node, nested in _iter_body(body):
+        if isinstance(node, cst.Call):
+            found.calls.append(node)
+        elif isinstance(node, cst.AugAssign) and isinstance(
+            node.operator, (cst.AddAssign, cst.SubtractAssign)
+        ):
+            name = dotted_name(node.target)
+            if name is not None:
+                found.counters.add(name)
+        elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.NamedExpr)):
+            value = node.value
+            if value is None:
+                continue
+            targets = (
+                [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            )
+            if not nested and _is_read_call(value, facts):
+                found.reads_input = True
+            if isinstance(value, cst.BinaryOperation) and isinstance(
+                value.operator, (cst.Add, cst.Subtract)
+            ):
+                reads = referenced_names(value)
+                for target in targets:
+                    name = dotted_name(target)
+                    if name is not None and name in reads:
+                        found.counters.add(name)  # `i = i + 1`
+        elif isinstance(node, cst.If):
+            found.guards.append((node.test, node.body, node.orelse, nested))
+        elif isinstance(node, cst.Assert):
+            found.guards.append((node.test, cst.Raise(), None, nested))
+        elif isinstance(node, cst.ExceptHandler) and _catches_exhaustion(node):
+            found.exhaustion_handlers.append((node, nested))
+    return found
+
+
+def _is_bound(test: cst.CSTNode, counters: set[str]) -> bool:
+    """A guard that compares a counter, a clock or a length against a limit."""
+    if _words(referenced_names(test)) & _LIMIT_WORDS:
+        return True
+    for node in iter_subtree_no_scopes(test):
+        if not isinstance(node, cst.Comparison):
+            continue
+        sides: list[cst.CSTNode] = [node.left, *(c.comparator for c in node.comparisons)]
+        ordering = any(
+            isinstance(
+                c.operator, (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+            )
+            for c in node.comparisons
+        )
+        equality = any(isinstance(c.operator, (cst.Equal, cst.NotEqual)) for c in node.comparisons)
+        for side in sides:
+            reads = referenced_names(side)
+            if reads & counters and (ordering or equality):
+                return True
+            if not ordering:
+                continue
+            if _words(reads) & _COUNT_WORDS:
+                return True
+            for call in iter_subtree_no_scopes(side):
+                if isinstance(call, cst.Call):
+                    name = dotted_name(call.func) or ""
+                    if name == "len" or name.rsplit(".", 1)[-1] in _CLOCKS:
+                        return True
+    return False
+
+
+def _is_agent_step(call: cst.Call, facts: ModuleFacts, state_roots: set[str]) -> bool:
+    """A call that asks a model or an agent for its next move."""
+    if is_llm_call(call, facts):
+        return True
+    name = dotted_name(call.func)
+    if name is None:
+        if isinstance(call.func, cst.Attribute):
+            return call.func.attr.value in _STEP_NAMES
+        return False
+    parts = name.split(".")
+    if parts[-1] in _STEP_NAMES or parts[0] in state_roots:
+        return True
+    return bool(_words(set(parts)) & _AGENT_WORDS)
+
+
+# --- The fix ---------------------------------------------------------------------------------
+
+
+def _negated(test: cst.BaseExpression) -> cst.BaseExpression:
+    """`agent.done` for `not agent.done`, `x is not None` for `x is None`, else `not (t)`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return test.expression
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if isinstance(target.operator, cst.Is):
+            return test.with_changes(comparisons=[target.with_changes(operator=cst.IsNot())])
+    if not test.lpar:
+        test = test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.UnaryOperation(operator=cst.Not(), expression=test)
+
+
+def _block(body: cst.BaseSuite) -> cst.IndentedBlock:
+    if isinstance(body, cst.IndentedBlock):
+        return body
+    assert isinstance(body, cst.SimpleStatementSuite)
+    return cst.IndentedBlock(body=[cst.SimpleStatementLine(body=list(body.body))])
+
+
+class UnboundedAgentLoop(Rule):
+    code = "AGT101"
+    name = "unbounded-agent-loop"
+    summary = "An agent loop that only the model can end: it has no bound on its iterations."
+    rationale = (
+        "An agent loop that runs `while True` (or `while not agent.done`) until the model "
+        "says it is finished trusts the model to finish. Models get stuck: they call the "
+        "same tool again and again, never emit the final-answer format the loop waits for, "
+        "or go round a tool that keeps failing. Without a step counter such a loop spins "
+        "until someone notices the bill, the rate limit or the hung request. An exit that "
+        "depends only on the model's reply (`if action == 'final_answer': break`) is not a "
+        "bound. Count the steps and stop (with an error, not silently) at a limit. Loops "
+        "paced by their input (readers, servers, queue consumers) are not flagged; for "
+        "`while True`, the body must call a model or an agent step."
+    )
+    fix_description = (
+        "Unsafe: `while True:` becomes `for _step in range(MAX_ITERATIONS):` with an "
+        "`else:` that raises `RuntimeError`, and `MAX_ITERATIONS = 10` is added at module "
+        "level when the module does not define it (the name and value are the options "
+        "`max-iterations-name` and `default-max-iterations`). `while <state>:` keeps its "
+        "meaning as closely as a bounded loop can: `if not <state>: break` opens the body, "
+        "so the condition is still checked before every step, and the `else:` raises only "
+        "if the condition still holds after the last step. Not offered for a loop that "
+        "already has an `else:`."
+    )
+    options_model = UnboundedAgentLoopOptions
+    flagged = (
+        Flagged(
+            """
+            from openai import OpenAI
+
+            client = OpenAI()
+
+            def run(messages, tools):
+                while True:
+                    response = client.chat.completions.create(
+                        model="gpt-4o", messages=messages, tools=tools
+                    )
+                    message = response.choices[0].message
+                    if not message.tool_calls:
+                        return message.content
+                    messages.append(message)
+                    for call in message.tool_calls:
+                        messages.append(execute(call))
+            """,
+            line=6,
+            column=5,
+            message="no iteration bound",
+            fixed="""
+            from openai import OpenAI
+            MAX_ITERATIONS = 10
+
+            client = OpenAI()
+
+            def run(messages, tools):
+                for _step in range(MAX_ITERATIONS):
+                    response = client.chat.completions.create(
+                        model="gpt-4o", messages=messages, tools=tools
+                    )
+                    message = response.choices[0].message
+                    if not message.tool_calls:
+                        return message.content
+                    messages.append(message)
+                    for call in message.tool_calls:
+                        messages.append(execute(call))
+                else:
+                    raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+            """,
+        ),
+        Flagged(
+            '''
+            """Solve a task with an agent."""
+
+            async def solve(agent, task):
+                await agent.start(task)
+                while not agent.done:
+                    await agent.step()
+                return agent.result
+            ''',
+            line=5,
+            message="`while not agent.done`",
+            fixed='''
+            """Solve a task with an agent."""
+            MAX_ITERATIONS = 10
+
+            async def solve(agent, task):
+                await agent.start(task)
+                for _step in range(MAX_ITERATIONS):
+                    if agent.done:
+                        break
+                    await agent.step()
+                else:
+                    if not agent.done:
+                        raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+                return agent.result
+            ''',
+        ),
+        Flagged(
+            # The constant's name and value are options.
+            """
+            import anthropic
+
+            client = anthropic.Anthropic()
+
+            def research(state):
+                while not state.has_answer():
+                    reply = client.messages.create(
+                        model="claude-sonnet-4-5", max_tokens=1024, messages=state.messages
+                    )
+                    state.update(reply)
+                return state.answer
+            """,
+            line=6,
+            options={"max-iterations-name": "AGENT_MAX_STEPS", "default-max-iterations": 25},
+            fixed="""
+            import anthropic
+            AGENT_MAX_STEPS = 25
+
+            client = anthropic.Anthropic()
+
+            def research(state):
+                for _step in range(AGENT_MAX_STEPS):
+                    if state.has_answer():
+                        break
+                    reply = client.messages.create(
+                        model="claude-sonnet-4-5", max_tokens=1024, messages=state.messages
+                    )
+                    state.update(reply)
+                else:
+                    if not state.has_answer():
+                        raise RuntimeError(f"agent loop did not finish within {AGENT_MAX_STEPS} steps")
+                return state.answer
+            """,
+        ),
+        Flagged(
+            # An exit that depends only on the model's reply is not a bound; the module
+            # already defines the constant, so the fix only rewrites the loop.
+            """
+            MAX_ITERATIONS = 8
+
+            def react(llm, question):
+                scratchpad = question
+                while 1:
+                    output = llm.invoke(scratchpad)
+                    action, arg = parse(output)
+                    if action == "final_answer":
+                        break
+                    scratchpad += run_tool(action, arg)
+                return arg
+            """,
+            line=5,
+            message="`while 1`",
+            fixed="""
+            MAX_ITERATIONS = 8
+
+            def react(llm, question):
+                scratchpad = question
+                for _step in range(MAX_ITERATIONS):
+                    output = llm.invoke(scratchpad)
+                    action, arg = parse(output)
+                    if action == "final_answer":
+                        break
+                    scratchpad += run_tool(action, arg)
+                else:
+                    raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+                return arg
+            """,
+        ),
+        Flagged(
+            # A loop with an `else:` gets no fix (the rewrite needs the `else:`).
+            """
+            def chat_until_done(agent, answer=None):
+                while answer is None:
+                    answer = agent.chat()
+                else:
+                    print("finished")
+                return answer
+            """,
+            line=2,
+        ),
+    )
+    clean = (
+        Clean(
+            """
+            MAX_STEPS = 10
+
+            def run(llm, messages):
+                for step in range(MAX_STEPS):
+                    reply = llm.invoke(messages)
+                    if reply.done:
+                        return reply
+                raise RuntimeError("no answer")
+            """
+        ),
+        Clean(
+            """
+            def run(llm, messages, max_steps=10):
+                i = 0
+                while i < max_steps:
+                    reply = llm.invoke(messages)
+                    i += 1
+            """
+        ),
+        # A counter compared against a limit in a guard that raises.
+        Clean(
+            """
+            def run(agent):
+                steps = 0
+                while not agent.done:
+                    agent.step()
+                    steps += 1
+                    if steps >= 20:
+                        raise RuntimeError("agent did not finish")
+            """
+        ),
+        # Readers and servers paced by their input.
+        Clean(
+            """
+            def summarize_lines(llm, path):
+                with open(path) as f:
+                    while True:
+                        line = f.readline()
+                        if not line:
+                            break
+                        llm.invoke(line)
+
+            def consume(agent, stream):
+                while True:
+                    try:
+                        chunk = next(stream)
+                    except StopIteration:
+                        break
+                    agent.run(chunk)
+            """
+        ),
+        # Queue consumers with a sentinel check.
+        Clean(
+            """
+            SENTINEL = object()
+
+            async def worker(agent, queue):
+                while True:
+                    item = await queue.get()
+                    if item is None:
+                        break
+                    await agent.arun(item)
+
+            async def inbox(llm, messages):
+                while True:
+                    msg = await messages.get()
+                    if msg is SENTINEL:
+                        return
+                    await llm.ainvoke(msg)
+            """
+        ),
+        # A socket server (no model call) and an interactive chat paced by the user.
+        Clean(
+            """
+            def serve(sock, handle):
+                while True:
+                    conn, _ = sock.accept()
+                    handle(conn)
+
+            def repl(chain):
+                while True:
+                    question = input("> ")
+                    print(chain.invoke(question))
+            """
+        ),
+        # A deadline, a limit in the condition, and a step count kept by the agent.
+        Clean(
+            """
+            import time
+
+            def run(agent, llm, deadline, max_steps):
+                while True:
+                    if time.monotonic() > deadline:
+                        break
+                    llm.invoke("next")
+                while not agent.done and agent.steps < max_steps:
+                    agent.step()
+                while True:
+                    agent.step()
+                    if agent.step_count >= 30:
+                        return None
+            """
+        ),
+    )
+
+    def visit_While(self, node: cst.While) -> None:
+        test = node.test
+        state: list[str] | None = None
+        if not _constant_true(test):
+            state = _state_test(test)
+            if state is None:
+                return
+        facts = self.context.facts
+        body = _scan(node.body, facts)
+        state_names = set(state or ())
+        roots = {s.split(".")[0] for s in state_names if "." in s}
+        if not any(_is_agent_step(call, facts, roots) for call in body.calls):
+            return
+        if body.reads_input:
+            return
+        for handler, nested in body.exhaustion_handlers:
+            if _leads_to_exit(handler.body, not nested, state_names, facts):
+                return
+        for guard, then, orelse, nested in body.guards:
+            if not (
+                _leads_to_exit(then, not nested, state_names, facts)
+                or _leads_to_exit(orelse, not nested, state_names, facts)
+            ):
+                continue
+            if _is_bound(guard, body.counters):
+                return
+        shown = self.context.module.code_for_node(test).strip()
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        self.report(
+            node,
+            f"agent loop `while {shown}` has no iteration bound: it ends only when the model "
+            "says it is done, so a stuck model loops (and bills) forever; count the steps and "
+            f"stop at a limit (`for _step in range({self._options().max_iterations_name}):`)",
+            end_node=test,
+            fix=self._fix(node, state is not None),
+        )
+
+    def _options(self) -> UnboundedAgentLoopOptions:
+        options = self.options
+        if isinstance(options, UnboundedAgentLoopOptions):
+            return options
+        return UnboundedAgentLoopOptions.model_validate({})
+
+    def _fix(self, node: cst.While, conditional: bool) -> FixPlan | None:
+        if node.orelse is not None:
+            return None
+        options = self._options()
+        limit = options.max_iterations_name
+        loop_var = "_step"
+        taken = referenced_names(node)
+        while loop_var in taken:
+            loop_var += "_"
+        message = f'f"agent loop did not finish within {{{limit}}} steps"'
+        raise_code = f"raise RuntimeError({message})\n"
+        body = _block(node.body)
+        if conditional:
+            stop = cst.If(
+                test=_negated(node.test),
+                body=cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Break()])]),
+            )
+            body = body.with_changes(body=[stop, *body.body])
+            check = cst.parse_statement(f"if x:\n    {raise_code}")
+            assert isinstance(check, cst.If)
+            final: cst.BaseStatement = check.with_changes(test=node.test)
+        else:
+            final = cst.parse_statement(raise_code)
+        new = cst.For(
+            target=cst.Name(loop_var),
+            iter=cst.Call(func=cst.Name("range"), args=[cst.Arg(cst.Name(limit))]),
+            body=body,
+            orelse=cst.Else(body=cst.IndentedBlock(body=[final])),
+            leading_lines=node.leading_lines,
+        )
+        changes: list[Replace | InsertStatements] = [Replace(node, new)]
+        facts = self.context.facts
+        if limit not in facts.local_definitions and limit not in facts.imports:
+            changes.append(InsertStatements(f"{limit} = {options.default_max_iterations}"))
+        return FixPlan(
+            f"Bound the loop with `for _ in range({limit})`",
+            tuple(changes),
+            Applicability.UNSAFE,
+        )
