@@ -18,6 +18,8 @@ from analyzers.facts import dotted_name
 from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
 
 _ASYNC_HTTP_CLASSES = frozenset(ASYNC_HTTP_CLIENTS)
+# Bases that define no ordinary methods an agent class would call on itself.
+_IGNORED_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
 
 
 class UnawaitedCoroutine(Rule):
@@ -116,6 +118,26 @@ class UnawaitedCoroutine(Rule):
         ),
         Flagged(
             """
+            from typing import Generic, TypeVar
+
+            T = TypeVar("T")
+
+            class BaseAgent(Generic[T]):
+                async def run(self, task: T) -> None:
+                    ...
+
+            class Planner(BaseAgent[str]):
+                pass
+
+            def main() -> None:
+                planner = Planner()
+                planner.run("plan a trip")
+            """,
+            line=14,
+            message="planner.run",
+        ),
+        Flagged(
+            """
             from anthropic import AsyncAnthropic
 
             llm = AsyncAnthropic()
@@ -192,6 +214,28 @@ class UnawaitedCoroutine(Rule):
                 fetch()
             """
         ),
+        # The method name is async somewhere in the module, but not on this receiver: a
+        # dict's `clear`, and a sync base class (in another module) calling its own hook.
+        Clean(
+            """
+            from tracing import TracerCore
+
+            class Cache:
+                def __init__(self):
+                    self._entries = {}
+
+                async def clear(self) -> None:
+                    self._entries.clear()
+
+            class Tracer(TracerCore):
+                def on_llm_end(self, run):
+                    self._on_llm_end(run)
+
+            class AsyncTracer(TracerCore):
+                async def _on_llm_end(self, run):
+                    ...
+            """
+        ),
         # An async generator is not a coroutine; a decorator may wrap the coroutine.
         Clean(
             """
@@ -220,14 +264,6 @@ class UnawaitedCoroutine(Rule):
         if self._scopes is None:
             self._scopes = ScopeIndex(self.context)
         return self._scopes
-
-    @cached_property
-    def _defs_by_name(self) -> dict[str, list[cst.FunctionDef]]:
-        table: dict[str, list[cst.FunctionDef]] = {}
-        for stmt in self.context.facts.statements:
-            if isinstance(stmt, cst.FunctionDef):
-                table.setdefault(stmt.name.value, []).append(stmt)
-        return table
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
@@ -301,8 +337,13 @@ class UnawaitedCoroutine(Rule):
         )
 
     def _async_method(self, func: cst.Attribute) -> bool:
-        """An async method of the enclosing class called on `self`, or a method name that is
-        only ever an `async def` in this module (called on something that is not a module)."""
+        """A method that is an `async def` of the receiver's class, when that class is known.
+
+        The class is known for `self` in a method of a class of this module, and for a name
+        or `self.attr` bound only to `SomeClass(...)` of a class of this module. A method
+        name alone proves nothing: another class (here or in another module) may define a
+        sync method of the same name.
+        """
         method = func.attr.value
         receiver = func.value
         enclosing = self.scopes.enclosing_method()
@@ -311,23 +352,45 @@ class UnawaitedCoroutine(Rule):
             and isinstance(receiver, cst.Name)
             and receiver.value == _first_param_name(enclosing[0])
         ):
-            defined = _class_defs(enclosing[1], method)
-            if defined:
-                return all(is_plain_coroutine_function(d, self.context) for d in defined)
-        root = receiver
-        while isinstance(root, cst.Attribute):
-            root = root.value
-        if (
-            isinstance(root, cst.Name)
-            and root.value in self.context.facts.imports
-            and not self.scopes.locally_bound(root.value)
-        ):
-            return False  # `tools.fetch()` after `import tools`: another module's function
-        return self._unique_async_name(method)
+            return self._class_coroutine(enclosing[1], method, depth=0)
+        local_classes = self._local_classes
+        if not local_classes:
+            return False
+        qualified = self.scopes.instance_class(receiver, frozenset(local_classes))
+        if qualified is None:
+            return False
+        return self._class_coroutine(local_classes[qualified], method, depth=0)
 
-    def _unique_async_name(self, method: str) -> bool:
-        defs = self._defs_by_name.get(method, [])
-        return bool(defs) and all(is_plain_coroutine_function(d, self.context) for d in defs)
+    @cached_property
+    def _local_classes(self) -> dict[str, cst.ClassDef]:
+        """Module-level classes by the qualified name `qualified_name` gives their uses."""
+        return {
+            f"<local>.{s.name.value}": s
+            for s in self.context.module.body
+            if isinstance(s, cst.ClassDef)
+        }
+
+    def _class_coroutine(self, class_def: cst.ClassDef, method: str, depth: int) -> bool:
+        """Whether `method`, looked up from `class_def` through bases of this module, is only
+        a plain `async def`; False when it is not found or a base is not known."""
+        if _class_binds(class_def, method) or depth > 8:
+            return False
+        defined = _class_defs(class_def, method)
+        if defined:
+            return all(is_plain_coroutine_function(d, self.context) for d in defined)
+        for base in class_def.bases:
+            if base.keyword is not None:
+                continue
+            base_expr = base.value
+            if isinstance(base_expr, cst.Subscript):  # `Generic[T]`, `Base[int]`
+                base_expr = base_expr.value
+            qualified = self.context.qualified_name(base_expr)
+            if qualified in _IGNORED_BASES:
+                continue
+            base_def = self._local_classes.get(qualified or "")
+            # An unknown base may define the method, sync, ahead of any later base.
+            return base_def is not None and self._class_coroutine(base_def, method, depth + 1)
+        return False
 
 
 def _first_param_name(function: cst.FunctionDef) -> str | None:
@@ -338,3 +401,21 @@ def _first_param_name(function: cst.FunctionDef) -> str | None:
 def _class_defs(class_def: cst.ClassDef, name: str) -> list[cst.FunctionDef]:
     body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
     return [s for s in body if isinstance(s, cst.FunctionDef) and s.name.value == name]
+
+
+def _class_binds(class_def: cst.ClassDef, name: str) -> bool:
+    """Whether the class body binds `name` other than by `def` (an assignment, a nested class)."""
+    body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == name:
+            return True
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets: list[cst.BaseExpression] = []
+                if isinstance(small, cst.Assign):
+                    targets = [t.target for t in small.targets]
+                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                    targets = [small.target]
+                if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                    return True
+    return False
