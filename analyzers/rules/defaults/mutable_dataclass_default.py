@@ -289,8 +289,6 @@ class MutableDataclassDefault(Rule):
             )
             self.report(default.value, self._message(kind, name), fix=fix)
             return
-        if isinstance(value, cst.Call) and self._is_any_field_call(value):
-            return
         if not self._mutable(value):
             return
         self.report(value, self._message(kind, name), fix=self._default_fix(kind, name, value))
@@ -316,14 +314,6 @@ class MutableDataclassDefault(Rule):
         qualified = self.context.qualified_name(value.func)
         allowed = _DATACLASS_FIELDS if kind == "dataclass" else _ATTRS_FIELDS
         return value if qualified in allowed else None
-
-    def _is_any_field_call(self, value: cst.Call) -> bool:
-        qualified = self.context.qualified_name(value.func)
-        return (
-            qualified in _DATACLASS_FIELDS
-            or qualified in _ATTRS_FIELDS
-            or (qualified is not None and qualified.endswith("Factory"))
-        )
 
     def _factory(self, value: cst.BaseExpression) -> cst.BaseExpression:
         """`list` for `[]`, `deque` for `deque()`, else `lambda: <value>`."""

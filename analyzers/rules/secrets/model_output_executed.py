@@ -316,8 +316,7 @@ class ModelOutputExecuted(Rule):
             argument = _executed_argument(call)
             if argument is None or not self._executes(call, qualified, argument, taint):
                 continue
-            shown = (dotted_name(call.func) or qualified).split(".")
-            what = ".".join(shown[-2:]) if qualified not in _CODE_SINKS else shown[-1]
+            what = qualified.removeprefix("builtins.")
             self.report(
                 call,
                 f"`{what}` runs text returned by a language model: the model, or a prompt "

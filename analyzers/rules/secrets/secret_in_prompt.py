@@ -63,7 +63,7 @@ _POSITIONAL_PROMPT_METHODS = frozenset(
 # Where a weak sink (`content`, `query`) is really a URL, SQL or a `KEY=value` line.
 _SQL = re.compile(r"^\s*(select|insert|update|delete|with)\b", re.I)
 
-_STRONG_LAST_WORDS = frozenset({"system", "instructions", "instruction", "messages", "preamble"})
+_STRONG_LAST_WORDS = frozenset({"instructions", "instruction", "messages", "preamble"})
 _MESSAGE_OWNERS = frozenset(
     {"system", "user", "human", "assistant", "ai", "developer", "chat", "initial", "llm", "prompt"}
 )
@@ -97,6 +97,9 @@ def prompt_strength(name: str) -> bool | None:
     if "prompt" in words or "prompts" in words:
         return True
     last = words[-1]
+    if last == "system":
+        # `system`, `llm_system`; not `operating_system` or `file_system`.
+        return len(words) == 1 or words[-2] in ("llm", "chat", "model", "agent", "prompt")
     if last in _STRONG_LAST_WORDS:
         return True
     if last in ("message", "msg") and len(words) > 1 and words[-2] in _MESSAGE_OWNERS:
@@ -375,7 +378,7 @@ class SecretInPrompt(Rule):
         name = dotted_name(node)
         if name is None:
             return None
-        if name in self._scope_tainted():
+        if name in self._scope_tainted() or name in self._module_tainted():
             short = name.rsplit(".", 1)[-1]
             return SecretValue(name, _placeholder_text(short))
         short = name.rsplit(".", 1)[-1]
@@ -411,10 +414,16 @@ class SecretInPrompt(Rule):
                     )
         return None
 
+    def _module_tainted(self) -> set[str]:
+        """Module-level names assigned from a secret lookup (read by functions too)."""
+        return self._tainted_in(self.context.module)
+
     def _scope_tainted(self) -> set[str]:
         """Names of the current function (or module) assigned from a secret lookup."""
         function = self.context.enclosing_function()
-        scope: cst.CSTNode = function.body if function is not None else self.context.module
+        return self._tainted_in(function.body if function is not None else self.context.module)
+
+    def _tainted_in(self, scope: cst.CSTNode) -> set[str]:
         known = self._tainted.get(id(scope))
         if known is not None:
             return known
