@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
 from analyzers.config import Config
-from analyzers.context import FileContext
+from analyzers.context import FileContext, PendingReport
+from analyzers.facts import ModuleFacts
 from analyzers.fixes import FixBuilder, apply_fixes
 from analyzers.model import Applicability, Edit, Finding, Fix, Location, Span
-from analyzers.positions import Positions
+from analyzers.positions import Positions, StatementPositions
 from analyzers.registry import all_rules, rules_by_code
 from analyzers.rule import Rule
 from analyzers.suppression import OUR_PREFIX, Suppression, Suppressions, find_suppressions
@@ -108,10 +110,21 @@ def _resolve(
     """Turn pending reports into findings: positions, suppressions, severities, fixes."""
     if not context.reports:
         return [], set()
-    positions = Positions(context.module)
-    fixes = FixBuilder(context.source, context.module, positions, context.facts)
-    used: set[tuple[int, str]] = set()
     findings: list[Finding] = []
+    used: set[tuple[int, str]] = set()
+    for _, finding, hit in _resolve_each(context, config, suppressions, Positions(context.module)):
+        if finding is not None:
+            findings.append(finding)
+        if hit is not None:
+            used.add(hit)
+    return findings, used
+
+
+def _resolve_each(
+    context: FileContext, config: Config, suppressions: Suppressions, positions: Positions
+) -> Iterator[tuple[PendingReport, Finding | None, tuple[int, str] | None]]:
+    """Each surviving report with its finding, or with the suppression (row, code) it hit."""
+    fixes = FixBuilder(context.source, context.module, positions, context.facts)
     seen: set[tuple[str, Span, str]] = set()
     for report in context.reports:
         rule = report.rule
@@ -132,11 +145,12 @@ def _resolve(
         noqa_row = positions.span(statement).start.row if statement is not None else span.start.row
         hit = _suppressed(suppressions, (span.start.row, noqa_row), rule.code)
         if hit is not None:
-            used.add((hit.row, rule.code))
+            yield report, None, (hit.row, rule.code)
             continue
         top_level = chain[1] if isinstance(chain[0], cst.Module) and len(chain) > 1 else chain[0]
         fix = fixes.build(report.fix, top_level) if report.fix is not None else None
-        findings.append(
+        yield (
+            report,
             Finding(
                 code=rule.code,
                 name=rule.name,
@@ -147,9 +161,9 @@ def _resolve(
                 fix=fix,
                 noqa_row=noqa_row,
                 secrets=report.secrets,
-            )
+            ),
+            None,
         )
-    return findings, used
 
 
 def _suppressed(suppressions: Suppressions, rows: tuple[int, int], code: str) -> Suppression | None:
@@ -299,3 +313,223 @@ def fix_source(
         source, applied_total = fixed, applied_total + applied
         findings = lint(source, path, config)
     return source, applied_total, findings
+
+
+# -- Linting chosen top-level statements (the language server's incremental path) -------------
+#
+# The server keeps each top-level statement's findings and re-walks only the statements an
+# edit touched. Rules stay unaware of it: every rule's `visit_Module` still runs (its reports
+# are recomputed on every call), and a rule whose `leave_Module` gathers what the walk saw, or
+# that is seen carrying state from one top-level statement to the next, is walked over the
+# whole module every time.
+
+_STATE_SCALARS = (bool, int, float, str, bytes)
+_STATE_CONTAINERS = (list, dict, set, frozenset, tuple)
+_handler_tables: dict[type[Rule], tuple[list[tuple[type[cst.CSTNode], str]], ...]] = {}
+_cross_statement_rules: set[type[Rule]] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLint:
+    """What `lint_statements` found, each item with the top-level statement that produced it.
+
+    `origin` is the index in `module.body` of the statement whose walk reported it, or None
+    for reports made from `visit_Module`/`leave_Module` or by a rule walked over everything.
+    AGT001/AGT900 are not included: the caller merges suppressions and adds AGT900 itself.
+    """
+
+    findings: tuple[tuple[int | None, Finding], ...]
+    # (origin, row, code) of each suppression a report matched.
+    used: tuple[tuple[int | None, int, str], ...]
+    # Codes of the rules that were walked over every statement.
+    whole_module_codes: frozenset[str]
+
+
+def _handler_table(cls: type[Rule]) -> tuple[list[tuple[type[cst.CSTNode], str]], ...]:
+    table = _handler_tables.get(cls)
+    if table is None:
+        handlers = cls.handlers()
+        visit: list[tuple[type[cst.CSTNode], str]] = []
+        leave: list[tuple[type[cst.CSTNode], str]] = []
+        for kind, out in (("visit", visit), ("leave", leave)):
+            for node_name in handlers[kind]:
+                node_type = getattr(cst, node_name, None)
+                if not isinstance(node_type, type):
+                    raise TypeError(f"{cls.__name__}.{kind}_{node_name}: no such node")
+                out.append((node_type, f"{kind}_{node_name}"))
+        table = (visit, leave)
+        _handler_tables[cls] = table
+    return table
+
+
+def walks_whole_module(cls: type[Rule]) -> bool:
+    """Whether a rule's findings may depend on the walk of other top-level statements."""
+    return cls in _cross_statement_rules or any(
+        node_type is cst.Module for node_type, _ in _handler_table(cls)[1]
+    )
+
+
+def _state(rule: Rule) -> dict[str, object]:
+    """The part of a rule's instance state that can carry over between statements.
+
+    Containers are compared by size and scalars by value; other objects and attributes that
+    start as None are lazily built caches of module-wide facts, which are the same for every
+    statement.
+    """
+    out: dict[str, object] = {}
+    for name, value in vars(rule).items():
+        if name in ("context", "options"):
+            continue
+        if isinstance(value, _STATE_CONTAINERS):
+            out[name] = len(value)
+        elif isinstance(value, _STATE_SCALARS):
+            out[name] = value
+    return out
+
+
+def _carries_state(start: dict[str, object], rule: Rule) -> bool:
+    now = _state(rule)
+    return any(name in now and now[name] != value for name, value in start.items())
+
+
+def lint_statements(
+    module: cst.Module,
+    source: str,
+    path: str,
+    config: Config,
+    enabled: frozenset[str],
+    suppressions: Suppressions,
+    *,
+    walk: Collection[int],
+    statement_rows: Sequence[int],
+    facts: ModuleFacts | None = None,
+) -> StatementLint:
+    """Run the enabled rules over the top-level statements `walk` of a parsed module.
+
+    `statement_rows[i]` is the first row of `module.body[i]` (with its leading comments and
+    blank lines): positions are computed per statement, never for the whole module unless a
+    report lies outside the statements walked. `facts`, when given, replaces the module's
+    lazily computed facts (the caller may have them cached per statement).
+    """
+    context = FileContext(source, path, module)
+    if facts is not None:
+        context.__dict__["facts"] = facts
+    rules = [
+        cls(context, config.options_for(cls))
+        for cls in all_rules()
+        if cls.code in enabled and cls.code not in _ENGINE_CODES
+    ]
+    whole = {type(rule) for rule in rules if walks_whole_module(type(rule))}
+    chosen = frozenset(walk)
+    all_visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
+    all_leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
+    whole_visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
+    whole_leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
+    for rule in rules:
+        visit, leave = _handler_table(type(rule))
+        for tables, entries in (
+            ((all_visit, whole_visit), visit),
+            ((all_leave, whole_leave), leave),
+        ):
+            for node_type, method in entries:
+                handler = getattr(rule, method)
+                tables[0][node_type].append(handler)
+                if type(rule) in whole:
+                    tables[1][node_type].append(handler)
+    stack_path = context.path_stack
+    stack_path.append(module)
+    for handler in all_visit.get(cst.Module, ()):
+        handler(module)
+    local = [rule for rule in rules if type(rule) not in whole]
+    start = {id(rule): _state(rule) for rule in local}
+    origins: dict[int, int | None] = {}  # id(report) -> origin
+    for index, stmt in enumerate(module.body):
+        visit_table, leave_table = (
+            (all_visit, all_leave) if index in chosen else (whole_visit, whole_leave)
+        )
+        if not visit_table and not leave_table:
+            continue
+        before = len(context.reports)
+        _walk_subtree(stmt, stack_path, visit_table, leave_table)
+        origin = index if index in chosen else None
+        for report in context.reports[before:]:
+            origins[id(report)] = None if type(report.rule) in whole else origin
+        if index in chosen:
+            for rule in local:
+                if _carries_state(start[id(rule)], rule):
+                    _cross_statement_rules.add(type(rule))
+    for handler in all_leave.get(cst.Module, ()):
+        handler(module)
+    stack_path.pop()
+    newly_whole = {type(rule) for rule in local if type(rule) in _cross_statement_rules}
+    if newly_whole:
+        # A rule kept state across statements: its findings in statements not walked may be
+        # wrong, so walk everything for it (it is remembered for every later call).
+        return lint_statements(
+            module,
+            source,
+            path,
+            config,
+            enabled,
+            suppressions,
+            walk=walk,
+            statement_rows=statement_rows,
+            facts=facts,
+        )
+    findings: list[tuple[int | None, Finding]] = []
+    used: list[tuple[int | None, int, str]] = []
+    if context.reports:
+        positions = StatementPositions(module, statement_rows)
+        for report in context.reports:
+            positions.ensure(report.search_root)
+        for report, finding, hit in _resolve_each(context, config, suppressions, positions):
+            origin = origins.get(id(report))
+            if finding is not None:
+                findings.append((origin, finding))
+            if hit is not None:
+                used.append((origin, *hit))
+    return StatementLint(tuple(findings), tuple(used), frozenset(cls.code for cls in whole))
+
+
+def _walk_subtree(
+    root: cst.CSTNode,
+    path: list[cst.CSTNode],
+    visit: dict[type[cst.CSTNode], list[NodeHandler]],
+    leave: dict[type[cst.CSTNode], list[NodeHandler]],
+) -> None:
+    """`_walk` below the module: one top-level statement with the given handler tables."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(root, True)]
+    while stack:
+        node, entering = stack.pop()
+        if not entering:
+            for handler in leave.get(type(node), ()):
+                handler(node)
+            path.pop()
+            continue
+        path.append(node)
+        for handler in visit.get(type(node), ()):
+            handler(node)
+        stack.append((node, False))
+        stack.extend((child, True) for child in reversed(children(node)))
+
+
+def syntax_error_findings(
+    error: cst.ParserSyntaxError | RecursionError, source: str, path: str, config: Config
+) -> list[Finding]:
+    """What `lint` reports for a file that does not parse (empty when AGT001 is off)."""
+    if SYNTAX_ERROR not in config.enabled_codes(path):
+        return []
+    return _syntax_error(error, source, path, config)
+
+
+def unused_suppression_findings(
+    suppressions: Suppressions,
+    used: set[tuple[int, str]],
+    enabled: frozenset[str],
+    path: str,
+    config: Config,
+) -> list[Finding]:
+    """AGT900 findings given every (row, code) a report matched (empty when AGT900 is off)."""
+    if UNUSED_SUPPRESSION not in enabled:
+        return []
+    return _unused_suppressions(suppressions, used, enabled, path, config)

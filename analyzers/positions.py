@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -95,3 +95,55 @@ class Positions:
     def inclusive_start_line(self, node: cst.CSTNode) -> int:
         """First line of the node including the comments and blank lines it owns."""
         return self._inclusive[node][0]
+
+
+class StatementPositions(Positions):
+    """Positions computed one top-level statement at a time, when first asked for.
+
+    For the incremental path (`engine.lint_statements`): `statement_rows[i]` is the first row
+    of `module.body[i]`, counting the comments and blank lines it owns. A node outside the
+    statements computed so far makes it compute the whole module, so answers never differ
+    from `Positions`.
+    """
+
+    def __init__(self, module: cst.Module, statement_rows: Sequence[int]) -> None:
+        self._module = module
+        self._rows = statement_rows
+        self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
+        self._done: set[int] = set()
+        self._complete = False
+        self._syntactic = {}
+        self._inclusive = {}
+
+    def ensure(self, node: cst.CSTNode) -> None:
+        """Compute the positions of a top-level statement (no-op for any other node)."""
+        index = self._index.get(id(node))
+        if index is None or index in self._done or self._complete:
+            return
+        module = self._module
+        state = _RecordingState(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            line=self._rows[index],
+        )
+        module.body[index]._codegen(state)
+        self._syntactic.update(state.syntactic)
+        self._inclusive.update(state.inclusive)
+        self._done.add(index)
+
+    def _cover(self, *nodes: cst.CSTNode | None) -> None:
+        if self._complete or all(n is None or n in self._syntactic for n in nodes):
+            return
+        whole = Positions(self._module)
+        self._syntactic, self._inclusive = whole._syntactic, whole._inclusive
+        self._complete = True
+
+    def span(self, node: cst.CSTNode, end_node: cst.CSTNode | None = None) -> Span:
+        self.ensure(node)
+        self._cover(node, end_node)
+        return super().span(node, end_node)
+
+    def inclusive_start_line(self, node: cst.CSTNode) -> int:
+        self.ensure(node)
+        self._cover(node)
+        return super().inclusive_start_line(node)
