@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import pathspec
@@ -32,8 +33,9 @@ class _IgnoreLayer:
     spec: pathspec.GitIgnoreSpec
 
 
-@cache
-def _read_gitignore(path: Path) -> pathspec.GitIgnoreSpec | None:
+@lru_cache(maxsize=1024)
+def _read_gitignore(path: Path, mtime_ns: int, size: int) -> pathspec.GitIgnoreSpec | None:
+    # Keyed by mtime and size too, so a long-running language server sees edits.
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -43,9 +45,13 @@ def _read_gitignore(path: Path) -> pathspec.GitIgnoreSpec | None:
 
 def _layer(directory: Path) -> _IgnoreLayer | None:
     candidate = directory / ".gitignore"
-    if not candidate.is_file():
+    try:
+        stat = candidate.stat()
+    except OSError:
         return None
-    spec = _read_gitignore(candidate)
+    if not S_ISREG(stat.st_mode):
+        return None
+    spec = _read_gitignore(candidate, stat.st_mtime_ns, stat.st_size)
     return None if spec is None else _IgnoreLayer(directory, spec)
 
 

@@ -570,6 +570,7 @@ class _Run:
 def run_check(options: CheckOptions, streams: Streams) -> int:
     """Run `agentsense check`; every user-caused problem is a message and exit code 2."""
     run = _Run(options, streams)
+    _caches.clear()  # a fresh cache state per run (main() may run several times in-process)
     try:
         return run.execute()
     except ConfigError as error:

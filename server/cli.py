@@ -361,7 +361,7 @@ def _suggestions(query: str) -> list[str]:
     names = difflib.get_close_matches(query.lower(), [r.name for r in rules], n=3, cutoff=0.6)
     found = [r for r in rules if r.code in codes or r.name in names]
     prefix = [r for r in rules if query and r.code.startswith(query.upper())]
-    return [f"{r.code} ({r.name})" for r in dict.fromkeys([*found, *prefix])][:5]
+    return [f"{r.code} ({r.name})" for r in dict.fromkeys([*prefix, *found])][:3]
 
 
 def cmd_rule(args: argparse.Namespace) -> int:

@@ -1,0 +1,77 @@
+"""The installed `agentsense` console script, run as users run it, in child processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import (
+    AGENTSENSE,
+    MUTABLE,
+    MUTABLE_FIXED,
+    SYNTAX_ERROR,
+    run_executable,
+    write,
+)
+
+pytestmark = pytest.mark.skipif(
+    not AGENTSENSE.exists(), reason="the agentsense console script is not installed"
+)
+
+SHADOW = 'raise RuntimeError("the user project module was imported by agentsense")\n'
+
+
+def test_user_modules_named_like_ours_are_never_imported(tmp_path: Path) -> None:
+    """A project with its own `server`, `runtime` and `analyzers` must not shadow ours."""
+    for name in ("server.py", "runtime.py", "analyzers/__init__.py", "server/__init__.py"):
+        write(tmp_path, name, SHADOW)
+    write(tmp_path, "agent.py", MUTABLE)
+    for i in range(3):
+        write(tmp_path, f"tools/t{i}.py", MUTABLE)
+    # Several files and --jobs 2: the worker processes must not import them either.
+    run = run_executable("check", "--jobs", "2", "--output-format", "concise", cwd=tmp_path)
+    assert run.code == 1, run.err
+    assert "agent.py:1:9: AGT401" in run.out
+    assert "tools/t2.py:1:9: AGT401" in run.out
+    assert "Traceback" not in run.err
+    assert "user project module" not in run.err
+    # The single-file, in-process path too.
+    single = run_executable("check", "agent.py", cwd=tmp_path)
+    assert single.code == 1, single.err
+    assert "agent.py:1:9: AGT401" in single.out
+
+
+def test_stdin_fix_through_the_executable(tmp_path: Path) -> None:
+    run = run_executable(
+        "check",
+        "-",
+        "--fix",
+        "--stdin-filename",
+        "pkg/agent.py",
+        cwd=tmp_path,
+        stdin=MUTABLE.encode(),
+    )
+    assert run.code == 0, run.err
+    assert run.out == MUTABLE_FIXED
+    assert "Fixed 1 error." in run.err
+
+
+def test_fix_through_the_executable(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.py", MUTABLE)
+    write(tmp_path, "b.py", SYNTAX_ERROR)
+    fixed = run_executable("check", "--fix", cwd=tmp_path)
+    assert fixed.code == 1  # the syntax error remains
+    assert path.read_text() == MUTABLE_FIXED
+    assert "Fixed 1 error." in fixed.out
+    assert "b.py:1:12: AGT001" in fixed.out
+
+
+def test_bad_config_through_the_executable(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.agentsense]\nper-file-ignores = {"x/*" = ["BAD9"]}\n')
+    write(tmp_path, "a.py", MUTABLE)
+    run = run_executable("check", cwd=tmp_path)
+    assert run.code == 2
+    assert str(tmp_path / "pyproject.toml") in run.err
+    assert "per-file-ignores" in run.err
+    assert "Traceback" not in run.err
