@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    from analyzers.detect.registrations import Registration
 
 
 def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
@@ -113,6 +117,13 @@ class ModuleFacts:
             for s in self.statements
             if isinstance(s, cst.FunctionDef) and s.asynchronous is not None
         )
+
+    @cached_property
+    def registrations(self) -> tuple[Registration, ...]:
+        """Tool and agent registrations (analyzers/detect/registrations.py), extracted once."""
+        from analyzers.detect.registrations import find_registrations
+
+        return find_registrations(self.module, self)
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         """`time.sleep` for `nap` after `from time import sleep as nap`; None if unknown.

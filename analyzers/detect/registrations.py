@@ -1,0 +1,1191 @@
+"""Tool and agent registrations found in the CST, and the contract problems each would raise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import libcst as cst
+
+from analyzers.detect.profiles import (
+    FrameworkProfile,
+    profile_for_base,
+    profile_for_decorator,
+    profile_for_factory,
+)
+from analyzers.detect.static import (
+    MISSING,
+    UNKNOWN,
+    BasesValue,
+    ClassIndex,
+    ClassInfo,
+    ClassValue,
+    Env,
+    Evaluator,
+    External,
+    FunctionValue,
+    HookInterpreter,
+    HookRun,
+    KwargsValue,
+    NamespaceValue,
+    Opaque,
+    OwnerValue,
+    Raised,
+    has_raise,
+    has_store,
+)
+from analyzers.facts import ModuleFacts
+from analyzers.walk import iter_subtree_no_scopes
+from runtime.contract import (
+    MAX_DESCRIPTION_LENGTH,
+    ContractProblem,
+    ParamSpec,
+    json_type_for_type_name,
+    spec_problems,
+)
+from runtime.contract import _doc_summary as _runtime_doc_summary
+from runtime.registry import DuplicateToolError
+
+__all__ = [
+    "RUNTIME_AGENTS",
+    "RUNTIME_TOOLS",
+    "Known",
+    "Registration",
+    "RegistryProblem",
+    "ToolParameter",
+    "candidate_problems",
+    "doc_summary",
+    "find_registrations",
+    "problem_code",
+    "runtime_duplicate_message",
+]
+
+Kind = Literal["tool", "agent"]
+
+RUNTIME_TOOL_DECORATOR = "runtime.registry.tool"
+RUNTIME_BASE_TOOL = "runtime.registry.BaseTool"
+RUNTIME_TOOL_META = "runtime.registry.ToolMeta"
+RUNTIME_AGENT = "runtime.registry.Agent"
+# One namespace for @tool functions and BaseTool classes: the runtime refuses a name taken
+# by either (registry._refuse_duplicate).
+RUNTIME_TOOLS = "runtime:tools"
+RUNTIME_AGENTS = "runtime:agents"
+RUNTIME_TOOL_KEYWORDS = frozenset({"name", "description"})
+
+# Keywords of user-defined decorators that carry an explicit parameters schema.
+SCHEMA_KEYWORDS = frozenset(
+    {"parameters", "schema", "input_schema", "parameters_schema", "args_schema", "json_schema"}
+)
+# Class attributes of user-defined registries that carry one.
+SCHEMA_ATTRIBUTES = ("parameters", "input_schema", "args_schema", "inputs", "schema")
+# Methods whose signature gives a class-based tool's parameters, in order of preference.
+CLASS_TOOL_METHODS = ("execute", "run", "__call__", "forward", "_run", "invoke")
+# Words in a user registry's names that say what it holds.
+_TOOL_WORDS = ("tool", "skill", "action")
+_AGENT_WORDS = ("agent",)
+# A description we cannot read statically: stands in so only known values are judged.
+_UNKNOWN_DESCRIPTION = "(not static)"
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A value the linter knows statically (it may be None: `description=None`)."""
+
+    value: object
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ToolParameter:
+    """A parameter the model fills in (self/cls, *args/**kwargs and injected context excluded)."""
+
+    name: str
+    annotation: str | None  # the annotation as written, None when there is none
+    has_default: bool
+    node: cst.Param
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RegistryProblem:
+    """A reason the registry refuses the registration before the ToolSpec contract runs.
+
+    `origin` "registry": the reference runtime's or a framework's own check (AGT211);
+    "guard": a `raise` in a user-defined metaclass / `__init_subclass__` (AGT216).
+    """
+
+    origin: Literal["registry", "guard"]
+    message: str
+    node: cst.CSTNode
+    related: tuple[tuple[cst.CSTNode, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Registration:
+    """One registration of a tool or agent, as the registry it targets would see it."""
+
+    kind: Kind
+    # runtime-decorator, runtime-basetool, runtime-agent, user-decorator, user-metaclass,
+    # user-init-subclass, framework:<name>
+    source: str
+    definition: cst.FunctionDef | cst.ClassDef
+    node: cst.CSTNode  # where findings about the registration as a whole go (its name)
+    name_value: Known | None  # None: not static
+    name_node: cst.CSTNode  # the literal giving the name, else the def/class name
+    name_is_literal: bool  # the name is a plain string literal (a fix may edit it)
+    description_value: Known | None  # None: not static
+    description_node: cst.CSTNode | None
+    parameters: tuple[ToolParameter, ...] | None  # None: the signature is not known
+    accepts_var_keyword: bool
+    is_async: bool
+    registry: str | None  # which registry; None when names never clash in it
+    refuses_duplicates: bool  # the registry raises on a taken name (else replaces silently)
+    schema_node: cst.Dict | None  # an explicit literal parameters schema
+    tool_contract: bool  # the ToolSpec contract applies (reference runtime, frameworks, tools)
+    checks_name_pattern: bool
+    label: str  # prefix naming the framework in messages ("" for the runtime and users)
+    problems: tuple[RegistryProblem, ...] = ()
+    contract_problems: tuple[ContractProblem, ...] = ()
+
+    @property
+    def name(self) -> str | None:
+        value = self.name_value.value if self.name_value is not None else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def description(self) -> str | None:
+        value = self.description_value.value if self.description_value is not None else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def display_name(self) -> str:
+        name = self.name
+        if name is not None:
+            return name
+        definition = self.definition
+        return definition.name.value
+
+    def message(self, text: str) -> str:
+        """A message about this registration, naming the framework when there is one."""
+        return f"{self.label}: {text}" if self.label else text
+
+
+def doc_summary(doc: str) -> str:
+    """The docstring's first paragraph, lines joined: the description the runtime derives."""
+    # The runtime's own helper, so a docstring-derived description cannot differ.
+    return _runtime_doc_summary(doc)
+
+
+def _stand_in(type_name: str, text: str) -> object:
+    """An object whose type is called type_name: messages name the type of a bad value."""
+    stand_in_type = type(type_name, (), {"__repr__": lambda self: text})
+    return stand_in_type()
+
+
+def candidate_problems(reg: Registration) -> list[ContractProblem]:
+    """What `runtime.contract.spec_problems` says about the registration's ToolSpec candidate.
+
+    Nothing when the registry refuses it earlier (reg.problems) or the contract does not
+    apply; problems about values the linter cannot know statically are left out.
+    """
+    if not reg.tool_contract or reg.problems:
+        return []
+    name = reg.name_value.value if reg.name_value is not None else None
+    description = (
+        reg.description_value.value if reg.description_value is not None else _UNKNOWN_DESCRIPTION
+    )
+    params = [
+        ParamSpec(
+            name=param.name,
+            json_type=None
+            if param.annotation is None
+            else json_type_for_type_name(param.annotation),
+            required=not param.has_default,
+        )
+        for param in reg.parameters or ()
+    ]
+    problems = spec_problems(name, description, params, reg.is_async)
+    if reg.name_value is None or not reg.checks_name_pattern:
+        problems = [
+            p
+            for p in problems
+            if p.field != "name" or (reg.name_value is not None and not isinstance(name, str))
+        ]
+    return problems
+
+
+def problem_code(reg: Registration, problem: ContractProblem) -> str:
+    """The rule that reports a contract problem: AGT210/214/215 by kind, AGT211 otherwise."""
+    if problem.field == "name":
+        return "AGT214" if isinstance(reg.name_value and reg.name_value.value, str) else "AGT211"
+    if problem.field == "description" and reg.description_value is not None:
+        value = reg.description_value.value
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return "AGT210"
+        if isinstance(value, str) and len(value) > MAX_DESCRIPTION_LENGTH:
+            return "AGT215"
+    return "AGT211"
+
+
+def runtime_duplicate_message(kind: Kind, name: str) -> str:
+    """The reference runtime's own message for a second registration under a taken name."""
+    error = DuplicateToolError(name, kind="agent type" if kind == "agent" else "tool")
+    return error.problems[0].message
+
+
+def find_registrations(module: cst.Module, facts: ModuleFacts) -> tuple[Registration, ...]:
+    """Every registration in the module, in source order. Never imports or runs user code."""
+    try:
+        found = _Extractor(module, facts).run()
+    except RecursionError:
+        return ()
+    return tuple(replace(reg, contract_problems=tuple(candidate_problems(reg))) for reg in found)
+
+
+# -- extraction ------------------------------------------------------------------------
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _is_plain_string(node: cst.CSTNode | None) -> bool:
+    if not isinstance(node, cst.SimpleString):
+        return False
+    return "b" not in node.prefix.lower() and "f" not in node.prefix.lower()
+
+
+def _docstring_node(body: cst.BaseSuite) -> cst.BaseExpression | None:
+    first: cst.CSTNode
+    if isinstance(body, cst.IndentedBlock):
+        if not body.body:
+            return None
+        first = body.body[0]
+    else:
+        assert isinstance(body, cst.SimpleStatementSuite)
+        first = cst.SimpleStatementLine(body.body)
+    if (
+        isinstance(first, cst.SimpleStatementLine)
+        and first.body
+        and isinstance(first.body[0], cst.Expr)
+        and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    ):
+        return first.body[0].value
+    return None
+
+
+def _words(*names: str | None) -> str:
+    return " ".join(name.lower() for name in names if name)
+
+
+def _kind_of(*names: str | None) -> tuple[Kind, bool]:
+    """A user registry's kind from its names, and whether the tool contract applies to it."""
+    text = _words(*names)
+    if any(word in text for word in _TOOL_WORDS):
+        return "tool", True
+    if any(word in text for word in _AGENT_WORDS):
+        return "agent", False
+    return "tool", False
+
+
+def _annotation_head_names(annotation: str) -> set[str]:
+    """Every dotted-name part in an annotation (`Annotated[str, InjectedToolArg]`)."""
+    out: set[str] = set()
+    token: list[str] = []
+    for char in annotation + " ":
+        if char.isalnum() or char == "_":
+            token.append(char)
+        else:
+            if token:
+                out.add("".join(token))
+            token = []
+    return out
+
+
+def _model_parameters(
+    function: cst.FunctionDef,
+    *,
+    context_annotations: Sequence[str] = (),
+    context_first: bool = False,
+    is_method: bool | None = None,
+) -> tuple[tuple[ToolParameter, ...], bool]:
+    """The parameters a model fills in, as the runtime's `parameters_from_function` sees them.
+
+    The first parameter is skipped when it is `self`/`cls` (as the runtime does) or when the
+    framework passes its run context there; *args/**kwargs and parameters annotated with a
+    framework's injected types are never the model's.
+    """
+    params = function.params
+    ordered = [*params.posonly_params, *params.params, *params.kwonly_params]
+    out: list[ToolParameter] = []
+    for index, param in enumerate(ordered):
+        name = param.name.value
+        if index == 0 and (name in ("self", "cls") if is_method is None else is_method):
+            continue
+        if index == 0 and context_first:
+            continue
+        annotation = _code(param.annotation.annotation) if param.annotation is not None else None
+        if annotation is not None and _annotation_head_names(annotation) & set(context_annotations):
+            continue
+        out.append(ToolParameter(name, annotation, param.default is not None, param))
+    return tuple(out), params.star_kwarg is not None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _DecoratorHook:
+    """A user-defined decorator that stores the decorated function into a registry."""
+
+    name: str  # as used: `register`, `registry.tool`
+    outer: cst.FunctionDef  # the decorator (or decorator factory)
+    inner: cst.FunctionDef | None  # the function a factory returns (`@register(...)`)
+    bound_self: str | None  # the instance name for a method of a registry object
+
+
+class _Extractor:
+    def __init__(self, module: cst.Module, facts: ModuleFacts) -> None:
+        self.module = module
+        self.facts = facts
+        self.classes = ClassIndex(module, facts)
+        self.evaluator = Evaluator(facts, self.classes)
+        self.instances: dict[str, str] = {}  # module-level name -> qualified class it makes
+        self.local_instances: dict[str, ClassInfo] = {}
+        self._find_instances()
+
+    def _find_instances(self) -> None:
+        for stmt in self.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                target: cst.BaseExpression | None = None
+                value: cst.BaseExpression | None = None
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target, value = small.targets[0].target, small.value
+                elif isinstance(small, cst.AnnAssign):
+                    target, value = small.target, small.value
+                if not isinstance(target, cst.Name) or not isinstance(value, cst.Call):
+                    continue
+                qualified = self.facts.qualified_name(value.func)
+                if qualified is not None:
+                    self.instances[target.value] = qualified
+                if isinstance(value.func, cst.Name):
+                    info = self.classes.top_level.get(value.func.value)
+                    if info is not None:
+                        self.local_instances[target.value] = info
+
+    def run(self) -> list[Registration]:
+        found: list[tuple[int, Registration]] = []
+        for order, stmt in enumerate(self.facts.statements):
+            if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
+                found.extend((order, reg) for reg in self._function_registrations(stmt))
+            elif isinstance(stmt, cst.ClassDef):
+                info = self.classes.by_node.get(stmt)
+                if info is not None:
+                    found.extend((order, reg) for reg in self._class_registrations(info))
+        return [reg for _, reg in sorted(found, key=lambda pair: pair[0])]
+
+    # -- functions -----------------------------------------------------------------------
+    def _function_registrations(self, function: cst.FunctionDef) -> Iterator[Registration]:
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            call = expr if isinstance(expr, cst.Call) else None
+            callee = call.func if call is not None else expr
+            qualified = self.facts.qualified_name(callee)
+            if qualified == RUNTIME_TOOL_DECORATOR:
+                yield self._runtime_function(function, call)
+                continue
+            profile = profile_for_decorator(qualified)
+            if profile is not None:
+                yield self._framework_function(function, call, profile, None, None)
+                continue
+            if isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name):
+                owner = callee.value.value
+                method = callee.attr.value
+                factory = profile_for_factory(self.instances.get(owner))
+                if factory is not None and method in factory.instance_methods:
+                    yield self._framework_function(function, call, factory, owner, method)
+                    continue
+            hook = self._decorator_hook(callee)
+            if hook is not None:
+                reg = self._user_function(function, call, hook)
+                if reg is not None:
+                    yield reg
+
+    def _keyword(self, call: cst.Call | None, names: Sequence[str]) -> cst.Arg | None:
+        if call is None:
+            return None
+        return next(
+            (a for a in call.args if a.keyword is not None and a.keyword.value in names), None
+        )
+
+    def _static(self, node: cst.BaseExpression, env: Mapping[str, object] | None = None) -> object:
+        try:
+            return self.evaluator.value(node, env or {})
+        except Raised:
+            return UNKNOWN
+
+    def _name_from(
+        self, node: cst.BaseExpression | None, fallback: cst.Name
+    ) -> tuple[Known | None, cst.CSTNode, bool]:
+        """Name value, node and literal-ness from an explicit argument, else the def name."""
+        if node is None:
+            return Known(fallback.value), fallback, False
+        value = self._static(node)
+        if value is None:
+            return Known(fallback.value), fallback, False
+        if value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue)):
+            return None, node, False
+        return Known(value), node, _is_plain_string(node)
+
+    def _description_from(
+        self, node: cst.BaseExpression | None, function: cst.FunctionDef
+    ) -> tuple[Known | None, cst.CSTNode | None]:
+        if node is not None:
+            value = self._static(node)
+            if value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue)):
+                return None, node
+            if value is not None:
+                return Known(value), node
+        doc = function.get_docstring(clean=True)
+        return Known(doc_summary(doc or "")), _docstring_node(function.body)
+
+    def _has_star_args(self, call: cst.Call | None) -> bool:
+        return call is not None and any(a.star for a in call.args)
+
+    def _runtime_function(self, function: cst.FunctionDef, call: cst.Call | None) -> Registration:
+        problems: list[RegistryProblem] = []
+        if call is not None:
+            for arg in call.args:
+                if arg.star:
+                    continue
+                if arg.keyword is None:
+                    problems.append(
+                        RegistryProblem(
+                            "registry",
+                            "tool() takes the name and description as keywords: "
+                            f"@tool(name={_code(arg.value)}); a positional argument is taken "
+                            "for the function and the import fails",
+                            arg.value,
+                        )
+                    )
+                elif arg.keyword.value not in RUNTIME_TOOL_KEYWORDS:
+                    problems.append(
+                        RegistryProblem(
+                            "registry",
+                            f"tool() got an unexpected keyword argument {arg.keyword.value!r}",
+                            arg.keyword,
+                        )
+                    )
+        name_arg = self._keyword(call, ("name",))
+        description_arg = self._keyword(call, ("description",))
+        name_value, name_node, literal = self._name_from(
+            name_arg.value if name_arg else None, function.name
+        )
+        description_value, description_node = self._description_from(
+            description_arg.value if description_arg else None, function
+        )
+        if self._has_star_args(call):
+            if name_arg is None:
+                name_value = None
+            if description_arg is None:
+                description_value = None
+        parameters, var_keyword = _model_parameters(function)
+        return Registration(
+            kind="tool",
+            source="runtime-decorator",
+            definition=function,
+            node=function.name,
+            name_value=name_value,
+            name_node=name_node,
+            name_is_literal=literal,
+            description_value=description_value,
+            description_node=description_node,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=function.asynchronous is not None,
+            registry=RUNTIME_TOOLS,
+            refuses_duplicates=True,
+            schema_node=None,  # the runtime's @tool takes no schema: `parameters=` is refused
+            tool_contract=True,
+            checks_name_pattern=True,
+            label="",
+            problems=tuple(problems),
+        )
+
+    def _framework_function(
+        self,
+        function: cst.FunctionDef,
+        call: cst.Call | None,
+        profile: FrameworkProfile,
+        owner: str | None,
+        method: str | None,
+    ) -> Registration:
+        problems: list[RegistryProblem] = []
+        if profile.requires_call and call is None:
+            problems.append(
+                RegistryProblem(
+                    "registry",
+                    f"{profile.label} raises TypeError at import: The @tool decorator was used "
+                    "incorrectly. Did you forget to call it? Use @tool() instead of @tool",
+                    function.name,
+                )
+            )
+        name_node_expr: cst.BaseExpression | None = None
+        if profile.name_positional and call is not None:
+            first = next((a for a in call.args if a.keyword is None and not a.star), None)
+            if first is not None:
+                name_node_expr = first.value
+        name_arg = self._keyword(call, profile.name_keywords)
+        if name_arg is not None:
+            name_node_expr = name_arg.value
+        name_value, name_node, literal = self._name_from(name_node_expr, function.name)
+        description_arg = self._keyword(call, profile.description_keywords)
+        description_value, description_node = self._description_from(
+            description_arg.value if description_arg else None, function
+        )
+        if self._has_star_args(call):
+            name_value = None if name_arg is None else name_value
+            description_value = None if description_arg is None else description_value
+        schema_arg = self._keyword(call, profile.schema_keywords)
+        parameters, var_keyword = _model_parameters(
+            function,
+            context_annotations=profile.context_annotations,
+            context_first=method is not None and method in profile.context_first_methods,
+        )
+        registry = None
+        if profile.per_instance_registry and owner is not None:
+            registry = f"local:{owner}"
+        return Registration(
+            kind="tool",
+            source=f"framework:{profile.name}",
+            definition=function,
+            node=function.name,
+            name_value=name_value,
+            name_node=name_node,
+            name_is_literal=literal,
+            description_value=description_value,
+            description_node=description_node,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=function.asynchronous is not None,
+            registry=registry,
+            refuses_duplicates=False,
+            schema_node=schema_arg.value
+            if schema_arg and isinstance(schema_arg.value, cst.Dict)
+            else None,
+            tool_contract=True,
+            checks_name_pattern=profile.checks_name_pattern,
+            label=profile.label,
+            problems=tuple(problems),
+        )
+
+    # -- user-defined decorators ---------------------------------------------------------
+    def _decorator_hook(self, callee: cst.BaseExpression) -> _DecoratorHook | None:
+        if isinstance(callee, cst.Name):
+            function = self.facts.top_level_functions.get(callee.value)
+            if function is None or callee.value in self.facts.imports:
+                return None
+            return self._hook_for(callee.value, function, None)
+        if isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name):
+            info = self.local_instances.get(callee.value.value)
+            if info is None:
+                return None
+            found = self.classes.lookup(info, callee.attr.value)
+            if not isinstance(found, tuple) or found[1].function is None:
+                return None
+            return self._hook_for(
+                f"{callee.value.value}.{callee.attr.value}", found[1].function, callee.value.value
+            )
+        return None
+
+    def _hook_for(
+        self, name: str, function: cst.FunctionDef, bound_self: str | None
+    ) -> _DecoratorHook | None:
+        if has_store(function):
+            return _DecoratorHook(name, function, None, bound_self)
+        inner = _returned_function(function)
+        if inner is not None and has_store(inner):
+            return _DecoratorHook(name, function, inner, bound_self)
+        return None
+
+    def _bind_call(
+        self,
+        function: cst.FunctionDef,
+        call: cst.Call | None,
+        env: Env,
+        skip: int,
+    ) -> bool:
+        """Bind a function's parameters from a call (defaults when absent); False if unclear."""
+        params = [*function.params.posonly_params, *function.params.params][skip:]
+        kwonly = list(function.params.kwonly_params)
+        args = list(call.args) if call is not None else []
+        if any(a.star for a in args):
+            return False
+        positional = [a for a in args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        if len(positional) > len(params) and function.params.star_arg is None:
+            return False
+        for index, param in enumerate([*params, *kwonly]):
+            name = param.name.value
+            if index < len(params) and index < len(positional):
+                env[name] = self._static(positional[index].value)
+            elif name in keywords:
+                env[name] = self._static(keywords.pop(name))
+            elif param.default is not None:
+                env[name] = self._static(param.default)
+            else:
+                return False
+        if keywords and function.params.star_kwarg is None:
+            return False
+        if isinstance(function.params.star_kwarg, cst.Param):
+            values = {k: self._static(v) for k, v in keywords.items()}
+            env[function.params.star_kwarg.name.value] = KwargsValue(values)
+        return True
+
+    def _user_function(
+        self, function: cst.FunctionDef, call: cst.Call | None, hook: _DecoratorHook
+    ) -> Registration | None:
+        subject = FunctionValue(function, function.get_docstring(clean=True))
+        skip = 1 if hook.bound_self is not None else 0
+        env: Env = {}
+        if hook.bound_self is not None:
+            first = [*hook.outer.params.posonly_params, *hook.outer.params.params]
+            if not first:
+                return None
+            env[first[0].name.value] = OwnerValue(hook.bound_self)
+        if hook.inner is None:
+            if call is not None:
+                return None  # `@register(...)` on a plain decorator: not what it expects
+            params = [*hook.outer.params.posonly_params, *hook.outer.params.params][skip:]
+            if not params:
+                return None
+            env[params[0].name.value] = subject
+            for param in params[1:]:
+                if param.default is None:
+                    return None
+                env[param.name.value] = self._static(param.default)
+            run = HookInterpreter(self.evaluator, subject).run(hook.outer, env)
+        else:
+            if call is None or not self._bind_call(hook.outer, call, env, skip):
+                return None
+            inner_params = [*hook.inner.params.posonly_params, *hook.inner.params.params]
+            if not inner_params:
+                return None
+            env[inner_params[0].name.value] = subject
+            run = HookInterpreter(self.evaluator, subject).run(hook.inner, env)
+        if run.status != "returned" or not run.stores:
+            return None
+        store = run.stores[0]
+        kind, tool_contract = _kind_of(store.container, hook.name)
+        key = store.key
+        name_value: Known | None = Known(key) if isinstance(key, str) else None
+        description_arg = self._keyword(call, ("description",))
+        description_value, description_node = self._description_from(
+            description_arg.value if description_arg else None, function
+        )
+        schema_arg = self._keyword(call, tuple(SCHEMA_KEYWORDS))
+        parameters, var_keyword = _model_parameters(function)
+        name_node: cst.CSTNode = function.name
+        literal = False
+        name_arg = self._keyword(call, ("name",))
+        if (
+            name_arg is not None
+            and name_value is not None
+            and self._static(name_arg.value) == name_value.value
+        ):
+            name_node, literal = name_arg.value, _is_plain_string(name_arg.value)
+        return Registration(
+            kind=kind,
+            source="user-decorator",
+            definition=function,
+            node=function.name,
+            name_value=name_value,
+            name_node=name_node,
+            name_is_literal=literal,
+            description_value=description_value,
+            description_node=description_node,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=function.asynchronous is not None,
+            registry=store.container if store.key is not None else None,
+            refuses_duplicates=run.refuses_duplicates,
+            schema_node=schema_arg.value
+            if schema_arg is not None and isinstance(schema_arg.value, cst.Dict)
+            else None,
+            tool_contract=tool_contract,
+            checks_name_pattern=True,
+            label="",
+        )
+
+    # -- classes -------------------------------------------------------------------------
+    def _class_registrations(self, info: ClassInfo) -> Iterator[Registration]:
+        meta = self.classes.metaclass(info)
+        if isinstance(meta, External) and meta.qualified == RUNTIME_TOOL_META:
+            reg = self._runtime_class(info)
+            if reg is not None:
+                yield reg
+        elif isinstance(meta, ClassInfo) and self.classes.is_metaclass(meta):
+            reg = self._metaclass_registration(info, meta)
+            if reg is not None:
+                yield reg
+        owner = self.classes.init_subclass_owner(info)
+        if isinstance(owner, External) and owner.qualified == RUNTIME_AGENT:
+            reg = self._runtime_agent(info)
+            if reg is not None:
+                yield reg
+        elif isinstance(owner, ClassInfo):
+            reg = self._init_subclass_registration(info, owner)
+            if reg is not None:
+                yield reg
+        mro = self.classes.mro(info)
+        if mro is not None:
+            for entry in mro[1:]:
+                if isinstance(entry, External):
+                    profile = profile_for_base(entry.qualified)
+                    if profile is not None:
+                        reg = self._framework_class(info, profile)
+                        if reg is not None:
+                            yield reg
+                        break
+
+    def _attribute(
+        self, info: ClassInfo, name: str
+    ) -> tuple[Known | None, cst.CSTNode | None, bool] | None:
+        """A class attribute's value, node and literal-ness; None when certainly missing."""
+        found = self.classes.lookup(info, name)
+        if found is MISSING:
+            return None
+        if not isinstance(found, tuple):
+            return None, None, False
+        owner, definition = found
+        if definition.kind == "function":
+            return Known(_stand_in("function", f"<function {owner.name}.{name}>")), None, False
+        if definition.kind == "property":
+            return Known(_stand_in("property", "<property object>")), None, False
+        value = self.evaluator.attr_value(owner, definition)
+        node = definition.value if definition.value is not None else definition.node
+        if value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue)):
+            return None, node, False
+        if not isinstance(value, (str, int, float, bool, type(None), tuple, list, dict, set)):
+            return None, node, False
+        return Known(value), node, _is_plain_string(definition.value)
+
+    def _method(self, info: ClassInfo, names: Sequence[str]) -> cst.FunctionDef | bool | None:
+        """The first of `names` defined along the MRO; False when we cannot tell."""
+        for name in names:
+            found = self.classes.lookup(info, name)
+            if isinstance(found, tuple):
+                return found[1].function
+            if found is not MISSING:
+                return False
+        return None
+
+    def _runtime_class(self, info: ClassInfo) -> Registration | None:
+        """A BaseTool subclass, as `ToolMeta.__new__` registers it (or refuses it)."""
+        if not info.complete:
+            return None
+        abstract_flag = info.attrs.get("abstract")
+        if abstract_flag is not None:
+            flag = self.evaluator.attr_value(info, abstract_flag)
+            if flag is UNKNOWN or isinstance(flag, Opaque) or bool(flag):
+                return None
+        abstract_left = self.classes.abstract_methods(info)
+        if abstract_left is UNKNOWN:
+            return None
+        assert isinstance(abstract_left, frozenset)
+        declares_tool = "name" in info.attrs or "description" in info.attrs
+        if abstract_left and not declares_tool:
+            return None  # an intermediate base: the runtime does not register it
+        missing: list[str] = []
+        for attribute in ("name", "description"):
+            has = self.classes.has_attribute(info, attribute)
+            if has is UNKNOWN:
+                return None
+            if has is False:
+                missing.append(attribute)
+        if abstract_left:
+            missing.append("execute")
+        problems = tuple(
+            RegistryProblem(
+                "registry",
+                f"tool class {info.name!r} is missing required attribute {attribute!r}",
+                info.node.name,
+            )
+            for attribute in missing
+        )
+        name = self._attribute(info, "name") or (None, None, False)
+        description = self._attribute(info, "description") or (None, None, False)
+        execute = self._method(info, ("execute",))
+        parameters: tuple[ToolParameter, ...] | None = None
+        var_keyword = False
+        is_async = False
+        if isinstance(execute, cst.FunctionDef):
+            parameters, var_keyword = _model_parameters(execute)
+            is_async = execute.asynchronous is not None
+        return Registration(
+            kind="tool",
+            source="runtime-basetool",
+            definition=info.node,
+            node=info.node.name,
+            name_value=name[0],
+            name_node=name[1] or info.node.name,
+            name_is_literal=name[2],
+            description_value=description[0],
+            description_node=description[1],
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=is_async,
+            registry=RUNTIME_TOOLS,
+            refuses_duplicates=True,
+            schema_node=None,
+            tool_contract=True,
+            checks_name_pattern=True,
+            label="",
+            problems=problems,
+        )
+
+    def _runtime_agent(self, info: ClassInfo) -> Registration | None:
+        """`class X(Agent, agent_type="...")`, as `Agent.__init_subclass__` registers it."""
+        keyword = info.keywords.get("agent_type")
+        if keyword is None:
+            return None
+        value = self._static(keyword)
+        if value is None:
+            return None  # agent_type=None: an intermediate base
+        problems: tuple[RegistryProblem, ...] = ()
+        name_value: Known | None = None
+        if value is not UNKNOWN and not isinstance(value, (Opaque, ClassValue, FunctionValue)):
+            name_value = Known(value)
+            if not isinstance(value, str) or not value.strip():
+                problems = (
+                    RegistryProblem(
+                        "registry",
+                        f"agent class {info.name!r}: agent_type must be a non-empty string",
+                        keyword,
+                    ),
+                )
+        return Registration(
+            kind="agent",
+            source="runtime-agent",
+            definition=info.node,
+            node=info.node.name,
+            name_value=name_value,
+            name_node=keyword,
+            name_is_literal=_is_plain_string(keyword),
+            description_value=None,
+            description_node=None,
+            parameters=None,
+            accepts_var_keyword=False,
+            is_async=False,
+            registry=RUNTIME_AGENTS,
+            refuses_duplicates=True,
+            schema_node=None,
+            tool_contract=False,
+            checks_name_pattern=False,
+            label="",
+            problems=problems,
+        )
+
+    def _framework_class(self, info: ClassInfo, profile: FrameworkProfile) -> Registration | None:
+        """A subclass of a framework's tool base that names itself (`name = "..."`)."""
+        if not ("name" in info.attrs or "description" in info.attrs) or not info.complete:
+            return None
+        name = self._local_attribute(info, "name", profile)
+        description = self._local_attribute(info, "description", profile)
+        if name is False or description is False:
+            return None
+        method = self._local_method(info, profile.class_methods, profile)
+        parameters: tuple[ToolParameter, ...] | None = None
+        var_keyword = is_async = False
+        if isinstance(method, cst.FunctionDef):
+            parameters, var_keyword = _model_parameters(
+                method, context_annotations=profile.context_annotations
+            )
+            is_async = method.asynchronous is not None
+        schema = self._local_attribute_node(info, profile.schema_attributes, profile)
+        return Registration(
+            kind="tool",
+            source=f"framework:{profile.name}",
+            definition=info.node,
+            node=info.node.name,
+            name_value=name[0] if name else None,
+            name_node=(name[1] if name else None) or info.node.name,
+            name_is_literal=bool(name and name[2]),
+            description_value=description[0] if description else Known(None),
+            description_node=description[1] if description else None,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=is_async,
+            registry=None,
+            refuses_duplicates=False,
+            schema_node=schema,
+            tool_contract=True,
+            checks_name_pattern=profile.checks_name_pattern,
+            label=profile.label,
+        )
+
+    def _local_entries(self, info: ClassInfo, profile: FrameworkProfile) -> list[ClassInfo] | None:
+        """This module's classes along the MRO up to the framework base; None if unclear."""
+        mro = self.classes.mro(info)
+        if mro is None:
+            return None
+        out: list[ClassInfo] = []
+        for entry in mro:
+            if isinstance(entry, External):
+                if entry.qualified in profile.class_bases:
+                    return out
+                return None
+            if not entry.complete:
+                return None
+            out.append(entry)
+        return out
+
+    def _local_attribute(
+        self, info: ClassInfo, name: str, profile: FrameworkProfile
+    ) -> tuple[Known | None, cst.CSTNode | None, bool] | Literal[False] | None:
+        """An attribute set by this module's classes above the framework base.
+
+        None when none sets it (the framework's default applies), False when unclear.
+        """
+        entries = self._local_entries(info, profile)
+        if entries is None:
+            return False
+        for entry in entries:
+            definition = entry.attrs.get(name)
+            if definition is None:
+                continue
+            if definition.kind != "value" or definition.value is None:
+                return None, definition.node, False
+            value = self._static(definition.value)
+            if value is UNKNOWN or not isinstance(value, (str, int, float, bool, type(None))):
+                return None, definition.value, False
+            return Known(value), definition.value, _is_plain_string(definition.value)
+        return None
+
+    def _local_method(
+        self, info: ClassInfo, names: Sequence[str], profile: FrameworkProfile
+    ) -> cst.FunctionDef | None:
+        for entry in self._local_entries(info, profile) or []:
+            for name in names:
+                definition = entry.attrs.get(name)
+                if definition is not None and definition.function is not None:
+                    return definition.function
+        return None
+
+    def _local_attribute_node(
+        self, info: ClassInfo, names: Sequence[str], profile: FrameworkProfile
+    ) -> cst.Dict | None:
+        for entry in self._local_entries(info, profile) or []:
+            for name in names:
+                definition = entry.attrs.get(name)
+                if definition is not None and isinstance(definition.value, cst.Dict):
+                    return definition.value
+        return None
+
+    # -- user-defined class registries ---------------------------------------------------
+    def _class_keywords(self, info: ClassInfo, skip: Sequence[str]) -> dict[str, object]:
+        return {k: self._static(v) for k, v in info.keywords.items() if k not in skip}
+
+    def _bind_hook(
+        self,
+        hook: cst.FunctionDef,
+        positional: Sequence[object],
+        keywords: dict[str, object],
+        star_keywords: bool,
+    ) -> Env | None:
+        """Bind a hook's parameters: positional values in order, then class keywords."""
+        params = [*hook.params.posonly_params, *hook.params.params]
+        env: Env = {}
+        if len(params) < len(positional) and hook.params.star_arg is None:
+            return None
+        for param, value in zip(params, positional, strict=False):
+            env[param.name.value] = value
+        remaining = dict(keywords)
+        for param in [*params[len(positional) :], *hook.params.kwonly_params]:
+            name = param.name.value
+            if name in remaining:
+                env[name] = remaining.pop(name)
+            elif star_keywords:
+                env[name] = UNKNOWN
+            elif param.default is not None:
+                env[name] = self._static(param.default)
+            else:
+                return None  # Python raises TypeError; another rule's business
+        if isinstance(hook.params.star_kwarg, cst.Param):
+            env[hook.params.star_kwarg.name.value] = KwargsValue(remaining, star_keywords)
+        elif remaining or star_keywords:
+            return None
+        if isinstance(hook.params.star_arg, cst.Param):
+            env[hook.params.star_arg.name.value] = UNKNOWN
+        return env
+
+    def _metaclass_registration(self, info: ClassInfo, meta: ClassInfo) -> Registration | None:
+        found = self.classes.lookup(meta, "__new__")
+        if not isinstance(found, tuple) or found[1].function is None:
+            return None
+        owner, definition = found
+        hook = definition.function
+        assert hook is not None
+        if not (has_store(hook) or has_raise(hook)):
+            return None
+        subject = ClassValue(info)
+        params = [*hook.params.posonly_params, *hook.params.params]
+        if len(params) < 4:
+            return None  # not the (mcls, name, bases, namespace) signature we can follow
+        env = self._bind_hook(
+            hook,
+            [
+                OwnerValue(owner.name, owner),
+                info.name,
+                BasesValue(len(info.bases)),
+                NamespaceValue(info),
+            ],
+            self._class_keywords(info, ("metaclass",)),
+            info.has_star_keywords,
+        )
+        if env is None:
+            return None
+        env["__class_being_created__"] = subject
+        run = HookInterpreter(self.evaluator, subject).run(hook, env)
+        return self._class_hook_registration(
+            info, run, "user-metaclass", f"{owner.name}.__new__", hook, (meta.name,)
+        )
+
+    def _init_subclass_registration(self, info: ClassInfo, owner: ClassInfo) -> Registration | None:
+        hook = owner.attrs["__init_subclass__"].function
+        if hook is None or not (has_store(hook) or has_raise(hook)):
+            return None
+        subject = ClassValue(info)
+        env = self._bind_hook(
+            hook,
+            [subject],
+            self._class_keywords(info, ("metaclass",)),
+            info.has_star_keywords,
+        )
+        if env is None:
+            return None
+        run = HookInterpreter(self.evaluator, subject).run(hook, env)
+        return self._class_hook_registration(
+            info, run, "user-init-subclass", f"{owner.name}.__init_subclass__", hook, (owner.name,)
+        )
+
+    def _class_hook_registration(
+        self,
+        info: ClassInfo,
+        run: HookRun,
+        source: str,
+        where: str,
+        hook: cst.FunctionDef,
+        names: Sequence[str],
+    ) -> Registration | None:
+        problems: tuple[RegistryProblem, ...] = ()
+        if run.status == "unknown":
+            return None
+        if run.status == "raised":
+            assert run.raise_node is not None
+            message = run.message
+            if not message:
+                message = (
+                    f"class {info.name!r} is refused by {where}: it raises {run.exception} "
+                    "when the class is created"
+                )
+            problems = (
+                RegistryProblem(
+                    "guard",
+                    message,
+                    info.node.name,
+                    ((run.raise_node, f"the check in {where}"),),
+                ),
+            )
+        elif not run.stores:
+            return None  # the hook skips this class (a base, an abstract class)
+        stores = run.stores
+        container = stores[0].container if stores else _first_container(hook, self)
+        key = stores[0].key if stores else UNKNOWN
+        kind, tool_contract = _kind_of(container, *names)
+        name_value = Known(key) if isinstance(key, str) else None
+        name_node: cst.CSTNode = info.node.name
+        literal = False
+        if isinstance(key, str) and key != info.name:
+            for attr in ("name", "tool_name", "agent_name", "agent_type", "key", "id"):
+                found = self._attribute(info, attr)
+                if found is not None and found[0] is not None and found[0].value == key:
+                    name_node = found[1] or name_node
+                    literal = found[2]
+                    break
+        description: tuple[Known | None, cst.CSTNode | None, bool] | None = None
+        parameters: tuple[ToolParameter, ...] | None = None
+        var_keyword = is_async = False
+        schema: cst.Dict | None = None
+        if tool_contract:
+            description = self._attribute(info, "description")
+            if description is None:
+                doc_node = _docstring_node(info.node.body)
+                description = (Known(doc_summary(info.docstring or "")), doc_node, False)
+            method = self._method(info, CLASS_TOOL_METHODS)
+            if isinstance(method, cst.FunctionDef):
+                parameters, var_keyword = _model_parameters(method)
+                is_async = method.asynchronous is not None
+            for attr in SCHEMA_ATTRIBUTES:
+                located = self.classes.lookup(info, attr)
+                if isinstance(located, tuple) and isinstance(located[1].value, cst.Dict):
+                    schema = located[1].value
+                    break
+        return Registration(
+            kind=kind,
+            source=source,
+            definition=info.node,
+            node=info.node.name,
+            name_value=name_value,
+            name_node=name_node,
+            name_is_literal=literal,
+            description_value=description[0] if description else None,
+            description_node=description[1] if description else None,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=is_async,
+            registry=container if stores and key is not None else None,
+            refuses_duplicates=run.refuses_duplicates,
+            schema_node=schema,
+            tool_contract=tool_contract,
+            checks_name_pattern=True,
+            label="",
+            problems=problems,
+        )
+
+
+def _returned_function(function: cst.FunctionDef) -> cst.FunctionDef | None:
+    """The nested def a decorator factory returns (`def deco(fn): ...; return deco`)."""
+    body = function.body
+    if not isinstance(body, cst.IndentedBlock):
+        return None
+    nested = {s.name.value: s for s in body.body if isinstance(s, cst.FunctionDef)}
+    for stmt in body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if (
+                    isinstance(small, cst.Return)
+                    and isinstance(small.value, cst.Name)
+                    and small.value.value in nested
+                ):
+                    return nested[small.value.value]
+    return None
+
+
+def _first_container(hook: cst.FunctionDef, extractor: _Extractor) -> str | None:
+    """The registry a hook stores into, read from its first store statement."""
+    for node in iter_subtree_no_scopes(hook):
+        target: cst.BaseExpression | None = None
+        if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript):
+            target = node.target.value
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in ("append", "add", "setdefault", "update")
+        ):
+            target = node.func.value
+        if target is None:
+            continue
+        if isinstance(target, cst.Name) and target.value in extractor.evaluator.containers:
+            return f"local:{target.value}"
+        if isinstance(target, cst.Attribute):
+            return f"local:{_code(target)}"
+    return None

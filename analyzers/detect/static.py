@@ -1,0 +1,1683 @@
+"""Static values from the CST: literals, module constants, classes along their MRO, registry hooks."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, Literal, NoReturn
+
+import libcst as cst
+
+from analyzers.facts import ModuleFacts, dotted_name
+from analyzers.walk import iter_subtree_no_scopes
+
+
+class _Unknown:
+    """A value the linter cannot know without running the code."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+
+
+class _Missing:
+    """An attribute that is certainly not defined anywhere along a class's MRO."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+# Bases whose attributes we know; anything else external makes attribute lookups unknown.
+# Dunder names are never answered from this table (object defines many of them).
+KNOWN_EXTERNAL_ATTRIBUTES: Mapping[str, frozenset[str]] = {
+    "object": frozenset(),
+    "builtins.object": frozenset(),
+    "abc.ABC": frozenset(),
+    "typing.Generic": frozenset(),
+    "typing.Protocol": frozenset(),
+    "typing_extensions.Protocol": frozenset(),
+    "runtime.registry.BaseTool": frozenset({"abstract", "execute"}),
+    "runtime.registry.Agent": frozenset({"agent_type", "create"}),
+    "type": frozenset({"mro"}),
+    "builtins.type": frozenset({"mro"}),
+    "abc.ABCMeta": frozenset({"mro", "register"}),
+    "runtime.registry.ToolMeta": frozenset({"mro", "register"}),
+}
+# Abstract methods that known external bases leave to subclasses.
+KNOWN_EXTERNAL_ABSTRACT: Mapping[str, frozenset[str]] = {
+    "runtime.registry.BaseTool": frozenset({"execute"}),
+}
+ABSTRACT_DECORATORS = frozenset({"abc.abstractmethod", "abstractmethod"})
+_METACLASS_ROOTS = frozenset({"type", "builtins.type", "abc.ABCMeta"})
+_ABC_METACLASSES = frozenset({"abc.ABCMeta", "runtime.registry.ToolMeta"})
+_CONTAINER_FACTORIES = frozenset(
+    {
+        "dict",
+        "list",
+        "set",
+        "collections.defaultdict",
+        "collections.OrderedDict",
+        "weakref.WeakValueDictionary",
+    }
+)
+# Methods that put a value into a container.
+STORE_METHODS = frozenset({"append", "add", "setdefault", "update", "__setitem__", "insert"})
+
+
+# -- classes ---------------------------------------------------------------------------
+
+
+AttrKind = Literal["value", "function", "abstract", "property", "class", "opaque"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AttrDef:
+    """One name a class body binds."""
+
+    name: str
+    kind: AttrKind
+    node: cst.CSTNode  # the target Name (or the def/class name) to report on
+    value: cst.BaseExpression | None = None  # the assigned expression for "value"
+    function: cst.FunctionDef | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClassInfo:
+    """A class statement as the linter sees it: its bases, keywords and own namespace."""
+
+    node: cst.ClassDef
+    name: str
+    bases: tuple[cst.BaseExpression, ...]
+    keywords: Mapping[str, cst.BaseExpression]
+    attrs: Mapping[str, AttrDef]
+    # False when the body binds names in ways we do not follow (if/for/try/del/star-args).
+    complete: bool
+    docstring: str | None
+    has_star_keywords: bool  # `class C(Base, **options)`: the keywords are unknown
+    has_star_bases: bool = False  # `class C(*bases)`: the bases are unknown
+
+
+@dataclass(frozen=True, slots=True)
+class External:
+    """A base that is not a class of this module, by qualified name."""
+
+    qualified: str
+
+
+Base = ClassInfo | External
+
+
+def _decorator_names(node: cst.FunctionDef, facts: ModuleFacts) -> list[str]:
+    names: list[str] = []
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        names.append(facts.qualified_name(expr) or "")
+    return names
+
+
+def _function_kind(node: cst.FunctionDef, facts: ModuleFacts) -> AttrKind:
+    names = _decorator_names(node, facts)
+    if any(name in ABSTRACT_DECORATORS for name in names):
+        return "abstract"
+    if any(name in ("property", "functools.cached_property") for name in names):
+        return "property"
+    if names and not all(name in ("staticmethod", "classmethod") for name in names):
+        return "opaque"  # an unknown decorator may return anything
+    return "function"
+
+
+def _target_names(target: cst.BaseExpression) -> list[cst.Name] | None:
+    if isinstance(target, cst.Name):
+        return [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        found: list[cst.Name] = []
+        for element in target.elements:
+            inner = _target_names(element.value)
+            if inner is None:
+                return None
+            found.extend(inner)
+        return found
+    return None
+
+
+def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
+    attrs: dict[str, AttrDef] = {}
+    complete = True
+    body = node.body
+    for stmt in _body_statements(body):
+        if isinstance(stmt, cst.FunctionDef):
+            kind = _function_kind(stmt, facts)
+            attrs[stmt.name.value] = AttrDef(stmt.name.value, kind, stmt.name, function=stmt)
+        elif isinstance(stmt, cst.ClassDef):
+            attrs[stmt.name.value] = AttrDef(stmt.name.value, "class", stmt.name)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        names = _target_names(target.target)
+                        if names is None:
+                            continue  # `x[k] = v` / `a.b = v` bind nothing in the namespace
+                        single = len(small.targets) == 1 and isinstance(target.target, cst.Name)
+                        for name in names:
+                            attrs[name.value] = AttrDef(
+                                name.value,
+                                "value" if single else "opaque",
+                                name,
+                                value=small.value if single else None,
+                            )
+                elif isinstance(small, cst.AnnAssign):
+                    # `name: str` alone binds nothing: only an annotation.
+                    if small.value is not None and isinstance(small.target, cst.Name):
+                        attrs[small.target.value] = AttrDef(
+                            small.target.value, "value", small.target, value=small.value
+                        )
+                elif isinstance(small, cst.AugAssign):
+                    if isinstance(small.target, cst.Name):
+                        attrs[small.target.value] = AttrDef(
+                            small.target.value, "opaque", small.target
+                        )
+                elif isinstance(small, (cst.Import, cst.ImportFrom)):
+                    if isinstance(small.names, cst.ImportStar):
+                        complete = False
+                        continue
+                    for alias in small.names:
+                        bound = alias.asname.name if alias.asname is not None else alias.name
+                        if isinstance(bound, cst.Name):
+                            attrs[bound.value] = AttrDef(bound.value, "opaque", bound)
+                        else:
+                            top = (dotted_name(bound) or "").split(".")[0]
+                            if top:
+                                attrs[top] = AttrDef(top, "opaque", alias.name)
+                elif isinstance(small, (cst.Del, cst.Global, cst.Nonlocal)):
+                    complete = False
+                elif isinstance(small, cst.Expr) and any(
+                    isinstance(n, cst.NamedExpr) for n in iter_subtree_no_scopes(small)
+                ):
+                    complete = False  # a walrus in the class body binds a name we do not track
+        else:
+            complete = False  # if/for/while/try/with/match may bind anything
+    keywords: dict[str, cst.BaseExpression] = {}
+    bases: list[cst.BaseExpression] = []
+    star_keywords = False
+    star_bases = False
+    for arg in node.bases:
+        if arg.star:
+            star_bases = star_bases or arg.star == "*"
+            star_keywords = star_keywords or arg.star == "**"
+            continue
+        bases.append(arg.value)
+    for arg in node.keywords:
+        if arg.keyword is not None:
+            keywords[arg.keyword.value] = arg.value
+        elif arg.star == "**":
+            star_keywords = True
+    return ClassInfo(
+        node=node,
+        name=node.name.value,
+        bases=tuple(bases),
+        keywords=keywords,
+        attrs=attrs,
+        complete=complete,
+        docstring=node.get_docstring(clean=True),
+        has_star_keywords=star_keywords,
+        has_star_bases=star_bases,
+    )
+
+
+class ClassIndex:
+    """Every class of one module, with base resolution, MRO and attribute lookup."""
+
+    def __init__(self, module: cst.Module, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.all: list[ClassInfo] = []
+        self.by_node: dict[cst.ClassDef, ClassInfo] = {}
+        self.top_level: dict[str, ClassInfo] = {}
+        top_nodes = {id(stmt) for stmt in module.body}
+        for stmt in facts.statements:
+            if isinstance(stmt, cst.ClassDef):
+                info = _class_info(stmt, facts)
+                self.all.append(info)
+                self.by_node[stmt] = info
+                if id(stmt) in top_nodes:
+                    self.top_level[info.name] = info
+        self._mro: dict[int, tuple[Base, ...] | None] = {}
+
+    def resolve(self, expr: cst.BaseExpression) -> Base | None:
+        """The class a base expression names; None when it is not a plain (dotted) name."""
+        if isinstance(expr, cst.Subscript):  # Generic[T], BaseTool[...]
+            expr = expr.value
+        if isinstance(expr, cst.Name) and expr.value in self.top_level:
+            # A module-level class shadows an import of the same name only if bound once.
+            if expr.value not in self.facts.imports:
+                return self.top_level[expr.value]
+            return None
+        qualified = self.facts.qualified_name(expr)
+        if qualified is None or qualified.startswith("<local>."):
+            return None
+        return External(qualified)
+
+    def bases_of(self, info: ClassInfo) -> list[Base] | None:
+        if info.has_star_bases:
+            return None
+        resolved: list[Base] = []
+        for expr in info.bases:
+            base = self.resolve(expr)
+            if base is None:
+                return None
+            resolved.append(base)
+        return resolved
+
+    def mro(self, info: ClassInfo) -> tuple[Base, ...] | None:
+        """C3 linearisation over this module's classes; externals are leaves. None if unknown."""
+        key = id(info)
+        if key in self._mro:
+            return self._mro[key]
+        self._mro[key] = None  # a cycle (`class A(A)`) resolves to unknown
+        result = self._compute_mro(info)
+        self._mro[key] = result
+        return result
+
+    def _compute_mro(self, info: ClassInfo) -> tuple[Base, ...] | None:
+        bases = self.bases_of(info)
+        if bases is None:
+            return None
+        sequences: list[list[Base]] = []
+        for base in bases:
+            if isinstance(base, External):
+                sequences.append([base])
+            else:
+                inner = self.mro(base)
+                if inner is None:
+                    return None
+                sequences.append(list(inner))
+        sequences.append(list(bases))
+        result: list[Base] = [info]
+        while True:
+            sequences = [seq for seq in sequences if seq]
+            if not sequences:
+                return tuple(result)
+            for seq in sequences:
+                head = seq[0]
+                if not any(_same(head, other) for s in sequences for other in s[1:]):
+                    break
+            else:
+                return None  # no consistent order: Python would raise TypeError
+            result.append(head)
+            for seq in sequences:
+                if _same(seq[0], head):
+                    del seq[0]
+
+    def lookup(
+        self, info: ClassInfo, name: str
+    ) -> tuple[ClassInfo, AttrDef] | External | _Missing | _Unknown:
+        """Where `getattr(cls, name)` comes from along the MRO (metaclass not consulted).
+
+        A (class, definition) pair for this module's classes, the External base that
+        certainly defines it, MISSING when nothing does, UNKNOWN when we cannot tell.
+        """
+        mro = self.mro(info)
+        if mro is None:
+            return (info, info.attrs[name]) if name in info.attrs else UNKNOWN
+        for base in mro:
+            if isinstance(base, External):
+                known = KNOWN_EXTERNAL_ATTRIBUTES.get(base.qualified)
+                if known is None or _is_dunder(name):
+                    return UNKNOWN
+                if name in known:
+                    return base
+                continue
+            if name in base.attrs:
+                return base, base.attrs[name]
+            if not base.complete:
+                return UNKNOWN
+        return UNKNOWN if _is_dunder(name) else MISSING
+
+    def has_attribute(self, info: ClassInfo, name: str) -> bool | _Unknown:
+        """`hasattr(cls, name)`, consulting the MRO and then the metaclass."""
+        found = self.lookup(info, name)
+        if isinstance(found, (tuple, External)):
+            return True
+        if found is UNKNOWN:
+            return UNKNOWN
+        meta = self.metaclass(info)
+        if meta is UNKNOWN:
+            return UNKNOWN
+        if meta is None:
+            return False
+        if isinstance(meta, External):
+            known = KNOWN_EXTERNAL_ATTRIBUTES.get(meta.qualified)
+            return UNKNOWN if known is None else name in known
+        assert isinstance(meta, ClassInfo)
+        on_meta = self.lookup(meta, name)
+        if isinstance(on_meta, (tuple, External)):
+            return True
+        return UNKNOWN if on_meta is UNKNOWN else False
+
+    def metaclass(self, info: ClassInfo) -> Base | _Unknown | None:
+        """The metaclass: the `metaclass=` keyword, else the most derived of the bases'."""
+        explicit = info.keywords.get("metaclass")
+        if explicit is not None:
+            return self.resolve(explicit) or UNKNOWN
+        bases = self.bases_of(info)
+        if bases is None:
+            return UNKNOWN
+        found: Base | None = None
+        for base in bases:
+            meta: Base | _Unknown | None
+            if isinstance(base, External):
+                meta = _external_metaclass(base.qualified)
+            else:
+                meta = self.metaclass(base) if id(base) != id(info) else UNKNOWN
+            if meta is UNKNOWN:
+                return UNKNOWN
+            if meta is None:
+                continue
+            assert isinstance(meta, (ClassInfo, External))
+            if found is None or self.is_subclass(meta, found) is True:
+                found = meta
+            elif self.is_subclass(found, meta) is not True:
+                return UNKNOWN
+        return found
+
+    def is_subclass(self, cls: Base, base: Base) -> bool | _Unknown:
+        if _same(cls, base):
+            return True
+        if isinstance(cls, External):
+            return UNKNOWN
+        mro = self.mro(cls)
+        if mro is None:
+            return UNKNOWN
+        if any(_same(entry, base) for entry in mro):
+            return True
+        if any(
+            isinstance(entry, External) and entry.qualified not in KNOWN_EXTERNAL_ATTRIBUTES
+            for entry in mro
+        ):
+            return UNKNOWN
+        return False
+
+    def derives_from(self, info: ClassInfo, qualified: str) -> bool:
+        """Whether an external class of this name is certainly among the bases."""
+        mro = self.mro(info)
+        return mro is not None and any(
+            isinstance(entry, External) and entry.qualified == qualified for entry in mro
+        )
+
+    def is_metaclass(self, info: ClassInfo) -> bool:
+        mro = self.mro(info)
+        return mro is not None and any(
+            isinstance(entry, External) and entry.qualified in _METACLASS_ROOTS | _ABC_METACLASSES
+            for entry in mro
+        )
+
+    def abstract_methods(self, info: ClassInfo) -> frozenset[str] | _Unknown:
+        """`cls.__abstractmethods__` as ABCMeta computes it (assuming an ABC metaclass)."""
+        mro = self.mro(info)
+        if mro is None:
+            return UNKNOWN
+        candidates: set[str] = set()
+        for entry in mro:
+            if isinstance(entry, External):
+                if entry.qualified not in KNOWN_EXTERNAL_ATTRIBUTES:
+                    return UNKNOWN
+                candidates |= KNOWN_EXTERNAL_ABSTRACT.get(entry.qualified, frozenset())
+            else:
+                candidates |= {n for n, a in entry.attrs.items() if a.kind == "abstract"}
+        left: set[str] = set()
+        for name in candidates:
+            found = self.lookup(info, name)
+            if found is UNKNOWN:
+                return UNKNOWN
+            if isinstance(found, tuple):
+                if found[1].kind == "abstract":
+                    left.add(name)
+            elif isinstance(found, External) and name in KNOWN_EXTERNAL_ABSTRACT.get(
+                found.qualified, frozenset()
+            ):
+                left.add(name)
+        return frozenset(left)
+
+    def uses_abc_meta(self, info: ClassInfo) -> bool | _Unknown:
+        meta = self.metaclass(info)
+        if meta is UNKNOWN:
+            return UNKNOWN
+        if meta is None:
+            return False
+        if isinstance(meta, External):
+            return meta.qualified in _ABC_METACLASSES or (
+                UNKNOWN if meta.qualified not in KNOWN_EXTERNAL_ATTRIBUTES else False
+            )
+        assert isinstance(meta, ClassInfo)
+        mro = self.mro(meta)
+        if mro is None:
+            return UNKNOWN
+        return any(isinstance(e, External) and e.qualified in _ABC_METACLASSES for e in mro)
+
+    def init_subclass_owner(self, info: ClassInfo) -> Base | _Unknown | None:
+        """The class whose `__init_subclass__` runs when `info` is created (MRO after it)."""
+        mro = self.mro(info)
+        if mro is None:
+            return UNKNOWN
+        for entry in mro[1:]:
+            if isinstance(entry, External):
+                if entry.qualified == "runtime.registry.Agent":
+                    return entry
+                if entry.qualified not in KNOWN_EXTERNAL_ATTRIBUTES:
+                    return UNKNOWN
+                continue
+            if "__init_subclass__" in entry.attrs:
+                return entry
+            if not entry.complete:
+                return UNKNOWN
+        return None
+
+
+def _same(a: Base, b: Base) -> bool:
+    if isinstance(a, External) and isinstance(b, External):
+        return a.qualified == b.qualified
+    return a is b
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _external_metaclass(qualified: str) -> Base | _Unknown | None:
+    if qualified in (
+        "object",
+        "builtins.object",
+        "typing.Generic",
+        "type",
+        "builtins.type",
+        "abc.ABCMeta",
+        "runtime.registry.ToolMeta",
+    ):
+        return None
+    if qualified == "abc.ABC":
+        return External("abc.ABCMeta")
+    if qualified == "runtime.registry.BaseTool":
+        return External("runtime.registry.ToolMeta")
+    if qualified == "runtime.registry.Agent":
+        return None
+    return UNKNOWN
+
+
+# -- values ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClassValue:
+    """The class being created, as seen by a registry hook."""
+
+    info: ClassInfo
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NamespaceValue:
+    """The class body's namespace (`namespace` in a metaclass, `cls.__dict__`)."""
+
+    info: ClassInfo
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BasesValue:
+    """The `bases` tuple a metaclass receives; only its length is known."""
+
+    count: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FunctionValue:
+    """A function being registered by a decorator."""
+
+    node: cst.FunctionDef
+    docstring: str | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ContainerValue:
+    """A registry container (a module-level dict/list, or a class/instance attribute)."""
+
+    identity: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class OwnerValue:
+    """The object whose attributes hold a registry: a metaclass, a base class, an instance."""
+
+    label: str
+    info: ClassInfo | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Opaque:
+    """Something that certainly exists (a method, a property) with an unknown value."""
+
+    truthy: bool | None = True
+
+
+class Raised(Exception):
+    """An exception the analysed code would raise, with the message Python would show."""
+
+    def __init__(self, exception: str, message: str | None, node: cst.CSTNode) -> None:
+        super().__init__(message)
+        self.exception = exception
+        self.message = message
+        self.node = node
+
+
+_SAFE_STR_METHODS = frozenset(
+    {
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "startswith",
+        "endswith",
+        "format",
+        "join",
+        "replace",
+        "title",
+        "capitalize",
+        "casefold",
+        "isidentifier",
+        "isupper",
+        "islower",
+        "split",
+        "removeprefix",
+        "removesuffix",
+    }
+)
+_TYPE_NAMES: Mapping[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (float,),
+    "bool": (bool,),
+    "list": (list,),
+    "tuple": (tuple,),
+    "dict": (dict,),
+    "set": (set,),
+    "frozenset": (frozenset,),
+    "bytes": (bytes,),
+}
+_PRIMITIVES = (str, int, float, bool, type(None), bytes)
+MAX_DEPTH = 60
+
+
+def is_primitive(value: object) -> bool:
+    if isinstance(value, _PRIMITIVES):
+        return True
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return all(is_primitive(item) for item in value)
+    if isinstance(value, dict):
+        return all(is_primitive(k) and is_primitive(v) for k, v in value.items())
+    return False
+
+
+def truth(value: object) -> bool | _Unknown:
+    if value is UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, Opaque):
+        return UNKNOWN if value.truthy is None else value.truthy
+    if isinstance(value, BasesValue):
+        return value.count > 0
+    if isinstance(value, (ClassValue, NamespaceValue, FunctionValue, OwnerValue)):
+        return True
+    if isinstance(value, ContainerValue):
+        return UNKNOWN
+    if is_primitive(value):
+        return bool(value)
+    return UNKNOWN
+
+
+Env = dict[str, object]
+
+
+class Evaluator:
+    """Evaluates expressions to Python values where that needs no execution of user code."""
+
+    def __init__(self, facts: ModuleFacts, classes: ClassIndex) -> None:
+        self.facts = facts
+        self.classes = classes
+        self.refused_duplicates = False  # set when a hook tests `key in REGISTRY`
+        self._constants: dict[str, cst.BaseExpression] | None = None
+        self._containers: set[str] | None = None
+        self._evaluating: set[str] = set()
+
+    # -- module-level names ------------------------------------------------------------
+    def _module_bindings(self) -> None:
+        counts: dict[str, int] = {}
+        values: dict[str, cst.BaseExpression] = {}
+        for stmt in self.facts.statements:
+            # Only module-level statements (not inside functions or classes) bind globals.
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                counts[stmt.name.value] = counts.get(stmt.name.value, 0) + 2
+        for stmt in self.facts.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                # Compound statements at module level may rebind anything they assign.
+                for node in iter_subtree_no_scopes(stmt):
+                    if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign)):
+                        target = node.target
+                        if isinstance(target, cst.Name):
+                            counts[target.value] = counts.get(target.value, 0) + 2
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target = small.targets[0].target
+                    if isinstance(target, cst.Name):
+                        counts[target.value] = counts.get(target.value, 0) + 1
+                        values[target.value] = small.value
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    if small.value is not None:
+                        counts[small.target.value] = counts.get(small.target.value, 0) + 1
+                        values[small.target.value] = small.value
+                elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+                    counts[small.target.value] = counts.get(small.target.value, 0) + 2
+                elif isinstance(small, cst.Assign):
+                    for assign_target in small.targets:
+                        for bound in _target_names(assign_target.target) or []:
+                            counts[bound.value] = counts.get(bound.value, 0) + 2
+        self._constants = {name: v for name, v in values.items() if counts.get(name) == 1}
+        self._containers = set()
+        for name, value in values.items():
+            if counts.get(name, 0) > 2:
+                continue
+            if isinstance(value, (cst.Dict, cst.List, cst.Set)) or (
+                isinstance(value, cst.Call)
+                and self.facts.qualified_name(value.func) in _CONTAINER_FACTORIES
+            ):
+                self._containers.add(name)
+
+    @property
+    def constants(self) -> Mapping[str, cst.BaseExpression]:
+        if self._constants is None:
+            self._module_bindings()
+        assert self._constants is not None
+        return self._constants
+
+    @property
+    def containers(self) -> set[str]:
+        if self._containers is None:
+            self._module_bindings()
+        assert self._containers is not None
+        return self._containers
+
+    def constant(self, name: str) -> object:
+        """The value of a module-level name bound once to an evaluable expression."""
+        node = self.constants.get(name)
+        if node is None or name in self._evaluating:
+            return UNKNOWN
+        self._evaluating.add(name)
+        try:
+            return self.value(node, {}, depth=1)
+        finally:
+            self._evaluating.discard(name)
+
+    # -- expressions -------------------------------------------------------------------
+    def value(self, node: cst.BaseExpression, env: Mapping[str, object], depth: int = 0) -> object:
+        """The expression's value, UNKNOWN, or Raised for an exception Python would raise."""
+        if depth > MAX_DEPTH:
+            return UNKNOWN
+        d = depth + 1
+        if isinstance(node, cst.SimpleString):
+            return node.evaluated_value
+        if isinstance(node, cst.ConcatenatedString):
+            return node.evaluated_value
+        if isinstance(node, cst.Integer):
+            return node.evaluated_value
+        if isinstance(node, cst.Float):
+            return node.evaluated_value
+        if isinstance(node, cst.FormattedString):
+            return self._fstring(node, env, d)
+        if isinstance(node, cst.Name):
+            return self._name(node.value, env)
+        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+            items: list[object] = []
+            for element in node.elements:
+                if isinstance(element, cst.StarredElement):
+                    inner = self.value(element.value, env, d)
+                    if not isinstance(inner, (tuple, list)):
+                        return UNKNOWN
+                    items.extend(inner)
+                    continue
+                item = self.value(element.value, env, d)
+                if item is UNKNOWN:
+                    return UNKNOWN
+                items.append(item)
+            if isinstance(node, cst.Tuple):
+                return tuple(items)
+            if isinstance(node, cst.List):
+                return items
+            try:
+                return set(items)
+            except TypeError:
+                return UNKNOWN
+        if isinstance(node, cst.Dict):
+            result: dict[object, object] = {}
+            for entry in node.elements:
+                if not isinstance(entry, cst.DictElement):
+                    return UNKNOWN
+                key = self.value(entry.key, env, d)
+                item = self.value(entry.value, env, d)
+                if key is UNKNOWN or item is UNKNOWN or not is_primitive(key):
+                    return UNKNOWN
+                result[key] = item
+            return result
+        if isinstance(node, cst.UnaryOperation):
+            operand = self.value(node.expression, env, d)
+            if isinstance(node.operator, cst.Not):
+                t = truth(operand)
+                return UNKNOWN if t is UNKNOWN else not t
+            if isinstance(node.operator, cst.Minus) and isinstance(operand, (int, float)):
+                return -operand
+            return UNKNOWN
+        if isinstance(node, cst.BooleanOperation):
+            left = self.value(node.left, env, d)
+            t = truth(left)
+            is_and = isinstance(node.operator, cst.And)
+            if t is UNKNOWN:
+                right = self.value(node.right, env, d)
+                rt = truth(right)
+                # `unknown and False` is falsy, `unknown or True` is truthy, whatever the left.
+                if is_and and rt is False:
+                    return False
+                if not is_and and rt is True:
+                    return True
+                return UNKNOWN
+            if is_and:
+                return self.value(node.right, env, d) if t else left
+            return left if t else self.value(node.right, env, d)
+        if isinstance(node, cst.Comparison):
+            return self._comparison(node, env, d)
+        if isinstance(node, cst.IfExp):
+            t = truth(self.value(node.test, env, d))
+            if t is UNKNOWN:
+                return UNKNOWN
+            return self.value(node.body if t else node.orelse, env, d)
+        if isinstance(node, cst.Attribute):
+            return self._attribute(self.value(node.value, env, d), node.attr.value, node)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, env, d)
+        if isinstance(node, cst.Call):
+            return self._call(node, env, d)
+        if isinstance(node, cst.BinaryOperation):
+            return self._binary(node, env, d)
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            return self._comprehension(node, env, d)
+        return UNKNOWN
+
+    def _name(self, name: str, env: Mapping[str, object]) -> object:
+        if name in env:
+            return env[name]
+        if name in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[name]
+        if name in self.containers:
+            return ContainerValue(f"local:{name}")
+        if name in self.constants:
+            return self.constant(name)
+        return UNKNOWN
+
+    def _fstring(self, node: cst.FormattedString, env: Mapping[str, object], depth: int) -> object:
+        parts: list[str] = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value.replace("{{", "{").replace("}}", "}"))
+                continue
+            assert isinstance(part, cst.FormattedStringExpression)
+            if part.format_spec:
+                return UNKNOWN
+            value = self.value(part.expression, env, depth)
+            if value is UNKNOWN or not is_primitive(value):
+                return UNKNOWN
+            conversion = part.conversion
+            if conversion == "r":
+                text = repr(value)
+            elif conversion == "a":
+                text = ascii(value)
+            else:
+                text = str(value)
+            if part.equal is not None:
+                expr_text = cst.Module([]).code_for_node(part.expression)
+                text = f"{expr_text}={text if conversion else repr(value)}"
+            parts.append(text)
+        # Escapes in f-string text are rare in messages; only plain prefixes are evaluated.
+        if "\\" in "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText)):
+            return UNKNOWN
+        return "".join(parts)
+
+    def _comparison(self, node: cst.Comparison, env: Mapping[str, object], depth: int) -> object:
+        left = self.value(node.left, env, depth)
+        result: object = True
+        for target in node.comparisons:
+            right = self.value(target.comparator, env, depth)
+            outcome = self._compare(left, target.operator, right)
+            if outcome is False:
+                return False
+            if outcome is UNKNOWN:
+                result = UNKNOWN
+            left = right
+        return result
+
+    def _compare(self, left: object, op: cst.BaseCompOp, right: object) -> object:
+        if isinstance(op, (cst.In, cst.NotIn)):
+            found = self._contains(right, left)
+            if found is UNKNOWN:
+                return UNKNOWN
+            return found if isinstance(op, cst.In) else not found
+        if left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
+        if isinstance(op, (cst.Is, cst.IsNot)):
+            singletons = (type(None), bool)
+            if isinstance(left, singletons) or isinstance(right, singletons):
+                # Static values other than None/True/False are never those singletons.
+                same = left is right
+            else:
+                return UNKNOWN
+            return same if isinstance(op, cst.Is) else not same
+        if not (is_primitive(left) and is_primitive(right)):
+            if isinstance(op, (cst.Equal, cst.NotEqual)) and (
+                (left is None and isinstance(right, (Opaque, ClassValue, FunctionValue)))
+                or (right is None and isinstance(left, (Opaque, ClassValue, FunctionValue)))
+            ):
+                return isinstance(op, cst.NotEqual)
+            return UNKNOWN
+        try:
+            if isinstance(op, cst.Equal):
+                return left == right
+            if isinstance(op, cst.NotEqual):
+                return left != right
+            if isinstance(op, cst.LessThan):
+                return left < right  # type: ignore[operator]
+            if isinstance(op, cst.LessThanEqual):
+                return left <= right  # type: ignore[operator]
+            if isinstance(op, cst.GreaterThan):
+                return left > right  # type: ignore[operator]
+            if isinstance(op, cst.GreaterThanEqual):
+                return left >= right  # type: ignore[operator]
+        except TypeError:
+            return UNKNOWN
+        return UNKNOWN
+
+    def _contains(self, container: object, item: object) -> object:
+        if isinstance(container, ContainerValue):
+            # A registry guard against duplicates: this registration is taken to be the first.
+            self.refused_duplicates = True
+            return False
+        if item is UNKNOWN:
+            return UNKNOWN
+        if isinstance(container, NamespaceValue):
+            if not isinstance(item, str):
+                return UNKNOWN
+            if item in container.info.attrs:
+                return True
+            if _is_dunder(item) or not container.info.complete:
+                return UNKNOWN
+            return False
+        if isinstance(container, (str, tuple, list, set, frozenset, dict)) and is_primitive(
+            container
+        ):
+            try:
+                return item in container
+            except TypeError:
+                return UNKNOWN
+        if isinstance(container, KwargsValue):
+            if not isinstance(item, str) or container.unknown:
+                return UNKNOWN
+            return item in container.values
+        return UNKNOWN
+
+    def _attribute(self, base: object, attr: str, node: cst.CSTNode) -> object:
+        if base is UNKNOWN:
+            return UNKNOWN
+        if isinstance(base, ClassValue):
+            return self.class_attribute(base.info, attr, node)
+        if isinstance(base, FunctionValue):
+            if attr in ("__name__", "__qualname__"):
+                return base.node.name.value
+            if attr == "__doc__":
+                return base.docstring
+            return UNKNOWN
+        if isinstance(base, OwnerValue):
+            return ContainerValue(f"local:{base.label}.{attr}")
+        if isinstance(base, ContainerValue):
+            return _BoundMethod(base, attr)
+        if isinstance(base, (str, dict, list, tuple, NamespaceValue, KwargsValue)):
+            return _BoundMethod(base, attr)
+        return UNKNOWN
+
+    def class_attribute(self, info: ClassInfo, attr: str, node: cst.CSTNode) -> object:
+        """`cls.attr` for a class of this module: its static value, or Raised if missing."""
+        if attr in ("__name__", "__qualname__"):
+            return info.name
+        if attr == "__doc__":
+            return info.docstring
+        if attr == "__dict__":
+            return NamespaceValue(info)
+        found = self.classes.lookup(info, attr)
+        if found is MISSING:
+            has = self.classes.has_attribute(info, attr)
+            if has is False:
+                raise Raised(
+                    "AttributeError", f"type object {info.name!r} has no attribute {attr!r}", node
+                )
+            return UNKNOWN
+        if not isinstance(found, tuple):
+            return UNKNOWN  # defined by an external base, or we cannot tell
+        owner, definition = found
+        return self.attr_value(owner, definition)
+
+    def attr_value(self, owner: ClassInfo, definition: AttrDef) -> object:
+        """A class attribute's static value (Opaque for methods and other non-literals)."""
+        if definition.kind == "value" and definition.value is not None:
+            value = self.value(definition.value, {}, depth=1)
+            if value is UNKNOWN:
+                # A dict/list attribute is a registry when a hook stores into it.
+                if isinstance(definition.value, (cst.Dict, cst.List, cst.Set)):
+                    return ContainerValue(f"local:{owner.name}.{definition.name}")
+                return UNKNOWN
+            if isinstance(definition.value, (cst.Dict, cst.List, cst.Set)) and not value:
+                return ContainerValue(f"local:{owner.name}.{definition.name}")
+            return value
+        if definition.kind in ("function", "abstract", "class"):
+            return Opaque(truthy=True)
+        return UNKNOWN
+
+    def _subscript(self, node: cst.Subscript, env: Mapping[str, object], depth: int) -> object:
+        base = self.value(node.value, env, depth)
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return UNKNOWN
+        key = self.value(node.slice[0].slice.value, env, depth)
+        if base is UNKNOWN or key is UNKNOWN:
+            return UNKNOWN
+        if isinstance(base, NamespaceValue) and isinstance(key, str):
+            found = self.namespace_get(base.info, key)
+            if found is MISSING:
+                raise Raised("KeyError", repr(key), node)
+            return found
+        if isinstance(base, KwargsValue) and isinstance(key, str):
+            if key in base.values:
+                return base.values[key]
+            if base.unknown:
+                return UNKNOWN
+            raise Raised("KeyError", repr(key), node)
+        if is_primitive(base) and is_primitive(key):
+            try:
+                return base[key]  # type: ignore[index]
+            except (KeyError, IndexError, TypeError):
+                return UNKNOWN
+        return UNKNOWN
+
+    def namespace_get(self, info: ClassInfo, key: str) -> object:
+        """`namespace[key]` for the class body's own namespace: value, MISSING or UNKNOWN."""
+        definition = info.attrs.get(key)
+        if definition is None:
+            if _is_dunder(key) or not info.complete:
+                return UNKNOWN
+            return MISSING
+        return self.attr_value(info, definition)
+
+    def _binary(self, node: cst.BinaryOperation, env: Mapping[str, object], depth: int) -> object:
+        left = self.value(node.left, env, depth)
+        right = self.value(node.right, env, depth)
+        if not (is_primitive(left) and is_primitive(right)):
+            return UNKNOWN
+        try:
+            if isinstance(node.operator, cst.Add):
+                return left + right  # type: ignore[operator]
+            if isinstance(node.operator, cst.Modulo) and isinstance(left, str):
+                return left % right
+        except (TypeError, ValueError):
+            return UNKNOWN
+        return UNKNOWN
+
+    def _comprehension(
+        self,
+        node: cst.ListComp | cst.SetComp | cst.GeneratorExp,
+        env: Mapping[str, object],
+        depth: int,
+    ) -> object:
+        clause = node.for_in
+        if clause.inner_for_in is not None or clause.asynchronous is not None:
+            return UNKNOWN
+        if not isinstance(clause.target, cst.Name):
+            return UNKNOWN
+        iterable = self.value(clause.iter, env, depth)
+        if not isinstance(iterable, (tuple, list, set, frozenset, str)):
+            return UNKNOWN
+        out: list[object] = []
+        for item in list(iterable)[:100]:
+            scope = dict(env)
+            scope[clause.target.value] = item
+            keep = True
+            for condition in clause.ifs:
+                t = truth(self.value(condition.test, scope, depth))
+                if t is UNKNOWN:
+                    return UNKNOWN
+                keep = keep and bool(t)
+            if keep:
+                value = self.value(node.elt, scope, depth)
+                if value is UNKNOWN:
+                    return UNKNOWN
+                out.append(value)
+        if isinstance(node, cst.SetComp):
+            try:
+                return set(out)
+            except TypeError:
+                return UNKNOWN
+        return out
+
+    def _call(self, node: cst.Call, env: Mapping[str, object], depth: int) -> object:
+        func = node.func
+        if any(arg.star for arg in node.args):
+            return UNKNOWN
+        positional = [arg.value for arg in node.args if arg.keyword is None]
+        keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        if isinstance(func, cst.Attribute) and func.attr.value == "__new__":
+            # super().__new__(mcls, ...) / type.__new__(...) creates the class being analysed.
+            return env.get("__class_being_created__", UNKNOWN)
+        if isinstance(func, cst.Name) and func.value not in env:
+            name = func.value
+            qualified = self.facts.qualified_name(func)
+            if qualified != name and name not in ("super",):
+                return self._qualified_call(qualified, positional, env, depth)
+            return self._builtin_call(name, positional, keywords, env, depth, node)
+        if isinstance(func, cst.Attribute):
+            qualified = self.facts.qualified_name(func)
+            head = (dotted_name(func) or "").split(".")[0]
+            if qualified is not None and head not in env and head in self.facts.imports:
+                return self._qualified_call(qualified, positional, env, depth)
+            receiver = self.value(func, env, depth)
+            if isinstance(receiver, _BoundMethod):
+                args = [self.value(a, env, depth) for a in positional]
+                kwargs = {k: self.value(v, env, depth) for k, v in keywords.items()}
+                return receiver.call(self, args, kwargs, node)
+        return UNKNOWN
+
+    def _qualified_call(
+        self,
+        qualified: str | None,
+        positional: list[cst.BaseExpression],
+        env: Mapping[str, object],
+        depth: int,
+    ) -> object:
+        if qualified == "inspect.isabstract" and len(positional) == 1:
+            subject = self.value(positional[0], env, depth)
+            if isinstance(subject, ClassValue):
+                uses_abc = self.classes.uses_abc_meta(subject.info)
+                if uses_abc is UNKNOWN:
+                    return UNKNOWN
+                if not uses_abc:
+                    return False
+                abstract = self.classes.abstract_methods(subject.info)
+                return UNKNOWN if abstract is UNKNOWN else bool(abstract)
+        if qualified in ("inspect.isclass",) and len(positional) == 1:
+            subject = self.value(positional[0], env, depth)
+            if isinstance(subject, ClassValue):
+                return True
+            if isinstance(subject, FunctionValue):
+                return False
+        if qualified in ("inspect.isfunction", "inspect.isroutine") and len(positional) == 1:
+            subject = self.value(positional[0], env, depth)
+            if isinstance(subject, FunctionValue):
+                return True
+            if isinstance(subject, ClassValue):
+                return False
+        return UNKNOWN
+
+    def _builtin_call(
+        self,
+        name: str,
+        positional: list[cst.BaseExpression],
+        keywords: Mapping[str, cst.BaseExpression],
+        env: Mapping[str, object],
+        depth: int,
+        node: cst.Call,
+    ) -> object:
+        args = [self.value(a, env, depth) for a in positional]
+        if keywords:
+            return UNKNOWN
+        if name == "hasattr" and len(args) == 2:
+            subject, attr = args
+            if isinstance(subject, ClassValue) and isinstance(attr, str):
+                if attr in ("__name__", "__qualname__", "__doc__", "__dict__", "__module__"):
+                    return True
+                return self.classes.has_attribute(subject.info, attr)
+            if isinstance(subject, FunctionValue) and attr in (
+                "__name__",
+                "__qualname__",
+                "__doc__",
+                "__module__",
+            ):
+                return True
+            return UNKNOWN
+        if name == "getattr" and len(args) in (2, 3):
+            subject, attr = args[0], args[1]
+            if not isinstance(attr, str):
+                return UNKNOWN
+            if isinstance(subject, ClassValue):
+                try:
+                    return self._attribute(subject, attr, node)
+                except Raised:
+                    if len(args) == 3:
+                        return args[2]
+                    raise
+            if isinstance(subject, FunctionValue):
+                return self._attribute(subject, attr, node)
+            return UNKNOWN
+        if name == "isinstance" and len(args) == 2:
+            subject = args[0]
+            kinds = positional[1]
+            names = [e.value for e in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
+            type_names = [n.value if isinstance(n, cst.Name) else "" for n in names]
+            if subject is UNKNOWN or isinstance(subject, (Opaque, KwargsValue)):
+                return UNKNOWN
+            if isinstance(subject, ClassValue):
+                return "type" in type_names or UNKNOWN
+            if not is_primitive(subject) or not all(t in _TYPE_NAMES for t in type_names):
+                return UNKNOWN
+            allowed = tuple(k for t in type_names for k in _TYPE_NAMES[t])
+            return isinstance(subject, allowed)
+        if name == "callable" and len(args) == 1:
+            subject = args[0]
+            if isinstance(subject, (ClassValue, FunctionValue)):
+                return True
+            if is_primitive(subject) and subject is not UNKNOWN:
+                return False
+            return UNKNOWN
+        if name == "issubclass" and len(args) == 2:
+            subject = args[0]
+            if isinstance(subject, ClassValue):
+                base = self.classes.resolve(positional[1])
+                if base is None:
+                    return UNKNOWN
+                return self.classes.is_subclass(subject.info, base)
+            return UNKNOWN
+        if any(a is UNKNOWN for a in args) or not all(is_primitive(a) for a in args):
+            return UNKNOWN
+        simple: Mapping[str, Callable[..., object]] = {
+            "len": len,
+            "str": str,
+            "repr": repr,
+            "bool": bool,
+            "sorted": sorted,
+            "list": list,
+            "tuple": tuple,
+            "set": set,
+            "frozenset": frozenset,
+            "any": any,
+            "all": all,
+        }
+        function = simple.get(name)
+        if function is None or len(args) > 1:
+            return UNKNOWN
+        try:
+            return function(*args)
+        except (TypeError, ValueError):
+            return UNKNOWN
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KwargsValue:
+    """The class keywords a hook receives as `**kwargs`."""
+
+    values: Mapping[str, object]
+    unknown: bool = False  # `class C(Base, **opts)`: more keywords may be present
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _BoundMethod:
+    receiver: object
+    name: str
+
+    def call(
+        self,
+        evaluator: Evaluator,
+        args: list[object],
+        kwargs: Mapping[str, object],
+        node: cst.Call,
+    ) -> object:
+        receiver, name = self.receiver, self.name
+        if any(a is UNKNOWN for a in args) or any(v is UNKNOWN for v in kwargs.values()):
+            return UNKNOWN
+        if isinstance(receiver, NamespaceValue) and name == "get" and args and not kwargs:
+            key = args[0]
+            if not isinstance(key, str):
+                return UNKNOWN
+            found = evaluator.namespace_get(receiver.info, key)
+            if found is MISSING:
+                return args[1] if len(args) > 1 else None
+            return found
+        if isinstance(receiver, KwargsValue) and name in ("get", "pop") and args and not kwargs:
+            key = args[0]
+            if not isinstance(key, str):
+                return UNKNOWN
+            if key in receiver.values:
+                return receiver.values[key]
+            if receiver.unknown:
+                return UNKNOWN
+            if len(args) > 1:
+                return args[1]
+            if name == "pop":
+                raise Raised("KeyError", repr(key), node)
+            return None
+        if isinstance(receiver, ContainerValue) and name == "get" and args:
+            evaluator.refused_duplicates = True
+            return args[1] if len(args) > 1 else None
+        if isinstance(receiver, str) and name in _SAFE_STR_METHODS:
+            if not all(is_primitive(a) for a in args) or not all(
+                is_primitive(v) for v in kwargs.values()
+            ):
+                return UNKNOWN
+            try:
+                result: object = getattr(receiver, name)(*args, **kwargs)
+            except (TypeError, ValueError, IndexError, KeyError):
+                return UNKNOWN
+            return result
+        if isinstance(receiver, dict) and name == "get" and args and not kwargs:
+            if not is_primitive(args[0]):
+                return UNKNOWN
+            return receiver.get(args[0], args[1] if len(args) > 1 else None)
+        return UNKNOWN
+
+
+# -- registry hooks --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """A registration: the subject stored into a registry container under a key."""
+
+    container: str
+    key: object  # UNKNOWN when not static; None for appends (no key)
+    node: cst.CSTNode
+
+
+@dataclass(frozen=True, slots=True)
+class HookRun:
+    """What running a registry hook (metaclass `__new__`, `__init_subclass__`, decorator) does."""
+
+    status: Literal["returned", "raised", "unknown"]
+    stores: tuple[Store, ...] = ()
+    exception: str | None = None
+    message: str | None = None  # the exception's message when it is static
+    raise_node: cst.CSTNode | None = None
+    refuses_duplicates: bool = False
+
+
+@dataclass
+class _Control:
+    kind: Literal["normal", "return", "break", "continue"] = "normal"
+
+
+class _Abort(Exception):
+    """The hook reaches something we cannot evaluate: its outcome is unknown."""
+
+
+MAX_STEPS = 2000
+
+
+@dataclass
+class HookInterpreter:
+    """Runs a hook's body on static values: which guards trip, which stores happen."""
+
+    evaluator: Evaluator
+    subject: object
+    stores: list[Store] = field(default_factory=list)
+    steps: int = 0
+
+    def run(self, function: cst.FunctionDef, env: Env) -> HookRun:
+        self.evaluator.refused_duplicates = False
+        try:
+            self._block(_body_statements(function.body), env)
+        except Raised as raised:
+            return HookRun(
+                "raised",
+                tuple(self.stores),
+                raised.exception,
+                raised.message,
+                raised.node,
+                self.evaluator.refused_duplicates,
+            )
+        except (_Abort, RecursionError):
+            return HookRun("unknown", tuple(self.stores))
+        return HookRun(
+            "returned", tuple(self.stores), refuses_duplicates=self.evaluator.refused_duplicates
+        )
+
+    def _tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise _Abort
+
+    def _value(self, node: cst.BaseExpression, env: Env) -> object:
+        return self.evaluator.value(node, env)
+
+    def _block(self, statements: Sequence[cst.CSTNode], env: Env) -> _Control:
+        for stmt in statements:
+            control = self._statement(stmt, env)
+            if control.kind != "normal":
+                return control
+        return _Control()
+
+    def _statement(self, stmt: cst.CSTNode, env: Env) -> _Control:
+        self._tick()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                control = self._small(small, env)
+                if control.kind != "normal":
+                    return control
+            return _Control()
+        if isinstance(stmt, cst.If):
+            t = truth(self._value(stmt.test, env))
+            if t is UNKNOWN:
+                return self._skip_if_inert(stmt, env)
+            if t:
+                return self._block(_body_statements(stmt.body), env)
+            if stmt.orelse is None:
+                return _Control()
+            if isinstance(stmt.orelse, cst.If):
+                return self._statement(stmt.orelse, env)
+            return self._block(_body_statements(stmt.orelse.body), env)
+        if isinstance(stmt, cst.For):
+            return self._for(stmt, env)
+        if isinstance(stmt, cst.With):
+            return self._block(_body_statements(stmt.body), env)
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            env[stmt.name.value] = UNKNOWN
+            return _Control()
+        return self._skip_if_inert(stmt, env)
+
+    def _skip_if_inert(self, stmt: cst.CSTNode, env: Env) -> _Control:
+        """A statement we cannot follow is harmless if it cannot raise, return or store."""
+        for node in iter_subtree_no_scopes(stmt):
+            if node is not stmt and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            if isinstance(node, (cst.Raise, cst.Return, cst.Assert, cst.Break, cst.Continue)):
+                raise _Abort
+            if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript):
+                raise _Abort
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in STORE_METHODS
+            ):
+                raise _Abort
+        for node in iter_subtree_no_scopes(stmt):
+            if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For)):
+                target = node.target
+                for name in _target_names(target) or []:
+                    env[name.value] = UNKNOWN
+            elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+                env[node.target.value] = UNKNOWN
+            elif (
+                isinstance(node, cst.ExceptHandler)
+                and node.name is not None
+                and isinstance(node.name.name, cst.Name)
+            ):
+                env[node.name.name.value] = UNKNOWN
+        return _Control()
+
+    def _for(self, stmt: cst.For, env: Env) -> _Control:
+        iterable = self._value(stmt.iter, env)
+        names = _target_names(stmt.target)
+        if (
+            not isinstance(iterable, (tuple, list, set, frozenset, str))
+            or names is None
+            or stmt.asynchronous is not None
+        ):
+            return self._skip_if_inert(stmt, env)
+        items = list(iterable)
+        if isinstance(iterable, (set, frozenset)) and len(items) > 1:
+            return self._skip_if_inert(stmt, env)  # set order is not static
+        if len(items) > 200:
+            raise _Abort
+        for item in items:
+            if isinstance(stmt.target, cst.Name):
+                env[stmt.target.value] = item
+            elif isinstance(item, (tuple, list)) and len(item) == len(names):
+                for name, part in zip(names, item, strict=True):
+                    env[name.value] = part
+            else:
+                raise _Abort
+            control = self._block(_body_statements(stmt.body), env)
+            if control.kind == "return":
+                return control
+            if control.kind == "break":
+                return _Control()
+        if stmt.orelse is not None:
+            return self._block(_body_statements(stmt.orelse.body), env)
+        return _Control()
+
+    def _small(self, small: cst.BaseSmallStatement, env: Env) -> _Control:
+        if isinstance(small, cst.Return):
+            return _Control("return")
+        if isinstance(small, cst.Break):
+            return _Control("break")
+        if isinstance(small, cst.Continue):
+            return _Control("continue")
+        if isinstance(small, cst.Raise):
+            self._raise(small, env)
+        if isinstance(small, cst.Assert):
+            t = truth(self._value(small.test, env))
+            if t is UNKNOWN:
+                raise _Abort
+            if not t:
+                message = None
+                if small.msg is not None:
+                    value = self._value(small.msg, env)
+                    message = value if isinstance(value, str) else None
+                raise Raised("AssertionError", message, small)
+            return _Control()
+        if isinstance(small, cst.Assign):
+            value = self._value(small.value, env)
+            for target in small.targets:
+                self._assign(target.target, value, small.value, env)
+            return _Control()
+        if isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self._assign(small.target, self._value(small.value, env), small.value, env)
+            return _Control()
+        if isinstance(small, cst.AugAssign):
+            for name in _target_names(small.target) or []:
+                env[name.value] = UNKNOWN
+            if isinstance(small.target, cst.Subscript):
+                raise _Abort
+            return _Control()
+        if isinstance(small, cst.Expr):
+            if isinstance(small.value, cst.Call):
+                self._call_statement(small.value, env)
+            else:
+                self._value(small.value, env)
+            return _Control()
+        if isinstance(small, (cst.Pass, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)):
+            return _Control()
+        return self._skip_if_inert(small, env)
+
+    def _raise(self, small: cst.Raise, env: Env) -> NoReturn:
+        exc = small.exc
+        if exc is None:
+            raise _Abort  # a bare re-raise depends on what is being handled
+        message: str | None = None
+        func = exc.func if isinstance(exc, cst.Call) else exc
+        name = dotted_name(func) if isinstance(func, cst.BaseExpression) else None
+        if name is None:
+            raise _Abort
+        if isinstance(exc, cst.Call):
+            if len(exc.args) == 1 and exc.args[0].keyword is None and not exc.args[0].star:
+                value = self._value(exc.args[0].value, env)
+                message = value if isinstance(value, str) else None
+            elif not exc.args:
+                message = ""
+        else:
+            message = ""
+        raise Raised(name.rsplit(".", 1)[-1], message, small)
+
+    def _assign(
+        self, target: cst.BaseExpression, value: object, value_node: cst.BaseExpression, env: Env
+    ) -> None:
+        if isinstance(target, cst.Name):
+            env[target.value] = value
+            return
+        if isinstance(target, cst.Subscript):
+            container = self._value(target.value, env)
+            if self._is_subject(value, value_node, env):
+                if not isinstance(container, ContainerValue):
+                    raise _Abort
+                key: object = UNKNOWN
+                if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                    key = self._value(target.slice[0].slice.value, env)
+                self.stores.append(Store(container.identity, key, target))
+            return
+        names = _target_names(target)
+        if names is not None:
+            if isinstance(value, (tuple, list)) and len(value) == len(names):
+                for name, part in zip(names, value, strict=True):
+                    env[name.value] = part
+            else:
+                for name in names:
+                    env[name.value] = UNKNOWN
+        # `cls.attr = ...` and other attribute targets change nothing we track.
+
+    def _is_subject(self, value: object, node: cst.BaseExpression, env: Env) -> bool:
+        """The stored value is the subject, or a call that wraps it (`Tool(fn, ...)`)."""
+        if self.subject is UNKNOWN:
+            return False
+        if value is self.subject:
+            return True
+        if isinstance(node, cst.Call):
+            return any(
+                isinstance(arg.value, cst.Name) and env.get(arg.value.value) is self.subject
+                for arg in node.args
+            )
+        return False
+
+    def _call_statement(self, call: cst.Call, env: Env) -> None:
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            local = env.get(func.value.value)
+            if isinstance(local, (list, set, dict)):
+                self._mutate_local(func.value.value, local, func.attr.value, call, env)
+                return
+        if isinstance(func, cst.Attribute) and func.attr.value in STORE_METHODS:
+            container = self._value(func.value, env)
+            args = [a.value for a in call.args if a.keyword is None and not a.star]
+            values = [self._value(a, env) for a in args]
+            method = func.attr.value
+            stored = any(
+                self._is_subject(v, a, env) for v, a in zip(values, args, strict=True)
+            ) or any(
+                isinstance(a, cst.Dict)
+                and any(
+                    isinstance(e, cst.DictElement)
+                    and self._is_subject(self._value(e.value, env), e.value, env)
+                    for e in a.elements
+                )
+                for a in args
+            )
+            if stored:
+                if not isinstance(container, ContainerValue):
+                    raise _Abort
+                key: object = None
+                if method in ("setdefault", "__setitem__") and values:
+                    key = values[0]
+                elif method == "update":
+                    key = self._update_key(args, env)
+                self.stores.append(Store(container.identity, key, call))
+                return
+        # super().__init_subclass__(**kwargs) and other calls: evaluated for their exceptions.
+        with contextlib.suppress(_Abort):
+            self._value(call, env)
+
+    def _mutate_local(
+        self,
+        name: str,
+        local: list[object] | set[object] | dict[object, object],
+        method: str,
+        call: cst.Call,
+        env: Env,
+    ) -> None:
+        """`missing.append(attr)` on a local list: follow it, so `if missing:` stays static."""
+        args = [self._value(a.value, env) for a in call.args]
+        if any(a.keyword is not None or a.star for a in call.args) or not all(
+            is_primitive(a) for a in args
+        ):
+            env[name] = UNKNOWN
+            return
+        copy: list[object] | set[object] | dict[object, object]
+        copy = local.copy()
+        try:
+            allowed = {
+                list: ("append", "extend", "insert", "remove"),
+                set: ("add", "update", "discard"),
+                dict: ("update", "setdefault"),
+            }[type(copy)]
+            if method in allowed:
+                getattr(copy, method)(*args)
+            else:
+                env[name] = UNKNOWN
+                return
+        except (TypeError, ValueError, KeyError):
+            env[name] = UNKNOWN
+            return
+        env[name] = copy
+
+    def _update_key(self, args: list[cst.BaseExpression], env: Env) -> object:
+        for arg in args:
+            if isinstance(arg, cst.Dict):
+                for element in arg.elements:
+                    if (
+                        isinstance(element, cst.DictElement)
+                        and self._value(element.value, env) is self.subject
+                    ):
+                        return self._value(element.key, env)
+        return UNKNOWN
+
+
+def _body_statements(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    if isinstance(body, cst.IndentedBlock):
+        return body.body
+    assert isinstance(body, cst.SimpleStatementSuite)
+    return [cst.SimpleStatementLine(body.body)]
+
+
+def has_store(function: cst.FunctionDef) -> bool:
+    """Whether a function body could put something into a container (a registry candidate)."""
+    return any(
+        (isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Subscript))
+        or (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in STORE_METHODS
+        )
+        for node in iter_subtree_no_scopes(function)
+    )
+
+
+def has_raise(function: cst.FunctionDef) -> bool:
+    return any(isinstance(node, cst.Raise) for node in iter_subtree_no_scopes(function))
+
+
+def function_params(function: cst.FunctionDef) -> Iterator[cst.Param]:
+    params = function.params
+    yield from params.posonly_params
+    yield from params.params
+    if isinstance(params.star_arg, cst.Param):
+        yield params.star_arg
+    yield from params.kwonly_params
+    if params.star_kwarg is not None:
+        yield params.star_kwarg
