@@ -242,7 +242,7 @@ class Config:
             self.settings.exclude if self.settings.exclude is not None else DEFAULT_EXCLUDE
         )
         patterns.extend(self.settings.extend_exclude)
-        return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        return pathspec.PathSpec.from_lines("gitignore", patterns)
 
     def describe(self) -> dict[str, Any]:
         """The effective configuration as plain data (for `agentsense config`)."""
@@ -256,7 +256,7 @@ class Config:
 
 @cache
 def _pattern(pattern: str) -> pathspec.PathSpec[Any]:
-    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+    return pathspec.PathSpec.from_lines("gitignore", [pattern])
 
 
 def _format_error(path: Path, prefix: str, error: ValidationError) -> str:

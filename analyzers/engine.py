@@ -13,7 +13,7 @@ from analyzers.config import Config
 from analyzers.context import FileContext, PendingReport
 from analyzers.facts import ModuleFacts
 from analyzers.fixes import FixBuilder, apply_fixes
-from analyzers.model import Applicability, Edit, Finding, Fix, Location, Span
+from analyzers.model import Applicability, Edit, Finding, Fix, Location, RelatedLocation, Span
 from analyzers.positions import Positions, StatementPositions
 from analyzers.registry import all_rules, rules_by_code
 from analyzers.rule import Rule
@@ -161,6 +161,10 @@ def _resolve_each(
                 fix=fix,
                 noqa_row=noqa_row,
                 secrets=report.secrets,
+                related=tuple(
+                    RelatedLocation(context.path, positions.span(node), note)
+                    for node, note in report.related
+                ),
             ),
             None,
         )
@@ -270,8 +274,9 @@ def _remove_codes_fix(suppression: Suppression, unused: list[str]) -> Fix:
     rest = suppression.comment[end_col - suppression.comment_column :].strip()
     # Remove the directive and the spaces before it; keep any other comment text.
     if rest:
+        # Keep the `#` so the rest of the comment stays a comment.
         edit = Edit(
-            Span(Location(suppression.row, start_col), Location(suppression.row, end_col)),
+            Span(Location(suppression.row, start_col + 1), Location(suppression.row, end_col)),
             "",
         )
     else:

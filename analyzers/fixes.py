@@ -24,7 +24,9 @@ class LineIndex:
                 self.starts.append(index + 1)
 
     def offset(self, location: Location) -> int:
-        row = min(max(location.row, 1), len(self.starts))
+        if location.row > len(self.starts):
+            return len(self.text)  # one past the last line: the end of the text
+        row = max(location.row, 1)
         return min(self.starts[row - 1] + location.column - 1, len(self.text))
 
     def location(self, offset: int) -> Location:

@@ -8,7 +8,7 @@ import tokenize
 from dataclasses import dataclass
 
 _NOQA = re.compile(
-    r"#\s*(?:noqa(?P<noqa_codes>\s*:\s*[A-Za-z0-9_, \t]+)?"
+    r"#\s*(?:noqa(?P<noqa_codes>\s*:\s*[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*)?"
     r"|agentsense:\s*ignore(?:\[(?P<ignore_codes>[A-Za-z0-9_, \t]*)\])?(?![-\w]))",
     re.IGNORECASE,
 )

@@ -1,0 +1,137 @@
+"""Engine behaviour: suppressions, syntax errors, fixes, positions and robustness."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzers.engine import fix_source, lint
+from analyzers.fixes import LineIndex, apply_fixes
+from analyzers.model import Applicability, Edit, Fix, Location, Span
+from tests.helpers import config_for, lint_with
+
+MUTABLE = "def f(a=[]):\n    return a\n"
+
+
+def codes(source: str, select: tuple[str, ...] = ("ALL",)) -> list[str]:
+    return [f.code for f in lint_with(source, select)]
+
+
+def test_finding_has_one_based_range_and_metadata() -> None:
+    (finding,) = lint_with(MUTABLE, ["AGT401"])
+    assert finding.span == Span(Location(1, 9), Location(1, 11))
+    assert finding.name == "mutable-default-argument"
+    assert finding.noqa_row == 1
+    assert finding.fix is not None and finding.fix.applicability is Applicability.SAFE
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# noqa: AGT401",
+        "# noqa:AGT401,AGT302",
+        "# NOQA",
+        "# agentsense: ignore[AGT401]",
+        "# agentsense: ignore",
+    ],
+)
+def test_line_suppressions(comment: str) -> None:
+    source = f"def f(a=[]):  {comment}\n    return a\n"
+    assert "AGT401" not in codes(source)
+
+
+def test_noqa_for_another_code_does_not_suppress() -> None:
+    source = "def f(a=[]):  # noqa: AGT302\n    return a\n"
+    assert codes(source, ("AGT401", "AGT302", "AGT900")) == ["AGT401", "AGT900"]
+
+
+def test_noqa_on_first_line_of_multiline_statement() -> None:
+    source = "def f(  # noqa: AGT401\n    a=[],\n):\n    return a\n"
+    assert codes(source) == []
+
+
+def test_noqa_inside_string_is_not_a_comment() -> None:
+    source = 'def f(a=[], b="# noqa: AGT401"):\n    return a\n'
+    assert codes(source, ("AGT401",)) == ["AGT401"]
+
+
+def test_file_level_ignore() -> None:
+    assert codes("# agentsense: ignore-file\n" + MUTABLE) == []
+
+
+def test_unused_noqa_for_unknown_code_is_reported() -> None:
+    (finding,) = lint_with("x = 1  # noqa: AGT999\n", ["ALL"])
+    assert finding.code == "AGT900" and "unknown code" in finding.message
+
+
+def test_unused_noqa_for_disabled_rule_is_not_reported() -> None:
+    assert codes("x = 1  # noqa: AGT401\n", ("AGT900",)) == []
+
+
+def test_unused_noqa_fix_keeps_other_comment_text() -> None:
+    source = "x = 1  # noqa: AGT401 keep this\n"
+    fixed, applied, remaining = fix_source(source, "x.py", config_for(["ALL"]))
+    assert applied == 1 and remaining == []
+    assert fixed == "x = 1  # keep this\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "row"),
+    [("def f(:\n  pass\n", 1), ("x = [\n", 1), ("\tdef f():\n  pass\n", 1), ("a b c\n", 1)],
+)
+def test_syntax_error_is_one_finding_at_the_error(source: str, row: int) -> None:
+    (finding,) = lint(source, "bad.py")
+    assert finding.code == "AGT001" and finding.span.start.row == row
+    assert finding.message.startswith("syntax error")
+
+
+def test_deeply_nested_expression_does_not_crash() -> None:
+    source = "x = " + "(" * 200 + "1" + ")" * 200 + "\n" + "y = " + "1 + " * 1000 + "1\n"
+    lint(source, "deep.py")  # no exception; any findings are fine
+
+
+def test_empty_and_whitespace_files() -> None:
+    for source in ["", "\n", "   \n\n", "# just a comment\n", "\ufeffx = 1\n"]:
+        assert lint(source, "empty.py") == []
+
+
+def test_crlf_file_fix_keeps_line_endings() -> None:
+    source = MUTABLE.replace("\n", "\r\n")
+    fixed, applied, _ = fix_source(source, "x.py", config_for(["AGT401"]))
+    assert applied == 1
+    assert "\r\n" in fixed and "\n" not in fixed.replace("\r\n", "")
+    cst.parse_module(fixed)
+
+
+def test_file_without_trailing_newline_fix() -> None:
+    fixed, applied, _ = fix_source("def f(a=[]): return a", "x.py", config_for(["AGT401"]))
+    assert applied == 1
+    assert fixed == "def f(a=None):\n    if a is None:\n        a = []\n    return a"
+
+
+def test_overlapping_fixes_apply_one_at_a_time() -> None:
+    edit = Edit(Span(Location(1, 1), Location(1, 2)), "y")
+    other = Edit(Span(Location(1, 1), Location(1, 3)), "zz")
+    fixes = [Fix("a", (edit,), Applicability.SAFE), Fix("b", (other,), Applicability.SAFE)]
+    assert apply_fixes("xx = 1\n", fixes) == ("yx = 1\n", 1)
+
+
+def test_line_index_round_trip() -> None:
+    text = "ab\ncd\n\nef"
+    index = LineIndex(text)
+    for offset in range(len(text) + 1):
+        assert index.offset(index.location(offset)) == offset
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("def f(a=[]):\n\t x=1#noqa:AGT401'\"\\{}[]()")), max_size=120
+    )
+)
+def test_arbitrary_text_never_crashes(source: str) -> None:
+    findings = lint(source, "fuzz.py", config_for(["ALL"]))
+    for finding in findings:
+        assert finding.span.start.row >= 1 and finding.span.start.column >= 1
