@@ -29,6 +29,8 @@ class PendingReport:
     # A subtree holding `node` (the module-level statement being walked, or the module);
     # the engine finds the node's enclosing statements in it only when the report survives.
     search_root: cst.CSTNode
+    # Other places that explain the finding (node, message), e.g. the other duplicate.
+    related: tuple[tuple[cst.CSTNode, str], ...] = ()
 
 
 class FileContext:
@@ -83,6 +85,9 @@ class FileContext:
         fix: FixPlan | None = None,
         secrets: Sequence[str] = (),
         end_node: cst.CSTNode | None = None,
+        related: Sequence[tuple[cst.CSTNode, str]] = (),
     ) -> None:
         root = self.path_stack[1] if len(self.path_stack) > 1 else self.module
-        self.reports.append(PendingReport(rule, node, end_node, message, fix, tuple(secrets), root))
+        self.reports.append(
+            PendingReport(rule, node, end_node, message, fix, tuple(secrets), root, tuple(related))
+        )

@@ -132,9 +132,15 @@ class Rule:
         fix: FixPlan | None = None,
         secrets: Sequence[str] = (),
         end_node: cst.CSTNode | None = None,
+        related: Sequence[tuple[cst.CSTNode, str]] = (),
     ) -> None:
-        """Report a finding on `node` (through `end_node` when given)."""
-        self.context.report(self, node, message, fix=fix, secrets=secrets, end_node=end_node)
+        """Report a finding on `node` (through `end_node` when given).
+
+        `related`: other nodes of this file that explain it, each with a short message.
+        """
+        self.context.report(
+            self, node, message, fix=fix, secrets=secrets, end_node=end_node, related=related
+        )
 
     @classmethod
     def url(cls) -> str:
