@@ -292,11 +292,16 @@ def run_jobs(
                 on_progress(1)
         return
     chunks = _chunks(jobs, workers)
-    executor: Executor = ProcessPoolExecutor(
-        max_workers=min(workers, len(chunks)),
-        mp_context=_pool_context(),
-        initializer=_warm_worker,
-    )
+    try:
+        executor: Executor = ProcessPoolExecutor(
+            max_workers=min(workers, len(chunks)),
+            mp_context=_pool_context(),
+            initializer=_warm_worker,
+        )
+    except (OSError, NotImplementedError, ImportError):
+        # No process support here (some sandboxes lack semaphores): lint in this process.
+        yield from run_jobs(jobs, settings, 1, on_progress)
+        return
     with executor:
         futures: dict[Future[list[FileOutcome]], list[FileJob]] = {
             executor.submit(check_chunk, chunk, settings): chunk for chunk in chunks
@@ -444,7 +449,14 @@ class _Run:
         self, results: Sequence[FileResult], resolver: ConfigResolver
     ) -> tuple[Finding, ...]:
         findings = [f for result in results for f in result.findings]
-        findings.extend(cross_file_findings(results, lambda path: resolver.for_path(Path(path))))
+        try:
+            findings.extend(
+                cross_file_findings(results, lambda path: resolver.for_path(Path(path)))
+            )
+        except ConfigError:
+            raise
+        except Exception:
+            self.internal_error("the project (cross-file rules)", traceback.format_exc())
         findings.sort(key=lambda f: (f.path, f.span.start, f.code))
         return tuple(findings)
 

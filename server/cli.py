@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import textwrap
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -17,7 +18,7 @@ from analyzers import __version__
 from analyzers.config import CliOverrides, ConfigError, ConfigResolver
 from analyzers.registry import all_rules, find_rule
 from analyzers.rule import Rule
-from server.check import EXIT_ERROR, CheckOptions, Streams, run_check
+from server.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, Streams, run_check
 from server.formats import FORMAT_NAMES
 
 CHECK_EPILOG = """\
@@ -80,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="lint files and directories (the default paths: .)",
-        description="Lint Python files. Directories are searched for *.py and *.pyi files, "
-        "honouring `exclude`, `extend-exclude` and .gitignore; files named explicitly are "
+        description="Lint Python files. Directories are searched for *.py and *.pyi files,\n"
+        "honouring `exclude`, `extend-exclude` and .gitignore; files named explicitly are\n"
         "always linted. Results are cached in .agentsense_cache/ at the project root.",
         epilog=CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -520,4 +521,11 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`| head`): stop quietly, as other command-line tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except Exception:
+        # A bug of ours, not a user mistake: say so, and give what a bug report needs.
+        sys.stderr.write(
+            f"agentsense {__version__}: internal error; please report this bug at "
+            f"{BUG_REPORT_URL} with the output below\n{traceback.format_exc()}"
+        )
         return EXIT_ERROR

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -507,3 +508,100 @@ def test_cache_lives_at_the_config_root(cli: CliRunner, project: Path) -> None:
     assert cli("check", "app/src").code == 1
     assert (project / "app" / CACHE_DIR_NAME).is_dir()
     assert not (project / CACHE_DIR_NAME).exists()
+
+
+# -- failures outside one file ---------------------------------------------------------------------
+
+
+def test_cross_file_findings_are_reported(
+    cli: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analyzers.model import Finding, Location, RelatedLocation, Severity, Span
+
+    write(project, "a.py", CLEAN)
+    write(project, "b.py", CLEAN)
+    seen: list[list[str]] = []
+
+    def duplicates(results: list[object], config_for: object) -> list[Finding]:
+        paths = sorted(str(getattr(r, "path")) for r in results)  # noqa: B009
+        seen.append(paths)
+        span = Span(Location(1, 5), Location(1, 6))
+        return [
+            Finding(
+                "AGT212",
+                "duplicate-tool-name",
+                "tool `f` is registered twice",
+                Severity.ERROR,
+                paths[1],
+                span,
+                related=(RelatedLocation(paths[0], span, "first registered here"),),
+            )
+        ]
+
+    monkeypatch.setattr(server.check, "cross_file_findings", duplicates)
+    run = cli("check", "--output-format", "json")
+    assert run.code == 1
+    assert seen == [[str(project / "a.py"), str(project / "b.py")]]
+    (finding,) = json.loads(run.out)
+    assert finding["code"] == "AGT212"
+    assert finding["related"][0]["filename"] == str(project / "a.py")
+    full = cli("check")
+    assert "b.py:1:5: AGT212 tool `f` is registered twice" in full.out
+    assert "= note: a.py:1:5: first registered here" in full.out
+
+
+def test_cross_file_crash_is_an_internal_error(
+    cli: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(results: object, config_for: object) -> list[object]:
+        raise ValueError("index broke")
+
+    monkeypatch.setattr(server.check, "cross_file_findings", crash)
+    write(project, "a.py", MUTABLE)
+    run = cli("check")
+    assert run.code == 2
+    assert "a.py:1:9: AGT401" in run.out
+    assert "ValueError: index broke" in run.err
+    assert "please report this bug" in run.err
+
+
+_real_check_chunk = server.check.check_chunk
+
+
+def _die_on_crash(
+    jobs: list[server.check.FileJob], settings: server.check.RunSettings
+) -> list[server.check.FileOutcome]:
+    """A worker that dies on `crash.py`, as on a segfault or the OOM killer."""
+    import os
+
+    if any(job.path.endswith("crash.py") for job in jobs):
+        os._exit(3)
+    return _real_check_chunk(jobs, settings)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="patches forked workers")
+def test_a_dead_worker_is_reported_not_fatal(
+    cli: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers are forked, so they see the patched function.
+    monkeypatch.setattr(server.check, "check_chunk", _die_on_crash)
+    write(project, "crash.py", CLEAN)
+    write(project, "ok.py", CLEAN)
+    run = cli("check", "--jobs", "2", "--no-cache")
+    assert run.code == 2
+    assert "crash.py: a worker process died" in run.err
+    assert "Traceback" not in run.err.split("crash.py")[0]
+
+
+def test_no_process_support_falls_back_to_one_process(
+    cli: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*args: object, **kwargs: object) -> object:
+        raise OSError("no semaphores here")
+
+    monkeypatch.setattr(server.check, "ProcessPoolExecutor", unavailable)
+    for i in range(3):
+        write(project, f"m{i}.py", MUTABLE)
+    run = cli("check", "--jobs", "2", "--output-format", "concise")
+    assert run.code == 1
+    assert run.out.count("AGT401") == 3
