@@ -371,7 +371,7 @@ def _is_bound(test: cst.CSTNode, counters: set[str]) -> bool:
     return False
 
 
-def _is_agent_step(call: cst.Call, facts: ModuleFacts, state_roots: set[str]) -> bool:
+def _is_agent_step(call: cst.Call, facts: ModuleFacts) -> bool:
     """A call that asks a model or an agent for its next move."""
     if is_llm_call(call, facts):
         return True
@@ -381,7 +381,7 @@ def _is_agent_step(call: cst.Call, facts: ModuleFacts, state_roots: set[str]) ->
             return call.func.attr.value in _STEP_NAMES
         return False
     parts = name.split(".")
-    if parts[-1] in _STEP_NAMES or parts[0] in state_roots:
+    if parts[-1] in _STEP_NAMES:
         return True
     return bool(_words(set(parts)) & _AGENT_WORDS)
 
@@ -421,8 +421,8 @@ class UnboundedAgentLoop(Rule):
         "until someone notices the bill, the rate limit or the hung request. An exit that "
         "depends only on the model's reply (`if action == 'final_answer': break`) is not a "
         "bound. Count the steps and stop (with an error, not silently) at a limit. Loops "
-        "paced by their input (readers, servers, queue consumers) are not flagged; for "
-        "`while True`, the body must call a model or an agent step."
+        "paced by their input (readers, servers, queue consumers) are not flagged, and the "
+        "body must call a model or an agent step (`llm.invoke`, `agent.step()`)."
     )
     fix_description = (
         "Unsafe: `while True:` becomes `for _step in range(MAX_ITERATIONS):` with an "
@@ -708,8 +708,7 @@ class UnboundedAgentLoop(Rule):
         facts = self.context.facts
         body = _scan(node.body, facts)
         state_names = set(state or ())
-        roots = {s.split(".")[0] for s in state_names if "." in s}
-        if not any(_is_agent_step(call, facts, roots) for call in body.calls):
+        if not any(_is_agent_step(call, facts) for call in body.calls):
             return
         if body.reads_input:
             return

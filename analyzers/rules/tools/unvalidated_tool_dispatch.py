@@ -44,9 +44,19 @@ _CONTAINER_WORDS = frozenset(
         "dispatcher",
     }
 )
-_KEY_WORDS = frozenset({"tool", "function", "func", "fn", "action", "call", "command", "method"})
-_ARGUMENT_WORDS = frozenset(
-    {"args", "arguments", "kwargs", "params", "parameters", "input", "inputs", "payload"}
+_KEY_WORDS = frozenset({"tool", "function", "action"})
+_ARGUMENT_WORDS = frozenset({"arguments", "params", "parameters"})
+_ARGUMENT_NAMES = frozenset(
+    {
+        "tool_input",
+        "tool_args",
+        "tool_kwargs",
+        "tool_arguments",
+        "action_input",
+        "action_args",
+        "function_args",
+        "function_arguments",
+    }
 )
 # Exceptions whose handler means "the name was not there" (or anything went wrong).
 _LOOKUP_ERRORS = frozenset(
@@ -513,7 +523,11 @@ class UnvalidatedToolDispatch(Rule):
         for arg in call.args:
             if not arg.star:
                 continue
-            if _words(referenced_names(arg.value)) & _ARGUMENT_WORDS:
+            reads = referenced_names(arg.value)
+            if (
+                _words(reads) & _ARGUMENT_WORDS
+                or {r.rsplit(".", 1)[-1].lower() for r in reads} & _ARGUMENT_NAMES
+            ):
                 return True
             if any(
                 isinstance(n, cst.Call) and self.context.qualified_name(n.func) == "json.loads"
