@@ -172,7 +172,7 @@ class FileOutcome:
     fixed: int = 0
     fixed_codes: tuple[tuple[str, int], ...] = ()
     diff: str | None = None
-    fixed_text: str | None = None  # stdin only: the text after fixes
+    fixed_text: str | None = None  # the text after fixes, to write back or print
     warning: str | None = None  # the file was skipped: why
     error: str | None = None  # an internal error: its traceback
     cached: bool = False
@@ -477,10 +477,14 @@ class _Run:
         name = options.stdin_filename
         path = os.path.abspath(name) if name else STDIN
         config = resolver.for_path(Path(path) if name else self.cwd)
+        data = self.streams.stdin.read()
         try:
-            decoded = decode_source(self.streams.stdin.read())
+            decoded = decode_source(data)
         except Unreadable as why:
             self.skipped_file(name or "stdin", str(why))
+            if options.fix and not options.diff:
+                # An editor piping through --fix must get its text back, never nothing.
+                self.write_bytes(self.streams.stdout, data)
             return EXIT_ERROR
         settings = RunSettings(
             fix=options.fix,
@@ -528,6 +532,15 @@ class _Run:
         return self.exit_code(bool(diffs))
 
     # output ---------------------------------------------------------------------------
+    def write_bytes(self, stream: TextIO, data: bytes) -> None:
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            stream.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:
+            stream.write(data.decode("utf-8", "surrogateescape"))
+
     def write_raw(self, stream: TextIO, text: str) -> None:
         """Write text exactly (no newline translation) when the stream has a byte layer."""
         buffer = getattr(stream, "buffer", None)

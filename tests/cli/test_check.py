@@ -605,3 +605,16 @@ def test_no_process_support_falls_back_to_one_process(
     run = cli("check", "--jobs", "2", "--output-format", "concise")
     assert run.code == 1
     assert run.out.count("AGT401") == 3
+
+
+def test_stdin_fix_echoes_undecodable_input(project: Path) -> None:
+    import io
+
+    from server.check import CheckOptions, Streams, run_check
+
+    stdout, stderr = io.TextIOWrapper(io.BytesIO()), io.StringIO()
+    streams = Streams(io.BytesIO(b"x = '\xff'\n"), stdout, stderr)
+    code = run_check(CheckOptions(paths=("-",), fix=True), streams)
+    assert code == 2
+    assert "not UTF-8 (byte 0xff at offset 5)" in stderr.getvalue()
+    assert stdout.buffer.getvalue() == b"x = '\xff'\n"  # type: ignore[attr-defined]
