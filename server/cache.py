@@ -7,10 +7,12 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import cache
 from pathlib import Path
 
 from pydantic import TypeAdapter
 
+import analyzers
 from analyzers import __version__
 from analyzers.config import Config
 from analyzers.project import FileResult
@@ -21,6 +23,25 @@ CACHE_DIR_NAME = ".agentsense_cache"
 _FORMAT = "1"
 
 _ADAPTER: TypeAdapter[FileResult] = TypeAdapter(FileResult)
+
+
+@cache
+def code_fingerprint() -> str:
+    """Size and mtime of every analyzer source file.
+
+    The version alone misses rule edits in a development checkout (an editable install
+    keeps its version), which would serve findings of the old rule code from the cache.
+    """
+    package = Path(analyzers.__file__).parent
+    digest = hashlib.sha256()
+    for file in sorted(package.rglob("*.py")):
+        try:
+            stat = file.stat()
+        except OSError:
+            continue
+        relative = file.relative_to(package).as_posix()
+        digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def config_fingerprint(config: Config, path: str) -> str:
@@ -51,10 +72,10 @@ class ResultCache:
         self._fingerprints: dict[tuple[int, frozenset[str]], str] = {}
         self._keep_alive: list[Config] = []
         codes = ",".join(rule.code for rule in all_rules())
-        self._salt = f"{_FORMAT}\0{__version__}\0{codes}\0".encode()
+        self._salt = f"{_FORMAT}\0{__version__}\0{codes}\0{code_fingerprint()}\0".encode()
 
     def key(self, content: str, path: str, config: Config) -> str:
-        """sha256 of the content, the path, the effective config, version and rule set."""
+        """sha256 of content, path, effective config, version, rule set and rule code."""
         enabled = config.enabled_codes(path)
         memo = (id(config), enabled)
         fingerprint = self._fingerprints.get(memo)
