@@ -335,6 +335,12 @@ def test_agt303_does_not_cross_functions() -> None:
     assert _codes(source, "AGT303") == []
 
 
+def test_agt303_exec_of_compile_is_one_finding() -> None:
+    source = "def f(llm):\n    exec(compile(llm.invoke('x').content, 'gen', 'exec'))\n"
+    messages = _codes(source, "AGT303")
+    assert len(messages) == 1 and messages[0].startswith("`compile` compiles")
+
+
 def test_rules_survive_odd_trees() -> None:
     source = (
         "x = f'{a!r:>{width}}' % (b,)\n"

@@ -138,8 +138,8 @@ class _Taint:
 
     def _call_inputs(self, call: cst.Call) -> list[cst.CSTNode]:
         qualified = self.facts.qualified_name(call.func)
-        if qualified is not None and qualified in DEFAULT_SANITIZERS:
-            return []
+        if qualified is not None and (qualified in DEFAULT_SANITIZERS or qualified in _CODE_SINKS):
+            return []  # `exec(compile(reply))` is reported once, on `compile`
         func = call.func
         if isinstance(func, cst.Attribute):
             head = (dotted_name(func.value) or "").split(".")[0]
@@ -317,9 +317,10 @@ class ModelOutputExecuted(Rule):
             if argument is None or not self._executes(call, qualified, argument, taint):
                 continue
             what = qualified.removeprefix("builtins.")
+            verb = "compiles" if what == "compile" else "runs"
             self.report(
                 call,
-                f"`{what}` runs text returned by a language model: the model, or a prompt "
+                f"`{what}` {verb} text returned by a language model: the model, or a prompt "
                 "injection in anything it read, decides what executes; parse it "
                 "(`json.loads`, `ast.literal_eval`) or map it to an allow-list",
             )
