@@ -1,0 +1,270 @@
+// Starts, restarts and stops the agentsense language server, and keeps it told about settings
+// and workspace trust.
+
+import { execFile } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import * as vscode from "vscode";
+import {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  RevealOutputChannelOn,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+
+import { pythonExtensionInterpreter } from "./python";
+import type { ToolRunner } from "./runTool";
+import {
+  installAdvice,
+  resolvePathSetting,
+  resolveServerCommand,
+  shellQuote,
+  versionProbe,
+  type ServerCommand,
+} from "./serverCommand";
+import { readSettings, toServerSettings, type ServerSettings } from "./settings";
+import type { StatusItem } from "./status";
+import { RUN_TOOL_COMMAND } from "./toolRun";
+
+const CLIENT_ID = "agentsense";
+const PROBE_TIMEOUT_MS = 20_000;
+
+function firstFolder(): vscode.WorkspaceFolder | undefined {
+  return vscode.workspace.workspaceFolders?.[0];
+}
+
+function configuration(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(CLIENT_ID, firstFolder()?.uri);
+}
+
+/** Runs the command with `--version`; resolves with an error text, or undefined when it ran. */
+function probe(server: ServerCommand, cwd: string | undefined): Promise<string | undefined> {
+  const { command, args } = versionProbe(server);
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: PROBE_TIMEOUT_MS, cwd, windowsHide: true }, (error, stdout, stderr) => {
+      if (!error) {
+        resolve(undefined);
+        return;
+      }
+      const details = [String(stderr).trim(), String(stdout).trim()].filter(Boolean).join("\n");
+      resolve(`${error.message}${details ? `\n${details}` : ""}`);
+    });
+  });
+}
+
+export class ServerManager implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private command: ServerCommand | undefined;
+  /** Restarts run one after another: a settings change during a start waits for it. */
+  private queue: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private ownRunToolCommand: vscode.Disposable | undefined;
+
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly status: StatusItem,
+    private readonly runner: ToolRunner,
+  ) {}
+
+  get running(): LanguageClient | undefined {
+    return this.client?.state === State.Running ? this.client : undefined;
+  }
+
+  /** (Re)starts the server with the current settings; queued behind any restart under way. */
+  restart(reason: string): Promise<void> {
+    this.queue = this.queue.then(
+      () => this.doRestart(reason),
+      () => this.doRestart(reason),
+    );
+    return this.queue;
+  }
+
+  /** The settings the server gets, for the current trust state. */
+  serverSettings(): ServerSettings {
+    return toServerSettings(readSettings(configuration()), vscode.workspace.isTrusted);
+  }
+
+  /** Sends changed lint / run-tool settings or trust to the running server. */
+  async updateSettings(): Promise<void> {
+    const client = this.running;
+    if (!client) {
+      return;
+    }
+    const settings = this.serverSettings();
+    this.output.info(`Sending settings to the server: ${JSON.stringify(settings)}`);
+    await client.sendNotification(DidChangeConfigurationNotification.type, { settings });
+  }
+
+  async resolveCommand(): Promise<ServerCommand> {
+    const settings = readSettings(configuration());
+    const folder = firstFolder()?.uri.fsPath;
+    const context = { workspaceFolder: folder, userHome: os.homedir(), env: process.env };
+    const resolve = (value: string): string =>
+      resolvePathSetting(value, context, path.isAbsolute, path.join);
+    const interpreter = settings.interpreter.map(resolve);
+    const explicit = settings.path.map(resolve);
+    const needsPythonExtension = explicit.length === 0 && interpreter.length === 0;
+    return resolveServerCommand({
+      path: explicit,
+      interpreter,
+      pythonExtension: needsPythonExtension
+        ? await pythonExtensionInterpreter(firstFolder()?.uri, (m) => this.output.warn(m))
+        : undefined,
+      defaultPython: process.platform === "win32" ? "python" : "python3",
+    });
+  }
+
+  /** Whether the server runs from the Python extension's interpreter (so a change there
+   *  means a restart). */
+  get usesPythonExtension(): boolean {
+    return this.command?.source === "python-extension";
+  }
+
+  private async doRestart(reason: string): Promise<void> {
+    await this.stop();
+    const settings = readSettings(configuration());
+    if (!settings.enable) {
+      this.output.info(`agentsense.enable is false: the server is not started (${reason}).`);
+      this.status.set("disabled", "agentsense.enable is false");
+      return;
+    }
+    this.status.set("starting");
+    const command = await this.resolveCommand();
+    this.command = command;
+    const shown = [command.command, ...command.args].map((a) => shellQuote(a)).join(" ");
+    this.output.info(`Starting the server (${reason}), interpreter from ${command.source}: ${shown} --stdio`);
+    const cwd = firstFolder()?.uri.fsPath;
+    const failure = await probe(command, cwd);
+    if (failure !== undefined) {
+      this.cannotStart(command, failure);
+      return;
+    }
+    const serverOptions: ServerOptions = {
+      command: command.command,
+      args: [...command.args],
+      transport: TransportKind.stdio, // vscode-languageclient appends --stdio
+      options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: "1" } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: "file", language: "python" },
+        { scheme: "untitled", language: "python" },
+      ],
+      outputChannel: this.output,
+      traceOutputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: this.serverSettings(),
+      middleware: {
+        executeCommand: async (name, args, next) => {
+          if (name === RUN_TOOL_COMMAND) {
+            return this.runner.run(args, (n, a) => Promise.resolve(next(n, a)));
+          }
+          return next(name, args);
+        },
+        workspace: {
+          // A server that pulls `workspace/configuration` for "agentsense" gets the same
+          // settings as initializationOptions.
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            if (!Array.isArray(result)) {
+              return result;
+            }
+            return params.items.map((item, index) =>
+              item.section === CLIENT_ID ? this.serverSettings() : result[index],
+            );
+          },
+        },
+      },
+      initializationFailedHandler: (error) => {
+        this.output.error(`The server failed to initialize: ${String(error)}`);
+        return false;
+      },
+    };
+    const client = new LanguageClient(CLIENT_ID, "agentsense", serverOptions, clientOptions);
+    client.onDidChangeState((event) => {
+      if (client !== this.client) {
+        return;
+      }
+      if (event.newState === State.Running) {
+        this.status.set("ready", `${command.source}: ${command.command}`);
+      } else if (event.newState === State.Starting) {
+        this.status.set("starting");
+      } else if (event.newState === State.Stopped && !this.stopping) {
+        this.status.set("error", "the server stopped; see the output");
+      }
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      this.output.error(`The server did not start: ${String(error)}`);
+      this.status.set("error", String(error));
+      void this.notify(`agentsense: the server did not start (${String(error)}).`, undefined);
+      return;
+    }
+    this.status.set("ready", `${command.source}: ${command.command}`);
+    await this.ensureRunToolCommand(client);
+  }
+
+  /** When the server does not list agentsense.runTool among its executeCommandProvider
+   *  commands, vscode-languageclient registers no command for the lens: register one. */
+  private async ensureRunToolCommand(client: LanguageClient): Promise<void> {
+    const commands = await vscode.commands.getCommands(true);
+    if (commands.includes(RUN_TOOL_COMMAND)) {
+      return;
+    }
+    this.output.warn(`The server does not declare ${RUN_TOOL_COMMAND}; the client forwards it itself.`);
+    this.ownRunToolCommand = vscode.commands.registerCommand(RUN_TOOL_COMMAND, (...args: unknown[]) =>
+      this.runner.run(args, (command, commandArgs) =>
+        client.sendRequest("workspace/executeCommand", { command, arguments: commandArgs }),
+      ),
+    );
+  }
+
+  private cannotStart(command: ServerCommand, failure: string): void {
+    const advice = installAdvice(command);
+    this.output.error(`The server cannot start: ${failure}`);
+    this.output.error(advice.message);
+    this.status.set("error", advice.message);
+    void this.notify(advice.message, advice.command);
+  }
+
+  private async notify(message: string, installCommand: string | undefined): Promise<void> {
+    const buttons = installCommand ? ["Show Output", "Copy Command"] : ["Show Output"];
+    const choice = await vscode.window.showErrorMessage(message, ...buttons);
+    if (choice === "Show Output") {
+      this.output.show(true);
+    } else if (choice === "Copy Command" && installCommand) {
+      await vscode.env.clipboard.writeText(installCommand);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.ownRunToolCommand?.dispose();
+    this.ownRunToolCommand = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (!client) {
+      return;
+    }
+    this.stopping = true;
+    try {
+      if (client.state !== State.Stopped) {
+        await client.stop(5_000);
+      }
+    } catch (error) {
+      this.output.warn(`Stopping the server: ${String(error)}`);
+    } finally {
+      this.stopping = false;
+      this.status.set("stopped");
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+}
