@@ -66,7 +66,25 @@ _STEP_NAMES = frozenset(
 )
 # Words in a called name that point at a model or an agent (`self.llm(...)`, `agent.tick()`).
 _AGENT_WORDS = frozenset(
-    {"agent", "agents", "llm", "llms", "model", "assistant", "planner", "crew", "chatbot"}
+    {
+        "agent",
+        "agents",
+        "llm",
+        "llms",
+        "model",
+        "assistant",
+        "planner",
+        "crew",
+        "chatbot",
+        "openai",
+        "anthropic",
+        "claude",
+        "gpt",
+        "gemini",
+        "ollama",
+        "groq",
+        "mistral",
+    }
 )
 # Words that name a limit wherever they appear in a guard (`MAX_STEPS`, `time_budget`).
 _LIMIT_WORDS = frozenset(
@@ -728,8 +746,8 @@ class UnboundedAgentLoop(Rule):
             shown = shown[:37] + "..."
         self.report(
             node,
-            f"agent loop `while {shown}` has no iteration bound: it ends only when the model "
-            "says it is done, so a stuck model loops (and bills) forever; count the steps and "
+            f"agent loop `while {shown}` has no iteration bound: only the model's replies can "
+            "end it, so a stuck model loops (and bills) forever; count the steps and "
             f"stop at a limit (`for _step in range({self._options().max_iterations_name}):`)",
             end_node=test,
             fix=self._fix(node, state is not None),
