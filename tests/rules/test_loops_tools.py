@@ -106,8 +106,9 @@ def test_sanitizers_and_barriers_stop_the_flow() -> None:
         ["path", "question"],
         facts=facts,
         sanitizers={"shlex.quote"},
-        barrier=lambda call: isinstance(call.func, cst.Attribute)
-        and call.func.attr.value == "invoke",
+        barrier=lambda call: (
+            isinstance(call.func, cst.Attribute) and call.func.attr.value == "invoke"
+        ),
     )
     assert derived == {"path", "question", "raw"}
 
