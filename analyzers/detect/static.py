@@ -617,6 +617,7 @@ _TYPE_NAMES: Mapping[str, tuple[type, ...]] = {
 }
 _PRIMITIVES = (str, int, float, bool, type(None), bytes)
 MAX_DEPTH = 60
+MAX_SEQUENCE = 100_000  # `"x" * n` is evaluated only up to this length
 
 
 def is_primitive(value: object) -> bool:
@@ -1041,6 +1042,14 @@ class Evaluator:
                 return left + right  # type: ignore[operator]
             if isinstance(node.operator, cst.Modulo) and isinstance(left, str):
                 return left % right
+            if (
+                isinstance(node.operator, cst.Multiply)
+                and isinstance(left, (str, tuple, list))
+                and isinstance(right, int)
+                and not isinstance(right, bool)
+                and len(left) * right <= MAX_SEQUENCE
+            ):
+                return left * right
         except (TypeError, ValueError):
             return UNKNOWN
         return UNKNOWN

@@ -1,0 +1,58 @@
+"""The base of the rules about registrations (AGT201, AGT21x): one check per registration."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import cached_property
+
+import libcst as cst
+
+from analyzers.detect.registrations import Registration, problem_code
+from analyzers.rule import Rule
+from runtime.contract import ContractProblem
+
+
+class RegistrationRule(Rule):
+    """Calls `check` for each registration, while the walk is on the statement defining it.
+
+    A registration's findings depend on other statements (base classes, registry hooks,
+    module constants, imports), so `leave_Module` marks these rules as reading the whole
+    module: the incremental engine re-walks every statement for them.
+    """
+
+    def check(self, reg: Registration) -> None:
+        raise NotImplementedError
+
+    @cached_property
+    def _by_definition(self) -> dict[int, list[Registration]]:
+        table: dict[int, list[Registration]] = defaultdict(list)
+        for reg in self.context.facts.registrations:
+            table[id(reg.definition)].append(reg)
+        return table
+
+    def _registrations_of(self, node: cst.CSTNode) -> Sequence[Registration]:
+        return self._by_definition.get(id(node), ())
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for reg in self._registrations_of(node):
+            self.check(reg)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        for reg in self._registrations_of(node):
+            self.check(reg)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        """Findings here depend on the whole module (see the class docstring)."""
+
+    def contract_problems(self, reg: Registration) -> list[ContractProblem]:
+        """The registration's contract problems that this rule reports."""
+        return [p for p in reg.contract_problems if problem_code(reg, p) == self.code]
+
+    def problem_node(self, reg: Registration, problem: ContractProblem) -> cst.CSTNode:
+        """Where a contract problem shows: the name or description that causes it."""
+        if problem.field == "name":
+            return reg.name_node
+        if problem.field == "description" and reg.description_node is not None:
+            return reg.description_node
+        return reg.node

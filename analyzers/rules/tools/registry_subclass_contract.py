@@ -1,0 +1,199 @@
+"""AGT216: a subclass that its user-defined registry (metaclass / `__init_subclass__`) refuses."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from analyzers.detect.registrations import Registration
+from analyzers.model import Severity
+from analyzers.rule import Clean, Flagged
+from analyzers.rules.tools._registration_rule import RegistrationRule
+
+
+class RegistrySubclassContract(RegistrationRule):
+    code = "AGT216"
+    name = "registry-subclass-contract"
+    summary = "A subclass that its registry's metaclass or `__init_subclass__` refuses at import."
+    rationale = (
+        "Plugin registries written in the project check their subclasses when the class "
+        "statement runs: `if 'name' not in namespace: raise TypeError(...)` in a metaclass "
+        "`__new__`, `if not hasattr(cls, 'description')` or a required class keyword in "
+        "`__init_subclass__`. A subclass that misses one fails the import of its module, "
+        "often only in production where that module is first loaded. The linter reads those "
+        "guards as the registry's contract and evaluates them for each subclass (class body, "
+        "inherited attributes, class keywords); the message is the one the guard would "
+        "raise. Guards that depend on anything not static are not evaluated."
+    )
+    severity: ClassVar[Severity] = Severity.ERROR
+    flagged = (
+        Flagged(
+            """
+            PLUGINS = {}
+
+            class PluginMeta(type):
+                def __new__(mcls, name, bases, namespace, **kwargs):
+                    cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+                    if not bases:
+                        return cls
+                    if "description" not in namespace:
+                        raise TypeError(f"{name} must define a description")
+                    PLUGINS[namespace["name"]] = cls
+                    return cls
+
+            class Plugin(metaclass=PluginMeta):
+                pass
+
+            class Search(Plugin):
+                name = "search"
+            """,
+            line=16,
+            column=7,
+            message="Search must define a description",
+        ),
+        Flagged(
+            """
+            class Handler:
+                registry = {}
+
+                def __init_subclass__(cls, *, event=None, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    if event is None:
+                        raise TypeError(f"{cls.__name__}: pass event=... in the class statement")
+                    cls.registry[event] = cls
+
+            class OnStart(Handler, event="start"):
+                pass
+
+            class OnStop(Handler):
+                pass
+            """,
+            line=13,
+            message="OnStop: pass event=... in the class statement",
+        ),
+        Flagged(
+            """
+            REQUIRED_ATTRS = ("name", "description", "run")
+            TOOLS = {}
+
+            class ToolBase:
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    for attr in REQUIRED_ATTRS:
+                        if not hasattr(cls, attr):
+                            raise TypeError(f"{cls.__name__} is missing {attr!r}")
+                    TOOLS[cls.name] = cls
+
+            class Calculator(ToolBase):
+                name = "calculator"
+                description = "Evaluate arithmetic."
+            """,
+            line=12,
+            message="Calculator is missing 'run'",
+        ),
+        Flagged(
+            """
+            AGENTS = {}
+
+            class AgentBase:
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    AGENTS[cls.agent_name] = cls
+
+            class Planner(AgentBase):
+                role = "planner"
+            """,
+            line=8,
+            message="type object 'Planner' has no attribute 'agent_name'",
+        ),
+    )
+    clean = (
+        Clean(
+            """
+            PLUGINS = {}
+
+            class PluginMeta(type):
+                def __new__(mcls, name, bases, namespace, **kwargs):
+                    cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+                    if not bases or namespace.get("abstract", False):
+                        return cls
+                    if "description" not in namespace:
+                        raise TypeError(f"{name} must define a description")
+                    PLUGINS[namespace["name"]] = cls
+                    return cls
+
+            class Plugin(metaclass=PluginMeta):
+                pass
+
+            class WebPlugin(Plugin):
+                abstract = True
+
+            class Search(WebPlugin):
+                name = "search"
+                description = "Search the web."
+            """
+        ),
+        Clean(
+            # The required attribute is inherited from a base.
+            """
+            REQUIRED_ATTRS = ("name", "description", "run")
+            TOOLS = {}
+
+            class ToolBase:
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    for attr in REQUIRED_ATTRS:
+                        if not hasattr(cls, attr):
+                            raise TypeError(f"{cls.__name__} is missing {attr!r}")
+                    TOOLS[cls.name] = cls
+
+            class Runnable(ToolBase):
+                name = "runnable"
+                description = "Something that runs."
+
+                def run(self) -> None:
+                    return None
+
+            class Calculator(Runnable):
+                name = "calculator"
+                description = "Evaluate arithmetic."
+            """
+        ),
+        Clean(
+            # The attribute may come from a mixin the linter cannot see.
+            """
+            from plugins.mixins import Described
+
+            class Handler:
+                registry = {}
+
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    if not hasattr(cls, "description"):
+                        raise TypeError("handlers need a description")
+                    cls.registry[cls.__name__] = cls
+
+            class OnStart(Described, Handler):
+                pass
+            """
+        ),
+        Clean(
+            # A guard on something that is not static is not evaluated.
+            """
+            import os
+
+            class Handler:
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    if os.environ.get("STRICT") and not hasattr(cls, "event"):
+                        raise TypeError("handlers need an event")
+
+            class OnStart(Handler):
+                pass
+            """
+        ),
+    )
+
+    def check(self, reg: Registration) -> None:
+        for problem in reg.problems:
+            if problem.origin == "guard":
+                self.report(problem.node, problem.message, related=problem.related)

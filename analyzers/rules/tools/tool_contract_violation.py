@@ -1,0 +1,205 @@
+"""AGT211: a registration that the registry it targets would refuse at import time."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from analyzers.detect.registrations import Registration
+from analyzers.model import Severity
+from analyzers.rule import Clean, Flagged
+from analyzers.rules.tools._registration_rule import RegistrationRule
+
+
+class ToolContractViolation(RegistrationRule):
+    code = "AGT211"
+    name = "tool-contract-violation"
+    summary = "The registry this tool or agent targets refuses it when the module is imported."
+    rationale = (
+        "Registries validate at import time: the reference runtime's `ToolMeta` needs `name`, "
+        "`description` and a concrete `execute`; a name must be a string; `@tool` takes only "
+        "`name=` and `description=`; an agent type must be a non-empty string; MCP's "
+        "`@mcp.tool` must be called. A registration that breaks this contract makes the whole "
+        "module fail to import, usually far from the line at fault and only when the agent "
+        "starts. The linter builds the same ToolSpec from the source and asks the runtime's "
+        "own contract model, so the message is the one the import would raise. A name the "
+        "linter cannot evaluate statically (a call, an imported constant) is not flagged. "
+        "Contracts that a user-defined metaclass or `__init_subclass__` enforces are AGT216."
+    )
+    severity: ClassVar[Severity] = Severity.ERROR
+    flagged = (
+        Flagged(
+            '''
+            from runtime.registry import BaseTool
+
+            class Fetch(BaseTool):
+                """Fetch a URL."""
+
+                name = "fetch"
+
+                def execute(self, url: str) -> str:
+                    return url
+            ''',
+            line=3,
+            column=7,
+            message="tool class 'Fetch' is missing required attribute 'description'",
+        ),
+        Flagged(
+            """
+            from runtime.registry import BaseTool
+
+            class Summarise(BaseTool):
+                name = "summarise"
+                description = "Summarise a document."
+
+                def run(self, text: str) -> str:
+                    return text[:100]
+            """,
+            line=3,
+            message="tool class 'Summarise' is missing required attribute 'execute'",
+        ),
+        Flagged(
+            """
+            from runtime.registry import BaseTool
+
+            class Search(BaseTool):
+                name = "search",
+                description = "Search the web."
+
+                def execute(self, query: str) -> list[str]:
+                    return []
+            """,
+            line=4,
+            column=12,
+            message="tool name must be a string, got tuple",
+        ),
+        Flagged(
+            '''
+            from runtime.registry import tool
+
+            @tool(name="search", parameters={"query": {"type": "string"}})
+            def search(query: str) -> list[str]:
+                """Search the web."""
+                return []
+            ''',
+            line=3,
+            message="tool() got an unexpected keyword argument 'parameters'",
+        ),
+        Flagged(
+            """
+            from runtime.registry import Agent
+
+            class Researcher(Agent, agent_type=""):
+                pass
+            """,
+            line=3,
+            message="agent class 'Researcher': agent_type must be a non-empty string",
+        ),
+        Flagged(
+            '''
+            from mcp.server.fastmcp import FastMCP
+
+            mcp = FastMCP("notes")
+
+            @mcp.tool
+            def add_note(text: str) -> str:
+                """Add a note."""
+                return text
+            ''',
+            line=6,
+            message="Did you forget to call it?",
+        ),
+    )
+    clean = (
+        Clean(
+            """
+            from runtime.registry import BaseTool
+
+            class Fetch(BaseTool):
+                name = "fetch"
+                description = "Fetch a URL."
+
+                def execute(self, url: str) -> str:
+                    return url
+            """
+        ),
+        Clean(
+            # Intermediate bases: `abstract = True`, or neither name nor description with
+            # execute still abstract; the runtime does not register them.
+            """
+            from runtime.registry import BaseTool
+
+            class HttpTool(BaseTool):
+                abstract = True
+                timeout = 10
+
+            class CachedTool(BaseTool):
+                cache_size = 128
+
+            class Fetch(HttpTool):
+                name = "fetch"
+                description = "Fetch a URL."
+
+                def execute(self, url: str) -> str:
+                    return url
+            """
+        ),
+        Clean(
+            # `description` may come from a base the linter cannot see: not flagged.
+            """
+            from runtime.registry import BaseTool
+            from mytools.mixins import Described
+
+            class Fetch(Described, BaseTool):
+                name = "fetch"
+
+                def execute(self, url: str) -> str:
+                    return url
+            """
+        ),
+        Clean(
+            # A computed name is not evaluated, so not judged.
+            """
+            from runtime.registry import BaseTool
+            from mytools.naming import tool_name
+
+            class Fetch(BaseTool):
+                name = tool_name("fetch")
+                description = "Fetch a URL."
+
+                def execute(self, url: str) -> str:
+                    return url
+            """
+        ),
+        Clean(
+            """
+            from runtime.registry import Agent
+
+            class BaseResearcher(Agent):
+                pass
+
+            class Researcher(BaseResearcher, agent_type="researcher"):
+                pass
+            """
+        ),
+        Clean(
+            '''
+            from mcp.server.fastmcp import FastMCP
+
+            mcp = FastMCP("notes")
+
+            @mcp.tool()
+            def add_note(text: str) -> str:
+                """Add a note."""
+                return text
+            '''
+        ),
+    )
+
+    def check(self, reg: Registration) -> None:
+        for problem in reg.problems:
+            if problem.origin == "registry":
+                self.report(problem.node, problem.message, related=problem.related)
+        for contract_problem in self.contract_problems(reg):
+            self.report(
+                self.problem_node(reg, contract_problem), reg.message(contract_problem.message)
+            )

@@ -1,0 +1,127 @@
+"""AGT210: a tool registration with no description, so the model cannot tell when to use it."""
+
+from __future__ import annotations
+
+from analyzers.detect.registrations import Registration
+from analyzers.rule import Clean, Flagged
+from analyzers.rules.tools._registration_rule import RegistrationRule
+
+
+class ToolMissingDescription(RegistrationRule):
+    code = "AGT210"
+    name = "tool-missing-description"
+    summary = "A tool is registered with no description: no `description=`, attribute or docstring."
+    rationale = (
+        "The model picks a tool from its name and description alone. Without a description "
+        "it guesses, calls the wrong tool or none at all. The reference runtime refuses such "
+        "a registration at import time (`ContractError: tool 'x' has no description`), as do "
+        "frameworks such as LangChain; the message is the runtime's own. A description from "
+        "the docstring is its first paragraph, as the runtime reads it."
+    )
+    flagged = (
+        Flagged(
+            """
+            from runtime.registry import tool
+
+            @tool
+            def search(query: str) -> list[str]:
+                return []
+            """,
+            line=4,
+            column=5,
+            message="tool 'search' has no description",
+        ),
+        Flagged(
+            """
+            from runtime.registry import BaseTool
+
+            class Fetch(BaseTool):
+                name = "fetch"
+                description = ""
+
+                def execute(self, url: str) -> str:
+                    return url
+            """,
+            line=5,
+            column=19,
+            message="tool 'fetch' has no description",
+        ),
+        Flagged(
+            """
+            from runtime.registry import tool
+
+            @tool(name="lookup", description="   ")
+            def lookup_price(ticker: str) -> float:
+                return 0.0
+            """,
+            line=3,
+            message="tool 'lookup' has no description",
+        ),
+        Flagged(
+            """
+            from agents import function_tool
+
+            @function_tool
+            def get_weather(city: str) -> str:
+                return "sunny"
+            """,
+            line=4,
+            message="OpenAI Agents SDK: tool 'get_weather' has no description",
+        ),
+    )
+    clean = (
+        Clean(
+            '''
+            from runtime.registry import tool
+
+            @tool
+            def search(query: str) -> list[str]:
+                """Search the web for a query."""
+                return []
+            '''
+        ),
+        Clean(
+            """
+            from runtime.registry import tool
+
+            @tool(description="Search the web for a query.")
+            def search(query: str) -> list[str]:
+                return []
+            """
+        ),
+        Clean(
+            # The description is not static: the linter does not guess.
+            """
+            from runtime.registry import tool
+            from prompts import SEARCH_DESCRIPTION
+
+            @tool(description=SEARCH_DESCRIPTION)
+            def search(query: str) -> list[str]:
+                return []
+            """
+        ),
+        Clean(
+            # No `description` attribute at all: ToolMeta refuses that as a missing
+            # attribute, which is AGT211.
+            '''
+            from runtime.registry import BaseTool
+
+            class Fetch(BaseTool):
+                """Fetch a URL."""
+
+                name = "fetch"
+
+                def execute(self, url: str) -> str:
+                    return url
+            '''
+        ),
+        Clean(
+            # Not a registration.
+            "def search(query: str) -> list[str]:\n    return []\n"
+        ),
+    )
+
+    def check(self, reg: Registration) -> None:
+        for problem in self.contract_problems(reg):
+            node = reg.description_node if reg.description_node is not None else reg.node
+            self.report(node, reg.message(problem.message))
