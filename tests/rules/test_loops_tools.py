@@ -341,6 +341,20 @@ def test_a_state_flag_set_by_a_limit_is_a_bound() -> None:
     assert _lint(source, "AGT101") == []
 
 
+def test_a_sleep_in_an_error_handler_does_not_make_a_retry_loop_periodic() -> None:
+    source = """
+    import time
+
+    def ask(llm, prompt):
+        while True:
+            try:
+                return llm.invoke(prompt)
+            except TimeoutError:
+                time.sleep(1)
+    """
+    assert len(_lint(source, "AGT101")) == 1
+
+
 @pytest.mark.parametrize(
     "loop",
     [

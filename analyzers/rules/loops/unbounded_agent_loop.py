@@ -139,12 +139,22 @@ _READ_METHODS = frozenset(
         "accept",
         "fetchone",
         "fetchmany",
+        "poll",
+        "get_updates",
+        "get_messages",
+        "receive_message",
+        "receive_messages",
+        "wait_for_message",
+        "consume",
+        "listen",
         "__next__",
         "__anext__",
     }
 )
 _QUEUE_METHODS = frozenset({"get", "get_nowait", "pop", "popleft", "dequeue"})  # no argument
 _READ_FUNCTIONS = frozenset({"input", "next", "anext"})
+# A sleep among the loop's own statements makes it periodic (a scheduler, a poller).
+_SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "trio.sleep", "anyio.sleep", "gevent.sleep"})
 # Exceptions that mean "the input is exhausted or closed".
 _EXHAUSTION_ERRORS = frozenset(
     {
@@ -315,14 +325,31 @@ class _Body:
     counters: set[str] = field(default_factory=set)
     calls: list[cst.Call] = field(default_factory=list)
     reads_input: bool = False
+    periodic: bool = False
     guards: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode | None, bool]] = field(
         default_factory=list
     )  # (test, body, orelse, in a nested loop)
     exhaustion_handlers: list[tuple[cst.ExceptHandler, bool]] = field(default_factory=list)
 
 
-def _scan(body: cst.CSTNode, facts: ModuleFacts) -> _Body:
+def _sleeps(statement: cst.BaseStatement, facts: ModuleFacts) -> bool:
+    """`time.sleep(...)` / `await asyncio.sleep(...)` as a statement of its own."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Expr):
+            value = small.value
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if isinstance(value, cst.Call) and facts.qualified_name(value.func) in _SLEEPS:
+                return True
+    return False
+
+
+def _scan(body: cst.BaseSuite, facts: ModuleFacts) -> _Body:
     found = _Body()
+    if isinstance(body, cst.IndentedBlock):
+        found.periodic = any(_sleeps(s, facts) for s in body.body)
     for node, nested in _iter_body(body):
         if isinstance(node, cst.Call):
             found.calls.append(node)
@@ -439,7 +466,8 @@ class UnboundedAgentLoop(Rule):
         "until someone notices the bill, the rate limit or the hung request. An exit that "
         "depends only on the model's reply (`if action == 'final_answer': break`) is not a "
         "bound. Count the steps and stop (with an error, not silently) at a limit. Loops "
-        "paced by their input (readers, servers, queue consumers) are not flagged, and the "
+        "paced by their input (readers, servers, queue consumers) or by a `sleep` among "
+        "their own statements (schedulers, pollers) are not flagged, and the "
         "body must call a model or an agent step (`llm.invoke`, `agent.step()`)."
     )
     fix_description = (
@@ -696,6 +724,23 @@ class UnboundedAgentLoop(Rule):
                     print(chain.invoke(question))
             """
         ),
+        # A periodic job and a bot polling for updates.
+        Clean(
+            """
+            import time
+
+            def hourly_digest(llm, fetch_news, post):
+                while True:
+                    post(llm.invoke(fetch_news()))
+                    time.sleep(3600)
+
+            def bot(api, llm):
+                while True:
+                    updates = api.get_updates(timeout=30)
+                    for update in updates:
+                        api.send(update.chat, llm.invoke(update.text))
+            """
+        ),
         # A deadline, a limit in the condition, and a step count kept by the agent.
         Clean(
             """
@@ -728,7 +773,7 @@ class UnboundedAgentLoop(Rule):
         state_names = set(state or ())
         if not any(_is_agent_step(call, facts) for call in body.calls):
             return
-        if body.reads_input:
+        if body.reads_input or body.periodic:
             return
         for handler, nested in body.exhaustion_handlers:
             if _leads_to_exit(handler.body, not nested, state_names, facts):
