@@ -301,12 +301,19 @@ def load_file(path: Path) -> Config:
 
 
 def _declares_config(path: Path) -> bool:
+    """Whether this file configures agentsense (a broken one that mentions us is an error)."""
     if path.name != "pyproject.toml":
         return True
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return False
+    if "agentsense" not in text:
+        return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
     return isinstance(data.get("tool"), dict) and "agentsense" in data["tool"]
 
 

@@ -94,3 +94,15 @@ def test_cli_overrides_win_and_validate() -> None:
     assert overrides.select == ("AGT401",)
     with pytest.raises(ConfigError, match="AGT999"):
         CliOverrides.build(select=["AGT999"])
+
+
+def test_broken_pyproject_that_configures_us_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", "[tool.agentsense\nselect = ['AGT4']\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        ConfigResolver().for_path(write(tmp_path / "x.py", MUTABLE))
+
+
+def test_broken_pyproject_of_another_tool_is_ignored(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", "[tool.black\n")
+    config = ConfigResolver().for_path(write(tmp_path / "x.py", MUTABLE))
+    assert config.source is None
