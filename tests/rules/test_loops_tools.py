@@ -427,6 +427,25 @@ def test_dispatch_findings_without_fix_when_arguments_are_mixed() -> None:
     assert second.fix is not None
 
 
+def test_instantiated_tool_classes_and_when_the_fix_applies() -> None:
+    source = """
+    from runtime.contract import validate_call
+
+    def direct(REGISTRY, name, args):
+        return REGISTRY[name]().execute(**args)
+
+    def two_step(REGISTRY, name, args):
+        tool = REGISTRY[name]()
+        return tool.execute(**args)
+    """
+    direct, two_step = _lint(source, "AGT202")
+    assert direct.fix is None  # the spec would need a second instance
+    assert two_step.fix is not None
+    assert "tool.execute(**validate_call(spec_from_function(tool.execute), args))" in _fix(
+        source, "AGT202"
+    )
+
+
 def test_validation_is_judged_per_function() -> None:
     source = """
     def check(tools, name):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -92,11 +92,18 @@ class Lookup:
     expression: cst.BaseExpression
     container: cst.BaseExpression
     key: cst.BaseExpression
+    instantiates: bool = False  # `REGISTRY[name]()`: a tool class looked up and instantiated
 
 
 def _lookup_of(node: cst.BaseExpression) -> Lookup | None:
-    """The dynamic lookup `node` is (or whose attribute it is: `tools[name].execute`)."""
+    """The dynamic lookup `node` is (or whose attribute it is: `tools[name].execute`).
+
+    A class looked up and instantiated (`REGISTRY[name]().execute`) counts too.
+    """
     target = node.value if isinstance(node, cst.Attribute) else node
+    if isinstance(target, cst.Call) and not target.args and isinstance(target.func, cst.Subscript):
+        inner = _lookup_of(target.func)
+        return None if inner is None else replace(inner, instantiates=True)
     if isinstance(target, cst.Subscript):
         if len(target.slice) != 1:
             return None
@@ -371,6 +378,17 @@ class UnvalidatedToolDispatch(Rule):
             """,
         ),
         Flagged(
+            # A tool class looked up by name and instantiated.
+            """
+            from runtime.registry import TOOL_REGISTRY
+
+            def run_tool(tool_name: str, tool_input: dict):
+                return TOOL_REGISTRY[tool_name]().execute(**tool_input)
+            """,
+            line=4,
+            message="`TOOL_REGISTRY[tool_name]`",
+        ),
+        Flagged(
             # A `.get` lookup whose `None` is never checked fails with a `TypeError`.
             """
             def call_tool(tools: dict, name: str, arguments: dict):
@@ -511,7 +529,8 @@ class UnvalidatedToolDispatch(Rule):
             f"tool `{shown}` is looked up by a model-chosen name and called with the model's "
             "arguments unchecked: check the name is a registered tool and validate the "
             "arguments against its schema first, returning any problem to the model",
-            fix=self._fix(node),
+            # Deriving the spec from `REGISTRY[name]().execute` would build a second instance.
+            fix=None if lookup.instantiates and assignment is None else self._fix(node),
         )
 
     def _looks_like_tool_dispatch(self, lookup: Lookup, call: cst.Call) -> bool:
