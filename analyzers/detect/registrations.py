@@ -57,7 +57,9 @@ __all__ = [
     "candidate_problems",
     "doc_summary",
     "find_registrations",
+    "kind_label",
     "problem_code",
+    "registry_label",
     "runtime_duplicate_message",
 ]
 
@@ -167,6 +169,26 @@ class Registration:
     def message(self, text: str) -> str:
         """A message about this registration, naming the framework when there is one."""
         return f"{self.label}: {text}" if self.label else text
+
+    @property
+    def registers(self) -> bool:
+        """Whether the registry accepts it (refused registrations never take a name)."""
+        if self.problems:
+            return False
+        return not (self.source.startswith("runtime-") and self.contract_problems)
+
+
+def registry_label(registry: str) -> str:
+    """How messages name a registry: `TOOLS`, `mcp`, `the runtime's tool registry`."""
+    if registry == RUNTIME_TOOLS:
+        return "the runtime's tool registry"
+    if registry == RUNTIME_AGENTS:
+        return "the runtime's agent registry"
+    return registry.rsplit("::", 1)[-1].removeprefix("local:")
+
+
+def kind_label(kind: Kind, registry: str | None) -> str:
+    return "agent type" if kind == "agent" and registry == RUNTIME_AGENTS else kind
 
 
 def doc_summary(doc: str) -> str:

@@ -1563,17 +1563,19 @@ class HookInterpreter:
         # `cls.attr = ...` and other attribute targets change nothing we track.
 
     def _is_subject(self, value: object, node: cst.BaseExpression, env: Env) -> bool:
-        """The stored value is the subject, or a call that wraps it (`Tool(fn, ...)`)."""
+        """The stored value is the subject, or wraps it: `Tool(fn, ...)`, `{"fn": fn, ...}`."""
         if self.subject is UNKNOWN:
             return False
         if value is self.subject:
             return True
+        parts: list[cst.BaseExpression] = []
         if isinstance(node, cst.Call):
-            return any(
-                isinstance(arg.value, cst.Name) and env.get(arg.value.value) is self.subject
-                for arg in node.args
-            )
-        return False
+            parts = [arg.value for arg in node.args]
+        elif isinstance(node, cst.Dict):
+            parts = [e.value for e in node.elements if isinstance(e, cst.DictElement)]
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            parts = [e.value for e in node.elements]
+        return any(isinstance(p, cst.Name) and env.get(p.value) is self.subject for p in parts)
 
     def _call_statement(self, call: cst.Call, env: Env) -> None:
         func = call.func

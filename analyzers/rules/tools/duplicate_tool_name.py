@@ -1,0 +1,218 @@
+"""AGT212: two registrations under one name in the same registry (this file; see project.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import libcst as cst
+
+from analyzers.detect.registrations import (
+    Registration,
+    kind_label,
+    registry_label,
+    runtime_duplicate_message,
+)
+from analyzers.rule import Clean, Flagged, Rule
+
+
+def duplicate_groups(registrations: tuple[Registration, ...]) -> list[list[Registration]]:
+    """Registrations that take the same name in the same registry, in source order."""
+    groups: dict[tuple[str, str], list[Registration]] = defaultdict(list)
+    for reg in registrations:
+        name = reg.name
+        if reg.registry is None or name is None or not reg.registers:
+            continue
+        groups[(reg.registry, name)].append(reg)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def in_file_message(reg: Registration, first: bool) -> str:
+    """The message on one of several same-file registrations of a name."""
+    assert reg.registry is not None and reg.name is not None
+    what = f"{kind_label(reg.kind, reg.registry)} {reg.name!r}"
+    label = registry_label(reg.registry)
+    if reg.source.startswith("runtime-"):
+        if first:
+            return (
+                f"{what} is registered again below; the runtime refuses the second "
+                "registration when this module is imported"
+            )
+        return (
+            f"{runtime_duplicate_message(reg.kind, reg.name)} (above): importing this module "
+            "raises ContractError"
+        )
+    if reg.refuses_duplicates:
+        where = "again below" if first else "already above"
+        return f"{what} is registered {where} in {label}, which raises on a name already taken"
+    if first:
+        return f"{what} is registered again below in {label}, which keeps only one of them"
+    return f"{what} is already registered above in {label}, which keeps only one of them"
+
+
+class DuplicateToolName(Rule):
+    code = "AGT212"
+    name = "duplicate-tool-name"
+    summary = "Two registrations take the same tool name in one registry."
+    rationale = (
+        "Tools are looked up by name. With two registrations under one name, a registry "
+        "either refuses the second at import (the reference runtime raises "
+        "`tool 'x' is already registered`) or keeps one and silently drops the other, so the "
+        "model calls code nobody meant it to. Both registrations are reported, each pointing "
+        "to the other. `agentsense check` also finds duplicates across the files of the "
+        "project; the reference runtime's `@tool` functions and `BaseTool` classes share one "
+        "namespace. Registrations the registry refuses for another reason take no name."
+    )
+    flagged = (
+        Flagged(
+            '''
+            from runtime.registry import tool
+
+            @tool(name="search")
+            def search_web(query: str) -> list[str]:
+                """Search the web."""
+                return []
+
+            @tool(name="search")
+            def search_docs(query: str) -> list[str]:
+                """Search the documentation."""
+                return []
+            ''',
+            line=3,
+            column=12,
+            count=2,
+            message="tool 'search' is registered again below",
+        ),
+        Flagged(
+            '''
+            from runtime.registry import BaseTool, tool
+
+            @tool
+            def fetch(url: str) -> str:
+                """Fetch a URL."""
+                return url
+
+            class Fetcher(BaseTool):
+                name = "fetch"
+                description = "Fetch a URL with retries."
+
+                def execute(self, url: str) -> str:
+                    return url
+            ''',
+            line=4,
+            count=2,
+            message="the runtime refuses the second registration",
+        ),
+        Flagged(
+            '''
+            TOOLS = {}
+
+            def register(name):
+                def decorator(fn):
+                    TOOLS[name] = fn
+                    return fn
+                return decorator
+
+            @register("lookup")
+            def lookup_user(user_id: int) -> dict:
+                """Look up a user."""
+                return {}
+
+            @register("lookup")
+            def lookup_order(order_id: int) -> dict:
+                """Look up an order."""
+                return {}
+            ''',
+            line=10,
+            count=2,
+            message="which keeps only one of them",
+        ),
+        Flagged(
+            """
+            from runtime.registry import Agent
+
+            class Researcher(Agent, agent_type="research"):
+                pass
+
+            class DeepResearcher(Agent, agent_type="research"):
+                pass
+            """,
+            line=3,
+            count=2,
+            message="agent type 'research'",
+        ),
+    )
+    clean = (
+        Clean(
+            '''
+            from runtime.registry import tool
+
+            @tool
+            def search_web(query: str) -> list[str]:
+                """Search the web."""
+                return []
+
+            @tool
+            def search_docs(query: str) -> list[str]:
+                """Search the documentation."""
+                return []
+            '''
+        ),
+        Clean(
+            # A tool and an agent type live in different registries.
+            '''
+            from runtime.registry import Agent, tool
+
+            @tool
+            def research(topic: str) -> str:
+                """Research a topic."""
+                return topic
+
+            class Researcher(Agent, agent_type="research"):
+                pass
+            '''
+        ),
+        Clean(
+            # Two MCP servers each have their own tools.
+            '''
+            from mcp.server.fastmcp import FastMCP
+
+            notes = FastMCP("notes")
+            todos = FastMCP("todos")
+
+            @notes.tool()
+            def add(text: str) -> str:
+                """Add a note."""
+                return text
+
+            @todos.tool()
+            def add(text: str) -> str:
+                """Add a to-do item."""
+                return text
+            '''
+        ),
+        Clean(
+            # A list registry keys nothing by name.
+            '''
+            TOOLS = []
+
+            def register(fn):
+                TOOLS.append(fn)
+                return fn
+
+            @register
+            def search(query: str) -> list[str]:
+                """Search."""
+                return []
+            '''
+        ),
+    )
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for group in duplicate_groups(self.context.facts.registrations):
+            for index, reg in enumerate(group):
+                related = tuple(
+                    (other.name_node, f"the other registration of {other.name!r}")
+                    for other in group
+                    if other is not reg
+                )
+                self.report(reg.name_node, in_file_message(reg, index == 0), related=related)

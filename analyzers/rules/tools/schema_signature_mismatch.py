@@ -1,0 +1,342 @@
+"""AGT213: an explicit parameters schema that disagrees with the tool function's signature."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import libcst as cst
+
+from analyzers.detect.registrations import Registration, ToolParameter
+from analyzers.rule import Clean, FixPlan, Flagged, Replace
+from analyzers.rules.tools._registration_rule import RegistrationRule
+from runtime.contract import json_type_for_type_name
+
+SchemaStyle = Literal["json-schema", "properties"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSchema:
+    """A literal schema: JSON Schema (`properties`/`required`) or a properties mapping."""
+
+    style: SchemaStyle
+    value: dict[str, object]
+    properties: Mapping[str, Mapping[str, object]]
+    required: tuple[str, ...] | None  # None: the schema has no `required` list
+
+
+def parse_schema(node: cst.Dict) -> ParsedSchema | None:
+    """The schema a literal dict states, or None when it is not a literal schema we know."""
+    try:
+        value = ast.literal_eval(cst.Module([]).code_for_node(node))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        return None
+    properties = value.get("properties")
+    if isinstance(properties, dict) or value.get("type") == "object":
+        if properties is None:
+            properties = {}
+        if not isinstance(properties, dict) or not all(
+            isinstance(k, str) and isinstance(v, dict) for k, v in properties.items()
+        ):
+            return None
+        required = value.get("required")
+        if required is not None and (
+            not isinstance(required, list) or not all(isinstance(r, str) for r in required)
+        ):
+            return None
+        return ParsedSchema(
+            "json-schema", value, properties, tuple(required) if required is not None else None
+        )
+    # A mapping of parameter name -> {"type": ...} (smolagents `inputs` and similar).
+    if value and all(isinstance(v, dict) and "type" in v for v in value.values()):
+        return ParsedSchema("properties", value, value, None)
+    return None
+
+
+def _schema_type(prop: Mapping[str, object]) -> str | None:
+    declared = prop.get("type")
+    if isinstance(declared, list):
+        non_null = [t for t in declared if t != "null"]
+        declared = non_null[0] if len(non_null) == 1 else None
+    return declared if isinstance(declared, str) else None
+
+
+def _contradicts(schema_type: str | None, annotation_type: str | None) -> bool:
+    if schema_type is None or annotation_type is None or schema_type == annotation_type:
+        return False
+    # An integer schema for a float parameter only narrows what the model sends.
+    return not (schema_type == "integer" and annotation_type == "number") and (
+        schema_type in ("string", "integer", "number", "boolean", "array", "object", "null")
+    )
+
+
+def mismatches(
+    schema: ParsedSchema, params: Sequence[ToolParameter], accepts_var_keyword: bool
+) -> list[str]:
+    """How the schema disagrees with the parameters, one phrase per disagreement."""
+    by_name = {param.name: param for param in params}
+    out: list[str] = []
+    for declared in schema.properties:
+        if declared not in by_name and not accepts_var_keyword:
+            out.append(f"property {declared!r} is not a parameter")
+    for param in params:
+        if not param.has_default and param.name not in schema.properties:
+            out.append(f"required parameter {param.name!r} is missing from the schema")
+    for listed in schema.required or ():
+        with_default = by_name.get(listed)
+        if with_default is not None and with_default.has_default:
+            out.append(f"{listed!r} is listed as required but has a default")
+    for prop_name, prop in schema.properties.items():
+        typed = by_name.get(prop_name)
+        if typed is None or typed.annotation is None:
+            continue
+        annotation_type = json_type_for_type_name(typed.annotation)
+        schema_type = _schema_type(prop)
+        if _contradicts(schema_type, annotation_type):
+            out.append(
+                f"{prop_name!r} is {schema_type!r} in the schema but annotated "
+                f"`{typed.annotation}` ({annotation_type})"
+            )
+    return out
+
+
+def regenerated(schema: ParsedSchema, params: Sequence[ToolParameter]) -> dict[str, object]:
+    """The schema rebuilt from the signature, keeping what still applies of the old one."""
+    properties: dict[str, object] = {}
+    for param in params:
+        old = dict(schema.properties.get(param.name, {}))
+        annotation_type = (
+            json_type_for_type_name(param.annotation) if param.annotation is not None else None
+        )
+        prop: dict[str, object]
+        if annotation_type is not None and _schema_type(old) != annotation_type:
+            # The type changed: keep the description only (enum/items may no longer fit).
+            prop = {"type": annotation_type}
+            if "description" in old:
+                prop["description"] = old["description"]
+        else:
+            prop = old
+            if "type" not in prop:
+                prop = {"type": annotation_type or "any", **prop}
+                if annotation_type is None and schema.style == "json-schema":
+                    del prop["type"]
+        if schema.style == "properties":
+            prop.setdefault("description", "")
+            if param.has_default:
+                prop["nullable"] = True
+            else:
+                prop.pop("nullable", None)
+        properties[param.name] = prop
+    if schema.style == "properties":
+        return properties
+    required = [param.name for param in params if not param.has_default]
+    out: dict[str, object] = {}
+    if "type" not in schema.value:
+        out["type"] = "object"
+    for key, value in schema.value.items():
+        if key == "properties":
+            out[key] = properties
+        elif key == "required":
+            out[key] = required
+        else:
+            out[key] = value
+    if "properties" not in out:
+        out["properties"] = properties
+    if "required" not in out and required:
+        out["required"] = required
+    return out
+
+
+def python_literal(value: object) -> str:
+    """Python source for a JSON-like value, with double-quoted strings."""
+    if isinstance(value, dict):
+        items = ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(python_literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(python_literal(v) for v in value)
+        return "(" + inner + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+class SchemaSignatureMismatch(RegistrationRule):
+    code = "AGT213"
+    name = "schema-signature-mismatch"
+    summary = "An explicit parameters schema disagrees with the tool function's signature."
+    rationale = (
+        "When a tool's schema is written by hand (`parameters={...}`, `args_schema=`, an "
+        "`inputs` dict), it drifts from the function: the model is told about a property the "
+        "function does not accept, is not told about one it requires, is forced to send a "
+        "parameter that has a default, or sends a string where the code expects a number. "
+        "Every such call fails at run time, in front of the user. Checked: properties that "
+        "are not parameters (unless the function takes `**kwargs`), required parameters "
+        "missing from the schema, `required` entries that have defaults, and JSON types "
+        "that contradict the annotation."
+    )
+    fix_description = (
+        "Safe, when the schema is a literal dict: regenerate it from the signature, keeping "
+        "each remaining property's description."
+    )
+    flagged = (
+        Flagged(
+            '''
+            TOOLS = {}
+
+            def register_tool(name, parameters):
+                def decorator(fn):
+                    TOOLS[name] = {"fn": fn, "parameters": parameters}
+                    return fn
+                return decorator
+
+            @register_tool("search", parameters={"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]})
+            def search(query: str, limit: int = 5) -> list[str]:
+                """Search the web."""
+                return []
+            ''',
+            line=9,
+            column=37,
+            message="property 'q' is not a parameter; required parameter 'query' is missing",
+            fixed='''
+            TOOLS = {}
+
+            def register_tool(name, parameters):
+                def decorator(fn):
+                    TOOLS[name] = {"fn": fn, "parameters": parameters}
+                    return fn
+                return decorator
+
+            @register_tool("search", parameters={"type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer"}}, "required": ["query"]})
+            def search(query: str, limit: int = 5) -> list[str]:
+                """Search the web."""
+                return []
+            ''',
+        ),
+        Flagged(
+            """
+            from smolagents import Tool
+
+            class WeatherTool(Tool):
+                name = "weather"
+                description = "Current weather for a city."
+                inputs = {"city": {"type": "string", "description": "City name"}, "days": {"type": "string", "description": "Days ahead"}}
+                output_type = "string"
+
+                def forward(self, city: str, days: int) -> str:
+                    return city
+            """,
+            line=6,
+            message="'days' is 'string' in the schema but annotated `int` (integer)",
+            fixed="""
+            from smolagents import Tool
+
+            class WeatherTool(Tool):
+                name = "weather"
+                description = "Current weather for a city."
+                inputs = {"city": {"type": "string", "description": "City name"}, "days": {"type": "integer", "description": "Days ahead"}}
+                output_type = "string"
+
+                def forward(self, city: str, days: int) -> str:
+                    return city
+            """,
+        ),
+        Flagged(
+            '''
+            from langchain_core.tools import tool
+
+            @tool(args_schema={"type": "object", "properties": {"ticker": {"type": "string"}, "exchange": {"type": "string"}}, "required": ["ticker", "exchange"]})
+            def lookup(ticker: str, exchange: str = "NYSE") -> float:
+                """Look up a stock price."""
+                return 0.0
+            ''',
+            line=3,
+            message="'exchange' is listed as required but has a default",
+            fixed='''
+            from langchain_core.tools import tool
+
+            @tool(args_schema={"type": "object", "properties": {"ticker": {"type": "string"}, "exchange": {"type": "string"}}, "required": ["ticker"]})
+            def lookup(ticker: str, exchange: str = "NYSE") -> float:
+                """Look up a stock price."""
+                return 0.0
+            ''',
+        ),
+    )
+    clean = (
+        Clean(
+            '''
+            from langchain_core.tools import tool
+
+            @tool(args_schema={"type": "object", "properties": {"ticker": {"type": "string"}, "exchange": {"type": "string"}}, "required": ["ticker"]})
+            def lookup(ticker: str, exchange: str = "NYSE") -> float:
+                """Look up a stock price."""
+                return 0.0
+            '''
+        ),
+        Clean(
+            # **kwargs accepts any property; an integer schema for a float only narrows it.
+            '''
+            TOOLS = {}
+
+            def register_tool(name, parameters):
+                def decorator(fn):
+                    TOOLS[name] = fn
+                    return fn
+                return decorator
+
+            @register_tool("scale", parameters={"type": "object", "properties": {"factor": {"type": "integer"}, "unit": {"type": "string"}}, "required": ["factor"]})
+            def scale(factor: float, **options: str) -> float:
+                """Scale a value."""
+                return factor
+            '''
+        ),
+        Clean(
+            # A schema that is not a literal (a pydantic model) is not compared.
+            '''
+            from langchain_core.tools import tool
+            from schemas import LookupArgs
+
+            @tool(args_schema=LookupArgs)
+            def lookup(ticker: str) -> float:
+                """Look up a stock price."""
+                return 0.0
+            '''
+        ),
+        Clean(
+            # A dict passed to something that is not a registration.
+            'CONFIG = {"type": "object", "properties": {"q": {"type": "string"}}}\n'
+        ),
+    )
+
+    def check(self, reg: Registration) -> None:
+        node = reg.schema_node
+        if node is None or reg.parameters is None:
+            return
+        schema = parse_schema(node)
+        if schema is None:
+            return
+        problems = mismatches(schema, reg.parameters, reg.accepts_var_keyword)
+        if not problems:
+            return
+        new_schema = regenerated(schema, reg.parameters)
+        fix = None
+        try:
+            new_node = cst.parse_expression(python_literal(new_schema))
+        except cst.ParserSyntaxError:
+            new_node = None
+        if isinstance(new_node, cst.Dict):
+            fix = FixPlan("Regenerate the schema from the signature", (Replace(node, new_node),))
+        self.report(
+            node,
+            reg.message(
+                f"the schema of tool {reg.display_name!r} disagrees with its signature: "
+                + "; ".join(problems)
+            ),
+            fix=fix,
+        )
