@@ -18,6 +18,7 @@ from analyzers.facts import dotted_name
 from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
 
 _ASYNC_HTTP_CLASSES = frozenset(ASYNC_HTTP_CLIENTS)
+_ASYNC_HTTP_METHODS = frozenset().union(*ASYNC_HTTP_CLIENTS.values())
 # Bases that define no ordinary methods an agent class would call on itself.
 _IGNORED_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
 
@@ -294,8 +295,10 @@ class UnawaitedCoroutine(Rule):
     def _awaitable(self, func: cst.BaseExpression) -> tuple[str, bool] | None:
         """(label, is_gather) when calling `func` returns an awaitable, else None."""
         label = dotted_name(func)
+        imports = self.context.facts.imports
         if isinstance(func, cst.Name):
-            qualified = self.scopes.global_qualified_name(func)
+            # Known APIs are reached through an import; look names up only then.
+            qualified = self.scopes.global_qualified_name(func) if func.value in imports else None
             if qualified in KNOWN_ASYNC_FUNCTIONS:
                 return func.value, qualified == "asyncio.gather"
             if func.value in self.context.facts.async_function_names and self._local_coroutine(
@@ -307,13 +310,14 @@ class UnawaitedCoroutine(Rule):
             return None
         method = func.attr.value
         label = label or method
-        if label != method:
+        if label != method and label.split(".")[0] in imports:
             qualified = self.scopes.global_qualified_name(func)
             if qualified in KNOWN_ASYNC_FUNCTIONS:
                 return label, qualified == "asyncio.gather"
-        client = self.scopes.instance_class(func.value, _ASYNC_HTTP_CLASSES)
-        if client is not None and method in ASYNC_HTTP_CLIENTS[client]:
-            return label, False
+        if method in _ASYNC_HTTP_METHODS:
+            client = self.scopes.instance_class(func.value, _ASYNC_HTTP_CLASSES)
+            if client is not None and method in ASYNC_HTTP_CLIENTS[client]:
+                return label, False
         if method == "create":
             receiver = func.value
             while isinstance(receiver, cst.Attribute):
