@@ -474,11 +474,12 @@ class UnboundedAgentLoop(Rule):
         "Unsafe: `while True:` becomes `for _step in range(MAX_ITERATIONS):` with an "
         "`else:` that raises `RuntimeError`, and `MAX_ITERATIONS = 10` is added at module "
         "level when the module does not define it (the name and value are the options "
-        "`max-iterations-name` and `default-max-iterations`). `while <state>:` keeps its "
-        "meaning as closely as a bounded loop can: `if not <state>: break` opens the body, "
-        "so the condition is still checked before every step, and the `else:` raises only "
-        "if the condition still holds after the last step. Not offered for a loop that "
-        "already has an `else:`."
+        "`max-iterations-name` and `default-max-iterations`). A condition such as "
+        "`while not agent.done:` keeps its meaning as closely as a bounded loop can: the "
+        "body opens with the negated condition and a `break` (`if agent.done: break`), so "
+        "it is still checked before every step, and the `else:` raises only if the "
+        "condition still holds after the last step (`if not agent.done: raise ...`). Not "
+        "offered for a loop that already has an `else:`."
     )
     options_model = UnboundedAgentLoopOptions
     flagged = (
