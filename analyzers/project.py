@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import libcst as cst
+
 from analyzers.config import Config
-from analyzers.engine import lint
-from analyzers.model import Finding, Span
+from analyzers.detect.registrations import (
+    RUNTIME_AGENTS,
+    RUNTIME_TOOLS,
+    Registration,
+    kind_label,
+    registry_label,
+    runtime_duplicate_message,
+)
+from analyzers.engine import lint_module, parse, syntax_error_findings
+from analyzers.facts import ModuleFacts
+from analyzers.model import Finding, RelatedLocation, Span
+from analyzers.positions import Positions
+from analyzers.registry import rules_by_code
+from analyzers.suppression import Suppressions, find_suppressions
+from analyzers.walk import find_path
+
+DUPLICATE_TOOL_NAME = "AGT212"
+ALL_CODES = "*"  # in `suppressed_codes`: a noqa comment without codes, or a file-level ignore
+# Registries shared by every module of a process; any other registry is file-local.
+GLOBAL_REGISTRIES = frozenset({RUNTIME_TOOLS, RUNTIME_AGENTS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +40,10 @@ class RegistrationSummary:
     registry: str  # which registry it targets (duplicates only clash within one)
     path: str
     span: Span
-    suppressed_codes: tuple[str, ...] = ()  # codes a `# noqa` on its row silences
+    suppressed_codes: tuple[str, ...] = ()  # codes a noqa comment on its row silences ("*": all)
+    noqa_row: int = 0  # the row a noqa comment for a finding here goes on
+    source: str = ""  # the mechanism (Registration.source)
+    refuses_duplicates: bool = False  # its registry raises on a taken name
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +56,150 @@ class FileResult:
 
 
 def analyze(source: str, path: str, config: Config) -> FileResult:
-    """Lint one file and summarise its registrations for the project index."""
-    return FileResult(path, tuple(lint(source, path, config)))
+    """Lint one file and summarise its registrations for the project index (one parse)."""
+    enabled = config.enabled_codes(path)
+    suppressions = find_suppressions(source)
+    tree = parse(source)
+    if not isinstance(tree, cst.Module):
+        if suppressions.file_ignored or not enabled:
+            return FileResult(path, ())
+        return FileResult(path, tuple(syntax_error_findings(tree, source, path, config)))
+    findings: list[Finding] = []
+    if enabled and not suppressions.file_ignored:
+        findings = lint_module(tree, source, path, config, enabled, suppressions)
+    return FileResult(path, tuple(findings), summarize(tree, path, suppressions))
+
+
+def summarize(
+    module: cst.Module, path: str, suppressions: Suppressions
+) -> tuple[RegistrationSummary, ...]:
+    """The registrations of a parsed file that can clash with other files' (named, keyed)."""
+    try:
+        registrations = ModuleFacts(module).registrations
+    except RecursionError:
+        return ()
+    named = [
+        reg
+        for reg in registrations
+        if reg.registry is not None and reg.name is not None and reg.registers
+    ]
+    if not named:
+        return ()
+    positions = Positions(module)
+    out: list[RegistrationSummary] = []
+    for reg in named:
+        assert reg.registry is not None and reg.name is not None
+        span = positions.span(reg.name_node)
+        noqa_row = _statement_row(reg, positions) or span.start.row
+        out.append(
+            RegistrationSummary(
+                name=reg.name,
+                kind=reg.kind,
+                registry=_project_registry(reg.registry, path),
+                path=path,
+                span=span,
+                suppressed_codes=_suppressed_codes(suppressions, {span.start.row, noqa_row}),
+                noqa_row=noqa_row,
+                source=reg.source,
+                refuses_duplicates=reg.refuses_duplicates,
+            )
+        )
+    return tuple(out)
+
+
+def _project_registry(registry: str, path: str) -> str:
+    """Registries of one file (a dict in it, a FastMCP server) never clash with another's."""
+    return registry if registry in GLOBAL_REGISTRIES else f"{path}::{registry}"
+
+
+def _statement_row(reg: Registration, positions: Positions) -> int | None:
+    """The first row of the innermost statement holding the name (where a noqa comment goes)."""
+    chain = find_path(reg.definition, reg.name_node) or [reg.definition]
+    statement = next(
+        (
+            n
+            for n in reversed(chain)
+            if isinstance(n, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+        ),
+        None,
+    )
+    return positions.span(statement).start.row if statement is not None else None
+
+
+def _suppressed_codes(suppressions: Suppressions, rows: set[int]) -> tuple[str, ...]:
+    if suppressions.file_ignored:
+        return (ALL_CODES,)
+    codes: set[str] = set()
+    for row in rows:
+        found = suppressions.by_row.get(row)
+        if found is None:
+            continue
+        if not found.codes:
+            return (ALL_CODES,)
+        codes.update(found.codes)
+    return tuple(sorted(codes))
+
+
+def cross_file_message(site: RegistrationSummary, others: Sequence[RegistrationSummary]) -> str:
+    """The AGT212 message on one site of a name registered in several files."""
+    what = f"{kind_label('agent' if site.kind == 'agent' else 'tool', site.registry)} {site.name!r}"
+    where = ", ".join(f"{other.path}:{other.span.start.row}" for other in others)
+    if site.registry in GLOBAL_REGISTRIES:
+        runtime = runtime_duplicate_message("agent" if site.kind == "agent" else "tool", site.name)
+        return f'{what} is also registered in {where}; importing both modules raises "{runtime}"'
+    label = registry_label(site.registry)
+    if site.refuses_duplicates:
+        return f"{what} is also registered in {where}; {label} raises on a name already taken"
+    return f"{what} is also registered in {where}; {label} keeps only one of them"
 
 
 def cross_file_findings(
     results: Sequence[FileResult], config_for: Callable[[str], Config]
 ) -> list[Finding]:
-    """Findings that need the whole project (duplicate tool names across files)."""
-    return []
+    """AGT212 for names registered in one registry from more than one file.
+
+    A site that also has a duplicate in its own file is already reported by the lint of that
+    file (with related locations there), so it is not reported again; the sites in the other
+    files are, each pointing to every site elsewhere. Each site follows its own file's
+    configuration: the rule enabled, its severity, a noqa comment on the registration's row.
+    """
+    groups: dict[tuple[str, str], list[RegistrationSummary]] = defaultdict(list)
+    for result in results:
+        for site in result.registrations:
+            if site.registry in GLOBAL_REGISTRIES:
+                groups[(site.registry, site.name)].append(site)
+    rule = rules_by_code().get(DUPLICATE_TOOL_NAME)
+    if rule is None:
+        return []
+    findings: list[Finding] = []
+    for sites in groups.values():
+        if len({site.path for site in sites}) < 2:
+            continue
+        for site in sites:
+            if any(o is not site and o.path == site.path for o in sites):
+                continue  # the file's own lint reports it, pointing at its twin
+            if ALL_CODES in site.suppressed_codes or DUPLICATE_TOOL_NAME in site.suppressed_codes:
+                continue
+            config = config_for(site.path)
+            if DUPLICATE_TOOL_NAME not in config.enabled_codes(site.path):
+                continue
+            others = [o for o in sites if o.path != site.path]
+            findings.append(
+                Finding(
+                    code=rule.code,
+                    name=rule.name,
+                    message=cross_file_message(site, others),
+                    severity=config.severity_for(rule),
+                    path=site.path,
+                    span=site.span,
+                    related=tuple(
+                        RelatedLocation(
+                            other.path, other.span, f"the other registration of {other.name!r}"
+                        )
+                        for other in others
+                    ),
+                    noqa_row=site.noqa_row,
+                )
+            )
+    findings.sort(key=lambda f: (f.path, f.span.start))
+    return findings
