@@ -310,6 +310,20 @@ def test_agt301_placeholder_in_fstring_and_quotes() -> None:
     assert fixed == 'def f(api_key):\n    prompt = f\'key <API_KEY> and {"x" + "<API_KEY>"}\'\n'
 
 
+def test_agt301_label_never_includes_a_fallback_value() -> None:
+    source = f"import os\nprompt = f\"{{os.getenv('API_KEY', '{OPENAI}')}}\"\n"
+    findings = lint_with(source, ["AGT301"])
+    assert len(findings) == 1
+    assert OPENAI not in findings[0].message
+    assert '`os.getenv("API_KEY")`' in findings[0].message
+
+
+def test_agt301_secret_subscripts() -> None:
+    source = "def f(config):\n    prompt = f\"Use {config['api_key']}\"\n"
+    assert fix_all(source, ["AGT301"]) == 'def f(config):\n    prompt = f"Use <API_KEY>"\n'
+    assert _codes("def f(c):\n    prompt = f\"{c['model']} {c['token']}\"\n", "AGT301") == []
+
+
 @pytest.mark.parametrize(
     "source",
     [

@@ -387,22 +387,31 @@ class SecretInPrompt(Rule):
         return None
 
     def _source(self, node: cst.BaseExpression) -> SecretValue | None:
-        """A lookup or literal that is a secret whatever it is assigned to."""
-        code = cst.Module([]).code_for_node
+        """A lookup or literal that is a secret whatever it is assigned to.
+
+        Labels are rebuilt from names only: `os.getenv("KEY", "<a real key>")` must not put
+        its fallback into the message.
+        """
         if isinstance(node, cst.Subscript) and len(node.slice) == 1:
             key = target_name(node)
-            if key is not None and self.context.qualified_name(node.value) == "os.environ":
-                if is_secret_name(key):
-                    return SecretValue(code(node), _placeholder_text(key))
+            if key is None or not is_secret_name(key):
                 return None
+            container = dotted_name(node.value)
+            if self.context.qualified_name(node.value) == "os.environ":
+                return SecretValue(f'{container}["{key}"]', _placeholder_text(key))
+            if container is not None and not is_ambiguous_token_name(key):
+                # `config["api_key"]`, `st.secrets["db_password"]`
+                return SecretValue(f'{container}["{key}"]', _placeholder_text(key))
+            return None
         if isinstance(node, cst.Call):
             qualified = self.context.qualified_name(node.func)
+            shown = dotted_name(node.func) or qualified or "call"
             if qualified in _PASSWORD_SOURCES:
-                return SecretValue(code(node), "<PASSWORD>")
+                return SecretValue(f"{shown}()", "<PASSWORD>")
             if qualified in _ENV_LOOKUPS and node.args:
                 env = string_value(node.args[0].value)
                 if isinstance(env, str) and is_secret_name(env):
-                    return SecretValue(code(node), _placeholder_text(env))
+                    return SecretValue(f'{shown}("{env}")', _placeholder_text(env))
             return None
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             value = string_value(node)
