@@ -1,0 +1,267 @@
+"""AGT403: `__init_subclass__` that breaks the cooperative chain along the MRO."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzers.detect.flow import block_statements
+from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
+from analyzers.walk import iter_subtree, iter_subtree_no_scopes
+
+
+def _is_super_call(node: cst.CSTNode) -> bool:
+    """`super().__init_subclass__(...)`, `super(B, cls).__init_subclass__(...)`, or an
+    explicit `Base.__init_subclass__(...)` (the author chose the next class by hand)."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "__init_subclass__"
+    )
+
+
+def _passes_star_kwargs(call: cst.Call, name: str) -> bool:
+    return any(
+        arg.star == "**" and isinstance(arg.value, cst.Name) and arg.value.value == name
+        for arg in call.args
+    )
+
+
+def _only_raises(body: cst.BaseSuite) -> bool:
+    """The body refuses every subclass (`raise TypeError("cannot subclass")`), after an
+    optional docstring: there is no chain to keep."""
+    statements = list(block_statements(body))
+    if statements and _is_docstring(statements[0]):
+        statements = statements[1:]
+    first = statements[0] if statements else None
+    return (
+        isinstance(first, cst.SimpleStatementLine)
+        and len(first.body) == 1
+        and isinstance(first.body[0], cst.Raise)
+    )
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _with_first_statement(body: cst.BaseSuite, stmt: cst.BaseStatement) -> cst.BaseSuite:
+    """`body` with `stmt` as its first statement after the docstring."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        return cst.IndentedBlock(body=[stmt, cst.SimpleStatementLine(body=list(body.body))])
+    if not isinstance(body, cst.IndentedBlock):
+        return body
+    items = list(body.body)
+    at = 1 if items and _is_docstring(items[0]) else 0
+    return body.with_changes(body=[*items[:at], stmt, *items[at:]])
+
+
+def _free_name(function: cst.FunctionDef) -> str:
+    """A name for the new `**kwargs` parameter that no parameter or local already uses."""
+    used = {n.value for n in iter_subtree(function) if isinstance(n, cst.Name)}
+    for candidate in ("kwargs", "kw", "class_kwargs"):
+        if candidate not in used:
+            return candidate
+    index = 2
+    while f"kwargs{index}" in used:
+        index += 1
+    return f"kwargs{index}"
+
+
+class InitSubclassWithoutSuper(Rule):
+    code = "AGT403"
+    name = "init-subclass-without-super"
+    summary = "`__init_subclass__` does not pass `**kwargs` on to `super().__init_subclass__`."
+    rationale = (
+        "Agent frameworks register tools and agents in `__init_subclass__` hooks, and a "
+        "class often inherits two of them (a registry base and a mixin). Each hook must "
+        "accept `**kwargs` and call `super().__init_subclass__(**kwargs)`, or the next hook "
+        "along the MRO never runs: the subclass is silently missing from the other registry, "
+        "or class keywords meant for another base (`class A(Base, name=...)`) raise "
+        "`TypeError` at import."
+    )
+    fix_description = (
+        "Safe: add `**kwargs` to the signature and/or "
+        "`super().__init_subclass__(**kwargs)` as the first statement after the docstring."
+    )
+    flagged = (
+        Flagged(
+            """
+            class Tool:
+                registry = {}
+
+                def __init_subclass__(cls):
+                    Tool.registry[cls.__name__] = cls
+            """,
+            line=4,
+            column=9,
+            message="super().__init_subclass__(**kwargs)",
+            fixed="""
+            class Tool:
+                registry = {}
+
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    Tool.registry[cls.__name__] = cls
+            """,
+        ),
+        Flagged(
+            '''
+            class Agent:
+                def __init_subclass__(cls, *, agent_type: str = "default", **kwargs):
+                    """Register the agent type."""
+                    AGENTS[agent_type] = cls
+            ''',
+            line=2,
+            message="never calls",
+            fixed='''
+            class Agent:
+                def __init_subclass__(cls, *, agent_type: str = "default", **kwargs):
+                    """Register the agent type."""
+                    super().__init_subclass__(**kwargs)
+                    AGENTS[agent_type] = cls
+            ''',
+        ),
+        Flagged(
+            """
+            class Plugin:
+                @classmethod
+                def __init_subclass__(cls, name=None):
+                    super().__init_subclass__()
+                    PLUGINS[name or cls.__name__] = cls
+            """,
+            line=3,
+            message="**kwargs",
+            fixed="""
+            class Plugin:
+                @classmethod
+                def __init_subclass__(cls, name=None, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    PLUGINS[name or cls.__name__] = cls
+            """,
+        ),
+        Flagged(
+            """
+            class Base:
+                def __init_subclass__(cls, **options): REGISTRY.append(cls)
+            """,
+            line=2,
+            fixed="""
+            class Base:
+                def __init_subclass__(cls, **options):
+                    super().__init_subclass__(**options)
+                    REGISTRY.append(cls)
+            """,
+        ),
+    )
+    clean = (
+        # The cooperative versions of the same hooks.
+        Clean(
+            """
+            class Tool:
+                registry = {}
+
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    Tool.registry[cls.__name__] = cls
+
+            class Agent:
+                def __init_subclass__(cls, *, agent_type: str = "default", **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    AGENTS[agent_type] = cls
+            """
+        ),
+        # Calling super last, or through an explicit base, still keeps the chain.
+        Clean(
+            """
+            class Plugin(Base):
+                def __init_subclass__(cls, name=None, **kw):
+                    PLUGINS[name or cls.__name__] = cls
+                    Base.__init_subclass__(**kw)
+            """
+        ),
+        # The hook deliberately keeps the keywords (forwarding them would make
+        # `object.__init_subclass__` raise), or refuses every subclass.
+        Clean(
+            """
+            class Configurable:
+                def __init_subclass__(cls, **options):
+                    cls.options = options
+                    super().__init_subclass__()
+
+            class Final:
+                def __init_subclass__(cls, *args, **kwargs):
+                    raise TypeError("Final cannot be subclassed")
+            """
+        ),
+        # Not a method: a module-level function with that name.
+        Clean(
+            """
+            def __init_subclass__(cls):
+                return cls
+            """
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value != "__init_subclass__":
+            return
+        ancestors = self.context.ancestors
+        if len(ancestors) < 2 or not isinstance(ancestors[-2], cst.ClassDef):
+            return
+        if _only_raises(node.body):
+            return
+        star_kwarg = node.params.star_kwarg
+        kwargs_name = star_kwarg.name.value if star_kwarg is not None else _free_name(node)
+        calls = [n for n in iter_subtree_no_scopes(node.body) if _is_super_call(n)]
+        forwarding = any(
+            isinstance(c, cst.Call) and _passes_star_kwargs(c, kwargs_name) for c in calls
+        )
+        if star_kwarg is not None and forwarding:
+            return
+        if star_kwarg is not None and calls:
+            uses = [
+                n
+                for n in iter_subtree(node.body)
+                if isinstance(n, cst.Name) and n.value == kwargs_name
+            ]
+            if uses:
+                return  # the hook consumes its keywords itself: a deliberate choice
+        new_call = cst.parse_expression(f"super().__init_subclass__(**{kwargs_name})")
+        new = node
+        if star_kwarg is None:
+            new = new.with_changes(
+                params=node.params.with_changes(star_kwarg=cst.Param(cst.Name(kwargs_name)))
+            )
+        if calls:
+            first = calls[0]
+            assert isinstance(first, cst.Call)
+            replaced = new.deep_replace(
+                first,
+                first.with_changes(args=[*first.args, cst.Arg(cst.Name(kwargs_name), star="**")]),
+            )
+            assert isinstance(replaced, cst.FunctionDef)
+            new = replaced
+        else:
+            new = new.with_changes(
+                body=_with_first_statement(
+                    new.body, cst.SimpleStatementLine(body=[cst.Expr(new_call)])
+                )
+            )
+        if star_kwarg is None and not calls:
+            problem = "takes no `**kwargs` and never calls `super().__init_subclass__(**kwargs)`"
+        elif star_kwarg is None:
+            problem = "takes no `**kwargs`, so keywords for other bases are rejected"
+        elif not calls:
+            problem = f"never calls `super().__init_subclass__(**{kwargs_name})`"
+        else:
+            problem = f"does not pass `**{kwargs_name}` on to `super().__init_subclass__`"
+        self.report(
+            node.name,
+            f"`__init_subclass__` {problem}: the other hooks along the MRO are skipped",
+            fix=FixPlan("Call `super().__init_subclass__(**kwargs)`", (Replace(node, new),)),
+        )

@@ -1,0 +1,508 @@
+"""AGT601: a retry loop that tries again at once, or after the same constant pause."""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from analyzers.detect.flow import always_exits, block_statements, has_break
+from analyzers.facts import ModuleFacts, dotted_name
+from analyzers.rule import Clean, Flagged, Rule
+from analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
+
+# Counters and delays of a retry loop: reading them in the attempt does not make each attempt
+# a different operation, and changing them between attempts is what backoff is.
+RETRY_NAME = re.compile(r"attempt|retr|tries|tried|^tr(y|ial)|backoff|delay|wait|sleep|count")
+# Exceptions that mean "this input is wrong", not "the service is busy": a loop that tries
+# again on them is parsing, searching or prompting, and waiting would not help. An interrupted
+# system call (EINTR) is meant to be retried at once. Matched on the full or the last name.
+_NOT_TRANSIENT = frozenset(
+    {
+        "InterruptedError",
+        "BlockingIOError",
+        "CancelledError",
+        "JSONDecodeError",
+        "ValidationError",
+        "Empty",
+        "Full",
+        "QueueEmpty",
+        "QueueFull",
+        "StopIteration",
+        "StopAsyncIteration",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "ValueError",
+        "TypeError",
+        "AttributeError",
+        "NameError",
+        "AssertionError",
+        "ZeroDivisionError",
+        "UnicodeError",
+        "UnicodeDecodeError",
+        "UnicodeEncodeError",
+        "FileExistsError",
+        "FileNotFoundError",
+        "IsADirectoryError",
+        "NotADirectoryError",
+        "PermissionError",
+        "ImportError",
+        "ModuleNotFoundError",
+        "EOFError",
+        "KeyboardInterrupt",
+        "GeneratorExit",
+        "RecursionError",
+        "NotImplementedError",
+        "json.JSONDecodeError",
+        "json.decoder.JSONDecodeError",
+        "queue.Empty",
+        "queue.Full",
+        "asyncio.QueueEmpty",
+        "asyncio.QueueFull",
+        "asyncio.CancelledError",
+        "pydantic.ValidationError",
+    }
+)
+_BUILTINS = frozenset(dir(builtins))
+_BACKOFF_DECORATOR_MODULES = ("backoff.", "tenacity.", "retrying.", "stamina.")
+_BACKOFF_DECORATOR_NAMES = frozenset({"retry", "on_exception", "on_predicate", "retry_async"})
+# Calls that read input from a person: asking again is the point, not a busy service.
+_INTERACTIVE = frozenset({"input", "getpass.getpass", "click.prompt", "typer.prompt"})
+
+
+def _leaves_loop(small: cst.BaseSmallStatement) -> bool:
+    return isinstance(small, (cst.Raise, cst.Return, cst.Break))
+
+
+def _walk_loop_body(loop: cst.For | cst.While) -> Iterator[cst.CSTNode]:
+    """Every node of the loop body (not `else:`), without entering nested scopes."""
+    for stmt in block_statements(loop.body):
+        yield from iter_subtree_no_scopes(stmt)
+
+
+def _own_tries(loop: cst.For | cst.While) -> list[cst.Try]:
+    """`try` statements of this loop's body, not those of nested loops or functions, nor
+    those inside an `except` (a fallback run while handling the failure is not the attempt)."""
+    found: list[cst.Try] = []
+    stack: list[cst.CSTNode] = list(block_statements(loop.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Try):
+            found.append(node)
+        if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.ExceptHandler):
+            continue
+        if isinstance(node, cst.BaseExpression):
+            continue
+        stack.extend(children(node))
+    return found
+
+
+def _exits_on_success(loop: cst.For | cst.While, attempt: cst.Try) -> bool:
+    """The loop ends once an attempt succeeds: a `return`, or a `break` of this loop,
+    outside the handlers that retry."""
+    if has_break(loop):
+        return True
+    handlers = set(attempt.handlers)
+    stack: list[cst.CSTNode] = list(block_statements(loop.body))
+    while stack:
+        node = stack.pop()
+        if node in handlers or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Return):
+            return True
+        if isinstance(node, cst.BaseExpression):
+            continue
+        stack.extend(children(node))
+    return False
+
+
+def _caught_names(handler: cst.ExceptHandler, facts: ModuleFacts) -> list[str | None]:
+    kind = handler.type
+    if kind is None:
+        return [None]
+    items = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    names: list[str | None] = []
+    for item in items:
+        qualified = facts.qualified_name(item)
+        names.append(None if qualified is None else qualified.removeprefix("builtins."))
+    return names
+
+
+def _retries_transient(handler: cst.ExceptHandler, facts: ModuleFacts) -> bool:
+    """The handler catches something other than an input/parse error."""
+    for name in _caught_names(handler, facts):
+        if name is None:
+            return True
+        if name not in _NOT_TRANSIENT and name.rsplit(".", 1)[-1] not in _NOT_TRANSIENT:
+            return True
+    return False
+
+
+def _names_read(node: cst.CSTNode) -> set[str]:
+    return {n.value for n in iter_subtree(node) if isinstance(n, cst.Name)}
+
+
+def _names_bound(loop: cst.For | cst.While, skip: cst.CSTNode | None = None) -> set[str]:
+    """Names (and dotted names) the loop rebinds outside `skip`, its target included."""
+    bound: set[str] = set()
+    if isinstance(loop, cst.For):
+        bound.update(n.value for n in iter_subtree(loop.target) if isinstance(n, cst.Name))
+    stack: list[cst.CSTNode] = list(block_statements(loop.body))
+    while stack:
+        node = stack.pop()
+        if node is skip or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        targets: list[cst.CSTNode] = []
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+            targets = [node.target]
+        elif isinstance(node, cst.AsName):
+            targets = [node.name]
+        for target in targets:
+            dotted = dotted_name(target) if isinstance(target, cst.BaseExpression) else None
+            if dotted is not None:
+                bound.add(dotted)
+            bound.update(n.value for n in iter_subtree(target) if isinstance(n, cst.Name))
+        stack.extend(children(node))
+    return bound
+
+
+def _is_retry_attempt(loop: cst.For | cst.While, attempt: cst.Try, facts: ModuleFacts) -> bool:
+    """`attempt` retries the same operation: some transient-error handler keeps the loop
+    going, success leaves the loop, and the attempt reads nothing that changes between
+    iterations (else each iteration tries a different thing: a port, a mirror, a name)."""
+    retrying = [
+        h
+        for h in attempt.handlers
+        if _retries_transient(h, facts) and not always_exits(block_statements(h.body), _leaves_loop)
+    ]
+    if not retrying or not _exits_on_success(loop, attempt):
+        return False
+    calls = [n for n in iter_subtree_no_scopes(attempt.body) if isinstance(n, cst.Call)]
+    callees = [facts.qualified_name(c.func) for c in calls]
+    if any(c in _INTERACTIVE for c in callees):
+        return False
+    # Only builtins (`list(shared_set)`): an in-memory race, not a service to wait for.
+    if all(c is not None and c in _BUILTINS for c in callees):
+        return False
+    changing = {n for n in _names_bound(loop, attempt.body) if not RETRY_NAME.search(n.lower())}
+    return not (changing & _names_read(attempt.body))
+
+
+def _is_retry_loop_header(loop: cst.For | cst.While, facts: ModuleFacts) -> bool:
+    """`for _ in range(n)` (not over `len(...)`), `for _ in itertools.count()`, any `while`."""
+    if isinstance(loop, cst.While):
+        return True
+    iterable = loop.iter
+    if not isinstance(iterable, cst.Call):
+        return False
+    qualified = facts.qualified_name(iterable.func)
+    if qualified == "itertools.count":
+        return True
+    if qualified != "range":
+        return False
+    return not any(
+        isinstance(n, cst.Call) and facts.qualified_name(n.func) == "len"
+        for n in iter_subtree(iterable)
+    )
+
+
+def _sleep_name(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return None
+
+
+def _delay_argument(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is None and arg.star == "":
+            return arg.value
+        if arg.keyword is not None and arg.keyword.value in {"seconds", "delay", "secs"}:
+            return arg.value
+    return None
+
+
+def _varies(expr: cst.BaseExpression, changing: set[str]) -> bool:
+    """The delay can differ between attempts: a call (`random.uniform`, `min(...)`), a power,
+    the loop counter, or a name/attribute the loop updates (`delay *= 2`)."""
+    for node in iter_subtree(expr):
+        if isinstance(node, cst.Call):
+            return True
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power):
+            return True
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            dotted = dotted_name(node)
+            if dotted is not None and dotted in changing:
+                return True
+    return False
+
+
+def _describe(expr: cst.BaseExpression | None) -> str:
+    if expr is None:
+        return "0"
+    text = cst.Module([]).code_for_node(expr)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+class RetryWithoutBackoff(Rule):
+    code = "AGT601"
+    name = "retry-without-backoff"
+    summary = "A retry loop tries again at once, or after the same constant pause."
+    rationale = (
+        "Model and tool APIs fail under load (429 rate limits, 5xx, timeouts). Retrying "
+        "immediately, or after the same fixed pause, hits the service again while it is "
+        "still overloaded: every agent that failed together retries together, the retries "
+        "burn the rate limit and the attempts run out in seconds. Exponential backoff with "
+        "jitter (`base * 2 ** attempt` plus `random.uniform`, or `tenacity`/`backoff`) spreads "
+        "the attempts out and gives the service time to recover."
+    )
+    flagged = (
+        Flagged(
+            """
+            import time
+
+            def complete(client, messages, max_attempts=3):
+                for attempt in range(max_attempts):
+                    try:
+                        return client.chat.completions.create(messages=messages)
+                    except Exception:
+                        time.sleep(1)
+                raise RuntimeError("model unavailable")
+            """,
+            line=4,
+            message="constant `1`",
+        ),
+        Flagged(
+            """
+            import asyncio
+
+            async def call_tool(session, name, args):
+                attempt = 0
+                while attempt < 5:
+                    try:
+                        return await session.call_tool(name, args)
+                    except ConnectionError:
+                        attempt += 1
+                        await asyncio.sleep(RETRY_DELAY)
+                raise RuntimeError(name)
+            """,
+            line=5,
+            message="constant `RETRY_DELAY`",
+        ),
+        Flagged(
+            """
+            def fetch(url):
+                for _ in range(5):
+                    try:
+                        response = requests.get(url, timeout=10)
+                        response.raise_for_status()
+                        break
+                    except requests.RequestException:
+                        continue
+                return response.json()
+            """,
+            line=2,
+            message="immediately",
+        ),
+        Flagged(
+            """
+            def run(agent, task):
+                retries = 0
+                while True:
+                    try:
+                        return agent.invoke(task)
+                    except TimeoutError:
+                        retries += 1
+                        if retries >= 3:
+                            raise
+            """,
+            line=3,
+        ),
+    )
+    clean = (
+        # The same loops with exponential backoff and jitter.
+        Clean(
+            """
+            import random
+            import time
+
+            def complete(client, messages, max_attempts=3):
+                for attempt in range(max_attempts):
+                    try:
+                        return client.chat.completions.create(messages=messages)
+                    except Exception:
+                        time.sleep(2 ** attempt + random.uniform(0, 1))
+                raise RuntimeError("model unavailable")
+            """
+        ),
+        Clean(
+            """
+            import asyncio
+
+            async def call_tool(session, name, args, base=0.5):
+                attempt = 0
+                delay = base
+                while attempt < 5:
+                    try:
+                        return await session.call_tool(name, args)
+                    except ConnectionError:
+                        attempt += 1
+                        await asyncio.sleep(delay)
+                        delay *= 2
+                raise RuntimeError(name)
+
+            async def call_model(llm, prompt, base=0.5):
+                for i in range(4):
+                    try:
+                        return await llm.ainvoke(prompt)
+                    except TimeoutError:
+                        await asyncio.sleep(base * 2**i)
+            """
+        ),
+        # A backoff/tenacity decorator does the waiting.
+        Clean(
+            """
+            import backoff
+            from tenacity import retry, wait_exponential
+
+            @backoff.on_exception(backoff.expo, ConnectionError)
+            def fetch(url):
+                for _ in range(3):
+                    try:
+                        return get(url)
+                    except ConnectionError:
+                        continue
+
+            @retry(wait=wait_exponential())
+            def fetch_again(url):
+                for _ in range(3):
+                    try:
+                        return get(url)
+                    except ConnectionError:
+                        pass
+            """
+        ),
+        # Each iteration tries something different (a port, a mirror): a search, not a retry.
+        Clean(
+            """
+            def bind(sock):
+                for port in range(8000, 8100):
+                    try:
+                        sock.bind(("", port))
+                        return port
+                    except OSError:
+                        continue
+
+            def fetch(mirrors):
+                for _ in range(len(mirrors)):
+                    try:
+                        return download(mirrors.pop())
+                    except OSError:
+                        pass
+            """
+        ),
+        # Asking the model or the user again after a parse error needs no backoff.
+        Clean(
+            """
+            import json
+
+            def ask_json(llm, prompt):
+                for _ in range(3):
+                    try:
+                        return json.loads(llm.invoke(prompt))
+                    except json.JSONDecodeError:
+                        continue
+
+            def ask_number():
+                while True:
+                    try:
+                        return int(input("number: "))
+                    except Exception:
+                        print("try again")
+            """
+        ),
+        # An error that ends the loop is not retried; a loop over work items is not a retry.
+        Clean(
+            """
+            def process(jobs):
+                for job in jobs:
+                    try:
+                        job.run()
+                    except Exception:
+                        continue
+
+            def once(client):
+                for _ in range(3):
+                    try:
+                        return client.ping()
+                    except Exception:
+                        raise
+            """
+        ),
+    )
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._check(node)
+
+    def _check(self, loop: cst.For | cst.While) -> None:
+        facts = self.context.facts
+        if not _is_retry_loop_header(loop, facts) or self._decorated_with_backoff():
+            return
+        attempts = [t for t in _own_tries(loop) if _is_retry_attempt(loop, t, facts)]
+        if not attempts:
+            return
+        changing = _names_bound(loop)
+        # `wait_for(...)`/`.wait()` inside the attempt is the operation, not a pause.
+        in_attempt = {id(n) for t in attempts for n in iter_subtree_no_scopes(t.body)}
+        constant: cst.Call | None = None
+        for node in _walk_loop_body(loop):
+            if not isinstance(node, cst.Call):
+                continue
+            name = (_sleep_name(node) or "").lower()
+            if not any(word in name for word in ("sleep", "backoff", "delay")) and (
+                "wait" not in name or id(node) in in_attempt
+            ):
+                continue
+            delay = _delay_argument(node)
+            if "sleep" not in name or (delay is not None and _varies(delay, changing)):
+                return  # a real (or unknown) wait between attempts
+            constant = constant or node
+        end = loop.iter if isinstance(loop, cst.For) else loop.test
+        if constant is not None:
+            pause = _describe(_delay_argument(constant))
+            message = (
+                f"retry loop sleeps a constant `{pause}` between attempts: back off "
+                "exponentially with jitter (`base * 2 ** attempt + random.uniform(0, 1)`)"
+            )
+        else:
+            message = (
+                "retry loop tries again immediately: back off between attempts "
+                "(`time.sleep(base * 2 ** attempt + random.uniform(0, 1))`)"
+            )
+        self.report(loop, message, end_node=end)
+
+    def _decorated_with_backoff(self) -> bool:
+        function = self.context.enclosing_function()
+        if function is None:
+            return False
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            qualified = self.context.qualified_name(target) or ""
+            if qualified.startswith(_BACKOFF_DECORATOR_MODULES):
+                return True
+            if qualified.rsplit(".", 1)[-1] in _BACKOFF_DECORATOR_NAMES:
+                return True
+        return False
