@@ -231,7 +231,9 @@ class SecretInPrompt(Rule):
             """
             max_tokens = 512
             token_count = 10
+            num_tokens = 3
             prompt = f"Answer in at most {max_tokens} tokens; you used {token_count}."
+            system = "Budget: %d of %d" % (num_tokens, max_tokens)
             """
         ),
         # The right place for a key: the client, not the prompt.
