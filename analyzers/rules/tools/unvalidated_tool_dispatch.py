@@ -278,7 +278,9 @@ class UnvalidatedToolDispatch(Rule):
         "`TOOLS[name](**validate_call(spec_from_function(TOOLS[name]), args))` (adding "
         "`from runtime.contract import spec_from_function`): the arguments are checked "
         "against the schema the runtime derives from the tool's signature, and a bad call "
-        "raises `ToolCallError` listing every problem. Offered when `**args` is the only "
+        "raises `ToolCallError` listing every problem. Like `@tool` at registration, "
+        "`spec_from_function` raises `ContractError` for a callee that is not a valid tool "
+        "(no docstring, a name providers reject). Offered when `**args` is the only "
         "argument."
     )
     flagged = (
