@@ -150,13 +150,9 @@ def is_secret_name(name: str) -> bool:
     return not all(m.group(1) == "token" and m.group(2) for m in matches)
 
 
-def is_ambiguous_token_name(name: str) -> bool:
-    """`token`, `next_token`: in model code usually a piece of generated text, not a key.
-
-    True when the only secret word is `token` and nothing says it is a credential.
-    """
-    words = name_words(name)
-    credential_words = {
+# Words that make a `token` a credential (`access_token`, `bot_token`, `hf_token`).
+_CREDENTIAL_WORDS = frozenset(
+    {
         "api",
         "apikey",
         "access",
@@ -186,7 +182,18 @@ def is_ambiguous_token_name(name: str) -> bool:
         "id",
         "security",
     }
-    if any(w in credential_words for w in words):
+)
+
+
+def is_ambiguous_token_name(name: str) -> bool:
+    """`token`, `next_token`: in model code usually a piece of generated text, not a key.
+
+    True when the only secret word is `token` and nothing says it is a credential.
+    """
+    if name.isupper():
+        return False  # a constant (`SLACK_TOKEN`) is configuration, not generated text
+    words = name_words(name)
+    if any(w in _CREDENTIAL_WORDS for w in words):
         return False
     return "token" in words and not any(
         m.group(1) != "token" for m in _SECRET_WORD.finditer("_".join(words))

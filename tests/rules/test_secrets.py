@@ -116,6 +116,7 @@ def test_ambiguous_token_names() -> None:
     assert not is_ambiguous_token_name("access_token")
     assert not is_ambiguous_token_name("github_token")
     assert not is_ambiguous_token_name("api_key")
+    assert not is_ambiguous_token_name("OPENAI_TOKEN")
 
 
 def test_env_var_name() -> None:
