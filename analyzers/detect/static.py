@@ -828,10 +828,21 @@ class Evaluator:
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
         if name in self.containers:
+            # A non-empty literal (`REQUIRED = ["name", "run"]`) is read as a constant; an
+            # empty one (`TOOLS = {}`) is a registry that hooks fill.
+            value = self.constant(name)
+            if value is not UNKNOWN and value:
+                return value
             return ContainerValue(f"local:{name}")
         if name in self.constants:
             return self.constant(name)
         return UNKNOWN
+
+    def container(self, node: cst.BaseExpression, env: Mapping[str, object]) -> object:
+        """What a store writes into: a module-level container by name, else the value."""
+        if isinstance(node, cst.Name) and node.value not in env and node.value in self.containers:
+            return ContainerValue(f"local:{node.value}")
+        return self.value(node, env)
 
     def _fstring(self, node: cst.FormattedString, env: Mapping[str, object], depth: int) -> object:
         parts: list[str] = []
@@ -1543,7 +1554,7 @@ class HookInterpreter:
             env[target.value] = value
             return
         if isinstance(target, cst.Subscript):
-            container = self._value(target.value, env)
+            container = self.evaluator.container(target.value, env)
             if self._is_subject(value, value_node, env):
                 if not isinstance(container, ContainerValue):
                     raise _Abort
@@ -1585,7 +1596,7 @@ class HookInterpreter:
                 self._mutate_local(func.value.value, local, func.attr.value, call, env)
                 return
         if isinstance(func, cst.Attribute) and func.attr.value in STORE_METHODS:
-            container = self._value(func.value, env)
+            container = self.evaluator.container(func.value, env)
             args = [a.value for a in call.args if a.keyword is None and not a.star]
             values = [self._value(a, env) for a in args]
             method = func.attr.value
