@@ -88,19 +88,19 @@ class AttrDef:
 
     name: str
     kind: AttrKind
-    node: cst.CSTNode  # the target Name (or the def/class name) to report on
-    value: cst.BaseExpression | None = None  # the assigned expression for "value"
-    function: cst.FunctionDef | None = None
+    node: cst.CSTNode = field(repr=False)  # the target Name (or the def/class name)
+    value: cst.BaseExpression | None = field(default=None, repr=False)  # for "value"
+    function: cst.FunctionDef | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ClassInfo:
     """A class statement as the linter sees it: its bases, keywords and own namespace."""
 
-    node: cst.ClassDef
+    node: cst.ClassDef = field(repr=False)
     name: str
-    bases: tuple[cst.BaseExpression, ...]
-    keywords: Mapping[str, cst.BaseExpression]
+    bases: tuple[cst.BaseExpression, ...] = field(repr=False)
+    keywords: Mapping[str, cst.BaseExpression] = field(repr=False)
     attrs: Mapping[str, AttrDef]
     # False when the body binds names in ways we do not follow (if/for/try/del/star-args).
     complete: bool
@@ -1103,13 +1103,13 @@ class Evaluator:
 
     def _call(self, node: cst.Call, env: Mapping[str, object], depth: int) -> object:
         func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "__new__":
+            # super().__new__(mcls, ...) / type.__new__(...) creates the class being analysed.
+            return env.get("__class_being_created__", UNKNOWN)
         if any(arg.star for arg in node.args):
             return UNKNOWN
         positional = [arg.value for arg in node.args if arg.keyword is None]
         keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
-        if isinstance(func, cst.Attribute) and func.attr.value == "__new__":
-            # super().__new__(mcls, ...) / type.__new__(...) creates the class being analysed.
-            return env.get("__class_being_created__", UNKNOWN)
         if isinstance(func, cst.Name) and func.value not in env:
             name = func.value
             qualified = self.facts.qualified_name(func)
