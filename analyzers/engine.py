@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -14,7 +14,7 @@ from analyzers.context import FileContext, PendingReport
 from analyzers.facts import ModuleFacts
 from analyzers.fixes import FixBuilder, apply_fixes
 from analyzers.model import Applicability, Edit, Finding, Fix, Location, RelatedLocation, Span
-from analyzers.positions import Positions, StatementPositions
+from analyzers.positions import Positions, RelativePositions, StatementPositions
 from analyzers.registry import all_rules, rules_by_code
 from analyzers.rule import Rule
 from analyzers.suppression import OUR_PREFIX, Suppression, Suppressions, find_suppressions
@@ -377,15 +377,19 @@ def walks_whole_module(cls: type[Rule]) -> bool:
 def _state(rule: Rule) -> dict[str, object]:
     """The part of a rule's instance state that can carry over between statements.
 
-    Containers are compared by size and scalars by value; other objects and attributes that
-    start as None are lazily built caches of module-wide facts, which are the same for every
-    statement.
+    Containers are compared by size and scalars by value. Not compared: other objects and
+    attributes that start as None (lazily built caches of module-wide facts, the same for
+    every statement), and tables keyed by node or `id(node)` (memos of per-node answers).
     """
     out: dict[str, object] = {}
     for name, value in vars(rule).items():
         if name in ("context", "options"):
             continue
-        if isinstance(value, _STATE_CONTAINERS):
+        if isinstance(value, (dict, set, frozenset)):
+            if value and all(isinstance(k, (int, cst.CSTNode)) for k in value):
+                continue
+            out[name] = len(value)
+        elif isinstance(value, _STATE_CONTAINERS):
             out[name] = len(value)
         elif isinstance(value, _STATE_SCALARS):
             out[name] = value
@@ -408,13 +412,16 @@ def lint_statements(
     walk: Collection[int],
     statement_rows: Sequence[int],
     facts: ModuleFacts | None = None,
+    position_cache: MutableSequence[RelativePositions | None] | None = None,
 ) -> StatementLint:
     """Run the enabled rules over the top-level statements `walk` of a parsed module.
 
     `statement_rows[i]` is the first row of `module.body[i]` (with its leading comments and
     blank lines): positions are computed per statement, never for the whole module unless a
     report lies outside the statements walked. `facts`, when given, replaces the module's
-    lazily computed facts (the caller may have them cached per statement).
+    lazily computed facts (the caller may have them cached per statement), and
+    `position_cache` keeps each statement's relative positions between calls (see
+    `StatementPositions`).
     """
     context = FileContext(source, path, module)
     if facts is not None:
@@ -455,7 +462,12 @@ def lint_statements(
         if not visit_table and not leave_table:
             continue
         before = len(context.reports)
-        _walk_subtree(stmt, stack_path, visit_table, leave_table)
+        structural = index not in chosen and all(
+            issubclass(node_type, _STRUCTURAL)
+            for node_type in (*visit_table, *leave_table)
+            if node_type is not cst.Module
+        )
+        _walk_subtree(stmt, stack_path, visit_table, leave_table, structural=structural)
         origin = index if index in chosen else None
         for report in context.reports[before:]:
             origins[id(report)] = None if type(report.rule) in whole else origin
@@ -480,11 +492,12 @@ def lint_statements(
             walk=walk,
             statement_rows=statement_rows,
             facts=facts,
+            position_cache=position_cache,
         )
     findings: list[tuple[int | None, Finding]] = []
     used: list[tuple[int | None, int, str]] = []
     if context.reports:
-        positions = StatementPositions(module, statement_rows)
+        positions = StatementPositions(module, statement_rows, position_cache)
         for report in context.reports:
             positions.ensure(report.search_root)
         for report, finding, hit in _resolve_each(context, config, suppressions, positions):
@@ -496,13 +509,49 @@ def lint_statements(
     return StatementLint(tuple(findings), tuple(used), frozenset(cls.code for cls in whole))
 
 
+# Statements and what holds statements. No statement is ever inside an expression, so a walk
+# that only dispatches on these kinds need not enter expressions: the same nodes are visited,
+# in the same order, with the same ancestors.
+_STRUCTURAL: tuple[type[cst.CSTNode], ...] = (
+    cst.BaseStatement,
+    cst.BaseSmallStatement,
+    cst.BaseSuite,
+    cst.Else,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.MatchCase,
+)
+
+
+def _statement_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The `_STRUCTURAL` children of a statement-level node, in `children()` order."""
+    out: list[cst.CSTNode] = []
+    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+        value = getattr(node, name, None)
+        if value is None:
+            continue
+        # Plain type checks: these fields hold a node or a sequence of nodes, and
+        # isinstance against libcst's abstract classes is slow on this hot path.
+        if type(value) is list or type(value) is tuple:
+            out.extend(value)
+        else:
+            out.append(value)
+    return out
+
+
 def _walk_subtree(
     root: cst.CSTNode,
     path: list[cst.CSTNode],
     visit: dict[type[cst.CSTNode], list[NodeHandler]],
     leave: dict[type[cst.CSTNode], list[NodeHandler]],
+    *,
+    structural: bool = False,
 ) -> None:
-    """`_walk` below the module: one top-level statement with the given handler tables."""
+    """`_walk` below the module: one top-level statement with the given handler tables.
+
+    `structural`: every handled kind is one of `_STRUCTURAL`, so expressions are skipped.
+    """
     stack: list[tuple[cst.CSTNode, bool]] = [(root, True)]
     while stack:
         node, entering = stack.pop()
@@ -515,7 +564,8 @@ def _walk_subtree(
         for handler in visit.get(type(node), ()):
             handler(node)
         stack.append((node, False))
-        stack.extend((child, True) for child in reversed(children(node)))
+        found = _statement_children(node) if structural else children(node)
+        stack.extend((child, True) for child in reversed(found))
 
 
 def syntax_error_findings(

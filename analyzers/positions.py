@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableSequence, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -97,18 +97,30 @@ class Positions:
         return self._inclusive[node][0]
 
 
+_Table = dict[cst.CSTNode, tuple[int, int, int, int]]
+# One statement's positions as if it started on row 1: (syntactic, inclusive).
+RelativePositions = tuple[_Table, _Table]
+
+
 class StatementPositions(Positions):
     """Positions computed one top-level statement at a time, when first asked for.
 
     For the incremental path (`engine.lint_statements`): `statement_rows[i]` is the first row
-    of `module.body[i]`, counting the comments and blank lines it owns. A node outside the
-    statements computed so far makes it compute the whole module, so answers never differ
-    from `Positions`.
+    of `module.body[i]`, counting the comments and blank lines it owns. `cache[i]`, when
+    given, holds (or receives) the statement's positions relative to its first row, so an
+    unchanged statement is not generated again. A node outside the statements computed so
+    far makes it compute the whole module, so answers never differ from `Positions`.
     """
 
-    def __init__(self, module: cst.Module, statement_rows: Sequence[int]) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        statement_rows: Sequence[int],
+        cache: MutableSequence[RelativePositions | None] | None = None,
+    ) -> None:
         self._module = module
         self._rows = statement_rows
+        self._cache = cache
         self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
         self._done: set[int] = set()
         self._complete = False
@@ -120,15 +132,22 @@ class StatementPositions(Positions):
         index = self._index.get(id(node))
         if index is None or index in self._done or self._complete:
             return
-        module = self._module
-        state = _RecordingState(
-            default_indent=module.default_indent,
-            default_newline=module.default_newline,
-            line=self._rows[index],
-        )
-        module.body[index]._codegen(state)
-        self._syntactic.update(state.syntactic)
-        self._inclusive.update(state.inclusive)
+        relative = self._cache[index] if self._cache is not None else None
+        if relative is None:
+            module = self._module
+            state = _RecordingState(
+                default_indent=module.default_indent, default_newline=module.default_newline
+            )
+            module.body[index]._codegen(state)
+            relative = (state.syntactic, state.inclusive)
+            if self._cache is not None:
+                self._cache[index] = relative
+        shift = self._rows[index] - 1
+        for table, out in zip(relative, (self._syntactic, self._inclusive), strict=True):
+            if shift == 0:
+                out.update(table)
+            else:
+                out.update({n: (a + shift, b, c + shift, d) for n, (a, b, c, d) in table.items()})
         self._done.add(index)
 
     def _cover(self, *nodes: cst.CSTNode | None) -> None:
