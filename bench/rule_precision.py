@@ -1,7 +1,7 @@
 """Run chosen rules over a source tree: findings per 1 000 lines and a seeded sample to judge.
 
     .venv/bin/python bench/rule_precision.py TREE [TREE ...] --rules AGT601,AGT602 \
-        [--exclude-tests] [--sample 10] [--seed 0] [--jobs 1] [--json out.json]
+        [--exclude-tests] [--exclude site-packages] [--sample 10] [--seed 0] [--jobs 1] [--json out.json]
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ class Hit:
     line: str
 
 
-def _files(trees: list[Path], exclude_tests: bool) -> list[Path]:
+def _files(trees: list[Path], exclude_tests: bool, exclude: set[str]) -> list[Path]:
     found: list[Path] = []
     for tree in trees:
         for path in sorted(tree.rglob("*.py")):
             parts = set(path.relative_to(tree).parts[:-1])
+            if parts & exclude:
+                continue
             if exclude_tests and (
                 parts & _TEST_PARTS or path.name.startswith("test_") or path.name == "conftest.py"
             ):
@@ -65,13 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("trees", nargs="+", type=Path)
     parser.add_argument("--rules", required=True, help="comma-separated codes")
     parser.add_argument("--exclude-tests", action="store_true")
+    parser.add_argument(
+        "--exclude", action="append", default=[], help="skip directories with this name"
+    )
     parser.add_argument("--sample", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write every finding here")
     args = parser.parse_args(argv)
     codes = tuple(c.strip().upper() for c in args.rules.split(",") if c.strip())
-    files = _files(args.trees, args.exclude_tests)
+    files = _files(args.trees, args.exclude_tests, set(args.exclude))
     work = [(str(f), codes) for f in files]
     total_lines = 0
     by_code: dict[str, list[Hit]] = defaultdict(list)

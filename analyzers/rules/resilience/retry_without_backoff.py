@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from analyzers.detect.flow import always_exits, block_statements, has_break
+from analyzers.detect.flow import always_exits, block_statements, has_break, is_constant_true
 from analyzers.facts import ModuleFacts, dotted_name
 from analyzers.rule import Clean, Flagged, Rule
 from analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
@@ -16,55 +16,18 @@ from analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
 # Counters and delays of a retry loop: reading them in the attempt does not make each attempt
 # a different operation, and changing them between attempts is what backoff is.
 RETRY_NAME = re.compile(r"attempt|retr|tries|tried|^tr(y|ial)|backoff|delay|wait|sleep|count")
-# Exceptions that mean "this input is wrong", not "the service is busy": a loop that tries
-# again on them is parsing, searching or prompting, and waiting would not help. An interrupted
-# system call (EINTR) is meant to be retried at once. Matched on the full or the last name.
-_NOT_TRANSIENT = frozenset(
-    {
-        "InterruptedError",
-        "BlockingIOError",
-        "CancelledError",
-        "JSONDecodeError",
-        "ValidationError",
-        "Empty",
-        "Full",
-        "QueueEmpty",
-        "QueueFull",
-        "StopIteration",
-        "StopAsyncIteration",
-        "KeyError",
-        "IndexError",
-        "LookupError",
-        "ValueError",
-        "TypeError",
-        "AttributeError",
-        "NameError",
-        "AssertionError",
-        "ZeroDivisionError",
-        "UnicodeError",
-        "UnicodeDecodeError",
-        "UnicodeEncodeError",
-        "FileExistsError",
-        "FileNotFoundError",
-        "IsADirectoryError",
-        "NotADirectoryError",
-        "PermissionError",
-        "ImportError",
-        "ModuleNotFoundError",
-        "EOFError",
-        "KeyboardInterrupt",
-        "GeneratorExit",
-        "RecursionError",
-        "NotImplementedError",
-        "json.JSONDecodeError",
-        "json.decoder.JSONDecodeError",
-        "queue.Empty",
-        "queue.Full",
-        "asyncio.QueueEmpty",
-        "asyncio.QueueFull",
-        "asyncio.CancelledError",
-        "pydantic.ValidationError",
-    }
+# Retry counters: a `while` loop is a retry loop only when it counts its attempts.
+RETRY_COUNTER = re.compile(r"attempt|retr|tries|tried|^tr(y|ial)|_try|try_")
+# Errors of a busy or unreachable service (matched on the last name of the caught class or
+# tuple constant, `RETRYABLE_HTTP_ERRORS` included). Parse errors, empty queues, EINTR and
+# non-blocking "want read" signals are retried at once on purpose, so they are left out.
+_TRANSIENT = re.compile(
+    r"^(Exception|BaseException|OSError|IOError|EnvironmentError|URLError|SSLError)$"
+    r"|Timeout|Connect|RateLimit|Unavailable|Throttl|Transient|Retr(y|iable|yable)|Temporar"
+    r"|APIError|APIStatusError|HTTPError|HTTPStatusError|RequestException|RequestError"
+    r"|ServerError|Network|ProtocolError|ServiceError|Overloaded|TooManyRequests|BrokenPipe"
+    r"|GatewayError",
+    re.IGNORECASE,
 )
 _BUILTINS = frozenset(dir(builtins))
 _BACKOFF_DECORATOR_MODULES = ("backoff.", "tenacity.", "retrying.", "stamina.")
@@ -134,11 +97,17 @@ def _caught_names(handler: cst.ExceptHandler, facts: ModuleFacts) -> list[str | 
 
 
 def _retries_transient(handler: cst.ExceptHandler, facts: ModuleFacts) -> bool:
-    """The handler catches something other than an input/parse error."""
+    """The handler catches a service error (or everything), and does not pick OS error codes
+    (`e.errno == EAGAIN`: a local condition that is retried at once on purpose)."""
+    if any(
+        isinstance(n, cst.Attribute) and n.attr.value in {"errno", "winerror"}
+        for n in iter_subtree(handler.body)
+    ):
+        return False
     for name in _caught_names(handler, facts):
-        if name is None:
+        if name is None or name == "socket.error":
             return True
-        if name not in _NOT_TRANSIENT and name.rsplit(".", 1)[-1] not in _NOT_TRANSIENT:
+        if _TRANSIENT.search(name.rsplit(".", 1)[-1]):
             return True
     return False
 
@@ -192,7 +161,42 @@ def _is_retry_attempt(loop: cst.For | cst.While, attempt: cst.Try, facts: Module
     if all(c is not None and c in _BUILTINS for c in callees):
         return False
     changing = {n for n in _names_bound(loop, attempt.body) if not RETRY_NAME.search(n.lower())}
-    return not (changing & _names_read(attempt.body))
+    if changing & _names_read(attempt.body):
+        return False
+    if isinstance(loop, cst.For):
+        # `for index in range(n): f.seek(index * size); try: ...`: each pass reads elsewhere.
+        targets = {
+            n.value
+            for n in iter_subtree(loop.target)
+            if isinstance(n, cst.Name) and not RETRY_NAME.search(n.value.lower())
+        }
+        skip = set(retrying)
+        stack: list[cst.CSTNode] = list(block_statements(loop.body))
+        while stack:
+            node = stack.pop()
+            if node in skip:
+                continue
+            if isinstance(node, cst.Name) and node.value in targets:
+                return False
+            stack.extend(children(node))
+    return True
+
+
+def _counts_attempts(loop: cst.While) -> bool:
+    """`while attempt < n`, `while retries:`, or an `attempts += 1` in the body."""
+    if any(
+        isinstance(n, cst.Name) and RETRY_COUNTER.search(n.value.lower())
+        for n in iter_subtree(loop.test)
+    ):
+        return True
+    for node in _walk_loop_body(loop):
+        if isinstance(node, cst.AugAssign):
+            target = (
+                dotted_name(node.target) if isinstance(node.target, cst.BaseExpression) else None
+            )
+            if target is not None and RETRY_COUNTER.search(target.rsplit(".", 1)[-1].lower()):
+                return True
+    return False
 
 
 def _is_retry_loop_header(loop: cst.For | cst.While, facts: ModuleFacts) -> bool:
@@ -430,6 +434,46 @@ class RetryWithoutBackoff(Rule):
                         print("try again")
             """
         ),
+        # Shapes seen in the standard library: an OS condition picked by errno (EAGAIN) and
+        # retried at once, an uncounted `while True` pump, a non-service error (a random
+        # generator giving up), each pass reading a different record.
+        Clean(
+            """
+            import errno
+            import ssl
+
+            def send(sock, data):
+                for _ in range(5):
+                    try:
+                        return sock.send(data)
+                    except OSError as err:
+                        if err.errno != errno.EAGAIN:
+                            raise
+
+            def handshake(sock):
+                while True:
+                    try:
+                        sock.do_handshake()
+                        break
+                    except OSError:
+                        select_ready(sock)
+
+            def generate(tries):
+                for try_n in range(tries):
+                    try:
+                        return build_graph()
+                    except GraphUnfeasible:
+                        pass
+
+            def interpreter(f, count):
+                for index in range(count):
+                    f.seek(index * 64)
+                    try:
+                        return read_header(f)
+                    except OSError:
+                        continue
+            """
+        ),
         # An error that ends the loop is not retried; a loop over work items is not a retry.
         Clean(
             """
@@ -479,6 +523,14 @@ class RetryWithoutBackoff(Rule):
             if "sleep" not in name or (delay is not None and _varies(delay, changing)):
                 return  # a real (or unknown) wait between attempts
             constant = constant or node
+        # An uncounted `while` is judged only when it is an endless retry with a fixed pause;
+        # without one it is as likely a reader, a poller or a handshake pump.
+        if (
+            isinstance(loop, cst.While)
+            and not _counts_attempts(loop)
+            and (constant is None or not is_constant_true(loop.test))
+        ):
+            return
         end = loop.iter if isinstance(loop, cst.For) else loop.test
         if constant is not None:
             pause = _describe(_delay_argument(constant))
