@@ -86,6 +86,7 @@ async function waitFor(what, check, timeoutMs = STEP_TIMEOUT_MS) {
         return value;
       }
     } catch (error) {
+      if (error instanceof StepFailure) throw error; // a check that knows it cannot succeed
       lastError = error;
     }
     await sleep(250);

@@ -7,7 +7,9 @@ import * as path from "node:path";
 
 import * as vscode from "vscode";
 import {
+  CloseAction,
   DidChangeConfigurationNotification,
+  ErrorAction,
   LanguageClient,
   RevealOutputChannelOn,
   State,
@@ -32,6 +34,9 @@ import { RUN_TOOL_COMMAND } from "./toolRun";
 
 const CLIENT_ID = "agentsense";
 const PROBE_TIMEOUT_MS = 20_000;
+/** Crashes of a running server tolerated (restarted) within CRASH_WINDOW_MS. */
+const MAX_CRASH_RESTARTS = 4;
+const CRASH_WINDOW_MS = 3 * 60_000;
 
 function firstFolder(): vscode.WorkspaceFolder | undefined {
   return vscode.workspace.workspaceFolders?.[0];
@@ -184,12 +189,41 @@ export class ServerManager implements vscode.Disposable {
         return false;
       },
     };
+    let everRunning = false;
+    const crashes: number[] = [];
+    clientOptions.errorHandler = {
+      error: (_error, _message, count) => ({
+        action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
+        handled: true,
+      }),
+      closed: () => {
+        if (!everRunning) {
+          // Exited while starting: restarting would fail the same way. start() rejects and
+          // says so once, instead of five crash notifications.
+          return { action: CloseAction.DoNotRestart, handled: true };
+        }
+        const now = Date.now();
+        crashes.push(now);
+        while (crashes.length > 0 && (crashes[0] ?? now) < now - CRASH_WINDOW_MS) {
+          crashes.shift();
+        }
+        if (crashes.length <= MAX_CRASH_RESTARTS) {
+          this.output.warn(`The server exited; restarting it (${crashes.length}/${MAX_CRASH_RESTARTS}).`);
+          return { action: CloseAction.Restart, handled: true };
+        }
+        const message = `agentsense: the server crashed ${crashes.length} times in 3 minutes and is not restarted. See the output; "agentsense: Restart Server" starts it again.`;
+        this.output.error(message);
+        void this.notify(message, undefined);
+        return { action: CloseAction.DoNotRestart, handled: true };
+      },
+    };
     const client = new LanguageClient(CLIENT_ID, "agentsense", serverOptions, clientOptions);
     client.onDidChangeState((event) => {
       if (client !== this.client) {
         return;
       }
       if (event.newState === State.Running) {
+        everRunning = true;
         this.status.set("ready", `${command.source}: ${command.command}`);
       } else if (event.newState === State.Starting) {
         this.status.set("starting");
@@ -203,7 +237,10 @@ export class ServerManager implements vscode.Disposable {
     } catch (error) {
       this.output.error(`The server did not start: ${String(error)}`);
       this.status.set("error", String(error));
-      void this.notify(`agentsense: the server did not start (${String(error)}).`, undefined);
+      void this.notify(
+        `agentsense: the server exited while starting (${command.source === "path" ? "agentsense.path" : command.command}). See the output for its error.`,
+        undefined,
+      );
       return;
     }
     this.status.set("ready", `${command.source}: ${command.command}`);
