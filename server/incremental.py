@@ -1,0 +1,741 @@
+"""Incremental linting of an open document: re-parse and re-lint only the statements an edit touched.
+
+The document is kept as pieces: the module header (comments before the first statement), one
+chunk per top-level statement (with the comments and blank lines libcst gives it) and the
+footer. An edit is located by matching the previous pieces against the new text from both
+ends; only the chunks in between are re-parsed (standalone: a top-level statement boundary is
+a clean tokenizer boundary) and spliced into the previous `cst.Module`, which keeps every other
+statement node. When a splice cannot be proven equal to a full parse, the whole text is parsed.
+
+Findings are cached per chunk. A chunk is re-linted when it changed, when one of its cached
+positions lies in the edited region, or when the module *interface* changed: what any
+statement may see of the others (imports, module-level code, class bodies, signatures and
+decorators, generator-ness, imports/globals/classes nested in functions, and the whole text of
+functions used as decorators or called at module level). Edits inside a function body leave
+the interface alone, so only that function is walked. `engine.lint_statements` walks the chosen
+statements and still runs module-wide rules over everything; `IncrementalLinter.lint` returns
+exactly what `engine.lint` returns for the same text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import tokenize
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import chain
+
+import libcst as cst
+
+from analyzers.config import Config
+from analyzers.engine import (
+    lint_module,
+    lint_statements,
+    syntax_error_findings,
+    unused_suppression_findings,
+)
+from analyzers.facts import ModuleFacts, dotted_name, iter_statements
+from analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
+from analyzers.positions import RelativePositions
+from analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
+from analyzers.walk import iter_subtree, iter_subtree_no_scopes
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+_ERROR_AT = re.compile(r"error at (\d+):")
+# A line starting one of these continues the statement before it (`if` ... `else:`).
+_CONTINUATION = re.compile(r"(else|elif|except|finally)\b")
+# Regions larger than this share of the file are parsed whole: splicing would not pay.
+_MAX_REGION_SHARE = 0.6
+
+
+def _rows(text: str) -> int:
+    """How many line breaks a piece of text holds."""
+    if "\r" not in text:
+        return text.count("\n")
+    return len(_NEWLINE.findall(text))
+
+
+def _leading_lines(text: str) -> Iterable[str]:
+    """The comment and blank lines before the first line of code."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return
+        yield line
+
+
+def _starts_indented(text: str) -> bool:
+    """Whether the text opens with an indented comment or code line (a block above may own it)."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if line[0] in " \t\f":
+            return True
+        if not stripped.startswith("#"):
+            return bool(_CONTINUATION.match(stripped))
+    return False
+
+
+def _has_indented_comment(text: str) -> bool:
+    return any(line[:1] in (" ", "\t", "\f") and line.strip() for line in _leading_lines(text))
+
+
+def _tokenizes(text: str) -> bool:
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO(text).readline):
+            pass
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return False
+    return True
+
+
+def _first_indent(stmt: cst.CSTNode, module_indent: str) -> str | None:
+    """The indentation of the statement's first indented block (what libcst would infer)."""
+    stack: list[cst.CSTNode] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.IndentedBlock):
+            return node.indent if node.indent is not None else module_indent
+        if isinstance(node, cst.SimpleStatementLine):
+            continue
+        # Clauses in source order: body, handlers/cases, orelse, finalbody.
+        parts: list[cst.CSTNode] = []
+        for name in ("body", "handlers", "cases", "orelse", "finalbody"):
+            value = getattr(node, name, None)
+            if isinstance(value, cst.CSTNode):
+                parts.append(value)
+            elif isinstance(value, (list, tuple)):
+                parts.extend(v for v in value if isinstance(v, cst.CSTNode))
+        if isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            continue
+        stack.extend(reversed(parts))
+    return None
+
+
+_EMPTY_BODY = cst.SimpleStatementSuite(body=[cst.Pass()])
+
+
+def _function_interface(function: cst.FunctionDef, code: cst.Module) -> str:
+    """What other statements may see of a function: header, generator-ness, nested structure."""
+    parts = [code.code_for_node(function.with_changes(body=_EMPTY_BODY, leading_lines=()))]
+    for stmt in iter_statements(function.body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)):
+                    parts.append(code.code_for_node(small))
+        elif isinstance(stmt, cst.FunctionDef):
+            parts.append(_function_interface(stmt, code))
+        elif isinstance(stmt, cst.ClassDef):
+            parts.append(code.code_for_node(stmt))
+    return "\n".join(parts)
+
+
+def _class_interface(cls: cst.ClassDef, code: cst.Module) -> str:
+    """A class as other statements see it: everything but the bodies of its plain methods."""
+    parts = [code.code_for_node(cls.with_changes(body=_EMPTY_BODY, leading_lines=()))]
+    body: Sequence[cst.CSTNode] = cls.body.body
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and not (
+            stmt.name.value.startswith("__") and stmt.name.value.endswith("__")
+        ):
+            parts.append(_function_interface(stmt, code))
+        elif isinstance(stmt, cst.ClassDef):
+            parts.append(_class_interface(stmt, code))
+        else:
+            parts.append(code.code_for_node(stmt))
+    return "\n".join(parts)
+
+
+def _exposed_names(stmt: cst.BaseStatement) -> frozenset[str]:
+    """Names whose definitions' bodies this statement depends on at import time.
+
+    Decorators anywhere, and callees in module-level or class-level code: a decorator or a
+    registering call may store functions into a registry, which rules read.
+    """
+    names: set[str] = set()
+
+    def add(expr: cst.BaseExpression) -> None:
+        for node in iter_subtree(expr):
+            if isinstance(node, cst.Name):
+                names.add(node.value)
+
+    for inner in iter_statements(stmt):
+        if isinstance(inner, (cst.FunctionDef, cst.ClassDef)):
+            for decorator in inner.decorators:
+                add(decorator.decorator)
+    if isinstance(stmt, cst.FunctionDef):
+        return frozenset(names)
+    roots: list[cst.CSTNode] = [stmt]
+    if isinstance(stmt, cst.ClassDef):
+        body = stmt.body.body
+        roots = [s for s in body if not isinstance(s, cst.FunctionDef)]
+        roots.extend(arg.value for arg in (*stmt.bases, *stmt.keywords))
+    for root in roots:
+        for node in iter_subtree_no_scopes(root):
+            if isinstance(node, cst.Call):
+                head = dotted_name(node.func)
+                if head is not None:
+                    names.add(head.split(".")[0])
+    return frozenset(names)
+
+
+@dataclass(eq=False, slots=True)
+class Chunk:
+    """One top-level statement with the comments and blank lines libcst gives it."""
+
+    text: str
+    statement: cst.BaseStatement
+    rows: int
+    first_indent: str | None
+    interface: str
+    exposed: frozenset[str]
+    defines: str | None
+    statements: tuple[cst.BaseStatement, ...]
+    # Lazily: suppression comments relative to the chunk's first row, and tokenizability.
+    suppressions: tuple[Suppression, ...] | None = None
+    tokenizes: bool | None = None
+    # Findings and matched suppressions of the chunk's last walk, positioned for the current
+    # text; None when it must be walked.
+    findings: list[Finding] | None = None
+    used: list[tuple[int, str]] = field(default_factory=list)
+    # Node positions relative to the chunk's first row, once computed.
+    positions: RelativePositions | None = None
+
+    @staticmethod
+    def build(text: str, stmt: cst.BaseStatement, code: cst.Module) -> Chunk:
+        if isinstance(stmt, cst.FunctionDef):
+            interface = _function_interface(stmt, code)
+            defines: str | None = stmt.name.value
+        elif isinstance(stmt, cst.ClassDef):
+            interface = _class_interface(stmt, code)
+            defines = stmt.name.value
+        else:
+            interface = code.code_for_node(stmt.with_changes(leading_lines=()))
+            defines = None
+        # Whether a function yields (a generator, not a coroutine) is seen by other statements;
+        # the words anywhere in the chunk are a cheap over-approximation.
+        interface += f"\n<yield:{'yield' in text} await:{'await' in text}>"
+        return Chunk(
+            text=text,
+            statement=stmt,
+            rows=_rows(text),
+            first_indent=_first_indent(stmt, code.default_indent),
+            interface=interface,
+            exposed=_exposed_names(stmt),
+            defines=defines,
+            statements=tuple(iter_statements(stmt)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """How the last `lint` call went (for logs and the latency bench)."""
+
+    parse: str  # "incremental" | "full" | "syntax-error" | "unchanged"
+    walked: int  # top-level statements walked with every rule
+    statements: int
+    whole_module_codes: frozenset[str]
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    """Rows [old_start_row, old_end_row) of the previous text were replaced; later rows moved
+    by `delta`."""
+
+    old_start_row: int
+    old_end_row: int
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Findings:
+    """A version answered without the incremental path (syntax error, odd text)."""
+
+    mode: str
+    findings: list[Finding]
+
+
+_BEYOND = 1 << 60
+
+
+class IncrementalLinter:
+    """Lints successive versions of one document, reusing work between them."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.module: cst.Module | None = None
+        self.header = ""
+        self.footer = ""
+        self.chunks: list[Chunk] = []
+        self._good_text: str | None = None
+        self._config: Config | None = None
+        self._interface: tuple[str, ...] | None = None
+        self.stats = RunStats("full", 0, 0, frozenset(), 0.0)
+
+    # -- public ---------------------------------------------------------------------------
+    def lint(self, text: str, config: Config) -> list[Finding]:
+        """The findings `engine.lint(text, self.path, config)` would return."""
+        started = time.perf_counter()
+        enabled = config.enabled_codes(self.path)
+        if not enabled:
+            return []
+        if "ignore-file" in text.lower() and find_suppressions(text).file_ignored:
+            return []
+        outcome = self._update(text, config)
+        if isinstance(outcome, _Findings):
+            self.stats = RunStats(
+                outcome.mode, 0, len(self.chunks), frozenset(), time.perf_counter() - started
+            )
+            return outcome.findings
+        parse_mode = outcome
+        assert self.module is not None
+        if config is not self._config:
+            self._config = config
+            self._invalidate_all()
+        interface = self._module_interface()
+        if interface != self._interface:
+            self._interface = interface
+            self._invalidate_all()
+        rows = self._statement_rows()
+        walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
+        suppressions = self._suppressions(text, rows)
+        facts = ModuleFacts(self.module)
+        facts.__dict__["statements"] = tuple(
+            chain.from_iterable(chunk.statements for chunk in self.chunks)
+        )
+        position_cache = [chunk.positions for chunk in self.chunks]
+        result = lint_statements(
+            self.module,
+            text,
+            self.path,
+            config,
+            enabled,
+            suppressions,
+            walk=walk,
+            statement_rows=rows,
+            facts=facts,
+            position_cache=position_cache,
+        )
+        for chunk, positions in zip(self.chunks, position_cache, strict=True):
+            chunk.positions = positions
+        for index in walk:
+            self.chunks[index].findings = []
+            self.chunks[index].used = []
+        volatile: list[Finding] = []
+        used: set[tuple[int, str]] = set()
+        for origin, finding in result.findings:
+            if origin is None:
+                volatile.append(finding)
+            else:
+                found = self.chunks[origin].findings
+                assert found is not None
+                found.append(finding)
+        for origin, row, code in result.used:
+            if origin is None:
+                used.add((row, code))
+            else:
+                self.chunks[origin].used.append((row, code))
+        merged: list[Finding] = []
+        seen: set[tuple[str, Span, str]] = set()
+        for finding in chain(
+            chain.from_iterable(chunk.findings or () for chunk in self.chunks), volatile
+        ):
+            key = (finding.code, finding.span, finding.message)
+            if key not in seen:
+                seen.add(key)
+                merged.append(finding)
+        for chunk in self.chunks:
+            used.update(chunk.used)
+        merged.extend(unused_suppression_findings(suppressions, used, enabled, self.path, config))
+        merged.sort(key=lambda f: (f.span.start, f.code))
+        self.stats = RunStats(
+            parse_mode,
+            len(walk),
+            len(self.chunks),
+            result.whole_module_codes,
+            time.perf_counter() - started,
+        )
+        return merged
+
+    # -- parsing ----------------------------------------------------------------------------
+    def _update(self, text: str, config: Config) -> str | _Findings:
+        """Bring the tree up to `text`: "unchanged", "incremental", "full", or ready findings."""
+        if text == self._good_text and self.module is not None:
+            return "unchanged"
+        if self.module is None or self._good_text is None:
+            return self._full(text, config)
+        located = self._locate(text)
+        if located is None:
+            return self._full(text, config)
+        first, end, start_off, end_off = located
+        count = len(self.chunks)
+        if (first == 0 and end == count) or (
+            end_off - start_off > _MAX_REGION_SHARE * max(len(text), 1)
+        ):
+            return self._full(text, config)
+        outcome = self._splice(text, first, end, start_off, end_off)
+        if isinstance(outcome, str):
+            return outcome
+        if outcome is None:
+            return self._full(text, config)
+        if end < count:
+            # The region alone does not parse. A full parse would see it followed by the rest
+            # of the file (the statements before it are complete and unchanged): try that.
+            if first == 0:
+                return self._full(text, config)
+            outcome = self._splice(text, first, count, start_off, len(text))
+            if isinstance(outcome, str):
+                return outcome
+            if outcome is None:
+                return self._full(text, config)
+        # text[start_off:] does not parse, so neither does the file: report it as `lint` would
+        # (its message comes from compiling the whole text), keeping the last good tree.
+        error: cst.ParserSyntaxError | RecursionError = outcome
+        if isinstance(error, cst.ParserSyntaxError):
+            shift = _rows(text[:start_off])
+            message = _ERROR_AT.sub(
+                lambda m: f"error at {int(m.group(1)) + shift}:", error.message, count=1
+            )
+            error = cst.ParserSyntaxError(
+                message,
+                lines=text.splitlines(keepends=True),
+                raw_line=error.raw_line + shift,
+                raw_column=error.raw_column,
+            )
+        return _Findings("syntax-error", syntax_error_findings(error, text, self.path, config))
+
+    def _full(self, text: str, config: Config) -> str | _Findings:
+        self._forget()
+        try:
+            module = cst.parse_module(text)
+        except (cst.ParserSyntaxError, RecursionError) as error:
+            return _Findings("syntax-error", syntax_error_findings(error, text, self.path, config))
+        header = "".join(module.code_for_node(line) for line in module.header)
+        footer = "".join(module.code_for_node(line) for line in module.footer)
+        texts = [module.code_for_node(stmt) for stmt in module.body]
+        pieces: list[str] | None = [header, *texts, footer]
+        if pieces is not None and not module.has_trailing_newline:
+            pieces = _strip_final_newline(pieces)
+        if pieces is None or "".join(pieces) != text:
+            # Not expected from libcst; lint this version without caching anything.
+            return _Findings(
+                "full",
+                lint_module(
+                    module,
+                    text,
+                    self.path,
+                    config,
+                    config.enabled_codes(self.path),
+                    find_suppressions(text),
+                ),
+            )
+        self.module = module
+        self.header, self.footer = pieces[0], pieces[-1]
+        self.chunks = [
+            Chunk.build(piece, stmt, module)
+            for piece, stmt in zip(pieces[1:-1], module.body, strict=True)
+        ]
+        self._good_text = text
+        return "full"
+
+    def _forget(self) -> None:
+        self.module = None
+        self._good_text = None
+        self.chunks = []
+        self.header = self.footer = ""
+        self._interface = None
+
+    def _locate(self, text: str) -> tuple[int, int, int, int] | None:
+        """Old chunks [first, end) that changed, and where they now lie in `text`."""
+        chunks = self.chunks
+        count = len(chunks)
+        if not text.startswith(self.header) or not text.endswith(self.footer):
+            return None
+        if len(text) - len(self.footer) < len(self.header):
+            return None
+        first = 0
+        offset = len(self.header)
+        while first < count and text.startswith(chunks[first].text, offset):
+            offset += len(chunks[first].text)
+            first += 1
+        end = count
+        tail = len(text) - len(self.footer)
+        while end > first:
+            piece = chunks[end - 1].text
+            if tail - len(piece) < offset or not text.startswith(piece, tail - len(piece)):
+                break
+            tail -= len(piece)
+            end -= 1
+        if first == end:
+            # Text inserted between chunks (or only the header/footer changed): take a
+            # neighbouring statement so the region holds one.
+            if end < count:
+                end += 1
+            elif first > 0:
+                first -= 1
+            else:
+                return None
+        return self._extend(text, first, end)
+
+    def _extend(self, text: str, first: int, end: int) -> tuple[int, int, int, int] | None:
+        """Grow the region until its edges are places where a full parse would split too."""
+        chunks = self.chunks
+        count = len(chunks)
+        while True:
+            start_off = len(self.header) + sum(len(c.text) for c in chunks[:first])
+            end_off = len(text) - len(self.footer) - sum(len(c.text) for c in chunks[end:])
+            if end_off < start_off:
+                return None
+            region = text[start_off:end_off]
+            if first > 0 and (
+                _starts_indented(region)
+                or _has_indented_comment(region)
+                or chunks[first - 1].text.rstrip("\r\n").endswith("\\")
+            ):
+                first -= 1
+                continue
+            if end < count and (
+                not region.endswith(("\n", "\r"))
+                or region.rstrip("\r\n").endswith("\\")
+                or _has_indented_comment(chunks[end].text)
+            ):
+                end += 1
+                continue
+            return first, end, start_off, end_off
+
+    def _splice(
+        self, text: str, first: int, end: int, start_off: int, end_off: int
+    ) -> str | cst.ParserSyntaxError | RecursionError | None:
+        """Parse the region alone and put its statements in place of chunks [first, end).
+
+        Returns "incremental" when done, the parse error when the region does not parse, or
+        None when the result could differ from a full parse (the caller parses everything).
+        """
+        assert self.module is not None
+        old = self.module
+        count = len(self.chunks)
+        at_start, at_end = first == 0, end == count
+        lo = 0 if at_start else start_off
+        hi = len(text) if at_end else end_off
+        region_text = text[lo:hi]
+        try:
+            region = cst.parse_module(region_text)
+        except (cst.ParserSyntaxError, RecursionError) as error:
+            return error
+        body = list(region.body)
+        header = list(region.header) if at_start else list(old.header)
+        footer = list(region.footer) if at_end else list(old.footer)
+        if not at_start and region.header:
+            if not body:
+                return None
+            body[0] = body[0].with_changes(leading_lines=[*region.header, *body[0].leading_lines])
+        if not at_end and region.footer:
+            return None
+        # The file's newline is its first one, its indent its first indented block's: a
+        # region that would change either is not spliced.
+        if at_start and region.default_newline != old.default_newline:
+            return None
+        indent = next(
+            (
+                found
+                for found in chain(
+                    (c.first_indent for c in self.chunks[:first]),
+                    (_first_indent(s, region.default_indent) for s in body),
+                    (c.first_indent for c in self.chunks[end:]),
+                )
+                if found is not None
+            ),
+            "    ",
+        )
+        if indent != old.default_indent:
+            return None
+        module = old.with_changes(
+            body=[*old.body[:first], *body, *old.body[end:]],
+            header=header,
+            footer=footer,
+            has_trailing_newline=region.has_trailing_newline if at_end else True,
+        )
+        header_text = "".join(module.code_for_node(h) for h in header) if at_start else ""
+        footer_text = "".join(module.code_for_node(f) for f in footer) if at_end else ""
+        pieces: list[str] | None = [
+            header_text,
+            *(module.code_for_node(s) for s in body),
+            footer_text,
+        ]
+        if pieces is not None and at_end and not module.has_trailing_newline:
+            pieces = _strip_final_newline(pieces)
+        if pieces is None or "".join(pieces) != region_text:
+            return None
+        new_chunks = [
+            Chunk.build(piece, stmt, module) for piece, stmt in zip(pieces[1:-1], body, strict=True)
+        ]
+        header_rows = _rows(self.header)
+        old_start = 1 + header_rows + sum(c.rows for c in self.chunks[:first])
+        old_end = 1 + header_rows + sum(c.rows for c in self.chunks[:end])
+        old_rows = sum(c.rows for c in self.chunks[first:end])
+        new_rows = sum(c.rows for c in new_chunks)
+        if at_start:
+            old_start = 1
+            old_rows += header_rows
+            new_rows += _rows(pieces[0])
+            self.header = pieces[0]
+        if at_end:
+            old_end = _BEYOND
+            self.footer = pieces[-1]
+        edited = _Region(old_start, old_end, new_rows - old_rows)
+        kept = [*self.chunks[:first], *self.chunks[end:]]
+        self.chunks = [*self.chunks[:first], *new_chunks, *self.chunks[end:]]
+        self.module = module
+        self._good_text = text
+        for chunk in kept:
+            _move_cache(chunk, edited)
+        return "incremental"
+
+    # -- lint state ----------------------------------------------------------------------
+    def _invalidate_all(self) -> None:
+        for chunk in self.chunks:
+            chunk.findings = None
+            chunk.used = []
+
+    def _module_interface(self) -> tuple[str, ...]:
+        exposed: set[str] = set()
+        for chunk in self.chunks:
+            exposed.update(chunk.exposed)
+        return tuple(
+            chunk.text
+            if chunk.defines is not None and chunk.defines in exposed
+            else chunk.interface
+            for chunk in self.chunks
+        )
+
+    def _statement_rows(self) -> list[int]:
+        rows: list[int] = []
+        row = 1 + _rows(self.header)
+        for chunk in self.chunks:
+            rows.append(row)
+            row += chunk.rows
+        return rows
+
+    def _suppressions(self, text: str, rows: Sequence[int]) -> Suppressions:
+        lowered = text.lower()
+        if "noqa" not in lowered and "agentsense:" not in lowered:
+            return NONE
+        if "ignore-file" in lowered:
+            return find_suppressions(text)
+        for piece in (self.header, self.footer):
+            if not _tokenizes(piece):
+                return NONE
+        by_row: dict[int, Suppression] = {}
+        for chunk, row in zip(self.chunks, rows, strict=True):
+            if chunk.tokenizes is None:
+                chunk.tokenizes = _tokenizes(chunk.text)
+            if not chunk.tokenizes:
+                return NONE
+            if chunk.suppressions is None:
+                found = find_suppressions(chunk.text)
+                chunk.suppressions = tuple(found.by_row.values())
+            for item in chunk.suppressions:
+                by_row[item.row + row - 1] = replace(item, row=item.row + row - 1)
+        footer_row = rows[-1] + self.chunks[-1].rows if self.chunks else 1 + _rows(self.header)
+        for piece, row in ((self.header, 1), (self.footer, footer_row)):
+            for item in find_suppressions(piece).by_row.values():
+                by_row[item.row + row - 1] = replace(item, row=item.row + row - 1)
+        return Suppressions(False, dict(sorted(by_row.items())))
+
+
+def _strip_final_newline(pieces: list[str]) -> list[str] | None:
+    """The pieces of a file without its last line break (libcst adds one to parse)."""
+    out = list(pieces)
+    for index in range(len(out) - 1, -1, -1):
+        if out[index]:
+            match = re.search(r"(\r\n|\r|\n)\Z", out[index])
+            if match is None:
+                return None
+            out[index] = out[index][: match.start()]
+            return out
+    return None
+
+
+def _shift_location(location: Location, region: _Region) -> Location | None:
+    if location.row < region.old_start_row:
+        return location
+    if location.row >= region.old_end_row:
+        return Location(location.row + region.delta, location.column)
+    return None
+
+
+def _shift_span(span: Span, region: _Region) -> Span | None:
+    start = _shift_location(span.start, region)
+    end = _shift_location(span.end, region)
+    if start is None or end is None:
+        return None
+    return span if start is span.start and end is span.end else Span(start, end)
+
+
+def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
+    """The finding positioned for the new text, or None when it touches the edited region."""
+    span = _shift_span(finding.span, region)
+    if span is None:
+        return None
+    noqa = _shift_location(Location(finding.noqa_row, 1), region)
+    if noqa is None:
+        return None
+    fix = finding.fix
+    if fix is not None:
+        edits: list[Edit] = []
+        for edit in fix.edits:
+            moved = _shift_span(edit.span, region)
+            if moved is None:
+                return None
+            edits.append(edit if moved is edit.span else Edit(moved, edit.content))
+        fix = Fix(fix.title, tuple(edits), fix.applicability)
+    related: list[RelatedLocation] = []
+    for item in finding.related:
+        if item.path != finding.path:
+            related.append(item)
+            continue
+        moved = _shift_span(item.span, region)
+        if moved is None:
+            return None
+        related.append(RelatedLocation(item.path, moved, item.message))
+    if span is finding.span and region.delta == 0:
+        return finding
+    return replace(finding, span=span, fix=fix, related=tuple(related), noqa_row=noqa.row)
+
+
+def _move_cache(chunk: Chunk, region: _Region) -> None:
+    """Re-position a kept chunk's cached findings after an edit elsewhere (or drop them)."""
+    if chunk.findings is None:
+        return
+    moved: list[Finding] = []
+    for finding in chunk.findings:
+        shifted = _shift_finding(finding, region)
+        if shifted is None:
+            chunk.findings = None
+            chunk.used = []
+            return
+        moved.append(shifted)
+    used: list[tuple[int, str]] = []
+    for row, code in chunk.used:
+        location = _shift_location(Location(row, 1), region)
+        if location is None:
+            chunk.findings = None
+            chunk.used = []
+            return
+        used.append((location.row, code))
+    chunk.findings = moved
+    chunk.used = used
+
+
+def _shift_rows(finding: Finding, rows: int) -> Finding:
+    if rows == 0:
+        return finding
+    span = Span(
+        Location(finding.span.start.row + rows, finding.span.start.column),
+        Location(finding.span.end.row + rows, finding.span.end.column),
+    )
+    return replace(finding, span=span, noqa_row=finding.noqa_row + rows)
