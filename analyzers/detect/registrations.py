@@ -688,6 +688,15 @@ class _Extractor:
         else:
             if call is None or not self._bind_call(hook.outer, call, env, skip):
                 return None
+            # Run the factory's body first: it may rebind its arguments or return early.
+            outer = HookInterpreter(self.evaluator, UNKNOWN).run(hook.outer, env)
+            returned = outer.return_node.value if outer.return_node is not None else None
+            if (
+                outer.status != "returned"
+                or not isinstance(returned, cst.Name)
+                or returned.value != hook.inner.name.value
+            ):
+                return None
             inner_params = [*hook.inner.params.posonly_params, *hook.inner.params.params]
             if not inner_params:
                 return None
@@ -1040,6 +1049,11 @@ class _Extractor:
         return env
 
     def _metaclass_registration(self, info: ClassInfo, meta: ClassInfo) -> Registration | None:
+        mro = self.classes.mro(meta)
+        if mro is None or any(
+            isinstance(entry, ClassInfo) and "__prepare__" in entry.attrs for entry in mro
+        ):
+            return None  # a custom namespace (`__prepare__`) is not the class body we read
         found = self.classes.lookup(meta, "__new__")
         if not isinstance(found, tuple) or found[1].function is None:
             return None

@@ -1337,6 +1337,7 @@ class HookRun:
     message: str | None = None  # the exception's message when it is static
     raise_node: cst.CSTNode | None = None
     refuses_duplicates: bool = False
+    return_node: cst.Return | None = None  # the `return` that ended it (None: fell off the end)
 
 
 @dataclass
@@ -1359,6 +1360,7 @@ class HookInterpreter:
     subject: object
     stores: list[Store] = field(default_factory=list)
     steps: int = 0
+    return_node: cst.Return | None = None
 
     def run(self, function: cst.FunctionDef, env: Env) -> HookRun:
         self.evaluator.refused_duplicates = False
@@ -1376,7 +1378,10 @@ class HookInterpreter:
         except (_Abort, RecursionError):
             return HookRun("unknown", tuple(self.stores))
         return HookRun(
-            "returned", tuple(self.stores), refuses_duplicates=self.evaluator.refused_duplicates
+            "returned",
+            tuple(self.stores),
+            refuses_duplicates=self.evaluator.refused_duplicates,
+            return_node=self.return_node,
         )
 
     def _tick(self) -> None:
@@ -1485,6 +1490,7 @@ class HookInterpreter:
 
     def _small(self, small: cst.BaseSmallStatement, env: Env) -> _Control:
         if isinstance(small, cst.Return):
+            self.return_node = small
             return _Control("return")
         if isinstance(small, cst.Break):
             return _Control("break")

@@ -693,3 +693,59 @@ def test_rules_share_the_registrations_fact() -> None:
     facts = ModuleFacts(module)
     assert facts.registrations is facts.registrations
     assert find_registrations(module, facts)[0].name == "f"
+
+
+def test_factory_body_runs_before_the_decorator() -> None:
+    # The factory rebinds its argument or returns early: the key is not the raw argument.
+    assert (
+        regs(
+            """
+            import typing
+
+            LOOKUP = {}
+
+            def register(type_, *, module=typing):
+                if isinstance(type_, str):
+                    type_ = getattr(module, type_, None)
+                    if type_ is None:
+                        return lambda f: f
+
+                def inner(func):
+                    LOOKUP[type_] = func
+                    return func
+
+                return inner
+
+            @register("Type")
+            def resolve_type(thing): ...
+
+            @register("Type", module=None)
+            def resolve_type_again(thing): ...
+            """
+        )
+        == ()
+    )
+
+
+def test_metaclass_with_prepare_is_not_read_as_the_class_body() -> None:
+    assert (
+        guard_messages(
+            """
+            class Meta(type):
+                @classmethod
+                def __prepare__(mcls, name, bases, **kwargs):
+                    return {"_ignore_": []}
+
+                def __new__(mcls, name, bases, namespace, **kwargs):
+                    ignore = namespace["_ignore_"]
+                    REGISTRY[name] = super().__new__(mcls, name, bases, namespace)
+                    return REGISTRY[name]
+
+            REGISTRY = {}
+
+            class Color(metaclass=Meta):
+                RED = 1
+            """
+        )
+        == []
+    )
