@@ -84,7 +84,7 @@ SCHEMA_ATTRIBUTES = ("parameters", "input_schema", "args_schema", "inputs", "sch
 # Methods whose signature gives a class-based tool's parameters, in order of preference.
 CLASS_TOOL_METHODS = ("execute", "run", "__call__", "forward", "_run", "invoke")
 # Words in a user registry's names that say what it holds.
-_TOOL_WORDS = ("tool", "skill", "action")
+_TOOL_WORDS = ("tool",)
 _AGENT_WORDS = ("agent",)
 # A description we cannot read statically: stands in so only known values are judged.
 _UNKNOWN_DESCRIPTION = "(not static)"

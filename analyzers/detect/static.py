@@ -836,6 +836,10 @@ class Evaluator:
             return ContainerValue(f"local:{name}")
         if name in self.constants:
             return self.constant(name)
+        info = self.classes.top_level.get(name)
+        if info is not None and name not in self.facts.imports:
+            # `Skill.registry[...] = cls`: a registry kept on a class of this module.
+            return ClassValue(info)
         return UNKNOWN
 
     def container(self, node: cst.BaseExpression, env: Mapping[str, object]) -> object:
