@@ -111,10 +111,10 @@ def test_squiggle_and_problems_entry_with_agt_code(e2e_run: dict[str, Any]) -> N
 
 def test_ctrl_dot_offers_the_fix_and_applying_it_changes_the_file(e2e_run: dict[str, Any]) -> None:
     _check_step(e2e_run, "quick-fix")
-    assert (ARTIFACTS / "04-fixed.png").is_file()
+    assert (ARTIFACTS / "06-fixed.png").is_file()
 
 
 def test_run_tool_lens_runs_the_tool_and_shows_the_result(e2e_run: dict[str, Any]) -> None:
     _check_step(e2e_run, "run-tool-lens")
-    assert (ARTIFACTS / "07-tool-result.png").is_file()
+    assert (ARTIFACTS / "09-tool-result.png").is_file()
     assert e2e_run["ok"] and e2e_run["exit_code"] == 0, e2e_run["log"][-4000:]

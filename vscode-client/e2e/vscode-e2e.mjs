@@ -4,14 +4,18 @@
 //
 //   node e2e/vscode-e2e.mjs [--workspace DIR] [--vsix FILE] [--python PY] [--artifacts DIR]
 //                           [--code-server BIN] [--server-command JSON] [--lint-file REL]
-//                           [--tool-file REL] [--keep]
+//                           [--tool-file REL] [--skip-trust] [--keep]
 //
 // It copies the workspace (default: the repo's examples/) to a temporary folder, installs the
 // built .vsix into a fresh code-server, opens the folder in the workbench and checks, with a
 // screenshot at each step (saved under --artifacts, default test-artifacts/vscode/):
-//   1. a squiggle and a Problems entry with an AGT code appear on a file with a mutable default;
-//   2. Ctrl+. offers the fix, and applying it changes the file (saved and read back from disk);
-//   3. the "Run tool" code lens runs a tool (its argument prompts answered) and the result
+//   1. a squiggle and a Problems entry with an AGT code appear on a file with a mutable default
+//      (the workspace is still untrusted: linting works in Restricted Mode);
+//   2. untrusted, the "Run tool" lens does not run the tool (the extension refuses and says so);
+//      then the workspace is trusted through the Workspace Trust editor (skip with --skip-trust:
+//      the workspace is trusted from the start);
+//   3. Ctrl+. offers the fix, and applying it changes the file (saved and read back from disk);
+//   4. the "Run tool" code lens runs a tool (its argument prompts answered) and the result
 //      appears as an inline decoration and in the agentsense output channel.
 // Any step that does not happen fails the run with a message, a failure-*.png screenshot, the
 // extension's output channel and code-server's log in the artifacts folder. Exit status 0 only
@@ -44,6 +48,7 @@ const { values: options } = parseArgs({
     "tool-file": { type: "string" },
     "step-timeout": { type: "string", default: "45" },
     keep: { type: "boolean", default: false },
+    "skip-trust": { type: "boolean", default: false },
   },
 });
 
@@ -265,12 +270,18 @@ async function openFile(page, relative) {
   await chord(page, "KeyP");
   await waitFor("the Quick Open box", () => quickInputVisible(page), 10_000);
   await page.keyboard.type(relative);
-  await waitFor(`${relative} in Quick Open`, () =>
-    page.evaluate((name) => {
-      const rows = [...document.querySelectorAll(".quick-input-widget .monaco-list-row")];
-      return rows.some((row) => (row.textContent ?? "").includes(name));
-    }, base),
+  // The list first shows recently opened files, then the search results: wait until the
+  // selected row is the file, so Enter does not open whatever was first before.
+  await waitFor(`${relative} selected in Quick Open`, () =>
+    page.evaluate((name, typed) => {
+      const input = document.querySelector(".quick-input-widget input");
+      const focused = document.querySelector(".quick-input-widget .monaco-list-row.focused");
+      return input instanceof HTMLInputElement && input.value === typed && !!focused && (focused.textContent ?? "").includes(name);
+    }, base, relative),
   );
+  await sleep(200);
+  const selected = await page.evaluate(() => document.querySelector(".quick-input-widget .monaco-list-row.focused")?.textContent ?? "");
+  if (!selected.includes(base)) fail(`Quick Open selected "${selected}" instead of ${relative}`);
   await page.keyboard.press("Enter");
   await waitFor(`the editor tab of ${relative}`, () =>
     page.evaluate((name) => {
@@ -332,6 +343,49 @@ async function visibleEditorText(page) {
   });
 }
 
+/** The "Run tool" lens of the registration at `line` (1-based): the one closest above it.
+ * @param {Page} page @param {number} line */
+async function runToolLens(page, line) {
+  const handle = await page.evaluateHandle((/** @type {number} */ wanted) => {
+    const number = [...document.querySelectorAll(".editor-instance .monaco-editor .margin-view-overlays .line-numbers")].find(
+      (n) => (n.textContent ?? "").trim() === String(wanted),
+    );
+    const lineTop = number ? number.getBoundingClientRect().top : Number.POSITIVE_INFINITY;
+    let best = /** @type {HTMLElement | null} */ (null);
+    let bestTop = Number.NEGATIVE_INFINITY;
+    for (const link of document.querySelectorAll(".editor-instance .monaco-editor .codelens-decoration a")) {
+      if (!/Run tool/i.test(link.textContent ?? "")) continue;
+      const top = link.getBoundingClientRect().top;
+      if (top < lineTop && top > bestTop) {
+        best = /** @type {HTMLElement} */ (link);
+        bestTop = top;
+      }
+    }
+    return best;
+  }, line);
+  const element = /** @type {import("puppeteer-core").ElementHandle<Element> | null} */ (handle.asElement());
+  if (!element) await handle.dispose();
+  return element;
+}
+
+/** Texts of the notification toasts on screen. @param {Page} page */
+async function notifications(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll(".notifications-toasts .notification-toast")].map((t) => (t.textContent ?? "").trim()),
+  );
+}
+
+/** Whether an inline "Run tool" result (✔/✘ decoration) is in the active editor. @param {Page} page */
+async function toolResultDecoration(page) {
+  return page.evaluate(() => {
+    for (const span of document.querySelectorAll(".editor-instance .monaco-editor .view-lines span")) {
+      const content = getComputedStyle(span, "::after").content;
+      if (content && /[✔✘]/.test(content)) return content.replace(/^["']|["']$/g, "").trim();
+    }
+    return null;
+  });
+}
+
 // -- main ----------------------------------------------------------------------------------------
 
 async function main() {
@@ -370,7 +424,9 @@ async function main() {
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,
     "workbench.enableExperiments": false,
-    "security.workspace.trust.enabled": false,
+    "security.workspace.trust.enabled": !options["skip-trust"],
+    "security.workspace.trust.startupPrompt": "never",
+    "security.workspace.trust.emptyWindow": false,
     "extensions.ignoreRecommendations": true,
     "extensions.autoCheckUpdates": false,
     "extensions.autoUpdate": false,
@@ -415,7 +471,7 @@ async function main() {
       "--bind-addr", `127.0.0.1:${port}`,
       "--disable-telemetry",
       "--disable-update-check",
-      "--disable-workspace-trust",
+      ...(options["skip-trust"] ? ["--disable-workspace-trust"] : []),
       "--disable-getting-started-override",
       workspace,
     ],
@@ -520,7 +576,62 @@ async function main() {
       return `status "${status.text}" -> "${withCount}"; problem: ${entry.slice(0, 160)}`;
     });
 
+    if (!options["skip-trust"]) {
+      await step("untrusted-no-tool-run", async () => {
+        const restricted = await p.evaluate(() => /Restricted Mode/i.test(document.querySelector(".part.statusbar")?.textContent ?? ""));
+        if (!restricted) fail("the workspace is not in Restricted Mode: the trust check cannot run");
+        await openFile(p, toolFile);
+        await goTo(p, toolTarget.line, 1);
+        const link = await waitFor("a Run tool lens (or none, when the server hides it)", () => runToolLens(p, toolTarget.line), 8_000).catch(
+          () => null,
+        );
+        if (!link) {
+          await screenshot(p, "03-untrusted-run-refused");
+          return "untrusted: the server shows no Run tool lens";
+        }
+        await link.click();
+        const refusal = await waitFor("the extension to refuse to run the tool", async () => {
+          if (await toolResultDecoration(p)) fail("a tool ran in an untrusted workspace");
+          const prompt = await p.evaluate(() => document.querySelector(".quick-input-widget .quick-input-title")?.textContent ?? "");
+          if ((await quickInputVisible(p)) && /Run tool/.test(prompt)) fail("the Run tool lens asked for arguments in an untrusted workspace");
+          return (await notifications(p)).find((text) => /untrusted/i.test(text));
+        }, 10_000);
+        await sleep(1000);
+        if (await toolResultDecoration(p)) fail("a tool ran in an untrusted workspace");
+        await screenshot(p, "03-untrusted-run-refused");
+        return `untrusted: "${refusal.slice(0, 120)}"`;
+      });
+
+      await step("grant-trust", async () => {
+        await runCommand(p, "Workspaces: Manage Workspace Trust");
+        const button = await waitFor("the Trust button of the Workspace Trust editor", async () => {
+          const buttons = await p.$$(".workspace-trust-editor .monaco-button");
+          for (const candidate of buttons) {
+            const text = await candidate.evaluate((b) => (b.textContent ?? "").trim());
+            const visible = await candidate.evaluate((b) => b instanceof HTMLElement && b.offsetParent !== null);
+            if (visible && /^Trust\b/.test(text)) return candidate;
+          }
+          return null;
+        });
+        await button.click();
+        await waitFor("Restricted Mode to end", () =>
+          p.evaluate(() => !/Restricted Mode/i.test(document.querySelector(".part.statusbar")?.textContent ?? "")),
+        );
+        // The extension restarts the server on trust; wait for it to be ready again.
+        await sleep(500);
+        const status = await waitFor("the server to be ready after trust", async () => {
+          const item = await statusItem(p);
+          if (item?.icon === "codicon-error") fail(`the server failed after trust: "${item.text}"`);
+          return item?.icon === "codicon-check" ? item : null;
+        });
+        await screenshot(p, "04-trusted");
+        await chord(p, "KeyW"); // close the trust editor
+        return `trusted; status "${status.text}"`;
+      });
+    }
+
     await step("quick-fix", async () => {
+      await openFile(p, lintTarget.file);
       const before = fs.readFileSync(path.join(workspace, lintTarget.file), "utf8");
       await p.click(".editor-instance .monaco-editor .view-lines");
       await goTo(p, lintTarget.line, lintTarget.column);
@@ -541,7 +652,7 @@ async function main() {
         if (offered.length === 0) await p.keyboard.press("Escape");
       }
       if (offered.length === 0) fail("Ctrl+. offered no code actions at the mutable default");
-      await screenshot(p, "03-quick-fix-menu");
+      await screenshot(p, "05-quick-fix-menu");
       const index = offered.findIndex((title) => /AGT401|mutable|None/i.test(title) && !/disable|ignore|noqa|suppress/i.test(title));
       const chosen = index >= 0 ? index : offered.findIndex((title) => !/disable|ignore|noqa|suppress|fix all/i.test(title));
       if (chosen < 0) fail(`no fix among the code actions: ${offered.join(" | ")}`);
@@ -560,39 +671,16 @@ async function main() {
       }, 15_000);
       const fixedLine = after.split("\n")[lintTarget.line - 1] ?? "";
       if (MUTABLE_DEFAULT.test(fixedLine)) fail(`the line still has a mutable default after the fix: ${fixedLine}`);
-      await screenshot(p, "04-fixed");
+      await screenshot(p, "06-fixed");
       return `"${offered[chosen]}" applied; line ${lintTarget.line} now: ${fixedLine.trim()}`;
     });
 
     await step("run-tool-lens", async () => {
       await openFile(p, toolFile);
       await goTo(p, toolTarget.line, 1);
-      // The lens of this registration: the "Run tool" lens closest above the decorator's line.
-      const lensFinder = (/** @type {number} */ line) => {
-        const number = [...document.querySelectorAll(".editor-instance .monaco-editor .margin-view-overlays .line-numbers")].find(
-          (n) => (n.textContent ?? "").trim() === String(line),
-        );
-        const lineTop = number ? number.getBoundingClientRect().top : Number.POSITIVE_INFINITY;
-        let best = /** @type {HTMLElement | null} */ (null);
-        let bestTop = Number.NEGATIVE_INFINITY;
-        for (const link of document.querySelectorAll(".editor-instance .monaco-editor .codelens-decoration a")) {
-          if (!/Run tool/i.test(link.textContent ?? "")) continue;
-          const top = link.getBoundingClientRect().top;
-          if (top < lineTop && top > bestTop) {
-            best = /** @type {HTMLElement} */ (link);
-            bestTop = top;
-          }
-        }
-        return best;
-      };
-      const link = await waitFor('a "Run tool" code lens above the registration', async () => {
-        const handle = await p.evaluateHandle(lensFinder, toolTarget.line);
-        const element = /** @type {import("puppeteer-core").ElementHandle<Element> | null} */ (handle.asElement());
-        if (!element) await handle.dispose();
-        return element;
-      });
+      const link = await waitFor('a "Run tool" code lens above the registration', () => runToolLens(p, toolTarget.line));
       const lens = await link.evaluate((a) => (a.textContent ?? "").trim());
-      await screenshot(p, "05-run-tool-lens");
+      await screenshot(p, "07-run-tool-lens");
       await link.click();
       /** @type {string[]} */
       const answered = [];
@@ -612,7 +700,7 @@ async function main() {
           await sleep(250);
           continue;
         }
-        if (answered.length === 0) await screenshot(p, "06-argument-prompt");
+        if (answered.length === 0) await screenshot(p, "08-argument-prompt");
         const name = /^\s*(\w+):/.exec(prompt.message)?.[1] ?? "";
         const type = /^\s*\w+:\s*(\w+)/.exec(prompt.message)?.[1] ?? "any";
         let value = prompt.value;
@@ -628,17 +716,8 @@ async function main() {
         await p.keyboard.press("Enter");
         await sleep(300);
       }
-      const decoration = await waitFor("the tool result decoration", () =>
-        p.evaluate(() => {
-          for (const span of document.querySelectorAll(".editor-instance .monaco-editor .view-lines span")) {
-            const content = getComputedStyle(span, "::after").content;
-            if (content && /[✔✘]/.test(content)) return content.replace(/^["']|["']$/g, "").trim();
-          }
-          return null;
-        }),
-        30_000,
-      );
-      await screenshot(p, "07-tool-result");
+      const decoration = await waitFor("the tool result decoration", () => toolResultDecoration(p), 30_000);
+      await screenshot(p, "09-tool-result");
       if (!decoration.startsWith("✔") && !/^✘ exception:/.test(decoration)) {
         fail(`the tool did not run: ${decoration}`);
       }
@@ -650,7 +729,7 @@ async function main() {
           return line ?? null;
         }),
       );
-      await screenshot(p, "08-output-channel");
+      await screenshot(p, "10-output-channel");
       return `lens "${lens}"; answered ${answered.join(", ") || "no prompts"}; decoration "${decoration}"; output: ${outputLine.trim()}`;
     });
   } catch (error) {
