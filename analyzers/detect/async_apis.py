@@ -105,6 +105,22 @@ TRANSPARENT_DECORATORS = frozenset(
     }
 )
 
+# Context managers of test frameworks that expect the code inside to raise or warn: code
+# there misuses an API on purpose (`with pytest.raises(RuntimeError): asyncio.gather()`).
+EXPECTATION_MANAGERS = frozenset(
+    {
+        "raises",
+        "warns",
+        "assertRaises",
+        "assertRaisesRegex",
+        "assertWarns",
+        "assertWarnsRegex",
+        "check_warnings",
+    }
+)
+# Calls whose arguments are being checked, not used (`self.assertIs(get_event_loop(), loop)`).
+ASSERTION_PREFIXES = ("assert", "fail")
+
 Scope = (
     cst.Module | cst.FunctionDef | cst.Lambda | cst.ListComp | cst.SetComp | cst.DictComp
 ) | cst.GeneratorExp
@@ -439,6 +455,37 @@ def _self_attribute_bindings(method: cst.FunctionDef, attr: str) -> list[Binding
         ):
             found.append(Binding("with", value=node.item))
     return found
+
+
+def in_expected_failure(ancestors: Sequence[cst.CSTNode]) -> bool:
+    """Whether the node sits in a `with pytest.raises(...)`/`self.assertRaises(...)`-style
+    block of its function: test code that triggers an error or warning on purpose."""
+    for node in reversed(ancestors):
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(node, cst.With):
+            for item in node.items:
+                manager = item.item
+                if isinstance(manager, cst.Call):
+                    manager = manager.func
+                name = dotted_name(manager)
+                if name is not None and name.split(".")[-1] in EXPECTATION_MANAGERS:
+                    return True
+    return False
+
+
+def in_assertion(ancestors: Sequence[cst.CSTNode]) -> bool:
+    """Whether the node is checked by an `assert` or a `self.assert*(...)` call argument."""
+    for node in reversed(ancestors):
+        if isinstance(node, cst.Assert):
+            return True
+        if isinstance(node, (cst.BaseStatement, cst.Lambda)):
+            return False
+        if isinstance(node, cst.Call):
+            name = dotted_name(node.func)
+            if name is not None and name.split(".")[-1].startswith(ASSERTION_PREFIXES):
+                return True
+    return False
 
 
 def decorators_transparent(function: cst.FunctionDef, context: FileContext) -> bool:

@@ -11,6 +11,7 @@ from analyzers.detect.async_apis import (
     SYNC_HTTP_SESSIONS,
     SYNC_LLM_CLIENTS,
     ScopeIndex,
+    in_expected_failure,
 )
 from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
 
@@ -238,6 +239,20 @@ class BlockingCallInAsync(Rule):
                 time.sleep(1)
             """
         ),
+        # A test that blocks the loop on purpose to check a timeout fires.
+        Clean(
+            """
+            import asyncio
+            import time
+            import pytest
+
+            async def test_timeout_fires():
+                with pytest.raises(TimeoutError):
+                    async with asyncio.timeout(0.01):
+                        time.sleep(0.1)
+                        await asyncio.sleep(1)
+            """
+        ),
     )
 
     def __init__(self, context: FileContext, options: RuleOptions) -> None:
@@ -253,21 +268,32 @@ class BlockingCallInAsync(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if not self.context.in_async_function():
             return
+        found = self._blocking(node)
+        # Tests that expect an error (`with pytest.raises(...)`) block on purpose.
+        if found is None or in_expected_failure(self.context.ancestors):
+            return
+        what, advice = found
+        fix = self._sleep_fix(node) if what == "time.sleep" else None
+        self.report(
+            node,
+            f"blocking call `{what}` inside `async def` stalls the event loop: {advice}",
+            fix=fix,
+        )
+
+    def _blocking(self, node: cst.Call) -> tuple[str, str] | None:
+        """(what is called, what to use instead) for a blocking call, else None."""
         func = node.func
         if isinstance(func, (cst.Name, cst.Attribute)):
             qualified = self.scopes.global_qualified_name(func)
             if qualified is not None and qualified in BLOCKING_FUNCTIONS:
-                fix = self._sleep_fix(node) if qualified == "time.sleep" else None
-                self.report(node, self._message(qualified, BLOCKING_FUNCTIONS[qualified]), fix=fix)
-                return
+                return qualified, BLOCKING_FUNCTIONS[qualified]
         if not isinstance(func, cst.Attribute):
-            return
+            return None
         method = func.attr.value
         if method in HTTP_METHODS:
             session = self.scopes.instance_class(func.value, SYNC_HTTP_SESSIONS)
             if session is not None:
-                self.report(node, self._message(f"{session}.{method}", _HTTP_ADVICE))
-                return
+                return f"{session}.{method}", _HTTP_ADVICE
         if method == "create":
             # `client.messages.create` / `client.chat.completions.create`: the client is
             # one or more attributes below the method.
@@ -276,12 +302,8 @@ class BlockingCallInAsync(Rule):
                 receiver = receiver.value
                 client = self.scopes.instance_class(receiver, SYNC_LLM_CLIENTS)
                 if client is not None:
-                    self.report(node, self._message(f"{client}(...).create", _LLM_ADVICE))
-                    return
-
-    @staticmethod
-    def _message(what: str, advice: str) -> str:
-        return f"blocking call `{what}` inside `async def` stalls the event loop: {advice}"
+                    return f"{client}(...).create", _LLM_ADVICE
+        return None
 
     def _sleep_fix(self, node: cst.Call) -> FixPlan | None:
         """`await asyncio.sleep(x)` for a `time.sleep(x)` statement."""

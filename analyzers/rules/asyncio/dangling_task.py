@@ -5,7 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from analyzers.context import FileContext
-from analyzers.detect.async_apis import LOOP_FACTORIES, TASK_SPAWNERS, ScopeIndex
+from analyzers.detect.async_apis import (
+    LOOP_FACTORIES,
+    TASK_SPAWNERS,
+    ScopeIndex,
+    in_expected_failure,
+)
 from analyzers.facts import dotted_name
 from analyzers.model import Applicability
 from analyzers.rule import (
@@ -199,6 +204,19 @@ class DanglingTask(Rule):
                 scheduler.create_task(job)
             """
         ),
+        # A test that expects the call to fail creates no task.
+        Clean(
+            """
+            import asyncio
+            import unittest
+
+            class TestTasks(unittest.TestCase):
+                def test_no_loop(self):
+                    coro = work()
+                    with self.assertRaisesRegex(RuntimeError, "no current event loop"):
+                        asyncio.ensure_future(coro)
+            """
+        ),
     )
 
     def __init__(self, context: FileContext, options: RuleOptions) -> None:
@@ -216,7 +234,8 @@ class DanglingTask(Rule):
         if not isinstance(call, cst.Call):
             return
         label = self._spawner(call.func)
-        if label is None:
+        # Tests that expect the call to fail (`with pytest.raises(...)`) create no task.
+        if label is None or in_expected_failure(self.context.ancestors):
             return
         self.report(
             call,

@@ -12,6 +12,7 @@ from analyzers.detect.async_apis import (
     ASYNC_LLM_CLIENTS,
     KNOWN_ASYNC_FUNCTIONS,
     ScopeIndex,
+    in_expected_failure,
     is_plain_coroutine_function,
 )
 from analyzers.facts import dotted_name
@@ -254,6 +255,24 @@ class UnawaitedCoroutine(Rule):
                 cached()
             """
         ),
+        # Tests that expect an error or the "never awaited" warning.
+        Clean(
+            """
+            import asyncio
+            import pytest
+
+            async def fetch(url):
+                ...
+
+            def test_misuse():
+                with pytest.raises(TypeError):
+                    fetch(link="x")
+                with pytest.warns(RuntimeWarning, match="never awaited"):
+                    fetch("x")
+                with pytest.raises(RuntimeError, match="no current event loop"):
+                    asyncio.gather()
+            """
+        ),
     )
 
     def __init__(self, context: FileContext, options: RuleOptions) -> None:
@@ -271,7 +290,8 @@ class UnawaitedCoroutine(Rule):
         if not isinstance(call, cst.Call):
             return
         found = self._awaitable(call.func)
-        if found is None:
+        # Tests that expect the call to raise, or to warn "never awaited", do it on purpose.
+        if found is None or in_expected_failure(self.context.ancestors):
             return
         label, is_gather = found
         in_async = self.context.in_async_function()
