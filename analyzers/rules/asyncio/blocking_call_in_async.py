@@ -13,6 +13,7 @@ from analyzers.detect.async_apis import (
     ScopeIndex,
     in_expected_failure,
 )
+from analyzers.facts import dotted_name
 from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
 
 _LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
@@ -293,7 +294,8 @@ class BlockingCallInAsync(Rule):
         if method in HTTP_METHODS:
             session = self.scopes.instance_class(func.value, SYNC_HTTP_SESSIONS)
             if session is not None:
-                return f"{session}.{method}", _HTTP_ADVICE
+                what = dotted_name(func) or f"{session}().{method}"
+                return what, f"`{session}` is synchronous; {_HTTP_ADVICE}"
         if method == "create":
             # `client.messages.create` / `client.chat.completions.create`: the client is
             # one or more attributes below the method.
@@ -302,7 +304,8 @@ class BlockingCallInAsync(Rule):
                 receiver = receiver.value
                 client = self.scopes.instance_class(receiver, SYNC_LLM_CLIENTS)
                 if client is not None:
-                    return f"{client}(...).create", _LLM_ADVICE
+                    what = dotted_name(func) or f"{client}(...).create"
+                    return what, f"`{client}` is a synchronous client; {_LLM_ADVICE}"
         return None
 
     def _sleep_fix(self, node: cst.Call) -> FixPlan | None:
