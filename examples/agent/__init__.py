@@ -1,0 +1,1 @@
+"""A small research-assistant agent, written the way many tutorials write one."""

@@ -1,0 +1,57 @@
+"""A ReAct loop: ask the model, run the tool it picks, feed the observation back."""
+
+import json
+import time
+
+from openai import OpenAI
+
+from agent.registry import TOOLS
+
+client = OpenAI()
+SYSTEM = "You are a helpful research assistant. Use tools when needed."
+
+
+def ask_model(messages):
+    response = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+    return response.choices[0].message.content
+
+
+def call_with_retry(messages, max_attempts=3):
+    last_error = None
+    for _attempt in range(max_attempts):
+        try:
+            return ask_model(messages)
+        except ConnectionError as error:
+            last_error = error
+            time.sleep(1)
+    raise last_error
+
+
+def run_agent(question, history=[]):
+    history.append({"role": "user", "content": question})
+    messages = [{"role": "system", "content": SYSTEM}, *history]
+    while True:
+        reply = json.loads(call_with_retry(messages))
+        if reply["action"] == "final_answer":
+            return reply["input"]
+        observation = TOOLS[reply["action"]](**reply["input"])
+        messages.append({"role": "tool", "content": str(observation)})
+
+
+def run_code_agent(task):
+    """Let the model write Python and run it: the classic 'code interpreter' demo."""
+    code = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": task}]
+    ).choices[0].message.content
+    exec(code)
+
+
+def run_bounded(question, max_steps=8):
+    messages = [{"role": "user", "content": question}]
+    for _step in range(max_steps):
+        reply = json.loads(ask_model(messages))
+        if reply["action"] == "final_answer":
+            return reply["input"]
+        result = TOOLS[reply["action"]].execute(**reply["input"])
+        messages.append({"role": "tool", "content": str(result)})
+    return None

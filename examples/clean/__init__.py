@@ -1,0 +1,1 @@
+"""The same agent written carefully: nothing here should be flagged."""
