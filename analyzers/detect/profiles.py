@@ -94,11 +94,13 @@ PROFILES: tuple[FrameworkProfile, ...] = (
     ),
     FrameworkProfile(
         name="mcp",
-        label="MCP FastMCP",
+        label="MCP",
         instance_factories=(
             "mcp.server.fastmcp.FastMCP",
             "mcp.server.fastmcp.server.FastMCP",
-            "mcp.server.FastMCP",
+            "mcp.server.MCPServer",
+            "mcp.server.mcpserver.MCPServer",
+            "mcp.server.mcpserver.server.MCPServer",
         ),
         instance_methods=("tool",),
         context_annotations=("Context",),

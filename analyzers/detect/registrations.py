@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -142,6 +143,7 @@ class Registration:
     registry: str | None  # which registry; None when names never clash in it
     refuses_duplicates: bool  # the registry raises on a taken name (else replaces silently)
     schema_node: cst.Dict | None  # an explicit literal parameters schema
+    has_schema: bool  # an explicit schema in any form (literal or not) gives the types
     tool_contract: bool  # the ToolSpec contract applies (reference runtime, frameworks, tools)
     checks_name_pattern: bool
     label: str  # prefix naming the framework in messages ("" for the runtime and users)
@@ -254,13 +256,25 @@ def runtime_duplicate_message(kind: Kind, name: str) -> str:
     return error.problems[0].message
 
 
+# The last module's registrations: `project.analyze` lints a module (rules ask the facts) and
+# then summarises the same module object, so the second ask costs nothing. libcst modules
+# cannot be weakly referenced; one strong reference is the price.
+_last: tuple[cst.Module, tuple[Registration, ...]] | None = None
+
+
 def find_registrations(module: cst.Module, facts: ModuleFacts) -> tuple[Registration, ...]:
     """Every registration in the module, in source order. Never imports or runs user code."""
+    global _last
+    last = _last
+    if last is not None and last[0] is module:
+        return last[1]
     try:
         found = _Extractor(module, facts).run()
     except RecursionError:
         return ()
-    return tuple(replace(reg, contract_problems=tuple(candidate_problems(reg))) for reg in found)
+    result = tuple(replace(reg, contract_problems=tuple(candidate_problems(reg))) for reg in found)
+    _last = (module, result)
+    return result
 
 
 # -- extraction ------------------------------------------------------------------------
@@ -370,12 +384,40 @@ class _Extractor:
         self.evaluator = Evaluator(facts, self.classes)
         self.instances: dict[str, str] = {}  # module-level name -> qualified class it makes
         self.local_instances: dict[str, ClassInfo] = {}
+        self.nested_instances: set[str] = set()
+        self._store_cache: dict[int, bool] = {}
+        self._raise_cache: dict[int, bool] = {}
         self._find_instances()
 
+    def _stores(self, function: cst.FunctionDef) -> bool:
+        """`has_store`, once per function (a decorator is looked at for each use)."""
+        found = self._store_cache.get(id(function))
+        if found is None:
+            found = self._store_cache[id(function)] = has_store(function)
+        return found
+
+    def _is_hook(self, function: cst.FunctionDef) -> bool:
+        """A metaclass `__new__` / `__init_subclass__` worth running: it stores or raises."""
+        if self._stores(function):
+            return True
+        found = self._raise_cache.get(id(function))
+        if found is None:
+            found = self._raise_cache[id(function)] = has_raise(function)
+        return found
+
     def _find_instances(self) -> None:
-        for stmt in self.module.body:
+        """Names bound to framework servers/agents and to this module's registry objects.
+
+        A framework instance made inside a function (`mcp = MCPServer(...)` in a factory) is
+        recognised too, but only module-level ones get a registry identity: names in
+        different functions are different servers.
+        """
+        top_level = {id(stmt) for stmt in self.module.body}
+        bindings: dict[str, set[str | None]] = defaultdict(set)
+        for stmt in self.facts.statements:
             if not isinstance(stmt, cst.SimpleStatementLine):
                 continue
+            module_level = id(stmt) in top_level
             for small in stmt.body:
                 target: cst.BaseExpression | None = None
                 value: cst.BaseExpression | None = None
@@ -386,12 +428,18 @@ class _Extractor:
                 if not isinstance(target, cst.Name) or not isinstance(value, cst.Call):
                     continue
                 qualified = self.facts.qualified_name(value.func)
-                if qualified is not None:
-                    self.instances[target.value] = qualified
+                bindings[target.value].add(qualified)
+                if not module_level:
+                    self.nested_instances.add(target.value)
+                    continue
                 if isinstance(value.func, cst.Name):
                     info = self.classes.top_level.get(value.func.value)
                     if info is not None:
                         self.local_instances[target.value] = info
+        for name, made_by in bindings.items():
+            only = next(iter(made_by)) if len(made_by) == 1 else None
+            if only is not None:
+                self.instances[name] = only
 
     def run(self) -> list[Registration]:
         found: list[tuple[int, Registration]] = []
@@ -526,6 +574,7 @@ class _Extractor:
             registry=RUNTIME_TOOLS,
             refuses_duplicates=True,
             schema_node=None,  # the runtime's @tool takes no schema: `parameters=` is refused
+            has_schema=False,
             tool_contract=True,
             checks_name_pattern=True,
             label="",
@@ -573,7 +622,11 @@ class _Extractor:
             context_first=method is not None and method in profile.context_first_methods,
         )
         registry = None
-        if profile.per_instance_registry and owner is not None:
+        if (
+            profile.per_instance_registry
+            and owner is not None
+            and owner not in self.nested_instances
+        ):
             registry = f"local:{owner}"
         return Registration(
             kind="tool",
@@ -593,6 +646,7 @@ class _Extractor:
             schema_node=schema_arg.value
             if schema_arg and isinstance(schema_arg.value, cst.Dict)
             else None,
+            has_schema=schema_arg is not None,
             tool_contract=True,
             checks_name_pattern=profile.checks_name_pattern,
             label=profile.label,
@@ -621,10 +675,10 @@ class _Extractor:
     def _hook_for(
         self, name: str, function: cst.FunctionDef, bound_self: str | None
     ) -> _DecoratorHook | None:
-        if has_store(function):
+        if self._stores(function):
             return _DecoratorHook(name, function, None, bound_self)
         inner = _returned_function(function)
-        if inner is not None and has_store(inner):
+        if inner is not None and self._stores(inner):
             return _DecoratorHook(name, function, inner, bound_self)
         return None
 
@@ -741,6 +795,7 @@ class _Extractor:
             schema_node=schema_arg.value
             if schema_arg is not None and isinstance(schema_arg.value, cst.Dict)
             else None,
+            has_schema=schema_arg is not None,
             tool_contract=tool_contract,
             checks_name_pattern=True,
             label="",
@@ -867,6 +922,7 @@ class _Extractor:
             registry=RUNTIME_TOOLS,
             refuses_duplicates=True,
             schema_node=None,
+            has_schema=False,
             tool_contract=True,
             checks_name_pattern=True,
             label="",
@@ -909,6 +965,7 @@ class _Extractor:
             registry=RUNTIME_AGENTS,
             refuses_duplicates=True,
             schema_node=None,
+            has_schema=False,
             tool_contract=False,
             checks_name_pattern=False,
             label="",
@@ -932,6 +989,11 @@ class _Extractor:
             )
             is_async = method.asynchronous is not None
         schema = self._local_attribute_node(info, profile.schema_attributes, profile)
+        has_schema = any(
+            name in entry.attrs
+            for entry in self._local_entries(info, profile) or []
+            for name in profile.schema_attributes
+        )
         return Registration(
             kind="tool",
             source=f"framework:{profile.name}",
@@ -948,6 +1010,7 @@ class _Extractor:
             registry=None,
             refuses_duplicates=False,
             schema_node=schema,
+            has_schema=has_schema,
             tool_contract=True,
             checks_name_pattern=profile.checks_name_pattern,
             label=profile.label,
@@ -1060,7 +1123,7 @@ class _Extractor:
         owner, definition = found
         hook = definition.function
         assert hook is not None
-        if not (has_store(hook) or has_raise(hook)):
+        if not self._is_hook(hook):
             return None
         subject = ClassValue(info)
         params = [*hook.params.posonly_params, *hook.params.params]
@@ -1087,7 +1150,7 @@ class _Extractor:
 
     def _init_subclass_registration(self, info: ClassInfo, owner: ClassInfo) -> Registration | None:
         hook = owner.attrs["__init_subclass__"].function
-        if hook is None or not (has_store(hook) or has_raise(hook)):
+        if hook is None or not self._is_hook(hook):
             return None
         subject = ClassValue(info)
         env = self._bind_hook(
@@ -1151,6 +1214,7 @@ class _Extractor:
         parameters: tuple[ToolParameter, ...] | None = None
         var_keyword = is_async = False
         schema: cst.Dict | None = None
+        has_schema = False
         if tool_contract:
             description = self._attribute(info, "description")
             if description is None:
@@ -1162,8 +1226,10 @@ class _Extractor:
                 is_async = method.asynchronous is not None
             for attr in SCHEMA_ATTRIBUTES:
                 located = self.classes.lookup(info, attr)
-                if isinstance(located, tuple) and isinstance(located[1].value, cst.Dict):
-                    schema = located[1].value
+                if isinstance(located, tuple):
+                    has_schema = True
+                    if isinstance(located[1].value, cst.Dict):
+                        schema = located[1].value
                     break
         return Registration(
             kind=kind,
@@ -1181,6 +1247,7 @@ class _Extractor:
             registry=container if stores and key is not None else None,
             refuses_duplicates=run.refuses_duplicates,
             schema_node=schema,
+            has_schema=has_schema,
             tool_contract=tool_contract,
             checks_name_pattern=True,
             label="",

@@ -669,6 +669,8 @@ class Evaluator:
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 counts[stmt.name.value] = counts.get(stmt.name.value, 0) + 2
         for stmt in self.facts.module.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue  # counted above; their bodies bind nothing at module level
             if not isinstance(stmt, cst.SimpleStatementLine):
                 # Compound statements at module level may rebind anything they assign.
                 for node in iter_subtree_no_scopes(stmt):

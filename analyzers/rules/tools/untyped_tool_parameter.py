@@ -21,7 +21,8 @@ class UntypedToolParameter(RegistrationRule):
         "and the tool fails (or misbehaves) at call time instead of the call being refused. "
         "`self`/`cls`, `*args`/`**kwargs` (never sent by a model) and run-context parameters "
         "(`ctx`, `context`, `run_context`, `tool_context`, or annotated with a framework's "
-        "context type) are not flagged."
+        "context type) are not flagged, nor are tools whose schema is given explicitly "
+        "(`inputs = {...}`, `args_schema=`): that schema states the types."
     )
     flagged = (
         Flagged(
@@ -125,8 +126,8 @@ class UntypedToolParameter(RegistrationRule):
     )
 
     def check(self, reg: Registration) -> None:
-        if not reg.tool_contract or reg.parameters is None:
-            return
+        if not reg.tool_contract or reg.parameters is None or reg.has_schema:
+            return  # an explicit schema (`inputs`, `args_schema=`) states the types itself
         for param in reg.parameters:
             if param.annotation is not None or param.name in CONTEXT_PARAMETER_NAMES:
                 continue
