@@ -23,9 +23,10 @@ import io
 import re
 import time
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain
+from typing import overload
 
 import libcst as cst
 
@@ -38,7 +39,7 @@ from analyzers.engine import (
 )
 from analyzers.facts import ModuleFacts, dotted_name, iter_statements
 from analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
-from analyzers.positions import RelativePositions
+from analyzers.positions import RelativePositions, StatementPositions
 from analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
 from analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
@@ -80,7 +81,9 @@ def _starts_indented(text: str) -> bool:
 
 
 def _has_indented_comment(text: str) -> bool:
-    return any(line[:1] in (" ", "\t", "\f") and line.strip() for line in _leading_lines(text))
+    """Whether an indented comment or whitespace-only line precedes the first code line: a
+    block just above may own it (libcst puts such lines in the block's footer)."""
+    return any(line[:1] in (" ", "\t", "\f") for line in _leading_lines(text))
 
 
 def _tokenizes(text: str) -> bool:
@@ -275,6 +278,35 @@ class IncrementalLinter:
         self._config: Config | None = None
         self._interface: tuple[str, ...] | None = None
         self.stats = RunStats("full", 0, 0, frozenset(), 0.0)
+        # The module facts of the last lint (registrations computed there are reused).
+        self.facts: ModuleFacts | None = None
+
+    @property
+    def text(self) -> str | None:
+        """The last text that parsed (what `module` and `chunks` describe)."""
+        return self._good_text
+
+    def positions(self) -> tuple[StatementPositions, dict[int, int]]:
+        """Positions for the current module, and `id(statement)` -> its top-level index."""
+        assert self.module is not None
+        cache = _ChunkPositions(self.chunks)
+        top = {id(s): i for i, chunk in enumerate(self.chunks) for s in chunk.statements}
+        return StatementPositions(self.module, self._statement_rows(), cache), top
+
+    def module_facts(self) -> ModuleFacts:
+        """Facts of the current module (those of the last lint when it is current)."""
+        assert self.module is not None
+        if self.facts is not None and self.facts.module is self.module:
+            return self.facts
+        return self._facts()
+
+    def _facts(self) -> ModuleFacts:
+        assert self.module is not None
+        facts = ModuleFacts(self.module)
+        facts.__dict__["statements"] = tuple(
+            chain.from_iterable(chunk.statements for chunk in self.chunks)
+        )
+        return facts
 
     # -- public ---------------------------------------------------------------------------
     def lint(self, text: str, config: Config) -> list[Finding]:
@@ -303,11 +335,7 @@ class IncrementalLinter:
         rows = self._statement_rows()
         walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
         suppressions = self._suppressions(text, rows)
-        facts = ModuleFacts(self.module)
-        facts.__dict__["statements"] = tuple(
-            chain.from_iterable(chunk.statements for chunk in self.chunks)
-        )
-        position_cache = [chunk.positions for chunk in self.chunks]
+        facts = self.facts = self._facts()
         result = lint_statements(
             self.module,
             text,
@@ -318,10 +346,8 @@ class IncrementalLinter:
             walk=walk,
             statement_rows=rows,
             facts=facts,
-            position_cache=position_cache,
+            position_cache=_ChunkPositions(self.chunks),
         )
-        for chunk, positions in zip(self.chunks, position_cache, strict=True):
-            chunk.positions = positions
         for index in walk:
             self.chunks[index].findings = []
             self.chunks[index].used = []
@@ -645,6 +671,42 @@ class IncrementalLinter:
             for item in find_suppressions(piece).by_row.values():
                 by_row[item.row + row - 1] = replace(item, row=item.row + row - 1)
         return Suppressions(False, dict(sorted(by_row.items())))
+
+
+class _ChunkPositions(MutableSequence["RelativePositions | None"]):
+    """The chunks' cached relative positions, as `StatementPositions` reads and fills them."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self._chunks = chunks
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    @overload
+    def __getitem__(self, index: int) -> RelativePositions | None: ...
+    @overload
+    def __getitem__(self, index: slice) -> MutableSequence[RelativePositions | None]: ...
+    def __getitem__(
+        self, index: int | slice
+    ) -> RelativePositions | MutableSequence[RelativePositions | None] | None:
+        if isinstance(index, slice):
+            return [chunk.positions for chunk in self._chunks[index]]
+        return self._chunks[index].positions
+
+    @overload
+    def __setitem__(self, index: int, value: RelativePositions | None) -> None: ...
+    @overload
+    def __setitem__(self, index: slice, value: Iterable[RelativePositions | None]) -> None: ...
+    def __setitem__(self, index: int | slice, value: object) -> None:
+        if isinstance(index, slice):
+            raise TypeError("slice assignment is not supported")
+        self._chunks[index].positions = value  # type: ignore[assignment]
+
+    def __delitem__(self, index: int | slice) -> None:
+        raise TypeError("the chunks' positions cannot be deleted")
+
+    def insert(self, index: int, value: RelativePositions | None) -> None:
+        raise TypeError("the chunks' positions cannot be inserted")
 
 
 def _strip_final_newline(pieces: list[str]) -> list[str] | None:

@@ -1,0 +1,130 @@
+"""The workspace's registrations (tools and agents by name), for cross-file rules and navigation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from analyzers.config import Config, ConfigError, ConfigResolver
+from analyzers.discovery import discover
+from analyzers.engine import parse
+from analyzers.model import Finding
+from analyzers.project import FileResult, RegistrationSummary, cross_file_findings, summarize
+from analyzers.suppression import find_suppressions
+
+# A string literal under the cursor in a registry lookup: `get_tool("search")`, `create("react")`,
+# `TOOLS["search"]`. Group 1: the callee or subscripted name, group 2: the quote, 3: the text.
+_LOOKUP = re.compile(
+    r"""(?P<callee>[A-Za-z_][\w.]*)\s*(?:\(\s*(?:[A-Za-z_]\w*\s*=\s*)?|\[\s*)"""
+    r"""(?P<quote>['"])(?P<name>[^'"\\\n]{1,200})(?P=quote)"""
+)
+# Callees whose first string argument names a registered tool or agent.
+LOOKUP_CALLEES = frozenset(
+    {
+        "get_tool",
+        "get",
+        "create",
+        "create_agent",
+        "get_agent",
+        "lookup",
+        "tool",
+        "agent",
+        "run_tool",
+        "call_tool",
+        "load_tool",
+        "load_tools",
+    }
+)
+
+
+def summarize_file(path: str) -> FileResult | None:
+    """The registrations of one file on disk (no lint: the index needs only these)."""
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return summarize_text(source, path)
+
+
+def summarize_text(source: str, path: str) -> FileResult:
+    tree = parse(source)
+    if not isinstance(tree, cst.Module):
+        return FileResult(path, ())
+    try:
+        registrations = summarize(tree, path, find_suppressions(source))
+    except RecursionError:
+        registrations = ()
+    return FileResult(path, (), registrations)
+
+
+def workspace_files(root: Path) -> list[str]:
+    """The Python files of a workspace, honouring its configured excludes and .gitignore."""
+    try:
+        found = discover([root], ConfigResolver())
+    except ConfigError:
+        return [str(p) for p in sorted(root.rglob("*.py")) if ".venv" not in p.parts]
+    return [str(p) for p in found.files]
+
+
+@dataclass
+class WorkspaceIndex:
+    """Registrations by file; cross-file findings are recomputed on every change."""
+
+    files: dict[str, FileResult] = field(default_factory=dict)
+    cross: dict[str, list[Finding]] = field(default_factory=dict)
+
+    def update(self, result: FileResult) -> None:
+        self.files[result.path] = result
+
+    def remove(self, path: str) -> None:
+        self.files.pop(path, None)
+
+    def recompute(self, config_for: Callable[[str], Config]) -> set[str]:
+        """Recompute cross-file findings; returns the paths whose findings changed."""
+        fresh: dict[str, list[Finding]] = {}
+        for finding in cross_file_findings(list(self.files.values()), config_for):
+            fresh.setdefault(finding.path, []).append(finding)
+        changed = {
+            path for path in set(fresh) | set(self.cross) if fresh.get(path) != self.cross.get(path)
+        }
+        self.cross = fresh
+        return changed
+
+    def findings_for(self, path: str) -> list[Finding]:
+        return list(self.cross.get(path, ()))
+
+    def registrations(self) -> Iterable[RegistrationSummary]:
+        for result in self.files.values():
+            yield from result.registrations
+
+    def find(self, name: str) -> list[RegistrationSummary]:
+        return [reg for reg in self.registrations() if reg.name == name]
+
+    def search(self, query: str) -> list[RegistrationSummary]:
+        """Registrations whose name contains the query's characters in order (any case)."""
+        wanted = query.lower()
+        out = [reg for reg in self.registrations() if _subsequence(wanted, reg.name.lower())]
+        out.sort(key=lambda reg: (reg.name.lower().find(wanted) < 0, reg.name, reg.path))
+        return out
+
+
+def _subsequence(needle: str, haystack: str) -> bool:
+    it = iter(haystack)
+    return all(char in it for char in needle)
+
+
+def lookup_name_at(line: str, column: int, known: Sequence[str] = ()) -> str | None:
+    """The registered name a lookup string on this line holds at `column` (0-based), if any."""
+    for match in _LOOKUP.finditer(line):
+        start, end = match.start("quote"), match.end()
+        if not start <= column <= end:
+            continue
+        callee = match.group("callee").split(".")[-1]
+        name = match.group("name")
+        if callee in LOOKUP_CALLEES or name in known or callee.isupper():
+            return name
+    return None
