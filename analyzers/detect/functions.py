@@ -31,6 +31,62 @@ AGENT_STEP_NAMES = frozenset(
 )
 
 
+# Verbs of functions that build, find or manage tools rather than run one (`get_tool`,
+# `as_tool`, `register_tool`): a name ending in `tool` after one of them is not a tool body.
+_MANAGING_VERBS = frozenset(
+    {
+        "as",
+        "to",
+        "make",
+        "create",
+        "get",
+        "register",
+        "unregister",
+        "convert",
+        "find",
+        "add",
+        "remove",
+        "load",
+        "build",
+        "wrap",
+        "lookup",
+        "resolve",
+        "is",
+        "has",
+        "validate",
+        "format",
+        "parse",
+        "from",
+        "new",
+        "init",
+        "set",
+        "list",
+        "describe",
+        "select",
+        "choose",
+        "pick",
+        "render",
+        "serialize",
+        "deserialize",
+        "prepare",
+        "normalize",
+    }
+)
+
+
+def is_tool_name(name: str) -> bool:
+    """A function named like a tool or a tool runner: `search_tool`, `call_tool`,
+    `invoke_mcp_tool`; not `get_tool`/`as_tool`/`tool_names`/`set_agent_tool_state`.
+
+    Only the name's end counts: framework internals mention tools everywhere
+    (`to_tool_definitions`), and swallowing errors there is not a tool's business.
+    """
+    words = name.lower().strip("_").split("_")
+    if not words or words[-1] != "tool":
+        return False
+    return len(words) == 1 or words[0] not in _MANAGING_VERBS
+
+
 def _decorator_target(decorator: cst.Decorator) -> cst.BaseExpression:
     """`mcp.tool` for `@mcp.tool(name="x")`, the expression itself otherwise."""
     expr = decorator.decorator
@@ -73,14 +129,14 @@ def is_tool_function(
     """Whether `node` is the body of a tool: code whose errors and resources the model relies on.
 
     A tool is a function decorated with a tool decorator, a run method (`execute`, `_run`,
-    `forward`, ...) of a class deriving from a `*Tool` base, or a function with `tool` in its
-    name (`call_tool`, `run_tool`). `class_stack` holds the classes whose bodies directly
+    `forward`, ...) of a class deriving from a `*Tool` base, or a function named like a tool
+    (`call_tool`, `run_tool`, `search_tool`: see `is_tool_name`). `class_stack` holds the classes whose bodies directly
     define `node`, innermost last (empty for a plain function): see `method_class_stack`.
     """
     if has_tool_decorator(node, facts):
         return True
     name = node.name.value
-    if "tool" in name.lower():
+    if is_tool_name(name):
         return True
     return bool(class_stack) and name in TOOL_METHODS and is_tool_class(class_stack[-1], facts)
 

@@ -26,18 +26,50 @@ def _passes_star_kwargs(call: cst.Call, name: str) -> bool:
     )
 
 
-def _only_raises(body: cst.BaseSuite) -> bool:
-    """The body refuses every subclass (`raise TypeError("cannot subclass")`), after an
-    optional docstring: there is no chain to keep."""
+def _is_raise_line(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Raise)
+    )
+
+
+def _deliberately_ends_chain(body: cst.BaseSuite) -> bool:
+    """A no-op override (`...`, `pass`: it exists to stop the parents' hooks), or a gate
+    that refuses subclasses (`raise TypeError(...)`, `if "_root" not in kw: raise ...`)
+    with nothing else but local names: there is no chain to keep."""
     statements = list(block_statements(body))
     if statements and _is_docstring(statements[0]):
         statements = statements[1:]
-    first = statements[0] if statements else None
-    return (
-        isinstance(first, cst.SimpleStatementLine)
-        and len(first.body) == 1
-        and isinstance(first.body[0], cst.Raise)
+    noop = all(
+        isinstance(stmt, cst.SimpleStatementLine)
+        and all(
+            isinstance(small, cst.Pass)
+            or (isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis))
+            for small in stmt.body
+        )
+        for stmt in statements
     )
+    if noop:
+        return True
+    raises = False
+    for stmt in statements:
+        if _is_raise_line(stmt):
+            raises = True
+        elif isinstance(stmt, cst.If) and stmt.orelse is None:
+            inner = list(block_statements(stmt.body))
+            if not (len(inner) == 1 and _is_raise_line(inner[0])):
+                return False
+            raises = True
+        elif isinstance(stmt, cst.SimpleStatementLine) and all(
+            isinstance(small, cst.Assign)
+            and all(isinstance(t.target, cst.Name) for t in small.targets)
+            for small in stmt.body
+        ):
+            continue
+        else:
+            return False
+    return raises
 
 
 def _is_docstring(stmt: cst.BaseStatement) -> bool:
@@ -198,6 +230,28 @@ class InitSubclassWithoutSuper(Rule):
                     raise TypeError("Final cannot be subclassed")
             """
         ),
+        # Shapes seen in the standard library: a no-op override that stops the parents'
+        # hooks on purpose, a stub, and gates that refuse subclasses.
+        Clean(
+            """
+            class Quiet(Registered):
+                def __init_subclass__(cls, **kwds):
+                    pass
+
+            class ModelBase:
+                def __init_subclass__(cls, *, frozen: bool = False): ...
+
+            class _Final:
+                def __init_subclass__(cls, /, *args, **kwds):
+                    if "_root" not in kwds:
+                        raise TypeError("Cannot subclass special typing classes")
+
+            class Dummy:
+                def __init_subclass__(cls):
+                    subclass_name = cls.__name__
+                    raise TypeError(f"Cannot subclass {subclass_name}")
+            """
+        ),
         # Not a method: a module-level function with that name.
         Clean(
             """
@@ -213,7 +267,7 @@ class InitSubclassWithoutSuper(Rule):
         ancestors = self.context.ancestors
         if len(ancestors) < 2 or not isinstance(ancestors[-2], cst.ClassDef):
             return
-        if _only_raises(node.body):
+        if _deliberately_ends_chain(node.body):
             return
         star_kwarg = node.params.star_kwarg
         kwargs_name = star_kwarg.name.value if star_kwarg is not None else _free_name(node)

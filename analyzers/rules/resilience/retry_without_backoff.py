@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from analyzers.detect.flow import always_exits, block_statements, has_break, is_constant_true
+from analyzers.detect.flow import always_exits, block_statements, is_constant_true
 from analyzers.facts import ModuleFacts, dotted_name
 from analyzers.rule import Clean, Flagged, Rule
 from analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
@@ -65,23 +65,53 @@ def _own_tries(loop: cst.For | cst.While) -> list[cst.Try]:
     return found
 
 
-def _exits_on_success(loop: cst.For | cst.While, attempt: cst.Try) -> bool:
-    """The loop ends once an attempt succeeds: a `return`, or a `break` of this loop,
-    outside the handlers that retry."""
-    if has_break(loop):
-        return True
-    handlers = set(attempt.handlers)
-    stack: list[cst.CSTNode] = list(block_statements(loop.body))
+def _leaves(statements: Sequence[cst.BaseStatement]) -> bool:
+    """A `return`, or a `break` of the loop being judged, somewhere in `statements`."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(s, False) for s in statements]
     while stack:
-        node = stack.pop()
-        if node in handlers or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.Return):
+        node, nested = stack.pop()
+        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
             return True
-        if isinstance(node, cst.BaseExpression):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
             continue
-        stack.extend(children(node))
+        inner = nested or isinstance(node, (cst.For, cst.While))
+        if isinstance(node, (cst.For, cst.While)) and node.orelse is not None:
+            stack.extend((s, nested) for s in block_statements(node.orelse.body))
+            stack.extend((s, True) for s in block_statements(node.body))
+            continue
+        stack.extend((child, inner) for child in children(node))
     return False
+
+
+def _block_after(loop: cst.For | cst.While, attempt: cst.Try) -> list[cst.BaseStatement]:
+    """The statements after `attempt` in the block that holds it."""
+    for node in _walk_loop_body(loop):
+        if isinstance(node, cst.IndentedBlock):
+            body = list(node.body)
+            for index, stmt in enumerate(body):
+                if stmt is attempt:
+                    return body[index + 1 :]
+    body = list(block_statements(loop.body))
+    return body[body.index(attempt) + 1 :] if attempt in body else []
+
+
+def _ends_iteration(small: cst.BaseSmallStatement) -> bool:
+    return isinstance(small, (cst.Continue, cst.Raise, cst.Return, cst.Break))
+
+
+def _exits_on_success(
+    loop: cst.For | cst.While, attempt: cst.Try, retrying: Sequence[cst.ExceptHandler]
+) -> bool:
+    """A successful attempt ends the loop: `return`/`break` in the `try` or its `else:`, or
+    after the `try` when every retrying handler `continue`s (so only success gets there)."""
+    succeeded = list(block_statements(attempt.body))
+    if attempt.orelse is not None:
+        succeeded.extend(block_statements(attempt.orelse.body))
+    if _leaves(succeeded):
+        return True
+    if not all(always_exits(block_statements(h.body), _ends_iteration) for h in retrying):
+        return False
+    return _leaves(_block_after(loop, attempt))
 
 
 def _caught_names(handler: cst.ExceptHandler, facts: ModuleFacts) -> list[str | None]:
@@ -151,7 +181,7 @@ def _is_retry_attempt(loop: cst.For | cst.While, attempt: cst.Try, facts: Module
         for h in attempt.handlers
         if _retries_transient(h, facts) and not always_exits(block_statements(h.body), _leaves_loop)
     ]
-    if not retrying or not _exits_on_success(loop, attempt):
+    if not retrying or not _exits_on_success(loop, attempt, retrying):
         return False
     calls = [n for n in iter_subtree_no_scopes(attempt.body) if isinstance(n, cst.Call)]
     callees = [facts.qualified_name(c.func) for c in calls]
@@ -472,6 +502,25 @@ class RetryWithoutBackoff(Rule):
                         return read_header(f)
                     except OSError:
                         continue
+            """
+        ),
+        # A refinement loop (seen in an agent framework): the `try` only guards an event
+        # emission, and the loop ends on the model's answer, not on the `try` succeeding.
+        Clean(
+            """
+            def refine(self, plan, max_attempts):
+                attempt = 0
+                ready = False
+                while not ready and attempt < max_attempts:
+                    attempt += 1
+                    try:
+                        self.bus.emit("refining", attempt)
+                    except Exception:
+                        pass
+                    plan, ready = self.llm.refine(plan)
+                    if ready:
+                        break
+                return plan
             """
         ),
         # An error that ends the loop is not retried; a loop over work items is not a retry.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from analyzers.detect.flow import block_statements
 from analyzers.detect.functions import is_agent_step, is_tool_function, method_class_stack
 from analyzers.facts import ModuleFacts
 from analyzers.rule import Clean, Flagged, Rule
@@ -49,6 +50,58 @@ def swallows(handler: cst.ExceptHandler) -> bool:
     else:
         return False
     return bool(smalls) and all(_is_silent(s) for s in smalls)
+
+
+# Calls that release or stop something: an error while cleaning up is rightly ignored.
+_CLEANUP_METHODS = frozenset(
+    {
+        "close",
+        "aclose",
+        "cancel",
+        "remove",
+        "unlink",
+        "rmtree",
+        "rmdir",
+        "kill",
+        "terminate",
+        "shutdown",
+        "stop",
+        "disconnect",
+        "cleanup",
+        "release",
+        "join",
+        "wait",
+        "__exit__",
+        "__aexit__",
+    }
+)
+
+
+def _is_cleanup(attempt: cst.Try) -> bool:
+    """The `try` only releases resources (`f.close()`, `os.remove(tmp)`, `await task`)."""
+    statements = list(block_statements(attempt.body))
+    if not statements:
+        return False
+    for stmt in statements:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return False
+        for small in stmt.body:
+            if not isinstance(small, cst.Expr):
+                return False
+            value = small.value
+            if isinstance(value, cst.Await):
+                if not isinstance(value.expression, cst.Call):
+                    continue  # `await task`: waiting for something being cancelled
+                value = value.expression
+            if not isinstance(value, cst.Call):
+                return False
+            func = value.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else None
+            if isinstance(func, cst.Name):
+                name = func.value
+            if name not in _CLEANUP_METHODS:
+                return False
+    return True
 
 
 class SwallowedToolError(Rule):
@@ -184,6 +237,53 @@ class SwallowedToolError(Rule):
                         pass
             """
         ),
+        # Shapes seen in agent frameworks: a clean-up that may fail (in `finally`, while
+        # another error is re-raised, or a `try` that only closes), and functions that
+        # manage tools rather than run one.
+        Clean(
+            """
+            import asyncio
+
+            async def invoke_mcp_tool(session, name, args):
+                task = asyncio.create_task(session.call_tool(name, args))
+                try:
+                    return await task
+                except asyncio.CancelledError:
+                    task.cancel()
+                    try:
+                        await task
+                    except BaseException:
+                        pass
+                    raise
+                finally:
+                    try:
+                        await session.flush()
+                    except Exception:
+                        pass
+
+            class ViewImage(BaseTool):
+                def _run(self, path: str) -> bytes:
+                    f = open(path, "rb")
+                    data = f.read()
+                    try:
+                        f.close()
+                    except Exception:
+                        pass
+                    return data
+
+            def to_tool_definitions(tools):
+                try:
+                    return [t.schema() for t in tools]
+                except Exception:
+                    return None
+
+            def set_agent_tool_state(context, value):
+                try:
+                    context.state = value
+                except Exception:
+                    pass
+            """
+        ),
         # A helper nested inside a tool is judged on its own.
         Clean(
             """
@@ -212,6 +312,14 @@ class SwallowedToolError(Rule):
             if isinstance(function, cst.FunctionDef):
                 break
         else:
+            return
+        between = stack[index + 1 : -1]
+        # While handling another error (which is re-raised or reported) or in `finally`,
+        # a second failure of the clean-up is rightly dropped.
+        if any(isinstance(n, (cst.ExceptHandler, cst.Finally)) for n in between):
+            return
+        attempt = between[-1] if between else None
+        if isinstance(attempt, cst.Try) and _is_cleanup(attempt):
             return
         classes = method_class_stack(stack[:index])
         if is_tool_function(function, facts, classes):
