@@ -10,6 +10,7 @@ from typing import Literal
 import libcst as cst
 
 from analyzers.detect.profiles import (
+    PROFILES,
     FrameworkProfile,
     profile_for_base,
     profile_for_decorator,
@@ -87,6 +88,10 @@ CLASS_TOOL_METHODS = ("execute", "run", "__call__", "forward", "_run", "invoke")
 # Words in a user registry's names that say what it holds.
 _TOOL_WORDS = ("tool",)
 _AGENT_WORDS = ("agent",)
+# Top-level packages whose classes can be registrations (the runtime's and frameworks' bases).
+_CLASS_BASE_ROOTS = frozenset(
+    {"runtime"} | {base.split(".")[0] for p in PROFILES for base in p.class_bases}
+)
 # A description we cannot read statically: stands in so only known values are judged.
 _UNKNOWN_DESCRIPTION = "(not static)"
 
@@ -441,12 +446,28 @@ class _Extractor:
             if only is not None:
                 self.instances[name] = only
 
+    def _classes_may_register(self) -> bool:
+        """Whether any class here can be a registration: some hook or known base is around.
+
+        Classes register through a metaclass `__new__` or an `__init_subclass__` of this
+        module, or through the runtime's / a framework's bases; without any of them, no MRO
+        needs computing.
+        """
+        if any(
+            "__init_subclass__" in info.attrs or "__new__" in info.attrs
+            for info in self.classes.all
+        ):
+            return True
+        roots = {qualified.split(".")[0] for qualified in self.facts.imports.values()}
+        return bool(roots & _CLASS_BASE_ROOTS)
+
     def run(self) -> list[Registration]:
         found: list[tuple[int, Registration]] = []
+        classes = self._classes_may_register()
         for order, stmt in enumerate(self.facts.statements):
             if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
                 found.extend((order, reg) for reg in self._function_registrations(stmt))
-            elif isinstance(stmt, cst.ClassDef):
+            elif classes and isinstance(stmt, cst.ClassDef):
                 info = self.classes.by_node.get(stmt)
                 if info is not None:
                     found.extend((order, reg) for reg in self._class_registrations(info))
