@@ -749,3 +749,22 @@ def test_metaclass_with_prepare_is_not_read_as_the_class_body() -> None:
         )
         == []
     )
+
+
+def test_never_crashes_on_mutilated_registrations() -> None:
+    # Every parity snippet with each of its lines removed in turn: half-written code as an
+    # editor sees it while typing.
+    from tests.rules.test_registration_parity import SNIPPETS
+
+    for snippet in SNIPPETS:
+        lines = snippet.source.splitlines(keepends=True)
+        for index in range(len(lines)):
+            mutilated = "".join(lines[:index] + lines[index + 1 :])
+            try:
+                module = cst.parse_module(mutilated)
+            except cst.ParserSyntaxError:
+                continue
+            found = find_registrations(module, ModuleFacts(module))
+            for reg in found:
+                candidate_problems(reg)
+            lint_with(mutilated, ["AGT2"])
