@@ -78,10 +78,14 @@ def summarize(
         registrations = ModuleFacts(module).registrations
     except RecursionError:
         return ()
+    # Registrations inside functions run only when called (tests, factories): not indexed.
     named = [
         reg
         for reg in registrations
-        if reg.registry is not None and reg.name is not None and reg.registers
+        if reg.registry is not None
+        and reg.name is not None
+        and reg.registers
+        and not reg.in_function
     ]
     if not named:
         return ()

@@ -92,6 +92,8 @@ _AGENT_WORDS = ("agent",)
 _CLASS_BASE_ROOTS = frozenset(
     {"runtime"} | {base.split(".")[0] for p in PROFILES for base in p.class_bases}
 )
+# The pseudo-statement whose "branches" are function bodies (see Registration.branch).
+FUNCTION_SCOPE = 0
 # A description we cannot read statically: stands in so only known values are judged.
 _UNKNOWN_DESCRIPTION = "(not static)"
 
@@ -154,6 +156,9 @@ class Registration:
     label: str  # prefix naming the framework in messages ("" for the runtime and users)
     problems: tuple[RegistryProblem, ...] = ()
     contract_problems: tuple[ContractProblem, ...] = ()
+    # Where it runs: (branching statement, branch) pairs from the module down, with
+    # (FUNCTION_SCOPE, id) for each enclosing function. Only compared within one file.
+    branch: tuple[tuple[int, int], ...] = ()
 
     @property
     def name(self) -> str | None:
@@ -176,6 +181,17 @@ class Registration:
     def message(self, text: str) -> str:
         """A message about this registration, naming the framework when there is one."""
         return f"{self.label}: {text}" if self.label else text
+
+    @property
+    def in_function(self) -> bool:
+        """Defined in a function body: it registers only when (and each time) that runs."""
+        return any(node == FUNCTION_SCOPE for node, _ in self.branch)
+
+    def exclusive_with(self, other: Registration) -> bool:
+        """Whether the two can never both run: other branches of one if/try/match, or
+        different function bodies."""
+        mine = dict(self.branch)
+        return any(node in mine and mine[node] != arm for node, arm in other.branch)
 
     @property
     def registers(self) -> bool:
@@ -461,6 +477,46 @@ class _Extractor:
         roots = {qualified.split(".")[0] for qualified in self.facts.imports.values()}
         return bool(roots & _CLASS_BASE_ROOTS)
 
+    def _branches(self) -> dict[int, tuple[tuple[int, int], ...]]:
+        """The branch path (see Registration.branch) of every def and class statement."""
+        out: dict[int, tuple[tuple[int, int], ...]] = {}
+        stack: list[tuple[cst.CSTNode, tuple[tuple[int, int], ...]]] = [(self.module, ())]
+        while stack:
+            node, path = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                out[id(node)] = path
+                if isinstance(node, cst.FunctionDef):
+                    path = (*path, (FUNCTION_SCOPE, id(node)))
+                stack.append((node.body, path))
+            elif isinstance(node, cst.If):
+                stack.append((node.body, (*path, (id(node), 0))))
+                if node.orelse is not None:
+                    stack.append((node.orelse, (*path, (id(node), 1))))
+            elif isinstance(node, (cst.Try, cst.TryStar)):
+                stack.append((node.body, (*path, (id(node), 0))))
+                if node.orelse is not None:
+                    stack.append((node.orelse, (*path, (id(node), 0))))
+                handlers: Sequence[cst.ExceptHandler | cst.ExceptStarHandler] = node.handlers
+                for index, handler in enumerate(handlers):
+                    stack.append((handler.body, (*path, (id(node), index + 1))))
+                if node.finalbody is not None:
+                    stack.append((node.finalbody, path))
+            elif isinstance(node, cst.Match):
+                for index, case in enumerate(node.cases):
+                    stack.append((case.body, (*path, (id(node), index))))
+            elif isinstance(node, (cst.Module, cst.IndentedBlock, cst.Else)):
+                inner = node.body
+                if isinstance(inner, cst.CSTNode):
+                    stack.append((inner, path))
+                else:
+                    stack.extend((child, path) for child in inner)
+            elif isinstance(node, (cst.For, cst.While, cst.With)):
+                stack.append((node.body, path))
+                orelse = getattr(node, "orelse", None)
+                if orelse is not None:
+                    stack.append((orelse, path))
+        return out
+
     def run(self) -> list[Registration]:
         found: list[tuple[int, Registration]] = []
         classes = self._classes_may_register()
@@ -471,7 +527,13 @@ class _Extractor:
                 info = self.classes.by_node.get(stmt)
                 if info is not None:
                     found.extend((order, reg) for reg in self._class_registrations(info))
-        return [reg for _, reg in sorted(found, key=lambda pair: pair[0])]
+        if not found:
+            return []
+        branches = self._branches()
+        return [
+            replace(reg, branch=branches.get(id(reg.definition), ()))
+            for _, reg in sorted(found, key=lambda pair: pair[0])
+        ]
 
     # -- functions -----------------------------------------------------------------------
     def _function_registrations(self, function: cst.FunctionDef) -> Iterator[Registration]:

@@ -150,3 +150,17 @@ def test_syntax_errors_and_empty_files() -> None:
     assert [f.code for f in results[0].findings] == ["AGT001"]
     assert results[0].registrations == () and results[1].registrations == ()
     assert findings == []
+
+
+def test_registrations_inside_functions_are_not_indexed() -> None:
+    in_tests = '''from runtime.registry import tool
+
+
+def test_search() -> None:
+    @tool
+    def search(query: str) -> list[str]:
+        """Search."""
+        return []
+'''
+    results, findings = run({"test_a.py": in_tests, "b.py": SEARCH_TOOL})
+    assert results[0].registrations == () and findings == []

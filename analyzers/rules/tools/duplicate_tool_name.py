@@ -26,6 +26,12 @@ def duplicate_groups(registrations: tuple[Registration, ...]) -> list[list[Regis
     return [group for group in groups.values() if len(group) > 1]
 
 
+def clashes(reg: Registration, group: list[Registration]) -> list[Registration]:
+    """The others of its group that can run together with it (not `if`/`else` alternatives,
+    not another function's body)."""
+    return [other for other in group if other is not reg and not reg.exclusive_with(other)]
+
+
 def in_file_message(reg: Registration, first: bool) -> str:
     """The message on one of several same-file registrations of a name."""
     assert reg.registry is not None and reg.name is not None
@@ -60,7 +66,9 @@ class DuplicateToolName(Rule):
         "model calls code nobody meant it to. Both registrations are reported, each pointing "
         "to the other. `agentsense check` also finds duplicates across the files of the "
         "project; the reference runtime's `@tool` functions and `BaseTool` classes share one "
-        "namespace. Registrations the registry refuses for another reason take no name."
+        "namespace. Registrations the registry refuses for another reason take no name; "
+        "alternatives (`if`/`else`, `try`/`except`) and registrations in different functions "
+        "(which run only when each is called) are not duplicates."
     )
     flagged = (
         Flagged(
@@ -191,6 +199,38 @@ class DuplicateToolName(Rule):
             '''
         ),
         Clean(
+            # Alternatives: only one branch runs. Tools made inside different functions
+            # (tests, factories) are registered only when each runs.
+            '''
+            import sys
+
+            from runtime.registry import tool
+
+            if sys.platform == "win32":
+                @tool
+                def shell(command: str) -> str:
+                    """Run a command with cmd.exe."""
+                    return command
+            else:
+                @tool
+                def shell(command: str) -> str:
+                    """Run a command with sh."""
+                    return command
+
+            def test_search_once() -> None:
+                @tool(name="search")
+                def search(query: str) -> str:
+                    """Search."""
+                    return query
+
+            def test_search_again() -> None:
+                @tool(name="search")
+                def search_twice(query: str) -> str:
+                    """Search."""
+                    return query
+            '''
+        ),
+        Clean(
             # A list registry keys nothing by name.
             '''
             TOOLS = []
@@ -209,10 +249,13 @@ class DuplicateToolName(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         for group in duplicate_groups(self.context.facts.registrations):
-            for index, reg in enumerate(group):
+            for reg in group:
+                others = clashes(reg, group)
+                if not others:
+                    continue
+                first = group.index(others[0]) > group.index(reg)
                 related = tuple(
                     (other.name_node, f"the other registration of {other.name!r}")
-                    for other in group
-                    if other is not reg
+                    for other in others
                 )
-                self.report(reg.name_node, in_file_message(reg, index == 0), related=related)
+                self.report(reg.name_node, in_file_message(reg, first), related=related)
