@@ -39,13 +39,15 @@ def in_file_message(reg: Registration, first: bool) -> str:
     label = registry_label(reg.registry)
     if reg.source.startswith("runtime-"):
         if first:
+            when = "when this code runs" if reg.in_function else "when this module is imported"
             return (
                 f"{what} is registered again below; the runtime refuses the second "
-                "registration when this module is imported"
+                f"registration {when}"
             )
+        action = "running this code" if reg.in_function else "importing this module"
         return (
-            f"{runtime_duplicate_message(reg.kind, reg.name)} (above): importing this module "
-            "raises ContractError"
+            f"{runtime_duplicate_message(reg.kind, reg.name)} (above): {action} raises "
+            "ContractError"
         )
     if reg.refuses_duplicates:
         where = "again below" if first else "already above"
