@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -86,8 +87,8 @@ SCHEMA_ATTRIBUTES = ("parameters", "input_schema", "args_schema", "inputs", "sch
 # Methods whose signature gives a class-based tool's parameters, in order of preference.
 CLASS_TOOL_METHODS = ("execute", "run", "__call__", "forward", "_run", "invoke")
 # Words in a user registry's names that say what it holds.
-_TOOL_WORDS = ("tool",)
-_AGENT_WORDS = ("agent",)
+_TOOL_WORDS = frozenset({"tool", "tools"})
+_AGENT_WORDS = frozenset({"agent", "agents"})
 # Top-level packages whose classes can be registrations (the runtime's and frameworks' bases).
 _CLASS_BASE_ROOTS = frozenset(
     {"runtime"} | {base.split(".")[0] for p in PROFILES for base in p.class_bases}
@@ -330,16 +331,20 @@ def _docstring_node(body: cst.BaseSuite) -> cst.BaseExpression | None:
     return None
 
 
-def _words(*names: str | None) -> str:
-    return " ".join(name.lower() for name in names if name)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def _words(*names: str | None) -> set[str]:
+    """The words of identifiers: `ToolRegistry`, `_TOOLS`, `register_tool` -> tool, ..."""
+    return {word.lower() for name in names if name for word in _WORD.findall(name)}
 
 
 def _kind_of(*names: str | None) -> tuple[Kind, bool]:
     """A user registry's kind from its names, and whether the tool contract applies to it."""
-    text = _words(*names)
-    if any(word in text for word in _TOOL_WORDS):
+    words = _words(*names)
+    if words & _TOOL_WORDS:
         return "tool", True
-    if any(word in text for word in _AGENT_WORDS):
+    if words & _AGENT_WORDS:
         return "agent", False
     return "tool", False
 
