@@ -1240,6 +1240,15 @@ class _Extractor:
         hook = owner.attrs["__init_subclass__"].function
         if hook is None or not self._is_hook(hook):
             return None
+        meta = self.classes.metaclass(info)
+        if meta is UNKNOWN or (
+            isinstance(meta, ClassInfo)
+            and any(
+                isinstance(entry, ClassInfo) and "__prepare__" in entry.attrs
+                for entry in self.classes.mro(meta) or ()
+            )
+        ):
+            return None  # a metaclass we cannot see may rewrite the namespace (pydantic, enum)
         subject = ClassValue(info)
         env = self._bind_hook(
             hook,

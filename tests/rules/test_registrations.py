@@ -768,3 +768,24 @@ def test_never_crashes_on_mutilated_registrations() -> None:
             for reg in found:
                 candidate_problems(reg)
             lint_with(mutilated, ["AGT2"])
+
+
+def test_init_subclass_under_an_unknown_metaclass_is_not_judged() -> None:
+    # pydantic's metaclass (or any unseen one) may rewrite the class namespace first.
+    assert (
+        regs(
+            """
+            from pydantic import BaseModel
+
+            class ToolModel(BaseModel):
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    if "name" not in cls.__dict__:
+                        raise TypeError("tools need a name")
+
+            class Search(ToolModel):
+                query: str
+            """
+        )
+        == ()
+    )
