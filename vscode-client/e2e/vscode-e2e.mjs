@@ -725,7 +725,7 @@ async function main() {
       const outputLine = await waitFor("the result in the agentsense output channel", () =>
         p.evaluate(() => {
           const lines = [...document.querySelectorAll(".part.panel .monaco-editor .view-lines .view-line")];
-          const line = lines.map((l) => (l.textContent ?? "").replace(/\u00a0/g, " ")).find((t) => /Run tool \S+\(/.test(t));
+          const line = lines.map((l) => (l.textContent ?? "").replace(/\u00a0/g, " ")).find((t) => /Run tool \S+\(.*\) -> (ok|error)/.test(t));
           return line ?? null;
         }),
       );

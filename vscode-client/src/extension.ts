@@ -74,6 +74,7 @@ async function fixAll(output: vscode.LogOutputChannel): Promise<void> {
       document.uri,
       whole,
       FIX_ALL_KIND.value,
+      10, // resolve: the server computes the fix-all edit lazily (codeAction/resolve)
     )) ?? [];
   const fixes = actions.filter((action) => action.kind && FIX_ALL_KIND.contains(action.kind));
   if (fixes.length === 0) {

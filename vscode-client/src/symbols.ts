@@ -42,8 +42,14 @@ function marks(symbol: WorkspaceSymbolLike): string {
 }
 
 /** Whether a workspace symbol is a tool (not an agent). The server marks the kind of
- *  registration in `containerName` (or `data`); a name such as `tool: search` also counts. */
+ *  registration in `containerName` ("tool (registry)"); other servers' `data` or a name such
+ *  as `tool: search` also count. */
 export function isToolSymbol(symbol: WorkspaceSymbolLike): boolean {
+  // agentsense's server says "tool (REGISTRY)" or "agent (REGISTRY)": its first word decides.
+  const kind = /^\s*(tool|agent)\b/i.exec(symbol.containerName ?? "")?.[1]?.toLowerCase();
+  if (kind !== undefined) {
+    return kind === "tool";
+  }
   const text = marks(symbol);
   if (TOOL_MARK.test(text)) {
     return true;

@@ -22,6 +22,35 @@ describe("lens arguments", () => {
     assert.deepEqual(target.params?.map((p) => p.name), ["query"]);
   });
 
+  it("reads the agentsense server's lens argument (parameters, example arguments)", () => {
+    // server/language_server.py _run_command: {uri, name, line, parameters, arguments?}.
+    const target = parseToolTarget([
+      {
+        uri: "file:///ws/clean/tools.py",
+        name: "forecast",
+        line: 15,
+        parameters: [
+          { name: "city", type: "string", annotation: "str", required: true },
+          { name: "days", type: ["integer", "null"], annotation: "int | None", required: false, default: 1 },
+        ],
+        arguments: { city: "Paris" },
+      },
+    ]);
+    assert.ok(target);
+    assert.equal(target.line, 15);
+    assert.deepEqual(target.presetArguments, { city: "Paris" });
+    assert.deepEqual(
+      target.params?.map((p) => [p.name, p.type, p.required, p.hasDefault, p.default]),
+      [
+        ["city", "string", true, false, undefined],
+        ["days", "integer", false, true, 1],
+      ],
+    );
+    assert.deepEqual(runToolArguments(target, { days: 2 }), [
+      { ...target.raw, arguments: { city: "Paris", days: 2 } },
+    ]);
+  });
+
   it("accepts other key names and positional arguments", () => {
     assert.equal(parseToolTarget([{ tool: "t", line: 2, textDocument: { uri: "file:///a.py" } }])?.uri, "file:///a.py");
     const positional = parseToolTarget(["file:///a.py", "t", 7]);
@@ -74,12 +103,14 @@ describe("results", () => {
 
 describe("Run Tool quick-pick", () => {
   const at = (line: number) => ({ start: { line, character: 0 }, end: { line: line + 3, character: 0 } });
+  // As agentsense's server answers workspace/symbol: containerName "tool (REGISTRY)".
   const symbols: WorkspaceSymbolLike[] = [
-    { name: "weather", kind: 5, containerName: "tool", location: { uri: "file:///b.py", range: at(10) } },
-    { name: "search", kind: 12, containerName: "tool", location: { uri: "file:///a.py", range: at(2) } },
-    { name: "support", kind: 5, containerName: "agent", location: { uri: "file:///a.py", range: at(20) } },
+    { name: "weather", kind: 5, containerName: "tool (BaseTool)", location: { uri: "file:///b.py", range: at(10) } },
+    { name: "search", kind: 12, containerName: "tool (tool)", location: { uri: "file:///a.py", range: at(2) } },
+    { name: "support", kind: 5, containerName: "agent (Agent)", location: { uri: "file:///a.py", range: at(20) } },
+    { name: "tool_picker", kind: 5, containerName: "agent (tools.registry)", location: { uri: "file:///a.py", range: at(25) } },
     { name: "helper", kind: 12, location: { uri: "file:///a.py", range: at(30) } },
-    { name: "search", kind: 12, containerName: "tool", location: { uri: "file:///a.py", range: at(2) } },
+    { name: "search", kind: 12, containerName: "tool (tool)", location: { uri: "file:///a.py", range: at(2) } },
   ];
 
   it("offers tools, not agents, once each, sorted", () => {
@@ -90,5 +121,14 @@ describe("Run Tool quick-pick", () => {
         ["weather", "file:///b.py", 10],
       ],
     );
+  });
+
+  it("reads other servers' marks too", () => {
+    const other: WorkspaceSymbolLike[] = [
+      { name: "a", kind: 12, data: { kind: "tool" }, location: { uri: "file:///x.py" } },
+      { name: "tool: b", kind: 12, location: { uri: "file:///x.py" } },
+      { name: "c", kind: 5, data: "agent", location: { uri: "file:///x.py" } },
+    ];
+    assert.deepEqual(pickableTools(other).map((t) => t.name), ["a", "b"]);
   });
 });
