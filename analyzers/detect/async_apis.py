@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -301,15 +301,18 @@ class ScopeIndex:
 
     def locally_bound(self, name: str) -> bool:
         """Whether a function, lambda or comprehension around the node binds `name`."""
-        found = self.lookup(name)
-        return found is not None and not isinstance(found[0], cst.Module)
+        return any(name in self.bindings(scope) for scope in self.scope_chain()[:-1])
 
-    def global_qualified_name(self, expr: cst.BaseExpression) -> str | None:
-        """`qualified_name`, or None when the head name is rebound in an enclosing function."""
+    def qualified_among(self, expr: cst.BaseExpression, names: Container[str]) -> str | None:
+        """The qualified name of `expr` when it is one of `names` and its head name is not
+        rebound in an enclosing function (`async def f(time): time.sleep(1)`)."""
+        qualified = self.context.qualified_name(expr)
+        if qualified is None or qualified not in names:
+            return None
         dotted = dotted_name(expr)
         if dotted is None or self.locally_bound(dotted.split(".")[0]):
             return None
-        return self.context.qualified_name(expr)
+        return qualified
 
     def instance_class(self, expr: cst.BaseExpression, classes: frozenset[str]) -> str | None:
         """Which of `classes` `expr` is an instance of, when every binding agrees; else None.
@@ -338,16 +341,14 @@ class ScopeIndex:
     def _constructed(self, expr: cst.BaseExpression, classes: frozenset[str]) -> str | None:
         if not isinstance(expr, cst.Call):
             return None
-        qualified = self.global_qualified_name(expr.func)
-        return qualified if qualified in classes else None
+        return self.qualified_among(expr.func, classes)
 
     def _annotated(
         self, annotation: cst.BaseExpression | None, classes: frozenset[str]
     ) -> str | None:
         if annotation is None:
             return None
-        qualified = self.global_qualified_name(annotation)
-        return qualified if qualified in classes else None
+        return self.qualified_among(annotation, classes)
 
     def _agreed(self, bindings: Sequence[Binding], classes: frozenset[str]) -> str | None:
         kinds: set[str] = set()

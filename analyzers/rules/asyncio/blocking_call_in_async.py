@@ -285,8 +285,8 @@ class BlockingCallInAsync(Rule):
         """(what is called, what to use instead) for a blocking call, else None."""
         func = node.func
         if isinstance(func, (cst.Name, cst.Attribute)):
-            qualified = self.scopes.global_qualified_name(func)
-            if qualified is not None and qualified in BLOCKING_FUNCTIONS:
+            qualified = self.scopes.qualified_among(func, BLOCKING_FUNCTIONS)
+            if qualified is not None:
                 return qualified, BLOCKING_FUNCTIONS[qualified]
         if not isinstance(func, cst.Attribute):
             return None

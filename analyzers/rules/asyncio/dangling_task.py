@@ -246,26 +246,16 @@ class DanglingTask(Rule):
 
     def _spawner(self, func: cst.BaseExpression) -> str | None:
         """`asyncio.create_task` / `loop.create_task` when `func` spawns a task, else None."""
-        if isinstance(func, cst.Name) or (
-            isinstance(func, cst.Attribute) and func.attr.value != "create_task"
-        ):
-            last = func.value if isinstance(func, cst.Name) else func.attr.value
-            if last not in ("create_task", "ensure_future") and last not in (
-                self.context.facts.imports
-            ):
-                return None
-            qualified = self.scopes.global_qualified_name(func)
-            return qualified if qualified in TASK_SPAWNERS else None
-        if not isinstance(func, cst.Attribute):
-            return None
-        qualified = self.scopes.global_qualified_name(func)
-        if qualified in TASK_SPAWNERS:
+        qualified = self.scopes.qualified_among(func, TASK_SPAWNERS)
+        if qualified is not None:
             return qualified
+        if not isinstance(func, cst.Attribute) or func.attr.value != "create_task":
+            return None
         receiver = func.value
         if isinstance(receiver, cst.Call):
             # `asyncio.get_running_loop().create_task(...)`
-            factory = self.scopes.global_qualified_name(receiver.func)
-            return "loop.create_task" if factory in LOOP_FACTORIES else None
+            factory = self.scopes.qualified_among(receiver.func, LOOP_FACTORIES)
+            return "loop.create_task" if factory is not None else None
         if self.scopes.instance_class(receiver, LOOP_FACTORIES) is not None:
             return "loop.create_task"
         name = dotted_name(receiver)

@@ -155,11 +155,7 @@ class GetEventLoopInCoroutine(Rule):
         func = node.func
         if not isinstance(func, (cst.Name, cst.Attribute)) or not self.context.in_async_function():
             return
-        # Cheap filter before resolving names through scopes.
-        last = func.attr.value if isinstance(func, cst.Attribute) else func.value
-        if last != "get_event_loop" and last not in self.context.facts.imports:
-            return
-        if self.scopes.global_qualified_name(func) not in GET_EVENT_LOOP:
+        if self.scopes.qualified_among(func, GET_EVENT_LOOP) is None:
             return
         # Tests of `get_event_loop` itself check what it returns or raises.
         ancestors = self.context.ancestors

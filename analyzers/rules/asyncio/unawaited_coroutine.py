@@ -315,11 +315,9 @@ class UnawaitedCoroutine(Rule):
     def _awaitable(self, func: cst.BaseExpression) -> tuple[str, bool] | None:
         """(label, is_gather) when calling `func` returns an awaitable, else None."""
         label = dotted_name(func)
-        imports = self.context.facts.imports
         if isinstance(func, cst.Name):
-            # Known APIs are reached through an import; look names up only then.
-            qualified = self.scopes.global_qualified_name(func) if func.value in imports else None
-            if qualified in KNOWN_ASYNC_FUNCTIONS:
+            qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
+            if qualified is not None:
                 return func.value, qualified == "asyncio.gather"
             if func.value in self.context.facts.async_function_names and self._local_coroutine(
                 func.value
@@ -330,10 +328,9 @@ class UnawaitedCoroutine(Rule):
             return None
         method = func.attr.value
         label = label or method
-        if label != method and label.split(".")[0] in imports:
-            qualified = self.scopes.global_qualified_name(func)
-            if qualified in KNOWN_ASYNC_FUNCTIONS:
-                return label, qualified == "asyncio.gather"
+        qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
+        if qualified is not None:
+            return label, qualified == "asyncio.gather"
         if method in _ASYNC_HTTP_METHODS:
             client = self.scopes.instance_class(func.value, _ASYNC_HTTP_CLASSES)
             if client is not None and method in ASYNC_HTTP_CLIENTS[client]:
