@@ -247,3 +247,9 @@ async def shared(client: Client, request: pytest.FixtureRequest) -> AsyncIterato
 @pytest.fixture
 def session(shared: Client) -> Session:
     return shared.session  # type: ignore[no-any-return]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "init_options(options): initializationOptions for the `fresh` server"
+    )

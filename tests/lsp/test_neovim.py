@@ -1,0 +1,57 @@
+"""Neovim (headless, Debian's package) as a real client: diagnostics, code action, fix applied."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.lsp.conftest import SERVER_COMMAND
+
+SCRIPT = Path(__file__).with_name("nvim") / "fix_in_buffer.lua"
+SOURCE = '''from runtime.registry import tool
+
+
+@tool
+def search(query: str, history: list[str] = []) -> list[str]:
+    """Search the knowledge base."""
+    history.append(query)
+    return history
+'''
+
+
+def test_neovim_applies_a_fix(tmp_path: Path) -> None:
+    nvim = shutil.which("nvim")
+    if nvim is None:
+        pytest.skip("Neovim is not installed (`apt-get install -y neovim`; .ci/run installs it)")
+    target = tmp_path / "agent.py"
+    target.write_text(SOURCE)
+    out = tmp_path / "result.json"
+    env = dict(os.environ)
+    for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        env[name] = str(tmp_path / name.lower())
+    env.update(
+        AGENTSENSE_OUT=str(out),
+        AGENTSENSE_FILE=str(target),
+        AGENTSENSE_CMD=json.dumps(SERVER_COMMAND),
+    )
+    completed = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {SCRIPT}"],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.exists(), completed.stderr
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    buffer = next(s["value"] for s in result["steps"] if s["name"] == "buffer")
+    assert "history: list[str] | None = None" in buffer
+    assert "if history is None:" in buffer
+    assert completed.returncode == 0

@@ -1,0 +1,177 @@
+"""Run tool end to end: lenses, the command, limits, and refusal in untrusted workspaces."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import Client, Session, start_session
+
+TOOLS = '''
+import socket
+import subprocess
+import time
+
+from runtime.registry import tool
+
+
+# agentsense: example query="python" limit=2
+@tool
+def search(query: str, limit: int = 3) -> list[str]:
+    """Search the knowledge base."""
+    print("searching", query)
+    return [f"{query} {i}" for i in range(limit)]
+
+
+@tool
+def ping() -> str:
+    """Answer pong."""
+    return "pong"
+
+
+@tool
+def spin() -> int:
+    """Loop forever."""
+    while True:
+        pass
+
+
+@tool
+def hog() -> int:
+    """Allocate without bound."""
+    data = []
+    while True:
+        data.append(bytearray(64 * 1024 * 1024))
+
+
+@tool
+def orphan() -> int:
+    """Start a child process and hang."""
+    subprocess.Popen(["sleep", "600"])
+    time.sleep(600)
+    return 0
+
+
+@tool
+def fetch() -> str:
+    """Open a socket."""
+    with socket.create_connection(("127.0.0.1", 9), timeout=2):
+        return "connected"
+'''
+
+
+async def lenses(session: Session, uri: str) -> list[lsp.CodeLens]:
+    for _ in range(100):
+        found = await session.client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+        )
+        if found:
+            return list(found)
+        await asyncio.sleep(0.05)
+    return []
+
+
+async def run(session: Session, lens: lsp.CodeLens, **override: object) -> dict[str, object]:
+    assert lens.command is not None and lens.command.arguments
+    argument = {**lens.command.arguments[0], **override}
+    result = await session.client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command=lens.command.command, arguments=[argument])
+    )
+    assert isinstance(result, dict)
+    return result
+
+
+def lens_for(found: list[lsp.CodeLens], name: str) -> lsp.CodeLens:
+    return next(
+        lens
+        for lens in found
+        if lens.command is not None
+        and lens.command.arguments
+        and lens.command.arguments[0].get("name") == name
+    )
+
+
+async def test_lens_runs_tool_with_example_arguments(fresh: Client) -> None:
+    session = await start_session(fresh)
+    uri = session.open("tools.py", TOOLS)
+    await session.diagnostics(uri)
+    found = await lenses(session, uri)
+    search = lens_for(found, "search")
+    assert search.command is not None and search.command.title == "▶ Run tool"
+    assert search.command.command == "agentsense.runTool"
+    target = search.command.arguments[0]  # type: ignore[index]
+    assert target["arguments"] == {"query": "python", "limit": 2}
+    assert [p["name"] for p in target["parameters"]] == ["query", "limit"]
+    assert search.range.start.line == 8  # the decorator line, below the example comment
+    result = await run(session, search)
+    assert result["ok"] is True
+    assert result["value"] == ["python 0", "python 1"]
+    assert "searching python" in str(result["stdout"])
+    assert any("search returned" in m.message for m in session.client.messages)
+    # The result shows on the tool's line until the next edit.
+    again = await lenses(session, uri)
+    assert any(
+        lens.command is not None and "search returned" in lens.command.title for lens in again
+    )
+    # A tool without required parameters runs with no arguments.
+    ping = lens_for(found, "ping")
+    assert ping.command is not None and ping.command.arguments[0]["arguments"] == {}  # type: ignore[index]
+    assert (await run(session, ping))["value"] == "pong"
+    # Arguments from the client (the VS Code extension prompts for them) win.
+    assert (await run(session, search, arguments={"query": "go", "limit": 1}))["value"] == ["go 0"]
+    bad = await run(session, search, arguments={"limit": "many"})
+    assert bad["ok"] is False and bad["error"]["kind"] == "validation"  # type: ignore[index]
+
+
+@pytest.mark.init_options({"runToolTimeout": 2})
+async def test_runaway_tools_are_stopped(fresh: Client) -> None:
+    session = await start_session(fresh)
+    uri = session.open("tools.py", TOOLS)
+    await session.diagnostics(uri)
+    found = await lenses(session, uri)
+
+    async def responsive() -> None:
+        # While a tool runs, the server keeps answering.
+        await asyncio.sleep(0.5)
+        hover = await asyncio.wait_for(
+            session.client.text_document_hover_async(
+                lsp.HoverParams(
+                    text_document=lsp.TextDocumentIdentifier(uri=uri),
+                    position=lsp.Position(line=0, character=0),
+                )
+            ),
+            timeout=3,
+        )
+        assert hover is None
+
+    spin, _ = await asyncio.gather(run(session, lens_for(found, "spin")), responsive())
+    assert spin["ok"] is False and spin["error"]["kind"] == "timeout"  # type: ignore[index]
+    hog = await run(session, lens_for(found, "hog"))
+    assert hog["ok"] is False
+    assert "MemoryError" in str(hog["error"]) or hog["error"]["kind"] == "crashed"  # type: ignore[index]
+    orphan = await run(session, lens_for(found, "orphan"))
+    assert orphan["ok"] is False and orphan["error"]["kind"] == "timeout"  # type: ignore[index]
+    fetch = await run(session, lens_for(found, "fetch"))
+    assert fetch["ok"] is False and "network access is disabled" in str(fetch["error"])
+    # The server is still fine.
+    session.change(uri, TOOLS + "\n\ndef f(a=[]):\n    return a\n")
+    assert "AGT401" in {d.code for d in await session.diagnostics(uri)}
+
+
+@pytest.mark.init_options({"trusted": False})
+async def test_untrusted_workspace_runs_nothing(fresh: Client) -> None:
+    session = await start_session(fresh)
+    uri = session.open("tools.py", TOOLS)
+    await session.diagnostics(uri)
+    found = await session.client.text_document_code_lens_async(
+        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+    )
+    assert not found
+    result = await session.client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(
+            command="agentsense.runTool", arguments=[{"uri": uri, "name": "ping", "arguments": {}}]
+        )
+    )
+    assert result["ok"] is False and result["error"]["kind"] == "untrusted"

@@ -1,0 +1,123 @@
+"""Workspace index end to end: progress, cross-file duplicates, symbols, definitions, updates."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import Client, Session, start_session
+
+FIRST = '''
+from runtime.registry import tool
+
+
+@tool
+def search(query: str) -> str:
+    """Search the web."""
+    return query
+'''
+SECOND = '''
+from runtime.registry import Agent, tool
+
+
+@tool
+def search(text: str) -> str:
+    """Search the docs."""
+    return text
+
+
+class ReactAgent(Agent, agent_type="react"):
+    """Reason and act."""
+'''
+USER = '''
+from runtime.registry import create_agent, get_tool
+
+tool = get_tool("search")
+agent = create_agent("react")
+'''
+
+
+async def indexed(session: Session) -> None:
+    """Wait until the initial indexing reported its end."""
+    for _ in range(1500):
+        for reports in session.client.progress_reports.values():
+            if any(isinstance(r, lsp.WorkDoneProgressEnd) for r in reports):
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError("indexing never ended")
+
+
+async def test_index_cross_file_symbols_definitions(fresh: Client) -> None:
+    root = fresh.root
+    (root / "first.py").write_text(FIRST.lstrip())
+    (root / "second.py").write_text(SECOND.lstrip())
+    (root / "user.py").write_text(USER.lstrip())
+    session = await start_session(fresh)
+    await indexed(session)
+    reports = next(iter(session.client.progress_reports.values()))
+    assert isinstance(reports[0], lsp.WorkDoneProgressBegin)
+    assert isinstance(reports[-1], lsp.WorkDoneProgressEnd)
+
+    # AGT212 across files, pointing at the other registration.
+    first = session.open("first.py")
+    duplicate = [d for d in await session.diagnostics(first) if d.code == "AGT212"]
+    assert len(duplicate) == 1
+    assert duplicate[0].related_information
+    assert duplicate[0].related_information[0].location.uri == (root / "second.py").as_uri()
+
+    # workspace/symbol lists tools and agents by name.
+    symbols = await session.client.workspace_symbol_async(lsp.WorkspaceSymbolParams(query=""))
+    assert symbols is not None
+    names = {(s.name, s.container_name.split()[0]) for s in symbols if s.container_name}
+    assert {("search", "tool"), ("react", "agent")} <= names
+    found = await session.client.workspace_symbol_async(lsp.WorkspaceSymbolParams(query="rea"))
+    assert found is not None and [s.name for s in found] == ["react"]
+
+    # A name in a registry lookup goes to its definitions.
+    user = session.open("user.py")
+    await session.diagnostics(user)
+    for line, column, name in ((2, 17, "search"), (3, 22, "react")):
+        result = await session.client.text_document_definition_async(
+            lsp.DefinitionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=user),
+                position=lsp.Position(line=line, character=column),
+            )
+        )
+        assert isinstance(result, list) and result, name
+        uris = {loc.uri for loc in result if isinstance(loc, lsp.Location)}
+        assert (root / "second.py").as_uri() in uris
+
+    # Renaming the tool in the other file (saved on disk) updates the index and clears AGT212.
+    (root / "second.py").write_text(SECOND.lstrip().replace("def search(", "def lookup("))
+    session.client.workspace_did_change_watched_files(
+        lsp.DidChangeWatchedFilesParams(
+            changes=[
+                lsp.FileEvent(uri=(root / "second.py").as_uri(), type=lsp.FileChangeType.Changed)
+            ]
+        )
+    )
+    for _ in range(500):
+        session.change(first, (root / "first.py").read_text())
+        if not [d for d in await session.diagnostics(first) if d.code == "AGT212"]:
+            break
+        await asyncio.sleep(0.05)
+    assert not [d for d in await session.diagnostics(first) if d.code == "AGT212"]
+
+
+async def test_save_updates_index(fresh: Client) -> None:
+    root = fresh.root
+    (root / "first.py").write_text(FIRST.lstrip())
+    session = await start_session(fresh)
+    await indexed(session)
+    second = session.open("second.py", SECOND)
+    session.client.text_document_did_save(
+        lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=second))
+    )
+    first = session.open("first.py")
+    for _ in range(500):
+        if [d for d in await session.diagnostics(first) if d.code == "AGT212"]:
+            break
+        await asyncio.sleep(0.05)
+        session.change(first, (root / "first.py").read_text())
+    assert [d for d in await session.diagnostics(first) if d.code == "AGT212"]
