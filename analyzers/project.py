@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import libcst as cst
 
@@ -147,7 +148,9 @@ def _suppressed_codes(suppressions: Suppressions, rows: set[int]) -> tuple[str, 
 def cross_file_message(site: RegistrationSummary, others: Sequence[RegistrationSummary]) -> str:
     """The AGT212 message on one site of a name registered in several files."""
     what = f"{kind_label('agent' if site.kind == 'agent' else 'tool', site.registry)} {site.name!r}"
-    where = ", ".join(f"{other.path}:{other.span.start.row}" for other in others)
+    # File names only: outputs show paths relative to where they run; related locations
+    # carry the full ones.
+    where = ", ".join(f"{PurePath(other.path).name}:{other.span.start.row}" for other in others)
     if site.registry in GLOBAL_REGISTRIES:
         runtime = runtime_duplicate_message("agent" if site.kind == "agent" else "tool", site.name)
         return f'{what} is also registered in {where}; importing both modules raises "{runtime}"'

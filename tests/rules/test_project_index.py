@@ -52,7 +52,7 @@ def test_duplicate_across_two_files_is_reported_on_both_with_related_locations()
     first, second = findings
     assert [(r.path, r.span) for r in first.related] == [(second.path, second.span)]
     assert [(r.path, r.span) for r in second.related] == [(first.path, first.span)]
-    assert "tool 'search' is also registered in tools/b.py:5" in first.message
+    assert "tool 'search' is also registered in b.py:5" in first.message
     # The runtime's own message for the second import, verbatim.
     assert "\"tool 'search' is already registered\"" in first.message
     assert first.severity is Severity.WARNING and first.noqa_row == 5
