@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, NoReturn
 
@@ -409,13 +409,6 @@ class ClassIndex:
         ):
             return UNKNOWN
         return False
-
-    def derives_from(self, info: ClassInfo, qualified: str) -> bool:
-        """Whether an external class of this name is certainly among the bases."""
-        mro = self.mro(info)
-        return mro is not None and any(
-            isinstance(entry, External) and entry.qualified == qualified for entry in mro
-        )
 
     def is_metaclass(self, info: ClassInfo) -> bool:
         mro = self.mro(info)
@@ -1704,14 +1697,3 @@ def has_store(function: cst.FunctionDef) -> bool:
 
 def has_raise(function: cst.FunctionDef) -> bool:
     return any(isinstance(node, cst.Raise) for node in iter_subtree_no_scopes(function))
-
-
-def function_params(function: cst.FunctionDef) -> Iterator[cst.Param]:
-    params = function.params
-    yield from params.posonly_params
-    yield from params.params
-    if isinstance(params.star_arg, cst.Param):
-        yield params.star_arg
-    yield from params.kwonly_params
-    if params.star_kwarg is not None:
-        yield params.star_kwarg
