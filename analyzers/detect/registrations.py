@@ -157,6 +157,9 @@ class Registration:
     label: str  # prefix naming the framework in messages ("" for the runtime and users)
     problems: tuple[RegistryProblem, ...] = ()
     contract_problems: tuple[ContractProblem, ...] = ()
+    # The function a model's call runs: the decorated function, or the class's `execute`
+    # (`forward`, `_run`, ...) when this module defines it.
+    entry: cst.FunctionDef | None = None
     # Where it runs: (branching statement, branch) pairs from the module down, with
     # (FUNCTION_SCOPE, id) for each enclosing function. Only compared within one file.
     branch: tuple[tuple[int, int], ...] = ()
@@ -650,6 +653,7 @@ class _Extractor:
             kind="tool",
             source="runtime-decorator",
             definition=function,
+            entry=function,
             node=function.name,
             name_value=name_value,
             name_node=name_node,
@@ -720,6 +724,7 @@ class _Extractor:
             kind="tool",
             source=f"framework:{profile.name}",
             definition=function,
+            entry=function,
             node=function.name,
             name_value=name_value,
             name_node=name_node,
@@ -869,6 +874,7 @@ class _Extractor:
             kind=kind,
             source="user-decorator",
             definition=function,
+            entry=function,
             node=function.name,
             name_value=name_value,
             name_node=name_node,
@@ -998,6 +1004,7 @@ class _Extractor:
             kind="tool",
             source="runtime-basetool",
             definition=info.node,
+            entry=execute if isinstance(execute, cst.FunctionDef) else None,
             node=info.node.name,
             name_value=name[0],
             name_node=name[1] or info.node.name,
@@ -1086,6 +1093,7 @@ class _Extractor:
             kind="tool",
             source=f"framework:{profile.name}",
             definition=info.node,
+            entry=method if isinstance(method, cst.FunctionDef) else None,
             node=info.node.name,
             name_value=name[0] if name else None,
             name_node=(name[1] if name else None) or info.node.name,
@@ -1312,12 +1320,12 @@ class _Extractor:
         var_keyword = is_async = False
         schema: cst.Dict | None = None
         has_schema = False
+        method = self._method(info, CLASS_TOOL_METHODS) if kind == "tool" else None
         if tool_contract:
             description = self._attribute(info, "description")
             if description is None:
                 doc_node = _docstring_node(info.node.body)
                 description = (Known(doc_summary(info.docstring or "")), doc_node, False)
-            method = self._method(info, CLASS_TOOL_METHODS)
             if isinstance(method, cst.FunctionDef):
                 parameters, var_keyword = _model_parameters(method)
                 is_async = method.asynchronous is not None
@@ -1332,6 +1340,7 @@ class _Extractor:
             kind=kind,
             source=source,
             definition=info.node,
+            entry=method if isinstance(method, cst.FunctionDef) else None,
             node=info.node.name,
             name_value=name_value,
             name_node=name_node,

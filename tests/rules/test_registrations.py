@@ -789,3 +789,35 @@ def test_init_subclass_under_an_unknown_metaclass_is_not_judged() -> None:
         )
         == ()
     )
+
+
+def test_entry_is_the_function_a_model_call_runs() -> None:
+    found = regs(
+        '''
+        from runtime.registry import BaseTool, tool
+        from smolagents import Tool
+
+        @tool
+        def search(query: str) -> str:
+            """Search."""
+
+        class Fetch(BaseTool):
+            name = "fetch"
+            description = "Fetch."
+
+            def execute(self, url: str) -> str:
+                return url
+
+        class Weather(Tool):
+            name = "weather"
+            description = "Weather."
+
+            def forward(self, city: str) -> str:
+                return city
+        '''
+    )
+    assert [(r.entry.name.value if r.entry else None) for r in found] == [
+        "search",
+        "execute",
+        "forward",
+    ]
