@@ -31,7 +31,8 @@ def run_agent(question, history=[]):
     history.append({"role": "user", "content": question})
     messages = [{"role": "system", "content": SYSTEM}, *history]
     while True:
-        reply = json.loads(call_with_retry(messages))
+        response = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        reply = json.loads(response.choices[0].message.content)
         if reply["action"] == "final_answer":
             return reply["input"]
         observation = TOOLS[reply["action"]](**reply["input"])
