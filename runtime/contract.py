@@ -172,6 +172,11 @@ class ToolSpec(BaseModel):
     description: str
     parameters: tuple[ParamSpec, ...] = ()
     is_async: bool = False
+    # A parameters schema the author wrote by hand (`@tool(parameters={...})`): it is what
+    # the provider receives instead of the one derived from the signature. Calls are still
+    # validated against the signature, so a schema that disagrees with it (AGT213) makes
+    # the model send arguments the function refuses.
+    explicit_parameters: dict[str, Any] | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -228,6 +233,12 @@ class ToolSpec(BaseModel):
 
     def json_schema(self) -> dict[str, Any]:
         """The function schema a provider receives for this tool."""
+        if self.explicit_parameters is not None:
+            return {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.explicit_parameters,
+            }
         properties: dict[str, dict[str, Any]] = {}
         for param in self.parameters:
             prop: dict[str, Any] = {}
@@ -346,7 +357,7 @@ _DOC_ARG_LINE = re.compile(r"^\s*\*{0,2}(\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
 _SPHINX_PARAM = re.compile(r"^\s*:param\s+(?:[\w\[\], |.]+\s+)?(\w+)\s*:\s*(.*)$")
 
 
-def _doc_summary(doc: str) -> str:
+def doc_summary(doc: str) -> str:
     """The docstring's first paragraph, lines joined, as the tool description."""
     paragraph = doc.strip().split("\n\n", 1)[0]
     return " ".join(line.strip() for line in paragraph.splitlines()).strip()
@@ -426,19 +437,25 @@ def parameters_from_function(fn: Callable[..., Any]) -> tuple[ParamSpec, ...]:
 
 
 def spec_from_function(
-    fn: Callable[..., Any], name: str | None = None, description: str | None = None
+    fn: Callable[..., Any],
+    name: str | None = None,
+    description: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> ToolSpec:
     """The validated ToolSpec of a function; ContractError if the registration is invalid."""
     tool_name = name if name is not None else getattr(fn, "__name__", None)
     tool_description = (
-        description if description is not None else _doc_summary(inspect.getdoc(fn) or "")
+        description if description is not None else doc_summary(inspect.getdoc(fn) or "")
     )
-    return build_spec(
+    spec = build_spec(
         tool_name,
         tool_description,
         parameters_from_function(fn),
         is_async=inspect.iscoroutinefunction(fn),
     )
+    if parameters is None:
+        return spec
+    return spec.model_copy(update={"explicit_parameters": dict(parameters)})
 
 
 CallProblemKind = Literal["unknown_tool", "missing_argument", "unexpected_argument", "wrong_type"]

@@ -55,6 +55,7 @@ from runtime.contract import (
     ToolCallError,
     ToolSpec,
     build_spec,
+    doc_summary,
     parameters_from_function,
     validate_call,
 )
@@ -105,8 +106,7 @@ class _Target:
 
 
 def _doc_summary(obj: object) -> str:
-    doc = inspect.getdoc(obj) or ""
-    return " ".join(doc.strip().split("\n\n", 1)[0].split())
+    return doc_summary(inspect.getdoc(obj) or "")
 
 
 def _lenient_spec(fn: Callable[..., Any], name: str, description: str) -> ToolSpec | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABCMeta, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, overload
@@ -150,20 +150,33 @@ def tool(fn: F, /) -> F: ...
 
 
 @overload
-def tool(*, name: str | None = None, description: str | None = None) -> Callable[[F], F]: ...
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> Callable[[F], F]: ...
 
 
 def tool(
-    fn: F | None = None, /, *, name: str | None = None, description: str | None = None
+    fn: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> F | Callable[[F], F]:
     """Register a function as a tool: `@tool` or `@tool(name=..., description=...)`.
 
-    The schema comes from the signature and the docstring; the function is returned unchanged
-    apart from a `__tool_spec__` attribute.
+    The schema comes from the signature and the docstring, unless `parameters=` gives a
+    hand-written JSON schema (sent to the provider as is; calls are still validated against
+    the signature). The function is returned unchanged apart from a `__tool_spec__` attribute.
     """
 
     def register(function: F) -> F:
-        spec = spec_from_function(function, name=name, description=description)
+        spec = spec_from_function(
+            function, name=name, description=description, parameters=parameters
+        )
         _refuse_duplicate(spec.name)
         FUNCTION_TOOLS[spec.name] = FunctionTool(spec=spec, fn=function)
         function.__tool_spec__ = spec  # type: ignore[attr-defined]

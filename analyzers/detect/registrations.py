@@ -47,7 +47,7 @@ from runtime.contract import (
     json_type_for_type_name,
     spec_problems,
 )
-from runtime.contract import _doc_summary as _runtime_doc_summary
+from runtime.contract import doc_summary as _runtime_doc_summary
 from runtime.registry import DuplicateToolError
 
 __all__ = [
@@ -76,7 +76,7 @@ RUNTIME_AGENT = "runtime.registry.Agent"
 # by either (registry._refuse_duplicate).
 RUNTIME_TOOLS = "runtime:tools"
 RUNTIME_AGENTS = "runtime:agents"
-RUNTIME_TOOL_KEYWORDS = frozenset({"name", "description"})
+RUNTIME_TOOL_KEYWORDS = frozenset({"name", "description", "parameters"})
 
 # Keywords of user-defined decorators that carry an explicit parameters schema.
 SCHEMA_KEYWORDS = frozenset(
@@ -637,6 +637,7 @@ class _Extractor:
                     )
         name_arg = self._keyword(call, ("name",))
         description_arg = self._keyword(call, ("description",))
+        schema_arg = self._keyword(call, ("parameters",))
         name_value, name_node, literal = self._name_from(
             name_arg.value if name_arg else None, function.name
         )
@@ -665,8 +666,10 @@ class _Extractor:
             is_async=function.asynchronous is not None,
             registry=RUNTIME_TOOLS,
             refuses_duplicates=True,
-            schema_node=None,  # the runtime's @tool takes no schema: `parameters=` is refused
-            has_schema=False,
+            schema_node=schema_arg.value
+            if schema_arg and isinstance(schema_arg.value, cst.Dict)
+            else None,
+            has_schema=schema_arg is not None,
             tool_contract=True,
             checks_name_pattern=True,
             label="",

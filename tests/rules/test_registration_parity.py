@@ -249,11 +249,26 @@ SNIPPETS = [
         '''
         from runtime.registry import tool
 
-        @tool(parameters={"type": "object", "properties": {"query": {"type": "string"}}})
+        @tool(schema={"type": "object", "properties": {"query": {"type": "string"}}})
         def search(query: str) -> list[str]:
             """Search the web."""
             return []
         ''',
+    ),
+    Snippet(
+        # A hand-written schema is accepted (AGT213 reports disagreement, not the import).
+        "tool-explicit-parameters",
+        "runtime",
+        False,
+        '''
+        from runtime.registry import tool
+
+        @tool(parameters={"type": "object", "properties": {"location": {"type": "string"}}})
+        def weather(city: str) -> str:
+            """Current weather for a city."""
+            return city
+        ''',
+        advice=("AGT213",),
     ),
     Snippet(
         "tool-positional-name",

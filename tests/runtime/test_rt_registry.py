@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from runtime.contract import ContractError, ToolSpec
+from runtime.contract import ContractError, ToolCallError, ToolSpec, validate_call
 from runtime.registry import (
     AGENT_TYPES,
     FUNCTION_TOOLS,
@@ -288,3 +288,19 @@ def test_isolated_registries_restore_and_clear() -> None:
             return None
 
     assert set(FUNCTION_TOOLS) == {"outer"}
+
+
+def test_tool_with_explicit_parameters_sends_that_schema_and_validates_the_signature() -> None:
+    schema = {"type": "object", "properties": {"location": {"type": "string"}}}
+    with isolated_registries():
+
+        @tool(parameters=schema)
+        def weather(city: str) -> str:
+            """Current weather for a city."""
+            return city
+
+        spec = weather.__tool_spec__  # type: ignore[attr-defined]
+        assert spec.json_schema()["parameters"] == schema
+        assert validate_call(spec, {"city": "Paris"}) == {"city": "Paris"}
+        with pytest.raises(ToolCallError):
+            validate_call(spec, {"location": "Paris"})
