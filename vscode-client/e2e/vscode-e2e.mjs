@@ -15,8 +15,12 @@
 //      then the workspace is trusted through the Workspace Trust editor (skip with --skip-trust:
 //      the workspace is trusted from the start);
 //   3. Ctrl+. offers the fix, and applying it changes the file (saved and read back from disk);
-//   4. the "Run tool" code lens runs a tool (its argument prompts answered) and the result
-//      appears as an inline decoration and in the agentsense output channel.
+//   4. "agentsense: Fix All" fixes the file again after the quick fix is undone;
+//   5. the "Run tool" code lens runs a tool (its argument prompts answered) and the result
+//      appears as an inline decoration and in the agentsense output channel;
+//   6. "agentsense: Run Tool…" offers the workspace's tools and runs the one picked;
+//   7. with an interpreter lacking agentsense, the restarted extension's notification says
+//      exactly what to run, and its "Show Output" button opens the output channel.
 // Any step that does not happen fails the run with a message, a failure-*.png screenshot, the
 // extension's output channel and code-server's log in the artifacts folder. Exit status 0 only
 // when every step passed; result.json in the artifacts folder lists the steps.
@@ -206,7 +210,7 @@ function lintsClean(/** @type {string} */ python, /** @type {string} */ file) {
  *  `# agentsense: example` arguments above it in a file that lints clean. */
 function findToolTarget(/** @type {string} */ root, /** @type {string} */ python) {
   const files = options["tool-file"] ? [options["tool-file"]] : pythonFiles(root);
-  /** @type {{ file: string, line: number, example: Record<string, string>, hasExample: boolean, clean: boolean }[]} */
+  /** @type {{ file: string, line: number, name: string, example: Record<string, string>, hasExample: boolean, clean: boolean }[]} */
   const found = [];
   for (const file of files) {
     const lines = fs.readFileSync(path.join(root, file), "utf8").split("\n");
@@ -220,7 +224,10 @@ function findToolTarget(/** @type {string} */ root, /** @type {string} */ python
       }
       if (/^@tool\b/.test(line)) {
         fileClean ??= options["tool-file"] ? true : lintsClean(python, path.join(root, file));
-        found.push({ file, line: index + 1, example: example ?? {}, hasExample: example !== undefined, clean: fileClean });
+        const explicit = /\bname\s*=\s*["']([^"']+)["']/.exec(line)?.[1];
+        const defined = lines.slice(index).map((l) => /^\s*(?:async\s+)?def\s+(\w+)/.exec(l)?.[1]).find(Boolean);
+        const name = explicit ?? defined ?? "";
+        found.push({ file, line: index + 1, name, example: example ?? {}, hasExample: example !== undefined, clean: fileClean });
       }
       if (line.trim() !== "" && !line.trim().startsWith("#")) example = undefined;
     }
@@ -368,6 +375,46 @@ async function runToolLens(page, line) {
   return element;
 }
 
+/** Answers the "Run tool" argument prompts: the default when prefilled, else the value from
+ * the `# agentsense: example` comment, else a value of the asked type. Returns "name=value"s.
+ * @param {Page} page @param {Record<string, string>} example @param {string} shot */
+async function answerToolPrompts(page, example, shot) {
+  /** @type {string[]} */
+  const answered = [];
+  const deadline = Date.now() + 8_000;
+  while (Date.now() < deadline && answered.length < 12) {
+    const prompt = await page.evaluate(() => {
+      const widget = document.querySelector(".quick-input-widget");
+      if (!(widget instanceof HTMLElement) || widget.offsetParent === null) return null;
+      const title = widget.querySelector(".quick-input-title")?.textContent ?? "";
+      const message = widget.querySelector(".quick-input-message")?.textContent ?? "";
+      const input = widget.querySelector("input");
+      return { title, message, value: input instanceof HTMLInputElement ? input.value : "" };
+    });
+    if (!prompt || !/^Run tool/.test(prompt.title)) {
+      if (answered.length > 0) break;
+      await sleep(250);
+      continue;
+    }
+    if (answered.length === 0) await screenshot(page, shot);
+    const name = /^\s*(\w+):/.exec(prompt.message)?.[1] ?? "";
+    const type = /^\s*\w+:\s*(\w+)/.exec(prompt.message)?.[1] ?? "any";
+    let value = prompt.value;
+    const fromExample = example[name];
+    if (!value && fromExample !== undefined) {
+      value = fromExample;
+      await page.keyboard.type(value);
+    } else if (!value) {
+      value = { string: "hello world", integer: "2", number: "1.5", boolean: "true", array: "[]", object: "{}" }[type] ?? '"hello"';
+      await page.keyboard.type(value);
+    }
+    answered.push(`${name}=${value}`);
+    await page.keyboard.press("Enter");
+    await sleep(300);
+  }
+  return answered;
+}
+
 /** Texts of the notification toasts on screen. @param {Page} page */
 async function notifications(page) {
   return page.evaluate(() =>
@@ -440,6 +487,12 @@ async function main() {
     "chat.commandCenter.enabled": false,
     "workbench.colorTheme": "Default Dark Modern",
     "agentsense.trace.server": "messages",
+    // The e2e types JSON into settings.json: no auto-closing or formatting in its way.
+    "editor.autoClosingBrackets": "never",
+    "editor.autoClosingQuotes": "never",
+    "editor.autoIndent": "none",
+    "editor.formatOnType": false,
+    "editor.formatOnPaste": false,
   };
   if (options["server-command"]) {
     userSettings["agentsense.path"] = JSON.parse(options["server-command"]);
@@ -675,6 +728,24 @@ async function main() {
       return `"${offered[chosen]}" applied; line ${lintTarget.line} now: ${fixedLine.trim()}`;
     });
 
+
+    await step("fix-all", async () => {
+      // Undo the quick fix (the mutable default is back, unsaved), then "agentsense: Fix All".
+      const target = lintTarget.text.trim();
+      await chord(p, "KeyZ");
+      await waitFor("the undo to bring the mutable default back", async () => (await visibleEditorText(p)).includes(target), 10_000);
+      await sleep(800); // the server lints the new version before Fix All asks for its fixes
+      await runCommand(p, "agentsense: Fix All");
+      await waitFor('"agentsense: Fix All" to fix the line again', async () => !(await visibleEditorText(p)).includes(target), 20_000);
+      await chord(p, "KeyS");
+      const saved = await waitFor("the file fixed on disk again", async () => {
+        const line = fs.readFileSync(path.join(workspace, lintTarget.file), "utf8").split("\n")[lintTarget.line - 1] ?? "";
+        return MUTABLE_DEFAULT.test(line) ? null : line;
+      }, 10_000);
+      await screenshot(p, "11-fix-all");
+      return `line ${lintTarget.line} after Fix All: ${saved.trim()}`;
+    });
+
     await step("run-tool-lens", async () => {
       await openFile(p, toolFile);
       await goTo(p, toolTarget.line, 1);
@@ -682,40 +753,7 @@ async function main() {
       const lens = await link.evaluate((a) => (a.textContent ?? "").trim());
       await screenshot(p, "07-run-tool-lens");
       await link.click();
-      /** @type {string[]} */
-      const answered = [];
-      // Answer each argument prompt: the default when prefilled, else a value of the asked type.
-      const promptDeadline = Date.now() + 8_000;
-      while (Date.now() < promptDeadline && answered.length < 12) {
-        const prompt = await p.evaluate(() => {
-          const widget = document.querySelector(".quick-input-widget");
-          if (!(widget instanceof HTMLElement) || widget.offsetParent === null) return null;
-          const title = widget.querySelector(".quick-input-title")?.textContent ?? "";
-          const message = widget.querySelector(".quick-input-message")?.textContent ?? "";
-          const input = widget.querySelector("input");
-          return { title, message, value: input instanceof HTMLInputElement ? input.value : "" };
-        });
-        if (!prompt || !/Run tool/.test(prompt.title)) {
-          if (answered.length > 0) break;
-          await sleep(250);
-          continue;
-        }
-        if (answered.length === 0) await screenshot(p, "08-argument-prompt");
-        const name = /^\s*(\w+):/.exec(prompt.message)?.[1] ?? "";
-        const type = /^\s*\w+:\s*(\w+)/.exec(prompt.message)?.[1] ?? "any";
-        let value = prompt.value;
-        const example = toolTarget.example[name];
-        if (!value && example !== undefined) {
-          value = example;
-          await p.keyboard.type(value);
-        } else if (!value) {
-          value = { string: "hello world", integer: "2", number: "1.5", boolean: "true", array: "[]", object: "{}" }[type] ?? '"hello"';
-          await p.keyboard.type(value);
-        }
-        answered.push(`${prompt.message.split(":")[0]}=${value}`);
-        await p.keyboard.press("Enter");
-        await sleep(300);
-      }
+      const answered = await answerToolPrompts(p, toolTarget.example, "08-argument-prompt");
       const decoration = await waitFor("the tool result decoration", () => toolResultDecoration(p), 30_000);
       await screenshot(p, "09-tool-result");
       if (!decoration.startsWith("✔") && !/^✘ exception:/.test(decoration)) {
@@ -731,6 +769,86 @@ async function main() {
       );
       await screenshot(p, "10-output-channel");
       return `lens "${lens}"; answered ${answered.join(", ") || "no prompts"}; decoration "${decoration}"; output: ${outputLine.trim()}`;
+    });
+
+    await step("run-tool-quick-pick", async () => {
+      // An edit (typed, then undone) makes the lens run's result stale, so the decoration seen
+      // after the quick-pick run is this run's.
+      await goTo(p, 1, 1);
+      await p.keyboard.type("x");
+      await chord(p, "KeyZ");
+      await waitFor("the previous result decoration to go", async () => !(await toolResultDecoration(p)), 10_000);
+      await runCommand(p, "View: Close All Editors");
+      await runCommand(p, "agentsense: Run Tool");
+      const offered = await waitFor("the workspace's tools in the Run Tool quick-pick", () =>
+        p.evaluate(() => {
+          const widget = document.querySelector(".quick-input-widget");
+          if (!(widget instanceof HTMLElement) || widget.offsetParent === null) return null;
+          if (!/Run Tool/.test(widget.querySelector(".quick-input-title")?.textContent ?? "")) return null;
+          const rows = [...widget.querySelectorAll(".monaco-list-row")].map((r) => (r.textContent ?? "").trim());
+          return rows.length > 0 ? rows : null;
+        }),
+      );
+      if (!offered.some((row) => row.includes(toolTarget.name))) fail(`${toolTarget.name} is not among the tools offered: ${offered.join(" | ")}`);
+      await p.keyboard.type(toolTarget.name);
+      await waitFor(`${toolTarget.name} selected in the quick-pick`, () =>
+        p.evaluate((name) => (document.querySelector(".quick-input-widget .monaco-list-row.focused")?.textContent ?? "").includes(name), toolTarget.name),
+      );
+      await screenshot(p, "12-run-tool-quick-pick");
+      await p.keyboard.press("Enter");
+      const answered = await answerToolPrompts(p, toolTarget.example, "12b-quick-pick-prompt");
+      await waitFor(`${toolFile} to be shown`, () =>
+        p.evaluate((base) => (document.querySelector(".tabs-container .tab.active")?.textContent ?? "").includes(base), path.basename(toolFile)),
+      );
+      const decoration = await waitFor("the tool result decoration", () => toolResultDecoration(p), 30_000);
+      await screenshot(p, "13-quick-pick-result");
+      if (!decoration.startsWith("✔") && !/^✘ exception:/.test(decoration)) fail(`the tool did not run: ${decoration}`);
+      return `offered ${offered.length} tool(s); ran ${toolTarget.name}; answered ${answered.join(", ") || "no prompts"}; decoration "${decoration}"`;
+    });
+
+    await step("not-installed-notification", async () => {
+      // An interpreter without agentsense (a bare virtualenv): the extension restarts the server
+      // on the settings change, cannot start it, and says what to run.
+      const bare = path.join(temp, "bare-venv");
+      execFileSync(python, ["-m", "venv", "--without-pip", bare], { stdio: "ignore", timeout: 60_000 });
+      const barePython = path.join(bare, "bin", "python");
+      // Changed as a user does, in the user settings.json editor (code-server does not notice
+      // the file changing on disk).
+      /** @type {Record<string, unknown>} */
+      const settings = { ...userSettings, "agentsense.interpreter": [barePython] };
+      delete settings["agentsense.path"];
+      await runCommand(p, "Preferences: Open User Settings (JSON)");
+      await waitFor("the user settings.json editor", () =>
+        p.evaluate(() => /settings\.json/.test(document.querySelector(".tabs-container .tab.active")?.textContent ?? "")),
+      );
+      await p.click(".editor-instance .monaco-editor .view-lines");
+      await chord(p, "KeyA");
+      await p.keyboard.press("Delete"); // typing over a selection would surround it with {}
+      await p.keyboard.sendCharacter(JSON.stringify(settings, null, 2));
+      await chord(p, "KeyS");
+      const toast = await waitFor("a notification saying how to install agentsense", async () =>
+        (await notifications(p)).find((text) => text.includes("pip install agentsense")),
+      );
+      if (!toast.includes(`${barePython} -m pip install agentsense`)) fail(`the notification does not name the interpreter: ${toast}`);
+      const item = await statusItem(p);
+      if (item?.icon !== "codicon-error") fail(`the status bar does not show the error: ${JSON.stringify(item)}`);
+      await screenshot(p, "14-not-installed");
+      const button = await waitFor('the notification\'s "Show Output" button', async () => {
+        for (const candidate of await p.$$(".notifications-toasts .notification-toast .monaco-button")) {
+          if ((await candidate.evaluate((b) => b.textContent ?? "")).includes("Show Output")) return candidate;
+        }
+        return null;
+      });
+      await button.click();
+      await waitFor("the output channel with the error", () =>
+        p.evaluate(() =>
+          [...document.querySelectorAll(".part.panel .monaco-editor .view-lines .view-line")].some((l) =>
+            /is not installed in/.test((l.textContent ?? "").replace(/\u00a0/g, " ")),
+          ),
+        ),
+      );
+      await screenshot(p, "15-not-installed-output");
+      return toast.replace(/\s+/g, " ").slice(0, 200);
     });
   } catch (error) {
     failed = true;

@@ -130,6 +130,12 @@ async function pickAndRunTool(
     return;
   }
   const uri = vscode.Uri.parse(picked.tool.uri);
+  // Show the tool while its arguments are asked for; the result decoration goes on its line.
+  const line = picked.tool.line ?? 0;
+  await vscode.window.showTextDocument(uri, {
+    selection: new vscode.Range(line, 0, line, 0),
+    preserveFocus: false,
+  });
   // The tool's code lens carries its schema: run the lens's own command when there is one.
   const lenses =
     (await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 100)) ?? [];
