@@ -1,4 +1,8 @@
-"""The agentsense language server: diagnostics, fixes, hovers, workspace index and Run tool."""
+"""The language server's work, imported once the server is up: analysis, actions, index, Run tool.
+
+`server/language_server.py` registers the LSP handlers (it imports little, so the server
+answers `initialize` quickly) and calls the functions here with the client's params.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import sys
 import time
 import traceback
 import uuid
@@ -14,15 +17,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from analyzers.config import Config
-from analyzers.engine import fix_source
+from analyzers.engine import fix_source, lint
 from analyzers.model import Applicability, Finding, Span
-from analyzers.registry import find_rule
+from analyzers.registry import all_rules, find_rule
 from server.actions import comment_rows, noqa_edit
 from server.convert import (
     DiagnosticOptions,
@@ -37,6 +40,7 @@ from server.convert import (
 )
 from server.hover import code_at, rule_markdown
 from server.incremental import IncrementalLinter
+from server.language_server import FIX_ALL_KIND, RUN_TOOL_COMMAND, VERSION
 from server.run_tool import RunLimits, run_tool
 from server.settings import ClientSettings, ConfigStore, is_config_file, parse_settings
 from server.tools import ToolSite, tool_sites
@@ -48,18 +52,14 @@ from server.workspace_index import (
     workspace_files,
 )
 
-__all__ = ["AgentsenseServer", "serve", "server"]
+__all__ = ["State", "bind", "server"]
 
-VERSION = "0.1.0"
-RUN_TOOL_COMMAND = "agentsense.runTool"
-FIX_ALL_KIND = "source.fixAll.agentsense"
 # How long a request that needs the current version's analysis waits for it.
 WAIT_FOR_ANALYSIS = 10.0
 # How long a Run tool result stays on the tool's line (it also goes on the next edit).
 RESULT_HINT_SECONDS = 120.0
 
 log = logging.getLogger("agentsense.server")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,11 @@ class Document:
     hints: dict[int, tuple[float, str]] = field(default_factory=dict)  # row -> (time, text)
 
 
-class AgentsenseServer(LanguageServer):
-    """pygls server with the state the handlers share."""
+class State:
+    """What the handlers share; LanguageServer attributes are read through from `ls`."""
 
-    def __init__(self) -> None:
-        super().__init__("agentsense", VERSION)
+    def __init__(self, ls: LanguageServer) -> None:
+        self.ls = ls
         self.settings = ClientSettings()
         self.config = ConfigStore(Path.cwd())
         self.documents: dict[str, Document] = {}
@@ -111,6 +111,9 @@ class AgentsenseServer(LanguageServer):
         self.analysis = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentsense-lint")
         self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentsense-index")
         self.running_tools: set[asyncio.Task[Any]] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ls, name)
 
     # -- helpers -------------------------------------------------------------------------
     @property
@@ -199,7 +202,8 @@ class AgentsenseServer(LanguageServer):
                 self.analysis,
                 functools.partial(
                     compute_analysis,
-                    doc.linter,
+                    doc.linter if self.settings.incremental else None,
+                    doc.path,
                     version,
                     text,
                     config,
@@ -410,7 +414,8 @@ class AgentsenseServer(LanguageServer):
 
 
 def compute_analysis(
-    linter: IncrementalLinter,
+    linter: IncrementalLinter | None,
+    path: str,
     version: int,
     text: str,
     config: Config,
@@ -421,15 +426,11 @@ def compute_analysis(
 ) -> Analysis:
     """Runs on the analysis thread: lint (incrementally) and convert to diagnostics."""
     started = time.perf_counter()
-    try:
-        findings = linter.lint(text, config)
-        mode = linter.stats.parse
-    except Exception:
-        # Never lose the server to an analyzer bug: start over with a fresh linter next time
-        # and report the failure as a log message, not as diagnostics.
-        log.exception("lint failed")
-        linter.__init__(linter.path)  # type: ignore[misc]
-        raise
+    if linter is None:
+        # The naive way (the latency bench's baseline): one full parse and lint per change.
+        findings, mode = lint(text, path, config), "whole"
+    else:
+        findings, mode = _lint_incrementally(linter, text, config)
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
     lines = TextLines(text, encoding)
     diagnostics = tuple(to_diagnostic(f, lines, options, lines_for) for f in findings)
@@ -444,6 +445,19 @@ def compute_analysis(
         time.perf_counter() - started,
         mode,
     )
+
+
+def _lint_incrementally(
+    linter: IncrementalLinter, text: str, config: Config
+) -> tuple[list[Finding], str]:
+    try:
+        return linter.lint(text, config), linter.stats.parse
+    except Exception:
+        # A bug must not stick to the document: drop the incremental state (the next version
+        # starts over) and answer this one the plain way; if that fails too, the caller logs it.
+        log.exception("incremental lint failed; linting the whole file")
+        linter.__init__(linter.path)  # type: ignore[misc]
+        return lint(text, linter.path, config), "whole (after an error)"
 
 
 def _digest(findings: Sequence[Finding]) -> str:
@@ -499,50 +513,22 @@ def _summary(name: str, result: dict[str, Any]) -> str:
     return f"{name} failed ({kind}): {message}{timing}"
 
 
-server = AgentsenseServer()
+server: State = cast(State, None)  # set by bind()
 
 
-def guarded(default: Any = None) -> Callable[[F], F]:
-    """Handlers never raise into pygls: errors are logged and a neutral answer is returned."""
-
-    def decorate(function: F) -> F:
-        if asyncio.iscoroutinefunction(function):
-
-            @functools.wraps(function)
-            async def run_async(*args: Any) -> Any:
-                try:
-                    return await function(*args)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    server.log(
-                        f"{function.__name__} failed:\n{traceback.format_exc()}",
-                        lsp.MessageType.Error,
-                    )
-                    return default
-
-            return cast(F, run_async)
-
-        @functools.wraps(function)
-        def run(*args: Any) -> Any:
-            try:
-                return function(*args)
-            except Exception:
-                server.log(
-                    f"{function.__name__} failed:\n{traceback.format_exc()}", lsp.MessageType.Error
-                )
-                return default
-
-        return cast(F, run)
-
-    return decorate
+def bind(ls: LanguageServer, init: lsp.InitializeParams | None) -> State:
+    """Create the shared state for the running server (once), applying `initialize`'s params."""
+    global server
+    if server is None:
+        server = State(ls)
+        if init is not None:
+            initialize(init)
+    return server
 
 
 # -- lifecycle ----------------------------------------------------------------------------
 
 
-@server.feature(lsp.INITIALIZE)
-@guarded()
 def initialize(params: lsp.InitializeParams) -> None:
     root = server.workspace.root_path
     folders = params.workspace_folders or []
@@ -562,9 +548,9 @@ def initialize(params: lsp.InitializeParams) -> None:
     )
 
 
-@server.feature(lsp.INITIALIZED)
-@guarded()
 async def initialized(params: lsp.InitializedParams) -> None:
+    # Import every rule now, on the analysis thread, rather than in the first document's lint.
+    server.analysis.submit(all_rules)
     server.log(
         f"agentsense {VERSION}: root {server.root}, "
         f"{'pull' if server.pull else 'push'} diagnostics, encoding {server.encoding()}"
@@ -592,8 +578,6 @@ async def initialized(params: lsp.InitializedParams) -> None:
         server.indexing = asyncio.get_running_loop().create_task(server.index_workspace())
 
 
-@server.feature(lsp.SHUTDOWN)
-@guarded()
 def shutdown(params: None) -> None:
     if server.indexing is not None:
         server.indexing.cancel()
@@ -604,8 +588,6 @@ def shutdown(params: None) -> None:
 # -- documents ----------------------------------------------------------------------------
 
 
-@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-@guarded()
 def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
     item = params.text_document
     path = path_for(item.uri)
@@ -614,8 +596,6 @@ def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
     server.schedule(doc, 0)
 
 
-@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-@guarded()
 def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
     doc = server.documents.get(params.text_document.uri)
     if doc is None:
@@ -627,8 +607,6 @@ def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
     server.schedule(doc)
 
 
-@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-@guarded()
 def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
     doc = server.documents.pop(params.text_document.uri, None)
     if doc is not None and doc.timer is not None:
@@ -641,8 +619,6 @@ def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
         )
 
 
-@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
-@guarded()
 async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
     path = path_for(params.text_document.uri)
     if is_config_file(path):
@@ -654,8 +630,6 @@ async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
     await server.reindex(path, doc.text if doc is not None else None)
 
 
-@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-@guarded()
 async def did_change_watched_files(params: lsp.DidChangeWatchedFilesParams) -> None:
     config_changed = False
     for change in params.changes:
@@ -670,8 +644,6 @@ async def did_change_watched_files(params: lsp.DidChangeWatchedFilesParams) -> N
         server.relint_all()
 
 
-@server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
-@guarded()
 def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
     parsed = parse_settings(params.settings or {}, "settings")
     if parsed.error:
@@ -686,13 +658,6 @@ def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
 # -- diagnostics (pull) ---------------------------------------------------------------------
 
 
-@server.feature(
-    lsp.TEXT_DOCUMENT_DIAGNOSTIC,
-    lsp.DiagnosticOptions(
-        identifier="agentsense", inter_file_dependencies=True, workspace_diagnostics=False
-    ),
-)
-@guarded()
 async def diagnostic(
     params: lsp.DocumentDiagnosticParams,
 ) -> lsp.RelatedFullDocumentDiagnosticReport | lsp.RelatedUnchangedDocumentDiagnosticReport:
@@ -753,14 +718,6 @@ def _matching(
     return None
 
 
-@server.feature(
-    lsp.TEXT_DOCUMENT_CODE_ACTION,
-    lsp.CodeActionOptions(
-        code_action_kinds=[lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.Source, FIX_ALL_KIND],
-        resolve_provider=True,
-    ),
-)
-@guarded(default=[])
 async def code_action(params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     doc = server.documents.get(params.text_document.uri)
     if doc is None:
@@ -869,8 +826,6 @@ async def resolve_fix_all(action: lsp.CodeAction) -> lsp.CodeAction:
     return action
 
 
-@server.feature(lsp.CODE_ACTION_RESOLVE)
-@guarded()
 async def code_action_resolve(action: lsp.CodeAction) -> lsp.CodeAction:
     data = action.data if isinstance(action.data, dict) else {}
     if data.get("kind") == "fixAll":
@@ -881,8 +836,6 @@ async def code_action_resolve(action: lsp.CodeAction) -> lsp.CodeAction:
 # -- hover --------------------------------------------------------------------------------
 
 
-@server.feature(lsp.TEXT_DOCUMENT_HOVER)
-@guarded()
 async def hover(params: lsp.HoverParams) -> lsp.Hover | None:
     doc = server.documents.get(params.text_document.uri)
     if doc is None:
@@ -943,8 +896,6 @@ def _run_command(doc: Document, site: ToolSite, lines: TextLines) -> lsp.Command
     return lsp.Command(title="▶ Run tool", command=RUN_TOOL_COMMAND, arguments=[target])
 
 
-@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
-@guarded(default=[])
 async def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     doc = server.documents.get(params.text_document.uri)
     if doc is None or not server.settings.trusted:
@@ -972,8 +923,6 @@ async def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     return lenses
 
 
-@server.command(RUN_TOOL_COMMAND)
-@guarded(default={"ok": False, "error": {"kind": "server", "message": "internal error"}})
 async def run_tool_command(*args: Any) -> dict[str, Any]:
     argument = args[0] if args else None
     task = asyncio.ensure_future(server.run_tool_command(argument))
@@ -987,8 +936,6 @@ async def run_tool_command(*args: Any) -> dict[str, Any]:
 # -- workspace symbols and definitions --------------------------------------------------------
 
 
-@server.feature(lsp.WORKSPACE_SYMBOL)
-@guarded(default=[])
 def workspace_symbol(params: lsp.WorkspaceSymbolParams) -> list[lsp.SymbolInformation]:
     out: list[lsp.SymbolInformation] = []
     for reg in server.index.search(params.query):
@@ -1004,8 +951,6 @@ def workspace_symbol(params: lsp.WorkspaceSymbolParams) -> list[lsp.SymbolInform
     return out
 
 
-@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
-@guarded()
 def definition(params: lsp.DefinitionParams) -> list[lsp.Location] | None:
     doc = server.documents.get(params.text_document.uri)
     if doc is None:
@@ -1024,33 +969,3 @@ def definition(params: lsp.DefinitionParams) -> list[lsp.Location] | None:
         reg_lines = server._lines_for(reg.path) or TextLines("")
         out.append(lsp.Location(uri=uri_for(reg.path), range=reg_lines.range(reg.span)))
     return out
-
-
-# -- entry point ---------------------------------------------------------------------------
-
-
-def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -> int:
-    """Run the server until the client disconnects (stdio) or forever (tcp)."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    if transport == "tcp":
-        server.start_tcp(host, port)
-    else:
-        server.start_io()
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m server.language_server [--stdio | --tcp [--host H] [--port N]]`."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m server.language_server")
-    parser.add_argument("--stdio", action="store_true")
-    parser.add_argument("--tcp", action="store_true")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=2087)
-    args = parser.parse_args(argv)
-    return serve("tcp" if args.tcp else "stdio", args.host, args.port)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -56,6 +56,9 @@ class ClientSettings(BaseModel):
     debounce_ms: int = Field(
         default=DEFAULT_DEBOUNCE_MS, ge=0, le=5000, description="Quiet time before a re-lint."
     )
+    incremental: bool = Field(
+        default=True, description="False: parse and lint the whole file on every change (bench)."
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,311 @@
+"""Latency of the real language server over stdio: didChange -> diagnostics, and cold start.
+
+Drives `agentsense server` (or `python -m server.language_server`) with raw JSON-RPC as a
+push-diagnostics client, debounce set to 0 (the figures exclude the debounce), on generated
+agent modules of 1 000 and 5 000 lines. Each edit is a one-character change inside a function
+body, sent as an incremental change; the next edit waits for the previous version's
+diagnostics. The baseline is the same server told to parse and lint the whole file on every
+change (`"incremental": false`), measured in the same run.
+
+    .venv/bin/python bench/lsp_latency.py [--edits 40] [--sizes 1000 5000] [--broken]
+
+Not a test: nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.lsp.agent_code import agent_module  # noqa: E402
+
+AGENTSENSE = Path(sys.executable).with_name("agentsense")
+COMMAND = (
+    [str(AGENTSENSE), "server", "--stdio"]
+    if AGENTSENSE.exists()
+    else [sys.executable, "-m", "server.language_server"]
+)
+
+
+class Server:
+    """A server process and a minimal JSON-RPC client for it."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.next_id = 0
+        self.waiting: dict[int, asyncio.Future[Any]] = {}
+        self.published: dict[tuple[str, int], float] = {}
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    @staticmethod
+    async def start(cwd: Path) -> Server:
+        process = await asyncio.create_subprocess_exec(
+            *COMMAND,
+            cwd=cwd,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        return Server(process)
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    async def request(self, method: str, params: Any) -> Any:
+        self.next_id += 1
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiting[self.next_id] = future
+        self.send({"id": self.next_id, "method": method, "params": params})
+        return await future
+
+    def notify(self, method: str, params: Any) -> None:
+        self.send({"method": method, "params": params})
+
+    async def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        while True:
+            length = 0
+            while True:
+                line = await stdout.readline()
+                if not line:
+                    return
+                line = line.strip()
+                if not line:
+                    break
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            message = json.loads(await stdout.readexactly(length))
+            if "id" in message and "method" not in message:
+                future = self.waiting.pop(message["id"], None)
+                if future is not None and not future.done():
+                    future.set_result(message.get("result"))
+            elif "id" in message:  # a request from the server: accept it
+                self.send({"id": message["id"], "result": None})
+            elif message.get("method") == "textDocument/publishDiagnostics":
+                params = message["params"]
+                key = (params["uri"], params.get("version") or 0)
+                self.published.setdefault(key, time.perf_counter())
+
+    async def diagnostics(self, uri: str, version: int, timeout: float = 120.0) -> float:
+        deadline = time.perf_counter() + timeout
+        while (uri, version) not in self.published:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"no diagnostics for {uri} v{version}")
+            await asyncio.sleep(0.0005)
+        return self.published[(uri, version)]
+
+    async def stop(self) -> None:
+        with contextlib_suppress():
+            await asyncio.wait_for(self.request("shutdown", None), 10)
+            self.notify("exit", None)
+            await asyncio.wait_for(self.process.wait(), 10)
+        if self.process.returncode is None:
+            self.process.kill()
+        self.reader.cancel()
+
+
+class contextlib_suppress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return exc[0] is not None and issubclass(exc[0], Exception)  # type: ignore[arg-type]
+
+
+async def initialize(server: Server, root: Path, options: dict[str, Any]) -> None:
+    await server.request(
+        "initialize",
+        {
+            "processId": os.getpid(),
+            "rootUri": root.as_uri(),
+            "capabilities": {"textDocument": {"publishDiagnostics": {"relatedInformation": True}}},
+            "initializationOptions": options,
+        },
+    )
+    server.notify("initialized", {})
+
+
+def body_rows(text: str) -> list[int]:
+    """Rows inside function bodies where a character can be typed without breaking the code."""
+    return [
+        row
+        for row, line in enumerate(text.splitlines())
+        if line.startswith('        results.append(f"') or line.startswith('    return f"')
+    ]
+
+
+async def measure(
+    root: Path, lines: int, edits: int, incremental: bool, broken: bool
+) -> dict[str, Any]:
+    text = agent_module(lines)
+    path = root / f"agent_{lines}.py"
+    path.write_text(text)
+    uri = path.as_uri()
+    server = await Server.start(root)
+    try:
+        await initialize(server, root, {"debounceMs": 0, "incremental": incremental})
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+        )
+        await server.diagnostics(uri, 1)
+        rng = random.Random(lines)
+        rows = body_rows(text)
+        samples: list[float] = []
+        version = 1
+        for number in range(edits):
+            row = rng.choice(rows)
+            line = text.splitlines()[row]
+            column = line.index('f"') + 2  # inside the f-string: the code stays valid
+            if broken and number % 2 == 0:
+                insert = "("  # an unclosed bracket: the statement stops parsing
+                column = len(line)
+            else:
+                insert = "x"
+            version += 1
+            started = time.perf_counter()
+            server.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [
+                        {
+                            "range": {
+                                "start": {"line": row, "character": column},
+                                "end": {"line": row, "character": column},
+                            },
+                            "text": insert,
+                        }
+                    ],
+                },
+            )
+            samples.append((await server.diagnostics(uri, version)) - started)
+            # Keep the local copy in step (undo a broken edit on the next round).
+            lines_now = text.splitlines(keepends=True)
+            lines_now[row] = lines_now[row][:column] + insert + lines_now[row][column:]
+            text = "".join(lines_now)
+            if broken and insert == "(":
+                version += 1
+                server.notify(
+                    "textDocument/didChange",
+                    {
+                        "textDocument": {"uri": uri, "version": version},
+                        "contentChanges": [
+                            {
+                                "range": {
+                                    "start": {"line": row, "character": column},
+                                    "end": {"line": row, "character": column + 1},
+                                },
+                                "text": "",
+                            }
+                        ],
+                    },
+                )
+                started = time.perf_counter()
+                samples.append((await server.diagnostics(uri, version)) - started)
+                lines_now = text.splitlines(keepends=True)
+                lines_now[row] = lines_now[row][:column] + lines_now[row][column + 1 :]
+                text = "".join(lines_now)
+        return {"samples": samples}
+    finally:
+        await server.stop()
+
+
+async def cold_start(root: Path, lines: int, runs: int) -> tuple[list[float], list[float]]:
+    """Spawn -> initialize answered, and spawn -> first diagnostics of an opened file."""
+    text = agent_module(lines)
+    path = root / f"cold_{lines}.py"
+    path.write_text(text)
+    ready: list[float] = []
+    first: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        server = await Server.start(root)
+        try:
+            await initialize(server, root, {"debounceMs": 0})
+            ready.append(time.perf_counter() - started)
+            server.notify(
+                "textDocument/didOpen",
+                {
+                    "textDocument": {
+                        "uri": path.as_uri(),
+                        "languageId": "python",
+                        "version": 1,
+                        "text": text,
+                    }
+                },
+            )
+            await server.diagnostics(path.as_uri(), 1)
+            first.append(time.perf_counter() - started)
+        finally:
+            await server.stop()
+    return ready, first
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def row(label: str, samples: list[float]) -> str:
+    ms = [s * 1000 for s in samples]
+    return (
+        f"| {label:<34} | {len(ms):>4} | {statistics.median(ms):>8.1f} | "
+        f"{percentile(ms, 0.95):>8.1f} | {max(ms):>8.1f} |"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edits", type=int, default=40)
+    parser.add_argument("--baseline-edits", type=int, default=8)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--broken", action="store_true", help="also type transient syntax errors")
+    args = parser.parse_args()
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="agentsense-bench-") as tmp:
+        root = Path(tmp)
+        print(f"server: {' '.join(COMMAND)}")
+        print("| what                               |    n | p50 (ms) | p95 (ms) | max (ms) |")
+        print("|------------------------------------|------|----------|----------|----------|")
+        ready, first = await cold_start(root, 1000, args.cold_runs)
+        print(row("cold start: initialize answered", ready))
+        print(row("cold start: + diagnostics, 1000 ln", first))
+        results: dict[tuple[int, str], list[float]] = {}
+        for lines in args.sizes:
+            incremental = await measure(root, lines, args.edits, True, False)
+            results[(lines, "incremental")] = incremental["samples"]
+            print(row(f"didChange->diagnostics {lines} ln", incremental["samples"]))
+            if args.broken:
+                broken = await measure(root, lines, args.edits, True, True)
+                print(row(f"  with syntax errors, {lines} ln", broken["samples"]))
+            naive = await measure(root, lines, args.baseline_edits, False, False)
+            results[(lines, "naive")] = naive["samples"]
+            print(row(f"  naive (full parse+lint), {lines} ln", naive["samples"]))
+        for lines in args.sizes:
+            ratio = statistics.median(results[(lines, "naive")]) / statistics.median(
+                results[(lines, "incremental")]
+            )
+            print(f"{lines} lines: incremental p50 is {ratio:.0f}x faster than the naive server")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

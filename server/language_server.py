@@ -1,0 +1,268 @@
+"""The agentsense language server: LSP handlers, started by `agentsense server` (stdio or TCP).
+
+This module imports only pygls and lsprotocol, so `initialize` is answered before the
+analysis engine has loaded; `server/core.py` (analysis, actions, index, Run tool) is imported
+in the background right after, and every handler delegates to it. Handlers never raise into
+pygls: an error is logged to the client (window/logMessage) and a neutral answer returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any, TypeVar, cast
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+__all__ = ["AgentsenseServer", "main", "serve", "server"]
+
+VERSION = "0.1.0"
+RUN_TOOL_COMMAND = "agentsense.runTool"
+FIX_ALL_KIND = "source.fixAll.agentsense"
+RUN_TOOL_KIND = "source.agentsense.runTool"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AgentsenseProtocol(LanguageServerProtocol):
+    """pygls's protocol, answering requests it cannot read (pygls only logs them, leaving the
+    client waiting for an answer that never comes)."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], error=error.to_response_error())
+            raise
+
+
+class AgentsenseServer(LanguageServer):
+    """The pygls server; `initialize` params are kept until the core module binds to it."""
+
+    def __init__(self) -> None:
+        super().__init__("agentsense", VERSION, protocol_cls=AgentsenseProtocol)
+        self.init_params: lsp.InitializeParams | None = None
+
+    def log_error(self, message: str) -> None:
+        logging.getLogger("agentsense.server").error(message)
+        with contextlib.suppress(Exception):
+            self.window_log_message(
+                lsp.LogMessageParams(type=lsp.MessageType.Error, message=message)
+            )
+
+
+server = AgentsenseServer()
+
+
+def core() -> ModuleType:
+    """The core module, imported (and bound to this server) on first use."""
+    module = importlib.import_module("server.core")
+    module.bind(server, server.init_params)
+    return module
+
+
+def guarded(default: Any = None) -> Callable[[F], F]:
+    """Never raise into pygls: log the error and answer `default`."""
+
+    def decorate(function: F) -> F:
+        if asyncio.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def run_async(*args: Any) -> Any:
+                try:
+                    return await function(*args)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    server.log_error(f"{function.__name__} failed:\n{traceback.format_exc()}")
+                    return default
+
+            return cast(F, run_async)
+
+        @functools.wraps(function)
+        def run(*args: Any) -> Any:
+            try:
+                return function(*args)
+            except Exception:
+                server.log_error(f"{function.__name__} failed:\n{traceback.format_exc()}")
+                return default
+
+        return cast(F, run)
+
+    return decorate
+
+
+# -- lifecycle ----------------------------------------------------------------------------
+
+
+@server.feature(lsp.INITIALIZE)
+@guarded()
+def initialize(params: lsp.InitializeParams) -> None:
+    server.init_params = params
+
+
+@server.feature(lsp.INITIALIZED)
+@guarded()
+async def initialized(params: lsp.InitializedParams) -> None:
+    # Load the engine on a worker thread: the event loop keeps answering meanwhile.
+    await asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "server.core")
+    await core().initialized(params)
+
+
+@server.feature(lsp.SHUTDOWN)
+@guarded()
+def shutdown(params: None) -> None:
+    if "server.core" in sys.modules:
+        core().shutdown(params)
+
+
+# -- documents ----------------------------------------------------------------------------
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+@guarded()
+def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
+    core().did_open(params)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+@guarded()
+def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
+    core().did_change(params)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+@guarded()
+def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
+    core().did_close(params)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
+@guarded()
+async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
+    await core().did_save(params)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@guarded()
+async def did_change_watched_files(params: lsp.DidChangeWatchedFilesParams) -> None:
+    await core().did_change_watched_files(params)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+@guarded()
+def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
+    core().did_change_configuration(params)
+
+
+# -- features -----------------------------------------------------------------------------
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_DIAGNOSTIC,
+    lsp.DiagnosticOptions(
+        identifier="agentsense", inter_file_dependencies=True, workspace_diagnostics=False
+    ),
+)
+@guarded()
+async def diagnostic(
+    params: lsp.DocumentDiagnosticParams,
+) -> lsp.RelatedFullDocumentDiagnosticReport | lsp.RelatedUnchangedDocumentDiagnosticReport:
+    return cast(
+        "lsp.RelatedFullDocumentDiagnosticReport | lsp.RelatedUnchangedDocumentDiagnosticReport",
+        await core().diagnostic(params),
+    )
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_CODE_ACTION,
+    lsp.CodeActionOptions(
+        code_action_kinds=[
+            lsp.CodeActionKind.QuickFix,
+            lsp.CodeActionKind.Source,
+            FIX_ALL_KIND,
+            RUN_TOOL_KIND,
+        ],
+        resolve_provider=True,
+    ),
+)
+@guarded(default=[])
+async def code_action(params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    return cast("list[lsp.CodeAction]", await core().code_action(params))
+
+
+@server.feature(lsp.CODE_ACTION_RESOLVE)
+@guarded()
+async def code_action_resolve(action: lsp.CodeAction) -> lsp.CodeAction:
+    return cast(lsp.CodeAction, await core().code_action_resolve(action))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+@guarded()
+async def hover(params: lsp.HoverParams) -> lsp.Hover | None:
+    return cast("lsp.Hover | None", await core().hover(params))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
+@guarded(default=[])
+async def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    return cast("list[lsp.CodeLens]", await core().code_lens(params))
+
+
+@server.command(RUN_TOOL_COMMAND)
+@guarded(default={"ok": False, "error": {"kind": "server", "message": "internal error"}})
+async def run_tool(*args: Any) -> dict[str, Any]:
+    return cast("dict[str, Any]", await core().run_tool_command(*args))
+
+
+@server.feature(lsp.WORKSPACE_SYMBOL)
+@guarded(default=[])
+def workspace_symbol(params: lsp.WorkspaceSymbolParams) -> list[lsp.SymbolInformation]:
+    return cast("list[lsp.SymbolInformation]", core().workspace_symbol(params))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+@guarded()
+def definition(params: lsp.DefinitionParams) -> list[lsp.Location] | None:
+    return cast("list[lsp.Location] | None", core().definition(params))
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -> int:
+    """Run the server until the client disconnects (stdio) or forever (tcp)."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if transport == "tcp":
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m server.language_server [--stdio | --tcp [--host H] [--port N]]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m server.language_server")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (default)")
+    parser.add_argument("--tcp", action="store_true", help="listen on a TCP socket")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=2087)
+    args = parser.parse_args(argv)
+    return serve("tcp" if args.tcp else "stdio", args.host, args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
