@@ -43,7 +43,9 @@ async def test_bad_client_settings_are_reported(fresh: Client) -> None:
 
 
 async def test_bad_config_file_then_fixed(fresh: Client) -> None:
-    (fresh.root / "agentsense.toml").write_text('select = ["AGT401"]\nseverity = {AGT401 = "loud"}\n')
+    (fresh.root / "agentsense.toml").write_text(
+        'select = ["AGT401"]\nseverity = {AGT401 = "loud"}\n'
+    )
     session = await start_session(fresh)
     uri = session.open("cfg.py", SOURCE)
     codes = {d.code for d in await session.diagnostics(uri)}

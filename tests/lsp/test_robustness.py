@@ -17,7 +17,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def real_file() -> str:
     """A real agent file: the examples' largest, else a generated one."""
-    candidates = sorted(EXAMPLES.rglob("*.py"), key=lambda p: p.stat().st_size) if EXAMPLES.is_dir() else []
+    candidates = (
+        sorted(EXAMPLES.rglob("*.py"), key=lambda p: p.stat().st_size) if EXAMPLES.is_dir() else []
+    )
     return candidates[-1].read_text() if candidates else agent_module(150)
 
 
@@ -40,7 +42,8 @@ async def test_flood_of_changes_ends_with_the_last_version(fresh: Client) -> Non
         assert len(pushed) < 250  # coalesced, not one analysis per keystroke
     hover = await session.client.text_document_hover_async(
         lsp.HoverParams(
-            text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0, character=9)
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=0, character=9),
         )
     )
     assert hover is not None

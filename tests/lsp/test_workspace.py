@@ -30,12 +30,12 @@ def search(text: str) -> str:
 class ReactAgent(Agent, agent_type="react"):
     """Reason and act."""
 '''
-USER = '''
+USER = """
 from runtime.registry import create_agent, get_tool
 
 tool = get_tool("search")
 agent = create_agent("react")
-'''
+"""
 
 
 async def indexed(session: Session) -> None:
