@@ -225,6 +225,10 @@ class InitSubclassWithoutSuper(Rule):
                     cls.options = options
                     super().__init_subclass__()
 
+            class Keyed:
+                def __init_subclass__(cls, **kwargs):
+                    cls.kwargs = kwargs
+
             class Final:
                 def __init_subclass__(cls, *args, **kwargs):
                     raise TypeError("Final cannot be subclassed")
@@ -277,14 +281,12 @@ class InitSubclassWithoutSuper(Rule):
         )
         if star_kwarg is not None and forwarding:
             return
-        if star_kwarg is not None and calls:
-            uses = [
-                n
-                for n in iter_subtree(node.body)
-                if isinstance(n, cst.Name) and n.value == kwargs_name
-            ]
-            if uses:
-                return  # the hook consumes its keywords itself: a deliberate choice
+        if star_kwarg is not None and any(
+            isinstance(n, cst.Name) and n.value == kwargs_name for n in iter_subtree(node.body)
+        ):
+            # The hook reads its keywords itself (`cls.options = kwargs`): forwarding them
+            # would make `object.__init_subclass__` raise, so neither flag nor "fix" it.
+            return
         new_call = cst.parse_expression(f"super().__init_subclass__(**{kwargs_name})")
         new = node
         if star_kwarg is None:
