@@ -350,35 +350,65 @@ async function visibleEditorText(page) {
   });
 }
 
-/** The "Run tool" lens of the registration at `line` (1-based): the one closest above it.
+/** Where the "Run tool" lens of the registration at `line` (1-based) is on screen: the lens
+ * right above that line (within two line heights), or null while there is none.
  * @param {Page} page @param {number} line */
 async function runToolLens(page, line) {
-  const handle = await page.evaluateHandle((/** @type {number} */ wanted) => {
+  return page.evaluate((/** @type {number} */ wanted) => {
     const number = [...document.querySelectorAll(".editor-instance .monaco-editor .margin-view-overlays .line-numbers")].find(
       (n) => (n.textContent ?? "").trim() === String(wanted),
     );
-    const lineTop = number ? number.getBoundingClientRect().top : Number.POSITIVE_INFINITY;
-    let best = /** @type {HTMLElement | null} */ (null);
+    if (!number) return null;
+    const lineBox = number.getBoundingClientRect();
+    let best = /** @type {{ x: number, y: number, text: string } | null} */ (null);
     let bestTop = Number.NEGATIVE_INFINITY;
     for (const link of document.querySelectorAll(".editor-instance .monaco-editor .codelens-decoration a")) {
       if (!/Run tool/i.test(link.textContent ?? "")) continue;
-      const top = link.getBoundingClientRect().top;
-      if (top < lineTop && top > bestTop) {
-        best = /** @type {HTMLElement} */ (link);
-        bestTop = top;
+      const box = link.getBoundingClientRect();
+      if (box.top < lineBox.top && box.top > bestTop && lineBox.top - box.top < 2.5 * Math.max(lineBox.height, 10)) {
+        best = { x: box.left + box.width / 2, y: box.top + box.height / 2, text: (link.textContent ?? "").trim() };
+        bestTop = box.top;
       }
     }
     return best;
   }, line);
-  const element = /** @type {import("puppeteer-core").ElementHandle<Element> | null} */ (handle.asElement());
-  if (!element) await handle.dispose();
-  return element;
+}
+
+/** Clicks the Run tool lens of the registration at `line` and checks that the tool it asks
+ * arguments for is `name` (lenses are re-rendered as the server refreshes them, so a click can
+ * land on another one: then it is cancelled and tried again). Returns the lens text.
+ * @param {Page} page @param {number} line @param {string} name */
+async function clickRunToolLens(page, line, name) {
+  for (let attempt = 1; ; attempt++) {
+    const lens = await waitFor(`a "Run tool" code lens right above line ${line}`, () => runToolLens(page, line));
+    await sleep(300); // let a lens refresh under way settle
+    const settled = await runToolLens(page, line);
+    if (!settled || Math.abs(settled.y - lens.y) > 1) continue;
+    await page.mouse.click(settled.x, settled.y);
+    const title = await waitFor("the first argument prompt or a result", async () => {
+      const text = await page.evaluate(() => {
+        const widget = document.querySelector(".quick-input-widget");
+        const visible = widget instanceof HTMLElement && widget.style.display !== "none" && widget.offsetParent !== null;
+        return visible ? (widget.querySelector(".quick-input-title")?.textContent ?? "") : "";
+      });
+      if (/^Run tool/.test(text)) return text;
+      return (await toolResultDecoration(page)) ? "(no prompt)" : null;
+    }, 10_000);
+    if (title === "(no prompt)" || title.startsWith(`Run tool ${name} `)) {
+      return settled.text;
+    }
+    if (attempt >= 4) fail(`the lens above line ${line} runs "${title}", not ${name}`);
+    log(`  the click ran "${title}", not ${name}: cancelled, trying again`);
+    await page.keyboard.press("Escape");
+    await sleep(1000);
+  }
 }
 
 /** Answers the "Run tool" argument prompts: the default when prefilled, else the value from
  * the `# agentsense: example` comment, else a value of the asked type. Returns "name=value"s.
- * @param {Page} page @param {Record<string, string>} example @param {string} shot */
-async function answerToolPrompts(page, example, shot) {
+ * Fails when a prompt is for another tool than `tool`.
+ * @param {Page} page @param {Record<string, string>} example @param {string} shot @param {string} tool */
+async function answerToolPrompts(page, example, shot, tool) {
   /** @type {string[]} */
   const answered = [];
   const deadline = Date.now() + 8_000;
@@ -397,6 +427,7 @@ async function answerToolPrompts(page, example, shot) {
       continue;
     }
     if (answered.length === 0) await screenshot(page, shot);
+    if (!prompt.title.startsWith(`Run tool ${tool} `)) fail(`the prompt "${prompt.title}" is not for ${tool}`);
     const name = /^\s*(\w+):/.exec(prompt.message)?.[1] ?? "";
     const type = /^\s*\w+:\s*(\w+)/.exec(prompt.message)?.[1] ?? "any";
     let value = prompt.value;
@@ -635,14 +666,14 @@ async function main() {
         if (!restricted) fail("the workspace is not in Restricted Mode: the trust check cannot run");
         await openFile(p, toolFile);
         await goTo(p, toolTarget.line, 1);
-        const link = await waitFor("a Run tool lens (or none, when the server hides it)", () => runToolLens(p, toolTarget.line), 8_000).catch(
+        const lens = await waitFor("a Run tool lens (or none, when the server hides it)", () => runToolLens(p, toolTarget.line), 8_000).catch(
           () => null,
         );
-        if (!link) {
+        if (!lens) {
           await screenshot(p, "03-untrusted-run-refused");
           return "untrusted: the server shows no Run tool lens";
         }
-        await link.click();
+        await p.mouse.click(lens.x, lens.y);
         const refusal = await waitFor("the extension to refuse to run the tool", async () => {
           if (await toolResultDecoration(p)) fail("a tool ran in an untrusted workspace");
           const prompt = await p.evaluate(() => document.querySelector(".quick-input-widget .quick-input-title")?.textContent ?? "");
@@ -749,24 +780,26 @@ async function main() {
     await step("run-tool-lens", async () => {
       await openFile(p, toolFile);
       await goTo(p, toolTarget.line, 1);
-      const link = await waitFor('a "Run tool" code lens above the registration', () => runToolLens(p, toolTarget.line));
-      const lens = await link.evaluate((a) => (a.textContent ?? "").trim());
+      await waitFor('a "Run tool" code lens above the registration', () => runToolLens(p, toolTarget.line));
       await screenshot(p, "07-run-tool-lens");
-      await link.click();
-      const answered = await answerToolPrompts(p, toolTarget.example, "08-argument-prompt");
+      const lens = await clickRunToolLens(p, toolTarget.line, toolTarget.name);
+      const answered = await answerToolPrompts(p, toolTarget.example, "08-argument-prompt", toolTarget.name);
       const decoration = await waitFor("the tool result decoration", () => toolResultDecoration(p), 30_000);
       await screenshot(p, "09-tool-result");
       if (!decoration.startsWith("✔") && !/^✘ exception:/.test(decoration)) {
         fail(`the tool did not run: ${decoration}`);
       }
       await runCommand(p, "agentsense: Show Output");
-      const outputLine = await waitFor("the result in the agentsense output channel", () =>
-        p.evaluate(() => {
+      const resultLine = new RegExp(`Run tool ${toolTarget.name}\\(.*\\) -> (ok|error)`);
+      // On screen when the output panel shows it (a long error scrolls it away), else in the
+      // channel's log file, which is what the panel shows.
+      const outputLine = await waitFor("the result in the agentsense output channel", async () => {
+        const onScreen = await p.evaluate((pattern) => {
           const lines = [...document.querySelectorAll(".part.panel .monaco-editor .view-lines .view-line")];
-          const line = lines.map((l) => (l.textContent ?? "").replace(/\u00a0/g, " ")).find((t) => /Run tool \S+\(.*\) -> (ok|error)/.test(t));
-          return line ?? null;
-        }),
-      );
+          return lines.map((l) => (l.textContent ?? "").replace(/\u00a0/g, " ")).find((t) => new RegExp(pattern).test(t)) ?? null;
+        }, resultLine.source);
+        return onScreen ?? channelLog(dirs["user-data"]).split("\n").find((l) => resultLine.test(l)) ?? null;
+      });
       await screenshot(p, "10-output-channel");
       return `lens "${lens}"; answered ${answered.join(", ") || "no prompts"}; decoration "${decoration}"; output: ${outputLine.trim()}`;
     });
@@ -796,7 +829,7 @@ async function main() {
       );
       await screenshot(p, "12-run-tool-quick-pick");
       await p.keyboard.press("Enter");
-      const answered = await answerToolPrompts(p, toolTarget.example, "12b-quick-pick-prompt");
+      const answered = await answerToolPrompts(p, toolTarget.example, "12b-quick-pick-prompt", toolTarget.name);
       await waitFor(`${toolFile} to be shown`, () =>
         p.evaluate((base) => (document.querySelector(".tabs-container .tab.active")?.textContent ?? "").includes(base), path.basename(toolFile)),
       );
@@ -883,6 +916,19 @@ async function main() {
   } else {
     log(`all ${steps.length} steps passed in ${summary.seconds.toFixed(1)} s; screenshots in ${artifacts}`);
   }
+}
+
+/** The agentsense output channel's content, from its log file ("" before it exists). */
+function channelLog(/** @type {string} */ userData) {
+  const logs = path.join(userData, "logs");
+  if (!fs.existsSync(logs)) return "";
+  /** @param {string} dir @returns {string[]} */
+  const walk = (dir) =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return walk(logs)
+    .filter((file) => /agentsense\.log$/.test(path.basename(file)))
+    .map((file) => fs.readFileSync(file, "utf8"))
+    .join("\n");
 }
 
 /** Copies the extension's output channel and the extension host log into the artifacts. */

@@ -51,7 +51,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(pythonListener);
   }
 
-  await servers.restart("activation");
+  // Not awaited: activation should not wait for the interpreter probe and the server's start.
+  void servers.restart("activation");
 }
 
 export async function deactivate(): Promise<void> {
