@@ -75,10 +75,11 @@ def _mentions_instance_state(test: cst.BaseExpression, roots: set[str]) -> bool:
 
 
 def _first_unguarded_assignment(
-    init: cst.FunctionDef, roots: set[str]
+    init: cst.FunctionDef, roots: set[str], key_names: set[str]
 ) -> tuple[cst.BaseSmallStatement, cst.Attribute] | None:
     """The first top-level `self.x = ...` of `__init__`, unless an `if` on the instance's
-    state (an `_initialized` guard) comes before it."""
+    state (an `_initialized` guard) comes before it. `self.name = name` where `name` is the
+    cache key is skipped: the cached instance gets back the value it already has."""
     params = [*init.params.posonly_params, *init.params.params]
     if not params:
         return None
@@ -98,6 +99,9 @@ def _first_unguarded_assignment(
             elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
                 targets = [small.target]
             for target in targets:
+                value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+                if isinstance(value, cst.Name) and value.value in key_names:
+                    continue
                 if (
                     isinstance(target, cst.Attribute)
                     and isinstance(target.value, cst.Name)
@@ -152,7 +156,8 @@ class SingletonReinit(Rule):
                     self.session_id = session_id
                     self.messages: list[str] = []
             """,
-            line=11,
+            line=12,
+            message="`self.messages`",
         ),
         Flagged(
             """
@@ -232,6 +237,24 @@ class SingletonReinit(Rule):
                     self.name = name
             """
         ),
+        # A cache keyed by name whose `__init__` only stores the key back (seen in blinker):
+        # the shared instance gets the value it already has.
+        Clean(
+            """
+            class Symbol:
+                symbols = {}
+
+                def __new__(cls, name):
+                    if name in cls.symbols:
+                        return cls.symbols[name]
+                    obj = super().__new__(cls)
+                    cls.symbols[name] = obj
+                    return obj
+
+                def __init__(self, name):
+                    self.name = name
+            """
+        ),
         # `__init__` that assigns nothing on the instance.
         Clean(
             """
@@ -259,7 +282,15 @@ class SingletonReinit(Rule):
         cache = cached_instance(new, node.name.value)
         if cache is None:
             return
-        found = _first_unguarded_assignment(init, {node.name.value, "cls"})
+        key = cst.parse_expression(cache)
+        key_names = {
+            n.value
+            for sub in iter_subtree(key)
+            if isinstance(sub, cst.SubscriptElement)
+            for n in iter_subtree(sub)
+            if isinstance(n, cst.Name)
+        }
+        found = _first_unguarded_assignment(init, {node.name.value, "cls"}, key_names)
         if found is None:
             return
         assignment, target = found

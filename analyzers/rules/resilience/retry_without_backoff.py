@@ -25,7 +25,7 @@ _TRANSIENT = re.compile(
     r"^(Exception|BaseException|OSError|IOError|EnvironmentError|URLError|SSLError)$"
     r"|Timeout|Connect|RateLimit|Unavailable|Throttl|Transient|Retr(y|iable|yable)|Temporar"
     r"|APIError|APIStatusError|HTTPError|HTTPStatusError|RequestException|RequestError"
-    r"|ServerError|Network|ProtocolError|ServiceError|Overloaded|TooManyRequests|BrokenPipe"
+    r"|ServerError|Network(Error|Exception)|ProtocolError|ServiceError|Overloaded|TooManyRequests|BrokenPipe"
     r"|GatewayError",
     re.IGNORECASE,
 )
