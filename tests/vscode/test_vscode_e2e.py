@@ -1,8 +1,10 @@
 """The extension in real VS Code (code-server + Chromium via puppeteer-core), end to end.
 
 Builds the .vsix, installs it into a fresh code-server, opens the workspace (examples/ unless
-AGENTSENSE_VSCODE_E2E_WORKSPACE says otherwise) and checks the squiggle, the Problems entry,
-the Ctrl+. fix and the "Run tool" lens; vscode-client/e2e/vscode-e2e.mjs does the driving.
+AGENTSENSE_VSCODE_E2E_WORKSPACE says otherwise) and checks the squiggle and the Problems entry
+(in Restricted Mode), that no tool runs while untrusted, the Ctrl+. fix, Fix All, the "Run tool"
+lens, the Run Tool… quick-pick and the not-installed notification, one step after another;
+vscode-client/e2e/vscode-e2e.mjs does the driving (one run of ~45 s for all the tests here).
 Screenshots, the extension's output channel and code-server's log are saved under
 test-artifacts/vscode/.
 
@@ -109,12 +111,30 @@ def test_squiggle_and_problems_entry_with_agt_code(e2e_run: dict[str, Any]) -> N
     assert (ARTIFACTS / "02-problems.png").is_file()
 
 
+def test_untrusted_workspace_lints_but_runs_no_tool(e2e_run: dict[str, Any]) -> None:
+    # The squiggle step runs in Restricted Mode; then the Run tool lens must not run anything.
+    _check_step(e2e_run, "untrusted-no-tool-run")
+    _check_step(e2e_run, "grant-trust")
+
+
 def test_ctrl_dot_offers_the_fix_and_applying_it_changes_the_file(e2e_run: dict[str, Any]) -> None:
     _check_step(e2e_run, "quick-fix")
     assert (ARTIFACTS / "06-fixed.png").is_file()
 
 
+def test_fix_all_command(e2e_run: dict[str, Any]) -> None:
+    _check_step(e2e_run, "fix-all")
+
+
 def test_run_tool_lens_runs_the_tool_and_shows_the_result(e2e_run: dict[str, Any]) -> None:
     _check_step(e2e_run, "run-tool-lens")
-    assert (ARTIFACTS / "09-tool-result.png").is_file()
+    assert (ARTIFACTS / "10-tool-result.png").is_file()
+
+
+def test_run_tool_quick_pick(e2e_run: dict[str, Any]) -> None:
+    _check_step(e2e_run, "run-tool-quick-pick")
+
+
+def test_notification_says_how_to_install_agentsense(e2e_run: dict[str, Any]) -> None:
+    _check_step(e2e_run, "not-installed-notification")
     assert e2e_run["ok"] and e2e_run["exit_code"] == 0, e2e_run["log"][-4000:]

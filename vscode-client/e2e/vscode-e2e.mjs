@@ -666,7 +666,7 @@ async function main() {
         if (!restricted) fail("the workspace is not in Restricted Mode: the trust check cannot run");
         await openFile(p, toolFile);
         await goTo(p, toolTarget.line, 1);
-        const lens = await waitFor("a Run tool lens (or none, when the server hides it)", () => runToolLens(p, toolTarget.line), 8_000).catch(
+        const lens = await waitFor("a Run tool lens (or none, when the server hides it)", () => runToolLens(p, toolTarget.line), 5_000).catch(
           () => null,
         );
         if (!lens) {
@@ -773,7 +773,7 @@ async function main() {
         const line = fs.readFileSync(path.join(workspace, lintTarget.file), "utf8").split("\n")[lintTarget.line - 1] ?? "";
         return MUTABLE_DEFAULT.test(line) ? null : line;
       }, 10_000);
-      await screenshot(p, "11-fix-all");
+      await screenshot(p, "07-fix-all");
       return `line ${lintTarget.line} after Fix All: ${saved.trim()}`;
     });
 
@@ -781,11 +781,11 @@ async function main() {
       await openFile(p, toolFile);
       await goTo(p, toolTarget.line, 1);
       await waitFor('a "Run tool" code lens above the registration', () => runToolLens(p, toolTarget.line));
-      await screenshot(p, "07-run-tool-lens");
+      await screenshot(p, "08-run-tool-lens");
       const lens = await clickRunToolLens(p, toolTarget.line, toolTarget.name);
-      const answered = await answerToolPrompts(p, toolTarget.example, "08-argument-prompt", toolTarget.name);
+      const answered = await answerToolPrompts(p, toolTarget.example, "09-argument-prompt", toolTarget.name);
       const decoration = await waitFor("the tool result decoration", () => toolResultDecoration(p), 30_000);
-      await screenshot(p, "09-tool-result");
+      await screenshot(p, "10-tool-result");
       if (!decoration.startsWith("✔") && !/^✘ exception:/.test(decoration)) {
         fail(`the tool did not run: ${decoration}`);
       }
@@ -800,7 +800,7 @@ async function main() {
         }, resultLine.source);
         return onScreen ?? channelLog(dirs["user-data"]).split("\n").find((l) => resultLine.test(l)) ?? null;
       });
-      await screenshot(p, "10-output-channel");
+      await screenshot(p, "11-output-channel");
       return `lens "${lens}"; answered ${answered.join(", ") || "no prompts"}; decoration "${decoration}"; output: ${outputLine.trim()}`;
     });
 
@@ -829,12 +829,12 @@ async function main() {
       );
       await screenshot(p, "12-run-tool-quick-pick");
       await p.keyboard.press("Enter");
-      const answered = await answerToolPrompts(p, toolTarget.example, "12b-quick-pick-prompt", toolTarget.name);
+      const answered = await answerToolPrompts(p, toolTarget.example, "13-quick-pick-prompt", toolTarget.name);
       await waitFor(`${toolFile} to be shown`, () =>
         p.evaluate((base) => (document.querySelector(".tabs-container .tab.active")?.textContent ?? "").includes(base), path.basename(toolFile)),
       );
       const decoration = await waitFor("the tool result decoration", () => toolResultDecoration(p), 30_000);
-      await screenshot(p, "13-quick-pick-result");
+      await screenshot(p, "14-quick-pick-result");
       if (!decoration.startsWith("✔") && !/^✘ exception:/.test(decoration)) fail(`the tool did not run: ${decoration}`);
       return `offered ${offered.length} tool(s); ran ${toolTarget.name}; answered ${answered.join(", ") || "no prompts"}; decoration "${decoration}"`;
     });
@@ -865,7 +865,7 @@ async function main() {
       if (!toast.includes(`${barePython} -m pip install agentsense`)) fail(`the notification does not name the interpreter: ${toast}`);
       const item = await statusItem(p);
       if (item?.icon !== "codicon-error") fail(`the status bar does not show the error: ${JSON.stringify(item)}`);
-      await screenshot(p, "14-not-installed");
+      await screenshot(p, "15-not-installed");
       const button = await waitFor('the notification\'s "Show Output" button', async () => {
         for (const candidate of await p.$$(".notifications-toasts .notification-toast .monaco-button")) {
           if ((await candidate.evaluate((b) => b.textContent ?? "")).includes("Show Output")) return candidate;
@@ -880,7 +880,7 @@ async function main() {
           ),
         ),
       );
-      await screenshot(p, "15-not-installed-output");
+      await screenshot(p, "16-not-installed-output");
       return toast.replace(/\s+/g, " ").slice(0, 200);
     });
   } catch (error) {
