@@ -100,6 +100,8 @@ class Positions:
 _Table = dict[cst.CSTNode, tuple[int, int, int, int]]
 # One statement's positions as if it started on row 1: (syntactic, inclusive).
 RelativePositions = tuple[_Table, _Table]
+_SHIFTED: dict[int, tuple[RelativePositions, int, _Table, _Table]] = {}
+_SHIFTED_LIMIT = 4096
 
 
 class StatementPositions(Positions):
@@ -143,11 +145,23 @@ class StatementPositions(Positions):
             if self._cache is not None:
                 self._cache[index] = relative
         shift = self._rows[index] - 1
-        for table, out in zip(relative, (self._syntactic, self._inclusive), strict=True):
-            if shift == 0:
-                out.update(table)
-            else:
-                out.update({n: (a + shift, b, c + shift, d) for n, (a, b, c, d) in table.items()})
+        # An unchanged statement on an unchanged row reuses the absolute tables made last
+        # time (keyed by the cached relative pair, which the entry keeps alive).
+        entry = _SHIFTED.get(id(relative))
+        if entry is None or entry[0] is not relative or entry[1] != shift:
+            syntactic, inclusive = (
+                table
+                if shift == 0
+                else {n: (a + shift, b, c + shift, d) for n, (a, b, c, d) in table.items()}
+                for table in relative
+            )
+            entry = (relative, shift, syntactic, inclusive)
+            if self._cache is not None:
+                if len(_SHIFTED) >= _SHIFTED_LIMIT:
+                    _SHIFTED.clear()
+                _SHIFTED[id(relative)] = entry
+        self._syntactic.update(entry[2])
+        self._inclusive.update(entry[3])
         self._done.add(index)
 
     def _cover(self, *nodes: cst.CSTNode | None) -> None:

@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from tests.lsp.agent_code import agent_module  # noqa: E402
 
 AGENTSENSE = Path(sys.executable).with_name("agentsense")
+_ANALYSIS_LOG = re.compile(r"findings in ([0-9.]+) ms")
 COMMAND = (
     [str(AGENTSENSE), "server", "--stdio"]
     if AGENTSENSE.exists()
@@ -46,6 +48,7 @@ class Server:
         self.next_id = 0
         self.waiting: dict[int, asyncio.Future[Any]] = {}
         self.published: dict[tuple[str, int], float] = {}
+        self.analysis_ms: list[float] = []  # what the server logs for each analysis
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
     @staticmethod
@@ -96,6 +99,10 @@ class Server:
                     future.set_result(message.get("result"))
             elif "id" in message:  # a request from the server: accept it
                 self.send({"id": message["id"], "result": None})
+            elif message.get("method") == "window/logMessage":
+                found = _ANALYSIS_LOG.search(message["params"]["message"])
+                if found:
+                    self.analysis_ms.append(float(found.group(1)))
             elif message.get("method") == "textDocument/publishDiagnostics":
                 params = message["params"]
                 key = (params["uri"], params.get("version") or 0)
@@ -221,7 +228,7 @@ async def measure(
                 lines_now = text.splitlines(keepends=True)
                 lines_now[row] = lines_now[row][:column] + lines_now[row][column + 1 :]
                 text = "".join(lines_now)
-        return {"samples": samples}
+        return {"samples": samples, "server": [ms / 1000 for ms in server.analysis_ms[1:]]}
     finally:
         await server.stop()
 
@@ -294,6 +301,7 @@ async def main() -> None:
             incremental = await measure(root, lines, args.edits, True, False)
             results[(lines, "incremental")] = incremental["samples"]
             print(row(f"didChange->diagnostics {lines} ln", incremental["samples"]))
+            print(row(f"  of which analysis, {lines} ln", incremental["server"]))
             if args.broken:
                 broken = await measure(root, lines, args.edits, True, True)
                 print(row(f"  with syntax errors, {lines} ln", broken["samples"]))

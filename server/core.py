@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
+import multiprocessing
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -56,6 +59,9 @@ __all__ = ["State", "bind", "server"]
 
 # How long a request that needs the current version's analysis waits for it.
 WAIT_FOR_ANALYSIS = 10.0
+# Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
+IDLE_COLLECT_SECONDS = 2.0
+COLLECT_EVERY = 300
 # How long a Run tool result stays on the tool's line (it also goes on the next edit).
 RESULT_HINT_SECONDS = 120.0
 
@@ -109,8 +115,16 @@ class State:
         # Analysis is CPU-bound Python: one thread keeps the event loop answering while it
         # works, and keeps each document's incremental state to one thread.
         self.analysis = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentsense-lint")
-        self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentsense-index")
+        # Indexing parses every file of the workspace: in a process of its own it does not
+        # compete with the analysis of the document being edited for the GIL.
+        self.background: Executor = _index_executor()
         self.running_tools: set[asyncio.Task[Any]] = set()
+        # A libcst tree is hundreds of thousands of objects: a full cyclic collection in the
+        # middle of an edit costs ~100 ms. Trees hold no cycles (reference counting frees
+        # them), so collect only when the server is idle (or every COLLECT_EVERY analyses).
+        gc.disable()
+        self.gc_timer: asyncio.TimerHandle | None = None
+        self.analyses_since_collect = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.ls, name)
@@ -219,6 +233,7 @@ class State:
             if version != doc.version or text != doc.text:
                 return
             doc.result = result
+            self._collect_when_idle()
             self.log(
                 f"{Path(doc.path).name} v{version}: {len(result.findings)} findings in "
                 f"{result.seconds * 1000:.1f} ms ({result.mode})"
@@ -230,6 +245,20 @@ class State:
                     )
                 )
             self._wake(doc)
+
+    def _collect_when_idle(self) -> None:
+        self.analyses_since_collect += 1
+        if self.gc_timer is not None:
+            self.gc_timer.cancel()
+        loop = asyncio.get_running_loop()
+        delay = 0.0 if self.analyses_since_collect >= COLLECT_EVERY else IDLE_COLLECT_SECONDS
+        self.gc_timer = loop.call_later(delay, self._collect)
+
+    def _collect(self) -> None:
+        self.gc_timer = None
+        self.analyses_since_collect = 0
+        # On the analysis thread: queued behind any analysis, never on the event loop.
+        self.analysis.submit(gc.collect)
 
     def _wake(self, doc: Document) -> None:
         waiters, doc.waiters = doc.waiters, []
@@ -279,7 +308,6 @@ class State:
     # -- the workspace index ----------------------------------------------------------------
     async def index_workspace(self) -> None:
         """Index every Python file's registrations in the background, reporting progress."""
-        loop = asyncio.get_running_loop()
         token: str | None = None
         if self.capability("window", "work_done_progress"):
             token = f"agentsense-index-{uuid.uuid4().hex[:8]}"
@@ -308,17 +336,15 @@ class State:
 
         report("begin", "finding Python files")
         try:
-            files = await loop.run_in_executor(self.background, workspace_files, self.root)
+            files = await self.in_background(workspace_files, self.root)
             total = len(files)
             started = time.perf_counter()
             for number, path in enumerate(files, start=1):
                 if uri_for(path) in self.documents:
                     doc = self.documents[uri_for(path)]
-                    result = await loop.run_in_executor(
-                        self.background, summarize_text, doc.text, doc.path
-                    )
+                    result = await self.in_background(summarize_text, doc.text, doc.path)
                 else:
-                    found = await loop.run_in_executor(self.background, summarize_file, path)
+                    found = await self.in_background(summarize_file, path)
                     if found is None:
                         continue
                     result = found
@@ -342,18 +368,29 @@ class State:
             report("end", "failed")
             self.log(f"indexing failed:\n{traceback.format_exc()}", lsp.MessageType.Error)
 
-    async def reindex(self, path: str, text: str | None = None) -> None:
+    async def in_background(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run on the indexing process (or a thread, once the process cannot be used)."""
         loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.background, function, *args)
+        except (BrokenProcessPool, OSError, RuntimeError):
+            if isinstance(self.background, ThreadPoolExecutor):
+                raise
+            self.log("the indexing process failed; indexing on a thread instead")
+            self.background = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="agentsense-index"
+            )
+            return await loop.run_in_executor(self.background, function, *args)
+
+    async def reindex(self, path: str, text: str | None = None) -> None:
         if text is None:
-            found = await loop.run_in_executor(self.background, summarize_file, path)
+            found = await self.in_background(summarize_file, path)
             if found is None:
                 self.index.remove(path)
             else:
                 self.index.update(found)
         else:
-            self.index.update(
-                await loop.run_in_executor(self.background, summarize_text, text, path)
-            )
+            self.index.update(await self.in_background(summarize_text, text, path))
         self.index_changed()
 
     def index_changed(self) -> None:
@@ -411,6 +448,13 @@ class State:
             return doc.sites[1] if doc.sites is not None else []
         doc.sites = (doc.version, found)
         return found
+
+
+def _index_executor() -> Executor:
+    try:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    except (OSError, ValueError, NotImplementedError):
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentsense-index")
 
 
 def compute_analysis(
@@ -583,6 +627,8 @@ def shutdown(params: None) -> None:
         server.indexing.cancel()
     for task in list(server.running_tools):
         task.cancel()
+    # The indexing process must not keep the server alive after `exit`.
+    server.background.shutdown(wait=False, cancel_futures=True)
 
 
 # -- documents ----------------------------------------------------------------------------

@@ -726,6 +726,8 @@ def _shift_location(location: Location, region: _Region) -> Location | None:
     if location.row < region.old_start_row:
         return location
     if location.row >= region.old_end_row:
+        if region.delta == 0:
+            return location
         return Location(location.row + region.delta, location.column)
     return None
 
@@ -764,8 +766,8 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
         if moved is None:
             return None
         related.append(RelatedLocation(item.path, moved, item.message))
-    if span is finding.span and region.delta == 0:
-        return finding
+    if region.delta == 0:
+        return finding  # nothing it points at moved (and nothing is in the edited rows)
     return replace(finding, span=span, fix=fix, related=tuple(related), noqa_row=noqa.row)
 
 
