@@ -83,6 +83,14 @@ def _leaves(statements: Sequence[cst.BaseStatement]) -> bool:
     return False
 
 
+def _always_leaves(attempt: cst.Try) -> bool:
+    """Every successful pass through the attempt (body, then `else:`) leaves the loop."""
+    succeeded = list(block_statements(attempt.body))
+    if attempt.orelse is not None:
+        succeeded.extend(block_statements(attempt.orelse.body))
+    return always_exits(succeeded, _leaves_loop)
+
+
 def _block_after(loop: cst.For | cst.While, attempt: cst.Try) -> list[cst.BaseStatement]:
     """The statements after `attempt` in the block that holds it."""
     for node in _walk_loop_body(loop):
@@ -191,7 +199,7 @@ def _is_retry_attempt(loop: cst.For | cst.While, attempt: cst.Try, facts: Module
     if all(c is not None and c in _BUILTINS for c in callees):
         return False
     changing = {n for n in _names_bound(loop, attempt.body) if not RETRY_NAME.search(n.lower())}
-    if changing & _names_read(attempt.body):
+    if changing & _names_read(attempt.body) or _carries_state(attempt):
         return False
     if isinstance(loop, cst.For):
         # `for index in range(n): f.seek(index * size); try: ...`: each pass reads elsewhere.
@@ -210,6 +218,44 @@ def _is_retry_attempt(loop: cst.For | cst.While, attempt: cst.Try, facts: Module
                 return False
             stack.extend(children(node))
     return True
+
+
+def _small_statements(body: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Small statements and compound-statement headers, in source order."""
+    for node in iter_subtree_no_scopes(body):
+        if isinstance(node, cst.BaseSmallStatement):
+            yield node
+        elif isinstance(node, (cst.If, cst.While)):
+            yield node.test
+        elif isinstance(node, cst.For):
+            yield node.iter
+
+
+def _assignment_parts(small: cst.CSTNode) -> tuple[set[str], cst.CSTNode | None]:
+    """(names bound, expression read) of one small statement; `x += 1` reads `x` too."""
+    targets: list[cst.CSTNode] = []
+    value: cst.CSTNode | None = small
+    if isinstance(small, cst.Assign):
+        targets, value = [t.target for t in small.targets], small.value
+    elif isinstance(small, cst.AnnAssign):
+        targets, value = [small.target], small.value
+    elif isinstance(small, cst.AugAssign):
+        targets = [small.target]
+    names = {n.value for t in targets for n in iter_subtree(t) if isinstance(n, cst.Name)}
+    return names, value
+
+
+def _carries_state(attempt: cst.Try) -> bool:
+    """The attempt reads a name before rebinding it (`query = fix(query)`): each pass feeds
+    on the last one (asking a model to repair its output), so it is not the same call."""
+    parts = [_assignment_parts(small) for small in _small_statements(attempt.body)]
+    bound = {name for names, _ in parts for name in names}
+    seen: set[str] = set()
+    for names, value in parts:
+        if value is not None and (_names_read(value) & bound) - seen:
+            return True
+        seen |= names
+    return False
 
 
 def _counts_attempts(loop: cst.While) -> bool:
@@ -523,6 +569,34 @@ class RetryWithoutBackoff(Rule):
                 return plan
             """
         ),
+        # Shapes seen in LangChain / CrewAI tools: a poll with a fixed interval (it also
+        # sleeps when the status call worked), and asking a model to repair its own output.
+        Clean(
+            """
+            import time
+
+            def wait_for_crew(self, kickoff_id):
+                for i in range(self.max_polling_time):
+                    try:
+                        status = self._get_crew_status(kickoff_id)
+                        if status["state"] == "success":
+                            return status["result"]
+                    except Exception as e:
+                        if i == self.max_polling_time - 1:
+                            return f"Error: {e}"
+                    time.sleep(1)
+
+            def fix_query(self, query, error):
+                retries = 0
+                while retries < self.max_fix_retries:
+                    try:
+                        query = self.fix_chain.invoke({"query": query, "error": error})
+                        return self.validate(query)
+                    except Exception as e:
+                        retries += 1
+                        error = str(e)
+            """
+        ),
         # An error that ends the loop is not retried; a loop over work items is not a retry.
         Clean(
             """
@@ -560,6 +634,12 @@ class RetryWithoutBackoff(Rule):
         # `wait_for(...)`/`.wait()` inside the attempt is the operation, not a pause.
         in_attempt = {id(n) for t in attempts for n in iter_subtree_no_scopes(t.body)}
         constant: cst.Call | None = None
+        # Sleeps on a path where the attempt succeeded without leaving the loop: a poll
+        # interval (`check status; sleep(1)`), not a pause after a failure.
+        polls = any(not _always_leaves(t) for t in attempts)
+        handler_nodes = {
+            id(n) for t in attempts for h in t.handlers for n in iter_subtree_no_scopes(h)
+        }
         for node in _walk_loop_body(loop):
             if not isinstance(node, cst.Call):
                 continue
@@ -571,6 +651,8 @@ class RetryWithoutBackoff(Rule):
             delay = _delay_argument(node)
             if "sleep" not in name or (delay is not None and _varies(delay, changing)):
                 return  # a real (or unknown) wait between attempts
+            if polls and id(node) not in handler_nodes:
+                return
             constant = constant or node
         # An uncounted `while` is judged only when it is an endless retry with a fixed pause;
         # without one it is as likely a reader, a poller or a handshake pump.
