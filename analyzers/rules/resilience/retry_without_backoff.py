@@ -25,8 +25,8 @@ _TRANSIENT = re.compile(
     r"^(Exception|BaseException|OSError|IOError|EnvironmentError|URLError|SSLError)$"
     r"|Timeout|Connect|RateLimit|Unavailable|Throttl|Transient|Retr(y|iable|yable)|Temporar"
     r"|APIError|APIStatusError|HTTPError|HTTPStatusError|RequestException|RequestError"
-    r"|ServerError|Network(Error|Exception)|ProtocolError|ServiceError|Overloaded|TooManyRequests|BrokenPipe"
-    r"|GatewayError",
+    r"|ServerError|Network(Error|Exception)|ProtocolError|ServiceError|Overloaded"
+    r"|TooManyRequests|BrokenPipe|GatewayError",
     re.IGNORECASE,
 )
 _BUILTINS = frozenset(dir(builtins))
