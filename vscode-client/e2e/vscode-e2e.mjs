@@ -669,11 +669,27 @@ async function main() {
         const lens = await waitFor("a Run tool lens (or none, when the server hides it)", () => runToolLens(p, toolTarget.line), 5_000).catch(
           () => null,
         );
-        if (!lens) {
-          await screenshot(p, "03-untrusted-run-refused");
-          return "untrusted: the server shows no Run tool lens";
+        let how = "the lens";
+        if (lens) {
+          await p.mouse.click(lens.x, lens.y);
+        } else {
+          // The server shows no lens while untrusted; the extension's own refusal is then
+          // reached through "agentsense: Run Tool…".
+          how = "no lens from the server; Run Tool…";
+          await runCommand(p, "agentsense: Run Tool");
+          await waitFor(`${toolTarget.name} in the Run Tool quick-pick`, () =>
+            p.evaluate((name) => {
+              const widget = document.querySelector(".quick-input-widget");
+              if (!/Run Tool/.test(widget?.querySelector(".quick-input-title")?.textContent ?? "")) return false;
+              return [...(widget?.querySelectorAll(".monaco-list-row") ?? [])].some((r) => (r.textContent ?? "").includes(name));
+            }, toolTarget.name),
+          );
+          await p.keyboard.type(toolTarget.name);
+          await waitFor(`${toolTarget.name} selected`, () =>
+            p.evaluate((name) => (document.querySelector(".quick-input-widget .monaco-list-row.focused")?.textContent ?? "").includes(name), toolTarget.name),
+          );
+          await p.keyboard.press("Enter");
         }
-        await p.mouse.click(lens.x, lens.y);
         const refusal = await waitFor("the extension to refuse to run the tool", async () => {
           if (await toolResultDecoration(p)) fail("a tool ran in an untrusted workspace");
           const prompt = await p.evaluate(() => document.querySelector(".quick-input-widget .quick-input-title")?.textContent ?? "");
@@ -683,7 +699,7 @@ async function main() {
         await sleep(1000);
         if (await toolResultDecoration(p)) fail("a tool ran in an untrusted workspace");
         await screenshot(p, "03-untrusted-run-refused");
-        return `untrusted: "${refusal.slice(0, 120)}"`;
+        return `untrusted, ${how}: "${refusal.replace(/\s+/g, " ").slice(0, 140)}"`;
       });
 
       await step("grant-trust", async () => {
