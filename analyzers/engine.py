@@ -323,10 +323,18 @@ def fix_source(
 # -- Linting chosen top-level statements (the language server's incremental path) -------------
 #
 # The server keeps each top-level statement's findings and re-walks only the statements an
-# edit touched. Rules stay unaware of it: every rule's `visit_Module` still runs (its reports
-# are recomputed on every call), and a rule whose `leave_Module` gathers what the walk saw, or
-# that is seen carrying state from one top-level statement to the next, is walked over the
-# whole module every time.
+# edit touched (server/incremental.py). It re-walks every statement whenever the module's
+# *interface* changes: imports, module-level code, class bodies (but the bodies of plain
+# methods), every def's signature and decorators, what is nested in function bodies that
+# other code can see (imports, globals, classes, nested defs), whether a body yields or
+# awaits, and the whole text of functions used as decorators or called at module level. So a
+# rule may read other statements through `context.module` / `context.facts` for anything of
+# that kind; findings must not depend on another function's plain body.
+#
+# Rules stay unaware of it otherwise: every rule's `visit_Module` still runs (its reports are
+# recomputed on every call). A rule whose `leave_Module` gathers what the walk saw, or that is
+# seen carrying state from one top-level statement to the next (a container growing, a flag
+# set), is walked over the whole module every time, which costs the editor latency.
 
 _STATE_SCALARS = (bool, int, float, str, bytes)
 _STATE_CONTAINERS = (list, dict, set, frozenset, tuple)

@@ -187,9 +187,14 @@ def to_diagnostic(
     lines: TextLines,
     options: DiagnosticOptions,
     lines_for: Callable[[str], TextLines | None] = lambda path: None,
+    secrets: Sequence[str] = (),
 ) -> lsp.Diagnostic:
+    """The LSP diagnostic of a finding. `secrets` (every secret the document's findings know)
+    are masked in its texts, and a fix whose edits would show one is left out of `data`
+    (code actions take fixes from the server's own findings)."""
     rule = rules_by_code().get(finding.code)
-    message = redact(finding.message, finding.secrets)
+    secrets = (*finding.secrets, *secrets)
+    message = redact(finding.message, secrets)
     related: list[lsp.DiagnosticRelatedInformation] | None = None
     if finding.related and options.related_information:
         related = []
@@ -201,11 +206,13 @@ def to_diagnostic(
                     location=lsp.Location(
                         uri=uri_for(item.path), range=item_lines.range(item.span)
                     ),
-                    message=redact(item.message, finding.secrets),
+                    message=redact(item.message, secrets),
                 )
             )
     data: dict[str, Any] = {"name": finding.name, "noqaRow": finding.noqa_row}
-    if finding.fix is not None:
+    if finding.fix is not None and not any(
+        secret and secret in edit.content for edit in finding.fix.edits for secret in secrets
+    ):
         data["fix"] = fix_to_data(finding.fix)
     return lsp.Diagnostic(
         range=lines.range(finding.span),

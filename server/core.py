@@ -59,6 +59,8 @@ __all__ = ["State", "bind", "server"]
 
 # How long a request that needs the current version's analysis waits for it.
 WAIT_FOR_ANALYSIS = 10.0
+# Workspaces with at least this many Python files are indexed in a separate process.
+INDEX_PROCESS_FILES = 40
 # Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
 IDLE_COLLECT_SECONDS = 2.0
 COLLECT_EVERY = 300
@@ -115,9 +117,12 @@ class State:
         # Analysis is CPU-bound Python: one thread keeps the event loop answering while it
         # works, and keeps each document's incremental state to one thread.
         self.analysis = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentsense-lint")
-        # Indexing parses every file of the workspace: in a process of its own it does not
-        # compete with the analysis of the document being edited for the GIL.
-        self.background: Executor = _index_executor()
+        # Indexing parses every file of the workspace. A big workspace is indexed in a process
+        # of its own (it does not compete with the edited document's analysis for the GIL); a
+        # small one on a thread (not worth starting a process for).
+        self.background: Executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="agentsense-index"
+        )
         self.running_tools: set[asyncio.Task[Any]] = set()
         # A libcst tree is hundreds of thousands of objects: a full cyclic collection in the
         # middle of an edit costs ~100 ms. Trees hold no cycles (reference counting frees
@@ -338,6 +343,9 @@ class State:
         try:
             files = await self.in_background(workspace_files, self.root)
             total = len(files)
+            if total >= INDEX_PROCESS_FILES:
+                self.background.shutdown(wait=False)
+                self.background = _index_executor()
             started = time.perf_counter()
             for number, path in enumerate(files, start=1):
                 if uri_for(path) in self.documents:
@@ -477,7 +485,8 @@ def compute_analysis(
         findings, mode = _lint_incrementally(linter, text, config)
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
     lines = TextLines(text, encoding)
-    diagnostics = tuple(to_diagnostic(f, lines, options, lines_for) for f in findings)
+    secrets = sorted({secret for f in findings for secret in f.secrets if secret})
+    diagnostics = tuple(to_diagnostic(f, lines, options, lines_for, secrets) for f in findings)
     digest = _digest(findings)
     return Analysis(
         version,
