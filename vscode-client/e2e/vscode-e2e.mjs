@@ -196,6 +196,7 @@ function parseExample(/** @type {string} */ text) {
 function lintsClean(/** @type {string} */ python, /** @type {string} */ file) {
   try {
     execFileSync(python, ["-c", "import sys; from server.cli import main; sys.exit(main())", "check", "--quiet", file], {
+      cwd: path.dirname(file), // its cache goes into the workspace copy
       stdio: "ignore",
       timeout: 30_000,
     });
