@@ -123,6 +123,21 @@ async def test_lens_runs_tool_with_example_arguments(fresh: Client) -> None:
     assert (await run(session, search, arguments={"query": "go", "limit": 1}))["value"] == ["go 0"]
     bad = await run(session, search, arguments={"limit": "many"})
     assert bad["ok"] is False and bad["error"]["kind"] == "validation"  # type: ignore[index]
+    # The same run is offered as a code action on the tool. (lsprotocol reads any code action
+    # carrying a command as a bare Command, so the command comes back as text here.)
+    actions = await session.client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=lsp.Range(
+                start=lsp.Position(line=10, character=0), end=lsp.Position(line=10, character=0)
+            ),
+            context=lsp.CodeActionContext(diagnostics=[], only=["source.agentsense.runTool"]),
+        )
+    )
+    assert actions is not None
+    (run_action,) = actions
+    assert run_action.title == "▶ Run tool 'search'"
+    assert "agentsense.runTool" in str(run_action.command)
 
 
 @pytest.mark.init_options({"runToolTimeout": 2})
