@@ -33,11 +33,8 @@ from tests.lsp.agent_code import agent_module  # noqa: E402
 
 AGENTSENSE = Path(sys.executable).with_name("agentsense")
 _ANALYSIS_LOG = re.compile(r"findings in ([0-9.]+) ms")
-COMMAND = (
-    [str(AGENTSENSE), "server", "--stdio"]
-    if AGENTSENSE.exists()
-    else [sys.executable, "-m", "server.language_server"]
-)
+MODULE_COMMAND = [sys.executable, "-m", "server.language_server"]
+COMMAND = [str(AGENTSENSE), "server", "--stdio"] if AGENTSENSE.exists() else MODULE_COMMAND
 
 
 class Server:
@@ -52,9 +49,9 @@ class Server:
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
     @staticmethod
-    async def start(cwd: Path) -> Server:
+    async def start(cwd: Path, command: list[str] | None = None) -> Server:
         process = await asyncio.create_subprocess_exec(
-            *COMMAND,
+            *(command or COMMAND),
             cwd=cwd,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -233,7 +230,9 @@ async def measure(
         await server.stop()
 
 
-async def cold_start(root: Path, lines: int, runs: int) -> tuple[list[float], list[float]]:
+async def cold_start(
+    root: Path, lines: int, runs: int, command: list[str] | None = None
+) -> tuple[list[float], list[float]]:
     """Spawn -> initialize answered, and spawn -> first diagnostics of an opened file."""
     text = agent_module(lines)
     path = root / f"cold_{lines}.py"
@@ -242,7 +241,7 @@ async def cold_start(root: Path, lines: int, runs: int) -> tuple[list[float], li
     first: list[float] = []
     for _ in range(runs):
         started = time.perf_counter()
-        server = await Server.start(root)
+        server = await Server.start(root, command)
         try:
             await initialize(server, root, {"debounceMs": 0})
             ready.append(time.perf_counter() - started)
@@ -296,6 +295,9 @@ async def main() -> None:
         ready, first = await cold_start(root, 1000, args.cold_runs)
         print(row("cold start: initialize answered", ready))
         print(row("cold start: + diagnostics, 1000 ln", first))
+        if COMMAND != MODULE_COMMAND:
+            ready, _ = await cold_start(root, 1000, args.cold_runs, MODULE_COMMAND)
+            print(row("  same, python -m server.language_server", ready))
         results: dict[tuple[int, str], list[float]] = {}
         for lines in args.sizes:
             incremental = await measure(root, lines, args.edits, True, False)

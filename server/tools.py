@@ -140,11 +140,14 @@ def tool_sites(
         if index is not None:
             positions.ensure(module.body[index])
         example, problem = example_arguments(reg.definition)
+        span = positions.span(reg.definition)
+        if reg.definition.decorators:
+            span = Span(positions.span(reg.definition.decorators[0]).start, span.end)
         sites.append(
             ToolSite(
                 name=reg.display_name,
                 kind=reg.kind,
-                span=positions.span(reg.definition),
+                span=span,
                 name_span=positions.span(reg.name_node),
                 parameters=parameters(reg, module),
                 example=example,
