@@ -18,10 +18,13 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # str.find runs in C: a character loop here cost ~5 ms per 5 000-line file, on every
+        # lint that builds a fix (the language server lints on every edit).
         self.starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self.starts.append(index + 1)
+        found = text.find("\n")
+        while found != -1:
+            self.starts.append(found + 1)
+            found = text.find("\n", found + 1)
 
     def offset(self, location: Location) -> int:
         if location.row > len(self.starts):
