@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass
@@ -187,7 +188,9 @@ def _syntax_error(
         detail = error.message.splitlines()[0] if error.message else "invalid syntax"
         # CPython's parser names the problem better ("'(' was never closed"); ask it too.
         try:
-            compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # its SyntaxWarnings are not ours to print
+                compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
         except SyntaxError as py_error:
             if py_error.lineno:
                 row, column = py_error.lineno, max(py_error.offset or 1, 1)

@@ -76,13 +76,13 @@ class ToolContractViolation(RegistrationRule):
             '''
             from runtime.registry import tool
 
-            @tool(name="search", parameters={"query": {"type": "string"}})
+            @tool(name="search", schema={"query": {"type": "string"}})
             def search(query: str) -> list[str]:
                 """Search the web."""
                 return []
             ''',
             line=3,
-            message="tool() got an unexpected keyword argument 'parameters'",
+            message="tool() got an unexpected keyword argument 'schema'",
         ),
         Flagged(
             """
