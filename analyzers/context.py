@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import libcst as cst
 
@@ -14,6 +14,8 @@ from analyzers.rule import FixPlan
 
 if TYPE_CHECKING:
     from analyzers.rule import Rule
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +45,22 @@ class FileContext:
         # Ancestors of the node being visited, outermost first (the Module at index 0).
         self.path_stack: list[cst.CSTNode] = []
         self.reports: list[PendingReport] = []
+        self._shared: dict[Callable[[FileContext], object], object] = {}
 
     @cached_property
     def facts(self) -> ModuleFacts:
         return ModuleFacts(self.module)
+
+    def shared(self, factory: Callable[[FileContext], T]) -> T:
+        """One instance of `factory(self)` per file, shared by every rule that asks.
+
+        For per-file indexes that several rules need (e.g. scope bindings): built on first
+        use, so files whose rules never ask pay nothing.
+        """
+        found = self._shared.get(factory)
+        if found is None:
+            found = self._shared[factory] = factory(self)
+        return cast(T, found)
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         return self.facts.qualified_name(node)

@@ -14,7 +14,7 @@ from analyzers.detect.async_apis import (
     in_expected_failure,
 )
 from analyzers.facts import dotted_name
-from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
+from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
 
 _LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
 _HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]
@@ -256,15 +256,9 @@ class BlockingCallInAsync(Rule):
         ),
     )
 
-    def __init__(self, context: FileContext, options: RuleOptions) -> None:
-        super().__init__(context, options)
-        self._scopes: ScopeIndex | None = None
-
     @property
     def scopes(self) -> ScopeIndex:
-        if self._scopes is None:
-            self._scopes = ScopeIndex(self.context)
-        return self._scopes
+        return self.context.shared(ScopeIndex)
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.context.in_async_function():

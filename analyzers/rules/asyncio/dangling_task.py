@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.context import FileContext
 from analyzers.detect.async_apis import (
     LOOP_FACTORIES,
     TASK_SPAWNERS,
@@ -21,7 +20,6 @@ from analyzers.rule import (
     InsertStatements,
     Replace,
     Rule,
-    RuleOptions,
 )
 from analyzers.rules.asyncio.blocking_call_in_async import asyncio_reference
 from analyzers.walk import iter_subtree
@@ -219,15 +217,9 @@ class DanglingTask(Rule):
         ),
     )
 
-    def __init__(self, context: FileContext, options: RuleOptions) -> None:
-        super().__init__(context, options)
-        self._scopes: ScopeIndex | None = None
-
     @property
     def scopes(self) -> ScopeIndex:
-        if self._scopes is None:
-            self._scopes = ScopeIndex(self.context)
-        return self._scopes
+        return self.context.shared(ScopeIndex)
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.context import FileContext
 from analyzers.detect.async_apis import ScopeIndex, in_assertion, in_expected_failure
-from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
+from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
 from analyzers.rules.asyncio.blocking_call_in_async import asyncio_reference
 
 GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})
@@ -141,15 +140,9 @@ class GetEventLoopInCoroutine(Rule):
         ),
     )
 
-    def __init__(self, context: FileContext, options: RuleOptions) -> None:
-        super().__init__(context, options)
-        self._scopes: ScopeIndex | None = None
-
     @property
     def scopes(self) -> ScopeIndex:
-        if self._scopes is None:
-            self._scopes = ScopeIndex(self.context)
-        return self._scopes
+        return self.context.shared(ScopeIndex)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

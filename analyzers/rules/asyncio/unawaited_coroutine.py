@@ -6,7 +6,6 @@ from functools import cached_property
 
 import libcst as cst
 
-from analyzers.context import FileContext
 from analyzers.detect.async_apis import (
     ASYNC_HTTP_CLIENTS,
     ASYNC_LLM_CLIENTS,
@@ -16,7 +15,7 @@ from analyzers.detect.async_apis import (
     is_plain_coroutine_function,
 )
 from analyzers.facts import dotted_name
-from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
+from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
 
 _ASYNC_HTTP_CLASSES = frozenset(ASYNC_HTTP_CLIENTS)
 _ASYNC_HTTP_METHODS = frozenset().union(*ASYNC_HTTP_CLIENTS.values())
@@ -275,15 +274,9 @@ class UnawaitedCoroutine(Rule):
         ),
     )
 
-    def __init__(self, context: FileContext, options: RuleOptions) -> None:
-        super().__init__(context, options)
-        self._scopes: ScopeIndex | None = None
-
     @property
     def scopes(self) -> ScopeIndex:
-        if self._scopes is None:
-            self._scopes = ScopeIndex(self.context)
-        return self._scopes
+        return self.context.shared(ScopeIndex)
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
