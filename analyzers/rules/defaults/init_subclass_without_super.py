@@ -309,15 +309,27 @@ class InitSubclassWithoutSuper(Rule):
                 )
             )
         if star_kwarg is None and not calls:
-            problem = "takes no `**kwargs` and never calls `super().__init_subclass__(**kwargs)`"
+            problem = (
+                f"takes no `**kwargs` and never calls `super().__init_subclass__(**{kwargs_name})`: "
+                "the hooks of the other bases along the MRO never run"
+            )
         elif star_kwarg is None:
-            problem = "takes no `**kwargs`, so keywords for other bases are rejected"
+            problem = (
+                "takes no `**kwargs`: a class keyword meant for another base along the MRO "
+                "raises TypeError"
+            )
         elif not calls:
-            problem = f"never calls `super().__init_subclass__(**{kwargs_name})`"
+            problem = (
+                f"never calls `super().__init_subclass__(**{kwargs_name})`: the hooks of the "
+                "other bases along the MRO never run"
+            )
         else:
-            problem = f"does not pass `**{kwargs_name}` on to `super().__init_subclass__`"
+            problem = (
+                f"does not pass `**{kwargs_name}` on to `super().__init_subclass__`: keywords "
+                "meant for the other bases along the MRO are dropped"
+            )
         self.report(
             node.name,
-            f"`__init_subclass__` {problem}: the other hooks along the MRO are skipped",
+            f"`__init_subclass__` {problem}",
             fix=FixPlan("Call `super().__init_subclass__(**kwargs)`", (Replace(node, new),)),
         )
