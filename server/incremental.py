@@ -421,7 +421,10 @@ class IncrementalLinter:
         # text[start_off:] does not parse, so neither does the file: report it as `lint` would
         # (its message comes from compiling the whole text), keeping the last good tree.
         error: cst.ParserSyntaxError | RecursionError = outcome
-        if isinstance(error, cst.ParserSyntaxError):
+        # libcst's tokenizer errors carry no position (always row 1): only parser errors move.
+        if isinstance(error, cst.ParserSyntaxError) and not error.message.startswith(
+            "tokenizer error"
+        ):
             shift = _rows(text[:start_off])
             message = _ERROR_AT.sub(
                 lambda m: f"error at {int(m.group(1)) + shift}:", error.message, count=1

@@ -53,6 +53,17 @@ SNIPPETS = (
 
 
 @cache
+def boundaries() -> list[int]:
+    """Rows of the corpus where a top-level statement starts (windows begin and end there)."""
+    return [
+        row
+        for row, line in enumerate(corpus())
+        if line[:1].isalpha() or line[:1] in "@_\"'"
+        if not line.startswith(("else", "elif", "except", "finally"))
+    ]
+
+
+@cache
 def corpus() -> list[str]:
     """Lines of realistic agent code plus every rule's own examples."""
     parts = [agent_module(200)]
@@ -104,9 +115,10 @@ def edit(draw: st.DrawFn, text: str) -> str:
 @given(st.data())
 def test_random_edits_match_full_lint(data: st.DataObject) -> None:
     lines = corpus()
-    start = data.draw(st.integers(0, max(len(lines) - 80, 0)), label="start")
-    size = data.draw(st.integers(20, 80), label="size")
-    text = "".join(lines[start : start + size])
+    rows = boundaries()
+    first = data.draw(st.integers(0, len(rows) - 2), label="first statement")
+    count = data.draw(st.integers(1, 12), label="statements")
+    text = "".join(lines[rows[first] : rows[min(first + count, len(rows) - 1)]])
     config = Config.default()
     linter = IncrementalLinter(PATH)
     check(linter, text, config)
