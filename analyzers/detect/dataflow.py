@@ -23,9 +23,6 @@ _MUTATING_METHODS = frozenset(
     {"append", "appendleft", "extend", "extendleft", "insert", "add", "update", "setdefault"}
 )
 
-# Method names a tool class implements as its entry point (the fallback tool predicate).
-TOOL_ENTRY_METHODS = frozenset({"execute", "run", "_run", "arun", "_arun", "forward", "__call__"})
-
 # Parameters that a framework fills in, not the model (pydantic-ai `ctx`, LangChain callbacks).
 _FRAMEWORK_PARAMETERS = frozenset(
     {"self", "cls", "ctx", "context", "run_manager", "callbacks", "config"}
@@ -259,53 +256,6 @@ def local_names(function: cst.FunctionDef) -> set[str]:
 
 
 # --- Which parameters the model fills in -------------------------------------------------
-
-
-def _decorator_name(decorator: cst.Decorator, facts: ModuleFacts | None) -> str | None:
-    expression = decorator.decorator
-    if isinstance(expression, cst.Call):
-        expression = expression.func
-    if facts is not None:
-        return facts.qualified_name(expression) or dotted_name(expression)
-    return dotted_name(expression)
-
-
-def is_tool_decorator_name(name: str) -> bool:
-    """`tool`, `mcp.tool`, `function_tool`, `agent.tool_plain`, `langchain_core.tools.tool`."""
-    last = name.rsplit(".", 1)[-1]
-    return last.endswith("tool") or last == "tool_plain"
-
-
-def is_tool_function(
-    function: cst.FunctionDef,
-    enclosing_class: cst.ClassDef | None,
-    facts: ModuleFacts | None = None,
-) -> bool:
-    """Whether the model calls `function` as a tool, by syntax alone (the fallback predicate).
-
-    This is the fallback used until `analyzers.detect.registrations` can answer for every
-    registration kind: a function decorated with a decorator whose (qualified) name ends in
-    `tool` (`@tool`, `@tool(...)`, `@mcp.tool()`, `@function_tool`, `@agent.tool_plain`), or an
-    `execute`/`run`/`_run`/`arun`/`_arun`/`forward`/`__call__` method of a class with a base
-    whose name ends in `Tool` (`BaseTool`, `Tool`). `enclosing_class` is the class whose body
-    directly holds `function`, if any.
-    """
-    for decorator in function.decorators:
-        name = _decorator_name(decorator, facts)
-        if name is not None and is_tool_decorator_name(name):
-            return True
-    if enclosing_class is None or function.name.value not in TOOL_ENTRY_METHODS:
-        return False
-    for base in enclosing_class.bases:
-        if base.keyword is not None:
-            continue
-        expression = base.value
-        if isinstance(expression, cst.Subscript):  # `Tool[Deps]`
-            expression = expression.value
-        name = dotted_name(expression)
-        if name is not None and name.rsplit(".", 1)[-1].endswith("Tool"):
-            return True
-    return False
 
 
 def model_parameter_names(function: cst.FunctionDef) -> list[str]:

@@ -123,20 +123,35 @@ def is_tool_class(node: cst.ClassDef, facts: ModuleFacts) -> bool:
     return False
 
 
+def is_registered_tool(node: cst.FunctionDef, facts: ModuleFacts) -> bool:
+    """Whether a registration found in this module runs `node` when the model calls it.
+
+    The registration index knows user-defined registries too (a decorator storing into a
+    `TOOLS` dict, a metaclass, `__init_subclass__`), which no naming convention can.
+    """
+    return any(r.kind == "tool" and r.entry is node for r in facts.registrations)
+
+
 def is_tool_function(
-    node: cst.FunctionDef, facts: ModuleFacts, class_stack: Sequence[cst.ClassDef]
+    node: cst.FunctionDef,
+    facts: ModuleFacts,
+    class_stack: Sequence[cst.ClassDef],
+    *,
+    by_name: bool = True,
 ) -> bool:
     """Whether `node` is the body of a tool: code whose errors and resources the model relies on.
 
-    A tool is a function decorated with a tool decorator, a run method (`execute`, `_run`,
-    `forward`, ...) of a class deriving from a `*Tool` base, or a function named like a tool
-    (`call_tool`, `run_tool`, `search_tool`: see `is_tool_name`). `class_stack` holds the classes whose bodies directly
-    define `node`, innermost last (empty for a plain function): see `method_class_stack`.
+    A tool is what a registration in this module runs (`is_registered_tool`), a function
+    decorated with a tool decorator, a run method (`execute`, `_run`, `forward`, ...) of a
+    class deriving from a `*Tool` base, or, with `by_name`, a function named like a tool
+    (`call_tool`, `run_tool`, `search_tool`: see `is_tool_name`). `class_stack` holds the
+    classes whose bodies directly define `node`, innermost last (empty for a plain
+    function): see `method_class_stack`.
     """
-    if has_tool_decorator(node, facts):
+    if is_registered_tool(node, facts) or has_tool_decorator(node, facts):
         return True
     name = node.name.value
-    if is_tool_name(name):
+    if by_name and is_tool_name(name):
         return True
     return bool(class_stack) and name in TOOL_METHODS and is_tool_class(class_stack[-1], facts)
 

@@ -11,11 +11,11 @@ import pytest
 from analyzers.config import ConfigError, load_file
 from analyzers.detect.dataflow import (
     derivation_sources,
-    is_tool_function,
     local_names,
     model_parameter_names,
     names_derived_from,
 )
+from analyzers.detect.functions import is_tool_function
 from analyzers.engine import fix_source, lint
 from analyzers.facts import ModuleFacts
 from analyzers.model import Applicability, Finding
@@ -131,7 +131,36 @@ def test_no_seeds_no_work() -> None:
     ],
 )
 def test_tool_function_by_decorator(source: str, expected: bool) -> None:
-    assert is_tool_function(_function(source), None) is expected
+    module = cst.parse_module(source + "\n")
+    (function,) = module.body
+    assert isinstance(function, cst.FunctionDef)
+    assert is_tool_function(function, ModuleFacts(module), (), by_name=False) is expected
+
+
+def test_tool_function_by_user_registry() -> None:
+    module = cst.parse_module(
+        _dedent(
+            """
+            TOOLS = {}
+
+            def register(func):
+                TOOLS[func.__name__] = func
+                return func
+
+            @register
+            def calculator(expression):
+                \"\"\"Evaluate an expression.\"\"\"
+                return eval(expression)
+
+            def helper(expression):
+                return expression
+            """
+        )
+    )
+    calculator, helper = (s for s in module.body[2:] if isinstance(s, cst.FunctionDef))
+    facts = ModuleFacts(module)
+    assert is_tool_function(calculator, facts, (), by_name=False)
+    assert not is_tool_function(helper, facts, (), by_name=False)
 
 
 def test_tool_function_by_class_entry_method() -> None:
@@ -151,9 +180,10 @@ def test_tool_function_by_class_entry_method() -> None:
     assert isinstance(search, cst.ClassDef) and isinstance(plain, cst.ClassDef)
     run, helper = (s for s in search.body.body if isinstance(s, cst.FunctionDef))
     (plain_run,) = (s for s in plain.body.body if isinstance(s, cst.FunctionDef))
-    assert is_tool_function(run, search)
-    assert not is_tool_function(helper, search)
-    assert not is_tool_function(plain_run, plain)
+    facts = ModuleFacts(module)
+    assert is_tool_function(run, facts, (search,), by_name=False)
+    assert not is_tool_function(helper, facts, (search,), by_name=False)
+    assert not is_tool_function(plain_run, facts, (plain,), by_name=False)
 
 
 def test_model_parameters_leave_out_what_frameworks_inject() -> None:

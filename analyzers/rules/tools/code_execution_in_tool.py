@@ -10,10 +10,10 @@ from analyzers.detect.dataflow import (
     DEFAULT_SANITIZERS,
     derivation_sources,
     expression_sources,
-    is_tool_function,
     local_names,
     model_parameter_names,
 )
+from analyzers.detect.functions import is_tool_function, method_class_stack
 from analyzers.detect.llm import is_llm_call
 from analyzers.facts import dotted_name
 from analyzers.model import Applicability
@@ -87,16 +87,6 @@ def _shell_true(call: cst.Call) -> bool:
                 return value.value == "True"
             return isinstance(value, cst.Integer) and value.value not in ("0", "0x0")
     return False
-
-
-def _enclosing_class(ancestors: list[cst.CSTNode]) -> cst.ClassDef | None:
-    """The class whose body directly holds the current `def`, if any."""
-    for node in reversed(ancestors):
-        if isinstance(node, cst.ClassDef):
-            return node
-        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
-            return None
-    return None
 
 
 def _names(names: frozenset[str]) -> str:
@@ -331,7 +321,9 @@ class CodeExecutionInTool(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.facts
-        if not is_tool_function(node, _enclosing_class(list(self.context.ancestors)), facts):
+        # By name alone a function is not a tool here: its parameters must be the model's.
+        classes = method_class_stack(self.context.ancestors)
+        if not is_tool_function(node, facts, classes, by_name=False):
             return
         seeds = model_parameter_names(node)
         if not seeds:
