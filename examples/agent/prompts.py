@@ -11,7 +11,7 @@ SERPAPI_KEY = os.environ["SERPAPI_KEY"]
 class PromptConfig:
     model: str = "gpt-4o-mini"
     stop: list = []
-    temperature: float = 0.2
+    temperature: float = 0.2  # noqa: AGT402
 
 
 def build_system_prompt(user_name):

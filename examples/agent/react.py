@@ -48,11 +48,14 @@ def run_code_agent(task):
 
 
 def run_bounded(question, max_steps=8):
-    messages = [{"role": "user", "content": question}]
+    """A 'stateless' loop: the model only ever sees the last observation."""
+    observation = question
     for _step in range(max_steps):
-        reply = json.loads(ask_model(messages))
-        if reply["action"] == "final_answer":
-            return reply["input"]
-        result = TOOLS[reply["action"]].execute(**reply["input"])
-        messages.append({"role": "tool", "content": str(result)})
+        response = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": observation}]
+        )
+        action = json.loads(response.choices[0].message.content)
+        if action["name"] == "final_answer":
+            return action["args"]["answer"]
+        observation = str(TOOLS[action["name"]](**action["args"]))
     return None
