@@ -142,6 +142,7 @@ class CliOverrides:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
+    respect_gitignore: bool | None = None  # None: the config file decides
 
     @staticmethod
     def build(
@@ -149,6 +150,7 @@ class CliOverrides:
         extend_select: Sequence[str] = (),
         ignore: Sequence[str] = (),
         severity: Mapping[str, str] | None = None,
+        respect_gitignore: bool | None = None,
     ) -> CliOverrides:
         """Validate selectors given on a command line or by a client (ConfigError if bad)."""
         try:
@@ -163,7 +165,7 @@ class CliOverrides:
                 sev[rule.code] = Severity(value)
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        return CliOverrides(sel, ext, ign, sev)
+        return CliOverrides(sel, ext, ign, sev, respect_gitignore)
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,13 @@ class Config:
                 if _pattern(pattern).match_file(relative):
                     enabled = enabled - _select(enabled, codes, ())
         return enabled
+
+    @property
+    def respects_gitignore(self) -> bool:
+        """Whether files `.gitignore` ignores are skipped (the command line wins)."""
+        if self.overrides.respect_gitignore is not None:
+            return self.overrides.respect_gitignore
+        return self.settings.respect_gitignore
 
     def severity_for(self, rule: type[Rule]) -> Severity:
         return (

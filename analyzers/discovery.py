@@ -127,13 +127,13 @@ def discover(paths: Iterable[Path], resolver: ConfigResolver) -> Discovered:
 def _walk(top: Path, resolver: ConfigResolver) -> list[Path]:
     files: list[Path] = []
     top_config = resolver.for_path(top)
-    base_layers = _ancestor_layers(top, top_config) if top_config.settings.respect_gitignore else []
+    base_layers = _ancestor_layers(top, top_config) if top_config.respects_gitignore else []
     # Iterative, so deep trees cannot hit the recursion limit.
     stack: list[tuple[Path, list[_IgnoreLayer]]] = [(top, base_layers)]
     while stack:
         directory, layers = stack.pop()
         config = resolver.for_path(directory)
-        gitignore = config.settings.respect_gitignore
+        gitignore = config.respects_gitignore
         if gitignore:
             own = _layer(directory)
             if own is not None:

@@ -368,6 +368,12 @@ class _Run:
             for missing in discovered.missing:
                 self.warn(f"path does not exist: {missing}")
             return EXIT_ERROR
+        if not discovered.files:
+            # ruff says so too: a run that checked nothing must not look like a clean one.
+            self.warn(
+                "no Python files found under the given paths (everything was excluded by "
+                "`exclude` or .gitignore; see --no-respect-gitignore)"
+            )
         jobs = [FileJob(str(file), resolver.for_path(file)) for file in discovered.files]
         settings = RunSettings(
             fix=options.fix,

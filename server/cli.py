@@ -201,6 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="neither read nor write .agentsense_cache/",
     )
+    run.add_argument(
+        "--respect-gitignore",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="skip files .gitignore ignores when searching folders (default: the config's "
+        "`respect-gitignore`, true)",
+    )
 
     rule = commands.add_parser(
         "rule",
@@ -469,6 +476,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             select=_flatten(args.select),
             extend_select=_flatten(args.extend_select) or (),
             ignore=_flatten(args.ignore) or (),
+            respect_gitignore=args.respect_gitignore,
         )
     except ConfigError as error:
         sys.stderr.write(f"agentsense: {error}\n")

@@ -139,3 +139,20 @@ def test_is_excluded(project: Path) -> None:
     assert is_excluded(project / "gen" / "x.py", config, is_dir=False)
     assert is_excluded(project / ".venv", config, is_dir=True)
     assert not is_excluded(project / "src" / "x.py", config, is_dir=False)
+
+
+def test_gitignored_tree_warns_and_no_respect_gitignore_lints_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("/vendor\n", encoding="utf-8")
+    vendored = tmp_path / "vendor" / "lib.py"
+    vendored.parent.mkdir()
+    vendored.write_text("def f(a=[]):\n    return a\n", encoding="utf-8")
+    assert main(["check", str(tmp_path / "vendor"), "--no-cache"]) == 0
+    assert "no Python files found" in capsys.readouterr().err
+    code = main(["check", str(tmp_path / "vendor"), "--no-cache", "--no-respect-gitignore"])
+    assert code == 1
+    assert "AGT401" in capsys.readouterr().out
