@@ -36,6 +36,15 @@ def parse(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
         return error
     except RecursionError as error:
         return error
+    except cst.CSTValidationError as error:
+        # Valid Python libcst parses but cannot represent (`return.0`): reported as a file
+        # that cannot be checked, instead of an exception escaping the engine.
+        return cst.ParserSyntaxError(
+            f"libcst cannot represent this code: {error}",
+            lines=source.splitlines(keepends=True) or [""],
+            raw_line=1,
+            raw_column=0,
+        )
 
 
 def lint(source: str, path: str, config: Config | None = None) -> list[Finding]:

@@ -34,6 +34,7 @@ from analyzers.config import Config
 from analyzers.engine import (
     lint_module,
     lint_statements,
+    parse,
     syntax_error_findings,
     unused_suppression_findings,
 )
@@ -421,10 +422,9 @@ class IncrementalLinter:
         # text[start_off:] does not parse, so neither does the file: report it as `lint` would
         # (its message comes from compiling the whole text), keeping the last good tree.
         error: cst.ParserSyntaxError | RecursionError = outcome
-        # libcst's tokenizer errors carry no position (always row 1): only parser errors move.
-        if isinstance(error, cst.ParserSyntaxError) and not error.message.startswith(
-            "tokenizer error"
-        ):
+        # Only parser errors have a position ("error at L:C"); libcst's tokenizer errors and
+        # code it cannot represent are reported on row 1 whatever the region.
+        if isinstance(error, cst.ParserSyntaxError) and _ERROR_AT.search(error.message):
             shift = _rows(text[:start_off])
             message = _ERROR_AT.sub(
                 lambda m: f"error at {int(m.group(1)) + shift}:", error.message, count=1
@@ -439,10 +439,9 @@ class IncrementalLinter:
 
     def _full(self, text: str, config: Config) -> str | _Findings:
         self._forget()
-        try:
-            module = cst.parse_module(text)
-        except (cst.ParserSyntaxError, RecursionError) as error:
-            return _Findings("syntax-error", syntax_error_findings(error, text, self.path, config))
+        module = parse(text)
+        if not isinstance(module, cst.Module):
+            return _Findings("syntax-error", syntax_error_findings(module, text, self.path, config))
         header = "".join(module.code_for_node(line) for line in module.header)
         footer = "".join(module.code_for_node(line) for line in module.footer)
         texts = [module.code_for_node(stmt) for stmt in module.body]
@@ -551,10 +550,9 @@ class IncrementalLinter:
         lo = 0 if at_start else start_off
         hi = len(text) if at_end else end_off
         region_text = text[lo:hi]
-        try:
-            region = cst.parse_module(region_text)
-        except (cst.ParserSyntaxError, RecursionError) as error:
-            return error
+        region = parse(region_text)
+        if not isinstance(region, cst.Module):
+            return region
         body = list(region.body)
         header = list(region.header) if at_start else list(old.header)
         footer = list(region.footer) if at_end else list(old.footer)
