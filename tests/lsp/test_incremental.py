@@ -160,6 +160,7 @@ BASE = textwrap.dedent(
     [
         ("return query", "return query.strip()"),  # inside a function
         ("return query", "return (query"),  # syntax error in one statement
+        ("return query", "return.0"),  # valid Python libcst cannot represent
         ("        return query\n", "        return query\n    x = 1\n"),  # grows the body
         ("async def fetch():", "def fetch():"),  # changes the module's interface
         ("        await asyncio.sleep(1)", "        yield 1"),  # generator-ness
