@@ -584,7 +584,9 @@ class IncrementalLinter:
             body=[*old.body[:first], *body, *old.body[end:]],
             header=header,
             footer=footer,
-            has_trailing_newline=region.has_trailing_newline if at_end else True,
+            has_trailing_newline=region.has_trailing_newline
+            if at_end
+            else old.has_trailing_newline,
         )
         header_text = "".join(module.code_for_node(h) for h in header) if at_start else ""
         footer_text = "".join(module.code_for_node(f) for f in footer) if at_end else ""

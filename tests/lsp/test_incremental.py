@@ -207,3 +207,12 @@ def test_module_is_spliced_not_reparsed() -> None:
     kept = sum(1 for a, b in zip(before, after, strict=True) if a is b)
     assert kept == len(before) - 1
     assert isinstance(linter.module, cst.Module)
+
+
+def test_no_final_newline_survives_an_edit_elsewhere() -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    text = "import os\n\n\ndef f(a=[]):\n    return a\n "
+    check(linter, text, config)
+    check(linter, text.replace("import os", "import sys"), config)
+    check(linter, text.replace("return a", "return a or []"), config)
