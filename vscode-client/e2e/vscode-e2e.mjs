@@ -824,10 +824,13 @@ async function main() {
     await step("run-tool-quick-pick", async () => {
       // An edit (typed, then undone) makes the lens run's result stale, so the decoration seen
       // after the quick-pick run is this run's.
+      // The previous step left the focus in the output panel: put it back in the editor
+      // first, or the keystrokes land in the (read-only) panel and nothing goes stale.
+      await p.click(".editor-instance .monaco-editor .view-lines");
       await goTo(p, 1, 1);
       await p.keyboard.type("x");
       await chord(p, "KeyZ");
-      await waitFor("the previous result decoration to go", async () => !(await toolResultDecoration(p)), 10_000);
+      await waitFor("the previous result decoration to go", async () => !(await toolResultDecoration(p)), 20_000);
       await runCommand(p, "View: Close All Editors");
       await runCommand(p, "agentsense: Run Tool");
       const offered = await waitFor("the workspace's tools in the Run Tool quick-pick", () =>
