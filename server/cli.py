@@ -19,6 +19,7 @@ from analyzers.config import CliOverrides, ConfigError, ConfigResolver
 from analyzers.registry import all_rules, find_rule
 from analyzers.rule import Rule
 from server.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, Streams, run_check
+from server.entry import add_server_arguments
 from server.formats import FORMAT_NAMES
 
 CHECK_EPILOG = """\
@@ -59,13 +60,6 @@ def _positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
-def _port(value: str) -> int:
-    number = _positive(value)
-    if number > 65535:
-        raise argparse.ArgumentTypeError("must be at most 65535")
     return number
 
 
@@ -248,13 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the language server (stdio by default)",
         description="Start the agentsense language server for an editor.",
     )
-    transport = server.add_mutually_exclusive_group()
-    transport.add_argument(
-        "--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)"
-    )
-    transport.add_argument("--tcp", action="store_true", help="listen on a TCP socket")
-    server.add_argument("--host", default="127.0.0.1", help="TCP host (default: 127.0.0.1)")
-    server.add_argument("--port", type=_port, default=2087, help="TCP port (default: 2087)")
+    add_server_arguments(server)
     return parser
 
 

@@ -75,3 +75,19 @@ def test_bad_config_through_the_executable(tmp_path: Path) -> None:
     assert str(tmp_path / "pyproject.toml") in run.err
     assert "per-file-ignores" in run.err
     assert "Traceback" not in run.err
+
+
+def test_server_starts_without_importing_the_linter_cli() -> None:
+    """`agentsense server` goes straight to the language server (editor cold start)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from server.entry import main\n"
+        "import server.language_server as ls\n"
+        "ls.serve = lambda **kw: print(sorted(m for m in sys.modules if m in "
+        "('server.cli', 'server.check', 'server.formats', 'libcst'))) or 0\n"
+        "sys.exit(main(['server', '--stdio']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

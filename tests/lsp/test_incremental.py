@@ -172,6 +172,9 @@ BASE = textwrap.dedent(
         ("import asyncio\n", "import asyncio\nimport os\n"),
         ("    ", "\t"),  # tabs: the file's indent changes
         ("\n", "\r\n"),  # CRLF newlines
+        ('        """Search."""\n', ""),  # a registration loses its description (AGT210)
+        ("@tool\n", '@tool(name="web search")\n'),  # an invalid tool name (AGT214)
+        ("def search(query: str,", "def search(query,"),  # an untyped tool parameter
     ],
 )
 def test_targeted_edits(old: str, new: str) -> None:

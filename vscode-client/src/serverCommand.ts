@@ -4,12 +4,12 @@
 // command (`agentsense.path`), else the `agentsense.interpreter` setting, else the Python
 // extension's active environment when that extension is installed, else `python3` on PATH.
 
-/** Runs the agentsense CLI from an interpreter. `-c` rather than `-m`: server/cli.py has no
- *  `__main__` guard. The working directory is dropped from sys.path first so that a workspace
+/** Runs the agentsense console script's entry point from an interpreter (`-c` rather than
+ *  `-m`, so nothing runs as `__main__`). The working directory is dropped from sys.path first so that a workspace
  *  folder holding its own `server` package cannot shadow agentsense's. */
 export const CLI_BOOTSTRAP =
   "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; " +
-  "from server.cli import main; sys.exit(main())";
+  "from server.entry import main; sys.exit(main())";
 
 export type CommandSource = "path" | "interpreter" | "python-extension" | "PATH";
 

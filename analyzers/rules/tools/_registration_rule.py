@@ -17,8 +17,9 @@ class RegistrationRule(Rule):
     """Calls `check` for each registration, while the walk is on the statement defining it.
 
     A registration's findings depend on other statements (base classes, registry hooks,
-    module constants, imports), so `leave_Module` marks these rules as reading the whole
-    module: the incremental engine re-walks every statement for them.
+    module constants, imports), but each of those is module-level code whose change makes
+    the incremental engine re-lint the whole file (see `analyzers.engine.lint_statements`),
+    so the rules stay per-statement: an edit inside one tool re-checks that tool only.
     """
 
     def check(self, reg: Registration) -> None:
@@ -41,9 +42,6 @@ class RegistrationRule(Rule):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for reg in self._registrations_of(node):
             self.check(reg)
-
-    def leave_Module(self, node: cst.Module) -> None:
-        """Findings here depend on the whole module (see the class docstring)."""
 
     def contract_problems(self, reg: Registration) -> list[ContractProblem]:
         """The registration's contract problems that this rule reports."""
