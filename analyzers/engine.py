@@ -88,30 +88,12 @@ def _walk(module: cst.Module, context: FileContext, rules: Iterable[Rule]) -> No
     visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
     leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
     for rule in rules:
-        handlers = type(rule).handlers()
-        for kind, table in (("visit", visit), ("leave", leave)):
-            for node_name in handlers[kind]:
-                node_type = getattr(cst, node_name, None)
-                if not isinstance(node_type, type):
-                    raise TypeError(f"{type(rule).__name__}.{kind}_{node_name}: no such node")
-                table[node_type].append(getattr(rule, f"{kind}_{node_name}"))
-    if not visit and not leave:
-        return
-    path = context.path_stack
-    # (node, entering): leave events are pushed under a node's children.
-    stack: list[tuple[cst.CSTNode, bool]] = [(module, True)]
-    while stack:
-        node, entering = stack.pop()
-        if not entering:
-            for handler in leave.get(type(node), ()):
-                handler(node)
-            path.pop()
-            continue
-        path.append(node)
-        for handler in visit.get(type(node), ()):
-            handler(node)
-        stack.append((node, False))
-        stack.extend((child, True) for child in reversed(children(node)))
+        visits, leaves = _handler_table(type(rule))
+        for table, entries in ((visit, visits), (leave, leaves)):
+            for node_type, method in entries:
+                table[node_type].append(getattr(rule, method))
+    if visit or leave:
+        _walk_subtree(module, context.path_stack, visit, leave)
 
 
 def _resolve(
@@ -568,8 +550,9 @@ def _walk_subtree(
     *,
     structural: bool = False,
 ) -> None:
-    """`_walk` below the module: one top-level statement with the given handler tables.
+    """The walk itself, from `root` (the module, or one top-level statement) down.
 
+    Leave events are pushed under a node's children, so `path` always holds the ancestors.
     `structural`: every handled kind is one of `_STRUCTURAL`, so expressions are skipped.
     """
     stack: list[tuple[cst.CSTNode, bool]] = [(root, True)]
