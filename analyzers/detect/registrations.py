@@ -287,6 +287,11 @@ def runtime_duplicate_message(kind: Kind, name: str) -> str:
 _last: tuple[cst.Module, tuple[Registration, ...]] | None = None
 
 
+def _literal_schema(arg: cst.Arg | None) -> cst.Dict | None:
+    """The schema keyword's value when it is a dict literal (the only kind a fix can rewrite)."""
+    return arg.value if arg is not None and isinstance(arg.value, cst.Dict) else None
+
+
 def find_registrations(module: cst.Module, facts: ModuleFacts) -> tuple[Registration, ...]:
     """Every registration in the module, in source order. Never imports or runs user code."""
     global _last
@@ -666,9 +671,7 @@ class _Extractor:
             is_async=function.asynchronous is not None,
             registry=RUNTIME_TOOLS,
             refuses_duplicates=True,
-            schema_node=schema_arg.value
-            if schema_arg and isinstance(schema_arg.value, cst.Dict)
-            else None,
+            schema_node=_literal_schema(schema_arg),
             has_schema=schema_arg is not None,
             tool_contract=True,
             checks_name_pattern=True,
@@ -739,9 +742,7 @@ class _Extractor:
             is_async=function.asynchronous is not None,
             registry=registry,
             refuses_duplicates=False,
-            schema_node=schema_arg.value
-            if schema_arg and isinstance(schema_arg.value, cst.Dict)
-            else None,
+            schema_node=_literal_schema(schema_arg),
             has_schema=schema_arg is not None,
             tool_contract=True,
             checks_name_pattern=profile.checks_name_pattern,
@@ -889,9 +890,7 @@ class _Extractor:
             is_async=function.asynchronous is not None,
             registry=store.container if store.key is not None else None,
             refuses_duplicates=run.refuses_duplicates,
-            schema_node=schema_arg.value
-            if schema_arg is not None and isinstance(schema_arg.value, cst.Dict)
-            else None,
+            schema_node=_literal_schema(schema_arg),
             has_schema=schema_arg is not None,
             tool_contract=tool_contract,
             checks_name_pattern=True,
