@@ -125,6 +125,13 @@ class ModuleFacts:
 
         return find_registrations(self.module, self)
 
+    @cached_property
+    def tool_entries(self) -> frozenset[int]:
+        """`id()`s of the functions a registered tool runs (asked once per visited `def`)."""
+        return frozenset(
+            id(r.entry) for r in self.registrations if r.kind == "tool" and r.entry is not None
+        )
+
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         """`time.sleep` for `nap` after `from time import sleep as nap`; None if unknown.
 

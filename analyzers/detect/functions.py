@@ -129,7 +129,7 @@ def is_registered_tool(node: cst.FunctionDef, facts: ModuleFacts) -> bool:
     The registration index knows user-defined registries too (a decorator storing into a
     `TOOLS` dict, a metaclass, `__init_subclass__`), which no naming convention can.
     """
-    return any(r.kind == "tool" and r.entry is node for r in facts.registrations)
+    return id(node) in facts.tool_entries
 
 
 def is_tool_function(
