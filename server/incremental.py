@@ -10,8 +10,9 @@ statement node. When a splice cannot be proven equal to a full parse, the whole 
 Findings are cached per chunk. A chunk is re-linted when it changed, when one of its cached
 positions lies in the edited region, or when the module *interface* changed: what any
 statement may see of the others (imports, module-level code, class bodies, signatures and
-decorators, generator-ness, imports/globals/classes nested in functions, and the whole text of
-functions used as decorators or called at module level). Edits inside a function body leave
+decorators, generator-ness, imports/globals/classes nested in functions, calls bound to a
+decorator's name inside functions, and the whole text of functions used as decorators or called
+at module level). Edits inside a function body leave
 the interface alone, so only that function is walked. `engine.lint_statements` walks the chosen
 statements and still runs module-wide rules over everything; `IncrementalLinter.lint` returns
 exactly what `engine.lint` returns for the same text.
@@ -186,6 +187,34 @@ def _exposed_names(stmt: cst.BaseStatement) -> frozenset[str]:
     return frozenset(names)
 
 
+def _nested_call_bindings(
+    stmt: cst.BaseStatement, statements: Sequence[cst.BaseStatement]
+) -> tuple[tuple[str, str], ...]:
+    """`name = factory(...)` assignments below the top level of a def or class, as
+    (name, factory) pairs.
+
+    A binding in a function body is not part of the interface, yet it decides what a
+    decorator's owner is (`mcp = FastMCP()` in a factory makes `@mcp.tool()` ambiguous), so
+    the bindings of decorator names count as interface (see `_module_interface`).
+    """
+    if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        return ()  # other statements are interface in full
+    out: list[tuple[str, str]] = []
+    for inner in statements:
+        if not isinstance(inner, cst.SimpleStatementLine):
+            continue
+        for small in inner.body:
+            target: cst.BaseExpression | None = None
+            value: cst.BaseExpression | None = None
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign):
+                target, value = small.target, small.value
+            if isinstance(target, cst.Name) and isinstance(value, cst.Call):
+                out.append((target.value, dotted_name(value.func) or "?"))
+    return tuple(out)
+
+
 @dataclass(eq=False, slots=True)
 class Chunk:
     """One top-level statement with the comments and blank lines libcst gives it."""
@@ -198,6 +227,7 @@ class Chunk:
     exposed: frozenset[str]
     defines: str | None
     statements: tuple[cst.BaseStatement, ...]
+    bindings: tuple[tuple[str, str], ...]
     # Lazily: suppression comments relative to the chunk's first row, and tokenizability.
     suppressions: tuple[Suppression, ...] | None = None
     tokenizes: bool | None = None
@@ -222,6 +252,7 @@ class Chunk:
         # Whether a function yields (a generator, not a coroutine) is seen by other statements;
         # the words anywhere in the chunk are a cheap over-approximation.
         interface += f"\n<yield:{'yield' in text} await:{'await' in text}>"
+        statements = tuple(iter_statements(stmt))
         return Chunk(
             text=text,
             statement=stmt,
@@ -230,7 +261,8 @@ class Chunk:
             interface=interface,
             exposed=_exposed_names(stmt),
             defines=defines,
-            statements=tuple(iter_statements(stmt)),
+            statements=statements,
+            bindings=_nested_call_bindings(stmt, statements),
         )
 
 
@@ -634,12 +666,19 @@ class IncrementalLinter:
         exposed: set[str] = set()
         for chunk in self.chunks:
             exposed.update(chunk.exposed)
-        return tuple(
+        interface = [
             chunk.text
             if chunk.defines is not None and chunk.defines in exposed
             else chunk.interface
             for chunk in self.chunks
+        ]
+        interface.extend(
+            f"{name} = {factory}()"
+            for chunk in self.chunks
+            for name, factory in chunk.bindings
+            if name in exposed
         )
+        return tuple(interface)
 
     def _statement_rows(self) -> list[int]:
         rows: list[int] = []

@@ -187,6 +187,35 @@ def test_targeted_edits(old: str, new: str) -> None:
     check(linter, edited.replace(new, new + new, 1), config)
 
 
+def test_binding_a_decorator_name_in_a_function_re_lints_its_users() -> None:
+    # `mcp = make()` in a function body makes `mcp` ambiguous, so `@mcp.tool()` above is
+    # no longer a FastMCP tool: the tool's cached AGT201 must go although it did not change.
+    config = Config.default()
+    text = textwrap.dedent(
+        '''\
+        from fastmcp import FastMCP
+
+        mcp = FastMCP("demo")
+
+
+        @mcp.tool()
+        def search(query) -> str:
+            """Search."""
+            return query
+
+
+        def factory():
+            server = None
+            return server
+        '''
+    )
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    assert [f.code for f in linter.lint(text, config)] == ["AGT201"]
+    check(linter, text.replace("server = None", "mcp = make()"), config)
+    check(linter, text, config)
+
+
 def test_edit_inside_function_walks_one_statement() -> None:
     config = Config.default()
     text = agent_module(400)
