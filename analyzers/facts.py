@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -53,8 +53,20 @@ def iter_statements(body: cst.CSTNode) -> Iterator[cst.BaseStatement]:
 class ModuleFacts:
     """What a rule may ask about the whole module. Each fact is computed on first use."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        *,
+        statements: tuple[cst.BaseStatement, ...] | None = None,
+        known_registrations: Mapping[int, tuple[Registration, ...]] | None = None,
+    ) -> None:
+        """`statements` and `known_registrations` are what an incremental caller already
+        knows: every statement in `iter_statements` order, and the registrations of some
+        top-level statements (by `id()`) that cannot have changed (see `registrations`)."""
         self.module = module
+        if statements is not None:
+            self.__dict__["statements"] = statements
+        self._known_registrations = known_registrations
 
     @cached_property
     def statements(self) -> tuple[cst.BaseStatement, ...]:
@@ -123,7 +135,15 @@ class ModuleFacts:
         """Tool and agent registrations (analyzers/detect/registrations.py), extracted once."""
         from analyzers.detect.registrations import find_registrations
 
-        return find_registrations(self.module, self)
+        return find_registrations(self.module, self, self._known_registrations)
+
+    @cached_property
+    def registrations_by_definition(self) -> dict[int, tuple[Registration, ...]]:
+        """`id()` of a def or class -> the registrations it makes (most make one or none)."""
+        table: dict[int, list[Registration]] = {}
+        for reg in self.registrations:
+            table.setdefault(id(reg.definition), []).append(reg)
+        return {key: tuple(regs) for key, regs in table.items()}
 
     @cached_property
     def tool_entries(self) -> frozenset[int]:

@@ -32,6 +32,7 @@ from typing import overload
 import libcst as cst
 
 from analyzers.config import Config
+from analyzers.detect.registrations import Registration
 from analyzers.engine import (
     lint_module,
     lint_statements,
@@ -237,6 +238,8 @@ class Chunk:
     used: list[tuple[int, str]] = field(default_factory=list)
     # Node positions relative to the chunk's first row, once computed.
     positions: RelativePositions | None = None
+    # The registrations it makes, once extracted (valid while the module interface holds).
+    registrations: tuple[Registration, ...] | None = None
 
     @staticmethod
     def build(text: str, stmt: cst.BaseStatement, code: cst.Module) -> Chunk:
@@ -335,11 +338,35 @@ class IncrementalLinter:
 
     def _facts(self) -> ModuleFacts:
         assert self.module is not None
-        facts = ModuleFacts(self.module)
-        facts.__dict__["statements"] = tuple(
-            chain.from_iterable(chunk.statements for chunk in self.chunks)
+        return ModuleFacts(
+            self.module,
+            statements=tuple(chain.from_iterable(chunk.statements for chunk in self.chunks)),
+            known_registrations={
+                id(chunk.statement): chunk.registrations
+                for chunk in self.chunks
+                if chunk.registrations is not None
+            },
         )
-        return facts
+
+    def _keep_registrations(self, facts: ModuleFacts) -> None:
+        """Remember each new chunk's registrations, for `_facts` of the next versions."""
+        if "registrations" not in facts.__dict__:
+            return  # no rule asked for them
+        owner = {
+            id(stmt): index
+            for index, chunk in enumerate(self.chunks)
+            if chunk.registrations is None
+            for stmt in chunk.statements
+        }
+        if not owner:
+            return
+        grouped: dict[int, list[Registration]] = {index: [] for index in owner.values()}
+        for reg in facts.registrations:
+            index = owner.get(id(reg.definition))
+            if index is not None:
+                grouped[index].append(reg)
+        for index, regs in grouped.items():
+            self.chunks[index].registrations = tuple(regs)
 
     # -- public ---------------------------------------------------------------------------
     def lint(self, text: str, config: Config) -> list[Finding]:
@@ -365,6 +392,8 @@ class IncrementalLinter:
         if interface != self._interface:
             self._interface = interface
             self._invalidate_all()
+            for chunk in self.chunks:
+                chunk.registrations = None  # they may read any statement's interface
         rows = self._statement_rows()
         walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
         suppressions = self._suppressions(text, rows)
@@ -381,6 +410,7 @@ class IncrementalLinter:
             facts=facts,
             position_cache=_ChunkPositions(self.chunks),
         )
+        self._keep_registrations(facts)
         for index in walk:
             self.chunks[index].findings = []
             self.chunks[index].used = []

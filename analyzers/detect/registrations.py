@@ -292,17 +292,29 @@ def _literal_schema(arg: cst.Arg | None) -> cst.Dict | None:
     return arg.value if arg is not None and isinstance(arg.value, cst.Dict) else None
 
 
-def find_registrations(module: cst.Module, facts: ModuleFacts) -> tuple[Registration, ...]:
-    """Every registration in the module, in source order. Never imports or runs user code."""
+def find_registrations(
+    module: cst.Module,
+    facts: ModuleFacts,
+    known: Mapping[int, tuple[Registration, ...]] | None = None,
+) -> tuple[Registration, ...]:
+    """Every registration in the module, in source order. Never imports or runs user code.
+
+    `known` maps `id()`s of top-level statements to their registrations from an earlier
+    version of the module (the incremental engine's): those statements are not looked at
+    again. The caller guarantees that nothing they depend on outside themselves changed.
+    """
     global _last
     last = _last
     if last is not None and last[0] is module:
         return last[1]
-    try:
-        found = _Extractor(module, facts).run()
-    except RecursionError:
-        return ()
-    result = tuple(replace(reg, contract_problems=tuple(candidate_problems(reg))) for reg in found)
+    known = known or {}
+    if known and all(id(stmt) in known for stmt in module.body):
+        result = tuple(reg for stmt in module.body for reg in known[id(stmt)])
+    else:
+        try:
+            result = tuple(_Extractor(module, facts).run(known))
+        except RecursionError:
+            return ()
     _last = (module, result)
     return result
 
@@ -490,10 +502,14 @@ class _Extractor:
         roots = {qualified.split(".")[0] for qualified in self.facts.imports.values()}
         return bool(roots & _CLASS_BASE_ROOTS)
 
-    def _branches(self) -> dict[int, tuple[tuple[int, int], ...]]:
-        """The branch path (see Registration.branch) of every def and class statement."""
+    @staticmethod
+    def _branches(roots: Sequence[cst.CSTNode]) -> dict[int, tuple[tuple[int, int], ...]]:
+        """The branch path (see Registration.branch) of every def and class statement under
+        the given top-level statements."""
         out: dict[int, tuple[tuple[int, int], ...]] = {}
-        stack: list[tuple[cst.CSTNode, tuple[tuple[int, int], ...]]] = [(self.module, ())]
+        stack: list[tuple[cst.CSTNode, tuple[tuple[int, int], ...]]] = [
+            (root, ()) for root in roots
+        ]
         while stack:
             node, path = stack.pop()
             if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -530,23 +546,47 @@ class _Extractor:
                     stack.append((orelse, path))
         return out
 
-    def run(self) -> list[Registration]:
-        found: list[tuple[int, Registration]] = []
+    def run(self, known: Mapping[int, tuple[Registration, ...]]) -> list[Registration]:
+        """Registrations in source order, those of `known` top-level statements reused."""
+        out: list[Registration] = []
         classes = self._classes_may_register()
-        for order, stmt in enumerate(self.facts.statements):
+        top_level = {id(stmt) for stmt in self.module.body}
+        reused: tuple[Registration, ...] | None = None
+        found: list[Registration] = []
+        roots: list[cst.BaseStatement] = []
+
+        def flush() -> None:
+            if found:
+                branches = self._branches(roots)
+                out.extend(
+                    replace(
+                        reg,
+                        branch=branches.get(id(reg.definition), ()),
+                        contract_problems=tuple(candidate_problems(reg)),
+                    )
+                    for reg in found
+                )
+                found.clear()
+            roots.clear()
+
+        for stmt in self.facts.statements:
+            if id(stmt) in top_level:
+                reused = known.get(id(stmt))
+                if reused is not None:
+                    flush()
+                    out.extend(reused)
+                    continue
+                roots.append(stmt)
+            if reused is not None:
+                continue
             if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
-                found.extend((order, reg) for reg in self._function_registrations(stmt))
+                found.extend(self._function_registrations(stmt))
             elif classes and isinstance(stmt, cst.ClassDef):
                 info = self.classes.by_node.get(stmt)
                 if info is not None:
-                    found.extend((order, reg) for reg in self._class_registrations(info))
-        if not found:
-            return []
-        branches = self._branches()
-        return [
-            replace(reg, branch=branches.get(id(reg.definition), ()))
-            for _, reg in sorted(found, key=lambda pair: pair[0])
-        ]
+                    found.extend(self._class_registrations(info))
+        flush()
+        return out
 
     # -- functions -----------------------------------------------------------------------
     def _function_registrations(self, function: cst.FunctionDef) -> Iterator[Registration]:

@@ -216,6 +216,149 @@ def test_binding_a_decorator_name_in_a_function_re_lints_its_users() -> None:
     check(linter, text, config)
 
 
+REGISTRIES = textwrap.dedent(
+    '''\
+    from fastmcp import FastMCP
+    from runtime.registry import BaseTool, tool
+
+    TOOLS = {}
+    PLUGINS = {}
+    REQUIRED = ("name", "description")
+    PREFIX = "web"
+    mcp = FastMCP("demo")
+
+
+    def register(fn):
+        TOOLS[fn.__name__] = fn
+        return fn
+
+
+    class PluginMeta(type):
+        def __new__(mcls, name, bases, namespace, **kwargs):
+            cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+            if not bases:
+                return cls
+            for attr in REQUIRED:
+                if attr not in namespace:
+                    raise TypeError(f"{name} must define {attr!r}")
+            PLUGINS[namespace["name"]] = cls
+            return cls
+
+
+    class Plugin(metaclass=PluginMeta):
+        pass
+
+
+    class Base:
+        registry = {}
+
+        def __init_subclass__(cls, **kwargs):
+            super().__init_subclass__(**kwargs)
+            Base.registry[cls.tool_name] = cls
+
+
+    @register
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+
+    @tool(name=PREFIX + "_search")
+    def search(query: str) -> str:
+        """Search."""
+        return query
+
+
+    class Fetch(Plugin):
+        name = "fetch"
+        description = "Fetch a page."
+
+        def execute(self, url: str) -> str:
+            return url
+
+
+    class Weather(BaseTool):
+        name = "weather"
+        description = "The weather."
+
+        def execute(self, city: str) -> str:
+            return city
+
+
+    class Echo(Base):
+        tool_name = "echo"
+
+        def run(self, text: str) -> str:
+            return text
+
+
+    if PREFIX:
+        @mcp.tool()
+        def ping(host: str) -> str:
+            """Ping a host."""
+            return host
+    else:
+        @mcp.tool()
+        def ping(host: str, count: int) -> str:
+            """Ping a host."""
+            return host
+
+
+    def make():
+        @tool
+        def inner(x: str) -> str:
+            """Inner."""
+            return x
+
+        return inner
+    '''
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("    return a + b", "    return a - b"),  # a tool's body only
+        ("    TOOLS[fn.__name__] = fn\n", ""),  # the decorator stops registering
+        ('REQUIRED = ("name", "description")', 'REQUIRED = ("name", "description", "x")'),
+        ('PREFIX = "web"', 'PREFIX = "web search"'),  # the tool name becomes invalid
+        ("        return cls\n        for", "        pass\n        for"),
+        ("        Base.registry[cls.tool_name] = cls", "        pass"),
+        ('    description = "Fetch a page."\n', ""),  # the metaclass guard raises
+        ('    description = "The weather."', '    description = ""'),
+        ("class Weather(BaseTool):", "class Weather:"),
+        ("    def execute(self, city: str) -> str:", "    def execute(self, city) -> str:"),
+        ("    def run(self, text: str) -> str:", "    def run(self, text) -> str:"),
+        ('mcp = FastMCP("demo")', "mcp = object()"),
+        ("        return host\nelse:", "        return host.strip()\nelse:"),
+        ("    def inner(x: str) -> str:", "    def inner(x) -> str:"),
+        ("    return inner", "    mcp = FastMCP()\n    return inner"),
+        ("@tool(name=PREFIX", "@register\n@tool(name=PREFIX"),  # a second registration
+    ],
+)
+def test_registration_edits(old: str, new: str) -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, REGISTRIES, config)
+    assert old in REGISTRIES
+    edited = REGISTRIES.replace(old, new, 1)
+    check(linter, edited, config)
+    check(linter, REGISTRIES, config)
+
+
+def test_an_edit_inside_a_tool_re_extracts_that_tool_only() -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    linter.lint(REGISTRIES, config)
+    before = linter.module_facts().registrations
+    assert {r.display_name for r in before} >= {"add", "web_search", "fetch", "weather", "echo"}
+    linter.lint(REGISTRIES.replace("return a + b", "return a - b"), config)
+    after = linter.module_facts().registrations
+    assert [r.display_name for r in after] == [r.display_name for r in before]
+    fresh = [a for a, b in zip(after, before, strict=True) if a is not b]
+    assert [r.display_name for r in fresh] == ["add"]
+
+
 def test_edit_inside_function_walks_one_statement() -> None:
     config = Config.default()
     text = agent_module(400)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from functools import cached_property
 
 import libcst as cst
 
@@ -25,15 +23,8 @@ class RegistrationRule(Rule):
     def check(self, reg: Registration) -> None:
         raise NotImplementedError
 
-    @cached_property
-    def _by_definition(self) -> dict[int, list[Registration]]:
-        table: dict[int, list[Registration]] = defaultdict(list)
-        for reg in self.context.facts.registrations:
-            table[id(reg.definition)].append(reg)
-        return table
-
     def _registrations_of(self, node: cst.CSTNode) -> Sequence[Registration]:
-        return self._by_definition.get(id(node), ())
+        return self.context.facts.registrations_by_definition.get(id(node), ())
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for reg in self._registrations_of(node):
