@@ -486,7 +486,9 @@ def compute_analysis(
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
     lines = TextLines(text, encoding)
     secrets = sorted({secret for f in findings for secret in f.secrets if secret})
-    diagnostics = tuple(to_diagnostic(f, lines, options, lines_for, secrets) for f in findings)
+    # One read of each other file a related location points into, not one per location.
+    other_lines = functools.cache(lines_for)
+    diagnostics = tuple(to_diagnostic(f, lines, options, other_lines, secrets) for f in findings)
     digest = _digest(findings)
     return Analysis(
         version,

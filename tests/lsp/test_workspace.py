@@ -6,6 +6,10 @@ import asyncio
 
 from lsprotocol import types as lsp
 
+from analyzers.config import Config
+from analyzers.model import Finding, Location, RelatedLocation, Severity, Span
+from server.convert import DiagnosticOptions, TextLines
+from server.core import compute_analysis
 from tests.lsp.conftest import Client, Session, start_session
 
 FIRST = '''
@@ -121,3 +125,41 @@ async def test_save_updates_index(fresh: Client) -> None:
         await asyncio.sleep(0.05)
         session.change(first, (root / "first.py").read_text())
     assert [d for d in await session.diagnostics(first) if d.code == "AGT212"]
+
+
+def test_related_locations_read_each_other_file_once_per_analysis() -> None:
+    # Cross-file duplicates point into other files; a document with many of them must not
+    # re-read (and re-split) the other file for every location.
+    span = Span(Location(1, 1), Location(1, 4))
+    cross = [
+        Finding(
+            "AGT212",
+            "duplicate-tool-name",
+            f"duplicate {row}",
+            Severity.ERROR,
+            "/ws/a.py",
+            Span(Location(row, 1), Location(row, 4)),
+            related=(RelatedLocation("/ws/b.py", span, "the other one"),),
+        )
+        for row in (1, 2, 3)
+    ]
+    reads: list[str] = []
+
+    def lines_for(path: str) -> TextLines | None:
+        reads.append(path)
+        return TextLines("def f(): ...\n")
+
+    result = compute_analysis(
+        None,
+        "/ws/a.py",
+        1,
+        "x = 1\ny = 2\nz = 3\n",
+        Config.default(),
+        cross,
+        "utf-16",
+        DiagnosticOptions(),
+        lines_for,
+    )
+    related = [d.related_information for d in result.diagnostics if d.code == "AGT212"]
+    assert len(related) == 3 and all(r and r[0].location.uri.endswith("b.py") for r in related)
+    assert reads == ["/ws/b.py"]
