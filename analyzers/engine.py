@@ -450,9 +450,14 @@ def lint_statements(
                 tables[0][node_type].append(handler)
                 if type(rule) in whole:
                     tables[1][node_type].append(handler)
+    # Module handlers run once around the walk; statements are walked for the other kinds
+    # only (a statement no handler looks into is skipped).
+    module_visit, module_leave = all_visit.pop(cst.Module, []), all_leave.pop(cst.Module, [])
+    whole_visit.pop(cst.Module, None)
+    whole_leave.pop(cst.Module, None)
     stack_path = context.path_stack
     stack_path.append(module)
-    for handler in all_visit.get(cst.Module, ()):
+    for handler in module_visit:
         handler(module)
     local = [rule for rule in rules if type(rule) not in whole]
     start = {id(rule): _state(rule) for rule in local}
@@ -465,9 +470,7 @@ def lint_statements(
             continue
         before = len(context.reports)
         structural = index not in chosen and all(
-            issubclass(node_type, _STRUCTURAL)
-            for node_type in (*visit_table, *leave_table)
-            if node_type is not cst.Module
+            issubclass(node_type, _STRUCTURAL) for node_type in (*visit_table, *leave_table)
         )
         _walk_subtree(stmt, stack_path, visit_table, leave_table, structural=structural)
         origin = index if index in chosen else None
@@ -477,7 +480,7 @@ def lint_statements(
             for rule in local:
                 if _carries_state(start[id(rule)], rule):
                     _cross_statement_rules.add(type(rule))
-    for handler in all_leave.get(cst.Module, ()):
+    for handler in module_leave:
         handler(module)
     stack_path.pop()
     newly_whole = {type(rule) for rule in local if type(rule) in _cross_statement_rules}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import textwrap
 from functools import cache
+from typing import Any
 
 import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analyzers import engine
 from analyzers.config import Config
 from analyzers.engine import lint
 from analyzers.registry import all_rules
@@ -368,6 +370,31 @@ def test_edit_inside_function_walks_one_statement() -> None:
     check(linter, edited, config)
     assert linter.stats.parse == "incremental"
     assert linter.stats.walked == 1
+
+
+def test_rules_looking_at_the_module_only_do_not_walk_other_statements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # AGT212 compares all registrations in `leave_Module`: it needs no walk of the
+    # statements an edit did not touch.
+    config = Config.default()
+    text = agent_module(400)
+    linter = IncrementalLinter(PATH)
+    linter.lint(text, config)
+    walked: list[cst.CSTNode] = []
+    real = engine._walk_subtree
+
+    def counting(root: cst.CSTNode, *args: Any, **kwargs: Any) -> None:
+        walked.append(root)
+        real(root, *args, **kwargs)
+
+    edited = text.replace("results = []", "results = [0]", 1)
+    monkeypatch.setattr(engine, "_walk_subtree", counting)
+    got = linter.lint(edited, config)
+    monkeypatch.undo()
+    assert "AGT212" in linter.stats.whole_module_codes
+    assert len(walked) == 1
+    assert got == lint(edited, PATH, config)
 
 
 def test_module_is_spliced_not_reparsed() -> None:
