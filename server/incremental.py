@@ -316,6 +316,9 @@ class IncrementalLinter:
         self.stats = RunStats("full", 0, 0, frozenset(), 0.0)
         # The module facts of the last lint (registrations computed there are reused).
         self.facts: ModuleFacts | None = None
+        # `id()`s of the nodes of statements re-parsed since the last lint: registrations
+        # kept for other statements may point at them (an inherited method, a hook's check).
+        self._replaced: set[int] = set()
 
     @property
     def text(self) -> str | None:
@@ -347,6 +350,17 @@ class IncrementalLinter:
                 if chunk.registrations is not None
             },
         )
+
+    def _drop_registrations_into_replaced(self) -> None:
+        """Forget kept registrations that point into a re-parsed statement."""
+        replaced, self._replaced = self._replaced, set()
+        if not replaced:
+            return
+        for chunk in self.chunks:
+            if chunk.registrations and any(
+                id(node) in replaced for reg in chunk.registrations for node in reg.nodes()
+            ):
+                chunk.registrations = None
 
     def _keep_registrations(self, facts: ModuleFacts) -> None:
         """Remember each new chunk's registrations, for `_facts` of the next versions."""
@@ -394,6 +408,7 @@ class IncrementalLinter:
             self._invalidate_all()
             for chunk in self.chunks:
                 chunk.registrations = None  # they may read any statement's interface
+        self._drop_registrations_into_replaced()
         rows = self._statement_rows()
         walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
         suppressions = self._suppressions(text, rows)
@@ -538,6 +553,7 @@ class IncrementalLinter:
         self.chunks = []
         self.header = self.footer = ""
         self._interface = None
+        self._replaced = set()
 
     def _locate(self, text: str) -> tuple[int, int, int, int] | None:
         """Old chunks [first, end) that changed, and where they now lie in `text`."""
@@ -679,6 +695,9 @@ class IncrementalLinter:
             self.footer = pieces[-1]
         edited = _Region(old_start, old_end, new_rows - old_rows)
         kept = [*self.chunks[:first], *self.chunks[end:]]
+        if any(chunk.registrations for chunk in kept):
+            for chunk in self.chunks[first:end]:
+                self._replaced.update(id(node) for node in iter_subtree(chunk.statement))
         self.chunks = [*self.chunks[:first], *new_chunks, *self.chunks[end:]]
         self.module = module
         self._good_text = text

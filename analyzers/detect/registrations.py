@@ -186,6 +186,22 @@ class Registration:
         """A message about this registration, naming the framework when there is one."""
         return f"{self.label}: {text}" if self.label else text
 
+    def nodes(self) -> Iterator[cst.CSTNode]:
+        """Every node it refers to; some may lie in other statements (a base class's
+        attributes or method, a registry hook's `raise`)."""
+        yield self.definition
+        yield self.node
+        yield self.name_node
+        for optional in (self.description_node, self.schema_node, self.entry):
+            if optional is not None:
+                yield optional
+        for param in self.parameters or ():
+            yield param.node
+        for problem in self.problems:
+            yield problem.node
+            for node, _ in problem.related:
+                yield node
+
     @property
     def in_function(self) -> bool:
         """Defined in a function body: it registers only when (and each time) that runs."""

@@ -348,6 +348,40 @@ def test_registration_edits(old: str, new: str) -> None:
     check(linter, REGISTRIES, config)
 
 
+@pytest.mark.parametrize(
+    "edits",
+    [
+        # A guard's check (related location) lies in a statement re-parsed with the same
+        # interface: a blank line above it goes.
+        [
+            ('    description = "Fetch a page."\n', ""),
+            ("\n\n\nclass PluginMeta(type):", "\n\nclass PluginMeta(type):"),
+            ("    pass\n\n\nclass Base:", "    pass\n\nclass Base:"),
+        ],
+        # A tool's entry is a method inherited from a class edited in its body only.
+        [
+            ("    def run(self, text: str) -> str:\n        return text\n", "    pass\n"),
+            (
+                "        Base.registry[cls.tool_name] = cls\n",
+                "        Base.registry[cls.tool_name] = cls\n\n"
+                "    def run(self, text: str) -> str:\n        return eval(text)\n",
+            ),
+            ("        return eval(text)", "        return eval(text) or None"),
+            ("        return eval(text) or None", "        return eval(text)"),
+        ],
+    ],
+)
+def test_registration_edit_sequences(edits: list[tuple[str, str]]) -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    text = REGISTRIES
+    check(linter, text, config)
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+        check(linter, text, config)
+
+
 def test_an_edit_inside_a_tool_re_extracts_that_tool_only() -> None:
     config = Config.default()
     linter = IncrementalLinter(PATH)
