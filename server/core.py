@@ -113,7 +113,7 @@ class State:
         self.pull = False
         self.diagnostic_options = DiagnosticOptions()
         self.shown_errors: set[str] = set()
-        self.indexing: asyncio.Task[None] | None = None
+        self.indexing: set[asyncio.Task[None]] = set()
         # Analysis is CPU-bound Python: one thread keeps the event loop answering while it
         # works, and keeps each document's incremental state to one thread.
         self.analysis = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentsense-lint")
@@ -311,7 +311,16 @@ class State:
                 self.workspace_code_lens_refresh(None)
 
     # -- the workspace index ----------------------------------------------------------------
-    async def index_workspace(self) -> None:
+    def start_indexing(self, roots: Sequence[Path]) -> None:
+        """Index the Python files of these workspace folders in the background."""
+        roots = [root for root in roots if root.is_dir()]
+        if not roots:
+            return
+        task = asyncio.get_running_loop().create_task(self.index_workspace(roots))
+        self.indexing.add(task)
+        task.add_done_callback(self.indexing.discard)
+
+    async def index_workspace(self, roots: Sequence[Path]) -> None:
         """Index every Python file's registrations in the background, reporting progress."""
         token: str | None = None
         if self.capability("window", "work_done_progress"):
@@ -341,13 +350,17 @@ class State:
 
         report("begin", "finding Python files")
         try:
-            files = await self.in_background(workspace_files, self.root)
+            files: list[str] = []
+            for root in roots:
+                files.extend(await self.in_background(workspace_files, root))
             total = len(files)
             if total >= INDEX_PROCESS_FILES:
                 self.background.shutdown(wait=False)
                 self.background = _index_executor()
             started = time.perf_counter()
             for number, path in enumerate(files, start=1):
+                if self.index.folder_of(path) is None:
+                    continue  # its folder was removed meanwhile
                 if uri_for(path) in self.documents:
                     doc = self.documents[uri_for(path)]
                     result = await self.in_background(summarize_text, doc.text, doc.path)
@@ -432,7 +445,8 @@ class State:
             arguments = dict(site.example) if site is not None and site.example else {}
         if not Path(path).is_file():
             return _refusal("not_found", f"{path} is not a file on disk (save it first)", started)
-        cwd = str(self.root if self.root.is_dir() else Path(path).parent)
+        folder = self.index.folder_of(path)
+        cwd = folder if folder is not None else str(Path(path).parent)
         self.log(f"Run tool {name}({arguments}) from {path}")
         result = await run_tool(path, name, arguments, cwd=cwd, limits=self.limits())
         summary = _summary(name, result)
@@ -586,10 +600,11 @@ def bind(ls: LanguageServer, init: lsp.InitializeParams | None) -> State:
 
 def initialize(params: lsp.InitializeParams) -> None:
     root = server.workspace.root_path
-    folders = params.workspace_folders or []
+    folders = [path_for(folder.uri) for folder in params.workspace_folders or []]
     if root is None and folders:
-        root = path_for(folders[0].uri)
+        root = folders[0]
     server.config = ConfigStore(Path(root) if root else Path.cwd())
+    server.index.roots = tuple(folders or ([root] if root else []))
     parsed = parse_settings(params.initialization_options or {}, "initializationOptions")
     server.settings = parsed.settings
     server.config.reset(parsed.overrides)
@@ -607,7 +622,7 @@ async def initialized(params: lsp.InitializedParams) -> None:
     # Import every rule now, on the analysis thread, rather than in the first document's lint.
     server.analysis.submit(all_rules)
     server.log(
-        f"agentsense {VERSION}: root {server.root}, "
+        f"agentsense {VERSION}: workspace {', '.join(server.index.roots) or '(none)'}, "
         f"{'pull' if server.pull else 'push'} diagnostics, encoding {server.encoding()}"
     )
     if server.capability("workspace", "did_change_watched_files", "dynamic_registration"):
@@ -629,13 +644,23 @@ async def initialized(params: lsp.InitializedParams) -> None:
                     ]
                 )
             )
-    if server.root.is_dir():
-        server.indexing = asyncio.get_running_loop().create_task(server.index_workspace())
+    server.start_indexing([Path(root) for root in server.index.roots])
+
+
+def did_change_workspace_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+    """Folders added to a multi-root workspace are indexed; removed ones are forgotten."""
+    for folder in params.event.removed:
+        server.index.remove_folder(path_for(folder.uri))
+    added = [path_for(folder.uri) for folder in params.event.added]
+    server.index.roots = (*server.index.roots, *(a for a in added if a not in server.index.roots))
+    server.log(f"workspace folders: {', '.join(server.index.roots) or '(none)'}")
+    server.index_changed()
+    server.start_indexing([Path(folder) for folder in added])
 
 
 def shutdown(params: None) -> None:
-    if server.indexing is not None:
-        server.indexing.cancel()
+    for task in list(server.indexing):
+        task.cancel()
     for task in list(server.running_tools):
         task.cancel()
     # The indexing process must not keep the server alive after `exit`.

@@ -154,6 +154,12 @@ async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
     await core().did_save(params)
 
 
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+@guarded()
+def did_change_workspace_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+    core().did_change_workspace_folders(params)
+
+
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 @guarded()
 async def did_change_watched_files(params: lsp.DidChangeWatchedFilesParams) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -72,10 +73,15 @@ def workspace_files(root: Path) -> list[str]:
 
 @dataclass
 class WorkspaceIndex:
-    """Registrations by file; cross-file findings are recomputed on every change."""
+    """Registrations by file; cross-file findings are recomputed on every change.
+
+    `roots` are the workspace folders. Each is its own project: a tool name used in two
+    folders is not a clash, so cross-file rules compare the files of one folder only.
+    """
 
     files: dict[str, FileResult] = field(default_factory=dict)
     cross: dict[str, list[Finding]] = field(default_factory=dict)
+    roots: tuple[str, ...] = ()
 
     def update(self, result: FileResult) -> None:
         self.files[result.path] = result
@@ -83,11 +89,27 @@ class WorkspaceIndex:
     def remove(self, path: str) -> None:
         self.files.pop(path, None)
 
+    def folder_of(self, path: str) -> str | None:
+        """The innermost workspace folder holding `path` (None: outside every folder)."""
+        holding = [root for root in self.roots if _is_within(path, root)]
+        return max(holding, key=len) if holding else None
+
+    def remove_folder(self, root: str) -> None:
+        """Forget a folder and its files (those also inside another folder stay)."""
+        self.roots = tuple(r for r in self.roots if r != root)
+        for path in [p for p in self.files if _is_within(p, root)]:
+            if self.folder_of(path) is None:
+                del self.files[path]
+
     def recompute(self, config_for: Callable[[str], Config]) -> set[str]:
         """Recompute cross-file findings; returns the paths whose findings changed."""
+        projects: dict[str | None, list[FileResult]] = {}
+        for result in self.files.values():
+            projects.setdefault(self.folder_of(result.path), []).append(result)
         fresh: dict[str, list[Finding]] = {}
-        for finding in cross_file_findings(list(self.files.values()), config_for):
-            fresh.setdefault(finding.path, []).append(finding)
+        for results in projects.values():
+            for finding in cross_file_findings(results, config_for):
+                fresh.setdefault(finding.path, []).append(finding)
         changed = {
             path for path in set(fresh) | set(self.cross) if fresh.get(path) != self.cross.get(path)
         }
@@ -110,6 +132,10 @@ class WorkspaceIndex:
         out = [reg for reg in self.registrations() if _subsequence(wanted, reg.name.lower())]
         out.sort(key=lambda reg: (reg.name.lower().find(wanted) < 0, reg.name, reg.path))
         return out
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _subsequence(needle: str, haystack: str) -> bool:

@@ -196,14 +196,21 @@ def apply_edit(text: str, edit: lsp.WorkspaceEdit, uri: str) -> str:
 
 
 async def start(
-    client: Client, root: Path, name: str, options: dict[str, Any] | None = None
+    client: Client,
+    root: Path,
+    name: str,
+    options: dict[str, Any] | None = None,
+    folders: list[Path] | None = None,
 ) -> Session:
     capabilities = client_capabilities(name)
     await client.initialize_session(
         lsp.InitializeParams(
             capabilities=capabilities,
             root_uri=root.as_uri(),
-            workspace_folders=[lsp.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            workspace_folders=[
+                lsp.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)
+                for folder in folders or [root]
+            ],
             initialization_options={**INIT_OPTIONS, **(options or {})},
         )
     )
@@ -228,9 +235,10 @@ async def fresh(client: Client, request: pytest.FixtureRequest) -> AsyncIterator
         await client.shutdown_session()
 
 
-async def start_session(client: Client) -> Session:
-    """Initialize a `fresh` server (after the test wrote its workspace files)."""
-    session = await start(client, client.root, client.client_name, client.options)
+async def start_session(client: Client, folders: list[Path] | None = None) -> Session:
+    """Initialize a `fresh` server (after the test wrote its workspace files); `folders`:
+    the workspace folders of a multi-root workspace (default: the root alone)."""
+    session = await start(client, client.root, client.client_name, client.options, folders)
     client.session = session
     return session
 

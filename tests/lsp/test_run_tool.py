@@ -190,3 +190,31 @@ async def test_untrusted_workspace_runs_nothing(fresh: Client) -> None:
         )
     )
     assert result["ok"] is False and result["error"]["kind"] == "untrusted"
+
+
+WHERE = '''
+import os
+
+from runtime.registry import tool
+
+
+@tool
+def where() -> str:
+    """Say where the tool runs."""
+    return os.getcwd()
+'''
+
+
+async def test_tools_run_in_their_workspace_folder(fresh: Client) -> None:
+    # The working directory is the root of the workspace folder holding the tool (relative
+    # paths in tools mean the project's root), not the file's directory or the first folder.
+    first, second = fresh.root / "first", fresh.root / "second"
+    (second / "pkg").mkdir(parents=True)
+    first.mkdir()
+    session = await start_session(fresh, folders=[first, second])
+    for name, folder in (("first/where.py", first), ("second/pkg/where.py", second)):
+        uri = session.open(name, WHERE)
+        await session.diagnostics(uri)
+        result = await run(session, lens_for(await lenses(session, uri), "where"))
+        assert result["ok"] is True, result
+        assert result["value"] == str(folder)

@@ -127,6 +127,54 @@ async def test_save_updates_index(fresh: Client) -> None:
     assert [d for d in await session.diagnostics(first) if d.code == "AGT212"]
 
 
+async def symbol_paths(session: Session, query: str) -> set[str]:
+    symbols = await session.client.workspace_symbol_async(lsp.WorkspaceSymbolParams(query=query))
+    return {
+        s.location.uri.rsplit("/", 2)[-2] + "/" + s.location.uri.rsplit("/", 1)[-1]
+        for s in symbols or []
+        if isinstance(s, lsp.SymbolInformation) and s.name == query
+    }
+
+
+async def test_multi_root_workspace(fresh: Client) -> None:
+    root = fresh.root
+    first, second, third = root / "first", root / "second", root / "third"
+    for folder in (first, second, third):
+        folder.mkdir()
+    (first / "a.py").write_text(FIRST.lstrip())
+    (first / "b.py").write_text(SECOND.lstrip())
+    (second / "c.py").write_text(FIRST.lstrip())  # the same tool name in another project
+    (third / "d.py").write_text(FIRST.lstrip().replace("def search(", "def fetch("))
+    session = await start_session(fresh, folders=[first, second])
+    await indexed(session)
+
+    # Every folder is indexed.
+    assert await symbol_paths(session, "search") == {"first/a.py", "first/b.py", "second/c.py"}
+    # Duplicates are found within a folder, never across folders (separate projects).
+    a = session.open("first/a.py")
+    duplicate = [d for d in await session.diagnostics(a) if d.code == "AGT212"]
+    assert len(duplicate) == 1 and duplicate[0].related_information
+    assert duplicate[0].related_information[0].location.uri == (first / "b.py").as_uri()
+    c = session.open("second/c.py")
+    assert not [d for d in await session.diagnostics(c) if d.code == "AGT212"]
+
+    # A folder added to the workspace is indexed; a removed one is forgotten.
+    session.client.workspace_did_change_workspace_folders(
+        lsp.DidChangeWorkspaceFoldersParams(
+            event=lsp.WorkspaceFoldersChangeEvent(
+                added=[lsp.WorkspaceFolder(uri=third.as_uri(), name="third")],
+                removed=[lsp.WorkspaceFolder(uri=second.as_uri(), name="second")],
+            )
+        )
+    )
+    for _ in range(500):
+        if await symbol_paths(session, "fetch"):
+            break
+        await asyncio.sleep(0.02)
+    assert await symbol_paths(session, "fetch") == {"third/d.py"}
+    assert await symbol_paths(session, "search") == {"first/a.py", "first/b.py"}
+
+
 def test_related_locations_read_each_other_file_once_per_analysis() -> None:
     # Cross-file duplicates point into other files; a document with many of them must not
     # re-read (and re-split) the other file for every location.
