@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
 
 import pytest
 from lsprotocol import types as lsp
@@ -218,3 +221,59 @@ async def test_tools_run_in_their_workspace_folder(fresh: Client) -> None:
         result = await run(session, lens_for(await lenses(session, uri), "where"))
         assert result["ok"] is True, result
         assert result["value"] == str(folder)
+
+
+GRANDCHILD = '''
+import subprocess
+import sys
+
+from runtime.registry import tool
+
+
+@tool
+def relay(port: int) -> str:
+    """Connect to a port from a process of its own."""
+    code = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2)"
+    done = subprocess.run([sys.executable, "-c", code + "; print('connected')"],
+                          capture_output=True, text=True)
+    return (done.stdout + done.stderr).strip()
+'''
+
+
+def _user_namespaces() -> bool:
+    """Whether this machine lets a process unshare a user + network namespace."""
+    probe = (
+        "import ctypes, sys; "
+        "sys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x10000000 | 0x40000000) != 0)"
+    )
+    return (
+        sys.platform.startswith("linux")
+        and subprocess.run([sys.executable, "-c", probe]).returncode == 0
+    )
+
+
+@pytest.mark.skipif(not _user_namespaces(), reason="user namespaces are disabled here")
+@pytest.mark.parametrize("allowed", [False, True])
+async def test_processes_a_tool_starts_have_no_network_either(fresh: Client, allowed: bool) -> None:
+    fresh.options = {"allowNetwork": allowed}
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    try:
+        session = await start_session(fresh)
+        uri = session.open("relay.py", GRANDCHILD)
+        await session.diagnostics(uri)
+        port = listener.getsockname()[1]
+        result = await run(
+            session, lens_for(await lenses(session, uri), "relay"), arguments={"port": port}
+        )
+        assert result["ok"] is True, result
+        if allowed:
+            assert result["value"] == "connected"
+        else:
+            assert "connected" not in str(result["value"]).split()
+            with pytest.raises(BlockingIOError):
+                listener.accept()  # nobody got through
+    finally:
+        listener.close()
