@@ -135,7 +135,8 @@ def _resolve_each(
             None,
         )
         noqa_row = positions.span(statement).start.row if statement is not None else span.start.row
-        hit = _suppressed(suppressions, (span.start.row, noqa_row), rule.code)
+        string_end_row = _string_end_row(chain, span.start.row, positions)
+        hit = _suppressed(suppressions, (span.start.row, noqa_row, string_end_row), rule.code)
         if hit is not None:
             yield report, None, (hit.row, rule.code)
             continue
@@ -152,6 +153,7 @@ def _resolve_each(
                 span=span,
                 fix=fix,
                 noqa_row=noqa_row,
+                string_end_row=string_end_row,
                 secrets=report.secrets,
                 related=tuple(
                     RelatedLocation(context.path, positions.span(node), note)
@@ -162,8 +164,24 @@ def _resolve_each(
         )
 
 
-def _suppressed(suppressions: Suppressions, rows: tuple[int, int], code: str) -> Suppression | None:
+_STRING_TOKENS = (cst.SimpleString, cst.FormattedString)
+
+
+def _string_end_row(chain: Sequence[cst.CSTNode], row: int, positions: Positions) -> int:
+    """The last row of the innermost multi-line string literal around the report whose rows
+    include `row` (before the last), or 0."""
+    for node in reversed(chain):
+        if isinstance(node, _STRING_TOKENS):
+            span = positions.span(node)
+            if span.start.row <= row < span.end.row:
+                return span.end.row
+    return 0
+
+
+def _suppressed(suppressions: Suppressions, rows: tuple[int, ...], code: str) -> Suppression | None:
     for row in rows:
+        if row <= 0:
+            continue
         hit = suppressions.matches(row, code)
         if hit is not None:
             return hit

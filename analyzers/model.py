@@ -76,8 +76,11 @@ class Finding:
     span: Span
     fix: Fix | None = None
     related: tuple[RelatedLocation, ...] = ()
-    # The row a `# noqa` for this finding goes on (first row of the enclosing statement).
+    # The row a noqa comment for this finding goes on (first row of the enclosing statement).
     noqa_row: int = 0
+    # The row closing the multi-line string the finding lies in (0: none): rows inside the
+    # string cannot hold a comment, so a noqa comment after its closing quotes counts, as in ruff.
+    string_end_row: int = 0
     # Secret values this finding is about: every output masks them wherever source is shown.
     # Never printed themselves; kept so formatters can redact source lines.
     secrets: tuple[str, ...] = field(default=(), repr=False)

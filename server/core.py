@@ -834,7 +834,8 @@ async def code_action(params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
                 if rows is None:
                     rows = comment_rows(result.text)
                 edit = None
-                for row in dict.fromkeys((finding.noqa_row, finding.span.start.row)):
+                candidates = (finding.noqa_row, finding.span.start.row, finding.string_end_row)
+                for row in dict.fromkeys(row for row in candidates if row > 0):
                     edit = noqa_edit(lines.line(row - 1), row, finding.code, rows)
                     if edit is not None:
                         break

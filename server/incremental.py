@@ -839,6 +839,9 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
     noqa = _shift_location(Location(finding.noqa_row, 1), region)
     if noqa is None:
         return None
+    string_end = _shift_location(Location(finding.string_end_row, 1), region)
+    if string_end is None:
+        return None
     fix = finding.fix
     if fix is not None:
         edits: list[Edit] = []
@@ -859,7 +862,14 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
         related.append(RelatedLocation(item.path, moved, item.message))
     if region.delta == 0:
         return finding  # nothing it points at moved (and nothing is in the edited rows)
-    return replace(finding, span=span, fix=fix, related=tuple(related), noqa_row=noqa.row)
+    return replace(
+        finding,
+        span=span,
+        fix=fix,
+        related=tuple(related),
+        noqa_row=noqa.row,
+        string_end_row=string_end.row if finding.string_end_row else 0,
+    )
 
 
 def _move_cache(chunk: Chunk, region: _Region) -> None:
@@ -893,4 +903,9 @@ def _shift_rows(finding: Finding, rows: int) -> Finding:
         Location(finding.span.start.row + rows, finding.span.start.column),
         Location(finding.span.end.row + rows, finding.span.end.column),
     )
-    return replace(finding, span=span, noqa_row=finding.noqa_row + rows)
+    return replace(
+        finding,
+        span=span,
+        noqa_row=finding.noqa_row + rows,
+        string_end_row=finding.string_end_row + rows if finding.string_end_row else 0,
+    )

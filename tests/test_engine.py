@@ -135,3 +135,27 @@ def test_arbitrary_text_never_crashes(source: str) -> None:
     findings = lint(source, "fuzz.py", config_for(["ALL"]))
     for finding in findings:
         assert finding.span.start.row >= 1 and finding.span.start.column >= 1
+
+
+MULTILINE_PROMPT = '''import os
+
+api_key = os.environ["SEARCH_API_KEY"]
+system_prompt = f"""You can call the search API.
+Use the key {api_key} for it.
+"""{noqa}
+'''
+
+
+@pytest.mark.parametrize("noqa", ["  # noqa: AGT301", "  # agentsense: ignore[AGT301]", "  # noqa"])
+def test_noqa_after_a_multiline_string_covers_findings_inside_it(noqa: str) -> None:
+    # Rows inside the string cannot take a comment (it would become text): as in ruff, the
+    # comment goes after the closing quotes.
+    source = MULTILINE_PROMPT.replace("{noqa}", noqa)
+    assert lint_with(source, ["AGT301", "AGT900"]) == []
+
+
+def test_finding_inside_a_multiline_string_knows_where_its_noqa_goes() -> None:
+    [finding] = lint_with(MULTILINE_PROMPT.replace("{noqa}", ""), ["AGT301"])
+    assert (finding.span.start.row, finding.noqa_row, finding.string_end_row) == (5, 4, 6)
+    [outside] = lint_with("def f(a=[]):\n    return a\n", ["AGT401"])
+    assert outside.string_end_row == 0

@@ -73,6 +73,31 @@ async def test_disable_for_this_line(session: Session) -> None:
     assert "AGT101" not in {d.code for d in await session.diagnostics(uri)}
 
 
+PROMPT = '''import os
+
+api_key = os.environ["SEARCH_API_KEY"]
+system_prompt = f"""You can call the search API.
+Use the key {api_key} for it.
+"""
+'''
+
+
+async def test_disable_inside_a_multiline_string(session: Session) -> None:
+    # Neither the finding's line nor the statement's first line can take a comment (both
+    # end inside the string): the noqa comment goes after the closing quotes.
+    uri = session.open("prompt_noqa.py", PROMPT)
+    secret = next(d for d in await session.diagnostics(uri) if d.code == "AGT301")
+    assert secret.range.start.line == 4
+    actions = await session.code_actions(uri, [secret], secret.range)
+    disable = next(a for a in actions if a.title == "Disable AGT301 for this line")
+    assert disable.edit is not None
+    text = apply_edit(PROMPT, disable.edit, uri)
+    assert text.splitlines()[5] == '"""  # noqa: AGT301'
+    assert text.replace("  # noqa: AGT301", "") == PROMPT  # the string is untouched
+    session.change(uri, text)
+    assert not {d.code for d in await session.diagnostics(uri)} & {"AGT301", "AGT900"}
+
+
 async def test_fix_all(session: Session) -> None:
     source = "def f(a=[]):\n    return a\n\n\ndef g(b={}):\n    return b\n"
     uri = session.open("fixall.py", source)

@@ -395,6 +395,34 @@ def test_an_edit_inside_a_tool_re_extracts_that_tool_only() -> None:
     assert [r.display_name for r in fresh] == ["add"]
 
 
+def test_findings_inside_multiline_strings_move_with_edits_above() -> None:
+    config = Config.default()
+    text = textwrap.dedent(
+        '''\
+        import os
+
+        api_key = os.environ["SEARCH_API_KEY"]
+
+
+        def helper(a=[]):
+            return a
+
+
+        system_prompt = f"""You can call the search API.
+        Use the key {api_key} for it.
+        """
+        '''
+    )
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    for edited in (
+        text.replace("    return a\n", "    a.append(1)\n    return a\n"),  # rows shift
+        text.replace('\n"""\n', '\n"""  # noqa: AGT301\n'),  # suppressed after the quotes
+        text,
+    ):
+        check(linter, edited, config)
+
+
 def test_edit_inside_function_walks_one_statement() -> None:
     config = Config.default()
     text = agent_module(400)
