@@ -3,7 +3,8 @@
 Drives `agentsense server` (or `python -m server.language_server`) with raw JSON-RPC as a
 push-diagnostics client, debounce set to 0 (the figures exclude the debounce), on generated
 agent modules of 1 000 and 5 000 lines. Each edit is a one-character change inside a function
-body, sent as an incremental change; the next edit waits for the previous version's
+body (and, in a second series, inside the module-level `SYSTEM_PROMPT` string that many
+functions use), sent as an incremental change; the next edit waits for the previous version's
 diagnostics. The baseline is the same server told to parse and lint the whole file on every
 change (`"incremental": false`), measured in the same run.
 
@@ -153,8 +154,13 @@ def body_rows(text: str) -> list[int]:
     ]
 
 
+def prompt_rows(text: str) -> list[int]:
+    """The row of the module-level system prompt (typing there changes a module binding)."""
+    return [row for row, line in enumerate(text.splitlines()) if line.startswith("SYSTEM_PROMPT")]
+
+
 async def measure(
-    root: Path, lines: int, edits: int, incremental: bool, broken: bool
+    root: Path, lines: int, edits: int, incremental: bool, broken: bool, where: str = "function"
 ) -> dict[str, Any]:
     text = agent_module(lines)
     path = root / f"agent_{lines}.py"
@@ -169,13 +175,14 @@ async def measure(
         )
         await server.diagnostics(uri, 1)
         rng = random.Random(lines)
-        rows = body_rows(text)
+        rows = body_rows(text) if where == "function" else prompt_rows(text)
         samples: list[float] = []
         version = 1
         for number in range(edits):
             row = rng.choice(rows)
             line = text.splitlines()[row]
-            column = line.index('f"') + 2  # inside the f-string: the code stays valid
+            # Inside the (f-)string: the code stays valid.
+            column = line.index('f"') + 2 if where == "function" else line.index('"') + 2
             if broken and number % 2 == 0:
                 insert = "("  # an unclosed bracket: the statement stops parsing
                 column = len(line)
@@ -272,7 +279,7 @@ def percentile(values: list[float], share: float) -> float:
 def row(label: str, samples: list[float]) -> str:
     ms = [s * 1000 for s in samples]
     return (
-        f"| {label:<34} | {len(ms):>4} | {statistics.median(ms):>8.1f} | "
+        f"| {label:<42} | {len(ms):>4} | {statistics.median(ms):>8.1f} | "
         f"{percentile(ms, 0.95):>8.1f} | {max(ms):>8.1f} |"
     )
 
@@ -290,8 +297,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="agentsense-bench-") as tmp:
         root = Path(tmp)
         print(f"server: {' '.join(COMMAND)}")
-        print("| what                               |    n | p50 (ms) | p95 (ms) | max (ms) |")
-        print("|------------------------------------|------|----------|----------|----------|")
+        print(f"| {'what':<42} |    n | p50 (ms) | p95 (ms) | max (ms) |")
+        print(f"|{'-' * 44}|------|----------|----------|----------|")
         ready, first = await cold_start(root, 1000, args.cold_runs)
         print(row("cold start: initialize answered", ready))
         print(row("cold start: + diagnostics, 1000 ln", first))
@@ -304,6 +311,8 @@ async def main() -> None:
             results[(lines, "incremental")] = incremental["samples"]
             print(row(f"didChange->diagnostics {lines} ln", incremental["samples"]))
             print(row(f"  of which analysis, {lines} ln", incremental["server"]))
+            prompt = await measure(root, lines, args.edits, True, False, "prompt")
+            print(row(f"  typing in the module's prompt, {lines} ln", prompt["samples"]))
             if args.broken:
                 broken = await measure(root, lines, args.edits, True, True)
                 print(row(f"  with syntax errors, {lines} ln", broken["samples"]))

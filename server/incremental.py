@@ -12,10 +12,13 @@ positions lies in the edited region, or when the module *interface* changed: wha
 statement may see of the others (imports, module-level code, class bodies, signatures and
 decorators, generator-ness, imports/globals/classes nested in functions, calls bound to a
 decorator's name inside functions, and the whole text of functions used as decorators or called
-at module level). Edits inside a function body leave
-the interface alone, so only that function is walked. `engine.lint_statements` walks the chosen
-statements and still runs module-wide rules over everything; `IncrementalLinter.lint` returns
-exactly what `engine.lint` returns for the same text.
+at module level). Edits inside a function body leave the interface alone, so only that function
+is walked. When the interface changed only in plain module-level bindings (a prompt constant
+being typed, an import added), only the statements mentioning the names involved are re-linted
+(see `_changed_names`); any other interface change re-lints everything. Registrations are kept
+per chunk on the same terms. `engine.lint_statements` walks the chosen statements and still
+runs module-wide rules over everything; `IncrementalLinter.lint` returns exactly what
+`engine.lint` returns for the same text.
 """
 
 from __future__ import annotations
@@ -216,6 +219,36 @@ def _nested_call_bindings(
     return tuple(out)
 
 
+def _plain_binding(stmt: cst.BaseStatement) -> bool:
+    """A module-level line of assignments, imports (not `*`) or string literals only."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    for small in stmt.body:
+        if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Import)):
+            continue
+        if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            continue
+        if isinstance(small, cst.Expr) and isinstance(
+            small.value, (cst.SimpleString, cst.ConcatenatedString)
+        ):
+            continue
+        return False
+    return True
+
+
+def _names_in(stmt: cst.BaseStatement) -> set[str]:
+    """Every identifier in a statement (targets, values, import names and aliases)."""
+    return {node.value for node in iter_subtree(stmt) if isinstance(node, cst.Name)}
+
+
+def _mentions(names: Iterable[str]) -> re.Pattern[str] | None:
+    """A pattern finding any of the names as a whole word (None for no names)."""
+    ordered = sorted(names, key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w])")
+
+
 @dataclass(eq=False, slots=True)
 class Chunk:
     """One top-level statement with the comments and blank lines libcst gives it."""
@@ -312,7 +345,10 @@ class IncrementalLinter:
         self.chunks: list[Chunk] = []
         self._good_text: str | None = None
         self._config: Config | None = None
-        self._interface: tuple[str, ...] | None = None
+        # The module interface at the last lint: one entry per chunk (and those chunks), and
+        # the bindings of decorator names inside functions.
+        self._interface: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._interface_chunks: list[Chunk] = []
         self.stats = RunStats("full", 0, 0, frozenset(), 0.0)
         # The module facts of the last lint (registrations computed there are reused).
         self.facts: ModuleFacts | None = None
@@ -404,10 +440,15 @@ class IncrementalLinter:
             self._invalidate_all()
         interface = self._module_interface()
         if interface != self._interface:
+            names = self._changed_names(interface)
+            if names is None:
+                self._invalidate_all()
+                for chunk in self.chunks:
+                    chunk.registrations = None  # they may read any statement's interface
+            else:
+                self._invalidate_users(names)
             self._interface = interface
-            self._invalidate_all()
-            for chunk in self.chunks:
-                chunk.registrations = None  # they may read any statement's interface
+            self._interface_chunks = list(self.chunks)
         self._drop_registrations_into_replaced()
         rows = self._statement_rows()
         walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
@@ -553,6 +594,7 @@ class IncrementalLinter:
         self.chunks = []
         self.header = self.footer = ""
         self._interface = None
+        self._interface_chunks = []
         self._replaced = set()
 
     def _locate(self, text: str) -> tuple[int, int, int, int] | None:
@@ -711,23 +753,80 @@ class IncrementalLinter:
             chunk.findings = None
             chunk.used = []
 
-    def _module_interface(self) -> tuple[str, ...]:
+    def _module_interface(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         exposed: set[str] = set()
         for chunk in self.chunks:
             exposed.update(chunk.exposed)
-        interface = [
+        per_chunk = tuple(
             chunk.text
             if chunk.defines is not None and chunk.defines in exposed
             else chunk.interface
             for chunk in self.chunks
-        ]
-        interface.extend(
+        )
+        bindings = tuple(
             f"{name} = {factory}()"
             for chunk in self.chunks
             for name, factory in chunk.bindings
             if name in exposed
         )
-        return tuple(interface)
+        return per_chunk, bindings
+
+    def _changed_names(
+        self, interface: tuple[tuple[str, ...], tuple[str, ...]]
+    ) -> frozenset[str] | None:
+        """The module-level names whose meaning the interface change may have changed, or
+        None when any statement may be affected (then everything is re-linted).
+
+        Narrowed when the statements whose interface changed are all plain module-level
+        bindings (assignments and imports: a prompt constant being typed, an import added);
+        their names, and the names bound by statements whose interface mentions one of them,
+        over and over. Rules see other statements only through names they mention.
+        """
+        if self._interface is None or interface[1] != self._interface[1]:
+            return None
+        old, new = self._interface[0], interface[0]
+        prefix = 0
+        while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
+            prefix += 1
+        suffix = 0
+        while suffix < min(len(old), len(new)) - prefix and old[-1 - suffix] == new[-1 - suffix]:
+            suffix += 1
+        changed = [
+            *self._interface_chunks[prefix : len(old) - suffix],
+            *self.chunks[prefix : len(new) - suffix],
+        ]
+        names: set[str] = set()
+        for chunk in changed:
+            if not _plain_binding(chunk.statement):
+                return None
+            names.update(_names_in(chunk.statement))
+        # What other statements see of a statement that mentions a changed name changes too.
+        while True:
+            pattern = _mentions(names)
+            grown = set(names)
+            for chunk, seen in zip(self.chunks, new, strict=True):
+                if pattern is None or not pattern.search(seen):
+                    continue
+                if _plain_binding(chunk.statement):
+                    grown.update(_names_in(chunk.statement))
+                elif chunk.defines is not None:
+                    grown.add(chunk.defines)
+                else:
+                    return None  # a compound statement at module level: may bind anything
+            if grown == names:
+                return frozenset(names)
+            names = grown
+
+    def _invalidate_users(self, names: frozenset[str]) -> None:
+        """Re-lint (and re-extract the registrations of) the statements mentioning a name."""
+        pattern = _mentions(names)
+        if pattern is None:
+            return
+        for chunk in self.chunks:
+            if pattern.search(chunk.text):
+                chunk.findings = None
+                chunk.used = []
+                chunk.registrations = None
 
     def _statement_rows(self) -> list[int]:
         rows: list[int] = []

@@ -423,6 +423,74 @@ def test_findings_inside_multiline_strings_move_with_edits_above() -> None:
         check(linter, edited, config)
 
 
+BINDINGS = textwrap.dedent(
+    '''\
+    """Module docstring."""
+    import asyncio
+    import os
+
+    SYSTEM_PROMPT = "You are a careful agent."
+    token = os.environ["SEARCH_API_KEY"]
+    alias = token
+    MAX_STEPS = 8
+
+
+    async def fetch(url):
+        await asyncio.sleep(1)
+        return url
+
+
+    def ask(client, question):
+        return client.chat(system=f"{SYSTEM_PROMPT} Use {alias}.", question=question)
+
+
+    def run(agent):
+        for _ in range(MAX_STEPS):
+            agent.step()
+
+
+    async def wait():
+        sleep(1)
+    '''
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('SYSTEM_PROMPT = "You are', 'SYSTEM_PROMPT = "You are not'),  # a prompt being typed
+        ('token = os.environ["SEARCH_API_KEY"]', 'token = "not a secret"'),  # via `alias`
+        ("alias = token", "alias = SYSTEM_PROMPT"),
+        ("MAX_STEPS = 8", "MAX_STEPS = None"),
+        ("import os\n", "import os\nfrom time import sleep\n"),  # `sleep` now blocks
+        ("import asyncio\n", "import asyncio\nimport time as asyncio\n"),  # rebinds a name
+        ("MAX_STEPS = 8\n", "MAX_STEPS = 8\nif MAX_STEPS:\n    alias = 1\n"),  # compound
+        ('"""Module docstring."""', '"""Module docstring, longer."""'),
+    ],
+)
+def test_module_level_binding_edits(old: str, new: str) -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, BINDINGS, config)
+    edited = BINDINGS.replace(old, new, 1)
+    check(linter, edited, config)
+    check(linter, BINDINGS, config)
+
+
+def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:
+    config = Config.default()
+    text = agent_module(1000)
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    users = sum(1 for chunk in linter.chunks if "SYSTEM_PROMPT" in chunk.text)
+    text = text.replace("careful support agent", "careful, kind support agent")
+    check(linter, text, config)
+    assert linter.stats.parse == "incremental"
+    assert linter.stats.walked == users < len(linter.chunks) // 2
+    check(linter, text.replace("import json\n", "import json\nimport shutil\n"), config)
+    assert linter.stats.walked <= 2  # the new import (and the neighbour parsed with it) only
+
+
 def test_edit_inside_function_walks_one_statement() -> None:
     config = Config.default()
     text = agent_module(400)
