@@ -24,6 +24,19 @@ def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
     return None
 
 
+def call_binding(small: cst.BaseSmallStatement) -> tuple[str, cst.Call] | None:
+    """`name = factory(...)` (or `name: T = factory(...)`): the name and the call, else None."""
+    target: cst.BaseExpression | None = None
+    value: cst.BaseExpression | None = None
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target, value = small.targets[0].target, small.value
+    elif isinstance(small, cst.AnnAssign):
+        target, value = small.target, small.value
+    if isinstance(target, cst.Name) and isinstance(value, cst.Call):
+        return target.value, value
+    return None
+
+
 def iter_statements(body: cst.CSTNode) -> Iterator[cst.BaseStatement]:
     """Every statement under `body`, depth first, without descending into expressions."""
     stack: list[cst.CSTNode] = [body]

@@ -43,7 +43,7 @@ from analyzers.engine import (
     syntax_error_findings,
     unused_suppression_findings,
 )
-from analyzers.facts import ModuleFacts, dotted_name, iter_statements
+from analyzers.facts import ModuleFacts, call_binding, dotted_name, iter_statements
 from analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
 from analyzers.positions import RelativePositions, StatementPositions
 from analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
@@ -208,14 +208,9 @@ def _nested_call_bindings(
         if not isinstance(inner, cst.SimpleStatementLine):
             continue
         for small in inner.body:
-            target: cst.BaseExpression | None = None
-            value: cst.BaseExpression | None = None
-            if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                target, value = small.targets[0].target, small.value
-            elif isinstance(small, cst.AnnAssign):
-                target, value = small.target, small.value
-            if isinstance(target, cst.Name) and isinstance(value, cst.Call):
-                out.append((target.value, dotted_name(value.func) or "?"))
+            binding = call_binding(small)
+            if binding is not None:
+                out.append((binding[0], dotted_name(binding[1].func) or "?"))
     return tuple(out)
 
 

@@ -38,7 +38,7 @@ from analyzers.detect.static import (
     has_raise,
     has_store,
 )
-from analyzers.facts import ModuleFacts
+from analyzers.facts import ModuleFacts, call_binding
 from analyzers.walk import iter_subtree_no_scopes
 from runtime.contract import (
     MAX_DESCRIPTION_LENGTH,
@@ -481,23 +481,19 @@ class _Extractor:
                 continue
             module_level = id(stmt) in top_level
             for small in stmt.body:
-                target: cst.BaseExpression | None = None
-                value: cst.BaseExpression | None = None
-                if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                    target, value = small.targets[0].target, small.value
-                elif isinstance(small, cst.AnnAssign):
-                    target, value = small.target, small.value
-                if not isinstance(target, cst.Name) or not isinstance(value, cst.Call):
+                binding = call_binding(small)
+                if binding is None:
                     continue
+                name, value = binding
                 qualified = self.facts.qualified_name(value.func)
-                bindings[target.value].add(qualified)
+                bindings[name].add(qualified)
                 if not module_level:
-                    self.nested_instances.add(target.value)
+                    self.nested_instances.add(name)
                     continue
                 if isinstance(value.func, cst.Name):
                     info = self.classes.top_level.get(value.func.value)
                     if info is not None:
-                        self.local_instances[target.value] = info
+                        self.local_instances[name] = info
         for name, made_by in bindings.items():
             only = next(iter(made_by)) if len(made_by) == 1 else None
             if only is not None:
