@@ -25,7 +25,7 @@ from rich.text import Text
 
 from analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from analyzers.discovery import discover
-from analyzers.engine import fix_source, parse
+from analyzers.engine import fix_source, parse, too_large
 from analyzers.model import Finding
 from analyzers.project import FileResult, analyze, cross_file_findings
 from analyzers.registry import all_rules
@@ -33,7 +33,6 @@ from server.cache import ResultCache
 from server.formats import Report, display_path, get_format, is_applicable, plural
 from server.formats import statistics as statistics_format
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
 BUG_REPORT_URL = "https://github.com/agentsense/agentsense/issues"
 STDIN = "-"
@@ -111,9 +110,9 @@ def decode_source(data: bytes) -> Decoded:
 
 def read_source(path: Path) -> Decoded:
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise Unreadable(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB ({size} bytes)")
+        reason = too_large(path.stat().st_size)
+        if reason is not None:
+            raise Unreadable(reason)
         data = path.read_bytes()
     except OSError as error:
         raise Unreadable(f"cannot read: {error.strerror or error}") from None

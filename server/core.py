@@ -26,7 +26,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from analyzers.config import Config
-from analyzers.engine import fix_source, lint
+from analyzers.engine import fix_source, lint, text_too_large
 from analyzers.model import Applicability, Finding, Span
 from analyzers.registry import all_rules, find_rule
 from server.actions import comment_rows, noqa_edit
@@ -63,6 +63,7 @@ WAIT_FOR_ANALYSIS = 10.0
 INDEX_PROCESS_FILES = 40
 # Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
 IDLE_COLLECT_SECONDS = 2.0
+TOO_LARGE = "not linted"  # the analysis mode of a document over the size limit
 COLLECT_EVERY = 300
 # How long a Run tool result stays on the tool's line (it also goes on the next edit).
 RESULT_HINT_SECONDS = 120.0
@@ -113,6 +114,7 @@ class State:
         self.pull = False
         self.diagnostic_options = DiagnosticOptions()
         self.shown_errors: set[str] = set()
+        self.too_large: set[str] = set()  # documents told about once
         self.indexing: set[asyncio.Task[None]] = set()
         # Analysis is CPU-bound Python: one thread keeps the event loop answering while it
         # works, and keeps each document's incremental state to one thread.
@@ -239,6 +241,13 @@ class State:
                 return
             doc.result = result
             self._collect_when_idle()
+            if result.mode.startswith(TOO_LARGE) and doc.uri not in self.too_large:
+                self.too_large.add(doc.uri)
+                self.show(
+                    f"agentsense: {Path(doc.path).name} is not linted: "
+                    f"{result.mode.removeprefix(TOO_LARGE + ': ')}",
+                    lsp.MessageType.Warning,
+                )
             self.log(
                 f"{Path(doc.path).name} v{version}: {len(result.findings)} findings in "
                 f"{result.seconds * 1000:.1f} ms ({result.mode})"
@@ -492,7 +501,12 @@ def compute_analysis(
 ) -> Analysis:
     """Runs on the analysis thread: lint (incrementally) and convert to diagnostics."""
     started = time.perf_counter()
-    if linter is None:
+    skipped = text_too_large(text)
+    if skipped is not None:
+        findings, mode = [], f"{TOO_LARGE}: {skipped}"
+        if linter is not None:
+            linter.reset()  # free the old version's tree
+    elif linter is None:
         # The naive way (the latency bench's baseline): one full parse and lint per change.
         findings, mode = lint(text, path, config), "whole"
     else:
@@ -525,7 +539,7 @@ def _lint_incrementally(
         # A bug must not stick to the document: drop the incremental state (the next version
         # starts over) and answer this one the plain way; if that fails too, the caller logs it.
         log.exception("incremental lint failed; linting the whole file")
-        linter.__init__(linter.path)  # type: ignore[misc]
+        linter.reset()
         return lint(text, linter.path, config), "whole (after an error)"
 
 
@@ -691,6 +705,7 @@ def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
 
 def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
     doc = server.documents.pop(params.text_document.uri, None)
+    server.too_large.discard(params.text_document.uri)
     if doc is not None and doc.timer is not None:
         doc.timer.cancel()
     if doc is not None:

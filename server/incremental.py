@@ -351,6 +351,10 @@ class IncrementalLinter:
         # kept for other statements may point at them (an inherited method, a hook's check).
         self._replaced: set[int] = set()
 
+    def reset(self) -> None:
+        """Forget everything (the next version is parsed and linted whole)."""
+        self.__init__(self.path)  # type: ignore[misc]
+
     @property
     def text(self) -> str | None:
         """The last text that parsed (what `module` and `chunks` describe)."""

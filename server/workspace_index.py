@@ -12,7 +12,7 @@ import libcst as cst
 
 from analyzers.config import Config, ConfigError, ConfigResolver
 from analyzers.discovery import discover
-from analyzers.engine import parse
+from analyzers.engine import parse, text_too_large, too_large
 from analyzers.model import Finding
 from analyzers.project import FileResult, RegistrationSummary, cross_file_findings, summarize
 from analyzers.suppression import find_suppressions
@@ -45,6 +45,8 @@ LOOKUP_CALLEES = frozenset(
 def summarize_file(path: str) -> FileResult | None:
     """The registrations of one file on disk (no lint: the index needs only these)."""
     try:
+        if too_large(Path(path).stat().st_size) is not None:
+            return None
         source = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
@@ -52,6 +54,8 @@ def summarize_file(path: str) -> FileResult | None:
 
 
 def summarize_text(source: str, path: str) -> FileResult:
+    if text_too_large(source) is not None:
+        return FileResult(path, ())
     tree = parse(source)
     if not isinstance(tree, cst.Module):
         return FileResult(path, ())

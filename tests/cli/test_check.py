@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import analyzers.engine
 import server.check
 from analyzers.rules.defaults.mutable_default_argument import MutableDefaultArgument
 from server.cache import CACHE_DIR_NAME
@@ -346,7 +347,7 @@ def test_binary_and_huge_files_are_skipped(
     write(project, "blob.py", b"\x00\x01\x02")
     write(project, "big.py", "x = 1\n" * 10)
     write(project, "a.py", MUTABLE)
-    monkeypatch.setattr(server.check, "MAX_FILE_BYTES", 40)
+    monkeypatch.setattr(analyzers.engine, "MAX_SOURCE_BYTES", 40)
     run = cli("check", "--jobs", "1")
     assert "skipping blob.py: binary file" in run.err
     assert "skipping big.py: larger than" in run.err

@@ -8,6 +8,7 @@ from pathlib import Path
 from lsprotocol import types as lsp
 
 from analyzers.config import Config
+from analyzers.engine import MAX_SOURCE_BYTES
 from server.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 from tests.lsp.conftest import Client, start_session
@@ -102,3 +103,24 @@ async def test_garbage_requests_are_answered(fresh: Client) -> None:
     session.change(uri, "\x00\ufeff def (((\n" * 50)
     assert any(d.code == "AGT001" for d in await session.diagnostics(uri))
     await asyncio.sleep(0)
+
+
+async def test_a_huge_document_is_not_linted_and_the_server_goes_on(fresh: Client) -> None:
+    session = await start_session(fresh)
+    # Over the 4 MB limit (generated-code size): parsing it would take gigabytes.
+    huge = "def f(a=[]):\n    return a\n" + "x = 1\n" * (MAX_SOURCE_BYTES // 6 + 10)
+    uri = session.open("huge.py", huge)
+    assert await session.diagnostics(uri, timeout=60) == []
+    for _ in range(200):
+        if any(
+            "huge.py is not linted: larger than 4 MB" in m.message for m in session.client.messages
+        ):
+            break
+        await asyncio.sleep(0.05)
+    warnings = [m for m in session.client.messages if "huge.py is not linted" in m.message]
+    assert len(warnings) == 1 and warnings[0].type == lsp.MessageType.Warning
+    # Shrunk below the limit, it is linted; and other documents were served all along.
+    small = session.open("small.py", "def g(b={}):\n    return b\n")
+    assert "AGT401" in {d.code for d in await session.diagnostics(small)}
+    session.change(uri, "def f(a=[]):\n    return a\n")
+    assert "AGT401" in {d.code for d in await session.diagnostics(uri)}

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import pytest
 from lsprotocol import types as lsp
 
+import analyzers.engine
 from analyzers.config import Config
 from analyzers.model import Finding, Location, RelatedLocation, Severity, Span
 from server.convert import DiagnosticOptions, TextLines
 from server.core import compute_analysis
+from server.workspace_index import summarize_file, summarize_text
 from tests.lsp.conftest import Client, Session, start_session
 
 FIRST = '''
@@ -211,3 +215,15 @@ def test_related_locations_read_each_other_file_once_per_analysis() -> None:
     related = [d.related_information for d in result.diagnostics if d.code == "AGT212"]
     assert len(related) == 3 and all(r and r[0].location.uri.endswith("b.py") for r in related)
     assert reads == ["/ws/b.py"]
+
+
+def test_the_index_skips_files_over_the_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.py"
+    path.write_text(FIRST)
+    [found] = summarize_file(str(path)).registrations  # type: ignore[union-attr]
+    assert found.name == "search"
+    monkeypatch.setattr(analyzers.engine, "MAX_SOURCE_BYTES", len(FIRST) - 1)
+    assert summarize_file(str(path)) is None
+    assert summarize_text(FIRST, str(path)).registrations == ()
