@@ -378,7 +378,8 @@ class State:
                     if found is None:
                         continue
                     result = found
-                self.index.update(result)
+                if self.index.folder_of(path) is not None:  # (still: not removed meanwhile)
+                    self.index.update(result)
                 if number % 10 == 0 or number == total:
                     report(
                         "report",
