@@ -29,6 +29,7 @@ import time
 import tokenize
 from collections.abc import Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from itertools import chain
 from typing import overload
 
@@ -46,6 +47,7 @@ from analyzers.engine import (
 from analyzers.facts import ModuleFacts, call_binding, dotted_name, iter_statements
 from analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
 from analyzers.positions import RelativePositions, StatementPositions
+from analyzers.registry import all_rules
 from analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
 from analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
@@ -212,6 +214,11 @@ def _nested_call_bindings(
             if binding is not None:
                 out.append((binding[0], dotted_name(binding[1].func) or "?"))
     return tuple(out)
+
+
+@cache
+def _module_fix_codes() -> frozenset[str]:
+    return frozenset(rule.code for rule in all_rules() if rule.fix_reads_module)
 
 
 def _plain_binding(stmt: cst.BaseStatement) -> bool:
@@ -817,15 +824,19 @@ class IncrementalLinter:
             names = grown
 
     def _invalidate_users(self, names: frozenset[str]) -> None:
-        """Re-lint (and re-extract the registrations of) the statements mentioning a name."""
+        """Re-lint (and re-extract the registrations of) the statements mentioning a name,
+        and those with findings whose fixes read the module's bindings (`fix_reads_module`)."""
         pattern = _mentions(names)
         if pattern is None:
             return
+        fixes_read_module = _module_fix_codes()
         for chunk in self.chunks:
             if pattern.search(chunk.text):
-                chunk.findings = None
-                chunk.used = []
                 chunk.registrations = None
+            elif not any(f.code in fixes_read_module for f in chunk.findings or ()):
+                continue
+            chunk.findings = None
+            chunk.used = []
 
     def _statement_rows(self) -> list[int]:
         rows: list[int] = []

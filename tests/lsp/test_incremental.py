@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from functools import cache
 from typing import Any
@@ -15,6 +16,7 @@ from analyzers import engine
 from analyzers.config import Config
 from analyzers.engine import lint
 from analyzers.registry import all_rules
+from analyzers.rule import Rule
 from server.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 
@@ -475,6 +477,60 @@ def test_module_level_binding_edits(old: str, new: str) -> None:
     edited = BINDINGS.replace(old, new, 1)
     check(linter, edited, config)
     check(linter, BINDINGS, config)
+
+
+FIXES = textwrap.dedent(
+    """\
+    import time
+
+    X = 1
+
+
+    def other():
+        return X
+
+
+    async def wait():
+        time.sleep(1)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # The AGT501 fix spells `asyncio` as the module imports it: now `aio`.
+        ("import time\n", "import time\nimport asyncio as aio\n"),
+        # `asyncio` is taken at module level: the fix can no longer add the import.
+        ("X = 1\n", "X = 1\nasyncio = None\n"),
+    ],
+)
+def test_fixes_follow_the_module_bindings_they_read(old: str, new: str) -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, FIXES, config)
+    check(linter, FIXES.replace(old, new, 1), config)
+    check(linter, FIXES, config)
+
+
+# Reading the whole module's bindings, rather than looking up a name the statement mentions:
+# adding an import, scanning the import table, asking whether a module-level name is taken.
+_MODULE_READS = (
+    "AddImport(",
+    "imports.items()",
+    "imports.get(",
+    "local_definitions",
+    "asyncio_reference(",
+)
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
+def test_rules_whose_fixes_read_module_bindings_say_so(rule: type[Rule]) -> None:
+    source = inspect.getsource(inspect.getmodule(rule))  # type: ignore[arg-type]
+    reads = [marker for marker in _MODULE_READS if marker in source]
+    assert rule.fix_reads_module == bool(reads), (
+        f"{rule.code}: set `fix_reads_module = {bool(reads)}` (its module uses {reads or 'none'})"
+    )
 
 
 def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:

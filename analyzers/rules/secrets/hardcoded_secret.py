@@ -65,6 +65,7 @@ def is_test_path(path: str) -> bool:
 
 class HardcodedSecret(Rule):
     code = "AGT302"
+    fix_reads_module = True
     name = "hardcoded-secret"
     summary = "A credential is written into the source as a string literal."
     rationale = (
