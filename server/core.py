@@ -61,6 +61,11 @@ __all__ = ["State", "bind", "server"]
 WAIT_FOR_ANALYSIS = 10.0
 # Workspaces with at least this many Python files are indexed in a separate process.
 INDEX_PROCESS_FILES = 40
+# Indexing waits this long for the editor to open its first documents, and then (at most
+# INDEX_YIELD_SECONDS at a time) for open documents' analyses: on a thread it competes with
+# them for the GIL, and the diagnostics of what the user looks at come first.
+INDEX_GRACE_SECONDS = 0.3
+INDEX_YIELD_SECONDS = 10.0
 # Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
 IDLE_COLLECT_SECONDS = 2.0
 TOO_LARGE = "not linted"  # the analysis mode of a document over the size limit
@@ -357,6 +362,9 @@ class State:
             else:
                 progress.end(token, lsp.WorkDoneProgressEnd(message=message))
 
+        await asyncio.sleep(INDEX_GRACE_SECONDS)
+        await self.yield_to_analysis()
+        self.log(f"indexing {', '.join(str(root) for root in roots)}")
         report("begin", "finding Python files")
         try:
             files: list[str] = []
@@ -368,6 +376,7 @@ class State:
                 self.background = _index_executor()
             started = time.perf_counter()
             for number, path in enumerate(files, start=1):
+                await self.yield_to_analysis()
                 if self.index.folder_of(path) is None:
                     continue  # its folder was removed meanwhile
                 if uri_for(path) in self.documents:
@@ -398,6 +407,14 @@ class State:
         except Exception:
             report("end", "failed")
             self.log(f"indexing failed:\n{traceback.format_exc()}", lsp.MessageType.Error)
+
+    async def yield_to_analysis(self) -> None:
+        """Wait while an open document's analysis is scheduled or running (bounded)."""
+        deadline = time.monotonic() + INDEX_YIELD_SECONDS
+        while time.monotonic() < deadline and any(
+            doc.timer is not None and not doc.timer.done() for doc in self.documents.values()
+        ):
+            await asyncio.sleep(0.02)
 
     async def in_background(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run on the indexing process (or a thread, once the process cannot be used)."""

@@ -113,6 +113,21 @@ async def test_index_cross_file_symbols_definitions(fresh: Client) -> None:
     assert not [d for d in await session.diagnostics(first) if d.code == "AGT212"]
 
 
+async def test_open_documents_are_analysed_before_indexing(fresh: Client) -> None:
+    # On a thread the indexer competes with analysis for the GIL: the diagnostics of the
+    # documents the editor opens first come first.
+    for number in range(5):
+        (fresh.root / f"mod{number}.py").write_text(FIRST.replace("search", f"search{number}"))
+    session = await start_session(fresh)
+    uri = session.open("mod0.py")
+    await indexed(session)
+    logs = [m.message for m in session.client.log_messages]
+    analysed = next(i for i, m in enumerate(logs) if m.startswith("mod0.py v1:"))
+    indexing = next(i for i, m in enumerate(logs) if m.startswith("indexing "))
+    assert analysed < indexing
+    assert await session.diagnostics(uri) is not None
+
+
 async def test_save_updates_index(fresh: Client) -> None:
     root = fresh.root
     (root / "first.py").write_text(FIRST.lstrip())
