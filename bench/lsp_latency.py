@@ -4,7 +4,7 @@ Drives `agentsense server` (or `python -m server.language_server`) with raw JSON
 push-diagnostics client, debounce set to 0 (the figures exclude the debounce), on generated
 agent modules of 1 000 and 5 000 lines. Each edit is a one-character change inside a function
 body (and, in a second series, inside the module-level `SYSTEM_PROMPT` string that many
-functions use), sent as an incremental change; the next edit waits for the previous version's
+functions use), sent as an incremental change, once the workspace index is built; the next edit waits for the previous version's
 diagnostics. The baseline is the same server told to parse and lint the whole file on every
 change (`"incremental": false`), measured in the same run.
 
@@ -47,6 +47,7 @@ class Server:
         self.waiting: dict[int, asyncio.Future[Any]] = {}
         self.published: dict[tuple[str, int], float] = {}
         self.analysis_ms: list[float] = []  # what the server logs for each analysis
+        self.indexed = asyncio.Event()  # the server logged the end of workspace indexing
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
     @staticmethod
@@ -98,9 +99,12 @@ class Server:
             elif "id" in message:  # a request from the server: accept it
                 self.send({"id": message["id"], "result": None})
             elif message.get("method") == "window/logMessage":
-                found = _ANALYSIS_LOG.search(message["params"]["message"])
+                text = message["params"]["message"]
+                found = _ANALYSIS_LOG.search(text)
                 if found:
                     self.analysis_ms.append(float(found.group(1)))
+                elif text.startswith("indexed "):
+                    self.indexed.set()
             elif message.get("method") == "textDocument/publishDiagnostics":
                 params = message["params"]
                 key = (params["uri"], params.get("version") or 0)
@@ -174,6 +178,9 @@ async def measure(
             {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
         )
         await server.diagnostics(uri, 1)
+        # The steady state: the workspace index (cross-file findings included) is built.
+        await asyncio.wait_for(server.indexed.wait(), 120)
+        await asyncio.sleep(1.0)
         rng = random.Random(lines)
         rows = body_rows(text) if where == "function" else prompt_rows(text)
         samples: list[float] = []

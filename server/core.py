@@ -61,10 +61,12 @@ __all__ = ["State", "bind", "server"]
 WAIT_FOR_ANALYSIS = 10.0
 # Workspaces with at least this many Python files are indexed in a separate process.
 INDEX_PROCESS_FILES = 40
-# Indexing waits this long for the editor to open its first documents, and then (at most
-# INDEX_YIELD_SECONDS at a time) for open documents' analyses: on a thread it competes with
-# them for the GIL, and the diagnostics of what the user looks at come first.
+# Indexing on a thread competes with analysis for the GIL, so it runs when the editor is
+# quiet: it waits this long for the editor to open its first documents, then before each file
+# until no analysis is pending and none ended in the last INDEX_QUIET_SECONDS (at most
+# INDEX_YIELD_SECONDS at a time). The diagnostics of what the user types come first.
 INDEX_GRACE_SECONDS = 0.3
+INDEX_QUIET_SECONDS = 0.5
 INDEX_YIELD_SECONDS = 10.0
 # Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
 IDLE_COLLECT_SECONDS = 2.0
@@ -137,6 +139,7 @@ class State:
         gc.disable()
         self.gc_timer: asyncio.TimerHandle | None = None
         self.analyses_since_collect = 0
+        self.last_analysis = 0.0  # time.monotonic() at the end of the last analysis
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.ls, name)
@@ -245,6 +248,7 @@ class State:
             if version != doc.version or text != doc.text:
                 return
             doc.result = result
+            self.last_analysis = time.monotonic()
             self._collect_when_idle()
             if result.mode.startswith(TOO_LARGE) and doc.uri not in self.too_large:
                 self.too_large.add(doc.uri)
@@ -396,11 +400,12 @@ class State:
                         int(number * 100 / total) if total else 100,
                     )
             self.index_changed()
-            report(
-                "end",
+            summary = (
                 f"{total} files, {sum(1 for _ in self.index.registrations())} registrations "
-                f"in {time.perf_counter() - started:.1f} s",
+                f"in {time.perf_counter() - started:.1f} s"
             )
+            report("end", summary)
+            self.log(f"indexed {summary}")
         except asyncio.CancelledError:
             report("end", "cancelled")
             raise
@@ -409,10 +414,15 @@ class State:
             self.log(f"indexing failed:\n{traceback.format_exc()}", lsp.MessageType.Error)
 
     async def yield_to_analysis(self) -> None:
-        """Wait while an open document's analysis is scheduled or running (bounded)."""
+        """Wait until the editor is quiet (bounded), when indexing shares the GIL with it."""
+        if not isinstance(self.background, ThreadPoolExecutor):
+            return  # an indexing process competes for nothing the user waits for
         deadline = time.monotonic() + INDEX_YIELD_SECONDS
-        while time.monotonic() < deadline and any(
-            doc.timer is not None and not doc.timer.done() for doc in self.documents.values()
+        while time.monotonic() < deadline and (
+            time.monotonic() - self.last_analysis < INDEX_QUIET_SECONDS
+            or any(
+                doc.timer is not None and not doc.timer.done() for doc in self.documents.values()
+            )
         ):
             await asyncio.sleep(0.02)
 

@@ -128,6 +128,24 @@ async def test_open_documents_are_analysed_before_indexing(fresh: Client) -> Non
     assert await session.diagnostics(uri) is not None
 
 
+async def test_indexing_waits_while_the_user_types(fresh: Client) -> None:
+    for number in range(3):
+        (fresh.root / f"mod{number}.py").write_text(FIRST.replace("search", f"search{number}"))
+    session = await start_session(fresh)
+    uri = session.open("mod0.py")
+    text = (fresh.root / "mod0.py").read_text()
+    for number in range(15):  # a keystroke every 0.1 s for 1.5 s
+        await asyncio.sleep(0.1)
+        session.change(uri, text + "#" * number)
+    last = session.versions[uri]
+    await session.diagnostics(uri)
+    await indexed(session)
+    logs = [m.message for m in session.client.log_messages]
+    typed = max(i for i, m in enumerate(logs) if m.startswith(f"mod0.py v{last}:"))
+    indexing = next(i for i, m in enumerate(logs) if m.startswith("indexing "))
+    assert typed < indexing
+
+
 async def test_save_updates_index(fresh: Client) -> None:
     root = fresh.root
     (root / "first.py").write_text(FIRST.lstrip())
