@@ -51,17 +51,32 @@ def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     return names
 
 
+# What a value's type is to the walk: a meaningful node or not (trivia, or not a node).
+# Looked up by exact type: isinstance against libcst's abstract bases is slow on this path.
+_MEANINGFUL, _SKIPPED = 1, 2
+_KINDS: dict[type, int] = {}
+
+
+def _kind(kind: type) -> int:
+    found = _KINDS.get(kind)
+    if found is None:
+        meaningful = issubclass(kind, cst.CSTNode) and not issubclass(kind, _TRIVIA)
+        found = _KINDS[kind] = _MEANINGFUL if meaningful else _SKIPPED
+    return found
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry meaning, in field order."""
     out: list[cst.CSTNode] = []
+    kinds = _KINDS
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            if not isinstance(value, _TRIVIA):
-                out.append(value)
+        kind = kinds.get(type(value)) or _kind(type(value))
+        if kind == _MEANINGFUL:
+            out.append(value)
         elif isinstance(value, (list, tuple)):
             for item in value:
-                if isinstance(item, cst.CSTNode) and not isinstance(item, _TRIVIA):
+                if (kinds.get(type(item)) or _kind(type(item))) == _MEANINGFUL:
                     out.append(item)
     return out
 
