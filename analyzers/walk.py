@@ -90,13 +90,17 @@ def iter_subtree(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(reversed(children(node)))
 
 
+# Exact types (isinstance goes through libcst's ABCMeta): the parser makes no subclasses.
+_SCOPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
+
+
 def iter_subtree_no_scopes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Like `iter_subtree`, but not into nested functions, lambdas or classes."""
     stack = [root]
     while stack:
         node = stack.pop()
         yield node
-        if node is not root and isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if node is not root and type(node) in _SCOPES:
             continue
         stack.extend(reversed(children(node)))
 
