@@ -454,7 +454,9 @@ class IncrementalLinter:
             else:
                 self._invalidate_users(names)
             self._interface = interface
-            self._interface_chunks = list(self.chunks)
+        # The chunks the interface describes (always the current ones: holding older chunks
+        # would keep every statement replaced since the last interface change alive).
+        self._interface_chunks = list(self.chunks)
         self._drop_registrations_into_replaced()
         rows = self._statement_rows()
         walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]

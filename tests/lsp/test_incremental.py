@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import textwrap
 from functools import cache
@@ -17,6 +18,7 @@ from analyzers.config import Config
 from analyzers.engine import lint
 from analyzers.registry import all_rules
 from analyzers.rule import Rule
+from analyzers.walk import iter_subtree
 from server.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 
@@ -581,6 +583,32 @@ def test_rules_looking_at_the_module_only_do_not_walk_other_statements(
     assert "AGT212" in linter.stats.whole_module_codes
     assert len(walked) == 1
     assert got == lint(edited, PATH, config)
+
+
+def test_replaced_statements_are_freed() -> None:
+    # Edits inside functions must not keep the statements they replaced alive (the server
+    # holds a linter per open document for hours).
+    config = Config.default()
+    text = agent_module(300)
+    linter = IncrementalLinter(PATH)
+    linter.lint(text, config)
+    for number in range(12):  # typing in one tool's body
+        old = "from shard 0" + "x" * number + '")'
+        assert old in text
+        text = text.replace(old, "from shard 0" + "x" * (number + 1) + '")', 1)
+        linter.lint(text, config)
+    assert linter.stats.parse == "incremental" and linter.stats.walked == 1
+    gc.collect()
+    assert linter.module is not None
+    current = {id(node) for node in iter_subtree(linter.module)}
+    stale = [
+        node
+        for node in gc.get_objects()
+        if type(node) is cst.FunctionDef
+        and node.name.value.startswith("search_")
+        and id(node) not in current
+    ]
+    assert stale == []
 
 
 def test_module_is_spliced_not_reparsed() -> None:
