@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import random
 import statistics
 import sys
@@ -95,7 +96,7 @@ def main() -> int:
     base = results[0][1]
     print(
         f"{len(files)} files, {lines} lines, median of {args.repeat} runs "
-        f"(Python {sys.version.split()[0]}, libcst {cst.__version__ if hasattr(cst, '__version__') else '?'})"
+        f"(Python {sys.version.split()[0]}, libcst {importlib.metadata.version('libcst')})"
     )
     print(f"{'configuration':32} {'total s':>8} {'ms/file':>8} {'x parse':>8}")
     for label, seconds in results:
