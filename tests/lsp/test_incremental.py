@@ -18,7 +18,6 @@ from analyzers.config import Config
 from analyzers.engine import lint
 from analyzers.registry import all_rules
 from analyzers.rule import Rule
-from analyzers.walk import iter_subtree
 from server.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 
@@ -591,22 +590,26 @@ def test_replaced_statements_are_freed() -> None:
     config = Config.default()
     text = agent_module(300)
     linter = IncrementalLinter(PATH)
+
+    def edited_function() -> int:
+        assert linter.module is not None
+        return id(next(s for s in linter.module.body if isinstance(s, cst.FunctionDef)))
+
     linter.lint(text, config)
-    for number in range(12):  # typing in one tool's body
+    versions = {edited_function()}  # ids only: holding the nodes would keep them alive
+    for number in range(12):  # typing in the first tool's body
         old = "from shard 0" + "x" * number + '")'
         assert old in text
         text = text.replace(old, "from shard 0" + "x" * (number + 1) + '")', 1)
         linter.lint(text, config)
+        versions.add(edited_function())
     assert linter.stats.parse == "incremental" and linter.stats.walked == 1
+    versions.discard(edited_function())
     gc.collect()
-    assert linter.module is not None
-    current = {id(node) for node in iter_subtree(linter.module)}
     stale = [
         node
         for node in gc.get_objects()
-        if type(node) is cst.FunctionDef
-        and node.name.value.startswith("search_")
-        and id(node) not in current
+        if type(node) is cst.FunctionDef and id(node) in versions and node.name.value == "search_0"
     ]
     assert stale == []
 
