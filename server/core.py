@@ -145,10 +145,6 @@ class State:
         return getattr(self.ls, name)
 
     # -- helpers -------------------------------------------------------------------------
-    @property
-    def root(self) -> Path:
-        return self.config.root
-
     def log(self, message: str, kind: lsp.MessageType = lsp.MessageType.Log) -> None:
         log.info(message)
         with contextlib.suppress(Exception):

@@ -4,8 +4,8 @@ The server never imports the user's code: it starts `python -c BOOTSTRAP MODULE 
 JSON`, where the bootstrap limits the child's address space (RLIMIT_AS) and CPU time, blocks
 network access unless allowed (on Linux a user + network namespace of its own, where user
 namespaces are enabled, so processes the tool starts have no network either; everywhere an
-audit hook refusing socket connects, binds, sends and name lookups), puts this project's root first on sys.path (a user's runtime.py cannot shadow the
-harness) and runs `runtime.harness`, which prints one JSON object. The child leads its own
+audit hook refusing socket connects, binds, sends and name lookups), puts this project's
+root first on sys.path (a user's runtime.py cannot shadow the harness) and runs `runtime.harness`, which prints one JSON object. The child leads its own
 process group: on the wall-clock timeout the whole group is killed, so a tool that starts a
 child process and hangs is stopped too. Output beyond the cap is discarded.
 """
@@ -54,9 +54,9 @@ def _network_namespace():
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.unshare(0x10000000 | 0x40000000) != 0:  # CLONE_NEWUSER | CLONE_NEWNET
-            return False
+            return  # not allowed here: the audit hook below still blocks this process
     except (OSError, AttributeError):
-        return False
+        return
     # Keep our own ids inside (files and os.getuid() look the same to the tool).
     for name, text in (("uid_map", f"{{uid}} {{uid}} 1"), ("setgroups", "deny"), ("gid_map", f"{{gid}} {{gid}} 1")):
         try:
@@ -64,10 +64,9 @@ def _network_namespace():
                 stream.write(text)
         except OSError:
             pass
-    return True
 if os.environ.pop("AGENTSENSE_BLOCK_NETWORK", "") == "1":
     if sys.platform.startswith("linux"):
-        os.environ["AGENTSENSE_NETWORK_NAMESPACE"] = "1" if _network_namespace() else "0"
+        _network_namespace()
     import socket as _socket
     def _no_network(event, args, _events={_NETWORK_EVENTS!r}, _unix=getattr(_socket, "AF_UNIX", None)):
         if event not in _events:
