@@ -70,7 +70,6 @@ INDEX_QUIET_SECONDS = 0.5
 INDEX_YIELD_SECONDS = 10.0
 # Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
 IDLE_COLLECT_SECONDS = 2.0
-TOO_LARGE = "not linted"  # the analysis mode of a document over the size limit
 COLLECT_EVERY = 300
 # How long a Run tool result stays on the tool's line (it also goes on the next edit).
 RESULT_HINT_SECONDS = 120.0
@@ -90,6 +89,7 @@ class Analysis:
     config: Config
     seconds: float
     mode: str
+    not_linted: str | None = None  # why the document was not linted (it is too large)
 
 
 @dataclass
@@ -246,11 +246,10 @@ class State:
             doc.result = result
             self.last_analysis = time.monotonic()
             self._collect_when_idle()
-            if result.mode.startswith(TOO_LARGE) and doc.uri not in self.too_large:
+            if result.not_linted is not None and doc.uri not in self.too_large:
                 self.too_large.add(doc.uri)
                 self.show(
-                    f"agentsense: {Path(doc.path).name} is not linted: "
-                    f"{result.mode.removeprefix(TOO_LARGE + ': ')}",
+                    f"agentsense: {Path(doc.path).name} is not linted: {result.not_linted}",
                     lsp.MessageType.Warning,
                 )
             self.log(
@@ -525,9 +524,9 @@ def compute_analysis(
 ) -> Analysis:
     """Runs on the analysis thread: lint (incrementally) and convert to diagnostics."""
     started = time.perf_counter()
-    skipped = text_too_large(text)
-    if skipped is not None:
-        findings, mode = [], f"{TOO_LARGE}: {skipped}"
+    not_linted = text_too_large(text)
+    if not_linted is not None:
+        findings, mode = [], "not linted"
         if linter is not None:
             linter.reset()  # free the old version's tree
     elif linter is None:
@@ -551,6 +550,7 @@ def compute_analysis(
         config,
         time.perf_counter() - started,
         mode,
+        not_linted,
     )
 
 
