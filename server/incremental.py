@@ -341,6 +341,10 @@ class IncrementalLinter:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (the next version is parsed and linted whole)."""
         self.module: cst.Module | None = None
         self.header = ""
         self.footer = ""
@@ -357,10 +361,6 @@ class IncrementalLinter:
         # `id()`s of the nodes of statements re-parsed since the last lint: registrations
         # kept for other statements may point at them (an inherited method, a hook's check).
         self._replaced: set[int] = set()
-
-    def reset(self) -> None:
-        """Forget everything (the next version is parsed and linted whole)."""
-        self.__init__(self.path)  # type: ignore[misc]
 
     @property
     def text(self) -> str | None:
@@ -453,10 +453,9 @@ class IncrementalLinter:
                     chunk.registrations = None  # they may read any statement's interface
             else:
                 self._invalidate_users(names)
-            self._interface = interface
-        # The chunks the interface describes (always the current ones: holding older chunks
-        # would keep every statement replaced since the last interface change alive).
-        self._interface_chunks = list(self.chunks)
+        # The interface and the chunks it describes, for the next comparison (only the current
+        # chunks: older ones would keep every statement replaced since alive).
+        self._interface, self._interface_chunks = interface, list(self.chunks)
         self._drop_registrations_into_replaced()
         rows = self._statement_rows()
         walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
@@ -924,14 +923,20 @@ def _strip_final_newline(pieces: list[str]) -> list[str] | None:
     return None
 
 
-def _shift_location(location: Location, region: _Region) -> Location | None:
-    if location.row < region.old_start_row:
-        return location
-    if location.row >= region.old_end_row:
-        if region.delta == 0:
-            return location
-        return Location(location.row + region.delta, location.column)
+def _shift_row(row: int, region: _Region) -> int | None:
+    """The row in the new text, or None when it lies in the edited rows (0, no row, stays 0)."""
+    if row < region.old_start_row:
+        return row
+    if row >= region.old_end_row:
+        return row + region.delta
     return None
+
+
+def _shift_location(location: Location, region: _Region) -> Location | None:
+    row = _shift_row(location.row, region)
+    if row is None:
+        return None
+    return location if row == location.row else Location(row, location.column)
 
 
 def _shift_span(span: Span, region: _Region) -> Span | None:
@@ -947,11 +952,9 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
     span = _shift_span(finding.span, region)
     if span is None:
         return None
-    noqa = _shift_location(Location(finding.noqa_row, 1), region)
-    if noqa is None:
-        return None
-    string_end = _shift_location(Location(finding.string_end_row, 1), region)
-    if string_end is None:
+    noqa_row = _shift_row(finding.noqa_row, region)
+    string_end_row = _shift_row(finding.string_end_row, region)
+    if noqa_row is None or string_end_row is None:
         return None
     fix = finding.fix
     if fix is not None:
@@ -978,8 +981,8 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
         span=span,
         fix=fix,
         related=tuple(related),
-        noqa_row=noqa.row,
-        string_end_row=string_end.row if finding.string_end_row else 0,
+        noqa_row=noqa_row,
+        string_end_row=string_end_row,
     )
 
 
@@ -997,26 +1000,11 @@ def _move_cache(chunk: Chunk, region: _Region) -> None:
         moved.append(shifted)
     used: list[tuple[int, str]] = []
     for row, code in chunk.used:
-        location = _shift_location(Location(row, 1), region)
-        if location is None:
+        moved_row = _shift_row(row, region)
+        if moved_row is None:
             chunk.findings = None
             chunk.used = []
             return
-        used.append((location.row, code))
+        used.append((moved_row, code))
     chunk.findings = moved
     chunk.used = used
-
-
-def _shift_rows(finding: Finding, rows: int) -> Finding:
-    if rows == 0:
-        return finding
-    span = Span(
-        Location(finding.span.start.row + rows, finding.span.start.column),
-        Location(finding.span.end.row + rows, finding.span.end.column),
-    )
-    return replace(
-        finding,
-        span=span,
-        noqa_row=finding.noqa_row + rows,
-        string_end_row=finding.string_end_row + rows if finding.string_end_row else 0,
-    )
