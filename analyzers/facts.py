@@ -86,6 +86,11 @@ class ModuleFacts:
         return tuple(iter_statements(self.module))
 
     @cached_property
+    def top_level_ids(self) -> frozenset[int]:
+        """`id()`s of the module-level statements (to tell them among `statements`)."""
+        return frozenset(id(stmt) for stmt in self.module.body)
+
+    @cached_property
     def imports(self) -> dict[str, str]:
         """Local name -> qualified name for every import anywhere in the module."""
         table: dict[str, str] = {}

@@ -474,7 +474,7 @@ class _Extractor:
         recognised too, but only module-level ones get a registry identity: names in
         different functions are different servers.
         """
-        top_level = {id(stmt) for stmt in self.module.body}
+        top_level = self.facts.top_level_ids
         bindings: dict[str, set[str | None]] = defaultdict(set)
         for stmt in self.facts.statements:
             if not isinstance(stmt, cst.SimpleStatementLine):
@@ -562,7 +562,7 @@ class _Extractor:
         """Registrations in source order, those of `known` top-level statements reused."""
         out: list[Registration] = []
         classes = self._classes_may_register()
-        top_level = {id(stmt) for stmt in self.module.body}
+        top_level = self.facts.top_level_ids
         reused: tuple[Registration, ...] | None = None
         found: list[Registration] = []
         roots: list[cst.BaseStatement] = []

@@ -246,7 +246,7 @@ class ClassIndex:
         self.all: list[ClassInfo] = []
         self.by_node: dict[cst.ClassDef, ClassInfo] = {}
         self.top_level: dict[str, ClassInfo] = {}
-        top_nodes = {id(stmt) for stmt in module.body}
+        top_nodes = facts.top_level_ids
         for stmt in facts.statements:
             if isinstance(stmt, cst.ClassDef):
                 info = _class_info(stmt, facts)
