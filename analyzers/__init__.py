@@ -1,9 +1,8 @@
 """agentsense's analysis engine: source text in, findings and fixes out (libcst only)."""
 
-from analyzers.engine import lint
-from analyzers.model import Applicability, Edit, Finding, Fix, Location, Severity, Span
-
-__version__ = "0.1.0"
+from agentsense import __version__
+from agentsense.analyzers.engine import lint
+from agentsense.analyzers.model import Applicability, Edit, Finding, Fix, Location, Severity, Span
 
 __all__ = [
     "Applicability",

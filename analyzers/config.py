@@ -12,9 +12,9 @@ from typing import Any
 import pathspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from analyzers.model import Severity
-from analyzers.registry import all_rules, find_rule, rules_by_code
-from analyzers.rule import Rule, RuleOptions
+from agentsense.analyzers.model import Severity
+from agentsense.analyzers.registry import all_rules, find_rule, rules_by_code
+from agentsense.analyzers.rule import Rule, RuleOptions
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 import libcst as cst
 
-from analyzers.facts import ModuleFacts
-from analyzers.rule import FixPlan
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.rule import FixPlan
 
 if TYPE_CHECKING:
-    from analyzers.rule import Rule
+    from agentsense.analyzers.rule import Rule
 
 T = TypeVar("T")
 

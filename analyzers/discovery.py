@@ -12,7 +12,7 @@ from typing import Any
 
 import pathspec
 
-from analyzers.config import Config, ConfigResolver
+from agentsense.analyzers.config import Config, ConfigResolver
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 

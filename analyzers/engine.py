@@ -10,16 +10,29 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from analyzers.config import Config
-from analyzers.context import FileContext, PendingReport
-from analyzers.facts import ModuleFacts
-from analyzers.fixes import FixBuilder, apply_fixes
-from analyzers.model import Applicability, Edit, Finding, Fix, Location, RelatedLocation, Span
-from analyzers.positions import Positions, RelativePositions, StatementPositions
-from analyzers.registry import all_rules, rules_by_code
-from analyzers.rule import Rule
-from analyzers.suppression import OUR_PREFIX, Suppression, Suppressions, find_suppressions
-from analyzers.walk import children, find_path
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.context import FileContext, PendingReport
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.fixes import FixBuilder, apply_fixes
+from agentsense.analyzers.model import (
+    Applicability,
+    Edit,
+    Finding,
+    Fix,
+    Location,
+    RelatedLocation,
+    Span,
+)
+from agentsense.analyzers.positions import Positions, RelativePositions, StatementPositions
+from agentsense.analyzers.registry import all_rules, rules_by_code
+from agentsense.analyzers.rule import Rule
+from agentsense.analyzers.suppression import (
+    OUR_PREFIX,
+    Suppression,
+    Suppressions,
+    find_suppressions,
+)
+from agentsense.analyzers.walk import children, find_path
 
 SYNTAX_ERROR = "AGT001"
 UNUSED_SUPPRESSION = "AGT900"

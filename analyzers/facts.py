@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 if TYPE_CHECKING:
-    from analyzers.detect.registrations import Registration
+    from agentsense.analyzers.detect.registrations import Registration
 
 
 def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
@@ -151,7 +151,7 @@ class ModuleFacts:
     @cached_property
     def registrations(self) -> tuple[Registration, ...]:
         """Tool and agent registrations (analyzers/detect/registrations.py), extracted once."""
-        from analyzers.detect.registrations import find_registrations
+        from agentsense.analyzers.detect.registrations import find_registrations
 
         return find_registrations(self.module, self, self._known_registrations)
 

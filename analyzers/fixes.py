@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
-from analyzers.facts import ModuleFacts
-from analyzers.model import Edit, Fix, Location, Span
-from analyzers.positions import Positions
-from analyzers.rule import AddImport, FixPlan, InsertStatements, Replace
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.model import Edit, Fix, Location, Span
+from agentsense.analyzers.positions import Positions
+from agentsense.analyzers.rule import AddImport, FixPlan, InsertStatements, Replace
 
 
 class LineIndex:

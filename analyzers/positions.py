@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from analyzers.model import Location, Span
+from agentsense.analyzers.model import Location, Span
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 

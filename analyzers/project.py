@@ -9,8 +9,8 @@ from pathlib import PurePath
 
 import libcst as cst
 
-from analyzers.config import Config
-from analyzers.detect.registrations import (
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.detect.registrations import (
     RUNTIME_AGENTS,
     RUNTIME_TOOLS,
     Registration,
@@ -18,13 +18,13 @@ from analyzers.detect.registrations import (
     registry_label,
     runtime_duplicate_message,
 )
-from analyzers.engine import lint_module, parse, syntax_error_findings
-from analyzers.facts import ModuleFacts
-from analyzers.model import Finding, RelatedLocation, Span
-from analyzers.positions import Positions
-from analyzers.registry import rules_by_code
-from analyzers.suppression import Suppressions, find_suppressions
-from analyzers.walk import find_path
+from agentsense.analyzers.engine import lint_module, parse, syntax_error_findings
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.model import Finding, RelatedLocation, Span
+from agentsense.analyzers.positions import Positions
+from agentsense.analyzers.registry import rules_by_code
+from agentsense.analyzers.suppression import Suppressions, find_suppressions
+from agentsense.analyzers.walk import find_path
 
 DUPLICATE_TOOL_NAME = "AGT212"
 ALL_CODES = "*"  # in `suppressed_codes`: a noqa comment without codes, or a file-level ignore

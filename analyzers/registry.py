@@ -1,4 +1,4 @@
-"""Finds every rule class under `analyzers.rules` (adding a rule is adding one class)."""
+"""Finds every rule class under `agentsense.analyzers.rules` (adding a rule is adding one class)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import importlib
 import pkgutil
 from functools import cache
 
-from analyzers.rule import Rule
+from agentsense.analyzers.rule import Rule
 
 
 @cache
 def all_rules() -> tuple[type[Rule], ...]:
     """Every concrete rule, sorted by code."""
-    import analyzers.rules as package
+    import agentsense.analyzers.rules as package
 
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         importlib.import_module(info.name)

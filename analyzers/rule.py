@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 from pydantic import BaseModel, ConfigDict
 
-from analyzers.model import Applicability, Severity
+from agentsense.analyzers.model import Applicability, Severity
 
 if TYPE_CHECKING:
-    from analyzers.context import FileContext
+    from agentsense.analyzers.context import FileContext
 
 DOCS_URL = "https://agentsense.dev/rules/{code}"
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from analyzers.config import Config, Settings
-from analyzers.engine import lint
+from agentsense.analyzers.config import Config, Settings
+from agentsense.analyzers.engine import lint
 
 
 def sample(root: Path, count: int) -> list[tuple[Path, str]]:

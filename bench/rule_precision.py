@@ -15,8 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzers.config import Config, Settings
-from analyzers.engine import lint
+from agentsense.analyzers.config import Config, Settings
+from agentsense.analyzers.engine import lint
 
 _TEST_PARTS = frozenset({"test", "tests", "idle_test", "testing"})
 

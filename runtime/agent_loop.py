@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from runtime.contract import ToolSpec
-from runtime.errors import AgentError, AgentLoopError
-from runtime.executor import ToolExecutor, ToolOutcome
-from runtime.messages import ChatMessage, LLMResponse, ToolCall
-from runtime.observers import AgentObserver, notify
+from agentsense.runtime.contract import ToolSpec
+from agentsense.runtime.errors import AgentError, AgentLoopError
+from agentsense.runtime.executor import ToolExecutor, ToolOutcome
+from agentsense.runtime.messages import ChatMessage, LLMResponse, ToolCall
+from agentsense.runtime.observers import AgentObserver, notify
 
 __all__ = [
     "LLM",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.contract import ToolCallError
+from agentsense.runtime.contract import ToolCallError
 
 __all__ = ["AgentError", "AgentLoopError"]
 

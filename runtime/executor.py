@@ -9,11 +9,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.contract import ToolCallError, ToolSpec, validate_call_by_name
-from runtime.errors import AgentError
-from runtime.messages import ToolCall
-from runtime.observers import AgentObserver, NullObserver, notify
-from runtime.registry import RegisteredTool, as_tool
+from agentsense.runtime.contract import ToolCallError, ToolSpec, validate_call_by_name
+from agentsense.runtime.errors import AgentError
+from agentsense.runtime.messages import ToolCall
+from agentsense.runtime.observers import AgentObserver, NullObserver, notify
+from agentsense.runtime.registry import RegisteredTool, as_tool
 
 __all__ = ["ToolExecutor", "ToolOutcome"]
 

@@ -1,6 +1,6 @@
 """Runs one tool from a user's module and reports the outcome as one JSON object (editor "Run tool").
 
-Usage: python -m runtime.harness MODULE_PATH TOOL_NAME [--args JSON | --args-file PATH]
+Usage: python -m agentsense.runtime.harness MODULE_PATH TOOL_NAME [--args JSON | --args-file PATH]
 
 Prints exactly one JSON object on stdout and exits 0 when the tool returned, 1 otherwise:
   {"ok": true, "value": ..., "stdout": "...", "duration_ms": ...}
@@ -8,8 +8,8 @@ Prints exactly one JSON object on stdout and exits 0 when the tool returned, 1 o
    "details": [...]}, "stdout": "...", "duration_ms": ...}
 
 `python -m` puts the working directory first on sys.path, so started from a directory holding
-its own runtime.py it would import that file instead of this package. Start it with
-harness_command() (or `python -P -m runtime.harness` on Python >= 3.11), which keeps the
+its own agentsense.py it would import that file instead of this package. Start it with
+harness_command() (or `python -P -m agentsense.runtime.harness` on Python >= 3.11), which keeps the
 working directory off sys.path until this package is imported.
 """
 
@@ -38,19 +38,7 @@ from typing import Any, Literal, NoReturn, TypeGuard
 
 from pydantic import BaseModel
 
-# Everything of the runtime is imported before any user path is added to sys.path: once these
-# modules are in sys.modules, a user's runtime.py (or runtime/ package) cannot shadow them.
-import runtime.agent_loop
-import runtime.contract
-import runtime.descriptors
-import runtime.errors
-import runtime.executor
-import runtime.messages
-import runtime.observers
-import runtime.registry
-import runtime.resilience
-import runtime.session  # noqa: F401
-from runtime.contract import (
+from agentsense.runtime.contract import (
     ContractError,
     ToolCallError,
     ToolSpec,
@@ -59,7 +47,7 @@ from runtime.contract import (
     parameters_from_function,
     validate_call,
 )
-from runtime.registry import FUNCTION_TOOLS, TOOL_REGISTRY, isolated_registries
+from agentsense.runtime.registry import FUNCTION_TOOLS, TOOL_REGISTRY, isolated_registries
 
 __all__ = ["HarnessError", "HarnessResult", "harness_command", "main", "run_tool"]
 
@@ -410,12 +398,13 @@ def harness_command(
     arguments: Mapping[str, Any],
     python: str | None = None,
 ) -> list[str]:
-    """The argv that runs the harness in a child process, safe from a user's runtime.py in the
-    working directory: this package's root replaces the working directory on sys.path."""
-    root = str(Path(__file__).resolve().parent.parent)
+    """The argv that runs the harness in a child process, safe from a user's `agentsense.py` in
+    the working directory: the folder holding the `agentsense` package (not resolved through
+    an editable install's symlinks) replaces the working directory on sys.path."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     bootstrap = (
         f"import sys; sys.path[0] = {root!r}; import runpy; "
-        "runpy.run_module('runtime.harness', run_name='__main__', alter_sys=True)"
+        "runpy.run_module('agentsense.runtime.harness', run_name='__main__', alter_sys=True)"
     )
     return [
         python or sys.executable,
@@ -461,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AttributeError, OSError, io.UnsupportedOperation):
         out = sys.stdout  # no real file descriptors (embedded, tests): Python-level only
     started = time.perf_counter()
-    parser = _Parser(prog="python -m runtime.harness", description=__doc__)
+    parser = _Parser(prog="python -m agentsense.runtime.harness", description=__doc__)
     parser.add_argument("module_path")
     parser.add_argument("tool_name")
     group = parser.add_mutually_exclusive_group()

@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from runtime.errors import AgentError
-from runtime.messages import ToolCall
+from agentsense.runtime.errors import AgentError
+from agentsense.runtime.messages import ToolCall
 
 if TYPE_CHECKING:
-    from runtime.executor import ToolOutcome
+    from agentsense.runtime.executor import ToolOutcome
 
 __all__ = ["AgentObserver", "NullObserver", "notify"]
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, overload
 
-from runtime.contract import (
+from agentsense.runtime.contract import (
     ContractError,
     ContractProblem,
     ToolSpec,

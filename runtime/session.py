@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from runtime.messages import ChatMessage
+from agentsense.runtime.messages import ChatMessage
 
 __all__ = ["ConversationSession"]
 

@@ -6,8 +6,8 @@ import io
 import tokenize
 from dataclasses import dataclass
 
-from analyzers.model import Edit, Location, Span
-from analyzers.suppression import Suppressions, find_suppressions
+from agentsense.analyzers.model import Edit, Location, Span
+from agentsense.analyzers.suppression import Suppressions, find_suppressions
 
 # Codes a `# noqa` cannot silence: syntax errors, and the unused-suppression check itself.
 UNSUPPRESSIBLE = frozenset({"AGT001", "AGT900"})

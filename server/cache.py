@@ -12,11 +12,11 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-import analyzers
-from analyzers import __version__
-from analyzers.config import Config
-from analyzers.project import FileResult
-from analyzers.registry import all_rules
+from agentsense import analyzers
+from agentsense.analyzers import __version__
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.project import FileResult
+from agentsense.analyzers.registry import all_rules
 
 CACHE_DIR_NAME = ".agentsense_cache"
 # Bump when the entry layout changes; old entries then simply stop matching.

@@ -23,15 +23,15 @@ import libcst as cst
 from rich.console import Console
 from rich.text import Text
 
-from analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
-from analyzers.discovery import discover
-from analyzers.engine import fix_source, parse, too_large
-from analyzers.model import Finding
-from analyzers.project import FileResult, analyze, cross_file_findings
-from analyzers.registry import all_rules
-from server.cache import ResultCache
-from server.formats import Report, display_path, get_format, is_applicable, plural
-from server.formats import statistics as statistics_format
+from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
+from agentsense.analyzers.discovery import discover
+from agentsense.analyzers.engine import fix_source, parse, too_large
+from agentsense.analyzers.model import Finding
+from agentsense.analyzers.project import FileResult, analyze, cross_file_findings
+from agentsense.analyzers.registry import all_rules
+from agentsense.server.cache import ResultCache
+from agentsense.server.formats import Report, display_path, get_format, is_applicable, plural
+from agentsense.server.formats import statistics as statistics_format
 
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
 BUG_REPORT_URL = "https://github.com/agentsense/agentsense/issues"

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from analyzers import __version__
-from analyzers.config import CliOverrides, ConfigError, ConfigResolver
-from analyzers.registry import all_rules, find_rule
-from analyzers.rule import Rule
-from server.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, Streams, run_check
-from server.entry import add_server_arguments
-from server.formats import FORMAT_NAMES
+from agentsense.analyzers import __version__
+from agentsense.analyzers.config import CliOverrides, ConfigError, ConfigResolver
+from agentsense.analyzers.registry import all_rules, find_rule
+from agentsense.analyzers.rule import Rule
+from agentsense.server.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, Streams, run_check
+from agentsense.server.entry import add_server_arguments
+from agentsense.server.formats import FORMAT_NAMES
 
 CHECK_EPILOG = """\
 exit status:
@@ -435,7 +435,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_server(args: argparse.Namespace) -> int:
     try:
-        language_server = importlib.import_module("server.language_server")
+        language_server = importlib.import_module("agentsense.server.language_server")
     except ImportError as error:
         sys.stderr.write(
             f"agentsense: the language server is not available: {error}\n"
@@ -445,7 +445,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     transport = "tcp" if args.tcp else "stdio"
     serve: Any = getattr(language_server, "serve", None)
     if not callable(serve):
-        sys.stderr.write("agentsense: server.language_server has no serve() function\n")
+        sys.stderr.write("agentsense: agentsense.server.language_server has no serve() function\n")
         return EXIT_ERROR
     result = serve(transport=transport, host=args.host, port=args.port)
     return result if isinstance(result, int) else 0

@@ -13,9 +13,9 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path, to_fs_path
 
-from analyzers.detect.secrets import mask_secret
-from analyzers.model import Applicability, Edit, Finding, Fix, Location, Severity, Span
-from analyzers.registry import rules_by_code
+from agentsense.analyzers.detect.secrets import mask_secret
+from agentsense.analyzers.model import Applicability, Edit, Finding, Fix, Location, Severity, Span
+from agentsense.analyzers.registry import rules_by_code
 
 SOURCE = "agentsense"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

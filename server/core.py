@@ -25,12 +25,13 @@ from typing import Any, cast
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from analyzers.config import Config
-from analyzers.engine import fix_source, lint, text_too_large
-from analyzers.model import Applicability, Finding, Span
-from analyzers.registry import all_rules, find_rule
-from server.actions import comment_rows, noqa_edit
-from server.convert import (
+from agentsense import __version__
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.engine import fix_source, lint, text_too_large
+from agentsense.analyzers.model import Applicability, Finding, Span
+from agentsense.analyzers.registry import all_rules, find_rule
+from agentsense.server.actions import comment_rows, noqa_edit
+from agentsense.server.convert import (
     DiagnosticOptions,
     TextLines,
     fix_from_data,
@@ -41,13 +42,13 @@ from server.convert import (
     uri_for,
     whole_text_edit,
 )
-from server.hover import code_at, rule_markdown
-from server.incremental import IncrementalLinter
-from server.language_server import FIX_ALL_KIND, RUN_TOOL_COMMAND, VERSION
-from server.run_tool import RunLimits, run_tool
-from server.settings import ClientSettings, ConfigStore, is_config_file, parse_settings
-from server.tools import ToolSite, tool_sites
-from server.workspace_index import (
+from agentsense.server.hover import code_at, rule_markdown
+from agentsense.server.incremental import IncrementalLinter
+from agentsense.server.language_server import FIX_ALL_KIND, RUN_TOOL_COMMAND
+from agentsense.server.run_tool import RunLimits, run_tool
+from agentsense.server.settings import ClientSettings, ConfigStore, is_config_file, parse_settings
+from agentsense.server.tools import ToolSite, tool_sites
+from agentsense.server.workspace_index import (
     WorkspaceIndex,
     lookup_name_at,
     summarize_file,
@@ -660,7 +661,7 @@ async def initialized(params: lsp.InitializedParams) -> None:
     # Import every rule now, on the analysis thread, rather than in the first document's lint.
     server.analysis.submit(all_rules)
     server.log(
-        f"agentsense {VERSION}: workspace {', '.join(server.index.roots) or '(none)'}, "
+        f"agentsense {__version__}: workspace {', '.join(server.index.roots) or '(none)'}, "
         f"{'pull' if server.pull else 'push'} diagnostics, encoding {server.encoding()}"
     )
     if server.capability("workspace", "did_change_watched_files", "dynamic_registration"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from analyzers.registry import find_rule
-from analyzers.rule import Rule
+from agentsense.analyzers.registry import find_rule
+from agentsense.analyzers.rule import Rule
 
 _DIRECTIVE = re.compile(
     r"#\s*(?:noqa\s*:\s*(?P<noqa>[A-Za-z0-9_, \t]+)|agentsense:\s*ignore\[(?P<ignore>[^\]]*)\])",

@@ -35,21 +35,21 @@ from typing import overload
 
 import libcst as cst
 
-from analyzers.config import Config
-from analyzers.detect.registrations import Registration
-from analyzers.engine import (
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.engine import (
     lint_module,
     lint_statements,
     parse,
     syntax_error_findings,
     unused_suppression_findings,
 )
-from analyzers.facts import ModuleFacts, call_binding, dotted_name, iter_statements
-from analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
-from analyzers.positions import RelativePositions, StatementPositions
-from analyzers.registry import all_rules
-from analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
-from analyzers.walk import iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.facts import ModuleFacts, call_binding, dotted_name, iter_statements
+from agentsense.analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
+from agentsense.analyzers.positions import RelativePositions, StatementPositions
+from agentsense.analyzers.registry import all_rules
+from agentsense.analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 _ERROR_AT = re.compile(r"error at (\d+):")

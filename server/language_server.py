@@ -24,9 +24,10 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
+from agentsense import __version__
+
 __all__ = ["AgentsenseServer", "main", "serve", "server"]
 
-VERSION = "0.1.0"
 RUN_TOOL_COMMAND = "agentsense.runTool"
 FIX_ALL_KIND = "source.fixAll.agentsense"
 RUN_TOOL_KIND = "source.agentsense.runTool"
@@ -51,7 +52,7 @@ class AgentsenseServer(LanguageServer):
     """The pygls server; `initialize` params are kept until the core module binds to it."""
 
     def __init__(self) -> None:
-        super().__init__("agentsense", VERSION, protocol_cls=AgentsenseProtocol)
+        super().__init__("agentsense", __version__, protocol_cls=AgentsenseProtocol)
         self.init_params: lsp.InitializeParams | None = None
 
     def log_error(self, message: str) -> None:
@@ -67,7 +68,7 @@ server = AgentsenseServer()
 
 def core() -> ModuleType:
     """The core module, imported (and bound to this server) on first use."""
-    module = importlib.import_module("server.core")
+    module = importlib.import_module("agentsense.server.core")
     module.bind(server, server.init_params)
     return module
 
@@ -116,14 +117,16 @@ def initialize(params: lsp.InitializeParams) -> None:
 @guarded()
 async def initialized(params: lsp.InitializedParams) -> None:
     # Load the engine on a worker thread: the event loop keeps answering meanwhile.
-    await asyncio.get_running_loop().run_in_executor(None, importlib.import_module, "server.core")
+    await asyncio.get_running_loop().run_in_executor(
+        None, importlib.import_module, "agentsense.server.core"
+    )
     await core().initialized(params)
 
 
 @server.feature(lsp.SHUTDOWN)
 @guarded()
 def shutdown(params: None) -> None:
-    if "server.core" in sys.modules:
+    if "agentsense.server.core" in sys.modules:
         core().shutdown(params)
 
 
@@ -258,10 +261,10 @@ def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m server.language_server [--stdio | --tcp [--host H] [--port N]]`."""
+    """`python -m agentsense.server.language_server [--stdio | --tcp [--host H] [--port N]]`."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m server.language_server")
+    parser = argparse.ArgumentParser(prog="python -m agentsense.server.language_server")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (default)")
     parser.add_argument("--tcp", action="store_true", help="listen on a TCP socket")
     parser.add_argument("--host", default="127.0.0.1")

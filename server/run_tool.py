@@ -4,9 +4,10 @@ The server never imports the user's code: it starts `python -c BOOTSTRAP MODULE 
 JSON`, where the bootstrap limits the child's address space (RLIMIT_AS) and CPU time, blocks
 network access unless allowed (on Linux a user + network namespace of its own, where user
 namespaces are enabled, so processes the tool starts have no network either; everywhere an
-audit hook refusing socket connects, binds, sends and name lookups), puts this project's
-root first on sys.path (a user's runtime.py cannot shadow the harness) and runs `runtime.harness`, which prints one JSON object. The child leads its own
-process group: on the wall-clock timeout the whole group is killed, so a tool that starts a
+audit hook refusing socket connects, binds, sends and name lookups), puts the folder holding
+the `agentsense` package first on sys.path (in place of the working directory, so a user's
+`agentsense.py` cannot shadow it) and runs `agentsense.runtime.harness`, which prints one JSON
+object. The child leads its own process group: on the wall-clock timeout the whole group is killed, so a tool that starts a
 child process and hangs is stopped too. Output beyond the cap is discarded.
 """
 
@@ -14,15 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import signal
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+import agentsense
 
 _NETWORK_EVENTS = (
     "socket.connect",
@@ -78,9 +79,9 @@ if os.environ.pop("AGENTSENSE_BLOCK_NETWORK", "") == "1":
             "(agentsense setting allowNetwork): " + event
         )
     sys.addaudithook(_no_network)
-sys.path[0] = os.environ.pop("AGENTSENSE_RUNTIME_ROOT")
+sys.path[0] = os.environ.pop("AGENTSENSE_PACKAGE_ROOT")
 import runpy
-runpy.run_module("runtime.harness", run_name="__main__", alter_sys=True)
+runpy.run_module("agentsense.runtime.harness", run_name="__main__", alter_sys=True)
 """
 
 
@@ -94,12 +95,13 @@ class RunLimits:
     allow_network: bool = False
 
 
-def runtime_root() -> str:
-    """The directory holding the `runtime` package, found without importing it."""
-    spec = importlib.util.find_spec("runtime")
-    if spec is not None and spec.submodule_search_locations:
-        return str(Path(next(iter(spec.submodule_search_locations))).parent)
-    return str(Path(__file__).resolve().parent.parent)
+def package_root() -> str:
+    """The folder that holds the `agentsense` package (site-packages, or the editable link tree).
+
+    Not resolved through symlinks: an editable install links into the repository, whose root
+    also holds the bare `server`/`runtime` folders a user's imports must not see.
+    """
+    return os.path.dirname(os.path.dirname(agentsense.__file__))
 
 
 def command(module_path: str, tool_name: str, arguments: object) -> list[str]:
@@ -166,7 +168,7 @@ async def run_tool(
             "AGENTSENSE_MEMORY_LIMIT": str(limits.memory_mb * 1024 * 1024),
             "AGENTSENSE_CPU_LIMIT": str(int(limits.timeout) + 2),
             "AGENTSENSE_BLOCK_NETWORK": "0" if limits.allow_network else "1",
-            "AGENTSENSE_RUNTIME_ROOT": runtime_root(),
+            "AGENTSENSE_PACKAGE_ROOT": package_root(),
             # Per-thread malloc arenas reserve address space; keep them from eating the limit.
             "MALLOC_ARENA_MAX": "2",
             "PYTHONUNBUFFERED": "1",

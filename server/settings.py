@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver, Settings
+from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver, Settings
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MEMORY_MB = 512

@@ -9,10 +9,10 @@ from typing import Any
 
 import libcst as cst
 
-from analyzers.detect.registrations import Registration
-from analyzers.facts import ModuleFacts
-from analyzers.model import Span
-from analyzers.positions import StatementPositions
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.model import Span
+from agentsense.analyzers.positions import StatementPositions
 
 # `# agentsense: example query="python" limit=3` above a tool: the arguments of a run.
 _EXAMPLE = re.compile(r"#\s*agentsense:\s*example\b\s*(?P<args>.*)$", re.IGNORECASE)

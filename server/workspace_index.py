@@ -10,12 +10,17 @@ from pathlib import Path
 
 import libcst as cst
 
-from analyzers.config import Config, ConfigError, ConfigResolver
-from analyzers.discovery import discover
-from analyzers.engine import parse, text_too_large, too_large
-from analyzers.model import Finding
-from analyzers.project import FileResult, RegistrationSummary, cross_file_findings, summarize
-from analyzers.suppression import find_suppressions
+from agentsense.analyzers.config import Config, ConfigError, ConfigResolver
+from agentsense.analyzers.discovery import discover
+from agentsense.analyzers.engine import parse, text_too_large, too_large
+from agentsense.analyzers.model import Finding
+from agentsense.analyzers.project import (
+    FileResult,
+    RegistrationSummary,
+    cross_file_findings,
+    summarize,
+)
+from agentsense.analyzers.suppression import find_suppressions
 
 # A string literal under the cursor in a registry lookup: `get_tool("search")`, `create("react")`,
 # `TOOLS["search"]`. Group 1: the callee or subscripted name, group 2: the quote, 3: the text.

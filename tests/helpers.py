@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from analyzers.config import Config, Settings
-from analyzers.engine import fix_source, lint
-from analyzers.model import Finding
+from agentsense.analyzers.config import Config, Settings
+from agentsense.analyzers.engine import fix_source, lint
+from agentsense.analyzers.model import Finding
 
 
 def config_for(select: Sequence[str], options: dict[str, dict[str, Any]] | None = None) -> Config:

@@ -1,4 +1,4 @@
-"""The one-way import rule: server -> analyzers -> runtime, never backwards."""
+"""The one-way import rule: server -> analyzers -> runtime, never backwards; one import name."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PARTS = ("server", "analyzers", "runtime")
 FORBIDDEN = {
     "runtime": ("analyzers", "server", "pygls", "lsprotocol", "libcst"),
     "analyzers": ("server", "pygls", "lsprotocol"),
@@ -25,6 +26,12 @@ def imported_modules(path: Path) -> set[str]:
     return found
 
 
+def part_of(module: str) -> str:
+    """`agentsense.analyzers.engine` -> `analyzers`; a third-party module -> its top name."""
+    names = module.split(".")
+    return names[1] if names[0] == "agentsense" and len(names) > 1 else names[0]
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_imports_run_one_way(package: str) -> None:
     files = sorted((ROOT / package).rglob("*.py"))
@@ -33,6 +40,24 @@ def test_imports_run_one_way(package: str) -> None:
         f"{path.relative_to(ROOT)} imports {module}"
         for path in files
         for module in sorted(imported_modules(path))
-        if module.split(".")[0] in FORBIDDEN[package]
+        if part_of(module) in FORBIDDEN[package]
+    ]
+    assert offenders == []
+
+
+def test_our_code_is_imported_under_agentsense_only() -> None:
+    """`from analyzers import x` would import a second copy from the repository root (and is
+    a user's name to take when installed): every import of ours goes through `agentsense.`."""
+    files = [
+        path
+        for folder in (*PARTS, "tests", "bench", "examples", "src")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+    ]
+    assert len(files) > 50
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in files
+        for module in sorted(imported_modules(path))
+        if module.split(".")[0] in PARTS
     ]
     assert offenders == []

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.config import CliOverrides, ConfigError, ConfigResolver, _select, load_file
-from analyzers.engine import lint
+from agentsense.analyzers.config import (
+    CliOverrides,
+    ConfigError,
+    ConfigResolver,
+    _select,
+    load_file,
+)
+from agentsense.analyzers.engine import lint
 
 MUTABLE = "def f(a=[]):\n    return a\n"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.config import Settings
-from analyzers.registry import all_rules
-from server.cli import build_parser
+from agentsense.analyzers.config import Settings
+from agentsense.analyzers.registry import all_rules
+from agentsense.server.cli import build_parser
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -47,9 +47,11 @@ def test_quick_start_has_exactly_two_commands() -> None:
     assert re.findall(r"```sh\n(.*?)\n```", quick, re.S) == [
         "python3 -m venv .venv && .venv/bin/pip install -q -e . "
         "&& .venv/bin/agentsense check examples/",
-        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' && .venv/bin/pytest",
+        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' "
+        "--config-settings editable_mode=strict && .venv/bin/pytest",
     ]
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.rstrip().endswith(
-        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' && .venv/bin/pytest"
+        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' "
+        "--config-settings editable_mode=strict && .venv/bin/pytest"
     )

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzers.engine import fix_source, lint
-from analyzers.fixes import LineIndex, apply_fixes
-from analyzers.model import Applicability, Edit, Fix, Location, Span
+from agentsense.analyzers.engine import fix_source, lint
+from agentsense.analyzers.fixes import LineIndex, apply_fixes
+from agentsense.analyzers.model import Applicability, Edit, Fix, Location, Span
 from tests.helpers import config_for, lint_with
 
 MUTABLE = "def f(a=[]):\n    return a\n"

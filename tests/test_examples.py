@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.registry import all_rules
-from server.cli import main
+from agentsense.analyzers.registry import all_rules
+from agentsense.server.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # Rules the examples cannot show: a file that does not parse would break "Run tool" there.

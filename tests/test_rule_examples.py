@@ -7,8 +7,8 @@ import re
 import libcst as cst
 import pytest
 
-from analyzers.registry import all_rules
-from analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.registry import all_rules
+from agentsense.analyzers.rule import Clean, Flagged, Rule
 from tests.helpers import fix_all, lint_with
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers.engine import fix_source, lint
+from agentsense.analyzers.engine import fix_source, lint
 from tests.helpers import config_for
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from analyzers.facts import dotted_name
-from analyzers.walk import iter_subtree_no_scopes
+from agentsense.analyzers.facts import dotted_name
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from analyzers.context import FileContext
+    from agentsense.analyzers.context import FileContext
 
 # Blocking module-level functions (qualified names) -> what to use instead in async code.
 _HTTP_ADVICE = (

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from analyzers.facts import ModuleFacts, dotted_name
-from analyzers.walk import children, iter_subtree_no_scopes
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.walk import children, iter_subtree_no_scopes
 
 # Calls whose result no longer carries the shape of their argument: an `int(x)` cannot smuggle
 # shell syntax, `shlex.quote(x)` is the documented way to put `x` into a shell command. Rules

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from analyzers.walk import children
+from agentsense.analyzers.walk import children
 
 # Decides whether a small statement ends the path (`raise`, `return x`, `break`, ...).
 ExitTest = Callable[[cst.BaseSmallStatement], bool]

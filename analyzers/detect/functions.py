@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
 
 # Methods that run a tool when defined on a class whose base is a tool class
 # (`BaseTool._run`, smolagents `Tool.forward`, the reference runtime's `execute`).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
 
 # Method names that send a request to a model (RULES.md AGT301/AGT303).
 LLM_METHODS = frozenset(

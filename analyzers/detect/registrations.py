@@ -10,14 +10,14 @@ from typing import Literal
 
 import libcst as cst
 
-from analyzers.detect.profiles import (
+from agentsense.analyzers.detect.profiles import (
     PROFILES,
     FrameworkProfile,
     profile_for_base,
     profile_for_decorator,
     profile_for_factory,
 )
-from analyzers.detect.static import (
+from agentsense.analyzers.detect.static import (
     MISSING,
     UNKNOWN,
     BasesValue,
@@ -38,17 +38,17 @@ from analyzers.detect.static import (
     has_raise,
     has_store,
 )
-from analyzers.facts import ModuleFacts, call_binding
-from analyzers.walk import iter_subtree_no_scopes
-from runtime.contract import (
+from agentsense.analyzers.facts import ModuleFacts, call_binding
+from agentsense.analyzers.walk import iter_subtree_no_scopes
+from agentsense.runtime.contract import (
     MAX_DESCRIPTION_LENGTH,
     ContractProblem,
     ParamSpec,
     json_type_for_type_name,
     spec_problems,
 )
-from runtime.contract import doc_summary as _runtime_doc_summary
-from runtime.registry import DuplicateToolError
+from agentsense.runtime.contract import doc_summary as _runtime_doc_summary
+from agentsense.runtime.registry import DuplicateToolError
 
 __all__ = [
     "RUNTIME_AGENTS",
@@ -68,10 +68,10 @@ __all__ = [
 
 Kind = Literal["tool", "agent"]
 
-RUNTIME_TOOL_DECORATOR = "runtime.registry.tool"
-RUNTIME_BASE_TOOL = "runtime.registry.BaseTool"
-RUNTIME_TOOL_META = "runtime.registry.ToolMeta"
-RUNTIME_AGENT = "runtime.registry.Agent"
+RUNTIME_TOOL_DECORATOR = "agentsense.runtime.registry.tool"
+RUNTIME_BASE_TOOL = "agentsense.runtime.registry.BaseTool"
+RUNTIME_TOOL_META = "agentsense.runtime.registry.ToolMeta"
+RUNTIME_AGENT = "agentsense.runtime.registry.Agent"
 # One namespace for @tool functions and BaseTool classes: the runtime refuses a name taken
 # by either (registry._refuse_duplicate).
 RUNTIME_TOOLS = "runtime:tools"
@@ -91,7 +91,7 @@ _TOOL_WORDS = frozenset({"tool", "tools"})
 _AGENT_WORDS = frozenset({"agent", "agents"})
 # Top-level packages whose classes can be registrations (the runtime's and frameworks' bases).
 _CLASS_BASE_ROOTS = frozenset(
-    {"runtime"} | {base.split(".")[0] for p in PROFILES for base in p.class_bases}
+    {"agentsense"} | {base.split(".")[0] for p in PROFILES for base in p.class_bases}
 )
 # The pseudo-statement whose "branches" are function bodies (see Registration.branch).
 FUNCTION_SCOPE = 0
@@ -247,7 +247,7 @@ def _stand_in(type_name: str, text: str) -> object:
 
 
 def candidate_problems(reg: Registration) -> list[ContractProblem]:
-    """What `runtime.contract.spec_problems` says about the registration's ToolSpec candidate.
+    """What `agentsense.runtime.contract.spec_problems` says about the registration's ToolSpec candidate.
 
     Nothing when the registry refuses it earlier (reg.problems) or the contract does not
     apply; problems about values the linter cannot know statically are left out.

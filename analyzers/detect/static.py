@@ -9,8 +9,8 @@ from typing import Final, Literal, NoReturn
 
 import libcst as cst
 
-from analyzers.facts import ModuleFacts, dotted_name
-from analyzers.walk import iter_subtree_no_scopes
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 
 class _Unknown:
@@ -48,20 +48,20 @@ KNOWN_EXTERNAL_ATTRIBUTES: Mapping[str, frozenset[str]] = {
     "typing.Generic": frozenset(),
     "typing.Protocol": frozenset(),
     "typing_extensions.Protocol": frozenset(),
-    "runtime.registry.BaseTool": frozenset({"abstract", "execute"}),
-    "runtime.registry.Agent": frozenset({"agent_type", "create"}),
+    "agentsense.runtime.registry.BaseTool": frozenset({"abstract", "execute"}),
+    "agentsense.runtime.registry.Agent": frozenset({"agent_type", "create"}),
     "type": frozenset({"mro"}),
     "builtins.type": frozenset({"mro"}),
     "abc.ABCMeta": frozenset({"mro", "register"}),
-    "runtime.registry.ToolMeta": frozenset({"mro", "register"}),
+    "agentsense.runtime.registry.ToolMeta": frozenset({"mro", "register"}),
 }
 # Abstract methods that known external bases leave to subclasses.
 KNOWN_EXTERNAL_ABSTRACT: Mapping[str, frozenset[str]] = {
-    "runtime.registry.BaseTool": frozenset({"execute"}),
+    "agentsense.runtime.registry.BaseTool": frozenset({"execute"}),
 }
 ABSTRACT_DECORATORS = frozenset({"abc.abstractmethod", "abstractmethod"})
 _METACLASS_ROOTS = frozenset({"type", "builtins.type", "abc.ABCMeta"})
-_ABC_METACLASSES = frozenset({"abc.ABCMeta", "runtime.registry.ToolMeta"})
+_ABC_METACLASSES = frozenset({"abc.ABCMeta", "agentsense.runtime.registry.ToolMeta"})
 _CONTAINER_FACTORIES = frozenset(
     {
         "dict",
@@ -467,7 +467,7 @@ class ClassIndex:
             return UNKNOWN
         for entry in mro[1:]:
             if isinstance(entry, External):
-                if entry.qualified == "runtime.registry.Agent":
+                if entry.qualified == "agentsense.runtime.registry.Agent":
                     return entry
                 if entry.qualified not in KNOWN_EXTERNAL_ATTRIBUTES:
                     return UNKNOWN
@@ -497,14 +497,14 @@ def _external_metaclass(qualified: str) -> Base | _Unknown | None:
         "type",
         "builtins.type",
         "abc.ABCMeta",
-        "runtime.registry.ToolMeta",
+        "agentsense.runtime.registry.ToolMeta",
     ):
         return None
     if qualified == "abc.ABC":
         return External("abc.ABCMeta")
-    if qualified == "runtime.registry.BaseTool":
-        return External("runtime.registry.ToolMeta")
-    if qualified == "runtime.registry.Agent":
+    if qualified == "agentsense.runtime.registry.BaseTool":
+        return External("agentsense.runtime.registry.ToolMeta")
+    if qualified == "agentsense.runtime.registry.Agent":
         return None
     return UNKNOWN
 

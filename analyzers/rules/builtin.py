@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from analyzers.model import Severity
-from analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.model import Severity
+from agentsense.analyzers.rule import Clean, Flagged, Rule
 
 
 class SyntaxErrorRule(Rule):

@@ -1,6 +1,6 @@
 """A second module of tools: one reuses a name already taken in runtime_tools.py."""
 
-from runtime.registry import tool
+from agentsense.runtime.registry import tool
 
 
 @tool(description="Search the company wiki.")

@@ -1,6 +1,6 @@
 """Tools for the bundled agentsense runtime (try "Run tool" on them in the editor)."""
 
-from runtime.registry import BaseTool, tool
+from agentsense.runtime.registry import BaseTool, tool
 
 
 # agentsense: example query="python"

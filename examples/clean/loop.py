@@ -6,8 +6,8 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from runtime.contract import validate_call
-from runtime.registry import get_tool
+from agentsense.runtime.contract import validate_call
+from agentsense.runtime.registry import get_tool
 
 MAX_STEPS = 8
 

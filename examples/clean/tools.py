@@ -3,7 +3,7 @@
 import ast
 import os
 
-from runtime.registry import BaseTool, tool
+from agentsense.runtime.registry import BaseTool, tool
 
 
 @tool

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from rich.text import Text
 
-from analyzers.detect.secrets import redact
-from analyzers.model import Applicability, Finding, Severity
+from agentsense.analyzers.detect.secrets import redact
+from agentsense.analyzers.model import Applicability, Finding, Severity
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -131,7 +131,15 @@ def summary(report: Report) -> Text:
 
 
 def _formats() -> dict[str, OutputFormat]:
-    from server.formats import concise, full, github, json_array, json_lines, junit, sarif
+    from agentsense.server.formats import (
+        concise,
+        full,
+        github,
+        json_array,
+        json_lines,
+        junit,
+        sarif,
+    )
 
     return {
         "full": OutputFormat("full", full.render, human=True),

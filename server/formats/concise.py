@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from server.formats import Report, summary
-from server.formats.full import header
+from agentsense.server.formats import Report, summary
+from agentsense.server.formats.full import header
 
 
 def render(report: Report) -> Text:

@@ -7,9 +7,9 @@ import difflib
 from rich.cells import cell_len
 from rich.text import Text
 
-from analyzers.fixes import apply_fixes
-from analyzers.model import Applicability, Finding
-from server.formats import (
+from agentsense.analyzers.fixes import apply_fixes
+from agentsense.analyzers.model import Applicability, Finding
+from agentsense.server.formats import (
     SEVERITY_STYLE,
     Report,
     display_path,

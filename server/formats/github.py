@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analyzers.model import Finding, Severity
-from server.formats import Report, display_path
+from agentsense.analyzers.model import Finding, Severity
+from agentsense.server.formats import Report, display_path
 
 COMMANDS = {
     Severity.ERROR: "error",

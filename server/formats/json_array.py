@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from analyzers.model import Finding, Location
-from analyzers.registry import rules_by_code
-from server.formats import Report, absolute_path
+from agentsense.analyzers.model import Finding, Location
+from agentsense.analyzers.registry import rules_by_code
+from agentsense.server.formats import Report, absolute_path
 
 
 def _location(location: Location) -> dict[str, int]:

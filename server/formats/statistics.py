@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from server.formats import SEVERITY_STYLE, Report, is_applicable
+from agentsense.server.formats import SEVERITY_STYLE, Report, is_applicable
 
 
 @dataclass(frozen=True, slots=True)

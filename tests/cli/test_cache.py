@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import server.cache
-from analyzers.config import Config, Settings
-from analyzers.model import (
+from agentsense.analyzers.config import Config, Settings
+from agentsense.analyzers.model import (
     Applicability,
     Edit,
     Finding,
@@ -18,8 +17,9 @@ from analyzers.model import (
     Severity,
     Span,
 )
-from analyzers.project import FileResult, RegistrationSummary
-from server.cache import CACHE_DIR_NAME, ResultCache
+from agentsense.analyzers.project import FileResult, RegistrationSummary
+from agentsense.server import cache as server_cache
+from agentsense.server.cache import CACHE_DIR_NAME, ResultCache
 
 
 def _config(**settings: object) -> Config:
@@ -67,7 +67,7 @@ def test_key_covers_content_path_config_and_code(
     assert base != cache.key("x = 1\n", "/p/b.py", _config())
     assert base != cache.key("x = 1\n", "/p/a.py", _config(ignore=["AGT401"]))
     assert base != cache.key("x = 1\n", "/p/a.py", _config(severity={"AGT401": "error"}))
-    monkeypatch.setattr(server.cache, "code_fingerprint", lambda: "edited rules")
+    monkeypatch.setattr(server_cache, "code_fingerprint", lambda: "edited rules")
     assert base != ResultCache(tmp_path).key("x = 1\n", "/p/a.py", _config())
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import analyzers.engine
-import server.check
-from analyzers.rules.defaults.mutable_default_argument import MutableDefaultArgument
-from server.cache import CACHE_DIR_NAME
+from agentsense.analyzers import engine as analyzers_engine
+from agentsense.analyzers.rules.defaults.mutable_default_argument import MutableDefaultArgument
+from agentsense.server import check as server_check
+from agentsense.server.cache import CACHE_DIR_NAME
 from tests.cli.conftest import (
     CLEAN,
     MUTABLE,
@@ -250,7 +250,7 @@ def test_fix_never_writes_text_that_does_not_parse(
     def broken_fix(source: str, path: str, config: object, *, unsafe: bool = False) -> object:
         return "def f(:\n", 1, []
 
-    monkeypatch.setattr(server.check, "fix_source", broken_fix)
+    monkeypatch.setattr(server_check, "fix_source", broken_fix)
     run = cli("check", "--fix", "--jobs", "1")
     assert path.read_text() == MUTABLE
     assert run.code == 1
@@ -347,7 +347,7 @@ def test_binary_and_huge_files_are_skipped(
     write(project, "blob.py", b"\x00\x01\x02")
     write(project, "big.py", "x = 1\n" * 10)
     write(project, "a.py", MUTABLE)
-    monkeypatch.setattr(analyzers.engine, "MAX_SOURCE_BYTES", 40)
+    monkeypatch.setattr(analyzers_engine, "MAX_SOURCE_BYTES", 40)
     run = cli("check", "--jobs", "1")
     assert "skipping blob.py: binary file" in run.err
     assert "skipping big.py: larger than" in run.err
@@ -517,7 +517,7 @@ def test_cache_lives_at_the_config_root(cli: CliRunner, project: Path) -> None:
 def test_cross_file_findings_are_reported(
     cli: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from analyzers.model import Finding, Location, RelatedLocation, Severity, Span
+    from agentsense.analyzers.model import Finding, Location, RelatedLocation, Severity, Span
 
     write(project, "a.py", CLEAN)
     write(project, "b.py", CLEAN)
@@ -539,7 +539,7 @@ def test_cross_file_findings_are_reported(
             )
         ]
 
-    monkeypatch.setattr(server.check, "cross_file_findings", duplicates)
+    monkeypatch.setattr(server_check, "cross_file_findings", duplicates)
     run = cli("check", "--output-format", "json")
     assert run.code == 1
     assert seen == [[str(project / "a.py"), str(project / "b.py")]]
@@ -557,7 +557,7 @@ def test_cross_file_crash_is_an_internal_error(
     def crash(results: object, config_for: object) -> list[object]:
         raise ValueError("index broke")
 
-    monkeypatch.setattr(server.check, "cross_file_findings", crash)
+    monkeypatch.setattr(server_check, "cross_file_findings", crash)
     write(project, "a.py", MUTABLE)
     run = cli("check")
     assert run.code == 2
@@ -566,12 +566,12 @@ def test_cross_file_crash_is_an_internal_error(
     assert "please report this bug" in run.err
 
 
-_real_check_chunk = server.check.check_chunk
+_real_check_chunk = server_check.check_chunk
 
 
 def _die_on_crash(
-    jobs: list[server.check.FileJob], settings: server.check.RunSettings
-) -> list[server.check.FileOutcome]:
+    jobs: list[server_check.FileJob], settings: server_check.RunSettings
+) -> list[server_check.FileOutcome]:
     """A worker that dies on `crash.py`, as on a segfault or the OOM killer."""
     import os
 
@@ -585,7 +585,7 @@ def test_a_dead_worker_is_reported_not_fatal(
     cli: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Workers are forked, so they see the patched function.
-    monkeypatch.setattr(server.check, "check_chunk", _die_on_crash)
+    monkeypatch.setattr(server_check, "check_chunk", _die_on_crash)
     write(project, "crash.py", CLEAN)
     write(project, "ok.py", CLEAN)
     run = cli("check", "--jobs", "2", "--no-cache")
@@ -600,7 +600,7 @@ def test_no_process_support_falls_back_to_one_process(
     def unavailable(*args: object, **kwargs: object) -> object:
         raise OSError("no semaphores here")
 
-    monkeypatch.setattr(server.check, "ProcessPoolExecutor", unavailable)
+    monkeypatch.setattr(server_check, "ProcessPoolExecutor", unavailable)
     for i in range(3):
         write(project, f"m{i}.py", MUTABLE)
     run = cli("check", "--jobs", "2", "--output-format", "concise")
@@ -611,7 +611,7 @@ def test_no_process_support_falls_back_to_one_process(
 def test_stdin_fix_echoes_undecodable_input(project: Path) -> None:
     import io
 
-    from server.check import CheckOptions, Streams, run_check
+    from agentsense.server.check import CheckOptions, Streams, run_check
 
     stdout, stderr = io.TextIOWrapper(io.BytesIO()), io.StringIO()
     streams = Streams(io.BytesIO(b"x = '\xff'\n"), stdout, stderr)

@@ -83,10 +83,10 @@ def test_server_starts_without_importing_the_linter_cli() -> None:
     import sys
 
     code = (
-        "import sys; from server.entry import main\n"
-        "import server.language_server as ls\n"
+        "import sys; from agentsense.server.entry import main\n"
+        "import agentsense.server.language_server as ls\n"
         "ls.serve = lambda **kw: print(sorted(m for m in sys.modules if m in "
-        "('server.cli', 'server.check', 'server.formats', 'libcst'))) or 0\n"
+        "('agentsense.server.cli', 'agentsense.server.check', 'agentsense.server.formats', 'libcst'))) or 0\n"
         "sys.exit(main(['server', '--stdio']))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 
-from analyzers.model import (
+from agentsense.analyzers.model import (
     Applicability,
     Edit,
     Finding,
@@ -21,9 +21,9 @@ from analyzers.model import (
     Severity,
     Span,
 )
-from analyzers.registry import all_rules
-from server.formats import Report, get_format
-from server.formats.github import annotation, escape_data, escape_property
+from agentsense.analyzers.registry import all_rules
+from agentsense.server.formats import Report, get_format
+from agentsense.server.formats.github import annotation, escape_data, escape_property
 from tests.cli.conftest import MUTABLE, SYNTAX_ERROR, CliRunner, write
 
 SECRET = "sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAj"

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.registry import Agent, BaseTool, tool
+from agentsense.runtime.registry import Agent, BaseTool, tool
 
 MAX_STEPS = 8
 SYSTEM_PROMPT = "You are a careful support agent. Use the tools when needed."

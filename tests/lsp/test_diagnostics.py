@@ -15,7 +15,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 SECRET = "sk-proj-9fJ2kLmQ7xR4tV1wZ8yB3nC6dE0gH5aPqT"
 SAMPLE = f'''
 import os
-from runtime.registry import tool
+from agentsense.runtime.registry import tool
 
 OPENAI_API_KEY = "{SECRET}"
 

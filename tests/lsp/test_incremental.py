@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzers import engine
-from analyzers.config import Config
-from analyzers.engine import lint
-from analyzers.registry import all_rules
-from analyzers.rule import Rule
-from server.incremental import IncrementalLinter
+from agentsense.analyzers import engine
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.engine import lint
+from agentsense.analyzers.registry import all_rules
+from agentsense.analyzers.rule import Rule
+from agentsense.server.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 
 PATH = "agent.py"
@@ -41,7 +41,7 @@ SNIPPETS = (
     "  # noqa",
     "  # agentsense: ignore[AGT201]",
     "import os\n",
-    "from runtime.registry import tool\n",
+    "from agentsense.runtime.registry import tool\n",
     "\n\ndef helper(a=[]):\n    return a\n",
     "while True:\n    agent.step()\n",
     "else:\n    pass\n",
@@ -136,7 +136,7 @@ BASE = textwrap.dedent(
     '''\
     """Module docstring."""
     import asyncio
-    from runtime.registry import tool
+    from agentsense.runtime.registry import tool
 
     # a comment owned by f
 
@@ -224,7 +224,7 @@ def test_binding_a_decorator_name_in_a_function_re_lints_its_users() -> None:
 REGISTRIES = textwrap.dedent(
     '''\
     from fastmcp import FastMCP
-    from runtime.registry import BaseTool, tool
+    from agentsense.runtime.registry import BaseTool, tool
 
     TOOLS = {}
     PLUGINS = {}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from analyzers.config import Config
-from analyzers.engine import MAX_SOURCE_BYTES
-from server.incremental import IncrementalLinter
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.engine import MAX_SOURCE_BYTES
+from agentsense.server.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 from tests.lsp.conftest import Client, start_session
 

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from lsprotocol import types as lsp
 
-import analyzers.engine
-from analyzers.config import Config
-from analyzers.model import Finding, Location, RelatedLocation, Severity, Span
-from server.convert import DiagnosticOptions, TextLines
-from server.core import compute_analysis
-from server.workspace_index import summarize_file, summarize_text
+from agentsense.analyzers import engine as analyzers_engine
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.model import Finding, Location, RelatedLocation, Severity, Span
+from agentsense.server.convert import DiagnosticOptions, TextLines
+from agentsense.server.core import compute_analysis
+from agentsense.server.workspace_index import summarize_file, summarize_text
 from tests.lsp.conftest import Client, Session, start_session
 
 FIRST = '''
-from runtime.registry import tool
+from agentsense.runtime.registry import tool
 
 
 @tool
@@ -26,7 +26,7 @@ def search(query: str) -> str:
     return query
 '''
 SECOND = '''
-from runtime.registry import Agent, tool
+from agentsense.runtime.registry import Agent, tool
 
 
 @tool
@@ -39,7 +39,7 @@ class ReactAgent(Agent, agent_type="react"):
     """Reason and act."""
 '''
 USER = """
-from runtime.registry import create_agent, get_tool
+from agentsense.runtime.registry import create_agent, get_tool
 
 tool = get_tool("search")
 agent = create_agent("react")
@@ -257,6 +257,6 @@ def test_the_index_skips_files_over_the_size_limit(
     path.write_text(FIRST)
     [found] = summarize_file(str(path)).registrations  # type: ignore[union-attr]
     assert found.name == "search"
-    monkeypatch.setattr(analyzers.engine, "MAX_SOURCE_BYTES", len(FIRST) - 1)
+    monkeypatch.setattr(analyzers_engine, "MAX_SOURCE_BYTES", len(FIRST) - 1)
     assert summarize_file(str(path)) is None
     assert summarize_text(FIRST, str(path)).registrations == ()

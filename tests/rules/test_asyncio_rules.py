@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from analyzers.model import Finding
+from agentsense.analyzers.model import Finding
 from tests.helpers import fix_all, lint_with
 
 ASYNC_CODES = ("AGT501", "AGT502", "AGT503", "AGT504")

@@ -8,12 +8,16 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from analyzers.config import Config, Settings
-from analyzers.detect.flow import always_exits, block_statements
-from analyzers.detect.functions import is_agent_step, is_tool_function, method_class_stack
-from analyzers.engine import fix_source
-from analyzers.facts import ModuleFacts
-from analyzers.walk import find_path, iter_subtree
+from agentsense.analyzers.config import Config, Settings
+from agentsense.analyzers.detect.flow import always_exits, block_statements
+from agentsense.analyzers.detect.functions import (
+    is_agent_step,
+    is_tool_function,
+    method_class_stack,
+)
+from agentsense.analyzers.engine import fix_source
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.walk import find_path, iter_subtree
 from tests.helpers import lint_with
 
 CODES = ("AGT102", "AGT403", "AGT404", "AGT405", "AGT601", "AGT602", "AGT603", "AGT604")

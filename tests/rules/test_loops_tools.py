@@ -8,17 +8,17 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from analyzers.config import ConfigError, load_file
-from analyzers.detect.dataflow import (
+from agentsense.analyzers.config import ConfigError, load_file
+from agentsense.analyzers.detect.dataflow import (
     derivation_sources,
     local_names,
     model_parameter_names,
     names_derived_from,
 )
-from analyzers.detect.functions import is_tool_function
-from analyzers.engine import fix_source, lint
-from analyzers.facts import ModuleFacts
-from analyzers.model import Applicability, Finding
+from agentsense.analyzers.detect.functions import is_tool_function
+from agentsense.analyzers.engine import fix_source, lint
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.model import Applicability, Finding
 from tests.helpers import fix_all, lint_with
 
 
@@ -413,13 +413,13 @@ def test_dispatch_fix_needs_the_runtime_validate_call() -> None:
 
 def test_dispatch_fix_with_validate_call_from_the_runtime_package() -> None:
     source = """
-    from runtime import validate_call
+    from agentsense.runtime import validate_call
 
     def dispatch(tools, name, args):
         return tools[name].execute(**args)
     """
     fixed = _fix(source, "AGT202")
-    assert "from runtime.contract import spec_from_function\n" in fixed
+    assert "from agentsense.runtime.contract import spec_from_function\n" in fixed
     assert (
         "tools[name].execute(**validate_call(spec_from_function(tools[name].execute), args))"
         in fixed
@@ -428,7 +428,7 @@ def test_dispatch_fix_with_validate_call_from_the_runtime_package() -> None:
 
 def test_dispatch_fix_not_offered_with_other_arguments_or_a_taken_name() -> None:
     source = """
-    from runtime.contract import validate_call
+    from agentsense.runtime.contract import validate_call
 
     def spec_from_function(fn):
         return fn
@@ -444,7 +444,7 @@ def test_dispatch_fix_not_offered_with_other_arguments_or_a_taken_name() -> None
 
 def test_dispatch_findings_without_fix_when_arguments_are_mixed() -> None:
     source = """
-    from runtime.contract import validate_call
+    from agentsense.runtime.contract import validate_call
 
     def dispatch(tools, name, args, ctx):
         return tools[name](ctx, **args)
@@ -459,7 +459,7 @@ def test_dispatch_findings_without_fix_when_arguments_are_mixed() -> None:
 
 def test_instantiated_tool_classes_and_when_the_fix_applies() -> None:
     source = """
-    from runtime.contract import validate_call
+    from agentsense.runtime.contract import validate_call
 
     def direct(REGISTRY, name, args):
         return REGISTRY[name]().execute(**args)
@@ -523,7 +523,7 @@ def test_sinks_resolve_through_imports() -> None:
     source = """
     from os import system as run_cmd, popen
     import subprocess as sp
-    from runtime.registry import tool
+    from agentsense.runtime.registry import tool
 
     @tool
     def shell(cmd: str) -> str:
@@ -542,7 +542,7 @@ def test_sinks_resolve_through_imports() -> None:
 
 def test_a_parameter_or_local_named_like_a_builtin_is_not_the_builtin() -> None:
     source = """
-    from runtime.registry import tool
+    from agentsense.runtime.registry import tool
 
     @tool
     def run(code: str, exec=print) -> None:
@@ -556,7 +556,7 @@ def test_a_parameter_or_local_named_like_a_builtin_is_not_the_builtin() -> None:
 
 def test_literal_eval_fix_skipped_when_ast_means_something_else() -> None:
     source = """
-    from runtime.registry import tool
+    from agentsense.runtime.registry import tool
     from mylib import ast
 
     @tool
@@ -571,7 +571,7 @@ def test_literal_eval_fix_skipped_when_ast_means_something_else() -> None:
 def test_literal_eval_fix_reuses_an_existing_import() -> None:
     source = """
     import ast
-    from runtime.registry import tool
+    from agentsense.runtime.registry import tool
 
     @tool
     def calc(expr: str) -> float:
@@ -585,7 +585,7 @@ def test_literal_eval_fix_reuses_an_existing_import() -> None:
 
 def test_message_names_every_parameter_the_value_comes_from() -> None:
     source = """
-    from runtime.registry import tool
+    from agentsense.runtime.registry import tool
 
     @tool
     def run(prefix: str, body: str, count: int) -> None:
@@ -598,7 +598,7 @@ def test_message_names_every_parameter_the_value_comes_from() -> None:
 
 def test_nested_function_inside_a_tool_is_not_followed() -> None:
     source = """
-    from runtime.registry import tool
+    from agentsense.runtime.registry import tool
 
     @tool
     def run(code: str) -> None:
@@ -614,7 +614,7 @@ def test_nested_function_inside_a_tool_is_not_followed() -> None:
 
 ODD = """
 import os, subprocess
-from runtime.contract import validate_call
+from agentsense.runtime.contract import validate_call
 
 x = lambda: (yield)
 while True: pass

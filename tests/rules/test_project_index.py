@@ -7,11 +7,11 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from analyzers.config import Config, Settings
-from analyzers.model import Finding, Severity
-from analyzers.project import FileResult, analyze, cross_file_findings
+from agentsense.analyzers.config import Config, Settings
+from agentsense.analyzers.model import Finding, Severity
+from agentsense.analyzers.project import FileResult, analyze, cross_file_findings
 
-SEARCH_TOOL = '''from runtime.registry import tool
+SEARCH_TOOL = '''from agentsense.runtime.registry import tool
 
 
 @tool
@@ -20,7 +20,7 @@ def search(query: str) -> list[str]:
     return []
 '''
 
-SEARCH_CLASS = """from runtime.registry import BaseTool
+SEARCH_CLASS = """from agentsense.runtime.registry import BaseTool
 
 
 class WebSearch(BaseTool):
@@ -76,7 +76,7 @@ def test_summaries_are_plain_picklable_json_data() -> None:
 def test_in_file_duplicates_are_reported_once_with_in_file_related_locations() -> None:
     twice = SEARCH_TOOL + SEARCH_TOOL.replace("def search", "def search_again").replace(
         "@tool", '@tool(name="search")'
-    ).replace("from runtime.registry import tool\n", "")
+    ).replace("from agentsense.runtime.registry import tool\n", "")
     results, findings = run({"a.py": twice, "b.py": SEARCH_CLASS})
     in_file = [f for f in results[0].findings if f.code == "AGT212"]
     assert len(in_file) == 2
@@ -128,17 +128,13 @@ def search(query: str) -> list[str]:
 '''
     _, findings = run({"a.py": local, "b.py": local, "c.py": SEARCH_TOOL})
     assert findings == []  # each file's TOOLS is its own dict
-    agents = (
-        "from runtime.registry import Agent\n\n\nclass R(Agent, agent_type='search'):\n    pass\n"
-    )
+    agents = "from agentsense.runtime.registry import Agent\n\n\nclass R(Agent, agent_type='search'):\n    pass\n"
     _, findings = run({"a.py": SEARCH_TOOL, "b.py": agents})
     assert findings == []  # a tool and an agent type do not share a registry
 
 
 def test_agent_types_clash_across_files() -> None:
-    agents = (
-        "from runtime.registry import Agent\n\n\nclass R(Agent, agent_type='research'):\n    pass\n"
-    )
+    agents = "from agentsense.runtime.registry import Agent\n\n\nclass R(Agent, agent_type='research'):\n    pass\n"
     _, findings = run({"a.py": agents, "b.py": agents.replace("class R", "class S")})
     assert [f.path for f in findings] == ["a.py", "b.py"]
     assert "agent type 'research'" in findings[0].message
@@ -153,7 +149,7 @@ def test_syntax_errors_and_empty_files() -> None:
 
 
 def test_registrations_inside_functions_are_not_indexed() -> None:
-    in_tests = '''from runtime.registry import tool
+    in_tests = '''from agentsense.runtime.registry import tool
 
 
 def test_search() -> None:

@@ -29,10 +29,9 @@ from typing import Any, Literal
 
 import pytest
 
-from analyzers.model import Finding
+from agentsense.analyzers.model import Finding
 from tests.helpers import lint_with
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 REGISTRATION_CODES = (
     "AGT201",
     "AGT210",
@@ -75,7 +74,7 @@ SNIPPETS = [
         "runtime",
         False,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool
         def search(query: str, limit: int = 5) -> list[str]:
@@ -92,7 +91,7 @@ SNIPPETS = [
         "runtime",
         False,
         """
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(name="lookup-price_2", description="Look up a stock price.")
         async def lookup(ticker: str, exchange: str | None = None) -> float:
@@ -106,7 +105,7 @@ SNIPPETS = [
         '''
         from typing import Optional
 
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool()
         def tag(item, labels: list[str], note: Optional[str] = None) -> None:
@@ -119,7 +118,7 @@ SNIPPETS = [
         "runtime",
         False,
         """
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(description="x" * 1024)
         def noop() -> None:
@@ -131,7 +130,7 @@ SNIPPETS = [
         "runtime",
         False,
         f'''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool
         def define(word: str) -> str:
@@ -147,7 +146,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool
         def search(query: str) -> list[str]:
@@ -159,7 +158,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(description="  ")
         def search(query: str) -> list[str]:
@@ -172,7 +171,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(name="web search")
         def search(query: str) -> list[str]:
@@ -185,7 +184,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(name="n" * 65)
         def search(query: str) -> list[str]:
@@ -198,7 +197,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(name="web.search")
         def search(query: str) -> list[str]:
@@ -210,7 +209,7 @@ SNIPPETS = [
         "runtime",
         True,
         f"""
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(description="{LONG}")
         def define(word: str) -> str:
@@ -222,7 +221,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(name=42)
         def search(query: str) -> list[str]:
@@ -235,7 +234,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(description=["Search", "the web"])
         def search(query: str) -> list[str]:
@@ -247,7 +246,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(schema={"type": "object", "properties": {"query": {"type": "string"}}})
         def search(query: str) -> list[str]:
@@ -261,7 +260,7 @@ SNIPPETS = [
         "runtime",
         False,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(parameters={"type": "object", "properties": {"location": {"type": "string"}}})
         def weather(city: str) -> str:
@@ -275,7 +274,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool("search")
         def search(query: str) -> list[str]:
@@ -289,7 +288,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         SEARCH = "search the web"
 
@@ -304,7 +303,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(name="search")
         def search_web(query: str) -> list[str]:
@@ -323,7 +322,7 @@ SNIPPETS = [
         "runtime",
         False,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Fetch(BaseTool):
             name = "fetch"
@@ -340,7 +339,7 @@ SNIPPETS = [
         """
         from abc import abstractmethod
 
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class HttpTool(BaseTool):
             abstract = True
@@ -362,7 +361,7 @@ SNIPPETS = [
         "runtime",
         False,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Described(BaseTool):
             abstract = True
@@ -381,7 +380,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Fetch(BaseTool):
             """A docstring is not the description attribute."""
@@ -397,7 +396,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Fetch(BaseTool):
             timeout = 3
@@ -411,7 +410,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Summarise(BaseTool):
             name = "summarise"
@@ -423,7 +422,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Summarise(BaseTool):
             description = "Summarise a text."
@@ -434,7 +433,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Search(BaseTool):
             name = "search",
@@ -449,7 +448,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Search(BaseTool):
             description = "Search the web."
@@ -467,7 +466,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Search(BaseTool):
             name = "search"
@@ -482,7 +481,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Weather(BaseTool):
             name = "weather/current"
@@ -497,7 +496,7 @@ SNIPPETS = [
         "runtime",
         True,
         '''
-        from runtime.registry import BaseTool, tool
+        from agentsense.runtime.registry import BaseTool, tool
 
         @tool
         def fetch(url: str) -> str:
@@ -518,7 +517,7 @@ SNIPPETS = [
         "runtime",
         False,
         """
-        from runtime.registry import Agent
+        from agentsense.runtime.registry import Agent
 
         class Base(Agent):
             pass
@@ -535,7 +534,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import Agent
+        from agentsense.runtime.registry import Agent
 
         class Researcher(Agent, agent_type=" "):
             pass
@@ -546,7 +545,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import Agent
+        from agentsense.runtime.registry import Agent
 
         class Researcher(Agent, agent_type=7):
             pass
@@ -557,7 +556,7 @@ SNIPPETS = [
         "runtime",
         True,
         """
-        from runtime.registry import Agent
+        from agentsense.runtime.registry import Agent
 
         class Researcher(Agent, agent_type="research"):
             pass
@@ -804,10 +803,9 @@ def _import_all(tmp_path: Path) -> dict[str, dict[str, Any]]:
         """
         import importlib, json, sys
         sys.path.insert(0, sys.argv[1])
-        sys.path.insert(0, sys.argv[2])
         outcomes = {}
-        for index in range(int(sys.argv[3])):
-            for loaded in [m for m in sys.modules if m == "runtime" or m.startswith("runtime.")]:
+        for index in range(int(sys.argv[2])):
+            for loaded in [m for m in sys.modules if m.startswith("agentsense.runtime")]:
                 del sys.modules[loaded]  # fresh registries for every snippet
             name = f"parity_snippet_{index}"
             try:
@@ -824,7 +822,7 @@ def _import_all(tmp_path: Path) -> dict[str, dict[str, Any]]:
         """
     )
     completed = subprocess.run(
-        [sys.executable, "-c", program, str(tmp_path), str(REPO_ROOT), str(len(SNIPPETS))],
+        [sys.executable, "-c", program, str(tmp_path), str(len(SNIPPETS))],
         capture_output=True,
         text=True,
         timeout=120,

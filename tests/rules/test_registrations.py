@@ -7,7 +7,7 @@ import textwrap
 import libcst as cst
 import pytest
 
-from analyzers.detect.registrations import (
+from agentsense.analyzers.detect.registrations import (
     RUNTIME_AGENTS,
     RUNTIME_TOOLS,
     Registration,
@@ -15,7 +15,7 @@ from analyzers.detect.registrations import (
     find_registrations,
     problem_code,
 )
-from analyzers.facts import ModuleFacts
+from agentsense.analyzers.facts import ModuleFacts
 from tests.helpers import lint_with
 
 
@@ -40,7 +40,7 @@ def guard_messages(code: str) -> list[str]:
 def test_runtime_tool_decorator_reads_name_description_and_signature() -> None:
     reg = one(
         '''
-        from runtime.registry import tool as register
+        from agentsense.runtime.registry import tool as register
 
         @register
         async def search(self, query: str, limit: int = 5, *args: str, **kw: str) -> list[str]:
@@ -66,9 +66,9 @@ def test_runtime_tool_decorator_reads_name_description_and_signature() -> None:
 def test_runtime_tool_keywords_and_literal_name() -> None:
     reg = one(
         '''
-        import runtime.registry
+        import agentsense.runtime.registry
 
-        @runtime.registry.tool(name="web-search", description=None)
+        @agentsense.runtime.registry.tool(name="web-search", description=None)
         def search(query: str) -> str:
             """From the docstring."""
         '''
@@ -81,7 +81,7 @@ def test_runtime_tool_keywords_and_literal_name() -> None:
 def test_runtime_tool_name_from_module_constant_and_non_static_values() -> None:
     constant = one(
         """
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
         NAME = "search"
 
         @tool(name=NAME, description=DESCRIPTIONS["search"])
@@ -92,7 +92,7 @@ def test_runtime_tool_name_from_module_constant_and_non_static_values() -> None:
     assert constant.description_value is None  # not static: not judged
     computed = one(
         """
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
         from naming import make
 
         @tool(name=make("x"), **OPTIONS)
@@ -107,7 +107,7 @@ def test_runtime_basetool_classes() -> None:
     found = regs(
         """
         from abc import abstractmethod
-        from runtime.registry import BaseTool
+        from agentsense.runtime.registry import BaseTool
 
         class Abstract(BaseTool):
             abstract = True
@@ -146,7 +146,7 @@ def test_runtime_basetool_with_unknown_base_is_not_judged() -> None:
     assert (
         regs(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
             from elsewhere import Mixin
 
             class Fetch(Mixin, BaseTool):
@@ -160,7 +160,7 @@ def test_runtime_basetool_with_unknown_base_is_not_judged() -> None:
 def test_runtime_agent_types() -> None:
     found = regs(
         """
-        from runtime.registry import Agent
+        from agentsense.runtime.registry import Agent
 
         class Base(Agent):
             pass
@@ -630,14 +630,14 @@ def test_candidate_json_types_from_annotations() -> None:
     reg = one(
         '''
         from typing import Optional
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool
         def f(a: Optional[int], b: "str | None", c: list[str], d: dict[str, int] | None = None) -> None:
             """F."""
         '''
     )
-    from runtime.contract import json_type_for_type_name
+    from agentsense.runtime.contract import json_type_for_type_name
 
     assert [json_type_for_type_name(p.annotation or "") for p in reg.parameters or ()] == [
         "integer",
@@ -651,7 +651,7 @@ def test_candidate_json_types_from_annotations() -> None:
 def test_problem_codes_by_kind() -> None:
     found = regs(
         f"""
-        from runtime.registry import tool
+        from agentsense.runtime.registry import tool
 
         @tool(name="a b")
         def one() -> None: ...
@@ -672,14 +672,14 @@ def test_problem_codes_by_kind() -> None:
     [
         "class A(A):\n    pass\n",
         "class A(B):\n    pass\nclass B(A):\n    pass\n",
-        "X = Y\nY = X\nfrom runtime.registry import tool\n@tool(name=X)\ndef f(): ...\n",
+        "X = Y\nY = X\nfrom agentsense.runtime.registry import tool\n@tool(name=X)\ndef f(): ...\n",
         "class M(type):\n    def __new__(*args):\n        raise TypeError('x')\nclass C(metaclass=M): ...\n",
         "class M(type):\n    def __new__(m, n, b, ns):\n        while True:\n            D[n] = 1\n"
         "class C(metaclass=M): ...\n",
         "class B:\n    def __init_subclass__(cls):\n        for x in range(10**9):\n"
         "            R[x] = cls\nclass C(B): ...\n",
         "class C(*bases, **kw): ...\n",
-        "from runtime.registry import tool\n@tool(name=('a' * 10**9))\ndef f(): ...\n",
+        "from agentsense.runtime.registry import tool\n@tool(name=('a' * 10**9))\ndef f(): ...\n",
         "x = " + "(" * 200 + "1" + ")" * 200 + "\n",
     ],
 )
@@ -689,7 +689,9 @@ def test_never_crashes(code: str) -> None:
 
 
 def test_rules_share_the_registrations_fact() -> None:
-    module = cst.parse_module("from runtime.registry import tool\n@tool\ndef f(x): ...\n")
+    module = cst.parse_module(
+        "from agentsense.runtime.registry import tool\n@tool\ndef f(x): ...\n"
+    )
     facts = ModuleFacts(module)
     assert facts.registrations is facts.registrations
     assert find_registrations(module, facts)[0].name == "f"
@@ -794,7 +796,7 @@ def test_init_subclass_under_an_unknown_metaclass_is_not_judged() -> None:
 def test_entry_is_the_function_a_model_call_runs() -> None:
     found = regs(
         '''
-        from runtime.registry import BaseTool, tool
+        from agentsense.runtime.registry import BaseTool, tool
         from smolagents import Tool
 
         @tool

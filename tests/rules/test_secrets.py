@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers.detect.secrets import (
+from agentsense.analyzers.detect.secrets import (
     credential_env_name,
     env_var_name,
     find_credentials,

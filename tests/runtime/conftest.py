@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from runtime.registry import isolated_registries  # noqa: E402
+from agentsense.runtime.registry import isolated_registries  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.agent_loop import (
+from agentsense.runtime.agent_loop import (
     ErrorEvent,
     FinalAnswerEvent,
     ToolCallEvent,
@@ -19,13 +19,13 @@ from runtime.agent_loop import (
     run_react,
     stream_react,
 )
-from runtime.contract import ToolSpec
-from runtime.errors import AgentError, AgentLoopError
-from runtime.executor import ToolExecutor, ToolOutcome
-from runtime.messages import ChatMessage, LLMResponse, ToolCall
-from runtime.observers import AgentObserver, NullObserver
-from runtime.registry import tool
-from runtime.session import ConversationSession
+from agentsense.runtime.contract import ToolSpec
+from agentsense.runtime.errors import AgentError, AgentLoopError
+from agentsense.runtime.executor import ToolExecutor, ToolOutcome
+from agentsense.runtime.messages import ChatMessage, LLMResponse, ToolCall
+from agentsense.runtime.observers import AgentObserver, NullObserver
+from agentsense.runtime.registry import tool
+from agentsense.runtime.session import ConversationSession
 
 
 class ConcurrencyProbe:

@@ -6,7 +6,7 @@ from typing import Any, List, Optional, Union  # noqa: UP035
 
 import pytest
 
-from runtime.contract import (
+from agentsense.runtime.contract import (
     MAX_DESCRIPTION_LENGTH,
     TOOL_NAME_PATTERN,
     ContractError,

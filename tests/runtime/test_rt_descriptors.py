@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.descriptors import TokenLimit, ValidatedString, approximate_token_count
+from agentsense.runtime.descriptors import TokenLimit, ValidatedString, approximate_token_count
 
 
 class Persona:

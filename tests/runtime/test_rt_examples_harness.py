@@ -1,4 +1,4 @@
-"""`python -m runtime.harness` runs a tool from the bundled examples, as "Run tool" does."""
+"""`python -m agentsense.runtime.harness` runs a tool from the bundled examples, as "Run tool" does."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from runtime.harness import harness_command
+from agentsense.runtime.harness import harness_command
 
 TOOLS = Path(__file__).resolve().parents[2] / "examples" / "clean" / "tools.py"
 

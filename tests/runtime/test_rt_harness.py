@@ -1,4 +1,4 @@
-"""The tool harness: in-process run_tool and the `python -m runtime.harness` CLI in a subprocess."""
+"""The tool harness: in-process run_tool and the `python -m agentsense.runtime.harness` CLI in a subprocess."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-import runtime
-from runtime.harness import harness_command, run_tool
-from runtime.registry import FUNCTION_TOOLS
+from agentsense import runtime
+from agentsense.runtime.harness import harness_command, run_tool
+from agentsense.runtime.registry import FUNCTION_TOOLS
 
 REPO_ROOT = Path(runtime.__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ TOOLS_MODULE = textwrap.dedent(
     import asyncio
     from dataclasses import dataclass
 
-    from runtime.registry import BaseTool, tool
+    from agentsense.runtime.registry import BaseTool, tool
 
     REGISTRY = {}
 
@@ -167,7 +167,9 @@ def test_run_tool_errors_are_structured(tools_file: Path) -> None:
 
 def test_run_tool_import_failure_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "broken.py"
-    bad.write_text("from runtime.registry import tool\n\n@tool\ndef undocumented():\n    pass\n")
+    bad.write_text(
+        "from agentsense.runtime.registry import tool\n\n@tool\ndef undocumented():\n    pass\n"
+    )
     result = run_tool(bad, "undocumented", {})
     assert result.error is not None and result.error.kind == "import"
     assert "tool 'undocumented' has no description" in result.error.message
@@ -196,7 +198,15 @@ def _run_cli(
 
 def test_cli_ok_result(tools_file: Path) -> None:
     code, output, stderr = _run_cli(
-        [sys.executable, "-m", "runtime.harness", str(tools_file), "add", "--args", '{"a": 40}'],
+        [
+            sys.executable,
+            "-m",
+            "agentsense.runtime.harness",
+            str(tools_file),
+            "add",
+            "--args",
+            '{"a": 40}',
+        ],
         cwd=REPO_ROOT,
     )
     assert code == 0, stderr
@@ -212,7 +222,7 @@ def test_cli_validation_error_exits_1(tools_file: Path, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "runtime.harness",
+            "agentsense.runtime.harness",
             str(tools_file),
             "add",
             "--args-file",
@@ -237,7 +247,7 @@ def test_cli_exception_is_structured_with_captured_prints(tools_file: Path) -> N
         [
             sys.executable,
             "-m",
-            "runtime.harness",
+            "agentsense.runtime.harness",
             str(tools_file),
             "explode",
             "--args",
@@ -258,7 +268,15 @@ def test_cli_exception_is_structured_with_captured_prints(tools_file: Path) -> N
 
 def test_cli_bad_json_arguments(tools_file: Path) -> None:
     code, output, _ = _run_cli(
-        [sys.executable, "-m", "runtime.harness", str(tools_file), "add", "--args", "{nope"],
+        [
+            sys.executable,
+            "-m",
+            "agentsense.runtime.harness",
+            str(tools_file),
+            "add",
+            "--args",
+            "{nope",
+        ],
         cwd=REPO_ROOT,
     )
     assert code == 1
@@ -266,20 +284,20 @@ def test_cli_bad_json_arguments(tools_file: Path) -> None:
     assert output["error"]["message"].startswith("--args is not valid JSON")
 
 
-SHADOW = "raise RuntimeError(\"the user's runtime.py was imported instead of agentsense's\")\n"
+SHADOW = 'raise RuntimeError("the user\'s agentsense.py was imported instead of the package")\n'
 
 
 @pytest.fixture
 def shadowing_dir(tmp_path: Path) -> Path:
-    """A user directory with its own runtime.py (that fails on import) and a tool module."""
-    (tmp_path / "runtime.py").write_text(SHADOW)
+    """A user directory with its own agentsense.py (that fails on import) and a tool module."""
+    (tmp_path / "agentsense.py").write_text(SHADOW)
     (tmp_path / "tools.py").write_text("def double(x: int) -> int:\n    return 2 * x\n")
     return tmp_path
 
 
-def test_harness_command_is_not_shadowed_by_a_runtime_py_in_cwd(shadowing_dir: Path) -> None:
+def test_harness_command_is_not_shadowed_by_an_agentsense_py_in_cwd(shadowing_dir: Path) -> None:
     command = harness_command(shadowing_dir / "tools.py", "double", {"x": 4})
-    # No PYTHONPATH: the command itself must find this package, and not the cwd's runtime.py.
+    # No PYTHONPATH: the command itself must find this package, and not the cwd's agentsense.py.
     code, output, stderr = _run_cli(command, cwd=shadowing_dir, env_path=False)
     assert code == 0, stderr
     assert output["value"] == 8
@@ -288,23 +306,35 @@ def test_harness_command_is_not_shadowed_by_a_runtime_py_in_cwd(shadowing_dir: P
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="-P needs Python 3.11")
 def test_safe_path_module_run_is_not_shadowed(shadowing_dir: Path) -> None:
     code, output, stderr = _run_cli(
-        [sys.executable, "-P", "-m", "runtime.harness", "tools.py", "double", "--args", '{"x": 5}'],
+        [
+            sys.executable,
+            "-P",
+            "-m",
+            "agentsense.runtime.harness",
+            "tools.py",
+            "double",
+            "--args",
+            '{"x": 5}',
+        ],
         cwd=shadowing_dir,
     )
     assert code == 0, stderr
     assert output["value"] == 10
 
 
-def test_user_module_named_runtime_does_not_replace_ours(tmp_path: Path) -> None:
+def test_user_module_named_runtime_is_the_users_own(tmp_path: Path) -> None:
+    """`runtime` is the user's name to take: ours is `agentsense.runtime`."""
     user_runtime = tmp_path / "runtime.py"
     user_runtime.write_text(
-        "from runtime.registry import tool\n\n"
-        "@tool\ndef ping() -> str:\n    '''Ping.'''\n    return 'pong'\n"
+        "from agentsense.runtime.registry import tool\n\n"
+        "OWNER = 'user'\n\n"
+        "@tool\ndef ping() -> str:\n    '''Ping.'''\n    return OWNER\n"
     )
     result = run_tool(user_runtime, "ping", {})
-    assert result.value == "pong", result.error
-    assert sys.modules["runtime"] is runtime
+    assert result.value == "user", result.error
+    assert sys.modules["agentsense.runtime"] is runtime
     code, output, _ = _run_cli(
-        [sys.executable, "-m", "runtime.harness", str(user_runtime), "ping"], cwd=REPO_ROOT
+        [sys.executable, "-m", "agentsense.runtime.harness", str(user_runtime), "ping"],
+        cwd=REPO_ROOT,
     )
-    assert code == 0 and output["value"] == "pong"
+    assert code == 0 and output["value"] == "user"

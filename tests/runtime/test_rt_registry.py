@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from runtime.contract import ContractError, ToolCallError, ToolSpec, validate_call
-from runtime.registry import (
+from agentsense.runtime.contract import ContractError, ToolCallError, ToolSpec, validate_call
+from agentsense.runtime.registry import (
     AGENT_TYPES,
     FUNCTION_TOOLS,
     TOOL_REGISTRY,

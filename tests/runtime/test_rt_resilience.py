@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from runtime.resilience import (
+from agentsense.runtime.resilience import (
     CircuitBreaker,
     CircuitOpenError,
     CircuitState,

@@ -195,7 +195,7 @@ function parseExample(/** @type {string} */ text) {
  *  Unknown (no CLI in the interpreter) counts as clean. */
 function lintsClean(/** @type {string} */ python, /** @type {string} */ file) {
   try {
-    execFileSync(python, ["-c", "import sys; from server.cli import main; sys.exit(main())", "check", "--quiet", file], {
+    execFileSync(python, ["-c", "import sys; from agentsense.server.cli import main; sys.exit(main())", "check", "--quiet", file], {
       cwd: path.dirname(file), // its cache goes into the workspace copy
       stdio: "ignore",
       timeout: 30_000,

@@ -6,10 +6,10 @@
 
 /** Runs the agentsense console script's entry point from an interpreter (`-c` rather than
  *  `-m`, so nothing runs as `__main__`). The working directory is dropped from sys.path first so that a workspace
- *  folder holding its own `server` package cannot shadow agentsense's. */
+ *  folder holding its own `agentsense` module cannot shadow the installed package. */
 export const CLI_BOOTSTRAP =
   "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; " +
-  "from server.entry import main; sys.exit(main())";
+  "from agentsense.server.entry import main; sys.exit(main())";
 
 export type CommandSource = "path" | "interpreter" | "python-extension" | "PATH";
 

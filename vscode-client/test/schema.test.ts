@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 
 import { collectArguments, paramsFromSchema, parseInput, promptFor, type PromptSpec, type ToolParam } from "../src/schema";
 
-// runtime.contract.ToolSpec as JSON (model_dump): what the server has for a registration.
+// agentsense.runtime.contract.ToolSpec as JSON (model_dump): what the server has for a registration.
 const toolSpec = {
   name: "search",
   description: "Search the knowledge base.",

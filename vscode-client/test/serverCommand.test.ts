@@ -64,7 +64,7 @@ describe("server command", () => {
   });
 
   it("the bootstrap imports the CLI and drops the working directory from sys.path", () => {
-    assert.match(CLI_BOOTSTRAP, /from server\.entry import main/);
+    assert.match(CLI_BOOTSTRAP, /from agentsense\.server\.entry import main/);
     assert.match(CLI_BOOTSTRAP, /sys\.path\[:\] = \[p for p in sys\.path if p not in \('', '\.'\)\]/);
   });
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.context import FileContext
-from analyzers.detect.async_apis import (
+from agentsense.analyzers.context import FileContext
+from agentsense.analyzers.detect.async_apis import (
     BLOCKING_FUNCTIONS,
     HTTP_METHODS,
     SYNC_HTTP_SESSIONS,
@@ -13,8 +13,8 @@ from analyzers.detect.async_apis import (
     ScopeIndex,
     in_expected_failure,
 )
-from analyzers.facts import dotted_name
-from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
+from agentsense.analyzers.facts import dotted_name
+from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
 
 _LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
 _HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]

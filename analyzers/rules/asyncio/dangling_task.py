@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.detect.async_apis import (
+from agentsense.analyzers.detect.async_apis import (
     LOOP_FACTORIES,
     TASK_SPAWNERS,
     ScopeIndex,
     in_expected_failure,
 )
-from analyzers.facts import dotted_name
-from analyzers.model import Applicability
-from analyzers.rule import (
+from agentsense.analyzers.facts import dotted_name
+from agentsense.analyzers.model import Applicability
+from agentsense.analyzers.rule import (
     AddImport,
     Clean,
     FixPlan,
@@ -21,8 +21,8 @@ from analyzers.rule import (
     Replace,
     Rule,
 )
-from analyzers.rules.asyncio.blocking_call_in_async import asyncio_reference
-from analyzers.walk import iter_subtree
+from agentsense.analyzers.rules.asyncio.blocking_call_in_async import asyncio_reference
+from agentsense.analyzers.walk import iter_subtree
 
 TASK_SET = "_background_tasks"
 

@@ -6,7 +6,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from analyzers.detect.async_apis import (
+from agentsense.analyzers.detect.async_apis import (
     ASYNC_HTTP_CLIENTS,
     ASYNC_LLM_CLIENTS,
     KNOWN_ASYNC_FUNCTIONS,
@@ -14,8 +14,8 @@ from analyzers.detect.async_apis import (
     in_expected_failure,
     is_plain_coroutine_function,
 )
-from analyzers.facts import dotted_name
-from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
+from agentsense.analyzers.facts import dotted_name
+from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
 
 _ASYNC_HTTP_CLASSES = frozenset(ASYNC_HTTP_CLIENTS)
 _ASYNC_HTTP_METHODS = frozenset().union(*ASYNC_HTTP_CLIENTS.values())

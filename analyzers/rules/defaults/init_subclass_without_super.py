@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.detect.flow import block_statements
-from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
-from analyzers.walk import iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 
 def _is_super_call(node: cst.CSTNode) -> bool:

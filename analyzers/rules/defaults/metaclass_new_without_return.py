@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.detect.flow import always_exits, block_statements
-from analyzers.facts import ModuleFacts, dotted_name
-from analyzers.rule import Clean, Flagged, Rule
-from analyzers.walk import iter_subtree_no_scopes
+from agentsense.analyzers.detect.flow import always_exits, block_statements
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 # Metaclasses by qualified name; any base named `*Meta`/`*Metaclass` counts too.
 KNOWN_METACLASSES = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
+from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
 
 # Calls that build a fresh mutable container (qualified names after import resolution).
 MUTABLE_CONSTRUCTORS = frozenset(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.detect.flow import block_statements
-from analyzers.rule import Clean, Flagged, Rule
-from analyzers.walk import iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 _EMPTY = cst.Module([])
 

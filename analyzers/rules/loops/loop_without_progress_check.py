@@ -8,12 +8,12 @@ from typing import ClassVar
 
 import libcst as cst
 
-from analyzers.detect.flow import block_statements
-from analyzers.detect.llm import is_llm_call
-from analyzers.facts import ModuleFacts
-from analyzers.model import Severity
-from analyzers.rule import Clean, Flagged, Rule
-from analyzers.walk import iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.model import Severity
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 # Calls that run a tool by a name or arguments given at run time.
 _DISPATCH_METHODS = frozenset(

@@ -10,12 +10,20 @@ from dataclasses import dataclass, field
 import libcst as cst
 from pydantic import Field, field_validator
 
-from analyzers.detect.dataflow import referenced_names
-from analyzers.detect.llm import is_llm_call
-from analyzers.facts import ModuleFacts, dotted_name
-from analyzers.model import Applicability
-from analyzers.rule import Clean, FixPlan, Flagged, InsertStatements, Replace, Rule, RuleOptions
-from analyzers.walk import children, iter_subtree_no_scopes
+from agentsense.analyzers.detect.dataflow import referenced_names
+from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.model import Applicability
+from agentsense.analyzers.rule import (
+    Clean,
+    FixPlan,
+    Flagged,
+    InsertStatements,
+    Replace,
+    Rule,
+    RuleOptions,
+)
+from agentsense.analyzers.walk import children, iter_subtree_no_scopes
 
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from analyzers.detect.flow import block_statements, is_constant_true
-from analyzers.facts import ModuleFacts
-from analyzers.rule import Clean, Flagged, Rule
-from analyzers.walk import iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.detect.flow import block_statements, is_constant_true
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:

@@ -8,10 +8,10 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from analyzers.detect.flow import always_exits, block_statements, is_constant_true
-from analyzers.facts import ModuleFacts, dotted_name
-from analyzers.rule import Clean, Flagged, Rule
-from analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.detect.flow import always_exits, block_statements, is_constant_true
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
 
 # Counters and delays of a retry loop: reading them in the attempt does not make each attempt
 # a different operation, and changing them between attempts is what backoff is.

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.detect.flow import block_statements
-from analyzers.detect.functions import is_agent_step, is_tool_function, method_class_stack
-from analyzers.facts import ModuleFacts
-from analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.detect.functions import (
+    is_agent_step,
+    is_tool_function,
+    method_class_stack,
+)
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.rule import Clean, Flagged, Rule
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from analyzers.detect.functions import is_tool_function, method_class_stack
-from analyzers.facts import ModuleFacts
-from analyzers.rule import Clean, Flagged, Rule
-from analyzers.walk import iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.detect.functions import is_tool_function, method_class_stack
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 # Constructors of things that hold an OS resource until closed (qualified names).
 RESOURCE_CALLS = frozenset(

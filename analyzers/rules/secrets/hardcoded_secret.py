@@ -7,7 +7,7 @@ from pathlib import PurePath
 import libcst as cst
 from pydantic import Field
 
-from analyzers.detect.secrets import (
+from agentsense.analyzers.detect.secrets import (
     env_var_name,
     find_credentials,
     is_high_entropy_secret,
@@ -17,8 +17,8 @@ from analyzers.detect.secrets import (
     string_value,
     target_name,
 )
-from analyzers.model import Applicability
-from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
+from agentsense.analyzers.model import Applicability
+from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
 
 # Calls whose second argument is the fallback for an environment variable named by the first.
 _ENV_FALLBACKS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})

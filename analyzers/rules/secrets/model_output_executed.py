@@ -6,11 +6,11 @@ import itertools
 
 import libcst as cst
 
-from analyzers.detect.dataflow import DEFAULT_SANITIZERS, iter_assignments, local_names
-from analyzers.detect.llm import is_llm_call
-from analyzers.facts import ModuleFacts, dotted_name
-from analyzers.rule import Clean, Flagged, Rule
-from analyzers.walk import iter_subtree_no_scopes
+from agentsense.analyzers.detect.dataflow import DEFAULT_SANITIZERS, iter_assignments, local_names
+from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 # Calls that execute their first argument as Python code or as a shell command line.
 _CODE_SINKS = frozenset(

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from analyzers.detect.dataflow import iter_assignments
-from analyzers.detect.llm import PROMPT_KEYWORDS, call_method_name, is_llm_call
-from analyzers.detect.secrets import (
+from agentsense.analyzers.detect.dataflow import iter_assignments
+from agentsense.analyzers.detect.llm import PROMPT_KEYWORDS, call_method_name, is_llm_call
+from agentsense.analyzers.detect.secrets import (
     env_var_name,
     find_credentials,
     is_ambiguous_token_name,
@@ -20,12 +20,12 @@ from analyzers.detect.secrets import (
     string_value,
     target_name,
 )
-from analyzers.facts import dotted_name
-from analyzers.model import Applicability
-from analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
+from agentsense.analyzers.facts import dotted_name
+from agentsense.analyzers.model import Applicability
+from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
 
 if TYPE_CHECKING:
-    from analyzers.context import FileContext
+    from agentsense.analyzers.context import FileContext
 
 # Lookups whose result is the value of the environment variable named by their argument.
 _ENV_LOOKUPS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from analyzers.detect.registrations import Registration, problem_code
-from analyzers.rule import Rule
-from runtime.contract import ContractProblem
+from agentsense.analyzers.detect.registrations import Registration, problem_code
+from agentsense.analyzers.rule import Rule
+from agentsense.runtime.contract import ContractProblem
 
 
 class RegistrationRule(Rule):
@@ -16,7 +16,7 @@ class RegistrationRule(Rule):
 
     A registration's findings depend on other statements (base classes, registry hooks,
     module constants, imports), but each of those is module-level code whose change makes
-    the incremental engine re-lint the whole file (see `analyzers.engine.lint_statements`),
+    the incremental engine re-lint the whole file (see `agentsense.analyzers.engine.lint_statements`),
     so the rules stay per-statement: an edit inside one tool re-checks that tool only.
     """
 

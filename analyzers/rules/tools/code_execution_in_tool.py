@@ -6,19 +6,19 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from analyzers.detect.dataflow import (
+from agentsense.analyzers.detect.dataflow import (
     DEFAULT_SANITIZERS,
     derivation_sources,
     expression_sources,
     local_names,
     model_parameter_names,
 )
-from analyzers.detect.functions import is_tool_function, method_class_stack
-from analyzers.detect.llm import is_llm_call
-from analyzers.facts import dotted_name
-from analyzers.model import Applicability
-from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
-from analyzers.walk import iter_subtree_no_scopes
+from agentsense.analyzers.detect.functions import is_tool_function, method_class_stack
+from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.facts import dotted_name
+from agentsense.analyzers.model import Applicability
+from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +119,7 @@ class CodeExecutionInTool(Rule):
     flagged = (
         Flagged(
             """
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def calculator(expression: str) -> float:
@@ -130,7 +130,7 @@ class CodeExecutionInTool(Rule):
             column=12,
             message="tool parameter `expression`",
             fixed="""
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
             import ast
 
             @tool
@@ -226,7 +226,7 @@ class CodeExecutionInTool(Rule):
         Clean(
             """
             import ast
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def calculator(expression: str) -> float:
@@ -254,7 +254,7 @@ class CodeExecutionInTool(Rule):
         # A local function called `eval` is not the builtin.
         Clean(
             """
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             def eval(text: str) -> float:
                 return float(text)
@@ -278,7 +278,7 @@ class CodeExecutionInTool(Rule):
         Clean(
             """
             import subprocess
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def disk_usage(unit: str) -> str:
@@ -306,7 +306,7 @@ class CodeExecutionInTool(Rule):
         Clean(
             """
             from openai import OpenAI
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             client = OpenAI()
 

@@ -6,13 +6,13 @@ from collections import defaultdict
 
 import libcst as cst
 
-from analyzers.detect.registrations import (
+from agentsense.analyzers.detect.registrations import (
     Registration,
     kind_label,
     registry_label,
     runtime_duplicate_message,
 )
-from analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.rule import Clean, Flagged, Rule
 
 
 def duplicate_groups(registrations: tuple[Registration, ...]) -> list[list[Registration]]:
@@ -75,7 +75,7 @@ class DuplicateToolName(Rule):
     flagged = (
         Flagged(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(name="search")
             def search_web(query: str) -> list[str]:
@@ -94,7 +94,7 @@ class DuplicateToolName(Rule):
         ),
         Flagged(
             '''
-            from runtime.registry import BaseTool, tool
+            from agentsense.runtime.registry import BaseTool, tool
 
             @tool
             def fetch(url: str) -> str:
@@ -138,7 +138,7 @@ class DuplicateToolName(Rule):
         ),
         Flagged(
             """
-            from runtime.registry import Agent
+            from agentsense.runtime.registry import Agent
 
             class Researcher(Agent, agent_type="research"):
                 pass
@@ -154,7 +154,7 @@ class DuplicateToolName(Rule):
     clean = (
         Clean(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def search_web(query: str) -> list[str]:
@@ -170,7 +170,7 @@ class DuplicateToolName(Rule):
         Clean(
             # A tool and an agent type live in different registries.
             '''
-            from runtime.registry import Agent, tool
+            from agentsense.runtime.registry import Agent, tool
 
             @tool
             def research(topic: str) -> str:
@@ -206,7 +206,7 @@ class DuplicateToolName(Rule):
             '''
             import sys
 
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             if sys.platform == "win32":
                 @tool

@@ -6,12 +6,12 @@ import re
 
 import libcst as cst
 
-from analyzers.detect.registrations import Registration
-from analyzers.rule import Clean, FixPlan, Flagged, Replace
-from analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
 
 _INVALID = re.compile(r"[^a-zA-Z0-9_-]")
-MAX_NAME_LENGTH = 64  # the `{1,64}` of runtime.contract.TOOL_NAME_PATTERN
+MAX_NAME_LENGTH = 64  # the `{1,64}` of agentsense.runtime.contract.TOOL_NAME_PATTERN
 
 
 def sanitized(name: str) -> str:
@@ -37,7 +37,7 @@ class InvalidToolName(RegistrationRule):
     flagged = (
         Flagged(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(name="web search")
             def search(query: str) -> list[str]:
@@ -48,7 +48,7 @@ class InvalidToolName(RegistrationRule):
             column=12,
             message="tool name 'web search' must match ^[a-zA-Z0-9_-]{1,64}$",
             fixed='''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(name="web_search")
             def search(query: str) -> list[str]:
@@ -58,7 +58,7 @@ class InvalidToolName(RegistrationRule):
         ),
         Flagged(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Weather(BaseTool):
                 name = 'weather.current'
@@ -70,7 +70,7 @@ class InvalidToolName(RegistrationRule):
             line=4,
             message="'weather.current'",
             fixed="""
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Weather(BaseTool):
                 name = 'weather_current'
@@ -102,7 +102,7 @@ class InvalidToolName(RegistrationRule):
         ),
         Flagged(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(name="search_the_web_for_recent_news_articles_about_a_company_and_summarise")
             def search(query: str) -> list[str]:
@@ -111,7 +111,7 @@ class InvalidToolName(RegistrationRule):
             ''',
             line=3,
             fixed='''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(name="search_the_web_for_recent_news_articles_about_a_company_and_summ")
             def search(query: str) -> list[str]:
@@ -123,7 +123,7 @@ class InvalidToolName(RegistrationRule):
     clean = (
         Clean(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(name="web-search_2")
             def search(query: str) -> list[str]:
@@ -145,7 +145,7 @@ class InvalidToolName(RegistrationRule):
         Clean(
             # An agent type is not sent to a provider.
             """
-            from runtime.registry import Agent
+            from agentsense.runtime.registry import Agent
 
             class Researcher(Agent, agent_type="deep research"):
                 pass

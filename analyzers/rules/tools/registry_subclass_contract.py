@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from analyzers.detect.registrations import Registration
-from analyzers.model import Severity
-from analyzers.rule import Clean, Flagged
-from analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.model import Severity
+from agentsense.analyzers.rule import Clean, Flagged
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
 
 
 class RegistrySubclassContract(RegistrationRule):

@@ -10,10 +10,10 @@ from typing import Literal
 
 import libcst as cst
 
-from analyzers.detect.registrations import Registration, ToolParameter
-from analyzers.rule import Clean, FixPlan, Flagged, Replace
-from analyzers.rules.tools._registration_rule import RegistrationRule
-from runtime.contract import json_type_for_type_name
+from agentsense.analyzers.detect.registrations import Registration, ToolParameter
+from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.runtime.contract import json_type_for_type_name
 
 SchemaStyle = Literal["json-schema", "properties"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from analyzers.detect.registrations import Registration
-from analyzers.model import Severity
-from analyzers.rule import Clean, Flagged
-from analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.model import Severity
+from agentsense.analyzers.rule import Clean, Flagged
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
 
 
 class ToolContractViolation(RegistrationRule):
@@ -29,7 +29,7 @@ class ToolContractViolation(RegistrationRule):
     flagged = (
         Flagged(
             '''
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Fetch(BaseTool):
                 """Fetch a URL."""
@@ -45,7 +45,7 @@ class ToolContractViolation(RegistrationRule):
         ),
         Flagged(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Summarise(BaseTool):
                 name = "summarise"
@@ -59,7 +59,7 @@ class ToolContractViolation(RegistrationRule):
         ),
         Flagged(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Search(BaseTool):
                 name = "search",
@@ -74,7 +74,7 @@ class ToolContractViolation(RegistrationRule):
         ),
         Flagged(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(name="search", schema={"query": {"type": "string"}})
             def search(query: str) -> list[str]:
@@ -86,7 +86,7 @@ class ToolContractViolation(RegistrationRule):
         ),
         Flagged(
             """
-            from runtime.registry import Agent
+            from agentsense.runtime.registry import Agent
 
             class Researcher(Agent, agent_type=""):
                 pass
@@ -112,7 +112,7 @@ class ToolContractViolation(RegistrationRule):
     clean = (
         Clean(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Fetch(BaseTool):
                 name = "fetch"
@@ -126,7 +126,7 @@ class ToolContractViolation(RegistrationRule):
             # Intermediate bases: `abstract = True`, or neither name nor description with
             # execute still abstract; the runtime does not register them.
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class HttpTool(BaseTool):
                 abstract = True
@@ -146,7 +146,7 @@ class ToolContractViolation(RegistrationRule):
         Clean(
             # `description` may come from a base the linter cannot see: not flagged.
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
             from mytools.mixins import Described
 
             class Fetch(Described, BaseTool):
@@ -159,7 +159,7 @@ class ToolContractViolation(RegistrationRule):
         Clean(
             # A computed name is not evaluated, so not judged.
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
             from mytools.naming import tool_name
 
             class Fetch(BaseTool):
@@ -172,7 +172,7 @@ class ToolContractViolation(RegistrationRule):
         ),
         Clean(
             """
-            from runtime.registry import Agent
+            from agentsense.runtime.registry import Agent
 
             class BaseResearcher(Agent):
                 pass

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analyzers.detect.registrations import Registration
-from analyzers.rule import Clean, Flagged
-from analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.rule import Clean, Flagged
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
 
 
 class ToolMissingDescription(RegistrationRule):
@@ -21,7 +21,7 @@ class ToolMissingDescription(RegistrationRule):
     flagged = (
         Flagged(
             """
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def search(query: str) -> list[str]:
@@ -33,7 +33,7 @@ class ToolMissingDescription(RegistrationRule):
         ),
         Flagged(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Fetch(BaseTool):
                 name = "fetch"
@@ -48,7 +48,7 @@ class ToolMissingDescription(RegistrationRule):
         ),
         Flagged(
             """
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(name="lookup", description="   ")
             def lookup_price(ticker: str) -> float:
@@ -72,7 +72,7 @@ class ToolMissingDescription(RegistrationRule):
     clean = (
         Clean(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def search(query: str) -> list[str]:
@@ -82,7 +82,7 @@ class ToolMissingDescription(RegistrationRule):
         ),
         Clean(
             """
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool(description="Search the web for a query.")
             def search(query: str) -> list[str]:
@@ -92,7 +92,7 @@ class ToolMissingDescription(RegistrationRule):
         Clean(
             # The description is not static: the linter does not guess.
             """
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
             from prompts import SEARCH_DESCRIPTION
 
             @tool(description=SEARCH_DESCRIPTION)
@@ -104,7 +104,7 @@ class ToolMissingDescription(RegistrationRule):
             # No `description` attribute at all: ToolMeta refuses that as a missing
             # attribute, which is AGT211.
             '''
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Fetch(BaseTool):
                 """Fetch a URL."""

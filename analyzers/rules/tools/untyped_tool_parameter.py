@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analyzers.detect.registrations import Registration
-from analyzers.rule import Clean, Flagged
-from analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.rule import Clean, Flagged
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
 
 # Names of parameters a framework fills in itself (the run context), never the model.
 CONTEXT_PARAMETER_NAMES = frozenset({"ctx", "context", "run_context", "tool_context"})
@@ -27,7 +27,7 @@ class UntypedToolParameter(RegistrationRule):
     flagged = (
         Flagged(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def search(query, limit: int = 5) -> list[str]:
@@ -40,7 +40,7 @@ class UntypedToolParameter(RegistrationRule):
         ),
         Flagged(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Fetch(BaseTool):
                 name = "fetch"
@@ -84,7 +84,7 @@ class UntypedToolParameter(RegistrationRule):
     clean = (
         Clean(
             '''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def search(query: str, limit: int = 5, *args, **kwargs) -> list[str]:

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from analyzers.detect.dataflow import referenced_names
-from analyzers.facts import ModuleFacts, dotted_name
-from analyzers.model import Applicability
-from analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
-from analyzers.walk import find_path, iter_subtree_no_scopes
+from agentsense.analyzers.detect.dataflow import referenced_names
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
+from agentsense.analyzers.model import Applicability
+from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
+from agentsense.analyzers.walk import find_path, iter_subtree_no_scopes
 
 if TYPE_CHECKING:
-    from analyzers.context import FileContext
+    from agentsense.analyzers.context import FileContext
 
 # Words that make a container, a lookup key or an argument mapping look like tool dispatch.
 _CONTAINER_WORDS = frozenset(
@@ -63,10 +63,13 @@ _LOOKUP_ERRORS = frozenset(
     {"KeyError", "LookupError", "AttributeError", "Exception", "BaseException"}
 )
 _VALIDATION_CALLS = frozenset({"TypeAdapter", "parse_obj", "parse_obj_as", "parse_raw"})
-_RUNTIME_VALIDATE_CALL = ("runtime.validate_call", "runtime.contract.validate_call")
+_RUNTIME_VALIDATE_CALL = (
+    "agentsense.runtime.validate_call",
+    "agentsense.runtime.contract.validate_call",
+)
 _RUNTIME_SPEC_FROM_FUNCTION = (
-    "runtime.spec_from_function",
-    "runtime.contract.spec_from_function",
+    "agentsense.runtime.spec_from_function",
+    "agentsense.runtime.contract.spec_from_function",
 )
 
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
@@ -201,7 +204,7 @@ class _Scope:
         for node in self.nodes:
             if not isinstance(node, cst.Call):
                 continue
-            # Through imports: `from runtime.contract import validate_call as check`.
+            # Through imports: `from agentsense.runtime.contract import validate_call as check`.
             name = self.facts.qualified_name(node.func) or (
                 node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
             )
@@ -277,7 +280,7 @@ class UnvalidatedToolDispatch(Rule):
         "Unsafe, when the module imports `validate_call` from the reference runtime: "
         "`TOOLS[name](**args)` becomes "
         "`TOOLS[name](**validate_call(spec_from_function(TOOLS[name]), args))` (adding "
-        "`from runtime.contract import spec_from_function`): the arguments are checked "
+        "`from agentsense.runtime.contract import spec_from_function`): the arguments are checked "
         "against the schema the runtime derives from the tool's signature, and a bad call "
         "raises `ToolCallError` listing every problem. Like `@tool` at registration, "
         "`spec_from_function` raises `ContractError` for a callee that is not a valid tool "
@@ -332,7 +335,7 @@ class UnvalidatedToolDispatch(Rule):
         ),
         Flagged(
             """
-            from runtime.contract import validate_call
+            from agentsense.runtime.contract import validate_call
 
             def search(query: str) -> str:
                 \"\"\"Search the web.\"\"\"
@@ -348,8 +351,8 @@ class UnvalidatedToolDispatch(Rule):
             line=12,
             message="`TOOLS[name]`",
             fixed="""
-            from runtime.contract import validate_call
-            from runtime.contract import spec_from_function
+            from agentsense.runtime.contract import validate_call
+            from agentsense.runtime.contract import spec_from_function
 
             def search(query: str) -> str:
                 \"\"\"Search the web.\"\"\"
@@ -365,7 +368,7 @@ class UnvalidatedToolDispatch(Rule):
         ),
         Flagged(
             """
-            from runtime.contract import spec_from_function, validate_call as check
+            from agentsense.runtime.contract import spec_from_function, validate_call as check
 
             def handle(registry, message):
                 for tool_call in message.tool_calls:
@@ -373,7 +376,7 @@ class UnvalidatedToolDispatch(Rule):
             """,
             line=5,
             fixed="""
-            from runtime.contract import spec_from_function, validate_call as check
+            from agentsense.runtime.contract import spec_from_function, validate_call as check
 
             def handle(registry, message):
                 for tool_call in message.tool_calls:
@@ -383,7 +386,7 @@ class UnvalidatedToolDispatch(Rule):
         Flagged(
             # A tool class looked up by name and instantiated.
             """
-            from runtime.registry import TOOL_REGISTRY
+            from agentsense.runtime.registry import TOOL_REGISTRY
 
             def run_tool(tool_name: str, tool_input: dict):
                 return TOOL_REGISTRY[tool_name]().execute(**tool_input)
@@ -470,7 +473,7 @@ class UnvalidatedToolDispatch(Rule):
         # Already wrapped in the runtime's validate_call.
         Clean(
             """
-            from runtime.contract import validate_call
+            from agentsense.runtime.contract import validate_call
 
             def dispatch(name: str, args: dict):
                 return TOOLS[name](**validate_call(SPECS[name], args))
@@ -582,7 +585,7 @@ class UnvalidatedToolDispatch(Rule):
             spec = "spec_from_function"
             if spec in imports or spec in self.context.facts.local_definitions:
                 return None
-            changes.append(AddImport("runtime.contract", spec))
+            changes.append(AddImport("agentsense.runtime.contract", spec))
         arg = call.args[0]
         wrapped = cst.Call(
             func=cst.Name(validate),

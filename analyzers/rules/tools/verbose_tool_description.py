@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from analyzers.detect.registrations import Registration
-from analyzers.model import Severity
-from analyzers.rule import Clean, Flagged
-from analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.model import Severity
+from agentsense.analyzers.rule import Clean, Flagged
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
 
 _LONG_PARAGRAPH = " ".join(["Searches the company knowledge base for documents."] * 21)
 
@@ -28,7 +28,7 @@ class VerboseToolDescription(RegistrationRule):
     flagged = (
         Flagged(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Search(BaseTool):
                 name = "search"
@@ -43,7 +43,7 @@ class VerboseToolDescription(RegistrationRule):
         ),
         Flagged(
             f'''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def search_kb(query: str) -> list[str]:
@@ -68,7 +68,7 @@ class VerboseToolDescription(RegistrationRule):
     clean = (
         Clean(
             """
-            from runtime.registry import BaseTool
+            from agentsense.runtime.registry import BaseTool
 
             class Search(BaseTool):
                 name = "search"
@@ -81,7 +81,7 @@ class VerboseToolDescription(RegistrationRule):
         Clean(
             # Only the docstring's first paragraph is the description.
             f'''
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
 
             @tool
             def search_kb(query: str) -> list[str]:
@@ -95,7 +95,7 @@ class VerboseToolDescription(RegistrationRule):
         Clean(
             # Not static: the linter does not guess its length.
             """
-            from runtime.registry import tool
+            from agentsense.runtime.registry import tool
             from prompts import load
 
             @tool(description=load("search.md"))
