@@ -8,12 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.lsp.conftest import SERVER_COMMAND
+from tests.real_editors import missing
 
 SCRIPT = Path(__file__).with_name("nvim") / "fix_in_buffer.lua"
-SOURCE = '''from runtime.registry import tool
+SOURCE = '''from agentsense.runtime.registry import tool
 
 
 @tool
@@ -27,7 +26,7 @@ def search(query: str, history: list[str] = []) -> list[str]:
 def test_neovim_applies_a_fix(tmp_path: Path) -> None:
     nvim = shutil.which("nvim")
     if nvim is None:
-        pytest.skip("Neovim is not installed (`apt-get install -y neovim`; .ci/run installs it)")
+        missing("Neovim is", "`apt-get install -y neovim`")
     target = tmp_path / "agent.py"
     target.write_text(SOURCE)
     out = tmp_path / "result.json"

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 
-from runtime.registry import tool
+from agentsense.runtime.registry import tool
 
 
 # agentsense: example query="python" limit=2
@@ -43,10 +43,9 @@ def spin() -> int:
 
 @tool
 def hog() -> int:
-    """Allocate without bound."""
-    data = []
-    while True:
-        data.append(bytearray(64 * 1024 * 1024))
+    """Ask for more memory than the limit in one go (fails at once, however loaded the machine:
+    growing in steps could meet the 2 s timeout first)."""
+    return len(bytearray(8 * 1024 * 1024 * 1024))
 
 
 @tool
@@ -198,7 +197,7 @@ async def test_untrusted_workspace_runs_nothing(fresh: Client) -> None:
 WHERE = '''
 import os
 
-from runtime.registry import tool
+from agentsense.runtime.registry import tool
 
 
 @tool
@@ -227,7 +226,7 @@ GRANDCHILD = '''
 import subprocess
 import sys
 
-from runtime.registry import tool
+from agentsense.runtime.registry import tool
 
 
 @tool

@@ -9,7 +9,9 @@ Screenshots, the extension's output channel and code-server's log are saved unde
 test-artifacts/vscode/.
 
 code-server and Chromium come from vscode-client/scripts/install-code-server.sh (idempotent;
-CI runs it before the tests). Set AGENTSENSE_SKIP_VSCODE_E2E=1 to skip.
+CI runs it before the tests). Where they are not installed the tests skip, saying so (in CI,
+where AGENTSENSE_REQUIRE_REAL_EDITORS=1, they fail instead); AGENTSENSE_SKIP_VSCODE_E2E=1 skips
+them anyway.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from tests.real_editors import missing
 from tests.vscode.node import CLIENT_DIR, REPO_ROOT, ensure_node_modules, require_node, run_npm
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "vscode"
@@ -39,10 +42,30 @@ def _workspace() -> Path:
     return Path(configured).resolve() if configured else REPO_ROOT / "examples"
 
 
+def _installed_code_server() -> str:
+    """code-server's binary, when it and Chromium are installed (the install script checks)."""
+    check = subprocess.run(
+        ["bash", str(CLIENT_DIR / "scripts" / "install-code-server.sh"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if check.returncode != 0:
+        reason = check.stderr.strip().splitlines()[-1:] or ["install-code-server.sh --check failed"]
+        missing(
+            "VS Code (code-server) and Chromium are",
+            "vscode-client/scripts/install-code-server.sh",
+            reason[0].removeprefix("install-code-server: "),
+        )
+    return check.stdout.strip().splitlines()[-1]
+
+
 @pytest.fixture(scope="module")
 def e2e_run() -> dict[str, Any]:
     """Runs the e2e script once for the module; its result.json, plus the script's output."""
     node, npm = require_node()
+    code_server = _installed_code_server()
     ensure_node_modules(npm)
     run_npm(npm, "run", "package", timeout=300)
     vsix = CLIENT_DIR / "dist" / "agentsense.vsix"
@@ -56,6 +79,8 @@ def e2e_run() -> dict[str, Any]:
         str(vsix),
         "--python",
         sys.executable,
+        "--code-server",
+        code_server,
         "--artifacts",
         str(ARTIFACTS),
     ]

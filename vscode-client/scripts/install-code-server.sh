@@ -3,6 +3,8 @@
 # code-server's native modules, ripgrep, chromium) and code-server from npm into a cache folder.
 #
 #   scripts/install-code-server.sh            # install (or reuse) and print the code-server path
+#   scripts/install-code-server.sh --check    # install nothing: print the path if all is there,
+#                                             # else say what is missing and exit 1
 #   AGENTSENSE_E2E_CACHE=/some/dir ...        # cache folder (default ~/.cache/agentsense-e2e)
 #   CODE_SERVER_VERSION=4.100.3 ...           # newest line that runs on Node 20
 #
@@ -29,6 +31,9 @@ as_root() {
     fi
 }
 
+CHECK_ONLY=0
+[ "${1:-}" = "--check" ] && CHECK_ONLY=1
+
 # -- Debian packages --------------------------------------------------------------------------
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -36,6 +41,10 @@ for package in "${APT_PACKAGES[@]}"; do
         missing+=("$package")
     fi
 done
+if [ "${#missing[@]}" -gt 0 ] && [ "$CHECK_ONLY" = 1 ]; then
+    log "missing Debian packages: ${missing[*]}"
+    exit 1
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
     log "apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -48,6 +57,11 @@ if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "^$CODE_SERVER_VERSIO
     log "code-server $CODE_SERVER_VERSION already installed in $PREFIX"
     echo "$BIN"
     exit 0
+fi
+
+if [ "$CHECK_ONLY" = 1 ]; then
+    log "code-server $CODE_SERVER_VERSION is not installed in $PREFIX"
+    exit 1
 fi
 
 command -v node >/dev/null || { log "node is not installed"; exit 1; }
