@@ -14,7 +14,7 @@ import pathspec
 
 from agentsense.analyzers.config import Config, ConfigResolver
 
-PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".ipynb"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import io
 import multiprocessing
@@ -23,6 +24,7 @@ import libcst as cst
 from rich.console import Console
 from rich.text import Text
 
+from agentsense.analyzers import notebook as notebooks
 from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import fix_source, parse, too_large
@@ -30,7 +32,14 @@ from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import FileResult, analyze, cross_file_findings
 from agentsense.analyzers.registry import all_rules
 from agentsense.server.cache import ResultCache
-from agentsense.server.formats import Report, display_path, get_format, is_applicable, plural
+from agentsense.server.formats import (
+    Report,
+    display_path,
+    get_format,
+    is_applicable,
+    plural,
+    source_key,
+)
 from agentsense.server.formats import statistics as statistics_format
 
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
@@ -175,6 +184,7 @@ class FileOutcome:
     warning: str | None = None  # the file was skipped: why
     error: str | None = None  # an internal error: its traceback
     cached: bool = False
+    notebook: notebooks.JoinedNotebook | None = None  # a notebook's cells, to map rows back
 
 
 _caches: dict[Path, ResultCache] = {}
@@ -222,7 +232,8 @@ def check_text(
         codes = _fixed_codes(result.findings, after.findings)
         if settings.diff:
             shown = display_path(path, Path(settings.cwd))
-            return FileOutcome(path, result, applied, codes, diff=unified_diff(text, fixed, shown))
+            diff = unified_diff(text, fixed, shown)
+            return FileOutcome(path, result, applied, codes, diff=diff, fixed_text=fixed)
         if cache is not None:
             cache.put(cache.key(fixed, path, config), after)
         return FileOutcome(path, after, applied, codes, fixed_text=fixed)
@@ -237,19 +248,54 @@ def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
         decoded = read_source(path)
     except Unreadable as why:
         return FileOutcome(job.path, warning=str(why))
+    text, notebook, data = decoded.text, None, None
+    if path.suffix == notebooks.NOTEBOOK_SUFFIX:
+        try:
+            data = notebooks.load(text)
+        except notebooks.NotebookError as why:
+            return FileOutcome(job.path, warning=str(why))
+        notebook = notebooks.join(data)
+        text = notebook.source
     cache = _cache_for(job.config, settings) if settings.use_cache else None
-    outcome = check_text(decoded.text, job.path, job.config, settings, cache)
+    outcome = check_text(text, job.path, job.config, settings, cache)
+    if notebook is not None:
+        outcome = dataclasses.replace(outcome, notebook=notebook)
+        if outcome.diff is not None and outcome.fixed_text is not None:
+            shown = display_path(job.path, Path(settings.cwd))
+            diff = notebook_diff(notebook, outcome.fixed_text, shown)
+            outcome = dataclasses.replace(outcome, diff=diff)
     if outcome.fixed_text is None or settings.diff:
         return outcome
     try:
-        path.write_bytes(outcome.fixed_text.encode(decoded.encoding))
-    except (OSError, UnicodeEncodeError) as error:
+        payload = outcome.fixed_text
+        if notebook is not None and data is not None:
+            payload = notebooks.write_back(decoded.text, data, notebook, payload)
+        path.write_bytes(payload.encode(decoded.encoding))
+    except (OSError, UnicodeEncodeError, notebooks.NotebookError) as error:
         kept = check_text(decoded.text, job.path, job.config, RunSettings(cwd=settings.cwd), cache)
         return FileOutcome(
             job.path, kept.result, warning=f"cannot write fixes: {error}", error=kept.error
         )
     return FileOutcome(
-        job.path, outcome.result, outcome.fixed, outcome.fixed_codes, cached=outcome.cached
+        job.path,
+        outcome.result,
+        outcome.fixed,
+        outcome.fixed_codes,
+        cached=outcome.cached,
+        notebook=notebook,
+    )
+
+
+def notebook_diff(notebook: notebooks.JoinedNotebook, fixed: str, shown_path: str) -> str:
+    """What --fix would change in a notebook, cell by cell (`--- path:cell N`, as ruff)."""
+    before = notebook.cell_sources(notebook.source) or []
+    after = notebook.cell_sources(fixed)
+    if after is None:
+        return unified_diff(notebook.source, fixed, shown_path)
+    return "".join(
+        unified_diff(old, new, f"{shown_path}:cell {cell.number}")
+        for cell, old, new in zip(notebook.cells, before, after, strict=True)
+        if old != new
     )
 
 
@@ -398,13 +444,14 @@ class _Run:
             if outcome.fixed:
                 fixed += outcome.fixed
                 fixed_by_file[outcome.path] = dict(outcome.fixed_codes)
-        findings = self.collect_findings(results, resolver)
+        notebooks_by_path = {o.path: o.notebook for o in outcomes if o.notebook is not None}
+        findings = self.collect_findings(results, resolver, notebooks_by_path)
         if options.diff:
             return self.finish_diff(diffs, fixed)
         report = Report(
             findings=findings,
             cwd=self.cwd,
-            sources=self.load_sources(findings, {}),
+            sources=self.load_sources(findings, {}, notebooks_by_path),
             unsafe_fixes=options.unsafe_fixes,
             show_fixes=options.show_fixes,
             fix_mode=options.fix,
@@ -451,7 +498,10 @@ class _Run:
         return outcomes
 
     def collect_findings(
-        self, results: Sequence[FileResult], resolver: ConfigResolver
+        self,
+        results: Sequence[FileResult],
+        resolver: ConfigResolver,
+        notebooks_by_path: dict[str, notebooks.JoinedNotebook] | None = None,
     ) -> tuple[Finding, ...]:
         findings = [f for result in results for f in result.findings]
         try:
@@ -462,15 +512,32 @@ class _Run:
             raise
         except Exception:
             self.internal_error("the project (cross-file rules)", traceback.format_exc())
-        findings.sort(key=lambda f: (f.path, f.span.start, f.code))
+        if notebooks_by_path:
+            findings = [
+                notebooks.to_cells(f, notebooks_by_path[f.path])
+                if f.path in notebooks_by_path
+                else f
+                for f in findings
+            ]
+        findings.sort(key=lambda f: (f.path, f.cell, f.span.start, f.code))
         return tuple(findings)
 
-    def load_sources(self, findings: Sequence[Finding], known: dict[str, str]) -> dict[str, str]:
-        """Source text for the files with findings, when the format shows source lines."""
+    def load_sources(
+        self,
+        findings: Sequence[Finding],
+        known: dict[str, str],
+        notebooks_by_path: dict[str, notebooks.JoinedNotebook] | None = None,
+    ) -> dict[str, str]:
+        """Source text for the files with findings (each cell of a notebook on its own),
+        when the format shows source lines."""
         if self.options.statistics or self.options.output_format != "full":
             return known
         sources = dict(known)
-        for path in {f.path for f in findings} - sources.keys():
+        for path, notebook in (notebooks_by_path or {}).items():
+            cells = notebook.cell_sources(notebook.source) or []
+            for cell, text in zip(notebook.cells, cells, strict=False):
+                sources[source_key(path, cell.number)] = text
+        for path in {f.path for f in findings if not f.cell} - sources.keys():
             try:
                 sources[path] = read_source(Path(path)).text
             except Unreadable:

@@ -75,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="lint files and directories (the default paths: .)",
-        description="Lint Python files. Directories are searched for *.py and *.pyi files,\n"
-        "honouring `exclude`, `extend-exclude` and .gitignore; files named explicitly are\n"
-        "always linted. Results are cached in .agentsense_cache/ at the project root.",
+        description="Lint Python files and Jupyter notebooks. Directories are searched for *.py,\n"
+        "*.pyi and *.ipynb files, honouring `exclude`, `extend-exclude` and .gitignore; files\n"
+        "named explicitly are always linted. Results are cached in .agentsense_cache/ at the project root.",
         epilog=CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
