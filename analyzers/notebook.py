@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,14 +103,23 @@ def _is_python(cell: dict[str, Any], text: str) -> bool:
 
 def join(data: dict[str, Any]) -> JoinedNotebook:
     """The code cells of a loaded notebook, joined with marker lines between them."""
+    return join_cells(
+        (number, text)
+        for number, cell in enumerate(data["cells"], start=1)
+        if _is_python(cell, text := _cell_text(cell))
+    )
+
+
+def join_cells(cells: Iterable[tuple[int, str]]) -> JoinedNotebook:
+    """Code cells given as (number, text), joined with marker lines between them (an editor's
+    notebook, whose cells the language server receives one by one, joins the same way)."""
     out: list[str] = []
-    cells: list[CodeCell] = []
+    placed: list[CodeCell] = []
     row = 1
-    for number, cell in enumerate(data["cells"], start=1):
-        text = _cell_text(cell)
-        if not _is_python(cell, text):
-            continue
-        if cells:
+    for number, text in cells:
+        if text.lstrip().startswith("%%"):
+            continue  # a cell magic: the cell is not Python
+        if placed:
             out.append(CELL_MARKER + "\n")
             row += 1
         lines = text.splitlines()
@@ -121,9 +130,9 @@ def join(data: dict[str, Any]) -> JoinedNotebook:
                 replaced.append((index + 1, line))
                 lines[index] = indent + _PLACEHOLDER
         out.extend(line + "\n" for line in lines)
-        cells.append(CodeCell(number, row, len(lines), tuple(replaced)))
+        placed.append(CodeCell(number, row, len(lines), tuple(replaced)))
         row += len(lines)
-    return JoinedNotebook("".join(out), tuple(cells))
+    return JoinedNotebook("".join(out), tuple(placed))
 
 
 def write_back(original: str, data: dict[str, Any], joined: JoinedNotebook, fixed: str) -> str:
