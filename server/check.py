@@ -70,6 +70,9 @@ class CheckOptions:
     config: Path | None = None
     show_fixes: bool = False
     quiet: bool = False
+    color: str = "auto"  # auto (a terminal, unless NO_COLOR), always, never
+    cache_dir: Path | None = None  # instead of each project's .agentsense_cache/
+    exit_non_zero_on_fix: bool = False  # exit 1 when --fix changed something, even if clean
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,7 @@ class RunSettings:
     unsafe_fixes: bool = False
     use_cache: bool = True
     cwd: str = ""
+    cache_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +198,8 @@ def _cache_for(config: Config, settings: RunSettings) -> ResultCache:
     root = Path(config.root)
     found = _caches.get(root)
     if found is None:
-        found = ResultCache(root, enabled=settings.use_cache)
+        directory = Path(settings.cache_dir) if settings.cache_dir else None
+        found = ResultCache(root, enabled=settings.use_cache, directory=directory)
         _caches[root] = found
     return found
 
@@ -426,6 +431,7 @@ class _Run:
             unsafe_fixes=options.unsafe_fixes,
             use_cache=not options.no_cache,
             cwd=str(self.cwd),
+            cache_dir=str(options.cache_dir) if options.cache_dir else None,
         )
         outcomes = self.run_all(jobs, settings)
         results: list[FileResult] = []
@@ -462,7 +468,7 @@ class _Run:
             quiet=options.quiet,
         )
         self.write_report(report, self.streams.stdout)
-        return self.exit_code(bool(findings))
+        return self.exit_code(bool(findings) or (options.exit_non_zero_on_fix and fixed > 0))
 
     def run_all(self, jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
         workers = self.options.jobs or os.cpu_count() or 1
@@ -592,7 +598,9 @@ class _Run:
             self.write_report(report, self.streams.stderr)
         else:
             self.write_report(report, self.streams.stdout)
-        return self.exit_code(bool(findings))
+        return self.exit_code(
+            bool(findings) or (options.exit_non_zero_on_fix and outcome.fixed > 0)
+        )
 
     def finish_diff(self, diffs: Sequence[str], fixed: int) -> int:
         for diff in diffs:
@@ -649,7 +657,13 @@ class _Run:
             return
         if isinstance(rendered, Text):
             console = Console(
-                file=stream, soft_wrap=True, highlight=False, markup=False, emoji=False
+                file=stream,
+                soft_wrap=True,
+                highlight=False,
+                markup=False,
+                emoji=False,
+                force_terminal={"always": True, "never": False}.get(options.color),
+                no_color=True if options.color == "never" else None,
             )
             console.print(rendered, end="")
         else:
