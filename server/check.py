@@ -31,6 +31,8 @@ from agentsense.analyzers.engine import fix_source, parse, too_large
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import FileResult, analyze, cross_file_findings
 from agentsense.analyzers.registry import all_rules
+from agentsense.server import baseline
+from agentsense.server.actions import add_noqa
 from agentsense.server.cache import ResultCache
 from agentsense.server.formats import (
     Report,
@@ -73,6 +75,10 @@ class CheckOptions:
     color: str = "auto"  # auto (a terminal, unless NO_COLOR), always, never
     cache_dir: Path | None = None  # instead of each project's .agentsense_cache/
     exit_non_zero_on_fix: bool = False  # exit 1 when --fix changed something, even if clean
+    add_noqa: bool = False  # write a `# noqa` for every finding instead of reporting
+    baseline: Path | None = None  # report only findings this baseline file does not record
+    write_baseline: Path | None = None  # record today's findings in this file
+    force_exclude: bool = False  # apply `exclude` to files named on the command line too
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +419,9 @@ class _Run:
         resolver = ConfigResolver(options.config, options.overrides)
         if reads_stdin:
             return self.check_stdin(resolver)
-        discovered = discover([Path(p) for p in paths], resolver)
+        discovered = discover(
+            [Path(p) for p in paths], resolver, force_exclude=options.force_exclude
+        )
         if discovered.missing:
             for missing in discovered.missing:
                 self.warn(f"path does not exist: {missing}")
@@ -454,6 +462,24 @@ class _Run:
         findings = self.collect_findings(results, resolver, notebooks_by_path)
         if options.diff:
             return self.finish_diff(diffs, fixed)
+        if options.add_noqa:
+            return self.add_noqa(findings)
+        line_of = self.line_reader(notebooks_by_path)
+        if options.write_baseline is not None:
+            count = baseline.write(options.write_baseline, findings, line_of)
+            self.warn(f"recorded {plural(count, 'finding')} in {options.write_baseline}")
+            return self.exit_code(False)
+        if options.baseline is not None:
+            filtered = baseline.apply(options.baseline, findings, line_of)
+            findings = filtered.findings
+            if not options.quiet and (filtered.hidden or filtered.gone):
+                gone = (
+                    f"; {plural(filtered.gone, 'recorded finding')} no longer occur "
+                    "(--write-baseline to shrink the file)"
+                    if filtered.gone
+                    else ""
+                )
+                self.warn(f"{plural(filtered.hidden, 'finding')} hidden by the baseline{gone}")
         report = Report(
             findings=findings,
             cwd=self.cwd,
@@ -469,6 +495,60 @@ class _Run:
         )
         self.write_report(report, self.streams.stdout)
         return self.exit_code(bool(findings) or (options.exit_non_zero_on_fix and fixed > 0))
+
+    def line_reader(
+        self, notebooks_by_path: dict[str, notebooks.JoinedNotebook]
+    ) -> Callable[[Finding], str]:
+        """A finding's first source line (a notebook's: in its cell), files read once."""
+        texts: dict[str, list[str]] = {}
+
+        def line_of(finding: Finding) -> str:
+            key = source_key(finding.path, finding.cell)
+            if key not in texts:
+                notebook = notebooks_by_path.get(finding.path)
+                if notebook is not None:
+                    cells = notebook.cell_sources(notebook.source) or []
+                    for cell, text in zip(notebook.cells, cells, strict=False):
+                        texts[source_key(finding.path, cell.number)] = text.splitlines()
+                else:
+                    try:
+                        texts[key] = read_source(Path(finding.path)).text.splitlines()
+                    except Unreadable:
+                        texts[key] = []
+            lines = texts.get(key, [])
+            row = finding.span.start.row
+            return lines[row - 1] if 0 < row <= len(lines) else ""
+
+        return line_of
+
+    def add_noqa(self, findings: Sequence[Finding]) -> int:
+        """`--add-noqa`: suppress every finding where it is, and say how many lines changed."""
+        by_path: dict[str, list[Finding]] = {}
+        for finding in findings:
+            if finding.cell:
+                continue  # a notebook's cells are not rewritten by --add-noqa
+            by_path.setdefault(finding.path, []).append(finding)
+        added = 0
+        for path, found in sorted(by_path.items()):
+            try:
+                decoded = read_source(Path(path))
+            except Unreadable as why:
+                self.skipped_file(path, str(why))
+                continue
+            text, count = add_noqa(decoded.text, found)
+            if not count:
+                continue
+            try:
+                Path(path).write_bytes(
+                    _restore_newlines(decoded.text, text).encode(decoded.encoding)
+                )
+            except OSError as error:
+                self.skipped_file(path, f"cannot write: {error.strerror or error}")
+                continue
+            added += count
+        if not self.options.quiet:
+            self.streams.stderr.write(f"Added {plural(added, 'noqa directive')}.\n")
+        return self.exit_code(False)
 
     def run_all(self, jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
         workers = self.options.jobs or os.cpu_count() or 1
@@ -684,6 +764,6 @@ def run_check(options: CheckOptions, streams: Streams) -> int:
     _caches.clear()  # a fresh cache state per run (main() may run several times in-process)
     try:
         return run.execute()
-    except ConfigError as error:
+    except (ConfigError, baseline.BaselineError) as error:
         run.warn(str(error))
         return EXIT_ERROR

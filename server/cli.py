@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
         "exit 1 when there is something to change",
     )
     fixes.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add a `# noqa: CODE` comment for every finding instead of reporting it (to "
+        "adopt agentsense in a large codebase; see also --baseline)",
+    )
+    fixes.add_argument(
         "--exit-non-zero-on-fix",
         action="store_true",
         help="with --fix, exit 1 when a file was changed, even if no findings remain (for "
@@ -179,6 +185,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 even when findings remain (errors still exit 2)",
     )
     output.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only findings that FILE (written by --write-baseline) does not record",
+    )
+    output.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record every finding of this run in FILE and exit 0 (commit it, then check "
+        "with --baseline FILE in CI)",
+    )
+    output.add_argument(
         "--color",
         choices=("auto", "always", "never"),
         default="auto",
@@ -224,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--watch",
         action="store_true",
         help="check again whenever a file under the paths changes, until interrupted",
+    )
+    run.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply `exclude` / `extend-exclude` to files named on the command line too (as "
+        "ruff's; the pre-commit hooks use it, since pre-commit names every changed file)",
     )
     run.add_argument(
         "--respect-gitignore",
@@ -558,6 +583,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         color=args.color,
         cache_dir=args.cache_dir,
         exit_non_zero_on_fix=args.exit_non_zero_on_fix,
+        add_noqa=args.add_noqa,
+        baseline=args.baseline,
+        write_baseline=args.write_baseline,
+        force_exclude=args.force_exclude,
     )
     streams = Streams(sys.stdin.buffer, sys.stdout, sys.stderr)
     if args.watch:
