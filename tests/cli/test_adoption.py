@@ -79,3 +79,10 @@ def test_a_missing_or_broken_baseline_is_an_error(cli: CliRunner, project: Path)
     broken = cli("check", "--baseline", "broken.json")
     assert broken.code == 2 and "is not an agentsense baseline" in broken.err
     assert "Traceback" not in broken.err
+
+
+def test_force_exclude_applies_exclude_to_named_files(cli: CliRunner, project: Path) -> None:
+    write(project, "build/generated.py", "def f(a=[]):\n    return a\n")
+    assert cli("check", "build/generated.py", "--no-cache").code == 1  # named: linted
+    forced = cli("check", "build/generated.py", "--force-exclude", "--no-cache")
+    assert "AGT401" not in forced.out
