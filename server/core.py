@@ -262,7 +262,9 @@ class State:
                 f"{Path(doc.path).name} v{version}: {len(result.findings)} findings in "
                 f"{result.seconds * 1000:.1f} ms ({result.mode})"
             )
-            if not self.pull:
+            # Notebook cells are pushed even to a pulling client: clients pull for the text
+            # documents their selector names, and a cell's URI scheme is not among them.
+            if not self.pull or doc.uri in self.notebooks:
                 self.publish(doc.uri, version, result.diagnostics)
             self._wake(doc)
 
@@ -775,7 +777,7 @@ def _sync_notebook(uri: str) -> None:
     server.notebooks[uri] = cells
     for cell_uri in cells.cell_uris:
         server.cell_notebook[cell_uri] = uri
-    if previous is not None and not server.pull:
+    if previous is not None:
         # Cells that left the notebook (deleted, or now markdown) lose their diagnostics.
         for gone in set(previous.cell_uris) - set(cells.cell_uris):
             server.cell_notebook.pop(gone, None)
@@ -812,10 +814,9 @@ def notebook_did_close(params: lsp.DidCloseNotebookDocumentParams) -> None:
         server._wake(doc)
     for cell_uri in cells.cell_uris if cells is not None else ():
         server.cell_notebook.pop(cell_uri, None)
-        if not server.pull:
-            server.text_document_publish_diagnostics(
-                lsp.PublishDiagnosticsParams(uri=cell_uri, diagnostics=[])
-            )
+        server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=cell_uri, diagnostics=[])
+        )
 
 
 async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:

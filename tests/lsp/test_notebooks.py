@@ -132,3 +132,19 @@ async def test_a_name_from_an_earlier_cell_is_known(session: Session) -> None:
     (unawaited,) = await cell_diagnostics(session, cell_uri(uri, 1), 1)
     assert unawaited.code == "AGT504"
     assert unawaited.range.start.line == 1
+
+
+async def test_cells_are_pushed_even_to_a_pulling_client(session: Session) -> None:
+    """A client pulls diagnostics for the documents its selector names (VS Code's: `file` and
+    `untitled` Python files), never for cells: the server pushes a notebook's cells."""
+    uri = open_notebook(session, "pushed.ipynb", CELLS)
+
+    async def pushed() -> list[lsp.Diagnostic]:
+        while True:
+            for params in reversed(session.client.published):
+                if params.uri == cell_uri(uri, 2) and params.diagnostics:
+                    return list(params.diagnostics)
+            await asyncio.sleep(0.05)
+
+    (remember,) = await asyncio.wait_for(pushed(), 30)
+    assert remember.code == "AGT401"

@@ -168,3 +168,7 @@ def test_notification_says_how_to_install_agentsense(e2e_run: dict[str, Any]) ->
 def test_install_button_installs_the_bundled_wheel(e2e_run: dict[str, Any]) -> None:
     _check_step(e2e_run, "install-bundled-wheel")
     assert (ARTIFACTS / "17-installed-and-ready.png").is_file()
+
+
+def test_notebook_cells_get_their_diagnostics(e2e_run: dict[str, Any]) -> None:
+    _check_step(e2e_run, "notebook-diagnostics")

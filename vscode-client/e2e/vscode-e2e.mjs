@@ -19,6 +19,7 @@
 //   5. the "Run tool" code lens runs a tool (its argument prompts answered) and the result
 //      appears as an inline decoration and in the agentsense output channel;
 //   6. "agentsense: Run Tool…" offers the workspace's tools and runs the one picked;
+//   6b. a Jupyter notebook shows the finding in its cell (notebookDocument sync);
 //   7. with an interpreter lacking agentsense, the restarted extension's notification says
 //      exactly what to run, and its "Show Output" button opens the output channel;
 //   8. its "Install into <interpreter>" button installs the wheel bundled in the .vsix into that
@@ -861,6 +862,19 @@ async function main() {
       return `offered ${offered.length} tool(s); ran ${toolTarget.name}; answered ${answered.join(", ") || "no prompts"}; decoration "${decoration}"`;
     });
 
+    await step("notebook-diagnostics", async () => {
+      // A Jupyter notebook: the server gets it through notebookDocument sync and puts each
+      // finding on its cell (the mutable default in the notebook's third cell).
+      await openFile(p, "agent/prototype.ipynb");
+      const count = await waitFor(
+        "a squiggle in a notebook cell",
+        () => p.evaluate(() => document.querySelectorAll(".notebook-editor .squiggly-warning").length || null),
+        60_000,
+      );
+      await screenshot(p, "14b-notebook");
+      return `${count} squiggle(s) in the notebook's cells`;
+    });
+
     await step("not-installed-notification", async () => {
       // An interpreter without agentsense (a bare virtualenv): the extension restarts the server
       // on the settings change, cannot start it, and says what to run.
@@ -919,6 +933,8 @@ async function main() {
     });
 
     await step("install-bundled-wheel", async () => {
+      // "Show Output" closed the notification: a restart brings it back.
+      await runCommand(p, "agentsense: Restart Server");
       const install = await waitFor('the notification\'s "Install into …" button', async () => {
         for (const candidate of await p.$$(".notifications-toasts .notification-toast .monaco-button")) {
           if ((await candidate.evaluate((b) => b.textContent ?? "")).includes("Install into")) return candidate;
