@@ -14,6 +14,7 @@ from agentsense.runtime.errors import AgentError
 from agentsense.runtime.messages import ToolCall
 from agentsense.runtime.observers import AgentObserver, NullObserver, notify
 from agentsense.runtime.registry import RegisteredTool, as_tool
+from agentsense.runtime.resilience import DeadlineExceeded, with_timeout
 
 __all__ = ["ToolExecutor", "ToolOutcome"]
 
@@ -96,12 +97,15 @@ class ToolExecutor:
             )
         entry = self.tools[call.name]
         try:
-            value = await asyncio.wait_for(self._invoke(entry, arguments), timeout=self.timeout)
-        except asyncio.TimeoutError:
+            value = await with_timeout(
+                self._invoke(entry, arguments), self.timeout, what=f"tool {call.name!r}"
+            )
+        except DeadlineExceeded:
             return ToolOutcome(
                 call, error=AgentError.timeout(call.name, self.timeout), duration_ms=elapsed()
             )
-        except Exception as error:  # a tool's own failure is data for the loop, not a crash
+        # A tool's own failure (its own TimeoutError included) is data for the loop, not a crash.
+        except Exception as error:
             return ToolOutcome(
                 call, error=AgentError.from_exception(call.name, error), duration_ms=elapsed()
             )
