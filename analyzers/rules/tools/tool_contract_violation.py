@@ -95,6 +95,18 @@ class ToolContractViolation(RegistrationRule):
             message="agent class 'Researcher': agent_type must be a non-empty string",
         ),
         Flagged(
+            """
+            from agentsense.runtime.registry import Agent
+
+            class Researcher(Agent):
+                def run(self, task: str) -> str:
+                    return task
+            """,
+            line=3,
+            column=7,
+            message="agent class 'Researcher': no agent_type",
+        ),
+        Flagged(
             '''
             from mcp.server.fastmcp import FastMCP
 
@@ -175,10 +187,13 @@ class ToolContractViolation(RegistrationRule):
             from agentsense.runtime.registry import Agent
 
             class BaseResearcher(Agent):
-                pass
+                abstract = True
 
             class Researcher(BaseResearcher, agent_type="researcher"):
                 pass
+
+            class ChainOfThought(BaseResearcher):
+                agent_type = "cot"
             """
         ),
         Clean(
