@@ -37,9 +37,11 @@ class ToolExecutor:
     """Validates and runs tool calls: at most max_concurrency at once, each within timeout.
 
     Like asyncio.gather(return_exceptions=True), one failing call never cancels the others; unlike
-    it, failures come back as structured AgentErrors the loop can show the model. Sync tools run
-    in a worker thread (asyncio.to_thread) so they do not block the event loop; a thread cannot be
-    killed, so a timed-out sync tool's result is abandoned, not stopped.
+    it, failures come back as structured AgentErrors the loop can show the model: running out of
+    time is a timeout, while a TimeoutError the tool raises itself is the tool's own failure
+    (transient, like a ConnectionError: worth retrying). Sync tools run in a worker thread
+    (asyncio.to_thread) so they do not block the event loop; a thread cannot be killed, so a
+    timed-out sync tool's result is abandoned, not stopped.
     """
 
     def __init__(
