@@ -470,7 +470,7 @@ async def test_cancelling_the_consumer_closes_the_models_stream() -> None:
             received.append(event)
 
     task = asyncio.ensure_future(consume())
-    while not received:
+    while not received and not task.done():
         await asyncio.sleep(0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
