@@ -4,7 +4,7 @@ timeouts and streaming of steps and tokens."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -206,7 +206,7 @@ async def stream_react(
     on_repeat: RepeatPolicy = "stop",
     transcript: list[ChatMessage] | None = None,
     model_timeout: float = 60.0,
-) -> AsyncIterator[StepEvent]:
+) -> AsyncGenerator[StepEvent, None]:
     """Run the loop, yielding an event per step; the last event is a FinalAnswer or an Error.
 
     Each iteration is one model turn. A StreamingLLM's text is passed on as TokenEvents while
