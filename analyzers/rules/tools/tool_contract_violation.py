@@ -17,7 +17,8 @@ class ToolContractViolation(RegistrationRule):
     rationale = (
         "Registries validate at import time: the reference runtime's `ToolMeta` needs `name`, "
         "`description` and a concrete `execute`; a name must be a string; `@tool` takes only "
-        "`name=` and `description=`; an agent type must be a non-empty string; MCP's "
+        "`name=` and `description=`; a concrete `Agent` subclass must give its own type "
+        "(`agent_type=` or `agent_type = ...`), a non-empty string; MCP's "
         "`@mcp.tool` must be called. A registration that breaks this contract makes the whole "
         "module fail to import, usually far from the line at fault and only when the agent "
         "starts. The linter builds the same ToolSpec from the source and asks the runtime's "
