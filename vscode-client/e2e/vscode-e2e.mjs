@@ -295,11 +295,12 @@ async function openFile(page, relative) {
   if (!selected.includes(base)) fail(`Quick Open selected "${selected}" instead of ${relative}`);
   await page.keyboard.press("Enter");
   await waitFor(`the editor tab of ${relative}`, () =>
-    page.evaluate((name) => {
+    page.evaluate((name, notebook) => {
       const tab = document.querySelector(".tabs-container .tab.active");
-      const editor = document.querySelector(".editor-instance .monaco-editor .view-lines");
+      // A notebook opens in the notebook editor, whose cells are editors of their own.
+      const editor = document.querySelector(notebook ? ".notebook-editor .monaco-editor .view-lines" : ".editor-instance .monaco-editor .view-lines");
       return !!tab && (tab.textContent ?? "").includes(name) && !!editor;
-    }, base),
+    }, base, relative.endsWith(".ipynb")),
   );
 }
 
