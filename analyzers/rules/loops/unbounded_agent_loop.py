@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keyword
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from pydantic import Field, field_validator
 
 from agentsense.analyzers.detect.dataflow import referenced_names
 from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.detect.names import identifier_words, words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import (
@@ -24,8 +24,6 @@ from agentsense.analyzers.rule import (
     RuleOptions,
 )
 from agentsense.analyzers.walk import children, iter_subtree_no_scopes
-
-_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 # The last word of a name that says "the agent has finished" (`done`, `has_answer`, `isDone`).
 _STATE_WORDS = frozenset(
@@ -187,11 +185,7 @@ _EXHAUSTION_ERRORS = frozenset(
 _EXIT_FUNCTIONS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
 
 
-def _words(names: set[str]) -> set[str]:
-    out: set[str] = set()
-    for name in names:
-        out.update(w.lower() for w in _WORD_SPLIT.split(name) if w)
-    return out
+_words = words_of
 
 
 class UnboundedAgentLoopOptions(RuleOptions):
@@ -227,7 +221,7 @@ def _state_reference(node: cst.BaseExpression) -> str | None:
     name = dotted_name(node)
     if name is None:
         return None
-    last = [w.lower() for w in _WORD_SPLIT.split(name.rsplit(".", 1)[-1]) if w]
+    last = identifier_words(name.rsplit(".", 1)[-1])
     return name if last and last[-1] in _STATE_WORDS else None
 
 
