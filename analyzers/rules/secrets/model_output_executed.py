@@ -8,6 +8,7 @@ import libcst as cst
 
 from agentsense.analyzers.detect.dataflow import DEFAULT_SANITIZERS, iter_assignments, local_names
 from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.detect.secrets import string_value
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import iter_subtree_no_scopes
@@ -69,6 +70,17 @@ def _shell_true(call: cst.Call) -> bool:
                 isinstance(value, cst.Integer) and value.value not in ("0", "0x0")
             )
     return False
+
+
+def _escapes_quotes(call: cst.Call) -> bool:
+    """`text.replace("'", "'\\''")`, `text.replace('"', '\\"')`: the text is escaped for
+    the quotes it is put between (POSIX single quotes, an AppleScript or shell string), so
+    it stays a string there instead of becoming code."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value != "replace" or len(call.args) < 2:
+        return False
+    old, new = (string_value(a.value) for a in call.args[:2])
+    return old in ("'", '"') and isinstance(new, str) and "\\" in new
 
 
 class _Taint:
@@ -141,6 +153,8 @@ class _Taint:
         if qualified is not None and (qualified in DEFAULT_SANITIZERS or qualified in _CODE_SINKS):
             return []  # `exec(compile(reply))` is reported once, on `compile`
         func = call.func
+        if _escapes_quotes(call):
+            return []
         if isinstance(func, cst.Attribute):
             head = (dotted_name(func.value) or "").split(".")[0]
             is_function = head in self.facts.imports or head in ("self", "cls")
@@ -224,8 +238,40 @@ class ModelOutputExecuted(Rule):
             line=7,
             message="`subprocess.run`",
         ),
+        Flagged(
+            # The typed result of an LLM library (`marvin.cast`) is still model output.
+            """
+            import marvin
+
+            def build_fields(description):
+                spec = marvin.cast(description, target=dict)
+                return {k: eval(v["type"]) for k, v in spec["fields"].items()}
+            """,
+            line=5,
+            column=16,
+            message="`eval` runs text returned by a language model",
+        ),
     )
     clean = (
+        # Model text escaped for the quotes it is put between: POSIX single quotes for
+        # `say '...'`, an AppleScript string in a list-form `osascript -e`.
+        Clean(
+            r"""
+            import os
+            import subprocess
+            import marvin
+
+            def speak(audio):
+                result = marvin.run(audio)
+                os.system("say '" + result.replace("'", "'\\''") + "'")
+
+            def notify(client, messages):
+                message = client.chat.completions.create(model="m", messages=messages)
+                text = message.choices[0].message.content
+                escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+                subprocess.Popen(["osascript", "-e", f'say "{escaped}" using "Fred"'])
+            """
+        ),
         # Parsed, not executed.
         Clean(
             """
