@@ -10,6 +10,7 @@ import libcst as cst
 from pydantic import Field, field_validator
 
 from agentsense.analyzers.detect.dataflow import referenced_names
+from agentsense.analyzers.detect.flow import block_statements
 from agentsense.analyzers.detect.llm import is_llm_call
 from agentsense.analyzers.detect.names import identifier_words, words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
@@ -449,13 +450,6 @@ def _turns_tools_off(body: cst.BaseSuite) -> bool:
     return False
 
 
-def _block_statements(block: cst.BaseSuite) -> list[cst.BaseStatement]:
-    if isinstance(block, cst.IndentedBlock):
-        return list(block.body)
-    assert isinstance(block, cst.SimpleStatementSuite)
-    return [cst.SimpleStatementLine(body=list(block.body))]
-
-
 def _paced(statements: list[cst.BaseStatement], state: set[str], facts: ModuleFacts) -> bool:
     """Whether every pass through `statements` waits for input or leaves the loop first.
 
@@ -478,12 +472,13 @@ def _paced(statements: list[cst.BaseStatement], state: set[str], facts: ModuleFa
                 continue
             branches.append(orelse.body)
             if all(
-                _paced(_block_statements(b), state, facts) or _leads_to_exit(b, True, state, facts)
+                _paced(list(block_statements(b)), state, facts)
+                or _leads_to_exit(b, True, state, facts)
                 for b in branches
             ):
                 return True
         elif isinstance(statement, (cst.Try, cst.With)) and _paced(
-            _block_statements(statement.body), state, facts
+            list(block_statements(statement.body)), state, facts
         ):
             return True
     return False
@@ -1167,7 +1162,7 @@ class UnboundedAgentLoop(Rule):
         state_names = set(state or ())
         if not any(_is_agent_step(call, facts) for call in body.calls):
             return
-        if body.periodic or _paced(_block_statements(node.body), state_names, facts):
+        if body.periodic or _paced(list(block_statements(node.body)), state_names, facts):
             return
         if _turns_tools_off(node.body):
             return
