@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.rule import Clean, Flagged
 from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
-from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 
 class ToolMissingDescription(RegistrationRule):
@@ -178,63 +175,8 @@ class ToolMissingDescription(RegistrationRule):
 
     def check(self, reg: Registration) -> None:
         problems = self.contract_problems(reg)
-        if not problems or self._described_elsewhere(reg):
+        if not problems or self.set_after_definition(reg, "description", "__doc__"):
             return
         for problem in problems:
             node = reg.description_node if reg.description_node is not None else reg.node
             self.report(node, reg.message(problem.message))
-
-    def _described_elsewhere(self, reg: Registration) -> bool:
-        """The description is given after the definition: an empty pydantic field
-        (`description: str = ""`) that each instance fills, a method or validator that sets
-        it (`self.description = ...`, `values["description"] = ...`), or, for a function
-        made inside a factory, `fn.description = ...` after the `def`."""
-        definition = reg.definition
-        if isinstance(definition, cst.ClassDef):
-            for node in iter_subtree(definition.body):
-                if isinstance(node, cst.AnnAssign) and _is_description(node.target):
-                    if isinstance(node.value, cst.SimpleString) and not node.value.evaluated_value:
-                        return True
-                elif isinstance(node, cst.Assign) and any(
-                    _is_description(t.target) and not isinstance(t.target, cst.Name)
-                    for t in node.targets
-                ):
-                    return True
-            return False
-        ancestors = self.context.ancestors
-        block = ancestors[-1] if ancestors else None
-        if not isinstance(block, cst.IndentedBlock) or not any(
-            isinstance(n, (cst.FunctionDef, cst.Lambda)) for n in ancestors
-        ):
-            return False  # module level: other statements are not this statement's
-        statements = list(block.body)
-        if definition not in statements:
-            return False
-        name = definition.name.value
-        for statement in statements[statements.index(definition) + 1 :]:
-            for node in iter_subtree_no_scopes(statement):
-                if isinstance(node, cst.Assign) and any(
-                    isinstance(t.target, cst.Attribute)
-                    and t.target.attr.value in ("description", "__doc__")
-                    and isinstance(t.target.value, cst.Name)
-                    and t.target.value.value == name
-                    for t in node.targets
-                ):
-                    return True
-        return False
-
-
-def _is_description(target: cst.BaseExpression) -> bool:
-    """`description`, `self.description`, `values["description"]`."""
-    if isinstance(target, cst.Name):
-        return target.value == "description"
-    if isinstance(target, cst.Attribute):
-        return target.attr.value == "description"
-    if isinstance(target, cst.Subscript) and len(target.slice) == 1:
-        index = target.slice[0].slice
-        return (
-            isinstance(index, cst.Index)
-            and isinstance(index.value, cst.SimpleString)
-            and index.value.evaluated_value == "description"
-        )
-    return False
