@@ -153,26 +153,14 @@ def is_secret_name(name: str) -> bool:
 # Session cookies: Google's (`SID`, `SAPISID`, `__Secure-3PSID`), GitHub's `_gh_sess` and
 # `user_session`, and the usual framework session ids. Their values log a browser in.
 _SESSION_COOKIE = re.compile(r"(?:__(?:Secure|Host)-)?\d?P?(?:[A-Z]*SID(?:CC|TS)?|[A-Z]*APISID)")
+# Only names that are cookies and nothing else: `session_id` is as often a conversation id.
 _SESSION_COOKIE_NAMES = frozenset(
-    {
-        "_gh_sess",
-        "user_session",
-        "sessionid",
-        "session_id",
-        "sessiontoken",
-        "session_token",
-        "connect.sid",
-        "phpsessid",
-        "jsessionid",
-        "laravel_session",
-        "__session",
-        "sessionkey",
-    }
+    {"_gh_sess", "connect.sid", "phpsessid", "jsessionid", "laravel_session"}
 )
 
 
 def is_session_cookie_name(name: str) -> bool:
-    """`SID`, `__Secure-3PSID`, `SAPISID`, `_gh_sess`, `sessionid`: a cookie that holds a
+    """`SID`, `__Secure-3PSID`, `SAPISID`, `_gh_sess`, `PHPSESSID`: a cookie that holds a
     logged-in session."""
     return bool(_SESSION_COOKIE.fullmatch(name)) or name.lower() in _SESSION_COOKIE_NAMES
 

@@ -225,10 +225,13 @@ class HardcodedSecret(Rule):
             DEMO_CLIENT_SECRET = "demo-finance-agent-secret"
             """
         ),
-        # Cookies that are not sessions, and a session id that is no random value.
+        # Cookies that are not sessions, a session cookie that is no random value, and a
+        # conversation's `session_id`.
         Clean(
             """
             COOKIES = {"theme": "dark", "SID": "anonymous", "lang": "en-US"}
+            session_id = "dapr_conversation_123"
+            session = SQLiteSession(session_id="conversation_comprehensive")
             """
         ),
         # Placeholders and obvious fakes.
