@@ -301,7 +301,11 @@ def scan(args: argparse.Namespace) -> int:
             f"{tally['right']:12} {tally['wrong']:5} {tally['debatable']:9}  {precision:>9}"
         )
     if gone:
-        print(f"\n{len(gone)} judged findings disappeared:")
+        counts = {kind: sum(v.verdict == kind for v in gone) for kind in ("right", "wrong")}
+        print(
+            f"\n{len(gone)} judged findings disappeared ({counts['right']} were right, "
+            f"{counts['wrong']} wrong):"
+        )
         for verdict in gone:
             print(f"  {verdict.rule} {verdict.file}:{verdict.line} was {verdict.verdict}")
     if args.sample:
