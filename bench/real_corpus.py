@@ -318,8 +318,8 @@ def scan(args: argparse.Namespace) -> int:
                 found, min(args.sample, len(found))
             )
             for hit in sample:
-                verdict = matched.get(hit)
-                mark = f" [judged {verdict.verdict}]" if verdict else ""
+                stored = matched.get(hit)
+                mark = f" [judged {stored.verdict}]" if stored else ""
                 print(f"  {hit.file}:{hit.row} #{hit.snippet_hash}{mark}: {hit.message}")
                 if args.context:
                     print(_context(cache, hit, args.context))
