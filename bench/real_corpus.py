@@ -279,7 +279,7 @@ def scan(args: argparse.Namespace) -> int:
     print(f"{len(files)} files, {total} lines")
     for source, (count, lines) in sorted(per_source.items()):
         print(f"  {source:24} {count:5} files {lines:8} lines")
-    verdicts = load_verdicts(args.verdicts)
+    verdicts = [v for v in load_verdicts(args.verdicts) if v.rule in codes]
     matched, gone = match_verdicts(hits, verdicts)
     by_code: dict[str, list[Hit]] = defaultdict(list)
     for hit in hits:

@@ -599,6 +599,29 @@ def _is_agent_step(call: cst.Call, facts: ModuleFacts) -> bool:
     return bool(_words(set(parts)) & _AGENT_WORDS)
 
 
+def _calls_itself(call: cst.Call, name: str, method: bool, params: set[str]) -> bool:
+    """`name(...)` (or `self.name(...)` in a method) with arguments that are the function's
+    own parameters, its locals or literals: not a walk down a structure (`f(node.parent)`,
+    `f(children[0])`), which the structure bounds."""
+    func = call.func
+    if method:
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == name
+            and isinstance(func.value, cst.Name)
+            and func.value.value in ("self", "cls")
+        ):
+            return False
+    elif not (isinstance(func, cst.Name) and func.value == name):
+        return False
+    for arg in call.args:
+        if not isinstance(arg.value, (cst.Name, cst.SimpleString, cst.Integer, cst.List)):
+            return False
+        if isinstance(arg.value, cst.List) and arg.value.elements:
+            return False
+    return True
+
+
 # --- The fix ---------------------------------------------------------------------------------
 
 # Methods of an agent object that run one step of it (`agent.step()`, `crew.run()`).
@@ -944,8 +967,40 @@ class UnboundedAgentLoop(Rule):
             """,
             line=2,
         ),
+        Flagged(
+            # The same loop written as recursion.
+            """
+            def run_agent(client, messages):
+                reply = client.chat.completions.create(model="gpt-4o", messages=messages)
+                message = reply.choices[0].message
+                if not message.tool_calls:
+                    return message.content
+                messages.append(message)
+                messages.extend(execute(call) for call in message.tool_calls)
+                return run_agent(client, messages)
+            """,
+            line=8,
+            column=12,
+            message="calls itself again after a model call",
+        ),
     )
     clean = (
+        # Recursion with a depth passed along, and a walk down a tree that bounds it.
+        Clean(
+            """
+            def run_agent(client, messages, depth=0):
+                reply = client.chat.completions.create(model="gpt-4o", messages=messages)
+                if reply.done or depth >= 10:
+                    return reply
+                return run_agent(client, messages, depth + 1)
+
+            def summarize(llm, node):
+                summary = llm.invoke(node.text)
+                for child in node.children:
+                    summarize(llm, child)
+                return summarize(llm, node.parent) if node.parent else summary
+            """
+        ),
         # Chat loops paced by a person: `input_with_fallback(...)`, `input` in an executor on
         # the other branch, rich's `Prompt.ask`, a `read_input()` helper,
         # `cf.run(..., interactive=True)`.
@@ -1149,6 +1204,31 @@ class UnboundedAgentLoop(Rule):
             """
         ),
     )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        """An agent function that asks the model and then calls itself again: the same
+        unbounded loop written as recursion (and a RecursionError only after ~1000 calls)."""
+        facts = self.context.facts
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        names = {p.name.value for p in params}
+        if _words(names) & (_LIMIT_WORDS | _COUNT_WORDS):
+            return  # a depth or a budget is passed along
+        method = any(isinstance(n, cst.ClassDef) for n in self.context.ancestors[-2:])
+        asked = False
+        for inner, in_loop in _iter_body(node.body):
+            if not isinstance(inner, cst.Call):
+                continue
+            if is_llm_call(inner, facts):
+                asked = True
+                continue
+            if asked and not in_loop and _calls_itself(inner, node.name.value, method, names):
+                self.report(
+                    inner,
+                    f"agent function `{node.name.value}` calls itself again after a model call "
+                    "with no depth limit: only the model's replies can end the recursion; pass "
+                    "a depth (or a step budget) and stop at a limit",
+                )
+                return
 
     def visit_While(self, node: cst.While) -> None:
         test = node.test
