@@ -967,6 +967,12 @@ class Evaluator:
             return ContainerValue(f"local:{base.label}.{attr}")
         if isinstance(base, ContainerValue):
             return _BoundMethod(base, attr)
+        if isinstance(base, (str, dict, list, tuple)) and not callable(
+            getattr(type(base), attr, None)
+        ):
+            # Not a method of the value (`GitTools.SHOW.value` of a `str` Enum member that
+            # evaluated to its string): what it is, is unknown.
+            return UNKNOWN
         if isinstance(base, (str, dict, list, tuple, NamespaceValue, KwargsValue)):
             return _BoundMethod(base, attr)
         return UNKNOWN
