@@ -494,6 +494,56 @@ def _body_with_guard(body: cst.BaseSuite, guard: cst.BaseStatement) -> cst.BaseS
     return body.with_changes(body=[*items[:at], guard, *items[at:]])
 
 
+def _value_names(root: cst.CSTNode, *, into_functions: bool) -> set[str]:
+    """Names (and attribute names) under `root` used as a value rather than called or bound:
+    `f` in `register(f)` or `[f]`, `m` in `self.m` passed on; not in `f()` or `self.m()`.
+    Without `into_functions`, function bodies are skipped (their decorators, defaults and
+    annotations are not)."""
+    found: set[str] = set()
+    stack: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode | None]] = [(root, None, None)]
+    while stack:
+        node, parent, grand = stack.pop()
+        if isinstance(node, cst.Name):
+            called = isinstance(parent, cst.Call) and parent.func is node
+            if isinstance(parent, cst.Attribute) and parent.attr is node:
+                called = isinstance(grand, cst.Call) and grand.func is parent
+            binding = isinstance(
+                parent,
+                (cst.FunctionDef, cst.ClassDef, cst.Param, cst.ImportAlias, cst.AsName),
+            ) or (isinstance(parent, cst.Arg) and parent.keyword is node)
+            if not called and not binding:
+                found.add(node.value)
+            continue
+        if isinstance(node, cst.FunctionDef) and not into_functions and node is not root:
+            kids: list[cst.CSTNode] = [*node.decorators, node.params]
+            if node.returns is not None:
+                kids.append(node.returns)
+        else:
+            kids = children(node)
+        stack.extend((child, node, parent) for child in kids)
+    return found
+
+
+class ValueReferences:
+    """Which names a module passes around as values, per top-level statement (per file)."""
+
+    def __init__(self, context: FileContext) -> None:
+        self._module = context.module
+        self._outside_functions: set[str] | None = None
+        self._statements: dict[int, set[str]] = {}
+
+    def in_statement(self, statement: cst.CSTNode) -> set[str]:
+        """Names used as values in `statement` (all of it), or anywhere in the module outside
+        function bodies (module-level code and class bodies: what the editor's incremental
+        engine re-lints every statement for when it changes)."""
+        if self._outside_functions is None:
+            self._outside_functions = _value_names(self._module, into_functions=False)
+        inside = self._statements.get(id(statement))
+        if inside is None:
+            inside = self._statements[id(statement)] = _value_names(statement, into_functions=True)
+        return self._outside_functions | inside
+
+
 @dataclass(frozen=True, slots=True)
 class Binding:
     """One module-level binding of a name."""
@@ -552,15 +602,15 @@ class MutableDefaultArgument(Rule):
         "request, memory grows without bound, and tests pass alone but fail together."
     )
     fix_description = (
-        "Safe when the function only reads the value or hands it back to its caller: default "
-        "to `None` and create the value in the body (`if x is None: x = []`), typed as "
-        "`X | None` when annotated (inside the quotes of a string annotation; an annotation "
-        "that is not a type is left alone). Unsafe when the function mutates the value "
-        "without handing it out (state kept between calls on purpose, such as a counter or a "
-        "cache, would reset), gives it to other code, compares it with `None`, is decorated, "
-        "or when the default calls a function or reads a module-level variable: each is "
-        "evaluated at every call instead. No fix when the default reads a parameter, a local "
-        "or loop variable, or a class attribute, which the body would see differently."
+        "Safe: default to `None` and create the value in the body (`if x is None: x = []`), "
+        "typed as `X | None` when annotated (inside the quotes of a string annotation; an "
+        "annotation that is not a type is left alone), when the function only reads the "
+        "value or hands it back to its caller. Unsafe when the function mutates it (state "
+        "kept between calls on purpose, such as a counter or a cache, would reset), passes "
+        "it on, compares it with `None`, is decorated, or when the default calls a function "
+        "or reads a module-level variable (evaluated at every call instead). No fix when the "
+        "default reads a parameter, a local or loop variable, or a class attribute, which the "
+        "body would see differently."
     )
     flagged = (
         Flagged(
@@ -828,6 +878,13 @@ class MutableDefaultArgument(Rule):
             code = cst.Module([]).code_for_node(param.annotation.annotation)
             if _admits_none(code):
                 return Verdict(Safety.UNSAFE, "unsafe: the annotation admits None")
+        stack = self.context.path_stack
+        statement = stack[1] if len(stack) > 1 else function
+        references = self.context.shared(ValueReferences)
+        if function.name.value in references.in_statement(statement):
+            # `inspect.signature(f)`, `tools=[search]`, `command=self.on_click`: whoever
+            # receives the function may read its signature (a tool schema, a test).
+            return Verdict(Safety.UNSAFE, "unsafe: the function is passed around as a value")
         return _SAFE
 
     def _use_verdict(
