@@ -806,20 +806,27 @@ class MutableDefaultArgument(Rule):
         for node in iter_subtree(default):
             if isinstance(node, (cst.NamedExpr, cst.Yield, cst.Await)):
                 return Verdict(Safety.NONE, "the default has an effect on its scope")
-        own = _scope_names(function)
-        scopes = [
-            a for a in self.context.ancestors if isinstance(a, (cst.FunctionDef, cst.ClassDef))
-        ]
-        class_scope = scopes[-1] if scopes and isinstance(scopes[-1], cst.ClassDef) else None
-        enclosing = [s for s in scopes if isinstance(s, cst.FunctionDef)]
+        reads = [read.value for read in _names_read(default)]
+        own: set[str] = set()
+        class_names: set[str] = set()
+        enclosing_names: set[str] = set()
+        if reads:
+            own = _scope_names(function)
+            scopes = [
+                a for a in self.context.ancestors if isinstance(a, (cst.FunctionDef, cst.ClassDef))
+            ]
+            if scopes and isinstance(scopes[-1], cst.ClassDef):
+                class_names = _scope_names(scopes[-1])  # the scope the default is evaluated in
+            for scope in scopes:
+                if isinstance(scope, cst.FunctionDef):
+                    enclosing_names |= _scope_names(scope)
         worst = _SAFE
-        for read in _names_read(default):
-            name = read.value
+        for name in reads:
             if name in own:
                 return Verdict(Safety.NONE, f"the default reads `{name}`, bound in the function")
-            if class_scope is not None and name in _scope_names(class_scope):
+            if name in class_names:
                 return Verdict(Safety.NONE, f"the default reads `{name}`, a class attribute")
-            if any(name in _scope_names(scope) for scope in enclosing):
+            if name in enclosing_names:
                 return Verdict(
                     Safety.NONE, f"the default reads `{name}`, a variable of the enclosing function"
                 )
