@@ -167,6 +167,64 @@ def test_rule_examples_behave_the_same_after_fixes(
     check_fixes(example.source, select, tmp_path, example.path)
 
 
+# Programs that run the code a safe fix rewrites and print what it does (the examples mostly
+# define functions without calling them). Not here: fixes that repair the defect their rule
+# reports, whose output changes where the defect shows (AGT504 awaits a coroutine that never
+# ran, AGT213 rewrites a wrong schema, AGT402 makes an import that raised work, AGT403 runs
+# a parent's `__init_subclass__` that was skipped: its driver has no such parent).
+DRIVEN = {
+    "AGT501": """\
+import asyncio
+import time
+
+async def step(n):
+    time.sleep(0.01)
+    return n * 2
+
+print(asyncio.run(step(21)))
+""",
+    "AGT503": """\
+import asyncio
+
+async def running():
+    loop = asyncio.get_event_loop()
+    return loop.is_running(), type(loop).__name__
+
+print(asyncio.run(running()))
+""",
+    "AGT403": """\
+class Tool:
+    names = []
+
+    def __init_subclass__(cls):
+        Tool.names.append(cls.__name__)
+
+class Search(Tool):
+    pass
+
+class Fetch(Tool):
+    pass
+
+print(Tool.names)
+""",
+    "AGT900": """\
+import os
+
+value = os.sep  # noqa: AGT302
+print(value, len("x"))  # noqa: AGT401
+""",
+}
+
+
+@pytest.mark.parametrize("code", sorted(DRIVEN))
+def test_driven_programs_print_the_same_after_safe_fixes(code: str, tmp_path: Path) -> None:
+    source = DRIVEN[code]
+    select = (code, "AGT302", "AGT401") if code == "AGT900" else (code,)
+    result = check_fixes(source, select, tmp_path, "prog.py")
+    assert result.original.error is None and result.original.stdout
+    assert result.safe != source, f"{code} offered no safe fix here"
+
+
 # -- AGT401 on the programs of issue 17 -------------------------------------------------------
 
 ISSUE_PROGRAM = """\
