@@ -317,6 +317,51 @@ def test_a_function_passed_as_a_value_is_not_fixed_safely() -> None:
     assert finding.fix is not None and finding.fix.applicability.value == "unsafe"
 
 
+VERDICTS = [
+    # Safe: the function only reads the value, or hands it back to its caller.
+    ("def f(x=[]):\n    return len(x)\n", "safe"),
+    ("def f(x={}):\n    return x.get('k')\n", "safe"),
+    ("def f(self, items=[]):\n    self.items = items\n", "safe"),
+    ("from collections import deque\ndef f(x=deque()):\n    return list(x)\n", "safe"),
+    ("def f(x=[n for n in 'ab']):\n    return x\n", "safe"),
+    # Unsafe: state kept between calls, the value passed on, None treated specially, a
+    # decorator, per-call evaluation of something that may change.
+    ("def f(x=[]):\n    x.append(1)\n    return len(x)\n", "unsafe"),
+    ("def f(memo={}):\n    memo['k'] = 1\n    return memo['k']\n", "unsafe"),
+    ("def f(x=[]):\n    x += [1]\n    return x\n", "unsafe"),
+    (
+        "from collections import defaultdict\ndef f(x=defaultdict(list)):\n    return x['a']\n",
+        "unsafe",
+    ),
+    ("def f(x=[]):\n    y = x\n    return len(y)\n", "unsafe"),
+    ("def f(x=[]):\n    helper(x)\n", "unsafe"),
+    ("def f(x=[]):\n    return x is None\n", "unsafe"),
+    ("def f(x: list | None = []):\n    return len(x)\n", "unsafe"),
+    ("@register\ndef f(x=[]):\n    return len(x)\n", "unsafe"),
+    ("LIMIT = 3\ndef f(x=[LIMIT]):\n    return len(x)\n", "unsafe"),
+    ("def f(x=[make()]):\n    return len(x)\n", "unsafe"),
+    ("def f(x=[[]]):\n    return x[0]\n", "unsafe"),
+    # No fix: the body would read another value (or fail).
+    ("def outer(n):\n    def f(x=[n]):\n        return x\n    return f()\n", None),
+    ("class C:\n    K = 1\n    def f(self, x=[K]):\n        return x\n", None),
+    ("def f(list=None, x=list()):\n    return x\n", None),
+    ("def f(x=[]):\n    set = 1\n    return x\ndef g(y=set()):\n    set = 2\n    return y\n", None),
+    ("for i in range(2):\n    def f(x=[i]):\n        return x\n", None),
+    ("N = 0\ndef bump():\n    global N\n    N += 1\ndef f(x=[N]):\n    return x\n", None),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), VERDICTS)
+def test_agt401_fix_applicability(source: str, expected: str | None) -> None:
+    findings = lint(source, "prog.py", config_for(["AGT401"]))
+    assert findings
+    last = findings[-1]
+    if expected is None:
+        assert last.fix is None and "no automatic fix" in last.message
+    else:
+        assert last.fix is not None and last.fix.applicability.value == expected
+
+
 # -- AGT401 on generated programs ------------------------------------------------------------
 
 # kind -> (defaults of that kind, a statement that mutates `x`, an explicit argument)
