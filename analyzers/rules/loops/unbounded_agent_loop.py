@@ -10,7 +10,7 @@ import libcst as cst
 from pydantic import Field, field_validator
 
 from agentsense.analyzers.detect.dataflow import referenced_names
-from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.detect.flow import block_statements, may_leave
 from agentsense.analyzers.detect.llm import is_llm_call
 from agentsense.analyzers.detect.names import identifier_words, words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
@@ -324,18 +324,18 @@ def _leads_to_exit(
     `sys.exit()`, or setting the loop's state flag (`done = True`)."""
     if branch is None:
         return False
-    for node, nested in _iter_body(branch):
+
+    def leaves(node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Return, cst.Raise)) or _is_exit_call(node, facts):
-            return True
-        if isinstance(node, cst.Break) and can_break and not nested:
             return True
         if isinstance(node, cst.Assign) and state:
             names = {dotted_name(t.target) for t in node.targets}
-            if names & state and not (
+            return bool(names & state) and not (
                 isinstance(node.value, cst.Name) and node.value.value in ("False", "None")
-            ):
-                return True
-    return False
+            )
+        return False
+
+    return may_leave([branch], leaves, breaks=can_break)
 
 
 def _is_read_call(node: cst.BaseExpression, facts: ModuleFacts) -> bool:
