@@ -719,9 +719,12 @@ class UnboundedAgentLoop(Rule):
         "until someone notices the bill, the rate limit or the hung request. An exit that "
         "depends only on the model's reply (`if action == 'final_answer': break`) is not a "
         "bound. Count the steps and stop (with an error, not silently) at a limit. Loops "
-        "paced by their input (readers, servers, queue consumers) or by a `sleep` among "
-        "their own statements (schedulers, pollers) are not flagged, and the "
-        "body must call a model or an agent step (`llm.invoke`, `agent.step()`)."
+        "paced by their input (readers, servers, queue consumers, a person answering "
+        "`input()` or a prompt on every pass) or by a `sleep` among their own statements "
+        "(schedulers, pollers) are not flagged, nor runs the framework bounds "
+        "(`max_turns=`, `usage_limits=`); the body must call a model or an agent step "
+        "(`llm.invoke`, `agent.step()`). The same loop written as recursion (an agent "
+        "function that calls itself after a model call, with no depth) is flagged too."
     )
     fix_description = (
         "Unsafe: `while True:` becomes `for _step in range(MAX_ITERATIONS):` with an "

@@ -367,7 +367,9 @@ class RetryWithoutBackoff(Rule):
         "still overloaded: every agent that failed together retries together, the retries "
         "burn the rate limit and the attempts run out in seconds. Exponential backoff with "
         "jitter (`base * 2 ** attempt` plus `random.uniform`, or `tenacity`/`backoff`) spreads "
-        "the attempts out and gives the service time to recover."
+        "the attempts out and gives the service time to recover. Readiness polls of a "
+        "just-spawned local server or port, and restarts of a local child process, are not "
+        "flagged: nobody else shares what they wait for."
     )
     flagged = (
         Flagged(
