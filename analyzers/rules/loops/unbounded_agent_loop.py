@@ -10,7 +10,7 @@ import libcst as cst
 from pydantic import Field, field_validator
 
 from agentsense.analyzers.detect.dataflow import referenced_names
-from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.detect.flow import block_statements, may_leave
 from agentsense.analyzers.detect.llm import is_llm_call
 from agentsense.analyzers.detect.names import identifier_words, words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
@@ -141,6 +141,8 @@ _READ_METHODS = frozenset(
         "receive_bytes",
         "read_message",
         "get_message",
+        "get_msg",  # jupyter_client channels
+        "recv_msg",
         "readexactly",
         "readuntil",
         "accept",
@@ -322,18 +324,18 @@ def _leads_to_exit(
     `sys.exit()`, or setting the loop's state flag (`done = True`)."""
     if branch is None:
         return False
-    for node, nested in _iter_body(branch):
+
+    def leaves(node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Return, cst.Raise)) or _is_exit_call(node, facts):
-            return True
-        if isinstance(node, cst.Break) and can_break and not nested:
             return True
         if isinstance(node, cst.Assign) and state:
             names = {dotted_name(t.target) for t in node.targets}
-            if names & state and not (
+            return bool(names & state) and not (
                 isinstance(node.value, cst.Name) and node.value.value in ("False", "None")
-            ):
-                return True
-    return False
+            )
+        return False
+
+    return may_leave([branch], leaves, breaks=can_break)
 
 
 def _is_read_call(node: cst.BaseExpression, facts: ModuleFacts) -> bool:
@@ -435,6 +437,43 @@ def _statement_waits(statement: cst.CSTNode, facts: ModuleFacts) -> bool:
         ):
             return True
     return False
+
+
+def _reached_guards(
+    statements: list[cst.BaseStatement], state: set[str], facts: ModuleFacts
+) -> set[int]:
+    """Ids of the tests of the `if`s and `assert`s every pass through the loop reaches, or
+    reaches unless it has already left: a guard inside one branch of an `if` counts only
+    when the other branches leave the loop (`if reply.tool_calls: steps += 1; if steps >
+    MAX: raise ...` `else: return`)."""
+    reached: set[int] = set()
+    stack = list(statements)
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, cst.SimpleStatementLine):
+            reached.update(id(s.test) for s in statement.body if isinstance(s, cst.Assert))
+        elif isinstance(statement, cst.If):
+            reached.add(id(statement.test))
+            branches: list[cst.BaseSuite] = [statement.body]
+            orelse: cst.If | cst.Else | None = statement.orelse
+            while isinstance(orelse, cst.If):
+                reached.add(id(orelse.test))
+                branches.append(orelse.body)
+                orelse = orelse.orelse
+            if orelse is not None:
+                branches.append(orelse.body)
+            for index, branch in enumerate(branches):
+                others = branches[:index] + branches[index + 1 :]
+                # Without an `else`, falling through is another way round the loop.
+                if orelse is not None and all(
+                    _leads_to_exit(b, True, state, facts) for b in others
+                ):
+                    stack.extend(block_statements(branch))
+        elif isinstance(statement, (cst.Try, cst.With, cst.For, cst.While)):
+            # The body of a `try`/`with` always runs; guards in a nested loop were accepted
+            # before and stay so (their `raise`/`return` leave this loop too).
+            stack.extend(block_statements(statement.body))
+    return reached
 
 
 def _turns_tools_off(body: cst.BaseSuite) -> bool:
@@ -680,9 +719,12 @@ class UnboundedAgentLoop(Rule):
         "until someone notices the bill, the rate limit or the hung request. An exit that "
         "depends only on the model's reply (`if action == 'final_answer': break`) is not a "
         "bound. Count the steps and stop (with an error, not silently) at a limit. Loops "
-        "paced by their input (readers, servers, queue consumers) or by a `sleep` among "
-        "their own statements (schedulers, pollers) are not flagged, and the "
-        "body must call a model or an agent step (`llm.invoke`, `agent.step()`)."
+        "paced by their input (readers, servers, queue consumers, a person answering "
+        "`input()` or a prompt on every pass) or by a `sleep` among their own statements "
+        "(schedulers, pollers) are not flagged, nor runs the framework bounds "
+        "(`max_turns=`, `usage_limits=`); the body must call a model or an agent step "
+        "(`llm.invoke`, `agent.step()`). The same loop written as recursion (an agent "
+        "function that calls itself after a model call, with no depth) is flagged too."
     )
     fix_description = (
         "Unsafe: `while True:` becomes `for _step in range(MAX_ITERATIONS):` with an "
@@ -983,8 +1025,80 @@ class UnboundedAgentLoop(Rule):
             column=12,
             message="calls itself again after a model call",
         ),
+        Flagged(
+            # Generate and judge until the judge passes it: the attempts are counted and
+            # bounded only in one mode, so in the other the loop is unbounded.
+            """
+            def write(llm, judge, task, mode):
+                attempts = 0
+                while True:
+                    draft = llm.invoke(task)
+                    if judge.invoke(draft) == "pass":
+                        return draft
+                    if mode == "strict":
+                        attempts += 1
+                        if attempts >= 3:
+                            raise RuntimeError("no draft passed")
+            """,
+            line=3,
+            fixed="""
+            MAX_ITERATIONS = 10
+            def write(llm, judge, task, mode):
+                attempts = 0
+                for _step in range(MAX_ITERATIONS):
+                    draft = llm.invoke(task)
+                    if judge.invoke(draft) == "pass":
+                        return draft
+                    if mode == "strict":
+                        attempts += 1
+                        if attempts >= 3:
+                            raise RuntimeError("no draft passed")
+                else:
+                    raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+            """,
+        ),
     )
     clean = (
+        # A kernel message listener that asks a model only when the program stalls: paced
+        # by `get_msg`; the error counter bounds errors, not the listening.
+        Clean(
+            """
+            import queue
+
+            def listen(kc, llm, stalled):
+                max_retries = 100
+                while True:
+                    try:
+                        if stalled():
+                            kc.input(llm.invoke("what should be typed?"))
+                        msg = kc.iopub_channel.get_msg(timeout=0.05)
+                    except queue.Empty:
+                        continue
+                    except Exception:
+                        max_retries -= 1
+                        if max_retries < 0:
+                            raise
+                        continue
+                    if msg["content"].get("execution_state") == "idle":
+                        return
+            """
+        ),
+        # A bound inside the branch that goes round again, the other branch leaving.
+        Clean(
+            """
+            def tool_loop(client, messages):
+                steps = 0
+                while True:
+                    reply = client.chat.completions.create(model="m", messages=messages)
+                    if reply.tool_calls:
+                        steps += 1
+                        if steps > 8:
+                            raise RuntimeError("too many tool rounds")
+                        messages.extend(run(reply.tool_calls))
+                    else:
+                        return reply.content
+            """
+        ),
         # Recursion with a depth passed along, and a walk down a tree that bounds it.
         Clean(
             """
@@ -1249,7 +1363,10 @@ class UnboundedAgentLoop(Rule):
         for handler, nested in body.exhaustion_handlers:
             if _leads_to_exit(handler.body, not nested, state_names, facts):
                 return
+        reached = _reached_guards(list(block_statements(node.body)), state_names, facts)
         for guard, then, orelse, nested in body.guards:
+            if id(guard) not in reached:
+                continue  # a bound checked in one mode only (`if strict: if n > 3: raise`)
             if not (
                 _leads_to_exit(then, not nested, state_names, facts)
                 or _leads_to_exit(orelse, not nested, state_names, facts)

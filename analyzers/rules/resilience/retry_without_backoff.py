@@ -8,7 +8,12 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from agentsense.analyzers.detect.flow import always_exits, block_statements, is_constant_true
+from agentsense.analyzers.detect.flow import (
+    always_exits,
+    block_statements,
+    is_constant_true,
+    may_leave,
+)
 from agentsense.analyzers.detect.names import words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
@@ -99,20 +104,7 @@ def _own_tries(loop: cst.For | cst.While) -> list[cst.Try]:
 
 def _leaves(statements: Sequence[cst.BaseStatement]) -> bool:
     """A `return`, or a `break` of the loop being judged, somewhere in `statements`."""
-    stack: list[tuple[cst.CSTNode, bool]] = [(s, False) for s in statements]
-    while stack:
-        node, nested = stack.pop()
-        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
-            return True
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
-            continue
-        inner = nested or isinstance(node, (cst.For, cst.While))
-        if isinstance(node, (cst.For, cst.While)) and node.orelse is not None:
-            stack.extend((s, nested) for s in block_statements(node.orelse.body))
-            stack.extend((s, True) for s in block_statements(node.body))
-            continue
-        stack.extend((child, inner) for child in children(node))
-    return False
+    return may_leave(statements, lambda node: isinstance(node, cst.Return))
 
 
 def _always_leaves(attempt: cst.Try) -> bool:
@@ -375,7 +367,9 @@ class RetryWithoutBackoff(Rule):
         "still overloaded: every agent that failed together retries together, the retries "
         "burn the rate limit and the attempts run out in seconds. Exponential backoff with "
         "jitter (`base * 2 ** attempt` plus `random.uniform`, or `tenacity`/`backoff`) spreads "
-        "the attempts out and gives the service time to recover."
+        "the attempts out and gives the service time to recover. Readiness polls of a "
+        "just-spawned local server or port, and restarts of a local child process, are not "
+        "flagged: nobody else shares what they wait for."
     )
     flagged = (
         Flagged(

@@ -209,7 +209,9 @@ class SwallowedToolError(Rule):
         "from nothing, or reports success for an action that failed (a payment that was never "
         "sent, a file that was never written). The failure also never reaches logs or "
         "tracing, so nobody can debug it later. Catch the exceptions you expect, and return "
-        "or raise an error the model and the operator can see."
+        "or raise an error the model and the operator can see. Best-effort steps whose "
+        "failure leaves a sensible result are not flagged: an optional read over defaults "
+        "set before it, a first choice followed by a fallback `return`, a wait allowed to fail."
     )
     flagged = (
         Flagged(
