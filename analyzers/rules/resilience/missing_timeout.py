@@ -6,12 +6,12 @@ import re
 
 import libcst as cst
 
+from agentsense.analyzers.detect.around import mentioned_around
 from agentsense.analyzers.detect.async_apis import (
     ASYNC_LLM_CLIENTS,
     HTTP_METHODS,
     SYNC_LLM_CLIENTS,
 )
-from agentsense.analyzers.detect.dataflow import referenced_names, target_names
 from agentsense.analyzers.detect.functions import (
     is_agent_step,
     is_tool_function,
@@ -278,32 +278,6 @@ class MissingTimeout(Rule):
             for n in iter_subtree_no_scopes(function.body)
         )
 
-    def _timeout_around(self, function: cst.FunctionDef, classes: tuple[cst.ClassDef, ...]) -> bool:
-        """A timeout anywhere around: in the function, its class, or the module-level
-        statements binding a name the function reads (`client = AsyncOpenAI(timeout=30)`)."""
-        render = cst.Module([]).code_for_node
-        scope: cst.CSTNode = classes[0] if classes else function
-        if _TIMEOUT_WORDS.search(render(scope)):
-            return True
-        read = referenced_names(scope)
-        for stmt in self.context.facts.statements:
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            bound = {
-                name
-                for small in stmt.body
-                if isinstance(small, (cst.Assign, cst.AnnAssign))
-                for target in (
-                    [t.target for t in small.targets]
-                    if isinstance(small, cst.Assign)
-                    else [small.target]
-                )
-                for name in target_names(target)
-            }
-            if bound & read and _TIMEOUT_WORDS.search(render(stmt)):
-                return True
-        return False
-
     def visit_Await(self, node: cst.Await) -> None:
         call = node.expression
         if not isinstance(call, cst.Call) or not is_llm_call(call, self.context.facts):
@@ -325,7 +299,7 @@ class MissingTimeout(Rule):
             or _AGENT_NAMES.search(function.name.value)
         ):
             return
-        if self._timeout_around(function, classes):
+        if mentioned_around(self.context, function, classes, _TIMEOUT_WORDS):
             return
         self.report(
             node,

@@ -37,6 +37,42 @@ def _handled(path: list[cst.CSTNode], stop: cst.CSTNode | None) -> bool:
     return False
 
 
+def is_tool_invocation(call: cst.Call, module: cst.Module) -> bool:
+    """`call_tool(...)`, `session.call_tool(...)`, `tools[name](...)`, `tool.arun(...)`,
+    unless the callee is a function of this module/class that catches errors itself."""
+    method = call_method_name(call) or ""
+    lookup = _lookup_of(call.func)
+    receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+    tool_like = is_tool_name(method) and not method.startswith(("safe", "_safe"))
+    if lookup is not None and _words(referenced_names(lookup.container)) & _CONTAINER_WORDS:
+        tool_like = True
+    if (
+        receiver is not None
+        and method in _RUN_METHODS
+        and _words(referenced_names(receiver)) & _TOOL_RECEIVER_WORDS
+    ):
+        tool_like = True
+    if not tool_like:
+        return False
+    return not _local_callee_catches(call, module)
+
+
+def _local_callee_catches(call: cst.Call, module: cst.Module) -> bool:
+    """The callee is defined here (a module function or a `self.` method) and has a
+    `try`/`except` of its own."""
+    name = dotted_name(call.func) or ""
+    target = name.removeprefix("self.")
+    if "." in target:
+        return False
+    for stmt in iter_subtree(module):
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == target:
+            return any(
+                isinstance(n, (cst.Try, cst.TryStar)) and n.handlers
+                for n in iter_subtree_no_scopes(stmt.body)
+            )
+    return False
+
+
 class UnhandledToolFailure(Rule):
     code = "AGT204"
     name = "unhandled-tool-failure"
@@ -239,42 +275,11 @@ class UnhandledToolFailure(Rule):
                 return _lookup_of(node.value)
         return None
 
-    def _is_tool_call(self, call: cst.Call) -> bool:
-        """`call_tool(...)`, `session.call_tool(...)`, `tools[name](...)`, `tool.arun(...)`,
-        unless the callee is a function of this module/class that catches errors itself."""
-        method = call_method_name(call) or ""
-        lookup = _lookup_of(call.func)
-        receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
-        tool_like = is_tool_name(method) and not method.startswith(("safe", "_safe"))
-        if lookup is not None and _words(referenced_names(lookup.container)) & _CONTAINER_WORDS:
-            tool_like = True
-        if (
-            receiver is not None
-            and method in _RUN_METHODS
-            and _words(referenced_names(receiver)) & _TOOL_RECEIVER_WORDS
-        ):
-            tool_like = True
-        if not tool_like:
-            return False
-        return not self._local_callee_catches(call)
-
-    def _local_callee_catches(self, call: cst.Call) -> bool:
-        """The callee is defined here (a module function or a `self.` method) and has a
-        `try`/`except` of its own."""
-        name = dotted_name(call.func) or ""
-        target = name.removeprefix("self.")
-        if "." in target:
-            return False
-        for stmt in iter_subtree(self.context.module):
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == target:
-                return any(
-                    isinstance(n, (cst.Try, cst.TryStar)) and n.handlers
-                    for n in iter_subtree_no_scopes(stmt.body)
-                )
-        return False
-
     def _tool_calls_in(self, node: cst.CSTNode) -> bool:
-        return any(isinstance(n, cst.Call) and self._is_tool_call(n) for n in _expressions(node))
+        return any(
+            isinstance(n, cst.Call) and is_tool_invocation(n, self.context.module)
+            for n in expressions(node)
+        )
 
     def _check_gather(self, node: cst.Call) -> None:
         for arg in node.args:
@@ -314,7 +319,7 @@ class UnhandledToolFailure(Rule):
             and n.func.attr.value == "create_task"
             and dotted_name(n.func.value) in groups
             and any(self._tool_calls_in(a.value) for a in n.args)
-            for n in _expressions(node.body)
+            for n in expressions(node.body)
         )
         if not spawns_tools or _handled(self._path(), self.context.enclosing_function()):
             return
@@ -327,7 +332,7 @@ class UnhandledToolFailure(Rule):
         )
 
 
-def _expressions(node: cst.CSTNode) -> list[cst.CSTNode]:
+def expressions(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Every node under `node`, comprehensions included, nested `def`s excluded."""
     found: list[cst.CSTNode] = []
     stack = [node]
