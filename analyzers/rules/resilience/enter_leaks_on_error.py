@@ -187,13 +187,14 @@ class EnterLeaksOnError(Rule):
                 failing = _may_fail(later)
                 if failing is None:
                     continue
+                exit_name = "__aexit__" if node.name.value == "__aenter__" else "__exit__"
                 step = cst.Module([]).code_for_node(failing)
                 if len(step) > 40:
                     step = step[:37] + "..."
                 self.report(
                     stmt,
                     f"`{node.name.value}` opens `{opened}`, then `{step}` can raise: "
-                    "`__exit__` is not called when entering fails, so the resource leaks; "
+                    f"`{exit_name}` is not called when entering fails, so the resource leaks; "
                     "close it on that error path",
                 )
                 return
