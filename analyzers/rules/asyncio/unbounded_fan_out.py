@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from agentsense.analyzers.detect.around import mentioned_around
+from agentsense.analyzers.detect.dataflow import referenced_names
 from agentsense.analyzers.detect.functions import method_class_stack
 from agentsense.analyzers.detect.llm import is_llm_call
 from agentsense.analyzers.facts import dotted_name
@@ -41,6 +42,29 @@ def _bounded_iterable(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Subscript):
         return any(isinstance(e.slice, cst.Slice) and e.slice.upper is not None for e in node.slice)
     return False
+
+
+# Callables that keep a constant collection constant (`map(str.strip, "a b".split())`).
+_DATA_BUILTINS = frozenset(
+    {"map", "filter", "sorted", "list", "tuple", "set", "str", "int", "enumerate", "zip"}
+)
+
+
+def _constant_data(value: cst.BaseExpression) -> bool:
+    """A value built only from literals (`[...]`, `map(lambda x: x.strip(), "...".split())`):
+    fixed data written in the source, however it is reshaped."""
+    lambda_params = {
+        p.name.value
+        for node in iter_subtree(value)
+        if isinstance(node, cst.Lambda)
+        for p in node.params.params
+    }
+    has_literal = any(
+        isinstance(n, (cst.List, cst.Tuple, cst.Set, cst.SimpleString, cst.ConcatenatedString))
+        for n in iter_subtree(value)
+    )
+    reads = {name.split(".")[0] for name in referenced_names(value)}
+    return has_literal and reads - lambda_params <= _DATA_BUILTINS
 
 
 class UnboundedFanOut(Rule):
@@ -146,6 +170,17 @@ class UnboundedFanOut(Rule):
                     batch = docs[start : start + batch_size]
                     results += await asyncio.gather(*(llm.ainvoke(d) for d in batch))
                 return results
+            """
+        ),
+        # Fixed data written in the source, however reshaped.
+        Clean(
+            """
+            import asyncio
+
+            DOCS = map(lambda d: d.strip(), "first text --- second text".split("---"))
+
+            async def main(llm):
+                return await asyncio.gather(*[llm.ainvoke(doc) for doc in DOCS])
             """
         ),
         # A module-level semaphore the callee acquires.
@@ -263,16 +298,45 @@ class UnboundedFanOut(Rule):
                 continue
             if comprehension.for_in.inner_for_in is not None:
                 continue
-            if _bounded_iterable(comprehension.for_in.iter):
+            if self._bounded(comprehension.for_in.iter, where[0]):
                 continue
             kind = self._kind(comprehension.elt)
             if kind is not None:
                 self._report(node, kind[0], kind[1], where)
                 return
 
+    def _bounded(self, iterable: cst.BaseExpression, function: cst.FunctionDef) -> bool:
+        """A bounded iterable, or a name bound (once, in the function or at module level)
+        to constant data written in the source."""
+        if _bounded_iterable(iterable):
+            return True
+        if not isinstance(iterable, cst.Name):
+            return False
+        values: list[cst.BaseExpression] = []
+        for node in iter_subtree(function.body):
+            if (
+                isinstance(node, cst.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0].target, cst.Name)
+                and node.targets[0].target.value == iterable.value
+            ):
+                values.append(node.value)
+        for stmt in self.context.facts.statements:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if (
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)
+                        and small.targets[0].target.value == iterable.value
+                    ):
+                        values.append(small.value)
+        return len(values) == 1 and (_bounded_iterable(values[0]) or _constant_data(values[0]))
+
     def visit_For(self, node: cst.For) -> None:
         """`for item in items: group.create_task(call(item))` inside a `TaskGroup`."""
-        if _bounded_iterable(node.iter):
+        where = self._function_context()
+        if where is None or self._bounded(node.iter, where[0]):
             return
         groups: set[str] = set()
         for ancestor in self.context.ancestors:
@@ -286,9 +350,6 @@ class UnboundedFanOut(Rule):
                     ):
                         groups.add(item.asname.name.value)
         if not groups:
-            return
-        where = self._function_context()
-        if where is None:
             return
         for inner in expressions(node.body):
             if (
