@@ -28,6 +28,24 @@ _LIMIT_WORDS = re.compile(
 )
 
 
+# Words of a collection of input data (documents, user queries, rows), as opposed to a
+# collection the program configures (its guardrails, agents, models, tools).
+_DATA_WORDS = re.compile(
+    r"doc|text|quer|question|prompt|item|input|record|row|chunk|page|file|url|link|entr"
+    r"|sample|example|article|paper|review|comment|email|ticket|product|user|customer"
+    r"|passage|sentence|paragraph|line|image|topic|section|request|data|batch|content",
+    re.IGNORECASE,
+)
+
+
+def _data_iterable(node: cst.BaseExpression) -> bool:
+    """The iterable is named like input data: `docs`, `request.texts`, `self.queries`."""
+    name = dotted_name(node)
+    if name is None and isinstance(node, cst.Call):
+        name = dotted_name(node.func.value) if isinstance(node.func, cst.Attribute) else None
+    return name is not None and bool(_DATA_WORDS.search(name.rsplit(".", 1)[-1]))
+
+
 def _bounded_iterable(node: cst.BaseExpression) -> bool:
     """A literal collection, `range(...)`, or a slice with an upper bound (`items[:10]`)."""
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
@@ -113,10 +131,10 @@ class UnboundedFanOut(Rule):
             """
             import asyncio
 
-            async def run_all(session, calls):
+            async def run_all(session, urls):
                 async with asyncio.TaskGroup() as group:
-                    for call in calls:
-                        group.create_task(session.call_tool(call.name, call.arguments))
+                    for url in urls:
+                        group.create_task(session.call_tool("fetch", {"url": url}))
             """,
             line=5,
             message="tool",
@@ -170,6 +188,16 @@ class UnboundedFanOut(Rule):
                     batch = docs[start : start + batch_size]
                     results += await asyncio.gather(*(llm.ainvoke(d) for d in batch))
                 return results
+            """
+        ),
+        # Over what the program configures (its guardrails), not over input data.
+        Clean(
+            """
+            import asyncio
+
+            async def run_guardrails(agent, guardrails, text):
+                tasks = [asyncio.create_task(g.run(agent, text)) for g in guardrails]
+                return await asyncio.gather(*tasks)
             """
         ),
         # Fixed data written in the source, however reshaped.
@@ -298,7 +326,8 @@ class UnboundedFanOut(Rule):
                 continue
             if comprehension.for_in.inner_for_in is not None:
                 continue
-            if self._bounded(comprehension.for_in.iter, where[0]):
+            iterable = comprehension.for_in.iter
+            if not _data_iterable(iterable) or self._bounded(iterable, where[0]):
                 continue
             kind = self._kind(comprehension.elt)
             if kind is not None:
@@ -336,7 +365,7 @@ class UnboundedFanOut(Rule):
     def visit_For(self, node: cst.For) -> None:
         """`for item in items: group.create_task(call(item))` inside a `TaskGroup`."""
         where = self._function_context()
-        if where is None or self._bounded(node.iter, where[0]):
+        if where is None or not _data_iterable(node.iter) or self._bounded(node.iter, where[0]):
             return
         groups: set[str] = set()
         for ancestor in self.context.ancestors:

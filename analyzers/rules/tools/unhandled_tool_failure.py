@@ -37,6 +37,23 @@ def _handled(path: list[cst.CSTNode], stop: cst.CSTNode | None) -> bool:
     return False
 
 
+# Words of a lookup key that the model chose (`call.name`, `tool_call.function.name`, `action`).
+_MODEL_KEY_WORDS = frozenset({"name", "tool", "action", "function", "call", "choice"})
+
+
+def _runs_callee(call: cst.Call) -> bool:
+    """`f(...)` itself, or a run method of it (`tools[name].run(...)`), not `.append(...)`."""
+    return not isinstance(call.func, cst.Attribute) or call.func.attr.value in _RUN_METHODS
+
+
+def _model_chosen(lookup: Lookup) -> bool:
+    """A tool container looked up by a key named like the model's choice."""
+    return bool(
+        _words(referenced_names(lookup.container)) & _CONTAINER_WORDS
+        and _words(referenced_names(lookup.key)) & _MODEL_KEY_WORDS
+    )
+
+
 def is_tool_invocation(call: cst.Call, module: cst.Module) -> bool:
     """`call_tool(...)`, `session.call_tool(...)`, `tools[name](...)`, `tool.arun(...)`,
     unless the callee is a function of this module/class that catches errors itself."""
@@ -209,6 +226,24 @@ class UnhandledToolFailure(Rule):
                 return await asyncio.gather(*(llm.ainvoke(d) for d in docs))
             """
         ),
+        # Not a model-chosen tool run: building tools from config, grouping calls, and a
+        # gather over a fixed list of calls the programmer wrote.
+        Clean(
+            """
+            import asyncio
+
+            async def setup(tool_names, calls, tool):
+                tools = []
+                calls_by_kind = {}
+                for tool_name in tool_names:
+                    tools.append(TOOL_MAPPING[tool_name]())
+                for call in calls:
+                    calls_by_kind[call.kind].append(call)
+                    tool_cls = TOOL_TYPES.get(call.kind)
+                    tool_cls.from_dict(call.config)
+                return await asyncio.gather(tool.arun(task_id=1), tool.arun(task_id=2))
+            """
+        ),
         # A TaskGroup inside `try`/`except*`.
         Clean(
             """
@@ -236,12 +271,12 @@ class UnhandledToolFailure(Rule):
         function = self.context.enclosing_function()
         if function is None:
             return
+        if not node.args or not _runs_callee(node):
+            return  # `TOOLS[name]()` builds a tool; `tools[kind].append(x)` is no tool run
         lookup = _lookup_of(node.func)
         if lookup is None:
             lookup = self._two_step_lookup(node, function)
-        if lookup is None:
-            return
-        if not _words(referenced_names(lookup.container)) & _CONTAINER_WORDS:
+        if lookup is None or not _model_chosen(lookup):
             return
         path = self._path()
         # Inside a loop of this function (the agent loop, or one over the tool calls).
@@ -289,7 +324,13 @@ class UnhandledToolFailure(Rule):
                 and not (isinstance(arg.value, cst.Name) and arg.value.value == "False")
             ):
                 return
-        if not any(arg.keyword is None and self._tool_calls_in(arg.value) for arg in node.args):
+        # Over calls the model chose (`*(run(c) for c in tool_calls)`), not a fixed list.
+        if not any(
+            arg.star == "*"
+            and isinstance(arg.value, (cst.GeneratorExp, cst.ListComp))
+            and self._tool_calls_in(arg.value.elt)
+            for arg in node.args
+        ):
             return
         if _handled(self._path(), self.context.enclosing_function()):
             return
