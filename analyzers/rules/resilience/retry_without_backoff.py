@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Iterator, Sequence
+from typing import ClassVar
 
 import libcst as cst
 
@@ -17,6 +18,13 @@ from agentsense.analyzers.detect.flow import (
 from agentsense.analyzers.detect.names import words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.rules.resilience._retry_quality import (
+    QUALITY_CLEAN,
+    QUALITY_FLAGGED,
+    QUALITY_RATIONALE,
+    retry_quality_problems,
+    tenacity_problem,
+)
 from agentsense.analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
 
 # Counters and delays of a retry loop: reading them in the attempt does not make each attempt
@@ -371,7 +379,7 @@ class RetryWithoutBackoff(Rule):
         "just-spawned local server or port, and restarts of a local child process, are not "
         "flagged: nobody else shares what they wait for."
     )
-    flagged = (
+    flagged: ClassVar[Sequence[Flagged]] = (
         Flagged(
             """
             import time
@@ -434,7 +442,7 @@ class RetryWithoutBackoff(Rule):
             line=3,
         ),
     )
-    clean = (
+    clean: ClassVar[Sequence[Clean]] = (
         # Readiness polls of a just-spawned local server or port, and restarting a local
         # child process: nobody else shares what they wait for, so jitter spreads nothing.
         Clean(
@@ -480,7 +488,7 @@ class RetryWithoutBackoff(Rule):
                 for attempt in range(max_attempts):
                     try:
                         return client.chat.completions.create(messages=messages)
-                    except Exception:
+                    except (RateLimitError, APITimeoutError):
                         time.sleep(2 ** attempt + random.uniform(0, 1))
                 raise RuntimeError("model unavailable")
             """
@@ -488,6 +496,7 @@ class RetryWithoutBackoff(Rule):
         Clean(
             """
             import asyncio
+            import random
 
             async def call_tool(session, name, args, base=0.5):
                 attempt = 0
@@ -497,7 +506,7 @@ class RetryWithoutBackoff(Rule):
                         return await session.call_tool(name, args)
                     except ConnectionError:
                         attempt += 1
-                        await asyncio.sleep(delay)
+                        await asyncio.sleep(delay + random.random())
                         delay *= 2
                 raise RuntimeError(name)
 
@@ -506,14 +515,14 @@ class RetryWithoutBackoff(Rule):
                     try:
                         return await llm.ainvoke(prompt)
                     except TimeoutError:
-                        await asyncio.sleep(base * 2**i)
+                        await asyncio.sleep(base * 2**i + random.random())
             """
         ),
         # A backoff/tenacity decorator does the waiting.
         Clean(
             """
             import backoff
-            from tenacity import retry, wait_exponential
+            from tenacity import retry, stop_after_attempt, wait_exponential
 
             @backoff.on_exception(backoff.expo, ConnectionError)
             def fetch(url):
@@ -523,7 +532,7 @@ class RetryWithoutBackoff(Rule):
                     except ConnectionError:
                         continue
 
-            @retry(wait=wait_exponential())
+            @retry(wait=wait_exponential(), stop=stop_after_attempt(3))
             def fetch_again(url):
                 for _ in range(3):
                     try:
@@ -677,6 +686,10 @@ class RetryWithoutBackoff(Rule):
             """
         ),
     )
+    # Retry quality (issue 14): a separate finding kind, see `_retry_quality`.
+    rationale += QUALITY_RATIONALE
+    flagged = (*flagged, *QUALITY_FLAGGED)
+    clean = (*clean, *QUALITY_CLEAN)
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node)
@@ -750,3 +763,36 @@ class RetryWithoutBackoff(Rule):
             if qualified.rsplit(".", 1)[-1] in _BACKOFF_DECORATOR_NAMES:
                 return True
         return False
+
+    # Retry quality (issue 14), judged after the backoff check above and only for loops it
+    # did not flag: one finding per loop, the more basic problem first.
+    def leave_For(self, original_node: cst.For) -> None:
+        self._check_quality(original_node)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._check_quality(original_node)
+
+    def _check_quality(self, loop: cst.For | cst.While) -> None:
+        facts = self.context.facts
+        if not _is_retry_loop_header(loop, facts) or self._decorated_with_backoff():
+            return
+        if isinstance(loop, cst.While) and not _counts_attempts(loop):
+            return
+        if any(r.rule is self and r.node is loop for r in self.context.reports):
+            return
+        attempts = [t for t in _own_tries(loop) if _is_retry_attempt(loop, t, facts)]
+        if not attempts:
+            return
+        function = self.context.enclosing_function()
+        for node, message in retry_quality_problems(loop, attempts, facts, function):
+            self.report(node, message)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        message = tenacity_problem(node, self.context.facts)
+        if message is not None:
+            self.report(node, message)
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        message = tenacity_problem(node, self.context.facts)
+        if message is not None:
+            self.report(node.decorator, message)
