@@ -177,7 +177,12 @@ class State:
     def limits(self) -> RunLimits:
         s = self.settings
         return RunLimits(
-            s.run_tool_timeout, s.run_tool_memory_mb, s.run_tool_output_limit, s.allow_network
+            s.run_tool_timeout,
+            s.run_tool_memory_mb,
+            s.run_tool_output_limit,
+            s.allow_network,
+            s.allow_unix_sockets,
+            s.run_tool_pass_secrets,
         )
 
     def config_for(self, path: str) -> Config:
@@ -483,8 +488,9 @@ class State:
         self.log(f"Run tool {name}({arguments}) from {path}")
         result = await run_tool(path, name, arguments, cwd=cwd, limits=self.limits())
         summary = _summary(name, result)
+        note = result.get("note")
         self.show(
-            f"agentsense: {summary}",
+            f"agentsense: {summary}" + (f" (sandbox: {note})" if note else ""),
             lsp.MessageType.Info if result.get("ok") else lsp.MessageType.Warning,
         )
         if doc is not None and line is not None:
