@@ -12,6 +12,7 @@ import functools
 import gc
 import logging
 import multiprocessing
+import os
 import time
 import traceback
 import uuid
@@ -60,6 +61,11 @@ __all__ = ["State", "bind", "server"]
 
 # How long a request that needs the current version's analysis waits for it.
 WAIT_FOR_ANALYSIS = 10.0
+# A diagnostics pull from a client that cannot be asked to pull again (no
+# workspace/diagnostic/refresh) is answered when the analysis ends, within this bound.
+WAIT_FOR_ANALYSIS_NO_REFRESH = 600.0
+# Test hook: seconds every analysis waits before it starts (a slow analysis, without CPU).
+_DELAY_VARIABLE = "AGENTSENSE_TEST_ANALYSIS_DELAY"
 # Workspaces with at least this many Python files are indexed in a separate process.
 INDEX_PROCESS_FILES = 40
 # Indexing on a thread competes with analysis for the GIL, so it runs when the editor is
@@ -108,6 +114,8 @@ class Document:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     sites: tuple[int, list[ToolSite]] | None = None  # (version, sites)
     hints: dict[int, tuple[float, str]] = field(default_factory=dict)  # row -> (time, text)
+    # A pull was answered before this document's analysis ended: refresh when it ends.
+    refresh_pending: bool = False
 
 
 class State:
@@ -223,6 +231,8 @@ class State:
                 self._wake(doc)
                 return
             version, text = doc.version, doc.text
+            with contextlib.suppress(ValueError):
+                await asyncio.sleep(float(os.environ.get(_DELAY_VARIABLE) or 0))
             if self.config.stale():
                 self.config.reset()
             config = self.config_for(doc.path)
@@ -268,6 +278,9 @@ class State:
                         uri=doc.uri, version=version, diagnostics=list(result.diagnostics)
                     )
                 )
+            if doc.refresh_pending:
+                doc.refresh_pending = False
+                self.refresh_diagnostics()
             self._wake(doc)
 
     def _collect_when_idle(self) -> None:
@@ -319,8 +332,11 @@ class State:
             self.schedule(doc, 0)
         self.refresh_diagnostics()
 
+    def can_refresh_diagnostics(self) -> bool:
+        return self.pull and bool(self.capability("workspace", "diagnostics", "refresh_support"))
+
     def refresh_diagnostics(self) -> None:
-        if self.pull and self.capability("workspace", "diagnostics", "refresh_support"):
+        if self.can_refresh_diagnostics():
             with contextlib.suppress(Exception):
                 self.workspace_diagnostic_refresh(None)
 
@@ -792,9 +808,15 @@ async def diagnostic(
     doc = server.documents.get(params.text_document.uri)
     if doc is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
-    result = await server.current(doc)
-    if result is None:
-        result = doc.result
+    if server.can_refresh_diagnostics():
+        result = await server.current(doc)
+        if result is None:
+            # Still analysing: answer with what there is, and ask for a new pull when it ends.
+            doc.refresh_pending = True
+            result = doc.result
+    else:
+        # This client would not pull again before the next edit: answer when the analysis ends.
+        result = await server.current(doc, timeout=WAIT_FOR_ANALYSIS_NO_REFRESH)
     if result is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
     if params.previous_result_id == result.result_id:
