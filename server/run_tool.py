@@ -627,7 +627,8 @@ async def run_tool(
     """Run the tool and return the harness's JSON object, or one describing what went wrong.
 
     Keys: ok, value (when ok), error {kind, message, details} (when not), stdout, duration_ms;
-    plus wall_ms (the whole run's wall time), withheld_env (names of the variables not
+    plus wall_ms (the whole run's wall time), peak_memory_mb (the tree's largest resident
+    memory seen), withheld_env (names of the variables not
     passed), survivors (processes still alive after the run), package_changed (files of
     agentsense's own installation that changed during the run), sandbox (what was isolated)
     and note (all that in sentences). Error kinds besides the harness's: timeout, crashed,
@@ -727,6 +728,7 @@ async def run_tool(
     result["survivors"] = [{"pid": p.pid, "name": p.name} for p in survivors]
     result["still_running"] = [{"pid": p.pid, "name": p.name} for p in unkillable]
     result["package_changed"] = changed
+    result["peak_memory_mb"] = round(supervisor.peak_bytes / (1024 * 1024), 1)
     result["sandbox"] = {
         "namespaces": isolation.namespaces,
         "read_only": isolation.read_only,

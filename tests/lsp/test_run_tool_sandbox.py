@@ -124,6 +124,29 @@ TOOLS = textwrap.dedent(
 
 
     @tool
+    def network(port: int) -> dict:
+        """Reach a local TCP port from a child process and through ctypes."""
+        child = subprocess.run(
+            [sys.executable, "-c",
+             "import socket; socket.create_connection(('127.0.0.1', %d), timeout=2); "
+             "print('connected')" % port],
+            capture_output=True, text=True, timeout=10,
+        )
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM, 0)
+        if fd < 0:
+            raw = "refused"
+        else:
+            address = (
+                struct.pack("H", socket.AF_INET) + struct.pack("!H", port)
+                + socket.inet_aton("127.0.0.1") + bytes(8)
+            )
+            raw = "connected" if libc.connect(fd, address, len(address)) == 0 else "failed"
+            os.close(fd)
+        return {"child": "connected" if "connected" in child.stdout else "refused", "ctypes": raw}
+
+
+    @tool
     def hungry_children(megabytes: int) -> str:
         """Three children that each hold `megabytes` of memory (touched) and wait."""
         code = f"import time; data = b'x' * ({megabytes} << 20); time.sleep(60)"
@@ -340,7 +363,29 @@ async def test_the_memory_limit_covers_the_whole_tree(tools: Path, namespaces: b
     result = await call(tools, "hungry_children", {"megabytes": 100}, memory_mb=200, timeout=30.0)
     assert result["ok"] is False, result
     assert result["error"]["kind"] == "memory_limit", result
+    assert result["peak_memory_mb"] > 200
     assert result["still_running"] == []
+
+
+@pytest.mark.skipif(not _seccomp(), reason="the seccomp filter is built for x86_64 and aarch64")
+async def test_no_network_for_any_process_of_the_tree(tools: Path, namespaces: bool) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    try:
+        port = listener.getsockname()[1]
+        result = await call(tools, "network", {"port": port})
+        assert result["ok"] is True, result
+        # Around the audit hook (ctypes) and in a child process (no hook): still no network,
+        # with or without the network namespace (seccomp refuses the socket itself).
+        assert result["value"] == {"child": "refused", "ctypes": "refused"}
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody got through
+        allowed = await call(tools, "network", {"port": port}, allow_network=True)
+        assert allowed["value"] == {"child": "connected", "ctypes": "connected"}, allowed
+    finally:
+        listener.close()
 
 
 def _target() -> Path:
