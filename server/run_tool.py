@@ -722,7 +722,9 @@ async def run_tool(
         )
     else:
         result = _parse(out.decode("utf-8", "replace"), process.returncode, stderr_text, started)
-    changed = changed_files(before, after)
+    # Read-only for the tree: a change came from elsewhere (the server's own bytecode cache,
+    # an editor saving a file of an editable install), not from the tool.
+    changed = [] if isolation.read_only else changed_files(before, after)
     result["wall_ms"] = round((time.perf_counter() - started) * 1000.0, 1)
     result["withheld_env"] = withheld
     result["survivors"] = [{"pid": p.pid, "name": p.name} for p in survivors]

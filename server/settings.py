@@ -46,7 +46,9 @@ class ClientSettings(BaseModel):
         default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=3600, description="Run tool: wall-clock seconds."
     )
     run_tool_memory_mb: int = Field(
-        default=DEFAULT_MEMORY_MB, ge=32, description="Run tool: address-space limit in MB."
+        default=DEFAULT_MEMORY_MB,
+        ge=32,
+        description="Run tool: memory limit in MB (each process, and the tree).",
     )
     run_tool_output_limit: int = Field(
         default=DEFAULT_OUTPUT_LIMIT, ge=1024, description="Run tool: bytes kept of its output."
