@@ -71,7 +71,7 @@ BOOTSTRAP = (
     r"""
 import os, sys
 def _keeper():
-    import ctypes, json, resource, signal, struct, time
+    import ctypes, json, resource, signal
     env = os.environ
     memory = int(env.pop("AGENTSENSE_MEMORY_LIMIT", "0") or 0)
     cpu = int(env.pop("AGENTSENSE_CPU_LIMIT", "0") or 0)
@@ -119,13 +119,10 @@ def _keeper():
         if libc is not None:
             libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = SIGKILL: die with the keeper
         return block_network, block_unix
-    while True:
-        try:
-            _, code = os.waitpid(child, 0)
-            break
-        except ChildProcessError:
-            code = 0
-            break
+    try:
+        _, code = os.waitpid(child, 0)
+    except ChildProcessError:
+        code = 0
     _reap_rest()
     if os.WIFSIGNALED(code):
         signal.signal(os.WTERMSIG(code), signal.SIG_DFL)
@@ -133,8 +130,8 @@ def _keeper():
     os._exit(os.waitstatus_to_exitcode(code) if hasattr(os, "waitstatus_to_exitcode") else 1)
 def _reap_rest():
     # Kill what the tree left: our children, and what gets reparented to us as they die.
-    me = os.getpid()
     import time
+    me = os.getpid()
     for _ in range(300):
         try:
             names = [n for n in os.listdir("/proc") if n.isdigit()]
