@@ -12,6 +12,7 @@ import functools
 import gc
 import logging
 import multiprocessing
+import os
 import time
 import traceback
 import uuid
@@ -61,6 +62,11 @@ __all__ = ["State", "bind", "server"]
 
 # How long a request that needs the current version's analysis waits for it.
 WAIT_FOR_ANALYSIS = 10.0
+# A diagnostics pull from a client that cannot be asked to pull again (no
+# workspace/diagnostic/refresh) is answered when the analysis ends, within this bound.
+WAIT_FOR_ANALYSIS_NO_REFRESH = 600.0
+# Test hook: seconds every analysis waits before it starts (a slow analysis, without CPU).
+_DELAY_VARIABLE = "AGENTSENSE_TEST_ANALYSIS_DELAY"
 # Workspaces with at least this many Python files are indexed in a separate process.
 INDEX_PROCESS_FILES = 40
 # Indexing on a thread competes with analysis for the GIL, so it runs when the editor is
@@ -109,6 +115,8 @@ class Document:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     sites: tuple[int, list[ToolSite]] | None = None  # (version, sites)
     hints: dict[int, tuple[float, str]] = field(default_factory=dict)  # row -> (time, text)
+    # A pull was answered before this document's analysis ended: refresh when it ends.
+    refresh_pending: bool = False
 
 
 class State:
@@ -182,7 +190,12 @@ class State:
     def limits(self) -> RunLimits:
         s = self.settings
         return RunLimits(
-            s.run_tool_timeout, s.run_tool_memory_mb, s.run_tool_output_limit, s.allow_network
+            s.run_tool_timeout,
+            s.run_tool_memory_mb,
+            s.run_tool_output_limit,
+            s.allow_network,
+            s.allow_unix_sockets,
+            s.run_tool_pass_secrets,
         )
 
     def config_for(self, path: str) -> Config:
@@ -223,6 +236,8 @@ class State:
                 self._wake(doc)
                 return
             version, text = doc.version, doc.text
+            with contextlib.suppress(ValueError):
+                await asyncio.sleep(float(os.environ.get(_DELAY_VARIABLE) or 0))
             if self.config.stale():
                 self.config.reset()
             config = self.config_for(doc.path)
@@ -266,6 +281,9 @@ class State:
             # documents their selector names, and a cell's URI scheme is not among them.
             if not self.pull or doc.uri in self.notebooks:
                 self.publish(doc.uri, version, result.diagnostics)
+            if doc.refresh_pending:
+                doc.refresh_pending = False
+                self.refresh_diagnostics()
             self._wake(doc)
 
     def publish(self, uri: str, version: int | None, diagnostics: Sequence[lsp.Diagnostic]) -> None:
@@ -332,8 +350,11 @@ class State:
             self.schedule(doc, 0)
         self.refresh_diagnostics()
 
+    def can_refresh_diagnostics(self) -> bool:
+        return self.pull and bool(self.capability("workspace", "diagnostics", "refresh_support"))
+
     def refresh_diagnostics(self) -> None:
-        if self.pull and self.capability("workspace", "diagnostics", "refresh_support"):
+        if self.can_refresh_diagnostics():
             with contextlib.suppress(Exception):
                 self.workspace_diagnostic_refresh(None)
 
@@ -501,8 +522,9 @@ class State:
         self.log(f"Run tool {name}({arguments}) from {path}")
         result = await run_tool(path, name, arguments, cwd=cwd, limits=self.limits())
         summary = _summary(name, result)
+        note = result.get("note")
         self.show(
-            f"agentsense: {summary}",
+            f"agentsense: {summary}" + (f" (sandbox: {note})" if note else ""),
             lsp.MessageType.Info if result.get("ok") else lsp.MessageType.Warning,
         )
         if doc is not None and line is not None:
@@ -866,9 +888,15 @@ async def diagnostic(
     doc = server.documents.get(notebook_uri or uri)
     if doc is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
-    result = await server.current(doc)
-    if result is None:
-        result = doc.result
+    if server.can_refresh_diagnostics():
+        result = await server.current(doc)
+        if result is None:
+            # Still analysing: answer with what there is, and ask for a new pull when it ends.
+            doc.refresh_pending = True
+            result = doc.result
+    else:
+        # This client would not pull again before the next edit: answer when the analysis ends.
+        result = await server.current(doc, timeout=WAIT_FOR_ANALYSIS_NO_REFRESH)
     if result is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
     if params.previous_result_id == result.result_id:
