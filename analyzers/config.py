@@ -12,6 +12,7 @@ from typing import Any
 import pathspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agentsense.analyzers.budget import DEFAULT_FILE_TIME_BUDGET
 from agentsense.analyzers.model import Severity
 from agentsense.analyzers.registry import all_rules, find_rule, rules_by_code
 from agentsense.analyzers.rule import Rule, RuleOptions
@@ -93,6 +94,11 @@ class Settings(BaseModel):
     rule_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Rule code -> that rule's options."
     )
+    file_time_budget: float = Field(
+        default=DEFAULT_FILE_TIME_BUDGET,
+        ge=0,
+        description="Seconds one file may take before it is reported as not linted (0: no limit).",
+    )
 
     @field_validator("select", "extend_select", "ignore")
     @classmethod
@@ -143,6 +149,7 @@ class CliOverrides:
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     respect_gitignore: bool | None = None  # None: the config file decides
+    file_time_budget: float | None = None  # None: the config file decides
 
     @staticmethod
     def build(
@@ -151,6 +158,7 @@ class CliOverrides:
         ignore: Sequence[str] = (),
         severity: Mapping[str, str] | None = None,
         respect_gitignore: bool | None = None,
+        file_time_budget: float | None = None,
     ) -> CliOverrides:
         """Validate selectors given on a command line or by a client (ConfigError if bad)."""
         try:
@@ -163,9 +171,11 @@ class CliOverrides:
                 if rule is None:
                     raise ValueError(f"unknown rule code {key!r}")
                 sev[rule.code] = Severity(value)
+            if file_time_budget is not None and not file_time_budget >= 0:
+                raise ValueError(f"file time budget must be 0 or more seconds: {file_time_budget}")
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        return CliOverrides(sel, ext, ign, sev, respect_gitignore)
+        return CliOverrides(sel, ext, ign, sev, respect_gitignore, file_time_budget)
 
 
 @dataclass(frozen=True)
@@ -234,6 +244,13 @@ class Config:
         if self.overrides.respect_gitignore is not None:
             return self.overrides.respect_gitignore
         return self.settings.respect_gitignore
+
+    @property
+    def time_budget(self) -> float:
+        """Seconds one file may take (0: no limit); the command line wins."""
+        if self.overrides.file_time_budget is not None:
+            return self.overrides.file_time_budget
+        return self.settings.file_time_budget
 
     def severity_for(self, rule: type[Rule]) -> Severity:
         return (

@@ -23,6 +23,7 @@ import libcst as cst
 from rich.console import Console
 from rich.text import Text
 
+from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import fix_source, parse, too_large
@@ -199,35 +200,46 @@ def _fixed_codes(
 def check_text(
     text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
 ) -> FileOutcome:
-    """Lint (and with `settings.fix` fix) one file's text; never raises."""
+    """Lint (and with `settings.fix` fix) one file's text; never raises.
+
+    The file gets `config.time_budget` seconds for all of it; past that, or nested too deeply
+    to analyse, it is reported as not linted (a warning), never as clean.
+    """
     try:
-        key = cache.key(text, path, config) if cache is not None else None
-        result = cache.get(key) if cache is not None and key is not None else None
-        cached = result is not None
-        if result is None:
-            result = analyze(text, path, config)
-            if cache is not None and key is not None:
-                cache.put(key, result)
-        wants_fix = settings.fix or settings.diff
-        if not wants_fix or not any(
-            is_applicable(f, settings.unsafe_fixes) for f in result.findings
-        ):
-            return FileOutcome(path, result, cached=cached)
-        fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
-        fixed = _restore_newlines(text, fixed)
-        # fix_source already refuses fixes that break the file; check again before writing.
-        if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
-            return FileOutcome(path, result, cached=cached)
-        after = analyze(fixed, path, config)
-        codes = _fixed_codes(result.findings, after.findings)
-        if settings.diff:
-            shown = display_path(path, Path(settings.cwd))
-            return FileOutcome(path, result, applied, codes, diff=unified_diff(text, fixed, shown))
-        if cache is not None:
-            cache.put(cache.key(fixed, path, config), after)
-        return FileOutcome(path, after, applied, codes, fixed_text=fixed)
+        with time_budget(config.time_budget):
+            return guard_recursion(lambda: _check_text(text, path, config, settings, cache))
+    except NotLinted as why:
+        return FileOutcome(path, warning=f"not linted: {why.reason}")
     except Exception:
         return FileOutcome(path, error=traceback.format_exc())
+
+
+def _check_text(
+    text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
+) -> FileOutcome:
+    key = cache.key(text, path, config) if cache is not None else None
+    result = cache.get(key) if cache is not None and key is not None else None
+    cached = result is not None
+    if result is None:
+        result = analyze(text, path, config)
+        if cache is not None and key is not None:
+            cache.put(key, result)
+    wants_fix = settings.fix or settings.diff
+    if not wants_fix or not any(is_applicable(f, settings.unsafe_fixes) for f in result.findings):
+        return FileOutcome(path, result, cached=cached)
+    fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
+    fixed = _restore_newlines(text, fixed)
+    # fix_source already refuses fixes that break the file; check again before writing.
+    if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
+        return FileOutcome(path, result, cached=cached)
+    after = analyze(fixed, path, config)
+    codes = _fixed_codes(result.findings, after.findings)
+    if settings.diff:
+        shown = display_path(path, Path(settings.cwd))
+        return FileOutcome(path, result, applied, codes, diff=unified_diff(text, fixed, shown))
+    if cache is not None:
+        cache.put(cache.key(fixed, path, config), after)
+    return FileOutcome(path, after, applied, codes, fixed_text=fixed)
 
 
 def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:

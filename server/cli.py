@@ -196,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="neither read nor write .agentsense_cache/",
     )
     run.add_argument(
+        "--file-time-budget",
+        type=float,
+        metavar="SECONDS",
+        help="seconds one file may take before it is reported as not linted (0: no limit; "
+        "default: the config's `file-time-budget`, 10)",
+    )
+    run.add_argument(
         "--respect-gitignore",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -465,6 +472,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             extend_select=_flatten(args.extend_select) or (),
             ignore=_flatten(args.ignore) or (),
             respect_gitignore=args.respect_gitignore,
+            file_time_budget=args.file_time_budget,
         )
     except ConfigError as error:
         sys.stderr.write(f"agentsense: {error}\n")
