@@ -300,8 +300,12 @@ def load_file(path: Path) -> Config:
     """Read one config file (ConfigError with file and key on any problem)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte at offset {error.start}); TOML files must be UTF-8"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
     if path.name == "pyproject.toml":
@@ -331,11 +335,19 @@ def _declares_config(path: Path) -> bool:
     if path.name != "pyproject.toml":
         return True
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = path.read_bytes()
+    except OSError as error:
+        # It may hold our settings (an `ignore` list): skipping it would change the findings.
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    if b"agentsense" not in data:
         return False
-    if "agentsense" not in text:
-        return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); "
+            "TOML files must be UTF-8"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -364,7 +376,12 @@ class ConfigResolver:
         config: Config | None = None
         for name in CONFIG_FILES:
             candidate = directory / name
-            if candidate.is_file() and _declares_config(candidate):
+            try:
+                present = candidate.is_file()
+            except OSError:
+                # An unreadable folder: discovery cannot list it either and says so.
+                present = False
+            if present and _declares_config(candidate):
                 config = load_file(candidate).with_overrides(self.overrides)
                 break
         if config is None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import io
 import multiprocessing
 import os
 import re
+import stat
 import sys
+import tempfile
 import tokenize
 import traceback
 from collections import Counter
@@ -84,6 +87,7 @@ class Unreadable(Exception):
 class Decoded:
     text: str
     encoding: str  # to write fixes back in (`utf-8-sig` keeps a BOM)
+    data: bytes = b""  # the bytes read (fixes are not written over a file changed since)
 
 
 def decode_source(data: bytes) -> Decoded:
@@ -106,7 +110,7 @@ def decode_source(data: bytes) -> Decoded:
         raise Unreadable(f"not valid {encoding} as its coding cookie declares ({where})") from None
     except LookupError:
         raise Unreadable(f"unknown encoding {encoding!r}") from None
-    return Decoded(text, encoding)
+    return Decoded(text, encoding, data)
 
 
 def read_source(path: Path) -> Decoded:
@@ -155,6 +159,9 @@ class RunSettings:
     unsafe_fixes: bool = False
     use_cache: bool = True
     cwd: str = ""
+    # Real paths of the folders and files given: --fix writes no file whose real path (a
+    # symlink's target) lies outside them.
+    write_roots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,16 +260,74 @@ def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
     outcome = check_text(decoded.text, job.path, job.config, settings, cache)
     if outcome.fixed_text is None or settings.diff:
         return outcome
-    try:
-        path.write_bytes(outcome.fixed_text.encode(decoded.encoding))
-    except (OSError, UnicodeEncodeError) as error:
-        kept = check_text(decoded.text, job.path, job.config, RunSettings(cwd=settings.cwd), cache)
+    problem = _outside_roots(path, settings.write_roots)
+    if problem is None:
+        try:
+            # The real path: replacing a link would turn it into a copy.
+            real = Path(os.path.realpath(path))
+            replace_file(real, outcome.fixed_text.encode(decoded.encoding), decoded.data)
+        except FileChanged:
+            problem = "it changed on disk while it was checked; run again"
+        except (OSError, UnicodeEncodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            problem = f"cannot write them ({reason}); the file is unchanged"
+    if problem is None:
         return FileOutcome(
-            job.path, kept.result, warning=f"cannot write fixes: {error}", error=kept.error
+            job.path, outcome.result, outcome.fixed, outcome.fixed_codes, cached=outcome.cached
         )
+    # Report the findings of the text on disk, which the fixes did not reach.
+    kept = check_text(decoded.text, job.path, job.config, RunSettings(cwd=settings.cwd), cache)
     return FileOutcome(
-        job.path, outcome.result, outcome.fixed, outcome.fixed_codes, cached=outcome.cached
+        job.path, kept.result, warning=f"fixes not written: {problem}", error=kept.error
     )
+
+
+class FileChanged(Exception):
+    """The file on disk is no longer what was read: fixes would overwrite someone's edit."""
+
+
+def _outside_roots(path: Path, roots: Sequence[str]) -> str | None:
+    """Why fixes must not be written to `path` (a link out of the checked tree), or None."""
+    if not roots:
+        return None
+    real = os.path.realpath(path)
+    if any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+        return None
+    return f"it is a link to {real}, outside the checked paths"
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    handle.write(data)
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def replace_file(path: Path, data: bytes, expected: bytes) -> None:
+    """Write `data` to `path` atomically, unless the file is no longer `expected`.
+
+    The new text goes to a temporary file in the same folder (same file system), which
+    replaces the original in one step: a full disk or a killed process leaves the original
+    untouched, never a truncated file. The file's permission bits are kept.
+    """
+    current = path.read_bytes()
+    if current == data:
+        return  # already so (the same file reached through a link, fixed by another job)
+    if current != expected:
+        raise FileChanged(str(path))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            _write_all(stream, data)
+        os.chmod(temporary, mode)
+        # Checked again just before the swap: an editor may have saved meanwhile.
+        if path.read_bytes() != expected:
+            raise FileChanged(str(path))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def check_chunk(jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
@@ -379,6 +444,8 @@ class _Run:
             for missing in discovered.missing:
                 self.warn(f"path does not exist: {missing}")
             return EXIT_ERROR
+        for folder, why in discovered.unreadable:
+            self.skipped_file(f"{folder}{os.sep}", f"cannot list the folder: {why}")
         if not discovered.files:
             # ruff says so too: a run that checked nothing must not look like a clean one.
             self.warn(
@@ -392,6 +459,7 @@ class _Run:
             unsafe_fixes=options.unsafe_fixes,
             use_cache=not options.no_cache,
             cwd=str(self.cwd),
+            write_roots=tuple(os.path.realpath(p) for p in paths),
         )
         outcomes = self.run_all(jobs, settings)
         results: list[FileResult] = []
