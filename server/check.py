@@ -265,7 +265,8 @@ def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
         try:
             # The real path: replacing a link would turn it into a copy.
             real = Path(os.path.realpath(path))
-            replace_file(real, outcome.fixed_text.encode(decoded.encoding), decoded.data)
+            fixed = outcome.fixed_text.encode(decoded.encoding)
+            replace_file(real, fixed, decoded.data or None)
         except FileChanged:
             problem = "it changed on disk while it was checked; run again"
         except (OSError, UnicodeEncodeError) as error:
@@ -302,8 +303,10 @@ def _write_all(handle: BinaryIO, data: bytes) -> None:
     os.fsync(handle.fileno())
 
 
-def replace_file(path: Path, data: bytes, expected: bytes) -> None:
+def replace_file(path: Path, data: bytes, expected: bytes | None) -> None:
     """Write `data` to `path` atomically, unless the file is no longer `expected`.
+
+    `expected` None: the bytes read are unknown (a `Decoded` made without them), no check.
 
     The new text goes to a temporary file in the same folder (same file system), which
     replaces the original in one step: a full disk or a killed process leaves the original
@@ -312,7 +315,7 @@ def replace_file(path: Path, data: bytes, expected: bytes) -> None:
     current = path.read_bytes()
     if current == data:
         return  # already so (the same file reached through a link, fixed by another job)
-    if current != expected:
+    if expected is not None and current != expected:
         raise FileChanged(str(path))
     mode = stat.S_IMODE(path.stat().st_mode)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -321,7 +324,7 @@ def replace_file(path: Path, data: bytes, expected: bytes) -> None:
             _write_all(stream, data)
         os.chmod(temporary, mode)
         # Checked again just before the swap: an editor may have saved meanwhile.
-        if path.read_bytes() != expected:
+        if expected is not None and path.read_bytes() != expected:
             raise FileChanged(str(path))
         os.replace(temporary, path)
     except BaseException:
