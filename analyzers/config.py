@@ -12,6 +12,7 @@ from typing import Any
 import pathspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agentsense.analyzers.budget import DEFAULT_FILE_TIME_BUDGET
 from agentsense.analyzers.model import Severity
 from agentsense.analyzers.registry import all_rules, find_rule, rules_by_code
 from agentsense.analyzers.rule import Rule, RuleOptions
@@ -93,6 +94,11 @@ class Settings(BaseModel):
     rule_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Rule code -> that rule's options."
     )
+    file_time_budget: float = Field(
+        default=DEFAULT_FILE_TIME_BUDGET,
+        ge=0,
+        description="Seconds one file may take before it is reported as not linted (0: no limit).",
+    )
 
     @field_validator("select", "extend_select", "ignore")
     @classmethod
@@ -145,6 +151,7 @@ class CliOverrides:
     respect_gitignore: bool | None = None  # None: the config file decides
     # `--config 'KEY = VALUE'`: settings laid over every config file's (tables merged by key).
     settings: Mapping[str, Any] = field(default_factory=dict)
+    file_time_budget: float | None = None  # None: the config file decides
 
     @staticmethod
     def build(
@@ -154,6 +161,7 @@ class CliOverrides:
         severity: Mapping[str, str] | None = None,
         respect_gitignore: bool | None = None,
         inline: Sequence[str] = (),
+        file_time_budget: float | None = None,
     ) -> CliOverrides:
         """Validate selectors and `KEY = VALUE` settings given on a command line or by a
         client (ConfigError naming the bad one)."""
@@ -167,12 +175,14 @@ class CliOverrides:
                 if rule is None:
                     raise ValueError(f"unknown rule code {key!r}")
                 sev[rule.code] = Severity(value)
+            if file_time_budget is not None and not file_time_budget >= 0:
+                raise ValueError(f"file time budget must be 0 or more seconds: {file_time_budget}")
         except ValueError as error:
             raise ConfigError(str(error)) from None
         settings: dict[str, Any] = {}
         for text in inline:
             settings = _merged(settings, parse_inline_setting(text))
-        return CliOverrides(sel, ext, ign, sev, respect_gitignore, settings)
+        return CliOverrides(sel, ext, ign, sev, respect_gitignore, settings, file_time_budget)
 
 
 def parse_inline_setting(text: str) -> dict[str, Any]:
@@ -273,6 +283,13 @@ class Config:
             return self.overrides.respect_gitignore
         return self.settings.respect_gitignore
 
+    @property
+    def time_budget(self) -> float:
+        """Seconds one file may take (0: no limit); the command line wins."""
+        if self.overrides.file_time_budget is not None:
+            return self.overrides.file_time_budget
+        return self.settings.file_time_budget
+
     def severity_for(self, rule: type[Rule]) -> Severity:
         return (
             self.overrides.severity.get(rule.code)
@@ -321,8 +338,12 @@ def load_file(path: Path) -> Config:
     """Read one config file (ConfigError with file and key on any problem)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte at offset {error.start}); TOML files must be UTF-8"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
     if path.name == "pyproject.toml":
@@ -352,11 +373,19 @@ def _declares_config(path: Path) -> bool:
     if path.name != "pyproject.toml":
         return True
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = path.read_bytes()
+    except OSError as error:
+        # It may hold our settings (an `ignore` list): skipping it would change the findings.
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    if b"agentsense" not in data:
         return False
-    if "agentsense" not in text:
-        return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); "
+            "TOML files must be UTF-8"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -385,7 +414,12 @@ class ConfigResolver:
         config: Config | None = None
         for name in CONFIG_FILES:
             candidate = directory / name
-            if candidate.is_file() and _declares_config(candidate):
+            try:
+                present = candidate.is_file()
+            except OSError:
+                # An unreadable folder: discovery cannot list it either and says so.
+                present = False
+            if present and _declares_config(candidate):
                 config = load_file(candidate).with_overrides(self.overrides)
                 break
         if config is None:

@@ -23,6 +23,9 @@ class Discovered:
 
     files: tuple[Path, ...]  # absolute (not symlink-resolved), sorted, without duplicates
     missing: tuple[Path, ...]  # paths given that do not exist, as given
+    # Folders that could not be listed (permission denied...) and why: their files are not
+    # linted, which the run must say.
+    unreadable: tuple[tuple[Path, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,7 @@ def discover(
     """
     found: dict[Path, None] = {}
     missing: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
     for given in paths:
         absolute = Path(os.path.abspath(given))
         if absolute.is_file():
@@ -122,14 +126,14 @@ def discover(
                 continue
             found[absolute] = None
         elif absolute.is_dir():
-            for file in _walk(absolute, resolver):
+            for file in _walk(absolute, resolver, unreadable):
                 found[file] = None
         else:
             missing.append(given)
-    return Discovered(tuple(sorted(found)), tuple(missing))
+    return Discovered(tuple(sorted(found)), tuple(missing), tuple(unreadable))
 
 
-def _walk(top: Path, resolver: ConfigResolver) -> list[Path]:
+def _walk(top: Path, resolver: ConfigResolver, unreadable: list[tuple[Path, str]]) -> list[Path]:
     files: list[Path] = []
     top_config = resolver.for_path(top)
     base_layers = _ancestor_layers(top, top_config) if top_config.respects_gitignore else []
@@ -145,8 +149,9 @@ def _walk(top: Path, resolver: ConfigResolver) -> list[Path]:
                 layers = [*layers, own]
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
-            continue  # unreadable directory: nothing we can lint in it
+        except OSError as error:
+            unreadable.append((directory, error.strerror or str(error)))
+            continue
         subdirectories: list[Path] = []
         for entry in entries:
             path = directory / entry.name

@@ -10,6 +10,14 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from agentsense.analyzers.budget import (
+    CHECK_EVERY,
+    NotLinted,
+    check_deadline,
+    guard_recursion,
+    in_deep_stack,
+    request_deep_stack,
+)
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.context import FileContext, PendingReport
 from agentsense.analyzers.facts import ModuleFacts
@@ -32,7 +40,7 @@ from agentsense.analyzers.suppression import (
     Suppressions,
     find_suppressions,
 )
-from agentsense.analyzers.walk import children, find_path
+from agentsense.analyzers.walk import children
 
 SYNTAX_ERROR = "AGT001"
 UNUSED_SUPPRESSION = "AGT900"
@@ -59,8 +67,86 @@ def text_too_large(text: str) -> str | None:
 NodeHandler = Callable[[cst.CSTNode], None]
 
 
+# Deeper than this (levels of Python's own syntax tree) a file is not linted: libcst's parser
+# takes time that grows much faster than the depth (a 4 000-term `+` chain: tens of seconds,
+# holding the GIL, so no deadline can stop it) and overflows its stack further on. CPython
+# 3.11 itself refuses about 3 000 levels.
+MAX_NESTING = 2500
+# From this depth on, libcst's native parser runs on a large stack.
+_DEEP_NESTING = 200
+
+
+def nesting_depth(tree: ast.AST, stop_at: int, exact_from: int = 0) -> int:
+    """The depth of an `ast` tree (iteratively), at most `stop_at`.
+
+    Exact when it is `exact_from` or more; below that, possibly less than the true depth: a
+    one-line expression too narrow to reach `exact_from` (every level takes at least one
+    character) is not entered, so ordinary files cost little.
+    """
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest >= stop_at:
+                return stop_at
+        if isinstance(node, ast.expr) and node.end_lineno == node.lineno:
+            width = (node.end_col_offset or 0) - node.col_offset
+            if depth + width < exact_from:
+                continue
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _python_syntax_tree(source: str) -> ast.Module | SyntaxError:
+    """CPython's own parse (fast and linear), or its SyntaxError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its SyntaxWarnings are not ours to print
+            tree = compile(source, "<agentsense>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return error
+    except ValueError as error:  # NUL bytes (the front ends refuse those first)
+        return SyntaxError(str(error))
+    except (RecursionError, MemoryError):
+        raise NotLinted("the code is nested more deeply than Python's own parser accepts") from None
+    assert isinstance(tree, ast.Module)
+    return tree
+
+
 def parse(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
-    """Parse, returning the error instead of raising it."""
+    """Parse, returning the error instead of raising it.
+
+    Raises `NotLinted` for code nested deeper than `MAX_NESTING` (see there). CPython's
+    parser looks first: it measures the depth, and its "too many nested parentheses" (which
+    every Python version refuses) is reported without making libcst try.
+    """
+    python_tree = _python_syntax_tree(source)
+    depth = 0
+    if isinstance(python_tree, SyntaxError):
+        if "too many nested parentheses" in (python_tree.msg or ""):
+            return cst.ParserSyntaxError(
+                python_tree.msg,
+                lines=source.splitlines(keepends=True) or [""],
+                raw_line=max(python_tree.lineno or 1, 1),
+                raw_column=max((python_tree.offset or 1) - 1, 0),
+            )
+    else:
+        depth = nesting_depth(python_tree, MAX_NESTING + 1, _DEEP_NESTING)
+        if depth > MAX_NESTING:
+            raise NotLinted(
+                f"expressions nested more than {MAX_NESTING} levels deep "
+                "(the parser would take minutes)"
+            )
+    check_deadline()
+    if depth >= _DEEP_NESTING:
+        request_deep_stack()
+        return in_deep_stack(lambda: _parse_with_libcst(source))
+    return _parse_with_libcst(source)
+
+
+def _parse_with_libcst(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
@@ -79,7 +165,15 @@ def parse(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
 
 
 def lint(source: str, path: str, config: Config | None = None) -> list[Finding]:
-    """All findings for one file's text, sorted by position."""
+    """All findings for one file's text, sorted by position.
+
+    Raises `NotLinted` for code too deeply nested to analyse (or past the caller's
+    `time_budget`); deeply nested code that can be analysed is, on a large stack.
+    """
+    return guard_recursion(lambda: _lint(source, path, config))
+
+
+def _lint(source: str, path: str, config: Config | None) -> list[Finding]:
     config = config if config is not None else Config.default()
     enabled = config.enabled_codes(path)
     suppressions = find_suppressions(source)
@@ -149,14 +243,16 @@ def _resolve_each(
     """Each surviving report with its finding, or with the suppression (row, code) it hit."""
     fixes = FixBuilder(context.source, context.module, positions, context.facts)
     seen: set[tuple[str, Span, str]] = set()
+    parents: dict[int, dict[int, cst.CSTNode]] = {}  # id(search root) -> its parent map
     for report in context.reports:
+        check_deadline()  # each report may render a whole statement for its fix
         rule = report.rule
         span = positions.span(report.node, report.end_node)
         key = (rule.code, span, report.message)
         if key in seen:
             continue
         seen.add(key)
-        chain = find_path(report.search_root, report.node) or [report.search_root]
+        chain = _chain(report.search_root, report.node, parents)
         statement = next(
             (
                 n
@@ -195,6 +291,33 @@ def _resolve_each(
         )
 
 
+def _chain(
+    root: cst.CSTNode, node: cst.CSTNode, parents: dict[int, dict[int, cst.CSTNode]]
+) -> list[cst.CSTNode]:
+    """The nodes from `root` down to `node`, through one parent map per root.
+
+    Many reports in one long statement would each search it again (quadratic); the map is
+    built once per statement and each chain costs its depth.
+    """
+    table = parents.get(id(root))
+    if table is None:
+        table = parents[id(root)] = {}
+        stack = [root]
+        while stack:
+            current = stack.pop()
+            for child in children(current):
+                table[id(child)] = current
+                stack.append(child)
+    chain = [node]
+    while chain[-1] is not root:
+        parent = table.get(id(chain[-1]))
+        if parent is None:
+            return [root]  # not below the root (a report on a node it does not hold)
+        chain.append(parent)
+    chain.reverse()
+    return chain
+
+
 _STRING_TOKENS = (cst.SimpleString, cst.FormattedString)
 
 
@@ -223,24 +346,25 @@ def _syntax_error(
     error: cst.ParserSyntaxError | RecursionError, source: str, path: str, config: Config
 ) -> list[Finding]:
     rule = rules_by_code()[SYNTAX_ERROR]
-    if isinstance(error, cst.ParserSyntaxError):
-        row, column = error.raw_line, error.raw_column + 1
-        detail = error.message.splitlines()[0] if error.message else "invalid syntax"
-        # CPython's parser names the problem better ("'(' was never closed"); ask it too.
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # its SyntaxWarnings are not ours to print
-                compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-        except SyntaxError as py_error:
-            if py_error.lineno:
-                row, column = py_error.lineno, max(py_error.offset or 1, 1)
-                detail = py_error.msg
-        except (ValueError, RecursionError, MemoryError):
-            pass
+    if not isinstance(error, cst.ParserSyntaxError):
+        raise NotLinted("the code is nested too deeply to parse")
+    row, column = error.raw_line, error.raw_column + 1
+    detail = error.message.splitlines()[0] if error.message else "invalid syntax"
+    # CPython's parser names the problem better ("'(' was never closed"); ask it too.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its SyntaxWarnings are not ours to print
+            compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as py_error:
+        if py_error.lineno:
+            row, column = py_error.lineno, max(py_error.offset or 1, 1)
+            detail = py_error.msg
+        message = f"syntax error: {detail}"
+    except (ValueError, RecursionError, MemoryError):
         message = f"syntax error: {detail}"
     else:
-        row, column = 1, 1
-        message = "syntax error: the file is nested too deeply to parse"
+        # Python accepts it (`(x): int`): the file is valid, only our parser cannot read it.
+        message = "not analysed: the parser does not support this construct"
     start = Location(max(row, 1), max(column, 1))
     return [
         Finding(
@@ -342,10 +466,18 @@ def fix_source(
     """Apply fixes until none applies (overlapping fixes wait for the next pass).
 
     Returns the fixed text, how many fixes were applied, and the findings that remain.
+    Raises `NotLinted` as `lint` does.
     """
+    return guard_recursion(lambda: _fix_source(source, path, config, unsafe))
+
+
+def _fix_source(
+    source: str, path: str, config: Config | None, unsafe: bool
+) -> tuple[str, int, list[Finding]]:
     applied_total = 0
     findings = lint(source, path, config)
     for _ in range(MAX_FIX_PASSES):
+        check_deadline()
         fixes = [
             f.fix
             for f in findings
@@ -608,7 +740,11 @@ def _walk_subtree(
     `structural`: every handled kind is one of `_STRUCTURAL`, so expressions are skipped.
     """
     stack: list[tuple[cst.CSTNode, bool]] = [(root, True)]
+    steps = 0
     while stack:
+        steps += 1
+        if steps % CHECK_EVERY == 0:
+            check_deadline()
         node, entering = stack.pop()
         if not entering:
             for handler in leave.get(type(node), ()):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from agentsense.analyzers.budget import CHECK_EVERY, check_deadline
 from agentsense.analyzers.model import Location, Span
 
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -28,6 +29,7 @@ class _RecordingState(CodegenState):
     syntactic: dict[cst.CSTNode, tuple[int, int, int, int]] = field(default_factory=dict)
     inclusive: dict[cst.CSTNode, tuple[int, int, int, int]] = field(default_factory=dict)
     _stack: list[tuple[int, int]] = field(default_factory=list)
+    _nodes: int = 0
 
     def add_indent_tokens(self) -> None:
         self.tokens.extend(self.indent_tokens)
@@ -48,6 +50,9 @@ class _RecordingState(CodegenState):
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._stack.append((self.line, self.column))
+        self._nodes += 1
+        if self._nodes % CHECK_EVERY == 0:
+            check_deadline()
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         line, column = self._stack.pop()
@@ -98,10 +103,34 @@ class Positions:
 
 
 _Table = dict[cst.CSTNode, tuple[int, int, int, int]]
-# One statement's positions as if it started on row 1: (syntactic, inclusive).
-RelativePositions = tuple[_Table, _Table]
-_SHIFTED: dict[int, tuple[RelativePositions, int, _Table, _Table]] = {}
-_SHIFTED_LIMIT = 4096
+
+
+@dataclass(slots=True, eq=False)
+class RelativePositions:
+    """One statement's positions as if it started on row 1, and the same shifted to its row.
+
+    The shifted tables are remembered with the relative ones, so an unchanged statement on an
+    unchanged row costs nothing on the next lint. Whoever keeps this (the editor's document,
+    per statement) owns the memory: it is freed with the statement, never kept by a
+    module-level cache.
+    """
+
+    syntactic: _Table
+    inclusive: _Table
+    shift: int = 0
+    shifted_syntactic: _Table | None = None
+    shifted_inclusive: _Table | None = None
+
+    def shifted(self, shift: int) -> tuple[_Table, _Table]:
+        if shift == 0:
+            return self.syntactic, self.inclusive
+        if self.shift != shift or self.shifted_syntactic is None or self.shifted_inclusive is None:
+            self.shifted_syntactic, self.shifted_inclusive = (
+                {n: (a + shift, b, c + shift, d) for n, (a, b, c, d) in table.items()}
+                for table in (self.syntactic, self.inclusive)
+            )
+            self.shift = shift
+        return self.shifted_syntactic, self.shifted_inclusive
 
 
 class StatementPositions(Positions):
@@ -141,27 +170,12 @@ class StatementPositions(Positions):
                 default_indent=module.default_indent, default_newline=module.default_newline
             )
             module.body[index]._codegen(state)
-            relative = (state.syntactic, state.inclusive)
+            relative = RelativePositions(state.syntactic, state.inclusive)
             if self._cache is not None:
                 self._cache[index] = relative
-        shift = self._rows[index] - 1
-        # An unchanged statement on an unchanged row reuses the absolute tables made last
-        # time (keyed by the cached relative pair, which the entry keeps alive).
-        entry = _SHIFTED.get(id(relative))
-        if entry is None or entry[0] is not relative or entry[1] != shift:
-            syntactic, inclusive = (
-                table
-                if shift == 0
-                else {n: (a + shift, b, c + shift, d) for n, (a, b, c, d) in table.items()}
-                for table in relative
-            )
-            entry = (relative, shift, syntactic, inclusive)
-            if self._cache is not None:
-                if len(_SHIFTED) >= _SHIFTED_LIMIT:
-                    _SHIFTED.clear()
-                _SHIFTED[id(relative)] = entry
-        self._syntactic.update(entry[2])
-        self._inclusive.update(entry[3])
+        syntactic, inclusive = relative.shifted(self._rows[index] - 1)
+        self._syntactic.update(syntactic)
+        self._inclusive.update(inclusive)
         self._done.add(index)
 
     def _cover(self, *nodes: cst.CSTNode | None) -> None:

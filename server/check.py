@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import io
 import multiprocessing
 import os
 import re
+import stat
 import sys
+import tempfile
 import tokenize
 import traceback
 from collections import Counter
@@ -25,6 +28,7 @@ from rich.console import Console
 from rich.text import Text
 
 from agentsense.analyzers import notebook as notebooks
+from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import fix_source, parse, too_large
@@ -101,6 +105,7 @@ class Unreadable(Exception):
 class Decoded:
     text: str
     encoding: str  # to write fixes back in (`utf-8-sig` keeps a BOM)
+    data: bytes = b""  # the bytes read (fixes are not written over a file changed since)
 
 
 def decode_source(data: bytes) -> Decoded:
@@ -123,7 +128,7 @@ def decode_source(data: bytes) -> Decoded:
         raise Unreadable(f"not valid {encoding} as its coding cookie declares ({where})") from None
     except LookupError:
         raise Unreadable(f"unknown encoding {encoding!r}") from None
-    return Decoded(text, encoding)
+    return Decoded(text, encoding, data)
 
 
 def read_source(path: Path) -> Decoded:
@@ -173,6 +178,9 @@ class RunSettings:
     use_cache: bool = True
     cwd: str = ""
     cache_dir: str | None = None
+    # Real paths of the folders and files given: --fix writes no file whose real path (a
+    # symlink's target) lies outside them.
+    write_roots: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,40 +228,51 @@ def _fixed_codes(
 def check_text(
     text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
 ) -> FileOutcome:
-    """Lint (and with `settings.fix` fix) one file's text; never raises."""
+    """Lint (and with `settings.fix` fix) one file's text; never raises.
+
+    The file gets `config.time_budget` seconds for all of it; past that, or nested too deeply
+    to analyse, it is reported as not linted (a warning), never as clean.
+    """
     try:
-        key = cache.key(text, path, config) if cache is not None else None
-        result = cache.get(key) if cache is not None and key is not None else None
-        cached = result is not None
-        if result is None:
-            result = analyze(text, path, config)
-            if cache is not None and key is not None:
-                cache.put(key, result)
-        wants_fix = settings.fix or settings.diff
-        if not wants_fix or not any(
-            is_applicable(f, settings.unsafe_fixes) for f in result.findings
-        ):
-            return FileOutcome(path, result, cached=cached)
-        fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
-        fixed = _restore_newlines(text, fixed)
-        # fix_source already refuses fixes that break the file; check again before writing.
-        if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
-            return FileOutcome(path, result, cached=cached)
-        after = analyze(fixed, path, config)
-        codes = _fixed_codes(result.findings, after.findings)
-        if settings.diff:
-            shown = display_path(path, Path(settings.cwd))
-            diff = unified_diff(text, fixed, shown)
-            return FileOutcome(path, result, applied, codes, diff=diff, fixed_text=fixed)
-        if cache is not None:
-            cache.put(cache.key(fixed, path, config), after)
-        return FileOutcome(path, after, applied, codes, fixed_text=fixed)
+        with time_budget(config.time_budget):
+            return guard_recursion(lambda: _check_text(text, path, config, settings, cache))
+    except NotLinted as why:
+        return FileOutcome(path, warning=f"not linted: {why.reason}")
     except Exception:
         return FileOutcome(path, error=traceback.format_exc())
 
 
+def _check_text(
+    text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
+) -> FileOutcome:
+    key = cache.key(text, path, config) if cache is not None else None
+    result = cache.get(key) if cache is not None and key is not None else None
+    cached = result is not None
+    if result is None:
+        result = analyze(text, path, config)
+        if cache is not None and key is not None:
+            cache.put(key, result)
+    wants_fix = settings.fix or settings.diff
+    if not wants_fix or not any(is_applicable(f, settings.unsafe_fixes) for f in result.findings):
+        return FileOutcome(path, result, cached=cached)
+    fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
+    fixed = _restore_newlines(text, fixed)
+    # fix_source already refuses fixes that break the file; check again before writing.
+    if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
+        return FileOutcome(path, result, cached=cached)
+    after = analyze(fixed, path, config)
+    codes = _fixed_codes(result.findings, after.findings)
+    if settings.diff:
+        shown = display_path(path, Path(settings.cwd))
+        diff = unified_diff(text, fixed, shown)
+        return FileOutcome(path, result, applied, codes, diff=diff, fixed_text=fixed)
+    if cache is not None:
+        cache.put(cache.key(fixed, path, config), after)
+    return FileOutcome(path, after, applied, codes, fixed_text=fixed)
+
+
 def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
-    """Read, lint, fix and write back one file; never raises."""
+    """Read, lint, fix and write back one file (a notebook: its code cells); never raises."""
     path = Path(job.path)
     try:
         decoded = read_source(path)
@@ -277,22 +296,38 @@ def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
             outcome = dataclasses.replace(outcome, diff=diff)
     if outcome.fixed_text is None or settings.diff:
         return outcome
-    try:
-        payload = outcome.fixed_text
-        if notebook is not None and data is not None:
-            payload = notebooks.write_back(decoded.text, data, notebook, payload)
-        path.write_bytes(payload.encode(decoded.encoding))
-    except (OSError, UnicodeEncodeError, notebooks.NotebookError) as error:
-        kept = check_text(decoded.text, job.path, job.config, RunSettings(cwd=settings.cwd), cache)
+    problem = _outside_roots(path, settings.write_roots)
+    if problem is None:
+        try:
+            payload = outcome.fixed_text
+            if notebook is not None and data is not None:
+                payload = notebooks.write_back(decoded.text, data, notebook, payload)
+            # The real path: replacing a link would turn it into a copy.
+            real = Path(os.path.realpath(path))
+            replace_file(real, payload.encode(decoded.encoding), decoded.data or None)
+        except FileChanged:
+            problem = "it changed on disk while it was checked; run again"
+        except notebooks.NotebookError as error:
+            problem = str(error)
+        except (OSError, UnicodeEncodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            problem = f"cannot write them ({reason}); the file is unchanged"
+    if problem is None:
         return FileOutcome(
-            job.path, kept.result, warning=f"cannot write fixes: {error}", error=kept.error
+            job.path,
+            outcome.result,
+            outcome.fixed,
+            outcome.fixed_codes,
+            cached=outcome.cached,
+            notebook=notebook,
         )
+    # Report the findings of the text on disk, which the fixes did not reach.
+    kept = check_text(text, job.path, job.config, RunSettings(cwd=settings.cwd), cache)
     return FileOutcome(
         job.path,
-        outcome.result,
-        outcome.fixed,
-        outcome.fixed_codes,
-        cached=outcome.cached,
+        kept.result,
+        warning=f"fixes not written: {problem}",
+        error=kept.error,
         notebook=notebook,
     )
 
@@ -308,6 +343,56 @@ def notebook_diff(notebook: notebooks.JoinedNotebook, fixed: str, shown_path: st
         for cell, old, new in zip(notebook.cells, before, after, strict=True)
         if old != new
     )
+
+
+class FileChanged(Exception):
+    """The file on disk is no longer what was read: fixes would overwrite someone's edit."""
+
+
+def _outside_roots(path: Path, roots: Sequence[str]) -> str | None:
+    """Why fixes must not be written to `path` (a link out of the checked tree), or None."""
+    if not roots:
+        return None
+    real = os.path.realpath(path)
+    if any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+        return None
+    return f"it is a link to {real}, outside the checked paths"
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    handle.write(data)
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def replace_file(path: Path, data: bytes, expected: bytes | None) -> None:
+    """Write `data` to `path` atomically, unless the file is no longer `expected`.
+
+    `expected` None: the bytes read are unknown (a `Decoded` made without them), no check.
+
+    The new text goes to a temporary file in the same folder (same file system), which
+    replaces the original in one step: a full disk or a killed process leaves the original
+    untouched, never a truncated file. The file's permission bits are kept.
+    """
+    current = path.read_bytes()
+    if current == data:
+        return  # already so (the same file reached through a link, fixed by another job)
+    if expected is not None and current != expected:
+        raise FileChanged(str(path))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            _write_all(stream, data)
+        os.chmod(temporary, mode)
+        # Checked again just before the swap: an editor may have saved meanwhile.
+        if expected is not None and path.read_bytes() != expected:
+            raise FileChanged(str(path))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def check_chunk(jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
@@ -426,6 +511,8 @@ class _Run:
             for missing in discovered.missing:
                 self.warn(f"path does not exist: {missing}")
             return EXIT_ERROR
+        for folder, why in discovered.unreadable:
+            self.skipped_file(f"{folder}{os.sep}", f"cannot list the folder: {why}")
         if not discovered.files:
             # ruff says so too: a run that checked nothing must not look like a clean one.
             self.warn(
@@ -440,6 +527,7 @@ class _Run:
             use_cache=not options.no_cache,
             cwd=str(self.cwd),
             cache_dir=str(options.cache_dir) if options.cache_dir else None,
+            write_roots=tuple(os.path.realpath(p) for p in paths),
         )
         outcomes = self.run_all(jobs, settings)
         results: list[FileResult] = []

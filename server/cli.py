@@ -258,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
         "ruff's; the pre-commit hooks use it, since pre-commit names every changed file)",
     )
     run.add_argument(
+        "--file-time-budget",
+        type=float,
+        metavar="SECONDS",
+        help="seconds one file may take before it is reported as not linted (0: no limit; "
+        "default: the config's `file-time-budget`, 10)",
+    )
+    run.add_argument(
         "--respect-gitignore",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -561,6 +568,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             ignore=_flatten(args.ignore) or (),
             respect_gitignore=args.respect_gitignore,
             inline=inline,
+            file_time_budget=args.file_time_budget,
         )
     except ConfigError as error:
         sys.stderr.write(f"agentsense: {error}\n")

@@ -27,7 +27,9 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from agentsense import __version__
+from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import Config
+from agentsense.analyzers.detect.registrations import forget_last_module
 from agentsense.analyzers.engine import fix_source, lint, text_too_large
 from agentsense.analyzers.model import Applicability, Finding, Span
 from agentsense.analyzers.registry import all_rules, find_rule
@@ -97,7 +99,7 @@ class Analysis:
     config: Config
     seconds: float
     mode: str
-    not_linted: str | None = None  # why the document was not linted (it is too large)
+    not_linted: str | None = None  # why the document was not linted (too large, too slow)
 
 
 @dataclass
@@ -566,15 +568,22 @@ def compute_analysis(
     """Runs on the analysis thread: lint (incrementally) and convert to diagnostics."""
     started = time.perf_counter()
     not_linted = text_too_large(text)
-    if not_linted is not None:
-        findings, mode = [], "not linted"
-        if linter is not None:
-            linter.reset()  # free the old version's tree
-    elif linter is None:
-        # The naive way (the latency bench's baseline): one full parse and lint per change.
-        findings, mode = lint(text, path, config), "whole"
-    else:
-        findings, mode = _lint_incrementally(linter, text, config)
+    findings: list[Finding] = []
+    mode = "not linted"
+    if not_linted is None:
+        try:
+            # The document gets the configured time budget; deeply nested code is analysed
+            # on a large stack. Either failing is a message, and the server goes on.
+            with time_budget(config.time_budget):
+                findings, mode = guard_recursion(lambda: _lint_document(linter, path, text, config))
+        except NotLinted as why:
+            not_linted = why.reason
+        finally:
+            # Caches belong to the document (its linter): no module-level one may keep this
+            # version's tree alive once the document is closed.
+            forget_last_module()
+    if not_linted is not None and linter is not None:
+        linter.reset()  # free the old version's tree
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
     lines = TextLines(text, encoding)
     secrets = sorted({secret for f in findings for secret in f.secrets if secret})
@@ -595,11 +604,23 @@ def compute_analysis(
     )
 
 
+def _lint_document(
+    linter: IncrementalLinter | None, path: str, text: str, config: Config
+) -> tuple[list[Finding], str]:
+    if linter is None:
+        # The naive way (the latency bench's baseline): one full parse and lint per change.
+        return lint(text, path, config), "whole"
+    return _lint_incrementally(linter, text, config)
+
+
 def _lint_incrementally(
     linter: IncrementalLinter, text: str, config: Config
 ) -> tuple[list[Finding], str]:
     try:
         return linter.lint(text, config), linter.stats.parse
+    except (NotLinted, RecursionError):
+        linter.reset()  # the caller reports it (or retries on a large stack)
+        raise
     except Exception:
         # A bug must not stick to the document: drop the incremental state (the next version
         # starts over) and answer this one the plain way; if that fails too, the caller logs it.
@@ -771,6 +792,7 @@ def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
 def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
     doc = server.documents.pop(params.text_document.uri, None)
     server.too_large.discard(params.text_document.uri)
+    forget_last_module()  # the closed document's tree may be the last one summarised
     if doc is not None and doc.timer is not None:
         doc.timer.cancel()
     if doc is not None:

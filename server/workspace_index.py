@@ -10,6 +10,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from agentsense.analyzers.budget import NotLinted
 from agentsense.analyzers.config import Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import parse, text_too_large, too_large
@@ -61,7 +62,10 @@ def summarize_file(path: str) -> FileResult | None:
 def summarize_text(source: str, path: str) -> FileResult:
     if text_too_large(source) is not None:
         return FileResult(path, ())
-    tree = parse(source)
+    try:
+        tree = parse(source)
+    except NotLinted:  # nested too deeply: nothing to index
+        return FileResult(path, ())
     if not isinstance(tree, cst.Module):
         return FileResult(path, ())
     try:

@@ -303,6 +303,13 @@ def runtime_duplicate_message(kind: Kind, name: str) -> str:
 _last: tuple[cst.Module, tuple[Registration, ...]] | None = None
 
 
+def forget_last_module() -> None:
+    """Drop the strong reference to the last module (the editor closes documents: a closed
+    document's tree must not outlive it)."""
+    global _last
+    _last = None
+
+
 def _literal_schema(arg: cst.Arg | None) -> cst.Dict | None:
     """The schema keyword's value when it is a dict literal (the only kind a fix can rewrite)."""
     return arg.value if arg is not None and isinstance(arg.value, cst.Dict) else None

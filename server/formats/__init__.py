@@ -125,6 +125,10 @@ def summary(report: Report) -> Text:
                 text.append(f"- {display_path(path, report.cwd)}:\n")
                 for code, count in sorted(codes.items()):
                     text.append(f"    {count} x {code}\n")
+    if not findings and not report.complete:
+        # Files were skipped or failed (named above): that is not a pass.
+        text.append("No findings in the files checked, but not every file was checked.\n")
+        return text
     if not findings:
         text.append("All checks passed!\n", style="bold green")
         return text

@@ -68,6 +68,10 @@ _MESSAGE_OWNERS = frozenset(
     {"system", "user", "human", "assistant", "ai", "developer", "chat", "initial", "llm", "prompt"}
 )
 _WEAK_NAMES = frozenset({"content", "query", "question", "user_input"})
+# How much of a string expression `_literal_text` reads: the start of a template is enough
+# to tell a URL, SQL or `KEY=value` text.
+_TEMPLATE_PARTS = 200
+_TEMPLATE_STEPS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,16 +352,30 @@ class SecretInPrompt(Rule):
             if not (isinstance(left, cst.BinaryOperation) and isinstance(left.operator, cst.Add)):
                 pieces.insert(0, left)
             for piece in pieces:
-                preceding = self._literal_text(left) if piece is node.right else ""
-                self._report_operand(piece, at, self._literal_text(node), preceding)
+                # The texts are read only for a secret operand: each walks the chain, and a
+                # `+` chain has one BinaryOperation per operand (quadratic if always read).
+                secret = self._secret(piece)
+                if secret is not None:
+                    preceding = self._literal_text(left) if piece is node.right else ""
+                    self._check_secret(piece, secret, at, self._literal_text(node), preceding)
 
     def _report_operand(
         self, operand: cst.BaseExpression, at: int, template: str, preceding: str
     ) -> None:
         secret = self._secret(operand)
         if secret is not None:
-            replacement = self._string(secret.placeholder)
-            self._check(operand, operand, replacement, secret, at, template, preceding)
+            self._check_secret(operand, secret, at, template, preceding)
+
+    def _check_secret(
+        self,
+        operand: cst.BaseExpression,
+        secret: SecretValue,
+        at: int,
+        template: str,
+        preceding: str,
+    ) -> None:
+        replacement = self._string(secret.placeholder)
+        self._check(operand, operand, replacement, secret, at, template, preceding)
 
     # --- what is a secret ----------------------------------------------------------------
 
@@ -617,7 +635,11 @@ class SecretInPrompt(Rule):
         """The literal text in a string expression (f-string text, `+` of literals)."""
         parts: list[str] = []
         stack: list[cst.CSTNode] = [node]
-        while stack and len(parts) < 200:
+        steps = 0
+        # Bounded in parts and in nodes looked at, so a long chain of non-strings
+        # (`1 + 1 + ...`) costs a constant per call, not its length.
+        while stack and len(parts) < _TEMPLATE_PARTS and steps < _TEMPLATE_STEPS:
+            steps += 1
             current = stack.pop()
             if isinstance(current, cst.SimpleString):
                 value = string_value(current)
