@@ -35,6 +35,7 @@ from agentsense.analyzers.detect.static import (
     Opaque,
     OwnerValue,
     Raised,
+    Store,
     has_raise,
     has_store,
     is_primitive,
@@ -686,6 +687,8 @@ class _Extractor:
                 continue
             if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
                 found.extend(self._function_registrations(stmt))
+            elif isinstance(stmt, cst.SimpleStatementLine) and id(stmt) in top_level:
+                found.extend(self._explicit_registrations(stmt))
             elif classes and isinstance(stmt, cst.ClassDef):
                 info = self.classes.by_node.get(stmt)
                 if info is not None:
@@ -1003,14 +1006,22 @@ class _Extractor:
     ) -> Registration | None:
         subject = FunctionValue(function, function.get_docstring(clean=True))
         run = self._run_decorator(hook, call, subject)
-        if run is None or run.status == "unknown":
+        if run is None:
+            return None
+        return self._function_hook_registration(function, call, run, hook.name)
+
+    def _function_hook_registration(
+        self, function: cst.FunctionDef, call: cst.Call | None, run: HookRun, hook_name: str
+    ) -> Registration | None:
+        """What a registry hook's run on a function (decorator or explicit call) registers."""
+        if run.status == "unknown":
             return None
         if run.status == "raised":
-            return self._refused_function(function, run, hook)
+            return self._refused_function(function, run, hook_name)
         if not run.stores:
             return None
         store = run.stores[0]
-        kind, tool_contract = _kind_of(store.container, hook.name)
+        kind, tool_contract = _kind_of(store.container, hook_name)
         key = store.key
         name_value: Known | None = Known(key) if isinstance(key, str) else None
         description_arg = self._keyword(call, ("description",))
@@ -1052,15 +1063,15 @@ class _Extractor:
         )
 
     def _refused_function(
-        self, function: cst.FunctionDef, run: HookRun, hook: _DecoratorHook
+        self, function: cst.FunctionDef, run: HookRun, hook_name: str
     ) -> Registration:
         """A function its registry decorator refuses: the decorator raises at import."""
         assert run.raise_node is not None
         message = run.message or (
-            f"function {function.name.value!r} is refused by @{hook.name}: it raises "
+            f"function {function.name.value!r} is refused by @{hook_name}: it raises "
             f"{run.exception} when the module is imported"
         )
-        kind, _ = _kind_of(hook.name)
+        kind, _ = _kind_of(hook_name)
         return build_registration(
             kind=kind,
             source="user-decorator",
@@ -1071,10 +1082,83 @@ class _Extractor:
                     "guard",
                     message,
                     function.name,
-                    ((run.raise_node, f"the check in {hook.name}"),),
+                    ((run.raise_node, f"the check in {hook_name}"),),
                 ),
             ),
         )
+
+    # -- explicit registrations at module level ----------------------------------------
+    def _explicit_registrations(self, stmt: cst.SimpleStatementLine) -> Iterator[Registration]:
+        """`register(Search)`, `registry.add(Search)` and `TOOLS["search"] = Search` run at
+        import, on a class or function of this module."""
+        for small in stmt.body:
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                call = small.value
+                args = call.args
+                if len(args) != 1 or args[0].keyword is not None or args[0].star:
+                    continue
+                subject = self._module_definition(args[0].value)
+                hook = self._decorator_hook(call.func)
+                if subject is None or hook is None or hook.inner is not None:
+                    continue
+                yield from self._explicit_run(
+                    subject, hook, self._run_decorator(hook, None, self._subject_value(subject))
+                )
+            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+                subject = self._module_definition(small.value)
+                if (
+                    subject is None
+                    or not isinstance(target, cst.Subscript)
+                    or not isinstance(target.value, cst.Name)
+                    or target.value.value not in self.evaluator.containers
+                    or len(target.slice) != 1
+                    or not isinstance(target.slice[0].slice, cst.Index)
+                ):
+                    continue
+                key = self._static(target.slice[0].slice.value)
+                container = f"local:{target.value.value}"
+                run = HookRun("returned", (Store(container, key, target),))
+                yield from self._explicit_run(subject, None, run, container)
+
+    def _explicit_run(
+        self,
+        subject: ClassInfo | cst.FunctionDef,
+        hook: _DecoratorHook | None,
+        run: HookRun | None,
+        name: str | None = None,
+    ) -> Iterator[Registration]:
+        if run is None:
+            return
+        hook_name = hook.name if hook is not None else (name or "")
+        if isinstance(subject, ClassInfo):
+            function = hook.outer if hook is not None else None
+            reg = self._class_hook_registration(
+                subject, run, "user-explicit", hook_name, function, (hook_name,)
+            )
+        else:
+            reg = self._function_hook_registration(subject, None, run, hook_name)
+            if reg is not None:
+                reg = replace(reg, source="user-explicit")
+        if reg is not None:
+            yield reg
+
+    def _module_definition(self, node: cst.BaseExpression) -> ClassInfo | cst.FunctionDef | None:
+        """The module-level class or function a plain name refers to (bound once)."""
+        if not isinstance(node, cst.Name) or node.value in self.facts.imports:
+            return None
+        if node.value in self.evaluator.constants:
+            return None
+        info = self.classes.top_level.get(node.value)
+        if info is not None:
+            return info
+        return self.facts.top_level_functions.get(node.value)
+
+    @staticmethod
+    def _subject_value(subject: ClassInfo | cst.FunctionDef) -> object:
+        if isinstance(subject, ClassInfo):
+            return ClassValue(subject)
+        return FunctionValue(subject, subject.get_docstring(clean=True))
 
     # -- classes -------------------------------------------------------------------------
     def _class_decorator_registrations(self, info: ClassInfo) -> Iterator[Registration]:
@@ -1515,7 +1599,7 @@ class _Extractor:
         run: HookRun,
         source: str,
         where: str,
-        hook: cst.FunctionDef,
+        hook: cst.FunctionDef | None,
         names: Sequence[str],
     ) -> Registration | None:
         problems: tuple[RegistryProblem, ...] = ()
@@ -1540,7 +1624,13 @@ class _Extractor:
         elif not run.stores:
             return None  # the hook skips this class (a base, an abstract class)
         stores = run.stores
-        container = stores[0].container if stores else _first_container(hook, self)
+        container = (
+            stores[0].container
+            if stores
+            else _first_container(hook, self)
+            if hook is not None
+            else None
+        )
         key = stores[0].key if stores else UNKNOWN
         kind, tool_contract = _kind_of(container, *names)
         name_value = Known(key) if isinstance(key, str) else None

@@ -604,6 +604,7 @@ class Opaque:
     """Something that certainly exists (a method, a property) with an unknown value."""
 
     truthy: bool | None = True
+    is_callable: bool | None = None  # a method or a nested class: `callable()` says True
 
 
 class Raised(Exception):
@@ -1074,7 +1075,7 @@ class Evaluator:
                 return ContainerValue(f"local:{owner.name}.{definition.name}")
             return value
         if definition.kind in ("function", "abstract", "class"):
-            return Opaque(truthy=True)
+            return Opaque(truthy=True, is_callable=True)
         return UNKNOWN
 
     def _subscript(self, node: cst.Subscript, env: Mapping[str, object], depth: int) -> object:
@@ -1348,6 +1349,8 @@ class Evaluator:
             subject = args[0]
             if isinstance(subject, (ClassValue, FunctionValue)):
                 return True
+            if isinstance(subject, Opaque) and subject.is_callable is not None:
+                return subject.is_callable
             if is_primitive(subject) and subject is not UNKNOWN:
                 return False
             return UNKNOWN
