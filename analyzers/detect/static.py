@@ -1,4 +1,9 @@
-"""Static values from the CST: literals, module constants, classes along their MRO, registry hooks."""
+"""Static values from the CST: literals, module constants, classes along their MRO, registry hooks.
+
+An abstract interpreter with UNKNOWN: unknown conditions are explored on both sides and the
+paths merged, a verdict only where every path agrees. The semantics (values, the class
+namespace, statements, inlining, merging) are written down in analyzers/detect/README.md.
+"""
 
 from __future__ import annotations
 
