@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import libcst as cst
@@ -371,6 +373,29 @@ def runtime_duplicate_message(kind: Kind, name: str) -> str:
     """The reference runtime's own message for a second registration under a taken name."""
     error = DuplicateToolError(name, kind="agent type" if kind == "agent" else "tool")
     return error.problems[0].message
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RuntimeReader:
+    """The reference runtime's registry module, parsed: its hooks run in this interpreter."""
+
+    classes: ClassIndex
+    evaluator: Evaluator
+
+
+@functools.cache
+def runtime_reader() -> RuntimeReader | None:
+    """runtime/registry.py read as source (never executed for a user's class), once."""
+    import agentsense.runtime.registry as registry_module
+
+    try:
+        source = Path(registry_module.__file__ or "").read_text(encoding="utf-8")
+        module = cst.parse_module(source)
+    except (OSError, cst.ParserSyntaxError):
+        return None
+    facts = ModuleFacts(module)
+    classes = ClassIndex(module, facts)
+    return RuntimeReader(classes, Evaluator(facts, classes))
 
 
 # The last module's registrations: `project.analyze` lints a module (rules ask the facts) and
@@ -1316,45 +1341,54 @@ class _Extractor:
         )
 
     def _runtime_agent(self, info: ClassInfo) -> Registration | None:
-        """`class X(Agent, agent_type="...")`, as `Agent.__init_subclass__` registers it."""
-        keyword = info.keywords.get("agent_type")
-        if keyword is None:
+        """A subclass of the runtime's Agent, as its `__init_subclass__` registers it: the
+        hook is read from the runtime's own source and run by the same interpreter."""
+        reader = runtime_reader()
+        agent = reader.classes.top_level.get("Agent") if reader is not None else None
+        found = agent.attrs.get("__init_subclass__") if agent is not None else None
+        hook = found.function if found is not None else None
+        if reader is None or hook is None:
             return None
-        value = self._static(keyword)
-        if value is None:
-            return None  # agent_type=None: an intermediate base
+        keyword = info.keywords.get("agent_type")
+        subject = ClassValue(info, home=self.evaluator)
+        bound = self._bind_hook(
+            hook,
+            [subject],
+            self._class_keywords(info, ("metaclass",)),
+            info.has_star_keywords,
+            "Agent.__init_subclass__",
+        )
+        if bound is None:
+            return None
+        run = (
+            bound
+            if isinstance(bound, HookRun)
+            else HookInterpreter(reader.evaluator, subject).run(hook, bound)
+        )
+        if run.status == "returned" and not run.stores:
+            return None  # an intermediate base: no agent type
+        if run.status == "unknown" and keyword is None:
+            return None
+        value = self._static(keyword) if keyword is not None else UNKNOWN
+        where = keyword if keyword is not None else info.node.name
         problems: tuple[RegistryProblem, ...] = ()
-        name_value: Known | None = None
-        if is_primitive(value):
-            name_value = Known(value)
-            if not isinstance(value, str) or not value.strip():
-                problems = (
-                    RegistryProblem(
-                        "registry",
-                        f"agent class {info.name!r}: agent_type must be a non-empty string",
-                        keyword,
-                    ),
-                )
+        if run.status == "raised":
+            messages = run.problems or (
+                (run.message,)
+                if run.message
+                else (f"agent class {info.name!r} is refused by Agent: it raises {run.exception}",)
+            )
+            problems = tuple(RegistryProblem("registry", m, where) for m in messages)
         return build_registration(
             kind="agent",
             source="runtime-agent",
             definition=info.node,
-            node=info.node.name,
-            name_value=name_value,
-            name_node=keyword,
+            name_value=Known(value),
+            name_node=where,
             name_is_literal=_is_plain_string(keyword),
-            description_value=None,
-            description_node=None,
-            parameters=None,
-            accepts_var_keyword=False,
-            is_async=False,
             registry=RUNTIME_AGENTS,
-            refuses_duplicates=True,
-            schema_node=None,
-            has_schema=False,
-            tool_contract=False,
+            refuses_duplicates=run.refuses_duplicates or run.status != "returned",
             checks_name_pattern=False,
-            label="",
             problems=problems,
         )
 

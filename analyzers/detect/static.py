@@ -66,6 +66,8 @@ KNOWN_EXTERNAL_ATTRIBUTES: Mapping[str, frozenset[str]] = {
 KNOWN_EXTERNAL_ABSTRACT: Mapping[str, frozenset[str]] = {
     "agentsense.runtime.registry.BaseTool": frozenset({"execute"}),
 }
+# The reference runtime's problem record: its message is what the runtime shows.
+CONTRACT_PROBLEM = "agentsense.runtime.contract.ContractProblem"
 ENUM_BASES = frozenset(
     {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag", "enum.ReprEnum"}
 )
@@ -555,6 +557,18 @@ class ClassValue:
     """The class being created, as seen by a registry hook."""
 
     info: ClassInfo
+    # The evaluator of the module defining the class, when the hook runs in another module's
+    # evaluator (the reference runtime's hooks, read from its source): attribute lookups and
+    # the values of class attributes belong to the class's own module.
+    home: Evaluator | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProblemValue:
+    """`ContractProblem(field, message)` of the reference runtime (its message is shown)."""
+
+    field: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -615,11 +629,19 @@ class Opaque:
 class Raised(Exception):
     """An exception the analysed code would raise, with the message Python would show."""
 
-    def __init__(self, exception: str, message: str | None, node: cst.CSTNode) -> None:
+    def __init__(
+        self,
+        exception: str,
+        message: str | None,
+        node: cst.CSTNode,
+        problems: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.exception = exception
         self.message = message
         self.node = node
+        # The messages of the ContractProblems a `ContractError([...])` carries.
+        self.problems = problems
 
 
 _SAFE_STR_METHODS = frozenset(
@@ -1005,7 +1027,7 @@ class Evaluator:
         if base is UNKNOWN:
             return UNKNOWN
         if isinstance(base, ClassValue):
-            return self.class_attribute(base.info, attr, node)
+            return (base.home or self).class_attribute(base.info, attr, node)
         if isinstance(base, FunctionValue):
             if attr in ("__name__", "__qualname__"):
                 return base.node.name.value
@@ -1230,7 +1252,7 @@ class Evaluator:
             if qualified is not None and head not in env and head in self.facts.imports:
                 return self._qualified_call(qualified, positional, env, depth)
             owner = self.value(func.value, env, depth)
-            if isinstance(owner, ClassValue) and self.inliner is not None:
+            if isinstance(owner, ClassValue) and owner.home is None and self.inliner is not None:
                 method = self._class_method(owner.info, func.attr.value)
                 if method is not None:
                     return self.inliner(method[0], owner if method[1] else None, node, env)
@@ -1273,15 +1295,21 @@ class Evaluator:
         env: Mapping[str, object],
         depth: int,
     ) -> object:
+        if qualified == CONTRACT_PROBLEM and len(positional) == 2:
+            field_value, message = (self.value(p, env, depth) for p in positional)
+            if isinstance(field_value, str) and isinstance(message, str):
+                return ProblemValue(field_value, message)
+            return UNKNOWN
         if qualified == "inspect.isabstract" and len(positional) == 1:
             subject = self.value(positional[0], env, depth)
             if isinstance(subject, ClassValue):
-                uses_abc = self.classes.uses_abc_meta(subject.info)
+                classes = (subject.home or self).classes
+                uses_abc = classes.uses_abc_meta(subject.info)
                 if uses_abc is UNKNOWN:
                     return UNKNOWN
                 if not uses_abc:
                     return False
-                abstract = self.classes.abstract_methods(subject.info)
+                abstract = classes.abstract_methods(subject.info)
                 return UNKNOWN if abstract is UNKNOWN else bool(abstract)
         if qualified in ("inspect.isclass",) and len(positional) == 1:
             subject = self.value(positional[0], env, depth)
@@ -1314,7 +1342,7 @@ class Evaluator:
             if isinstance(subject, ClassValue) and isinstance(attr, str):
                 if attr in ("__name__", "__qualname__", "__doc__", "__dict__", "__module__"):
                     return True
-                return self.classes.has_attribute(subject.info, attr)
+                return (subject.home or self).classes.has_attribute(subject.info, attr)
             if isinstance(subject, FunctionValue) and attr in (
                 "__name__",
                 "__qualname__",
@@ -1361,7 +1389,7 @@ class Evaluator:
             return UNKNOWN
         if name == "issubclass" and len(args) == 2:
             subject = args[0]
-            if isinstance(subject, ClassValue):
+            if isinstance(subject, ClassValue) and subject.home is None:
                 base = self.classes.resolve(positional[1])
                 if base is None:
                     return UNKNOWN
@@ -1481,6 +1509,7 @@ class HookRun:
     raise_node: cst.CSTNode | None = None
     refuses_duplicates: bool = False
     return_node: cst.Return | None = None  # the `return` that ended it (None: fell off the end)
+    problems: tuple[str, ...] = ()  # a ContractError's problem messages
 
 
 @dataclass
@@ -1524,6 +1553,9 @@ def merge_runs(runs: Sequence[HookRun]) -> HookRun:
             first.message if same else None,
             first.raise_node,
             refuses,
+            problems=first.problems
+            if same and all(r.problems == first.problems for r in runs)
+            else (),
         )
     shapes = {tuple(store.container for store in run.stores) for run in runs}
     if len(shapes) != 1:
@@ -1602,6 +1634,7 @@ class HookInterpreter:
                 raised.message,
                 raised.node,
                 self.evaluator.refused_duplicates,
+                problems=raised.problems,
             ), self._choices
         except (_Abort, RecursionError):
             return HookRun("unknown", tuple(self.stores)), self._choices
@@ -1886,6 +1919,13 @@ class HookInterpreter:
             if len(exc.args) == 1 and exc.args[0].keyword is None and not exc.args[0].star:
                 value = self._value(exc.args[0].value, env)
                 message = value if isinstance(value, str) else None
+                if (
+                    isinstance(value, (list, tuple))
+                    and value
+                    and all(isinstance(p, ProblemValue) for p in value)
+                ):
+                    problems = tuple(p.message for p in value if isinstance(p, ProblemValue))
+                    raise Raised(name.rsplit(".", 1)[-1], "; ".join(problems), small, problems)
             elif not exc.args:
                 message = ""
         else:
