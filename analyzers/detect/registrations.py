@@ -34,7 +34,6 @@ from agentsense.analyzers.detect.static import (
     HookRun,
     KwargsValue,
     NamespaceValue,
-    Opaque,
     OwnerValue,
     Raised,
     Store,
@@ -1275,38 +1274,42 @@ class _Extractor:
         return None
 
     def _runtime_class(self, info: ClassInfo) -> Registration | None:
-        """A BaseTool subclass, as `ToolMeta.__new__` registers it (or refuses it)."""
-        if not info.complete:
+        """A BaseTool subclass, as `ToolMeta.__new__` registers it (or refuses it): the
+        metaclass is read from the runtime's own source and run by the same interpreter."""
+        reader = runtime_reader()
+        meta = reader.classes.top_level.get("ToolMeta") if reader is not None else None
+        found = meta.attrs.get("__new__") if meta is not None else None
+        hook = found.function if found is not None else None
+        if reader is None or meta is None or hook is None:
             return None
-        abstract_flag = info.attrs.get("abstract")
-        if abstract_flag is not None:
-            flag = self.evaluator.attr_value(info, abstract_flag)
-            if flag is UNKNOWN or isinstance(flag, Opaque) or bool(flag):
-                return None
-        abstract_left = self.classes.abstract_methods(info)
-        if abstract_left is UNKNOWN:
-            return None
-        assert isinstance(abstract_left, frozenset)
-        declares_tool = "name" in info.attrs or "description" in info.attrs
-        if abstract_left and not declares_tool:
-            return None  # an intermediate base: the runtime does not register it
-        missing: list[str] = []
-        for attribute in ("name", "description"):
-            has = self.classes.has_attribute(info, attribute)
-            if has is UNKNOWN:
-                return None
-            if has is False:
-                missing.append(attribute)
-        if abstract_left:
-            missing.append("execute")
-        problems = tuple(
-            RegistryProblem(
-                "registry",
-                f"tool class {info.name!r} is missing required attribute {attribute!r}",
-                info.node.name,
-            )
-            for attribute in missing
+        subject = ClassValue(info, home=self.evaluator)
+        bound = self._bind_hook(
+            hook,
+            [
+                OwnerValue(meta.name, meta),
+                info.name,
+                BasesValue(len(info.bases)),
+                NamespaceValue(info, home=self.evaluator),
+            ],
+            self._class_keywords(info, ("metaclass",)),
+            info.has_star_keywords,
+            "ToolMeta.__new__",
         )
+        if bound is None:
+            return None
+        if isinstance(bound, HookRun):
+            run = bound
+        else:
+            bound["__class_being_created__"] = subject
+            run = HookInterpreter(reader.evaluator, subject).run(hook, bound)
+        if run.status == "unknown" or (run.status == "returned" and not run.stores):
+            return None  # unknown, or an abstract base / intermediate class: not registered
+        problems = tuple(
+            RegistryProblem("registry", message, info.node.name)
+            for message in (run.problems if run.status == "raised" else ())
+        )
+        if run.status == "raised" and not problems:
+            return None  # raised by the contract (build_spec): the contract problems say why
         name = self._attribute(info, "name") or (None, None, False)
         description = self._attribute(info, "description") or (None, None, False)
         execute = self._method(info, ("execute",))

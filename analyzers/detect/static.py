@@ -68,6 +68,7 @@ KNOWN_EXTERNAL_ABSTRACT: Mapping[str, frozenset[str]] = {
 }
 # The reference runtime's problem record: its message is what the runtime shows.
 CONTRACT_PROBLEM = "agentsense.runtime.contract.ContractProblem"
+BUILD_SPEC = "agentsense.runtime.contract.build_spec"
 ENUM_BASES = frozenset(
     {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag", "enum.ReprEnum"}
 )
@@ -564,6 +565,13 @@ class ClassValue:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class SpecValue:
+    """The ToolSpec `build_spec(name, ...)` returns: only its name is read."""
+
+    name: object
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class ProblemValue:
     """`ContractProblem(field, message)` of the reference runtime (its message is shown)."""
 
@@ -577,6 +585,7 @@ class NamespaceValue:
 
     info: ClassInfo
     created: bool = False  # `cls.__dict__` (after type.__new__), not the body's namespace
+    home: Evaluator | None = None  # the class's own module's evaluator (see ClassValue)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -1008,7 +1017,8 @@ class Evaluator:
         if isinstance(container, NamespaceValue):
             if not isinstance(item, str):
                 return UNKNOWN
-            found = self.namespace_get(container.info, item, container.created)
+            home = container.home or self
+            found = home.namespace_get(container.info, item, container.created)
             return UNKNOWN if found is UNKNOWN else found is not MISSING
         if isinstance(container, (str, tuple, list, set, frozenset, dict)) and is_primitive(
             container
@@ -1034,6 +1044,8 @@ class Evaluator:
             if attr == "__doc__":
                 return base.docstring
             return UNKNOWN
+        if isinstance(base, SpecValue):
+            return base.name if attr == "name" else UNKNOWN
         if isinstance(base, EnumMember):
             if attr in ("value", "_value_"):
                 return base.value
@@ -1063,7 +1075,12 @@ class Evaluator:
         if attr == "__doc__":
             return info.docstring
         if attr == "__dict__":
-            return NamespaceValue(info, created=True)
+            return NamespaceValue(info, created=True, home=self)
+        if attr == "__abstractmethods__":
+            # Set by ABCMeta.__new__: what is still abstract (an empty set when none is).
+            if self.classes.uses_abc_meta(info) is not True:
+                return UNKNOWN
+            return self.classes.abstract_methods(info)
         found = self.classes.lookup(info, attr)
         if found is MISSING:
             has = self.classes.has_attribute(info, attr)
@@ -1113,7 +1130,7 @@ class Evaluator:
         if base is UNKNOWN or key is UNKNOWN:
             return UNKNOWN
         if isinstance(base, NamespaceValue) and isinstance(key, str):
-            found = self.namespace_get(base.info, key, base.created)
+            found = (base.home or self).namespace_get(base.info, key, base.created)
             if found is MISSING:
                 raise Raised("KeyError", repr(key), node)
             return found
@@ -1295,6 +1312,10 @@ class Evaluator:
         env: Mapping[str, object],
         depth: int,
     ) -> object:
+        if qualified == BUILD_SPEC and positional:
+            # The runtime's spec builder: its checks are the contract's (reported from
+            # `spec_problems`); what the registry reads of the result is the name.
+            return SpecValue(self.value(positional[0], env, depth))
         if qualified == CONTRACT_PROBLEM and len(positional) == 2:
             field_value, message = (self.value(p, env, depth) for p in positional)
             if isinstance(field_value, str) and isinstance(message, str):
@@ -1449,7 +1470,8 @@ class _BoundMethod:
             key = args[0]
             if not isinstance(key, str):
                 return UNKNOWN
-            found = evaluator.namespace_get(receiver.info, key, receiver.created)
+            home = receiver.home or evaluator
+            found = home.namespace_get(receiver.info, key, receiver.created)
             if found is MISSING:
                 return args[1] if len(args) > 1 else None
             return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -317,3 +318,34 @@ def test_a_changed_runtime_agent_registry_is_followed(monkeypatch: pytest.Monkey
         ("Writer", []),
     ]
     assert found[1].name == "writer"
+
+
+def test_runtime_tool_meta_is_read_from_the_runtime_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = """
+    from agentsense.runtime.registry import BaseTool
+
+    class Search(BaseTool):
+        description = "Search the web."
+
+        def execute(self, query: str) -> list[str]:
+            return []
+    """
+    assert [p.message for r in regs(source) for p in r.problems] == [
+        "tool class 'Search' is missing required attribute 'name'"
+    ]
+    # A runtime whose ToolMeta also requires `version`: the linter follows its source.
+    real = registrations.runtime_reader()
+    assert real is not None
+    text = Path(registrations.__file__).parents[2] / "runtime" / "registry.py"
+    changed_source = text.read_text(encoding="utf-8").replace(
+        'for attribute in ("name", "description")',
+        'for attribute in ("name", "description", "version")',
+    )
+    assert changed_source != text.read_text(encoding="utf-8")
+    monkeypatch.setattr(registrations, "runtime_reader", lambda: _reader_for(changed_source))
+    assert [p.message for r in regs(source) for p in r.problems] == [
+        "tool class 'Search' is missing required attribute 'name'",
+        "tool class 'Search' is missing required attribute 'version'",
+    ]
