@@ -45,6 +45,7 @@ from agentsense.server.convert import (
 from agentsense.server.hover import code_at, rule_markdown
 from agentsense.server.incremental import IncrementalLinter
 from agentsense.server.language_server import FIX_ALL_KIND, RUN_TOOL_COMMAND
+from agentsense.server.notebook_sync import NotebookCells, cells_of, split_diagnostics
 from agentsense.server.run_tool import RunLimits, run_tool
 from agentsense.server.settings import ClientSettings, ConfigStore, is_config_file, parse_settings
 from agentsense.server.tools import ToolSite, tool_sites
@@ -118,6 +119,10 @@ class State:
         self.settings = ClientSettings()
         self.config = ConfigStore(Path.cwd())
         self.documents: dict[str, Document] = {}
+        # Open notebooks (each also a Document of its joined code cells) and, by cell document
+        # URI, the notebook holding that cell.
+        self.notebooks: dict[str, NotebookCells] = {}
+        self.cell_notebook: dict[str, str] = {}
         self.index = WorkspaceIndex()
         self.pull = False
         self.diagnostic_options = DiagnosticOptions()
@@ -257,13 +262,26 @@ class State:
                 f"{Path(doc.path).name} v{version}: {len(result.findings)} findings in "
                 f"{result.seconds * 1000:.1f} ms ({result.mode})"
             )
-            if not self.pull:
-                self.text_document_publish_diagnostics(
-                    lsp.PublishDiagnosticsParams(
-                        uri=doc.uri, version=version, diagnostics=list(result.diagnostics)
-                    )
-                )
+            # Notebook cells are pushed even to a pulling client: clients pull for the text
+            # documents their selector names, and a cell's URI scheme is not among them.
+            if not self.pull or doc.uri in self.notebooks:
+                self.publish(doc.uri, version, result.diagnostics)
             self._wake(doc)
+
+    def publish(self, uri: str, version: int | None, diagnostics: Sequence[lsp.Diagnostic]) -> None:
+        """Push a document's diagnostics; a notebook's go to its cells, one by one."""
+        cells = self.notebooks.get(uri)
+        if cells is None:
+            self.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(
+                    uri=uri, version=version, diagnostics=list(diagnostics)
+                )
+            )
+            return
+        for cell_uri, items in split_diagnostics(cells, diagnostics).items():
+            self.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=cell_uri, diagnostics=items)
+            )
 
     def _collect_when_idle(self) -> None:
         self.analyses_since_collect += 1
@@ -741,6 +759,66 @@ def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
         )
 
 
+def _notebook_text(notebook: lsp.NotebookDocument) -> NotebookCells:
+    texts = {}
+    for cell in notebook.cells:
+        with contextlib.suppress(Exception):
+            texts[cell.document] = server.workspace.get_text_document(cell.document).source
+    return cells_of(notebook, texts)
+
+
+def _sync_notebook(uri: str) -> None:
+    """Re-join an open notebook from pygls's workspace and schedule its analysis."""
+    notebook = server.workspace.get_notebook_document(notebook_uri=uri)
+    if notebook is None:
+        return
+    cells = _notebook_text(notebook)
+    previous = server.notebooks.get(uri)
+    server.notebooks[uri] = cells
+    for cell_uri in cells.cell_uris:
+        server.cell_notebook[cell_uri] = uri
+    if previous is not None:
+        # Cells that left the notebook (deleted, or now markdown) lose their diagnostics.
+        for gone in set(previous.cell_uris) - set(cells.cell_uris):
+            server.cell_notebook.pop(gone, None)
+            server.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=gone, diagnostics=[])
+            )
+    doc = server.documents.get(uri)
+    if doc is None:
+        path = path_for(uri)
+        doc = Document(uri, path, notebook.version, cells.joined.source, IncrementalLinter(path))
+        server.documents[uri] = doc
+        server.schedule(doc, 0)
+        return
+    doc.version = notebook.version
+    doc.text = cells.joined.source
+    server.schedule(doc)
+
+
+def notebook_did_open(params: lsp.DidOpenNotebookDocumentParams) -> None:
+    _sync_notebook(params.notebook_document.uri)
+
+
+def notebook_did_change(params: lsp.DidChangeNotebookDocumentParams) -> None:
+    _sync_notebook(params.notebook_document.uri)
+
+
+def notebook_did_close(params: lsp.DidCloseNotebookDocumentParams) -> None:
+    uri = params.notebook_document.uri
+    cells = server.notebooks.pop(uri, None)
+    doc = server.documents.pop(uri, None)
+    if doc is not None and doc.timer is not None:
+        doc.timer.cancel()
+    if doc is not None:
+        server._wake(doc)
+    for cell_uri in cells.cell_uris if cells is not None else ():
+        server.cell_notebook.pop(cell_uri, None)
+        server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=cell_uri, diagnostics=[])
+        )
+
+
 async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
     path = path_for(params.text_document.uri)
     if is_config_file(path):
@@ -783,7 +861,9 @@ def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
 async def diagnostic(
     params: lsp.DocumentDiagnosticParams,
 ) -> lsp.RelatedFullDocumentDiagnosticReport | lsp.RelatedUnchangedDocumentDiagnosticReport:
-    doc = server.documents.get(params.text_document.uri)
+    uri = params.text_document.uri
+    notebook_uri = server.cell_notebook.get(uri)
+    doc = server.documents.get(notebook_uri or uri)
     if doc is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
     result = await server.current(doc)
@@ -793,9 +873,11 @@ async def diagnostic(
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
     if params.previous_result_id == result.result_id:
         return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result.result_id)
-    return lsp.RelatedFullDocumentDiagnosticReport(
-        items=list(result.diagnostics), result_id=result.result_id
-    )
+    items = list(result.diagnostics)
+    cells = server.notebooks.get(notebook_uri) if notebook_uri is not None else None
+    if cells is not None:
+        items = split_diagnostics(cells, items).get(uri, [])
+    return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result.result_id)
 
 
 # -- code actions -------------------------------------------------------------------------

@@ -32,6 +32,16 @@ RUN_TOOL_COMMAND = "agentsense.runTool"
 FIX_ALL_KIND = "source.fixAll.agentsense"
 RUN_TOOL_KIND = "source.agentsense.runTool"
 
+# The notebooks editors sync to the server (notebookDocument/*): Jupyter notebooks' Python
+# cells (server/notebook_sync.py analyses them).
+NOTEBOOK_SYNC = lsp.NotebookDocumentSyncOptions(
+    notebook_selector=[
+        lsp.NotebookDocumentFilterWithCells(
+            notebook="jupyter-notebook", cells=[lsp.NotebookCellLanguage(language="python")]
+        )
+    ]
+)
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -52,7 +62,12 @@ class AgentsenseServer(LanguageServer):
     """The pygls server; `initialize` params are kept until the core module binds to it."""
 
     def __init__(self) -> None:
-        super().__init__("agentsense", __version__, protocol_cls=AgentsenseProtocol)
+        super().__init__(
+            "agentsense",
+            __version__,
+            protocol_cls=AgentsenseProtocol,
+            notebook_document_sync=NOTEBOOK_SYNC,
+        )
         self.init_params: lsp.InitializeParams | None = None
 
     def log_error(self, message: str) -> None:
@@ -155,6 +170,24 @@ def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
 @guarded()
 async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
     await core().did_save(params)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
+@guarded()
+def notebook_did_open(params: lsp.DidOpenNotebookDocumentParams) -> None:
+    core().notebook_did_open(params)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
+@guarded()
+def notebook_did_change(params: lsp.DidChangeNotebookDocumentParams) -> None:
+    core().notebook_did_change(params)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
+@guarded()
+def notebook_did_close(params: lsp.DidCloseNotebookDocumentParams) -> None:
+    core().notebook_did_close(params)
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)

@@ -34,6 +34,7 @@ from agentsense.analyzers.detect.static import (
     HookRun,
     KwargsValue,
     NamespaceValue,
+    Opaque,
     OwnerValue,
     Raised,
     Store,
@@ -440,6 +441,24 @@ def find_registrations(
 
 def _code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
+
+
+def _agent_type_problem(
+    keyword: object, declared: object, given: object, abstract_left: frozenset[str]
+) -> str | None:
+    """Why `Agent.__init_subclass__` refuses the class, in its words; None when it accepts."""
+    if keyword is not None and declared is not None and keyword != declared:
+        return f"agent_type is given twice, as {keyword!r} and {declared!r}"
+    if given is None:
+        return (
+            "no agent_type: pass agent_type=... or set agent_type in the class body, "
+            "or set abstract = True on an intermediate base"
+        )
+    if not isinstance(given, str) or not given.strip():
+        return "agent_type must be a non-empty string"
+    if abstract_left:
+        return f"abstract method(s) {', '.join(sorted(abstract_left))} are not implemented"
+    return None
 
 
 def _is_plain_string(node: cst.CSTNode | None) -> bool:
@@ -1344,54 +1363,82 @@ class _Extractor:
         )
 
     def _runtime_agent(self, info: ClassInfo) -> Registration | None:
-        """A subclass of the runtime's Agent, as its `__init_subclass__` registers it: the
-        hook is read from the runtime's own source and run by the same interpreter."""
-        reader = runtime_reader()
-        agent = reader.classes.top_level.get("Agent") if reader is not None else None
-        found = agent.attrs.get("__init_subclass__") if agent is not None else None
-        hook = found.function if found is not None else None
-        if reader is None or hook is None:
+        """An `Agent` subclass, as `Agent.__init_subclass__` registers it (or refuses it).
+
+        Its type comes from the `agent_type=` class keyword or an `agent_type = ...` in its own
+        body; a class with `abstract = True` in its body, or with abstract methods left and no
+        type, is an intermediate base; any other class without a type is refused.
+        """
+        if not info.complete or info.has_star_keywords:
             return None
+        abstract_flag = info.attrs.get("abstract")
+        if abstract_flag is not None:
+            flag = self.evaluator.attr_value(info, abstract_flag)
+            if flag is UNKNOWN or isinstance(flag, Opaque) or bool(flag):
+                return None
         keyword = info.keywords.get("agent_type")
-        subject = ClassValue(info, home=self.evaluator)
-        bound = self._bind_hook(
-            hook,
-            [subject],
-            self._class_keywords(info, ("metaclass",)),
-            info.has_star_keywords,
-            "Agent.__init_subclass__",
+        declared: cst.BaseExpression | None = None
+        if "agent_type" in info.attrs:
+            declared = info.attrs["agent_type"].value
+            if info.attrs["agent_type"].kind != "value" or declared is None:
+                return None  # a method or property named agent_type: not what the hook reads
+        keyword_value = None if keyword is None else self._static(keyword)
+        declared_value = None if declared is None else self._static(declared)
+        if any(
+            value is not None and not is_primitive(value)
+            for value in (keyword_value, declared_value)
+        ):
+            return self._agent_registration(info, None, keyword or declared or info.node.name, ())
+        # The keyword wins over the body, as in the runtime (a disagreement is refused below).
+        given, node = (
+            (keyword_value, keyword) if keyword_value is not None else (declared_value, declared)
         )
-        if bound is None:
-            return None
-        run = (
-            bound
-            if isinstance(bound, HookRun)
-            else HookInterpreter(reader.evaluator, subject).run(hook, bound)
+        abstract_left = self.classes.abstract_methods(info)
+        if abstract_left is UNKNOWN:
+            if given is None:
+                return None  # perhaps an ABC-style base
+            abstract_left = frozenset()
+        assert isinstance(abstract_left, frozenset)
+        if abstract_left and given is None:
+            return None  # an ABC-style intermediate base
+        problem = _agent_type_problem(keyword_value, declared_value, given, abstract_left)
+        name_node = node or info.node.name
+        problems = (
+            ()
+            if problem is None
+            else (RegistryProblem("registry", f"agent class {info.name!r}: {problem}", name_node),)
         )
-        if run.status == "returned" and not run.stores:
-            return None  # an intermediate base: no agent type
-        if run.status == "unknown" and keyword is None:
-            return None
-        value = self._static(keyword) if keyword is not None else UNKNOWN
-        where = keyword if keyword is not None else info.node.name
-        problems: tuple[RegistryProblem, ...] = ()
-        if run.status == "raised":
-            messages = run.problems or (
-                (run.message,)
-                if run.message
-                else (f"agent class {info.name!r} is refused by Agent: it raises {run.exception}",)
-            )
-            problems = tuple(RegistryProblem("registry", m, where) for m in messages)
+        return self._agent_registration(
+            info, None if given is None else Known(given), name_node, problems
+        )
+
+    def _agent_registration(
+        self,
+        info: ClassInfo,
+        name_value: Known | None,
+        name_node: cst.CSTNode,
+        problems: tuple[RegistryProblem, ...],
+    ) -> Registration:
         return build_registration(
             kind="agent",
             source="runtime-agent",
             definition=info.node,
-            name_value=Known(value),
-            name_node=where,
-            name_is_literal=_is_plain_string(keyword),
+            node=info.node.name,
+            name_value=name_value,
+            name_node=name_node,
+            name_is_literal=_is_plain_string(name_node),
+            description_value=None,
+            description_node=None,
+            parameters=None,
+            accepts_var_keyword=False,
+            is_async=False,
             registry=RUNTIME_AGENTS,
-            refuses_duplicates=run.refuses_duplicates or run.status != "returned",
+            refuses_duplicates=True,
+            schema_node=None,
+            has_schema=False,
+            tool_contract=False,
             checks_name_pattern=False,
+            label="",
             problems=problems,
         )
 

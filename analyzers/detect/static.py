@@ -56,7 +56,7 @@ KNOWN_EXTERNAL_ATTRIBUTES: Mapping[str, frozenset[str]] = {
     "typing.Protocol": frozenset(),
     "typing_extensions.Protocol": frozenset(),
     "agentsense.runtime.registry.BaseTool": frozenset({"abstract", "execute"}),
-    "agentsense.runtime.registry.Agent": frozenset({"agent_type", "create"}),
+    "agentsense.runtime.registry.Agent": frozenset({"abstract", "agent_type", "create"}),
     "type": frozenset({"mro"}),
     "builtins.type": frozenset({"mro"}),
     "abc.ABCMeta": frozenset({"mro", "register"}),

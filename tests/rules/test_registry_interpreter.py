@@ -272,54 +272,6 @@ def _reader_for(source: str) -> registrations.RuntimeReader:
     return registrations.RuntimeReader(classes, Evaluator(facts, classes))
 
 
-def test_runtime_agent_hook_is_read_from_the_runtime_source() -> None:
-    reader = registrations.runtime_reader()
-    assert reader is not None and "Agent" in reader.classes.top_level
-    source = """
-    from agentsense.runtime.registry import Agent
-
-    class Researcher(Agent, agent_type=" "):
-        pass
-    """
-    assert [p.message for r in regs(source) for p in r.problems] == [
-        "agent class 'Researcher': agent_type must be a non-empty string"
-    ]
-
-
-def test_a_changed_runtime_agent_registry_is_followed(monkeypatch: pytest.MonkeyPatch) -> None:
-    # What the runtime does is whatever its source says: here a concrete subclass without a
-    # type raises TypeError, and the type may come from a class attribute.
-    changed = _reader_for(
-        """
-        AGENT_TYPES = {}
-
-        class Agent:
-            def __init_subclass__(cls, *, agent_type=None, **kwargs):
-                super().__init_subclass__(**kwargs)
-                agent_type = agent_type or cls.__dict__.get("agent_type")
-                if agent_type is None:
-                    raise TypeError(f"agent class {cls.__name__!r} has no agent_type")
-                AGENT_TYPES[agent_type] = cls
-        """
-    )
-    monkeypatch.setattr(registrations, "runtime_reader", lambda: changed)
-    source = """
-    from agentsense.runtime.registry import Agent
-
-    class Researcher(Agent):
-        pass
-
-    class Writer(Agent, agent_type="writer"):
-        pass
-    """
-    found = regs(source)
-    assert [(r.definition.name.value, [p.message for p in r.problems]) for r in found] == [
-        ("Researcher", ["agent class 'Researcher' has no agent_type"]),
-        ("Writer", []),
-    ]
-    assert found[1].name == "writer"
-
-
 def test_runtime_tool_meta_is_read_from_the_runtime_source(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

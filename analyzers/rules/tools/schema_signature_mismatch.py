@@ -167,6 +167,32 @@ def python_literal(value: object) -> str:
     return repr(value)
 
 
+def _leading_space(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def literal_like(value: object, original: cst.BaseExpression) -> str:
+    """`python_literal(value)`, laid out as `original` was: a dict written one item per line
+    stays one item per line (at the original's indentation), nested dicts alike; one written
+    on one line stays on one line."""
+    code = cst.Module([]).code_for_node(original)
+    if not isinstance(value, dict) or not isinstance(original, cst.Dict) or "\n" not in code:
+        return python_literal(value)
+    lines = code.splitlines()
+    item_indent = next((_leading_space(line) for line in lines[1:] if line.strip()), "    ")
+    close_indent = _leading_space(lines[-1]) if lines[-1].strip().startswith("}") else ""
+    originals: dict[object, cst.BaseExpression] = {}
+    for element in original.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+            originals[element.key.evaluated_value] = element.value
+    items = []
+    for key, sub in value.items():
+        nested = originals.get(key)
+        rendered = literal_like(sub, nested) if nested is not None else python_literal(sub)
+        items.append(f"{item_indent}{python_literal(key)}: {rendered},")
+    return "{\n" + "\n".join(items) + "\n" + close_indent + "}"
+
+
 class SchemaSignatureMismatch(RegistrationRule):
     code = "AGT213"
     name = "schema-signature-mismatch"
@@ -186,6 +212,44 @@ class SchemaSignatureMismatch(RegistrationRule):
         "each remaining property's description."
     )
     flagged = (
+        Flagged(
+            # A schema written one item per line is regenerated one item per line.
+            """
+            from agentsense.runtime.registry import tool
+
+            @tool(
+                parameters={
+                    "type": "object",
+                    "properties": {
+                        "q": {"type": "string"},
+                    },
+                    "required": ["q"],
+                }
+            )
+            def search(query: str, limit: int = 5) -> list[str]:
+                \"\"\"Search the web.\"\"\"
+                return []
+            """,
+            line=4,
+            message="property 'q' is not a parameter",
+            fixed="""
+            from agentsense.runtime.registry import tool
+
+            @tool(
+                parameters={
+                    "type": "object",
+                    "properties": {
+                        "query": {"type": "string"},
+                        "limit": {"type": "integer"},
+                    },
+                    "required": ["query"],
+                }
+            )
+            def search(query: str, limit: int = 5) -> list[str]:
+                \"\"\"Search the web.\"\"\"
+                return []
+            """,
+        ),
         Flagged(
             '''
             TOOLS = {}
@@ -327,7 +391,7 @@ class SchemaSignatureMismatch(RegistrationRule):
         new_schema = regenerated(schema, reg.parameters)
         fix = None
         try:
-            new_node = cst.parse_expression(python_literal(new_schema))
+            new_node = cst.parse_expression(literal_like(new_schema, node))
         except cst.ParserSyntaxError:
             new_node = None
         if isinstance(new_node, cst.Dict):

@@ -17,7 +17,8 @@ class ToolContractViolation(RegistrationRule):
     rationale = (
         "Registries validate at import time: the reference runtime's `ToolMeta` needs `name`, "
         "`description` and a concrete `execute`; a name must be a string; `@tool` takes only "
-        "`name=` and `description=`; an agent type must be a non-empty string; MCP's "
+        "`name=` and `description=`; a concrete `Agent` subclass must give its own type "
+        "(`agent_type=` or `agent_type = ...`), a non-empty string; MCP's "
         "`@mcp.tool` must be called. A registration that breaks this contract makes the whole "
         "module fail to import, usually far from the line at fault and only when the agent "
         "starts. The linter builds the same ToolSpec from the source and asks the runtime's "
@@ -93,6 +94,18 @@ class ToolContractViolation(RegistrationRule):
             """,
             line=3,
             message="agent class 'Researcher': agent_type must be a non-empty string",
+        ),
+        Flagged(
+            """
+            from agentsense.runtime.registry import Agent
+
+            class Researcher(Agent):
+                def run(self, task: str) -> str:
+                    return task
+            """,
+            line=3,
+            column=7,
+            message="agent class 'Researcher': no agent_type",
         ),
         Flagged(
             '''
@@ -175,10 +188,13 @@ class ToolContractViolation(RegistrationRule):
             from agentsense.runtime.registry import Agent
 
             class BaseResearcher(Agent):
-                pass
+                abstract = True
 
             class Researcher(BaseResearcher, agent_type="researcher"):
                 pass
+
+            class ChainOfThought(BaseResearcher):
+                agent_type = "cot"
             """
         ),
         Clean(
