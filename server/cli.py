@@ -64,6 +64,16 @@ def _positive(value: str) -> int:
     return number
 
 
+def _add_cache_dir(parser: argparse.ArgumentParser | argparse._ArgumentGroup, text: str) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        default=os.environ.get("AGENTSENSE_CACHE_DIR") or None,
+        help=text,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="agentsense",
@@ -230,12 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="neither read nor write .agentsense_cache/",
     )
-    run.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        default=os.environ.get("AGENTSENSE_CACHE_DIR") or None,
-        help="keep the cache in DIR instead of each project's .agentsense_cache/ (default: "
+    _add_cache_dir(
+        run,
+        "keep the cache in DIR instead of each project's .agentsense_cache/ (default: "
         "$AGENTSENSE_CACHE_DIR when set); `agentsense clean` removes it",
     )
     run.add_argument(
@@ -303,13 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: .) and the --cache-dir / $AGENTSENSE_CACHE_DIR folder when given.",
     )
     clean.add_argument("path", nargs="?", default=".", metavar="PATH", help="folder to clean")
-    clean.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        default=os.environ.get("AGENTSENSE_CACHE_DIR") or None,
-        help="also remove this cache folder (default: $AGENTSENSE_CACHE_DIR when set)",
-    )
+    _add_cache_dir(clean, "also remove this cache folder (default: $AGENTSENSE_CACHE_DIR when set)")
 
     server = commands.add_parser(
         "server",

@@ -1062,7 +1062,7 @@ class Evaluator:
         if isinstance(base, ContainerValue):
             return _BoundMethod(base, attr)
         if isinstance(base, (NamespaceValue, KwargsValue)) or (
-            isinstance(base, (str, dict, list, tuple)) and callable(getattr(base, attr, None))
+            isinstance(base, (str, dict, list, tuple)) and callable(getattr(type(base), attr, None))
         ):
             # Only a method of the value is a bound method; `"x".value` is not one.
             return _BoundMethod(base, attr)

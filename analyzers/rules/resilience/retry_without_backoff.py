@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from agentsense.analyzers.detect.flow import always_exits, block_statements, is_constant_true
+from agentsense.analyzers.detect.names import words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
@@ -34,6 +35,37 @@ _BACKOFF_DECORATOR_MODULES = ("backoff.", "tenacity.", "retrying.", "stamina.")
 _BACKOFF_DECORATOR_NAMES = frozenset({"retry", "on_exception", "on_predicate", "retry_async"})
 # Calls that read input from a person: asking again is the point, not a busy service.
 _INTERACTIVE = frozenset({"input", "getpass.getpass", "click.prompt", "typer.prompt"})
+# Loopback hosts: a loop that connects to one waits for a local server, not a shared service.
+_LOOPBACK = ("localhost", "127.0.0.1", "0.0.0.0", "[::1]")
+# Words of names a readiness poll reads (`wait_for_port`, `server.ready`, `HEALTH_URL`).
+_READINESS_WORDS = frozenset({"port", "ready", "readiness", "health", "healthz", "healthcheck"})
+# Calls that (re)start or feed a local child process.
+_LOCAL_PROCESS_CALLS = frozenset({"start_process", "restart_process", "restart", "Popen", "spawn"})
+
+
+def _local_readiness(loop: cst.For | cst.While) -> bool:
+    """A readiness poll or a local restart, where backoff with jitter buys nothing: the loop
+    waits for a just-spawned local server or port (`for _ in range(50): try: connect(port)
+    ... except OSError: sleep(0.1)`), or restarts and writes to a local child process.
+    Jitter spreads many clients' retries over time; one process waiting for its own
+    child has no crowd to spread."""
+    for node in iter_subtree_no_scopes(loop):
+        if isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+            if any(host in node.value for host in _LOOPBACK):
+                return True
+        elif isinstance(node, (cst.Name, cst.Attribute)):
+            name = dotted_name(node)
+            if name is None:
+                continue
+            if words_of([name.rsplit(".", 1)[-1]]) & _READINESS_WORDS:
+                return True
+            if name.endswith(".stdin"):
+                return True
+        elif isinstance(node, cst.Call):
+            name = dotted_name(node.func) or ""
+            if name.rsplit(".", 1)[-1] in _LOCAL_PROCESS_CALLS:
+                return True
+    return False
 
 
 def _leaves_loop(small: cst.BaseSmallStatement) -> bool:
@@ -409,6 +441,41 @@ class RetryWithoutBackoff(Rule):
         ),
     )
     clean = (
+        # Readiness polls of a just-spawned local server or port, and restarting a local
+        # child process: nobody else shares what they wait for, so jitter spreads nothing.
+        Clean(
+            """
+            import asyncio
+            import socket
+            import time
+
+            async def wait_for_echo_server(client, port):
+                for _ in range(50):
+                    try:
+                        await client.get(f"http://localhost:{port}/sse", timeout=0.1)
+                        break
+                    except Exception:
+                        await asyncio.sleep(0.1)
+
+            def wait_for_port(host, port):
+                for _ in range(50):
+                    try:
+                        with socket.create_connection((host, port), timeout=0.2):
+                            return
+                    except OSError:
+                        time.sleep(0.1)
+
+            def send_code(self, code, max_retries=3):
+                retry_count = 0
+                while retry_count <= max_retries:
+                    try:
+                        self.process.stdin.write(code)
+                        break
+                    except Exception:
+                        self.start_process()
+                        retry_count += 1
+            """
+        ),
         # The same loops with exponential backoff and jitter.
         Clean(
             """
@@ -628,7 +695,7 @@ class RetryWithoutBackoff(Rule):
         if not _is_retry_loop_header(loop, facts) or self._decorated_with_backoff():
             return
         attempts = [t for t in _own_tries(loop) if _is_retry_attempt(loop, t, facts)]
-        if not attempts:
+        if not attempts or _local_readiness(loop):
             return
         changing = _names_bound(loop)
         # `wait_for(...)`/`.wait()` inside the attempt is the operation, not a pause.

@@ -123,6 +123,22 @@ class ToolContractViolation(RegistrationRule):
         ),
     )
     clean = (
+        # A name read from a `str` Enum member (`.value`): not known statically, not wrong.
+        Clean(
+            """
+            from enum import Enum
+            from mcp.server.fastmcp import FastMCP
+
+            server = FastMCP("git")
+
+            class GitTools(str, Enum):
+                STATUS = "git_status"
+
+            @server.tool(name=GitTools.STATUS.value, description="Shows the working tree status")
+            def status(repo_path: str) -> str:
+                return repo_path
+            """
+        ),
         Clean(
             """
             from agentsense.runtime.registry import BaseTool
