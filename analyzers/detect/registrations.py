@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import libcst as cst
@@ -35,8 +37,10 @@ from agentsense.analyzers.detect.static import (
     Opaque,
     OwnerValue,
     Raised,
+    Store,
     has_raise,
     has_store,
+    is_primitive,
 )
 from agentsense.analyzers.facts import ModuleFacts, call_binding
 from agentsense.analyzers.walk import iter_subtree_no_scopes
@@ -57,6 +61,7 @@ __all__ = [
     "Registration",
     "RegistryProblem",
     "ToolParameter",
+    "build_registration",
     "candidate_problems",
     "doc_summary",
     "find_registrations",
@@ -92,6 +97,11 @@ _AGENT_WORDS = frozenset({"agent", "agents"})
 # Top-level packages whose classes can be registrations (the runtime's and frameworks' bases).
 _CLASS_BASE_ROOTS = frozenset(
     {"agentsense"} | {base.split(".")[0] for p in PROFILES for base in p.class_bases}
+)
+# Class decorators that return the class they are given (a registry decorator above still
+# receives the class itself).
+_IDENTITY_CLASS_DECORATORS = frozenset(
+    {"dataclasses.dataclass", "functools.total_ordering", "typing.final", "enum.unique"}
 )
 # The pseudo-statement whose "branches" are function bodies (see Registration.branch).
 FUNCTION_SCOPE = 0
@@ -240,10 +250,78 @@ def doc_summary(doc: str) -> str:
     return _runtime_doc_summary(doc)
 
 
+class _StandIn:
+    """Base of the stand-ins `_stand_in` makes (the only non-primitive Known values)."""
+
+
 def _stand_in(type_name: str, text: str) -> object:
     """An object whose type is called type_name: messages name the type of a bad value."""
-    stand_in_type = type(type_name, (), {"__repr__": lambda self: text})
+    stand_in_type = type(type_name, (_StandIn,), {"__repr__": lambda self: text})
     return stand_in_type()
+
+
+def _shown(value: Known | None) -> Known | None:
+    """A Known value only when messages may show it: plain data or a stand-in. Anything
+    else (an internal value of the interpreter) becomes "not static"."""
+    if value is None or is_primitive(value.value) or isinstance(value.value, _StandIn):
+        return value
+    return None
+
+
+def build_registration(
+    *,
+    kind: Kind,
+    source: str,
+    definition: cst.FunctionDef | cst.ClassDef,
+    node: cst.CSTNode | None = None,
+    name_value: Known | None = None,
+    name_node: cst.CSTNode | None = None,
+    name_is_literal: bool = False,
+    description_value: Known | None = None,
+    description_node: cst.CSTNode | None = None,
+    parameters: tuple[ToolParameter, ...] | None = None,
+    accepts_var_keyword: bool = False,
+    is_async: bool = False,
+    registry: str | None = None,
+    refuses_duplicates: bool = False,
+    schema_node: cst.Dict | None = None,
+    has_schema: bool = False,
+    tool_contract: bool = False,
+    checks_name_pattern: bool = True,
+    label: str = "",
+    problems: tuple[RegistryProblem, ...] = (),
+    entry: cst.FunctionDef | None = None,
+) -> Registration:
+    """The one way a Registration is made (every extractor, runtime, user or framework).
+
+    Defaults: it is placed on the definition's name; unknown name and description; no
+    registry (names never clash). Values an interpreter produced but that are not plain
+    data never reach a Registration, so they can never reach a message.
+    """
+    node = node if node is not None else definition.name
+    return Registration(
+        kind=kind,
+        source=source,
+        definition=definition,
+        node=node,
+        name_value=_shown(name_value),
+        name_node=name_node if name_node is not None else node,
+        name_is_literal=name_is_literal,
+        description_value=_shown(description_value),
+        description_node=description_node,
+        parameters=parameters,
+        accepts_var_keyword=accepts_var_keyword,
+        is_async=is_async,
+        registry=registry,
+        refuses_duplicates=refuses_duplicates,
+        schema_node=schema_node,
+        has_schema=has_schema,
+        tool_contract=tool_contract,
+        checks_name_pattern=checks_name_pattern,
+        label=label,
+        problems=problems,
+        entry=entry,
+    )
 
 
 def candidate_problems(reg: Registration) -> list[ContractProblem]:
@@ -295,6 +373,29 @@ def runtime_duplicate_message(kind: Kind, name: str) -> str:
     """The reference runtime's own message for a second registration under a taken name."""
     error = DuplicateToolError(name, kind="agent type" if kind == "agent" else "tool")
     return error.problems[0].message
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RuntimeReader:
+    """The reference runtime's registry module, parsed: its hooks run in this interpreter."""
+
+    classes: ClassIndex
+    evaluator: Evaluator
+
+
+@functools.cache
+def runtime_reader() -> RuntimeReader | None:
+    """runtime/registry.py read as source (never executed for a user's class), once."""
+    import agentsense.runtime.registry as registry_module
+
+    try:
+        source = Path(registry_module.__file__ or "").read_text(encoding="utf-8")
+        module = cst.parse_module(source)
+    except (OSError, cst.ParserSyntaxError):
+        return None
+    facts = ModuleFacts(module)
+    classes = ClassIndex(module, facts)
+    return RuntimeReader(classes, Evaluator(facts, classes))
 
 
 # The last module's registrations: `project.analyze` lints a module (rules ask the facts) and
@@ -476,20 +577,38 @@ class _Extractor:
         self._raise_cache: dict[int, bool] = {}
         self._find_instances()
 
+    def _helpers_called(self, function: cst.FunctionDef) -> list[cst.FunctionDef]:
+        """The function and the module-level helpers it calls, transitively (bounded)."""
+        found: list[cst.FunctionDef] = [function]
+        index = 0
+        while index < len(found) and len(found) < 16:
+            for node in iter_subtree_no_scopes(found[index]):
+                if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+                    helper = self.evaluator.helper(node.func.value)
+                    if helper is not None and all(helper is not f for f in found):
+                        found.append(helper)
+            index += 1
+        return found
+
     def _stores(self, function: cst.FunctionDef) -> bool:
-        """`has_store`, once per function (a decorator is looked at for each use)."""
+        """`has_store` of it or a helper it calls, once per function."""
         found = self._store_cache.get(id(function))
         if found is None:
-            found = self._store_cache[id(function)] = has_store(function)
+            found = self._store_cache[id(function)] = any(
+                has_store(f) for f in self._helpers_called(function)
+            )
         return found
 
     def _is_hook(self, function: cst.FunctionDef) -> bool:
-        """A metaclass `__new__` / `__init_subclass__` worth running: it stores or raises."""
+        """A metaclass `__new__` / `__init_subclass__` worth running: it stores or raises
+        (itself or in a module-level helper it calls)."""
         if self._stores(function):
             return True
         found = self._raise_cache.get(id(function))
         if found is None:
-            found = self._raise_cache[id(function)] = has_raise(function)
+            found = self._raise_cache[id(function)] = any(
+                has_raise(f) for f in self._helpers_called(function)
+            )
         return found
 
     def _find_instances(self) -> None:
@@ -532,7 +651,7 @@ class _Extractor:
         needs computing.
         """
         if any(
-            "__init_subclass__" in info.attrs or "__new__" in info.attrs
+            "__init_subclass__" in info.attrs or "__new__" in info.attrs or info.node.decorators
             for info in self.classes.all
         ):
             return True
@@ -618,6 +737,8 @@ class _Extractor:
                 continue
             if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
                 found.extend(self._function_registrations(stmt))
+            elif isinstance(stmt, cst.SimpleStatementLine) and id(stmt) in top_level:
+                found.extend(self._explicit_registrations(stmt))
             elif classes and isinstance(stmt, cst.ClassDef):
                 info = self.classes.by_node.get(stmt)
                 if info is not None:
@@ -674,7 +795,7 @@ class _Extractor:
         value = self._static(node)
         if value is None:
             return Known(fallback.value), fallback, False
-        if value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue)):
+        if not is_primitive(value):  # UNKNOWN, or an internal value: never judged or shown
             return None, node, False
         return Known(value), node, _is_plain_string(node)
 
@@ -683,7 +804,7 @@ class _Extractor:
     ) -> tuple[Known | None, cst.CSTNode | None]:
         if node is not None:
             value = self._static(node)
-            if value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue)):
+            if not is_primitive(value):  # UNKNOWN, or an internal value: never judged or shown
                 return None, node
             if value is not None:
                 return Known(value), node
@@ -732,7 +853,7 @@ class _Extractor:
             if description_arg is None:
                 description_value = None
         parameters, var_keyword = _model_parameters(function)
-        return Registration(
+        return build_registration(
             kind="tool",
             source="runtime-decorator",
             definition=function,
@@ -803,7 +924,7 @@ class _Extractor:
             and owner not in self.nested_instances
         ):
             registry = f"local:{owner}"
-        return Registration(
+        return build_registration(
             kind="tool",
             source=f"framework:{profile.name}",
             definition=function,
@@ -890,10 +1011,10 @@ class _Extractor:
             env[function.params.star_kwarg.name.value] = KwargsValue(values)
         return True
 
-    def _user_function(
-        self, function: cst.FunctionDef, call: cst.Call | None, hook: _DecoratorHook
-    ) -> Registration | None:
-        subject = FunctionValue(function, function.get_docstring(clean=True))
+    def _run_decorator(
+        self, hook: _DecoratorHook, call: cst.Call | None, subject: object
+    ) -> HookRun | None:
+        """What `@hook` / `@hook(...)` (or `hook(subject)`) does with the subject."""
         skip = 1 if hook.bound_self is not None else 0
         env: Env = {}
         if hook.bound_self is not None:
@@ -912,28 +1033,45 @@ class _Extractor:
                 if param.default is None:
                     return None
                 env[param.name.value] = self._static(param.default)
-            run = HookInterpreter(self.evaluator, subject).run(hook.outer, env)
-        else:
-            if call is None or not self._bind_call(hook.outer, call, env, skip):
-                return None
-            # Run the factory's body first: it may rebind its arguments or return early.
-            outer = HookInterpreter(self.evaluator, UNKNOWN).run(hook.outer, env)
-            returned = outer.return_node.value if outer.return_node is not None else None
-            if (
-                outer.status != "returned"
-                or not isinstance(returned, cst.Name)
-                or returned.value != hook.inner.name.value
-            ):
-                return None
-            inner_params = [*hook.inner.params.posonly_params, *hook.inner.params.params]
-            if not inner_params:
-                return None
-            env[inner_params[0].name.value] = subject
-            run = HookInterpreter(self.evaluator, subject).run(hook.inner, env)
-        if run.status != "returned" or not run.stores:
+            return HookInterpreter(self.evaluator, subject).run(hook.outer, env)
+        if call is None or not self._bind_call(hook.outer, call, env, skip):
+            return None
+        # Run the factory's body first: it may rebind its arguments or return early.
+        outer = HookInterpreter(self.evaluator, UNKNOWN).run(hook.outer, env)
+        returned = outer.return_node.value if outer.return_node is not None else None
+        if (
+            outer.status != "returned"
+            or not isinstance(returned, cst.Name)
+            or returned.value != hook.inner.name.value
+        ):
+            return None
+        inner_params = [*hook.inner.params.posonly_params, *hook.inner.params.params]
+        if not inner_params:
+            return None
+        env[inner_params[0].name.value] = subject
+        return HookInterpreter(self.evaluator, subject).run(hook.inner, env)
+
+    def _user_function(
+        self, function: cst.FunctionDef, call: cst.Call | None, hook: _DecoratorHook
+    ) -> Registration | None:
+        subject = FunctionValue(function, function.get_docstring(clean=True))
+        run = self._run_decorator(hook, call, subject)
+        if run is None:
+            return None
+        return self._function_hook_registration(function, call, run, hook.name)
+
+    def _function_hook_registration(
+        self, function: cst.FunctionDef, call: cst.Call | None, run: HookRun, hook_name: str
+    ) -> Registration | None:
+        """What a registry hook's run on a function (decorator or explicit call) registers."""
+        if run.status == "unknown":
+            return None
+        if run.status == "raised":
+            return self._refused_function(function, run, hook_name)
+        if not run.stores:
             return None
         store = run.stores[0]
-        kind, tool_contract = _kind_of(store.container, hook.name)
+        kind, tool_contract = _kind_of(store.container, hook_name)
         key = store.key
         name_value: Known | None = Known(key) if isinstance(key, str) else None
         description_arg = self._keyword(call, ("description",))
@@ -951,7 +1089,7 @@ class _Extractor:
             and self._static(name_arg.value) == name_value.value
         ):
             name_node, literal = name_arg.value, _is_plain_string(name_arg.value)
-        return Registration(
+        return build_registration(
             kind=kind,
             source="user-decorator",
             definition=function,
@@ -974,8 +1112,132 @@ class _Extractor:
             label="",
         )
 
+    def _refused_function(
+        self, function: cst.FunctionDef, run: HookRun, hook_name: str
+    ) -> Registration:
+        """A function its registry decorator refuses: the decorator raises at import."""
+        assert run.raise_node is not None
+        message = run.message or (
+            f"function {function.name.value!r} is refused by @{hook_name}: it raises "
+            f"{run.exception} when the module is imported"
+        )
+        kind, _ = _kind_of(hook_name)
+        return build_registration(
+            kind=kind,
+            source="user-decorator",
+            definition=function,
+            node=function.name,
+            problems=(
+                RegistryProblem(
+                    "guard",
+                    message,
+                    function.name,
+                    ((run.raise_node, f"the check in {hook_name}"),),
+                ),
+            ),
+        )
+
+    # -- explicit registrations at module level ----------------------------------------
+    def _explicit_registrations(self, stmt: cst.SimpleStatementLine) -> Iterator[Registration]:
+        """`register(Search)`, `registry.add(Search)` and `TOOLS["search"] = Search` run at
+        import, on a class or function of this module."""
+        for small in stmt.body:
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                call = small.value
+                args = call.args
+                if len(args) != 1 or args[0].keyword is not None or args[0].star:
+                    continue
+                subject = self._module_definition(args[0].value)
+                hook = self._decorator_hook(call.func)
+                if subject is None or hook is None or hook.inner is not None:
+                    continue
+                yield from self._explicit_run(
+                    subject, hook, self._run_decorator(hook, None, self._subject_value(subject))
+                )
+            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+                subject = self._module_definition(small.value)
+                if (
+                    subject is None
+                    or not isinstance(target, cst.Subscript)
+                    or not isinstance(target.value, cst.Name)
+                    or target.value.value not in self.evaluator.containers
+                    or len(target.slice) != 1
+                    or not isinstance(target.slice[0].slice, cst.Index)
+                ):
+                    continue
+                key = self._static(target.slice[0].slice.value)
+                container = f"local:{target.value.value}"
+                run = HookRun("returned", (Store(container, key, target),))
+                yield from self._explicit_run(subject, None, run, container)
+
+    def _explicit_run(
+        self,
+        subject: ClassInfo | cst.FunctionDef,
+        hook: _DecoratorHook | None,
+        run: HookRun | None,
+        name: str | None = None,
+    ) -> Iterator[Registration]:
+        if run is None:
+            return
+        hook_name = hook.name if hook is not None else (name or "")
+        if isinstance(subject, ClassInfo):
+            function = hook.outer if hook is not None else None
+            reg = self._class_hook_registration(
+                subject, run, "user-explicit", hook_name, function, (hook_name,)
+            )
+        else:
+            reg = self._function_hook_registration(subject, None, run, hook_name)
+            if reg is not None:
+                reg = replace(reg, source="user-explicit")
+        if reg is not None:
+            yield reg
+
+    def _module_definition(self, node: cst.BaseExpression) -> ClassInfo | cst.FunctionDef | None:
+        """The module-level class or function a plain name refers to (bound once)."""
+        if not isinstance(node, cst.Name) or node.value in self.facts.imports:
+            return None
+        if node.value in self.evaluator.constants:
+            return None
+        info = self.classes.top_level.get(node.value)
+        if info is not None:
+            return info
+        return self.facts.top_level_functions.get(node.value)
+
+    @staticmethod
+    def _subject_value(subject: ClassInfo | cst.FunctionDef) -> object:
+        if isinstance(subject, ClassInfo):
+            return ClassValue(subject)
+        return FunctionValue(subject, subject.get_docstring(clean=True))
+
     # -- classes -------------------------------------------------------------------------
+    def _class_decorator_registrations(self, info: ClassInfo) -> Iterator[Registration]:
+        """`@register` / `@registry.add(...)` on a class: the decorator runs on the class."""
+        for decorator in reversed(info.node.decorators):
+            expr = decorator.decorator
+            call = expr if isinstance(expr, cst.Call) else None
+            callee = call.func if call is not None else expr
+            hook = self._decorator_hook(callee)
+            if hook is None:
+                if self.facts.qualified_name(callee) in _IDENTITY_CLASS_DECORATORS:
+                    continue
+                return  # an unknown decorator below may replace the class
+            run = self._run_decorator(hook, call, ClassValue(info))
+            if run is not None:
+                reg = self._class_hook_registration(
+                    info,
+                    run,
+                    "user-decorator",
+                    f"@{hook.name}",
+                    hook.inner or hook.outer,
+                    (hook.name,),
+                )
+                if reg is not None:
+                    yield reg
+            return  # what the decorator returns is not followed: later ones are not read
+
     def _class_registrations(self, info: ClassInfo) -> Iterator[Registration]:
+        yield from self._class_decorator_registrations(info)
         meta = self.classes.metaclass(info)
         if isinstance(meta, External) and meta.qualified == RUNTIME_TOOL_META:
             reg = self._runtime_class(info)
@@ -1021,7 +1283,7 @@ class _Extractor:
             return Known(_stand_in("property", "<property object>")), None, False
         value = self.evaluator.attr_value(owner, definition)
         node = definition.value if definition.value is not None else definition.node
-        if value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue)):
+        if not is_primitive(value):  # UNKNOWN, or an internal value: never judged or shown
             return None, node, False
         if not isinstance(value, (str, int, float, bool, type(None), tuple, list, dict, set)):
             return None, node, False
@@ -1038,38 +1300,42 @@ class _Extractor:
         return None
 
     def _runtime_class(self, info: ClassInfo) -> Registration | None:
-        """A BaseTool subclass, as `ToolMeta.__new__` registers it (or refuses it)."""
-        if not info.complete:
+        """A BaseTool subclass, as `ToolMeta.__new__` registers it (or refuses it): the
+        metaclass is read from the runtime's own source and run by the same interpreter."""
+        reader = runtime_reader()
+        meta = reader.classes.top_level.get("ToolMeta") if reader is not None else None
+        found = meta.attrs.get("__new__") if meta is not None else None
+        hook = found.function if found is not None else None
+        if reader is None or meta is None or hook is None:
             return None
-        abstract_flag = info.attrs.get("abstract")
-        if abstract_flag is not None:
-            flag = self.evaluator.attr_value(info, abstract_flag)
-            if flag is UNKNOWN or isinstance(flag, Opaque) or bool(flag):
-                return None
-        abstract_left = self.classes.abstract_methods(info)
-        if abstract_left is UNKNOWN:
-            return None
-        assert isinstance(abstract_left, frozenset)
-        declares_tool = "name" in info.attrs or "description" in info.attrs
-        if abstract_left and not declares_tool:
-            return None  # an intermediate base: the runtime does not register it
-        missing: list[str] = []
-        for attribute in ("name", "description"):
-            has = self.classes.has_attribute(info, attribute)
-            if has is UNKNOWN:
-                return None
-            if has is False:
-                missing.append(attribute)
-        if abstract_left:
-            missing.append("execute")
-        problems = tuple(
-            RegistryProblem(
-                "registry",
-                f"tool class {info.name!r} is missing required attribute {attribute!r}",
-                info.node.name,
-            )
-            for attribute in missing
+        subject = ClassValue(info, home=self.evaluator)
+        bound = self._bind_hook(
+            hook,
+            [
+                OwnerValue(meta.name, meta),
+                info.name,
+                BasesValue(len(info.bases)),
+                NamespaceValue(info, home=self.evaluator),
+            ],
+            self._class_keywords(info, ("metaclass",)),
+            info.has_star_keywords,
+            "ToolMeta.__new__",
         )
+        if bound is None:
+            return None
+        if isinstance(bound, HookRun):
+            run = bound
+        else:
+            bound["__class_being_created__"] = subject
+            run = HookInterpreter(reader.evaluator, subject).run(hook, bound)
+        if run.status == "unknown" or (run.status == "returned" and not run.stores):
+            return None  # unknown, or an abstract base / intermediate class: not registered
+        problems = tuple(
+            RegistryProblem("registry", message, info.node.name)
+            for message in (run.problems if run.status == "raised" else ())
+        )
+        if run.status == "raised" and not problems:
+            return None  # raised by the contract (build_spec): the contract problems say why
         name = self._attribute(info, "name") or (None, None, False)
         description = self._attribute(info, "description") or (None, None, False)
         execute = self._method(info, ("execute",))
@@ -1079,7 +1345,7 @@ class _Extractor:
         if isinstance(execute, cst.FunctionDef):
             parameters, var_keyword = _model_parameters(execute)
             is_async = execute.asynchronous is not None
-        return Registration(
+        return build_registration(
             kind="tool",
             source="runtime-basetool",
             definition=info.node,
@@ -1126,7 +1392,7 @@ class _Extractor:
         keyword_value = None if keyword is None else self._static(keyword)
         declared_value = None if declared is None else self._static(declared)
         if any(
-            value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue))
+            value is not None and not is_primitive(value)
             for value in (keyword_value, declared_value)
         ):
             return self._agent_registration(info, None, keyword or declared or info.node.name, ())
@@ -1160,7 +1426,7 @@ class _Extractor:
         name_node: cst.CSTNode,
         problems: tuple[RegistryProblem, ...],
     ) -> Registration:
-        return Registration(
+        return build_registration(
             kind="agent",
             source="runtime-agent",
             definition=info.node,
@@ -1205,7 +1471,7 @@ class _Extractor:
             for entry in self._local_entries(info, profile) or []
             for name in profile.schema_attributes
         )
-        return Registration(
+        return build_registration(
             kind="tool",
             source=f"framework:{profile.name}",
             definition=info.node,
@@ -1296,8 +1562,13 @@ class _Extractor:
         positional: Sequence[object],
         keywords: dict[str, object],
         star_keywords: bool,
-    ) -> Env | None:
-        """Bind a hook's parameters: positional values in order, then class keywords."""
+        where: str,
+    ) -> Env | HookRun | None:
+        """Bind a hook's parameters: positional values in order, then class keywords.
+
+        A required parameter that no class keyword fills is Python's own TypeError (a
+        "raised" HookRun with its message); None when the binding is not clear.
+        """
         params = [*hook.params.posonly_params, *hook.params.params]
         env: Env = {}
         if len(params) < len(positional) and hook.params.star_arg is None:
@@ -1305,16 +1576,33 @@ class _Extractor:
         for param, value in zip(params, positional, strict=False):
             env[param.name.value] = value
         remaining = dict(keywords)
-        for param in [*params[len(positional) :], *hook.params.kwonly_params]:
+        missing: dict[str, list[str]] = {"positional": [], "keyword-only": []}
+        rest = params[len(positional) :]
+        for param in [*rest, *hook.params.kwonly_params]:
             name = param.name.value
-            if name in remaining:
+            if name in remaining and param not in hook.params.posonly_params:
                 env[name] = remaining.pop(name)
             elif star_keywords:
                 env[name] = UNKNOWN
             elif param.default is not None:
                 env[name] = self._static(param.default)
             else:
-                return None  # Python raises TypeError; another rule's business
+                missing["positional" if param in rest else "keyword-only"].append(name)
+        for kind, names in missing.items():
+            if names and not remaining:
+                quoted = [repr(n) for n in names]
+                listed = (
+                    quoted[0]
+                    if len(quoted) == 1
+                    else " and ".join(quoted)
+                    if len(quoted) == 2
+                    else ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+                )
+                plural = "argument" if len(names) == 1 else "arguments"
+                message = f"{where}() missing {len(names)} required {kind} {plural}: {listed}"
+                return HookRun("raised", (), "TypeError", message, hook.name)
+            if names:
+                return None
         if isinstance(hook.params.star_kwarg, cst.Param):
             env[hook.params.star_kwarg.name.value] = KwargsValue(remaining, star_keywords)
         elif remaining or star_keywords:
@@ -1351,11 +1639,15 @@ class _Extractor:
             ],
             self._class_keywords(info, ("metaclass",)),
             info.has_star_keywords,
+            f"{owner.name}.__new__",
         )
         if env is None:
             return None
-        env["__class_being_created__"] = subject
-        run = HookInterpreter(self.evaluator, subject).run(hook, env)
+        if isinstance(env, HookRun):
+            run = env
+        else:
+            env["__class_being_created__"] = subject
+            run = HookInterpreter(self.evaluator, subject).run(hook, env)
         return self._class_hook_registration(
             info, run, "user-metaclass", f"{owner.name}.__new__", hook, (meta.name,)
         )
@@ -1379,10 +1671,15 @@ class _Extractor:
             [subject],
             self._class_keywords(info, ("metaclass",)),
             info.has_star_keywords,
+            f"{owner.name}.__init_subclass__",
         )
         if env is None:
             return None
-        run = HookInterpreter(self.evaluator, subject).run(hook, env)
+        run = (
+            env
+            if isinstance(env, HookRun)
+            else HookInterpreter(self.evaluator, subject).run(hook, env)
+        )
         return self._class_hook_registration(
             info, run, "user-init-subclass", f"{owner.name}.__init_subclass__", hook, (owner.name,)
         )
@@ -1393,7 +1690,7 @@ class _Extractor:
         run: HookRun,
         source: str,
         where: str,
-        hook: cst.FunctionDef,
+        hook: cst.FunctionDef | None,
         names: Sequence[str],
     ) -> Registration | None:
         problems: tuple[RegistryProblem, ...] = ()
@@ -1418,7 +1715,13 @@ class _Extractor:
         elif not run.stores:
             return None  # the hook skips this class (a base, an abstract class)
         stores = run.stores
-        container = stores[0].container if stores else _first_container(hook, self)
+        container = (
+            stores[0].container
+            if stores
+            else _first_container(hook, self)
+            if hook is not None
+            else None
+        )
         key = stores[0].key if stores else UNKNOWN
         kind, tool_contract = _kind_of(container, *names)
         name_value = Known(key) if isinstance(key, str) else None
@@ -1452,7 +1755,7 @@ class _Extractor:
                     if isinstance(located[1].value, cst.Dict):
                         schema = located[1].value
                     break
-        return Registration(
+        return build_registration(
             kind=kind,
             source=source,
             definition=info.node,

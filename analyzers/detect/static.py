@@ -1,8 +1,15 @@
-"""Static values from the CST: literals, module constants, classes along their MRO, registry hooks."""
+"""Static values from the CST: literals, module constants, classes along their MRO, registry hooks.
+
+An abstract interpreter with UNKNOWN: unknown conditions are explored on both sides and the
+paths merged, a verdict only where every path agrees. The semantics (values, the class
+namespace, statements, inlining, merging) are written down in analyzers/detect/README.md.
+"""
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, NoReturn
@@ -10,7 +17,7 @@ from typing import Final, Literal, NoReturn
 import libcst as cst
 
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
-from agentsense.analyzers.walk import iter_subtree_no_scopes
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 
 class _Unknown:
@@ -59,6 +66,13 @@ KNOWN_EXTERNAL_ATTRIBUTES: Mapping[str, frozenset[str]] = {
 KNOWN_EXTERNAL_ABSTRACT: Mapping[str, frozenset[str]] = {
     "agentsense.runtime.registry.BaseTool": frozenset({"execute"}),
 }
+# The reference runtime's problem record: its message is what the runtime shows.
+CONTRACT_PROBLEM = "agentsense.runtime.contract.ContractProblem"
+BUILD_SPEC = "agentsense.runtime.contract.build_spec"
+ENUM_BASES = frozenset(
+    {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag", "enum.ReprEnum"}
+)
+_BUILTIN_MIXINS = frozenset({"str", "int", "float", "bytes", "builtins.str", "builtins.int"})
 ABSTRACT_DECORATORS = frozenset({"abc.abstractmethod", "abstractmethod"})
 _METACLASS_ROOTS = frozenset({"type", "builtins.type", "abc.ABCMeta"})
 _ABC_METACLASSES = frozenset({"abc.ABCMeta", "agentsense.runtime.registry.ToolMeta"})
@@ -107,6 +121,10 @@ class ClassInfo:
     docstring: str | None
     has_star_keywords: bool  # `class C(Base, **options)`: the keywords are unknown
     has_star_bases: bool = False  # `class C(*bases)`: the bases are unknown
+    # The body annotates a name (`name: str`): Python adds `__annotations__` to the namespace.
+    annotated: bool = False
+    # A method says `super()` or `__class__`: Python may add `__classcell__`.
+    may_have_class_cell: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +175,7 @@ def _target_names(target: cst.BaseExpression) -> list[cst.Name] | None:
 def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
     attrs: dict[str, AttrDef] = {}
     complete = True
+    annotated = False
     body = node.body
     for stmt in _body_statements(body):
         if isinstance(stmt, cst.FunctionDef):
@@ -180,6 +199,7 @@ def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
                                 value=small.value if single else None,
                             )
                 elif isinstance(small, cst.AnnAssign):
+                    annotated = annotated or isinstance(small.target, cst.Name)
                     # `name: str` alone binds nothing: only an annotation.
                     if small.value is not None and isinstance(small.target, cst.Name):
                         attrs[small.target.value] = AttrDef(
@@ -235,6 +255,11 @@ def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
         docstring=node.get_docstring(clean=True),
         has_star_keywords=star_keywords,
         has_star_bases=star_bases,
+        annotated=annotated,
+        may_have_class_cell=any(
+            isinstance(inner, cst.Name) and inner.value in ("super", "__class__")
+            for inner in iter_subtree(node.body)
+        ),
     )
 
 
@@ -410,6 +435,22 @@ class ClassIndex:
             return UNKNOWN
         return False
 
+    def is_enum(self, info: ClassInfo) -> bool | _Unknown:
+        """Whether the class derives from `enum.Enum` (its plain attributes are members)."""
+        mro = self.mro(info)
+        if mro is None:
+            return UNKNOWN
+        if any(isinstance(e, External) and e.qualified in ENUM_BASES for e in mro):
+            return True
+        if any(
+            isinstance(e, External)
+            and e.qualified not in KNOWN_EXTERNAL_ATTRIBUTES
+            and e.qualified not in _BUILTIN_MIXINS
+            for e in mro
+        ):
+            return UNKNOWN
+        return False
+
     def is_metaclass(self, info: ClassInfo) -> bool:
         mro = self.mro(info)
         return mro is not None and any(
@@ -517,6 +558,25 @@ class ClassValue:
     """The class being created, as seen by a registry hook."""
 
     info: ClassInfo
+    # The evaluator of the module defining the class, when the hook runs in another module's
+    # evaluator (the reference runtime's hooks, read from its source): attribute lookups and
+    # the values of class attributes belong to the class's own module.
+    home: Evaluator | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SpecValue:
+    """The ToolSpec `build_spec(name, ...)` returns: only its name is read."""
+
+    name: object
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProblemValue:
+    """`ContractProblem(field, message)` of the reference runtime (its message is shown)."""
+
+    field: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -524,6 +584,8 @@ class NamespaceValue:
     """The class body's namespace (`namespace` in a metaclass, `cls.__dict__`)."""
 
     info: ClassInfo
+    created: bool = False  # `cls.__dict__` (after type.__new__), not the body's namespace
+    home: Evaluator | None = None  # the class's own module's evaluator (see ClassValue)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -531,6 +593,15 @@ class BasesValue:
     """The `bases` tuple a metaclass receives; only its length is known."""
 
     count: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EnumMember:
+    """A member of an Enum class of this module (`GitTools.STATUS`): `.value`, `.name`."""
+
+    enum: str
+    name: str
+    value: object  # UNKNOWN when not static
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -561,16 +632,25 @@ class Opaque:
     """Something that certainly exists (a method, a property) with an unknown value."""
 
     truthy: bool | None = True
+    is_callable: bool | None = None  # a method or a nested class: `callable()` says True
 
 
 class Raised(Exception):
     """An exception the analysed code would raise, with the message Python would show."""
 
-    def __init__(self, exception: str, message: str | None, node: cst.CSTNode) -> None:
+    def __init__(
+        self,
+        exception: str,
+        message: str | None,
+        node: cst.CSTNode,
+        problems: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.exception = exception
         self.message = message
         self.node = node
+        # The messages of the ContractProblems a `ContractError([...])` carries.
+        self.problems = problems
 
 
 _SAFE_STR_METHODS = frozenset(
@@ -649,6 +729,9 @@ class Evaluator:
         self.facts = facts
         self.classes = classes
         self.refused_duplicates = False  # set when a hook tests `key in REGISTRY`
+        # Runs a call to a module-level helper (or a classmethod of the class being
+        # created) while a HookInterpreter is running; None otherwise (calls are unknown).
+        self.inliner: Inliner | None = None
         self._constants: dict[str, cst.BaseExpression] | None = None
         self._containers: set[str] | None = None
         self._evaluating: set[str] = set()
@@ -934,11 +1017,9 @@ class Evaluator:
         if isinstance(container, NamespaceValue):
             if not isinstance(item, str):
                 return UNKNOWN
-            if item in container.info.attrs:
-                return True
-            if _is_dunder(item) or not container.info.complete:
-                return UNKNOWN
-            return False
+            home = container.home or self
+            found = home.namespace_get(container.info, item, container.created)
+            return UNKNOWN if found is UNKNOWN else found is not MISSING
         if isinstance(container, (str, tuple, list, set, frozenset, dict)) and is_primitive(
             container
         ):
@@ -956,24 +1037,34 @@ class Evaluator:
         if base is UNKNOWN:
             return UNKNOWN
         if isinstance(base, ClassValue):
-            return self.class_attribute(base.info, attr, node)
+            return (base.home or self).class_attribute(base.info, attr, node)
         if isinstance(base, FunctionValue):
             if attr in ("__name__", "__qualname__"):
                 return base.node.name.value
             if attr == "__doc__":
                 return base.docstring
             return UNKNOWN
+        if isinstance(base, SpecValue):
+            return base.name if attr == "name" else UNKNOWN
+        if isinstance(base, EnumMember):
+            if attr in ("value", "_value_"):
+                return base.value
+            if attr in ("name", "_name_"):
+                return base.name
+            return UNKNOWN
         if isinstance(base, OwnerValue):
+            if base.info is not None:
+                # `mcs.REQUIRED`: the metaclass's own attribute (an empty dict/list is a registry).
+                found = self.classes.lookup(base.info, attr)
+                if isinstance(found, tuple):
+                    return self.attr_value(*found)
             return ContainerValue(f"local:{base.label}.{attr}")
         if isinstance(base, ContainerValue):
             return _BoundMethod(base, attr)
-        if isinstance(base, (str, dict, list, tuple)) and not callable(
-            getattr(type(base), attr, None)
+        if isinstance(base, (NamespaceValue, KwargsValue)) or (
+            isinstance(base, (str, dict, list, tuple)) and callable(getattr(type(base), attr, None))
         ):
-            # Not a method of the value (`GitTools.SHOW.value` of a `str` Enum member that
-            # evaluated to its string): what it is, is unknown.
-            return UNKNOWN
-        if isinstance(base, (str, dict, list, tuple, NamespaceValue, KwargsValue)):
+            # Only a method of the value is a bound method; `"x".value` is not one.
             return _BoundMethod(base, attr)
         return UNKNOWN
 
@@ -984,7 +1075,12 @@ class Evaluator:
         if attr == "__doc__":
             return info.docstring
         if attr == "__dict__":
-            return NamespaceValue(info)
+            return NamespaceValue(info, created=True, home=self)
+        if attr == "__abstractmethods__":
+            # Set by ABCMeta.__new__: what is still abstract (an empty set when none is).
+            if self.classes.uses_abc_meta(info) is not True:
+                return UNKNOWN
+            return self.classes.abstract_methods(info)
         found = self.classes.lookup(info, attr)
         if found is MISSING:
             has = self.classes.has_attribute(info, attr)
@@ -996,7 +1092,19 @@ class Evaluator:
         if not isinstance(found, tuple):
             return UNKNOWN  # defined by an external base, or we cannot tell
         owner, definition = found
+        if definition.kind == "value" and self.classes.is_enum(owner) is True:
+            return self._enum_member(owner, definition)
         return self.attr_value(owner, definition)
+
+    def _enum_member(self, owner: ClassInfo, definition: AttrDef) -> object:
+        """`Color.RED` in an Enum class body: a member (not its value), or UNKNOWN."""
+        name = definition.name
+        if _is_dunder(name) or (name.startswith("_") and name.endswith("_")):
+            return UNKNOWN  # `_ignore_`, `_order_` ... are settings, not members
+        if isinstance(definition.value, cst.Call) or definition.value is None:
+            return UNKNOWN  # `auto()`, `nonmember(...)`, `property(...)`: not followed
+        value = self.attr_value(owner, definition)
+        return EnumMember(owner.name, name, value if is_primitive(value) else UNKNOWN)
 
     def attr_value(self, owner: ClassInfo, definition: AttrDef) -> object:
         """A class attribute's static value (Opaque for methods and other non-literals)."""
@@ -1011,7 +1119,7 @@ class Evaluator:
                 return ContainerValue(f"local:{owner.name}.{definition.name}")
             return value
         if definition.kind in ("function", "abstract", "class"):
-            return Opaque(truthy=True)
+            return Opaque(truthy=True, is_callable=True)
         return UNKNOWN
 
     def _subscript(self, node: cst.Subscript, env: Mapping[str, object], depth: int) -> object:
@@ -1022,7 +1130,7 @@ class Evaluator:
         if base is UNKNOWN or key is UNKNOWN:
             return UNKNOWN
         if isinstance(base, NamespaceValue) and isinstance(key, str):
-            found = self.namespace_get(base.info, key)
+            found = (base.home or self).namespace_get(base.info, key, base.created)
             if found is MISSING:
                 raise Raised("KeyError", repr(key), node)
             return found
@@ -1039,14 +1147,45 @@ class Evaluator:
                 return UNKNOWN
         return UNKNOWN
 
-    def namespace_get(self, info: ClassInfo, key: str) -> object:
-        """`namespace[key]` for the class body's own namespace: value, MISSING or UNKNOWN."""
+    def namespace_get(self, info: ClassInfo, key: str, created: bool = False) -> object:
+        """`namespace[key]` for the class body's own namespace: value, MISSING or UNKNOWN.
+
+        The namespace a metaclass receives holds what the body binds plus the dunders
+        Python adds (see `_added_dunder`); `created` is `cls.__dict__` after creation,
+        where `type.__new__` adds and removes more: its dunders stay unknown.
+        """
         definition = info.attrs.get(key)
         if definition is None:
-            if _is_dunder(key) or not info.complete:
+            if not info.complete:
                 return UNKNOWN
+            if _is_dunder(key):
+                return UNKNOWN if created else self._added_dunder(info, key)
             return MISSING
         return self.attr_value(info, definition)
+
+    def _added_dunder(self, info: ClassInfo, key: str) -> object:
+        """A dunder the class body does not bind itself, as Python's class statement adds it."""
+        if key == "__module__":
+            return Opaque(truthy=True)  # the module's `__name__`: a non-empty str
+        if key == "__qualname__":
+            return info.name if self.classes.top_level.get(info.name) is info else UNKNOWN
+        if key == "__doc__":
+            return MISSING if info.docstring is None else info.docstring
+        if key == "__annotations__":
+            if not info.annotated:
+                return MISSING
+            return Opaque(truthy=True) if sys.version_info < (3, 14) else UNKNOWN
+        if key == "__annotate__":
+            return UNKNOWN if info.annotated else MISSING
+        if key in ("__firstlineno__", "__static_attributes__"):
+            return Opaque(truthy=None) if sys.version_info >= (3, 13) else MISSING
+        if key == "__classcell__":
+            return UNKNOWN if info.may_have_class_cell else MISSING
+        if key == "__orig_bases__":
+            return UNKNOWN if any(isinstance(b, cst.Subscript) for b in info.bases) else MISSING
+        if key == "__type_params__":
+            return UNKNOWN if info.node.type_parameters is not None else MISSING
+        return MISSING
 
     def _binary(self, node: cst.BinaryOperation, env: Mapping[str, object], depth: int) -> object:
         left = self.value(node.left, env, depth)
@@ -1117,6 +1256,9 @@ class Evaluator:
         keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
         if isinstance(func, cst.Name) and func.value not in env:
             name = func.value
+            helper = self.helper(name)
+            if helper is not None and self.inliner is not None:
+                return self.inliner(helper, None, node, env)
             qualified = self.facts.qualified_name(func)
             if qualified != name and name not in ("super",):
                 return self._qualified_call(qualified, positional, env, depth)
@@ -1126,12 +1268,42 @@ class Evaluator:
             head = (dotted_name(func) or "").split(".")[0]
             if qualified is not None and head not in env and head in self.facts.imports:
                 return self._qualified_call(qualified, positional, env, depth)
+            owner = self.value(func.value, env, depth)
+            if isinstance(owner, ClassValue) and owner.home is None and self.inliner is not None:
+                method = self._class_method(owner.info, func.attr.value)
+                if method is not None:
+                    return self.inliner(method[0], owner if method[1] else None, node, env)
             receiver = self.value(func, env, depth)
             if isinstance(receiver, _BoundMethod):
                 args = [self.value(a, env, depth) for a in positional]
                 kwargs = {k: self.value(v, env, depth) for k, v in keywords.items()}
                 return receiver.call(self, args, kwargs, node)
         return UNKNOWN
+
+    def helper(self, name: str) -> cst.FunctionDef | None:
+        """A module-level function bound once by `def` (not an import, not reassigned)."""
+        function = self.facts.top_level_functions.get(name)
+        if function is None or name in self.facts.imports or name in self.constants:
+            return None
+        if function.decorators or function.asynchronous is not None:
+            return None  # a decorator may replace it; a coroutine body does not run here
+        return function
+
+    def _class_method(self, info: ClassInfo, name: str) -> tuple[cst.FunctionDef, bool] | None:
+        """A classmethod / staticmethod of a class of this module, and whether it takes cls."""
+        found = self.classes.lookup(info, name)
+        if not isinstance(found, tuple) or found[1].function is None:
+            return None
+        function = found[1].function
+        kinds = [
+            self.facts.qualified_name(d.decorator) if isinstance(d.decorator, cst.Name) else None
+            for d in function.decorators
+        ]
+        if kinds == ["classmethod"]:
+            return function, True
+        if kinds == ["staticmethod"]:
+            return function, False
+        return None
 
     def _qualified_call(
         self,
@@ -1140,15 +1312,25 @@ class Evaluator:
         env: Mapping[str, object],
         depth: int,
     ) -> object:
+        if qualified == BUILD_SPEC and positional:
+            # The runtime's spec builder: its checks are the contract's (reported from
+            # `spec_problems`); what the registry reads of the result is the name.
+            return SpecValue(self.value(positional[0], env, depth))
+        if qualified == CONTRACT_PROBLEM and len(positional) == 2:
+            field_value, message = (self.value(p, env, depth) for p in positional)
+            if isinstance(field_value, str) and isinstance(message, str):
+                return ProblemValue(field_value, message)
+            return UNKNOWN
         if qualified == "inspect.isabstract" and len(positional) == 1:
             subject = self.value(positional[0], env, depth)
             if isinstance(subject, ClassValue):
-                uses_abc = self.classes.uses_abc_meta(subject.info)
+                classes = (subject.home or self).classes
+                uses_abc = classes.uses_abc_meta(subject.info)
                 if uses_abc is UNKNOWN:
                     return UNKNOWN
                 if not uses_abc:
                     return False
-                abstract = self.classes.abstract_methods(subject.info)
+                abstract = classes.abstract_methods(subject.info)
                 return UNKNOWN if abstract is UNKNOWN else bool(abstract)
         if qualified in ("inspect.isclass",) and len(positional) == 1:
             subject = self.value(positional[0], env, depth)
@@ -1181,7 +1363,7 @@ class Evaluator:
             if isinstance(subject, ClassValue) and isinstance(attr, str):
                 if attr in ("__name__", "__qualname__", "__doc__", "__dict__", "__module__"):
                     return True
-                return self.classes.has_attribute(subject.info, attr)
+                return (subject.home or self).classes.has_attribute(subject.info, attr)
             if isinstance(subject, FunctionValue) and attr in (
                 "__name__",
                 "__qualname__",
@@ -1221,12 +1403,14 @@ class Evaluator:
             subject = args[0]
             if isinstance(subject, (ClassValue, FunctionValue)):
                 return True
+            if isinstance(subject, Opaque) and subject.is_callable is not None:
+                return subject.is_callable
             if is_primitive(subject) and subject is not UNKNOWN:
                 return False
             return UNKNOWN
         if name == "issubclass" and len(args) == 2:
             subject = args[0]
-            if isinstance(subject, ClassValue):
+            if isinstance(subject, ClassValue) and subject.home is None:
                 base = self.classes.resolve(positional[1])
                 if base is None:
                     return UNKNOWN
@@ -1256,6 +1440,9 @@ class Evaluator:
             return UNKNOWN
 
 
+Inliner = Callable[[cst.FunctionDef, object | None, cst.Call, Mapping[str, object]], object]
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class KwargsValue:
     """The class keywords a hook receives as `**kwargs`."""
@@ -1283,7 +1470,8 @@ class _BoundMethod:
             key = args[0]
             if not isinstance(key, str):
                 return UNKNOWN
-            found = evaluator.namespace_get(receiver.info, key)
+            home = receiver.home or evaluator
+            found = home.namespace_get(receiver.info, key, receiver.created)
             if found is MISSING:
                 return args[1] if len(args) > 1 else None
             return found
@@ -1343,11 +1531,13 @@ class HookRun:
     raise_node: cst.CSTNode | None = None
     refuses_duplicates: bool = False
     return_node: cst.Return | None = None  # the `return` that ended it (None: fell off the end)
+    problems: tuple[str, ...] = ()  # a ContractError's problem messages
 
 
 @dataclass
 class _Control:
     kind: Literal["normal", "return", "break", "continue"] = "normal"
+    value: object = None  # what a `return` gives
 
 
 class _Abort(Exception):
@@ -1355,6 +1545,61 @@ class _Abort(Exception):
 
 
 MAX_STEPS = 2000
+# Paths through one hook (each unknown condition doubles them): past this, unknown.
+MAX_PATHS = 64
+# How deep calls to module-level helpers are inlined.
+MAX_INLINE_DEPTH = 4
+
+
+def merge_runs(runs: Sequence[HookRun]) -> HookRun:
+    """One verdict for all paths: what every path agrees on, else "unknown".
+
+    All paths raise: "raised" (the message kept only when every path gives the same one).
+    All paths return: "returned" when they make the same stores into the same containers
+    (a key that differs between paths becomes UNKNOWN). Anything else is unknown: some
+    paths register and others do not, or some raise and others do not.
+    """
+    first = runs[0]
+    if len(runs) == 1:
+        return first
+    if any(run.status != first.status for run in runs) or first.status == "unknown":
+        return HookRun("unknown")
+    refuses = all(run.refuses_duplicates for run in runs)
+    if first.status == "raised":
+        same_type = all(run.exception == first.exception for run in runs)
+        same = same_type and all(run.message == first.message for run in runs)
+        return HookRun(
+            "raised",
+            (),
+            first.exception if same_type else "an exception",
+            first.message if same else None,
+            first.raise_node,
+            refuses,
+            problems=first.problems
+            if same and all(r.problems == first.problems for r in runs)
+            else (),
+        )
+    shapes = {tuple(store.container for store in run.stores) for run in runs}
+    if len(shapes) != 1:
+        return HookRun("unknown")
+    stores: list[Store] = []
+    for index, store in enumerate(first.stores):
+        keys = [run.stores[index].key for run in runs]
+        same_key = all(_same_key(key, keys[0]) for key in keys)
+        stores.append(Store(store.container, keys[0] if same_key else UNKNOWN, store.node))
+    return_nodes = {id(run.return_node) for run in runs}
+    return HookRun(
+        "returned",
+        tuple(stores),
+        refuses_duplicates=refuses,
+        return_node=first.return_node if len(return_nodes) == 1 else None,
+    )
+
+
+def _same_key(a: object, b: object) -> bool:
+    if a is b:
+        return True
+    return is_primitive(a) and is_primitive(b) and type(a) is type(b) and a == b
 
 
 @dataclass
@@ -1367,8 +1612,40 @@ class HookInterpreter:
     steps: int = 0
     return_node: cst.Return | None = None
 
+    # Unknown conditions met so far on this path, and the choices forced by the driver.
+    _choices: list[bool] = field(default_factory=list)
+    _forced: Sequence[bool] = ()
+    _inline_depth: int = 0
+
     def run(self, function: cst.FunctionDef, env: Env) -> HookRun:
+        """Every path through the hook, merged (see `merge_runs`); at most MAX_PATHS."""
+        runs: list[HookRun] = []
+        pending: list[list[bool]] = [[]]
+        while pending:
+            forced = pending.pop()
+            if len(runs) >= MAX_PATHS:
+                return HookRun("unknown")
+            run, choices = self._run_path(function, dict(env), forced)
+            runs.append(run)
+            if run.status == "unknown":
+                return run
+            # Each unknown condition first met on this path (taken as true) also has its
+            # false side, under the same earlier choices.
+            for index in range(len(forced), len(choices)):
+                pending.append([*choices[:index], False])
+        return merge_runs(runs)
+
+    def _run_path(
+        self, function: cst.FunctionDef, env: Env, forced: Sequence[bool]
+    ) -> tuple[HookRun, list[bool]]:
+        self.stores = []
+        self.steps = 0
+        self.return_node = None
+        self._choices = []
+        self._forced = forced
         self.evaluator.refused_duplicates = False
+        previous_inliner = self.evaluator.inliner
+        self.evaluator.inliner = self._inline
         try:
             self._block(_body_statements(function.body), env)
         except Raised as raised:
@@ -1379,15 +1656,28 @@ class HookInterpreter:
                 raised.message,
                 raised.node,
                 self.evaluator.refused_duplicates,
-            )
+                problems=raised.problems,
+            ), self._choices
         except (_Abort, RecursionError):
-            return HookRun("unknown", tuple(self.stores))
+            return HookRun("unknown", tuple(self.stores)), self._choices
+        finally:
+            self.evaluator.inliner = previous_inliner
         return HookRun(
             "returned",
             tuple(self.stores),
             refuses_duplicates=self.evaluator.refused_duplicates,
             return_node=self.return_node,
-        )
+        ), self._choices
+
+    def _decide(self, value: object) -> bool:
+        """A condition's truth; an unknown one takes the side this path was given."""
+        t = truth(value)
+        if t is not UNKNOWN:
+            return bool(t)
+        index = len(self._choices)
+        choice = self._forced[index] if index < len(self._forced) else True
+        self._choices.append(choice)
+        return choice
 
     def _tick(self) -> None:
         self.steps += 1
@@ -1409,14 +1699,14 @@ class HookInterpreter:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 control = self._small(small, env)
+                self._forget_passed_containers(small, env)
                 if control.kind != "normal":
                     return control
             return _Control()
+        if isinstance(stmt, cst.Try):
+            return self._try(stmt, env)
         if isinstance(stmt, cst.If):
-            t = truth(self._value(stmt.test, env))
-            if t is UNKNOWN:
-                return self._skip_if_inert(stmt, env)
-            if t:
+            if self._decide(self._value(stmt.test, env)):
                 return self._block(_body_statements(stmt.body), env)
             if stmt.orelse is None:
                 return _Control()
@@ -1431,6 +1721,106 @@ class HookInterpreter:
             env[stmt.name.value] = UNKNOWN
             return _Control()
         return self._skip_if_inert(stmt, env)
+
+    def _forget_passed_containers(self, small: cst.CSTNode, env: Env) -> None:
+        """A local list/dict/set passed to a call may be changed by it: now unknown."""
+        for node in iter_subtree_no_scopes(small):
+            if not isinstance(node, cst.Call):
+                continue
+            if isinstance(node.func, cst.Name) and node.func.value in _PURE_BUILTINS:
+                continue
+            for arg in node.args:
+                value = arg.value
+                if isinstance(value, cst.Name) and isinstance(env.get(value.value), _MUTABLE):
+                    env[value.value] = UNKNOWN
+
+    def _inline(
+        self,
+        function: cst.FunctionDef,
+        first: object | None,
+        call: cst.Call,
+        env: Mapping[str, object],
+    ) -> object:
+        """Run a helper's body as the call would: its guards raise, its stores count."""
+        if self._inline_depth >= MAX_INLINE_DEPTH or any(a.star for a in call.args):
+            return UNKNOWN
+        params = function.params
+        positional_params = [*params.posonly_params, *params.params]
+        args: list[object] = [] if first is None else [first]
+        args += [self._value(a.value, dict(env)) for a in call.args if a.keyword is None]
+        keywords = {
+            a.keyword.value: self._value(a.value, dict(env))
+            for a in call.args
+            if a.keyword is not None
+        }
+        scope: Env = {}
+        if len(args) > len(positional_params):
+            if params.star_arg is None or not isinstance(params.star_arg, cst.Param):
+                return UNKNOWN
+            scope[params.star_arg.name.value] = UNKNOWN
+        elif isinstance(params.star_arg, cst.Param):
+            scope[params.star_arg.name.value] = ()
+        for index, param in enumerate([*positional_params, *params.kwonly_params]):
+            name = param.name.value
+            if index < len(positional_params) and index < len(args):
+                scope[name] = args[index]
+            elif name in keywords and param not in params.posonly_params:
+                scope[name] = keywords.pop(name)
+            elif param.default is not None:
+                scope[name] = self.evaluator.value(param.default, {})
+            else:
+                return UNKNOWN  # Python raises TypeError: not what a registry guard says
+        if keywords:
+            if not isinstance(params.star_kwarg, cst.Param):
+                return UNKNOWN
+            scope[params.star_kwarg.name.value] = KwargsValue(keywords)
+        elif isinstance(params.star_kwarg, cst.Param):
+            scope[params.star_kwarg.name.value] = KwargsValue({})
+        scope["__class_being_created__"] = env.get("__class_being_created__", UNKNOWN)
+        self._inline_depth += 1
+        try:
+            control = self._block(_body_statements(function.body), scope)
+        finally:
+            self._inline_depth -= 1
+        return control.value if control.kind == "return" else None
+
+    def _try(self, stmt: cst.Try, env: Env) -> _Control:
+        """try/except/else/finally: a Raised matched by a handler runs that handler."""
+        control = _Control()
+        try:
+            try:
+                control = self._block(_body_statements(stmt.body), env)
+            except Raised as raised:
+                handler = self._handler_for(stmt, raised)
+                if handler is None:
+                    raise
+                if handler.name is not None and isinstance(handler.name.name, cst.Name):
+                    env[handler.name.name.value] = UNKNOWN
+                control = self._block(_body_statements(handler.body), env)
+            else:
+                if stmt.orelse is not None and control.kind == "normal":
+                    control = self._block(_body_statements(stmt.orelse.body), env)
+        finally:
+            if stmt.finalbody is not None:
+                final = self._block(_body_statements(stmt.finalbody.body), env)
+                if final.kind != "normal":
+                    return final  # noqa: B012 - as Python does: finally's return wins
+        return control
+
+    def _handler_for(self, stmt: cst.Try, raised: Raised) -> cst.ExceptHandler | None:
+        """The handler that catches the exception; _Abort when that depends on the unknown."""
+        for handler in stmt.handlers:
+            if handler.type is None:
+                return handler
+            types = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
+            exprs = [e.value for e in types] if types is not None else [handler.type]
+            for expr in exprs:
+                caught = _catches(dotted_name(expr), raised.exception)
+                if caught is UNKNOWN:
+                    raise _Abort
+                if caught:
+                    return handler
+        return None
 
     def _skip_if_inert(self, stmt: cst.CSTNode, env: Env) -> _Control:
         """A statement we cannot follow is harmless if it cannot raise, return or store."""
@@ -1495,8 +1885,10 @@ class HookInterpreter:
 
     def _small(self, small: cst.BaseSmallStatement, env: Env) -> _Control:
         if isinstance(small, cst.Return):
-            self.return_node = small
-            return _Control("return")
+            value = None if small.value is None else self._value(small.value, env)
+            if self._inline_depth == 0:
+                self.return_node = small
+            return _Control("return", value)
         if isinstance(small, cst.Break):
             return _Control("break")
         if isinstance(small, cst.Continue):
@@ -1504,10 +1896,7 @@ class HookInterpreter:
         if isinstance(small, cst.Raise):
             self._raise(small, env)
         if isinstance(small, cst.Assert):
-            t = truth(self._value(small.test, env))
-            if t is UNKNOWN:
-                raise _Abort
-            if not t:
+            if not self._decide(self._value(small.test, env)):
                 message = None
                 if small.msg is not None:
                     value = self._value(small.msg, env)
@@ -1552,6 +1941,13 @@ class HookInterpreter:
             if len(exc.args) == 1 and exc.args[0].keyword is None and not exc.args[0].star:
                 value = self._value(exc.args[0].value, env)
                 message = value if isinstance(value, str) else None
+                if (
+                    isinstance(value, (list, tuple))
+                    and value
+                    and all(isinstance(p, ProblemValue) for p in value)
+                ):
+                    problems = tuple(p.message for p in value if isinstance(p, ProblemValue))
+                    raise Raised(name.rsplit(".", 1)[-1], "; ".join(problems), small, problems)
             elif not exc.args:
                 message = ""
         else:
@@ -1679,6 +2075,46 @@ class HookInterpreter:
                     ):
                         return self._value(element.key, env)
         return UNKNOWN
+
+
+_PURE_BUILTINS = frozenset(
+    {
+        "len",
+        "str",
+        "repr",
+        "bool",
+        "sorted",
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "any",
+        "all",
+        "isinstance",
+        "hasattr",
+        "getattr",
+        "callable",
+        "issubclass",
+        "print",
+        "min",
+        "max",
+    }
+)
+_MUTABLE = (list, dict, set)
+
+
+def _catches(handler: str | None, exception: str) -> bool | _Unknown:
+    """Whether `except <handler>` catches an exception of the named class."""
+    if handler is None:
+        return UNKNOWN
+    handler = handler.removeprefix("builtins.").rsplit(".", 1)[-1]
+    if handler == exception or handler in ("Exception", "BaseException"):
+        return True
+    builtin_handler = getattr(builtins, handler, None)
+    builtin_raised = getattr(builtins, exception, None)
+    if isinstance(builtin_handler, type) and isinstance(builtin_raised, type):
+        return issubclass(builtin_raised, builtin_handler)
+    return UNKNOWN
 
 
 def _body_statements(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:

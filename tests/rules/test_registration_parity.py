@@ -20,6 +20,7 @@ Which findings mean "the registry refuses it", from what the runtime does:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -31,6 +32,7 @@ import pytest
 
 from agentsense.analyzers.model import Finding
 from tests.helpers import lint_with
+from tests.rules.registry_corpus import generate, import_all, judge
 
 REGISTRATION_CODES = (
     "AGT201",
@@ -964,3 +966,42 @@ def test_linting_imports_nothing() -> None:
     for snippet in SNIPPETS:
         _lint(snippet)
     assert not [name for name in sys.modules if name.startswith("parity_snippet_")]
+
+
+# -- the generated corpus (tests/rules/registry_corpus.py) -----------------------------
+# A few hundred programs here; `python bench/registry_corpus.py` runs 2 000 or more, and
+# AGENTSENSE_REGISTRY_CORPUS=N sets how many this test draws.
+CORPUS_SIZE = int(os.environ.get("AGENTSENSE_REGISTRY_CORPUS", "300"))
+
+
+def test_generated_registries_agree_with_their_import(tmp_path: Path) -> None:
+    programs = generate(CORPUS_SIZE)
+    report = judge(programs, import_all(programs, tmp_path))
+    summary = "\n".join(report.lines())
+    assert report.disagreements == [], summary + "\n" + "\n".join(report.disagreements[:20])
+    assert report.leaks == [], report.leaks[:5]
+    assert report.spoken > 0.85 * report.subjects, summary
+    assert report.silent_programs <= 0.10 * report.programs, summary
+    assert report.duplicates_found > 0.8 * report.duplicates_true, summary
+    assert report.same_messages == report.messages > 0, summary
+
+
+def test_corpus_covers_every_idiom() -> None:
+    sources = [p.source for p in generate(CORPUS_SIZE)]
+    for idiom in (
+        "metaclass=Meta",
+        "def __init_subclass__(cls, *, tool",
+        "@register\nclass",
+        "\nregister(",
+        "\nTOOLS[",
+        "def deco(fn)",
+        "Names.SEARCH.value",
+        'namespace.get("__abstract__", False)',
+        "_require(cls",
+        "except TypeError",
+        "missing = [a for a in REQUIRED",
+        "_store(",
+        "Base.registry[",
+        "in TOOLS:",
+    ):
+        assert any(idiom in source for source in sources), idiom

@@ -491,17 +491,19 @@ def test_init_subclass_guards_hasattr_loop_and_class_keywords() -> None:
 
 
 def test_guards_that_are_not_static_are_not_judged() -> None:
+    # Whether STRICT is set is unknown: one path raises, the other registers.
     assert (
         guard_messages(
             """
             import os
 
             class Handler:
+                registry = {}
+
                 def __init_subclass__(cls, **kwargs):
-                    if os.environ.get("STRICT"):
-                        raise TypeError("strict mode")
-                    if not hasattr(cls, "event"):
+                    if os.environ.get("STRICT") and not hasattr(cls, "event"):
                         raise TypeError("needs event")
+                    cls.registry[cls.__name__] = cls
 
             class OnStart(Handler):
                 pass
@@ -525,6 +527,28 @@ def test_guards_that_are_not_static_are_not_judged() -> None:
         )
         == []
     )
+
+
+def test_every_path_raising_is_a_refusal_whatever_the_unknown_condition() -> None:
+    # Both sides of the unknown condition raise TypeError: refused either way.
+    assert guard_messages(
+        """
+        import os
+
+        class Handler:
+            def __init_subclass__(cls, **kwargs):
+                if os.environ.get("STRICT"):
+                    raise TypeError("strict mode")
+                if not hasattr(cls, "event"):
+                    raise TypeError("needs event")
+
+        class OnStart(Handler):
+            pass
+        """
+    ) == [
+        "class 'OnStart' is refused by Handler.__init_subclass__: it raises TypeError when "
+        "the class is created"
+    ]
 
 
 def test_guard_with_local_list_and_percent_message() -> None:

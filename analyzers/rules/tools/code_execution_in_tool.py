@@ -198,6 +198,37 @@ class CodeExecutionInTool(Rule):
             line=10,
             message="`eval`",
         ),
+        Flagged(
+            # A tool of a user-defined metaclass registry.
+            """
+            import subprocess
+
+            TOOLS = {}
+
+
+            class ToolMeta(type):
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if name != "BaseTool" and not namespace.get("__abstract__", False):
+                        TOOLS[namespace.get("name", name.lower())] = cls
+                    return cls
+
+
+            class BaseTool(metaclass=ToolMeta):
+                pass
+
+
+            class Shell(BaseTool):
+                name = "shell"
+                description = "Run a command."
+
+                def execute(self, command: str) -> str:
+                    return subprocess.run(command, shell=True, capture_output=True, text=True).stdout
+            """,
+            line=23,
+            column=16,
+            message="shell=True",
+        ),
     )
     clean = (
         # The correct version of the calculator: a literal parser.
@@ -294,6 +325,35 @@ class CodeExecutionInTool(Rule):
                 messages = [{"role": "user", "content": task}]
                 reply = client.chat.completions.create(model="gpt-4o", messages=messages)
                 exec(reply.choices[0].message.content)
+            """
+        ),
+        Clean(
+            # The same tool with an argument list and no shell.
+            """
+            import shlex
+            import subprocess
+
+            TOOLS = {}
+
+
+            class ToolMeta(type):
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if name != "BaseTool" and not namespace.get("__abstract__", False):
+                        TOOLS[namespace.get("name", name.lower())] = cls
+                    return cls
+
+
+            class BaseTool(metaclass=ToolMeta):
+                pass
+
+
+            class Shell(BaseTool):
+                name = "shell"
+                description = "Run a command."
+
+                def execute(self, command: str) -> str:
+                    return subprocess.run(shlex.split(command), capture_output=True, text=True).stdout
             """
         ),
     )

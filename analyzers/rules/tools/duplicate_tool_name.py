@@ -171,6 +171,67 @@ class DuplicateToolName(Rule):
             count=2,
             message="agent type 'research'",
         ),
+        Flagged(
+            # A metaclass registry keyed by `namespace.get("name", ...)`, bases skipped by a dunder flag.
+            """
+            TOOLS = {}
+
+
+            class ToolMeta(type):
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if name != "BaseTool" and not namespace.get("__abstract__", False):
+                        TOOLS[namespace.get("name", name.lower())] = cls
+                    return cls
+
+
+            class BaseTool(metaclass=ToolMeta):
+                pass
+
+
+            class Search(BaseTool):
+                name = "search"
+
+
+            class WebSearch(BaseTool):
+                name = "search"
+            """,
+            line=17,
+            message="registered again below in TOOLS",
+            count=2,
+        ),
+        Flagged(
+            # A class-decorator registry.
+            """
+            TOOLS = {}
+
+
+            def register(cls):
+                if not hasattr(cls, "execute"):
+                    raise TypeError(f"{cls.__name__} must define execute")
+                TOOLS[cls.tool_name] = cls
+                return cls
+
+
+            @register
+            class Search:
+                tool_name = "search"
+
+                def execute(self, query: str) -> str:
+                    return query
+
+
+            @register
+            class Lookup:
+                tool_name = "search"
+
+                def execute(self, query: str) -> str:
+                    return query
+            """,
+            line=13,
+            message="registered again below in TOOLS",
+            count=2,
+        ),
     )
     clean = (
         Clean(
@@ -285,6 +346,61 @@ class DuplicateToolName(Rule):
                 """Search."""
                 return []
             '''
+        ),
+        Clean(
+            # The metaclass registry with two distinct names.
+            """
+            TOOLS = {}
+
+
+            class ToolMeta(type):
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if name != "BaseTool" and not namespace.get("__abstract__", False):
+                        TOOLS[namespace.get("name", name.lower())] = cls
+                    return cls
+
+
+            class BaseTool(metaclass=ToolMeta):
+                pass
+
+
+            class Search(BaseTool):
+                name = "search"
+
+
+            class WebSearch(BaseTool):
+                name = "web_search"
+            """
+        ),
+        Clean(
+            # The class-decorator registry with two distinct names.
+            """
+            TOOLS = {}
+
+
+            def register(cls):
+                if not hasattr(cls, "execute"):
+                    raise TypeError(f"{cls.__name__} must define execute")
+                TOOLS[cls.tool_name] = cls
+                return cls
+
+
+            @register
+            class Search:
+                tool_name = "search"
+
+                def execute(self, query: str) -> str:
+                    return query
+
+
+            @register
+            class Lookup:
+                tool_name = "lookup"
+
+                def execute(self, query: str) -> str:
+                    return query
+            """
         ),
     )
 

@@ -119,6 +119,76 @@ class InvalidToolName(RegistrationRule):
                 return []
             ''',
         ),
+        Flagged(
+            # A metaclass registry: the name comes from the class body.
+            """
+            TOOLS = {}
+
+
+            class ToolMeta(type):
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if name != "BaseTool" and not namespace.get("__abstract__", False):
+                        TOOLS[namespace.get("name", name.lower())] = cls
+                    return cls
+
+
+            class BaseTool(metaclass=ToolMeta):
+                pass
+
+
+            class Shell(BaseTool):
+                name = "run shell"
+                description = "Run a shell command."
+            """,
+            line=17,
+            column=12,
+            message="'run shell' must match",
+            fixed="""
+            TOOLS = {}
+
+
+            class ToolMeta(type):
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if name != "BaseTool" and not namespace.get("__abstract__", False):
+                        TOOLS[namespace.get("name", name.lower())] = cls
+                    return cls
+
+
+            class BaseTool(metaclass=ToolMeta):
+                pass
+
+
+            class Shell(BaseTool):
+                name = "run_shell"
+                description = "Run a shell command."
+            """,
+        ),
+        Flagged(
+            # A name taken from an enum member's value.
+            '''
+            from enum import Enum
+
+            from mcp.server.fastmcp import FastMCP
+
+
+            class GitTools(str, Enum):
+                STATUS = "git status"
+
+
+            server = FastMCP("git")
+
+
+            @server.tool(name=GitTools.STATUS.value)
+            def status(repo_path: str) -> str:
+                """Show the working tree status."""
+                return repo_path
+            ''',
+            line=13,
+            column=19,
+            message="'git status' must match",
+        ),
     )
     clean = (
         Clean(
@@ -170,6 +240,50 @@ class InvalidToolName(RegistrationRule):
         Clean(
             # A string that is not a registration's name.
             'LABEL = "web search"\n'
+        ),
+        Clean(
+            # The metaclass registry with a valid name.
+            """
+            TOOLS = {}
+
+
+            class ToolMeta(type):
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if name != "BaseTool" and not namespace.get("__abstract__", False):
+                        TOOLS[namespace.get("name", name.lower())] = cls
+                    return cls
+
+
+            class BaseTool(metaclass=ToolMeta):
+                pass
+
+
+            class Shell(BaseTool):
+                name = "run_shell"
+                description = "Run a shell command."
+            """
+        ),
+        Clean(
+            # An enum member's value as the name (the official MCP git server's idiom).
+            '''
+            from enum import Enum
+
+            from mcp.server.fastmcp import FastMCP
+
+
+            class GitTools(str, Enum):
+                STATUS = "git_status"
+
+
+            server = FastMCP("git")
+
+
+            @server.tool(name=GitTools.STATUS.value)
+            def status(repo_path: str) -> str:
+                """Show the working tree status."""
+                return repo_path
+            '''
         ),
     )
 

@@ -105,6 +105,111 @@ class RegistrySubclassContract(RegistrationRule):
             line=8,
             message="type object 'Planner' has no attribute 'agent_name'",
         ),
+        Flagged(
+            # A metaclass that collects the missing attributes of `mcs.REQUIRED`.
+            """
+            TOOLS = {}
+
+            class ToolMeta(type):
+                REQUIRED = ("name", "description", "execute")
+
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if bases:
+                        missing = [a for a in mcs.REQUIRED if a not in namespace]
+                        if missing:
+                            raise TypeError(f"{name} is missing {', '.join(missing)}")
+                        TOOLS[namespace["name"]] = cls
+                    return cls
+
+            class Tool(metaclass=ToolMeta):
+                pass
+
+            class Calc(Tool):
+                name = "calc"
+                def execute(self, expr: str) -> str:
+                    return expr
+            """,
+            line=18,
+            column=7,
+            message="Calc is missing description",
+        ),
+        Flagged(
+            # A required class keyword that a subclass omits: Python's own TypeError.
+            """
+            REGISTRY = {}
+
+            class Plugin:
+                def __init_subclass__(cls, *, category: str, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    REGISTRY.setdefault(category, []).append(cls)
+
+            class Search(Plugin, category="web"):
+                pass
+
+            class Broken(Plugin):
+                pass
+            """,
+            line=11,
+            column=7,
+            message="Plugin.__init_subclass__() missing 1 required keyword-only argument: 'category'",
+        ),
+        Flagged(
+            # A class-decorator registry that checks the class it is given.
+            """
+            TOOLS = {}
+
+            def register(cls):
+                if not hasattr(cls, "execute"):
+                    raise TypeError(f"{cls.__name__} must define execute")
+                TOOLS[cls.tool_name] = cls
+                return cls
+
+            @register
+            class Search:
+                tool_name = "search"
+                def execute(self, q: str) -> str:
+                    return q
+            @register
+            class NoExec:
+                tool_name = "noexec"
+            """,
+            line=15,
+            column=7,
+            message="NoExec must define execute",
+        ),
+        Flagged(
+            # The guard sits in a helper; the store in a helper inside `try`.
+            """
+            TOOLS = {}
+
+            def _check(cls):
+                if not hasattr(cls, "description"):
+                    raise TypeError(f"{cls.__name__} needs a description")
+
+            def _store(cls):
+                TOOLS[cls.name] = cls
+
+            class Base:
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    _check(cls)
+                    try:
+                        _store(cls)
+                    except KeyError:
+                        pass
+
+            class A(Base):
+                name = "a"
+
+            class B(Base):
+                name = "b"
+                description = "B."
+            """,
+            line=19,
+            column=7,
+            message="A needs a description",
+        ),
     )
     clean = (
         Clean(
@@ -189,6 +294,104 @@ class RegistrySubclassContract(RegistrationRule):
 
             class OnStart(Handler):
                 pass
+            """
+        ),
+        Clean(
+            # The required attributes are all in the class body.
+            """
+            TOOLS = {}
+
+            class ToolMeta(type):
+                REQUIRED = ("name", "description", "execute")
+
+                def __new__(mcs, name, bases, namespace):
+                    cls = super().__new__(mcs, name, bases, namespace)
+                    if bases:
+                        missing = [a for a in mcs.REQUIRED if a not in namespace]
+                        if missing:
+                            raise TypeError(f"{name} is missing {', '.join(missing)}")
+                        TOOLS[namespace["name"]] = cls
+                    return cls
+
+            class Tool(metaclass=ToolMeta):
+                pass
+
+            class Calc(Tool):
+                name = "calc"
+                description = "Evaluate an expression."
+                def execute(self, expr: str) -> str:
+                    return expr
+            """
+        ),
+        Clean(
+            # Every subclass passes its class keyword.
+            """
+            REGISTRY = {}
+
+            class Plugin:
+                def __init_subclass__(cls, *, category: str, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    REGISTRY.setdefault(category, []).append(cls)
+
+            class Search(Plugin, category="web"):
+                pass
+
+            class Broken(Plugin, category="misc"):
+                pass
+            """
+        ),
+        Clean(
+            # The decorated class defines execute.
+            """
+            TOOLS = {}
+
+            def register(cls):
+                if not hasattr(cls, "execute"):
+                    raise TypeError(f"{cls.__name__} must define execute")
+                TOOLS[cls.tool_name] = cls
+                return cls
+
+            @register
+            class Search:
+                tool_name = "search"
+                def execute(self, q: str) -> str:
+                    return q
+            @register
+            class NoExec:
+                tool_name = "noexec"
+
+                def execute(self, q: str) -> str:
+                    return q
+            """
+        ),
+        Clean(
+            # Every subclass has the description the helper checks.
+            """
+            TOOLS = {}
+
+            def _check(cls):
+                if not hasattr(cls, "description"):
+                    raise TypeError(f"{cls.__name__} needs a description")
+
+            def _store(cls):
+                TOOLS[cls.name] = cls
+
+            class Base:
+                def __init_subclass__(cls, **kwargs):
+                    super().__init_subclass__(**kwargs)
+                    _check(cls)
+                    try:
+                        _store(cls)
+                    except KeyError:
+                        pass
+
+            class A(Base):
+                name = "a"
+                description = "A."
+
+            class B(Base):
+                name = "b"
+                description = "B."
             """
         ),
     )

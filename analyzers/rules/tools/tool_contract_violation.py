@@ -225,6 +225,33 @@ class ToolContractViolation(RegistrationRule):
                 return text
             '''
         ),
+        Clean(
+            # Names and descriptions from enum members (`.value`, `.name`).
+            '''
+            from enum import Enum
+
+            from mcp.server.fastmcp import FastMCP
+
+
+            class GitTools(str, Enum):
+                STATUS = "git_status"
+                DIFF = "git_diff"
+
+
+            server = FastMCP("git")
+
+
+            @server.tool(name=GitTools.STATUS.value)
+            def status(repo_path: str) -> str:
+                """Show the working tree status."""
+                return repo_path
+
+
+            @server.tool(name=GitTools.DIFF.value, description=GitTools.DIFF.name.lower())
+            def diff(repo_path: str) -> str:
+                return repo_path
+            '''
+        ),
     )
 
     def check(self, reg: Registration) -> None:
