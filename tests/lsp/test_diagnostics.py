@@ -57,7 +57,9 @@ async def test_diagnostic_contents(session: Session) -> None:
     assert mutable.code_description is not None
     assert mutable.code_description.href.endswith("AGT401")
     assert isinstance(mutable.data, dict)
-    assert mutable.data["fix"]["applicability"] == "safe"
+    # `search` appends to its default: moving it into the body changes what callers see, so
+    # the fix is unsafe (issue 17: a safe fix keeps behaviour).
+    assert mutable.data["fix"]["applicability"] == "unsafe"
     assert mutable.data["fix"]["edits"]
     # The duplicate registration points at the other one.
     duplicate = found["AGT212"][0]
