@@ -368,7 +368,7 @@ def _describe(expr: cst.BaseExpression | None) -> str:
 class RetryWithoutBackoff(Rule):
     code = "AGT601"
     name = "retry-without-backoff"
-    summary = "A retry loop tries again at once, or after the same constant pause."
+    summary = "A retry loop tries again at once, after a constant or unjittered pause, or retries every error around a model call."
     rationale = (
         "Model and tool APIs fail under load (429 rate limits, 5xx, timeouts). Retrying "
         "immediately, or after the same fixed pause, hits the service again while it is "
