@@ -10,6 +10,7 @@ from typing import Literal
 
 import libcst as cst
 
+from agentsense.analyzers.detect.frameworks.base import DecoratedTool
 from agentsense.analyzers.detect.profiles import (
     PROFILES,
     FrameworkProfile,
@@ -405,6 +406,7 @@ def _model_parameters(
     context_annotations: Sequence[str] = (),
     context_first: bool = False,
     is_method: bool | None = None,
+    injected_names: Sequence[str] = (),
 ) -> tuple[tuple[ToolParameter, ...], bool]:
     """The parameters a model fills in, as the runtime's `parameters_from_function` sees them.
 
@@ -420,6 +422,8 @@ def _model_parameters(
         if index == 0 and (name in ("self", "cls") if is_method is None else is_method):
             continue
         if index == 0 and context_first:
+            continue
+        if name in injected_names:
             continue
         annotation = _code(param.annotation.annotation) if param.annotation is not None else None
         if annotation is not None and _annotation_head_names(annotation) & set(context_annotations):
@@ -770,6 +774,13 @@ class _Extractor:
             function,
             context_annotations=profile.context_annotations,
             context_first=method is not None and method in profile.context_first_methods,
+            injected_names=profile.injected_names,
+        )
+        tool = DecoratedTool(function, call, method, tuple(p.node for p in parameters))
+        problems.extend(
+            RegistryProblem("registry", found.message, found.node)
+            for check in profile.function_checks
+            for found in check(tool)
         )
         registry = None
         if (
@@ -778,6 +789,11 @@ class _Extractor:
             and owner not in self.nested_instances
         ):
             registry = f"local:{owner}"
+            version = self._keyword(call, (profile.version_keyword or "",))
+            if version is not None:
+                # Versions of one name coexist (fastmcp's `name@version`).
+                value = self._static(version.value)
+                registry = f"{registry} version {value}" if isinstance(value, str) else None
         return Registration(
             kind="tool",
             source=f"framework:{profile.name}",
@@ -1129,6 +1145,15 @@ class _Extractor:
         description = self._local_attribute(info, "description", profile)
         if name is False or description is False:
             return None
+        if profile.pydantic_fields:
+            # `name: str = ""`: a field the toolkit or the caller fills in, not a value.
+            name = _unless_placeholder(name)
+            description = _unless_placeholder(description)
+        problems = tuple(
+            RegistryProblem("registry", found.message, found.node)
+            for check in profile.class_checks
+            for found in check(info.node)
+        )
         method = self._local_method(info, profile.class_methods, profile)
         parameters: tuple[ToolParameter, ...] | None = None
         var_keyword = is_async = False
@@ -1164,6 +1189,7 @@ class _Extractor:
             tool_contract=True,
             checks_name_pattern=profile.checks_name_pattern,
             label=profile.label,
+            problems=problems,
         )
 
     def _local_entries(self, info: ClassInfo, profile: FrameworkProfile) -> list[ClassInfo] | None:
@@ -1413,6 +1439,15 @@ class _Extractor:
             label="",
             problems=problems,
         )
+
+
+def _unless_placeholder(
+    found: tuple[Known | None, cst.CSTNode | None, bool] | None,
+) -> tuple[Known | None, cst.CSTNode | None, bool] | None:
+    """An empty-string field default is filled in at instantiation: not statically known."""
+    if found is not None and found[0] is not None and found[0].value == "":
+        return None, found[1], False
+    return found
 
 
 def _returned_function(function: cst.FunctionDef) -> cst.FunctionDef | None:

@@ -1,0 +1,552 @@
+"""Each framework check's flagged and clean examples, with what the real framework does.
+
+A flagged case names the finding the linter gives (code, a fragment of the message) and the
+exception the framework raises when the module is imported (its class name and a fragment of
+its message: the same words the finding quotes). A clean case is linted without any
+registration finding and imports without error; clean cases include each framework's
+documented usage.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    framework: str  # the import name whose absence skips the parity test
+    source: str
+    code: str | None = None  # the finding a flagged case gives; None: clean
+    says: str = ""  # in the finding's message and in the exception's text
+    error: str = ""  # the exception's class name
+
+    @property
+    def text(self) -> str:
+        return textwrap.dedent(self.source).lstrip("\n")
+
+
+def flagged(id: str, framework: str, source: str, code: str, error: str, says: str) -> Case:
+    return Case(id, framework, source, code, says, error)
+
+
+def clean(id: str, framework: str, source: str) -> Case:
+    return Case(id, framework, source)
+
+
+OPENAI_AGENTS = (
+    flagged(
+        "openai-agents-var-keyword",
+        "agents",
+        '''
+        from agents import function_tool
+
+        @function_tool
+        def search(query: str, **filters) -> str:
+            """Search the catalogue."""
+            return query
+        ''',
+        "AGT211",
+        "UserError",
+        "Variadic keyword parameter `**filters` in function search cannot use a strict schema",
+    ),
+    flagged(
+        "openai-agents-dict-parameter",
+        "agents",
+        '''
+        from typing import Any
+
+        from agents import function_tool
+
+        @function_tool
+        def save(record: dict[str, Any]) -> str:
+            """Save a record."""
+            return "ok"
+        ''',
+        "AGT211",
+        "UserError",
+        "additionalProperties should not be set for object types",
+    ),
+    flagged(
+        "openai-agents-optional-dict-through-alias",
+        "agents",
+        '''
+        from typing import Optional
+
+        from agents import function_tool as ft
+
+        @ft(name_override="save_all")
+        def save(records: Optional[list[dict]] = None) -> str:
+            """Save records."""
+            return "ok"
+        ''',
+        "AGT211",
+        "UserError",
+        "additionalProperties should not be set for object types",
+    ),
+    flagged(
+        "openai-agents-decorators-alias",
+        "agents",
+        '''
+        from agents.decorators import tool
+
+        @tool
+        def lookup(key: str, **extra: str) -> str:
+            """Look a key up."""
+            return key
+        ''',
+        "AGT211",
+        "UserError",
+        "cannot use a strict schema",
+    ),
+    flagged(
+        "openai-agents-context-not-first",
+        "agents",
+        '''
+        from agents import RunContextWrapper, function_tool
+
+        @function_tool
+        def greet(name: str, ctx: RunContextWrapper) -> str:
+            """Greet someone."""
+            return name
+        ''',
+        "AGT211",
+        "UserError",
+        "RunContextWrapper/ToolContext param found at non-first position in function greet",
+    ),
+    clean(
+        "openai-agents-documented",
+        "agents",
+        # The SDK's documented example (docs/tools.md).
+        '''
+        from typing import Any
+
+        from typing_extensions import TypedDict
+
+        from agents import RunContextWrapper, function_tool
+
+        class Location(TypedDict):
+            lat: float
+            long: float
+
+        @function_tool
+        async def fetch_weather(location: Location) -> str:
+            """Fetch the weather for a given location.
+
+            Args:
+                location: The location to fetch the weather for.
+            """
+            return "sunny"
+
+        @function_tool(name_override="fetch_data")
+        def read_file(ctx: RunContextWrapper[Any], path: str, directory: str | None = None) -> str:
+            """Read the contents of a file.
+
+            Args:
+                path: The path to the file to read.
+                directory: The directory to read the file from.
+            """
+            return "<file contents>"
+        ''',
+    ),
+    clean(
+        "openai-agents-non-strict",
+        "agents",
+        '''
+        from typing import Any
+
+        from agents import function_tool
+
+        @function_tool(strict_mode=False)
+        def search(query: str, record: dict[str, Any], **filters: str) -> str:
+            """Search with free-form filters."""
+            return query
+        ''',
+    ),
+    clean(
+        "openai-agents-context-only-dict",
+        "agents",
+        '''
+        from agents import RunContextWrapper, function_tool
+
+        @function_tool
+        def whoami(ctx: RunContextWrapper[dict], verbose: bool = False) -> str:
+            """Say who the user is."""
+            return "me"
+        ''',
+    ),
+)
+
+MCP = (
+    flagged(
+        "mcp2-tool-not-called",
+        "mcp",
+        '''
+        from mcp.server.mcpserver import MCPServer
+
+        server = MCPServer("notes")
+
+        @server.tool
+        def add_note(text: str) -> str:
+            """Add a note."""
+            return text
+        ''',
+        "AGT211",
+        "TypeError",
+        "Did you forget to call it? Use @tool() instead of @tool",
+    ),
+    flagged(
+        "mcp2-underscore-parameter",
+        "mcp",
+        '''
+        from mcp.server.mcpserver import MCPServer
+
+        server = MCPServer("notes")
+
+        @server.tool()
+        def list_notes(_offset: int = 0) -> list[str]:
+            """List the notes."""
+            return []
+        ''',
+        "AGT211",
+        "InvalidSignature",
+        "Parameter _offset of list_notes cannot start with '_'",
+    ),
+    clean(
+        "mcp2-documented",
+        "mcp",
+        # The SDK's quickstart, with 2.x's MCPServer.
+        '''
+        from mcp.server.mcpserver import Context, MCPServer
+
+        mcp = MCPServer("Demo")
+
+        @mcp.tool()
+        def add(a: int, b: int) -> int:
+            """Add two numbers"""
+            return a + b
+
+        @mcp.tool(name="long_task", description="Run a long task.")
+        async def long_task(task_name: str, ctx: Context, offset: int = 0) -> str:
+            return task_name
+        ''',
+    ),
+)
+
+FASTMCP = (
+    clean(
+        "fastmcp-versions-coexist",
+        "fastmcp",
+        # fastmcp's documented component versioning: one name, several versions.
+        '''
+        from fastmcp import FastMCP
+
+        mcp = FastMCP("Demo")
+
+        @mcp.tool(version="1.0")
+        def add(x: int, y: int) -> int:
+            """Add two numbers."""
+            return x + y
+
+        @mcp.tool(name="add", version="2.0")
+        def add_v2(x: int, y: int, z: int = 0) -> int:
+            """Add two or three numbers."""
+            return x + y + z
+        ''',
+    ),
+    clean(
+        "fastmcp-bare-decorator-underscore",
+        "fastmcp",
+        # Standalone fastmcp takes the bare decorator and `_`-prefixed parameters.
+        '''
+        from fastmcp import FastMCP
+
+        mcp = FastMCP("Demo")
+
+        @mcp.tool
+        def page(_offset: int = 0) -> list[str]:
+            """One page of results."""
+            return []
+        ''',
+    ),
+)
+
+LANGCHAIN = (
+    flagged(
+        "langchain-unannotated-name",
+        "langchain_core",
+        """
+        from langchain_core.tools import BaseTool
+
+        class Calculator(BaseTool):
+            name = "calculator"
+            description: str = "Multiply two numbers."
+
+            def _run(self, a: int, b: int) -> int:
+                return a * b
+        """,
+        "AGT211",
+        "PydanticUserError",
+        "Field 'name' defined on a base class was overridden by a non-annotated attribute",
+    ),
+    flagged(
+        "langchain-unannotated-description",
+        "langchain_core",
+        """
+        from langchain_core.tools import BaseTool
+
+        class Calculator(BaseTool):
+            name: str = "calculator"
+            description = "Multiply two numbers."
+
+            def _run(self, a: int, b: int) -> int:
+                return a * b
+        """,
+        "AGT211",
+        "PydanticUserError",
+        "Field 'description' defined on a base class was overridden by a non-annotated",
+    ),
+    clean(
+        "langchain-documented-basetool",
+        "langchain_core",
+        # LangChain's documented custom tool (how-to: custom tools).
+        """
+        from typing import Optional
+
+        from langchain_core.callbacks import CallbackManagerForToolRun
+        from langchain_core.tools import BaseTool
+        from pydantic import BaseModel, Field
+
+        class CalculatorInput(BaseModel):
+            a: int = Field(description="first number")
+            b: int = Field(description="second number")
+
+        class CustomCalculatorTool(BaseTool):
+            name: str = "Calculator"
+            description: str = "useful for when you need to answer questions about math"
+            args_schema: type[BaseModel] = CalculatorInput
+            return_direct: bool = True
+
+            def _run(
+                self, a: int, b: int, run_manager: Optional[CallbackManagerForToolRun] = None
+            ) -> int:
+                return a * b
+        """,
+    ),
+    clean(
+        "langchain-toolkit-placeholders",
+        "langchain_core",
+        # A toolkit's tool (langchain-community's GitLabAction): the toolkit names it.
+        """
+        from langchain_core.tools import BaseTool
+
+        class GitLabAction(BaseTool):
+            mode: str
+            name: str = ""
+            description: str = ""
+
+            def _run(self, instructions: str) -> str:
+                return instructions
+
+        tools = [
+            GitLabAction(mode="get_issues", name="Get Issues", description="List the issues."),
+        ]
+        """,
+    ),
+    clean(
+        "langchain-documented-decorator",
+        "langchain_core",
+        '''
+        from langchain_core.tools import tool
+
+        @tool
+        def multiply(a: int, b: int) -> int:
+            """Multiply two numbers."""
+            return a * b
+        ''',
+    ),
+)
+
+PYDANTIC_AI = (
+    flagged(
+        "pydantic-ai-tool-without-context",
+        "pydantic_ai",
+        '''
+        from pydantic_ai import Agent
+
+        agent = Agent("test")
+
+        @agent.tool
+        def roll_die(sides: int) -> str:
+            """Roll a die."""
+            return "4"
+        ''',
+        "AGT211",
+        "UserError",
+        "First parameter of tools that take context must be annotated with RunContext[...]",
+    ),
+    flagged(
+        "pydantic-ai-plain-tool-with-context",
+        "pydantic_ai",
+        '''
+        from pydantic_ai import Agent, RunContext
+
+        agent = Agent("test", deps_type=str)
+
+        @agent.tool_plain
+        def player(ctx: RunContext[str]) -> str:
+            """The player's name."""
+            return ctx.deps
+        ''',
+        "AGT211",
+        "UserError",
+        "RunContext annotations can only be used with tools that take context",
+    ),
+    clean(
+        "pydantic-ai-documented",
+        "pydantic_ai",
+        # pydantic-ai's dice game example (docs/tools.md).
+        '''
+        import random
+
+        from pydantic_ai import Agent, RunContext
+
+        agent = Agent("test", deps_type=str)
+
+        @agent.tool_plain
+        def roll_dice() -> str:
+            """Roll a six-sided die and return the result."""
+            return str(random.randint(1, 6))
+
+        @agent.tool
+        def get_player_name(ctx: RunContext[str]) -> str:
+            """Get the player's name."""
+            return ctx.deps
+        ''',
+    ),
+)
+
+SMOLAGENTS = (
+    flagged(
+        "smolagents-argument-not-documented",
+        "smolagents",
+        '''
+        from smolagents import tool
+
+        @tool
+        def get_weather(city: str, unit: str = "celsius") -> str:
+            """Get the weather in a city.
+
+            Args:
+                city: The city.
+            """
+            return city
+        ''',
+        "AGT211",
+        "DocstringParsingException",
+        "the docstring has no description for the argument 'unit'",
+    ),
+    flagged(
+        "smolagents-no-args-section",
+        "smolagents",
+        '''
+        from smolagents import tool
+
+        @tool
+        def shout(text: str) -> str:
+            """Shout the text."""
+            return text.upper()
+        ''',
+        "AGT211",
+        "DocstringParsingException",
+        "the docstring has no description for the argument 'text'",
+    ),
+    flagged(
+        "smolagents-no-return-annotation",
+        "smolagents",
+        '''
+        from smolagents import tool
+
+        @tool
+        def shout(text: str):
+            """Shout the text.
+
+            Args:
+                text: What to shout.
+            """
+            return text.upper()
+        ''',
+        "AGT211",
+        "TypeHintParsingException",
+        "Tool return type not found",
+    ),
+    clean(
+        "smolagents-documented",
+        "smolagents",
+        # smolagents' guided tour example.
+        '''
+        from smolagents import tool
+
+        @tool
+        def get_travel_duration(start_location: str, destination_location: str, transportation_mode: str | None = None) -> str:
+            """Gets the travel time between two places.
+
+            Args:
+                start_location (str): the place from which you start your ride
+                destination_location: the place of arrival
+                transportation_mode: The transportation mode, in 'driving', 'walking'.
+            """
+            return "10 minutes"
+        ''',
+    ),
+)
+
+AGNO = (
+    clean(
+        "agno-documented",
+        "agno",
+        '''
+        from agno.tools import tool
+
+        @tool(name="fetch_hn", description="Fetch the top Hacker News stories.")
+        def get_top_hackernews_stories(num_stories: int = 5) -> str:
+            return "[]"
+
+        @tool
+        def add(a: int, b: int, agent=None) -> int:
+            """Add two numbers."""
+            return a + b
+        ''',
+    ),
+)
+
+ANTHROPIC = (
+    clean(
+        "anthropic-documented",
+        "anthropic",
+        '''
+        from anthropic import beta_tool
+
+        @beta_tool
+        def get_weather(location: str) -> str:
+            """Lookup the weather for a given city.
+
+            Args:
+                location: The city and state, e.g. San Francisco, CA
+            """
+            return "sunny"
+        ''',
+    ),
+)
+
+CASES: tuple[Case, ...] = (
+    *OPENAI_AGENTS,
+    *MCP,
+    *FASTMCP,
+    *LANGCHAIN,
+    *PYDANTIC_AI,
+    *SMOLAGENTS,
+    *AGNO,
+    *ANTHROPIC,
+)
