@@ -14,6 +14,8 @@ __all__ = [
     "profile_for_base",
     "profile_for_decorator",
     "profile_for_factory",
+    "profile_for_factory_call",
+    "profile_named",
 ]
 
 
@@ -27,6 +29,17 @@ def profile_for_factory(qualified: str | None) -> FrameworkProfile | None:
     if qualified is None:
         return None
     return next((p for p in PROFILES if qualified in p.instance_factories), None)
+
+
+def profile_for_factory_call(qualified: str | None) -> FrameworkProfile | None:
+    if qualified is None:
+        return None
+    return next((p for p in PROFILES if qualified in p.factory_calls), None)
+
+
+def profile_named(name: str) -> FrameworkProfile | None:
+    """The profile of a registration's source (`framework:<name>`)."""
+    return next((p for p in PROFILES if f"framework:{p.name}" == name), None)
 
 
 def profile_for_base(qualified: str) -> FrameworkProfile | None:

@@ -17,6 +17,7 @@ from agentsense.analyzers.detect.profiles import (
     profile_for_base,
     profile_for_decorator,
     profile_for_factory,
+    profile_for_factory_call,
 )
 from agentsense.analyzers.detect.static import (
     MISSING,
@@ -94,6 +95,8 @@ _AGENT_WORDS = frozenset({"agent", "agents"})
 _CLASS_BASE_ROOTS = frozenset(
     {"agentsense"} | {base.split(".")[0] for p in PROFILES for base in p.class_bases}
 )
+# Top-level packages with calls that make a tool from a function (`from_function`).
+_FACTORY_CALL_ROOTS = frozenset(call.split(".")[0] for p in PROFILES for call in p.factory_calls)
 # The pseudo-statement whose "branches" are function bodies (see Registration.branch).
 FUNCTION_SCOPE = 0
 # A description we cannot read statically: stands in so only known values are judged.
@@ -453,7 +456,34 @@ class _Extractor:
         self.nested_instances: set[str] = set()
         self._store_cache: dict[int, bool] = {}
         self._raise_cache: dict[int, bool] = {}
+        # id() of a top-level function -> the framework calls that make it a tool.
+        self.factory_calls: dict[int, list[tuple[cst.Call, FrameworkProfile]]] = {}
         self._find_instances()
+        self._find_factory_calls()
+
+    def _find_factory_calls(self) -> None:
+        """`StructuredTool.from_function(func=f)` and the like, on this module's functions."""
+        roots = {qualified.split(".")[0] for qualified in self.facts.imports.values()}
+        if not roots & _FACTORY_CALL_ROOTS:
+            return
+        functions = self.facts.top_level_functions
+        for stmt in self.facts.statements:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for node in iter_subtree_no_scopes(stmt):
+                if not isinstance(node, cst.Call):
+                    continue
+                profile = profile_for_factory_call(self.facts.qualified_name(node.func))
+                if profile is None:
+                    continue
+                arg = self._keyword(node, (profile.factory_function_keyword,))
+                if arg is None:
+                    arg = next((a for a in node.args if a.keyword is None and not a.star), None)
+                if arg is None or not isinstance(arg.value, cst.Name):
+                    continue
+                function = functions.get(arg.value.value)
+                if function is not None:
+                    self.factory_calls.setdefault(id(function), []).append((node, profile))
 
     def _stores(self, function: cst.FunctionDef) -> bool:
         """`has_store`, once per function (a decorator is looked at for each use)."""
@@ -597,6 +627,11 @@ class _Extractor:
                 continue
             if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
                 found.extend(self._function_registrations(stmt))
+            if isinstance(stmt, cst.FunctionDef) and id(stmt) in self.factory_calls:
+                found.extend(
+                    self._factory_call_registration(stmt, call, profile)
+                    for call, profile in self.factory_calls[id(stmt)]
+                )
             elif classes and isinstance(stmt, cst.ClassDef):
                 info = self.classes.by_node.get(stmt)
                 if info is not None:
@@ -816,6 +851,55 @@ class _Extractor:
             checks_name_pattern=profile.checks_name_pattern,
             label=profile.label,
             problems=tuple(problems),
+        )
+
+    def _factory_call_registration(
+        self, function: cst.FunctionDef, call: cst.Call, profile: FrameworkProfile
+    ) -> Registration:
+        """A tool made by a call on a function (`StructuredTool.from_function(func=f)`).
+
+        Findings about the tool as a whole go on the call: that is what raises.
+        """
+        name_arg = self._keyword(call, profile.name_keywords)
+        name_value, name_node, literal = self._name_from(
+            name_arg.value if name_arg else None, function.name
+        )
+        description_arg = self._keyword(call, profile.description_keywords)
+        description_value, description_node = self._description_from(
+            description_arg.value if description_arg else None, function
+        )
+        if profile.describes_by_signature and description_value == Known(""):
+            description_value = None
+        if self._has_star_args(call):
+            name_value = None if name_arg is None else name_value
+            description_value = None if description_arg is None else description_value
+        schema_arg = self._keyword(call, profile.schema_keywords)
+        parameters, var_keyword = _model_parameters(
+            function,
+            context_annotations=profile.context_annotations,
+            injected_names=profile.injected_names,
+        )
+        return Registration(
+            kind="tool",
+            source=f"framework:{profile.name}",
+            definition=function,
+            entry=function,
+            node=call.func,
+            name_value=name_value,
+            name_node=name_node if name_arg is not None else call.func,
+            name_is_literal=literal,
+            description_value=description_value,
+            description_node=description_node if description_arg is not None else None,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=function.asynchronous is not None,
+            registry=None,
+            refuses_duplicates=False,
+            schema_node=_literal_schema(schema_arg),
+            has_schema=schema_arg is not None,
+            tool_contract=True,
+            checks_name_pattern=profile.checks_name_pattern,
+            label=profile.label,
         )
 
     # -- user-defined decorators ---------------------------------------------------------

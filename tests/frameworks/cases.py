@@ -236,6 +236,21 @@ MCP = (
 
 FASTMCP = (
     clean(
+        "fastmcp-tool-from-function",
+        "fastmcp",
+        '''
+        from fastmcp import FastMCP
+        from fastmcp.tools import Tool
+
+        def add(x: int, y: int) -> int:
+            """Add two numbers."""
+            return x + y
+
+        mcp = FastMCP("Demo")
+        mcp.add_tool(Tool.from_function(add, name="add_numbers"))
+        ''',
+    ),
+    clean(
         "fastmcp-versions-coexist",
         "fastmcp",
         # fastmcp's documented component versioning: one name, several versions.
@@ -364,6 +379,81 @@ LANGCHAIN = (
         def multiply(a: int, b: int) -> int:
             """Multiply two numbers."""
             return a * b
+        ''',
+    ),
+)
+
+LANGCHAIN_FUNCTIONS = (
+    flagged(
+        "langchain-from-function-without-description",
+        "langchain_core",
+        """
+        from langchain_core.tools import StructuredTool
+
+        def search(query: str) -> str:
+            return query
+
+        search_tool = StructuredTool.from_function(func=search)
+        """,
+        "AGT210",
+        "ValueError",
+        "Function must have a docstring if description not provided.",
+    ),
+    flagged(
+        "langchain-decorator-without-docstring",
+        "langchain_core",
+        """
+        from langchain_core.tools import tool
+
+        @tool("lookup")
+        def lookup(key: str) -> str:
+            return key
+        """,
+        "AGT210",
+        "ValueError",
+        "Function must have a docstring if description not provided.",
+    ),
+    clean(
+        "langchain-documented-from-function",
+        "langchain_core",
+        # LangChain's documented StructuredTool example.
+        '''
+        from langchain_core.tools import StructuredTool
+
+        def multiply(a: int, b: int) -> int:
+            """Multiply two numbers."""
+            return a * b
+
+        async def amultiply(a: int, b: int) -> int:
+            """Multiply two numbers."""
+            return a * b
+
+        def search(query: str) -> str:
+            return query
+
+        calculator = StructuredTool.from_function(func=multiply, coroutine=amultiply)
+        searcher = StructuredTool.from_function(search, name="search", description="Search.")
+        ''',
+    ),
+)
+
+LLAMA_INDEX = (
+    clean(
+        "llama-index-documented",
+        "llama_index",
+        # LlamaIndex describes a function without a docstring by its signature.
+        '''
+        from llama_index.core.tools import FunctionTool
+
+        def multiply(a: int, b: int) -> int:
+            """Multiply two integers and return the result."""
+            return a * b
+
+        def add(a: int, b: int) -> int:
+            return a + b
+
+        multiply_tool = FunctionTool.from_defaults(fn=multiply)
+        add_tool = FunctionTool.from_defaults(add, name="add_numbers")
         ''',
     ),
 )
@@ -545,6 +635,8 @@ CASES: tuple[Case, ...] = (
     *MCP,
     *FASTMCP,
     *LANGCHAIN,
+    *LANGCHAIN_FUNCTIONS,
+    *LLAMA_INDEX,
     *PYDANTIC_AI,
     *SMOLAGENTS,
     *AGNO,

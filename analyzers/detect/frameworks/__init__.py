@@ -8,6 +8,7 @@ from agentsense.analyzers.detect.frameworks import (
     crewai,
     fastmcp,
     langchain,
+    llama_index,
     mcp,
     openai_agents,
     pydantic_ai,
@@ -25,4 +26,5 @@ PROFILES: tuple[FrameworkProfile, ...] = (
     pydantic_ai.PROFILE,
     agno.PROFILE,
     anthropic.PROFILE,
+    llama_index.PROFILE,
 )

@@ -69,6 +69,14 @@ class FrameworkProfile:
     # Tool classes are pydantic models: `name: str = ""` declares a field that the toolkit or
     # the caller fills in (a placeholder, not the tool's name).
     pydantic_fields: bool = False
+    # Calls that make a tool from a function: `StructuredTool.from_function(func=f, ...)`.
+    factory_calls: tuple[str, ...] = ()
+    factory_function_keyword: str = "func"  # the function's keyword (else the first positional)
+    # Without a docstring or `description=`, the framework describes the tool by its signature
+    # (LlamaIndex) instead of refusing it: the description is then not judged.
+    describes_by_signature: bool = False
+    # What the framework raises for a tool without any description (None: it accepts it).
+    missing_description_error: str | None = None
     # What the framework raises that the shared contract does not cover.
     function_checks: tuple[FunctionCheck, ...] = ()
     class_checks: tuple[ClassCheck, ...] = ()

@@ -21,4 +21,6 @@ PROFILE = FrameworkProfile(
     context_annotations=("Context",),
     per_instance_registry=True,
     version_keyword="version",
+    factory_calls=("fastmcp.tools.Tool.from_function", "fastmcp.tools.tool.Tool.from_function"),
+    factory_function_keyword="fn",
 )

@@ -70,6 +70,15 @@ PROFILE = FrameworkProfile(
     class_methods=("_run", "_arun"),
     name_positional=True,
     schema_keywords=("args_schema",),
+    factory_calls=(
+        "langchain_core.tools.StructuredTool.from_function",
+        "langchain_core.tools.structured.StructuredTool.from_function",
+        "langchain.tools.StructuredTool.from_function",
+    ),
+    factory_function_keyword="func",
+    missing_description_error=(
+        "ValueError at import: Function must have a docstring if description not provided."
+    ),
     context_annotations=(
         "RunnableConfig",
         "InjectedToolArg",

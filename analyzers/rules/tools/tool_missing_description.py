@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
+from agentsense.analyzers.detect.profiles import profile_named
 from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.rule import Clean, Flagged
 from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
@@ -122,6 +125,14 @@ class ToolMissingDescription(RegistrationRule):
     )
 
     def check(self, reg: Registration) -> None:
+        profile = profile_named(reg.source)
+        raises = ""
+        if (
+            profile is not None
+            and profile.missing_description_error is not None
+            and isinstance(reg.definition, cst.FunctionDef)
+        ):
+            raises = f" ({profile.label} raises {profile.missing_description_error})"
         for problem in self.contract_problems(reg):
             node = reg.description_node if reg.description_node is not None else reg.node
-            self.report(node, reg.message(problem.message))
+            self.report(node, reg.message(problem.message) + raises)
