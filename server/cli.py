@@ -1,4 +1,4 @@
-"""The `agentsense` command line: check, rule, rules, config and server."""
+"""The `agentsense` command line: check, rule, rules, config, tools and server."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from agentsense.analyzers import __version__
 from agentsense.analyzers.config import CliOverrides, ConfigError, ConfigResolver
 from agentsense.analyzers.registry import all_rules, find_rule
 from agentsense.analyzers.rule import Rule
+from agentsense.server.catalog_cli import add_tools_parser, cmd_tools
 from agentsense.server.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, Streams, run_check
 from agentsense.server.entry import add_server_arguments
 from agentsense.server.formats import FORMAT_NAMES
@@ -236,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument(
         "--output-format", choices=("text", "json"), default="text", help="text or json"
     )
+
+    add_tools_parser(commands)
 
     server = commands.add_parser(
         "server",
@@ -495,6 +498,7 @@ COMMANDS = {
     "rules": cmd_rules,
     "config": cmd_config,
     "server": cmd_server,
+    "tools": cmd_tools,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agentsense.analyzers.detect.frameworks.base import FrameworkProfile
+from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
 
 PROFILE = FrameworkProfile(
     name="anthropic",
@@ -14,4 +15,5 @@ PROFILE = FrameworkProfile(
         "anthropic.lib.tools.beta_tool",
         "anthropic.lib.tools.beta_async_tool",
     ),
+    schema_style=SchemaStyle(argument_descriptions=True, forbid_extra=True),
 )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
+
 
 @dataclass(frozen=True, slots=True)
 class FrameworkProblem:
@@ -77,6 +79,8 @@ class FrameworkProfile:
     describes_by_signature: bool = False
     # What the framework raises for a tool without any description (None: it accepts it).
     missing_description_error: str | None = None
+    # How it turns a function into what the model sees (None: not rendered).
+    schema_style: SchemaStyle | None = None
     # What the framework raises that the shared contract does not cover.
     function_checks: tuple[FunctionCheck, ...] = ()
     class_checks: tuple[ClassCheck, ...] = ()

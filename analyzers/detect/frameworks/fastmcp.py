@@ -7,6 +7,7 @@ accepted. `@mcp.tool(version="2.0")` registers `name@2.0` next to other versions
 from __future__ import annotations
 
 from agentsense.analyzers.detect.frameworks.base import FrameworkProfile
+from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
 
 PROFILE = FrameworkProfile(
     name="fastmcp",
@@ -21,6 +22,7 @@ PROFILE = FrameworkProfile(
     context_annotations=("Context",),
     per_instance_registry=True,
     version_keyword="version",
+    schema_style=SchemaStyle(property_titles=False, argument_descriptions=True, forbid_extra=True),
     factory_calls=("fastmcp.tools.Tool.from_function", "fastmcp.tools.tool.Tool.from_function"),
     factory_function_keyword="fn",
 )

@@ -16,6 +16,7 @@ from agentsense.analyzers.detect.frameworks.base import (
     FrameworkProblem,
     FrameworkProfile,
 )
+from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
 
 LABEL = "LangChain"
 # BaseTool's pydantic fields a subclass commonly overrides.
@@ -90,5 +91,7 @@ PROFILE = FrameworkProfile(
         "AsyncCallbackManagerForToolRun",
     ),
     pydantic_fields=True,
+    # convert_to_openai_tool: titles removed; the description is `__doc__`, stripped.
+    schema_style=SchemaStyle(property_titles=False, description="raw_stripped"),
     class_checks=(unannotated_fields(LABEL, TOOL_FIELDS),),
 )

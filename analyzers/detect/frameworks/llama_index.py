@@ -7,6 +7,7 @@ Without `description=` or a docstring, LlamaIndex describes the tool by its sign
 from __future__ import annotations
 
 from agentsense.analyzers.detect.frameworks.base import FrameworkProfile
+from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
 
 PROFILE = FrameworkProfile(
     name="llama-index",
@@ -18,5 +19,6 @@ PROFILE = FrameworkProfile(
     ),
     factory_function_keyword="fn",
     describes_by_signature=True,
+    schema_style=SchemaStyle(description="signature"),
     context_annotations=("Context",),
 )

@@ -14,6 +14,7 @@ from agentsense.analyzers.detect.frameworks.base import (
     FrameworkProblem,
     FrameworkProfile,
 )
+from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
 
 LABEL = "MCP"
 # The module mcp 2.x no longer has; importing it is a ModuleNotFoundError there.
@@ -46,5 +47,7 @@ PROFILE = FrameworkProfile(
     context_annotations=("Context",),
     requires_call=True,
     per_instance_registry=True,
+    # func_metadata's `{name}Arguments` model; the description is `__doc__` as is.
+    schema_style=SchemaStyle(model_title="{function}Arguments", description="raw"),
     function_checks=(underscore_parameter,),
 )

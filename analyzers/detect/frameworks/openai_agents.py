@@ -19,6 +19,7 @@ from agentsense.analyzers.detect.frameworks.base import (
     is_false,
     keyword,
 )
+from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
 
 LABEL = "OpenAI Agents SDK"
 CONTEXT_TYPES = ("RunContextWrapper", "ToolContext")
@@ -75,5 +76,7 @@ PROFILE = FrameworkProfile(
     name_keywords=("name_override",),
     description_keywords=("description_override",),
     context_annotations=CONTEXT_TYPES,
+    # agents/function_schema.py + strict_schema.py: griffe reads the docstring.
+    schema_style=SchemaStyle(model_title="{name}_args", argument_descriptions=True, strict=True),
     function_checks=(strict_schema_breakers, context_position),
 )

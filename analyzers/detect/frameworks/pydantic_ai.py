@@ -15,6 +15,7 @@ from agentsense.analyzers.detect.frameworks.base import (
     all_params,
     annotation_names,
 )
+from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
 
 LABEL = "pydantic-ai"
 # Annotations that are certainly not a RunContext (an alias of RunContext could be anything
@@ -55,5 +56,7 @@ PROFILE = FrameworkProfile(
     context_first_methods=("tool",),
     context_annotations=("RunContext",),
     per_instance_registry=True,
+    # pydantic-ai's own schema generator: no titles, closed objects, griffe docstrings.
+    schema_style=SchemaStyle(property_titles=False, argument_descriptions=True, forbid_extra=True),
     function_checks=(context_parameter,),
 )
