@@ -11,6 +11,7 @@ from typing import Literal
 import libcst as cst
 
 from agentsense.analyzers.detect.frameworks.base import DecoratedTool
+from agentsense.analyzers.detect.frameworks.langchain import required_fields
 from agentsense.analyzers.detect.profiles import (
     PROFILES,
     FrameworkProfile,
@@ -1230,9 +1231,15 @@ class _Extractor:
         if name is False or description is False:
             return None
         if profile.pydantic_fields:
-            # `name: str = ""`: a field the toolkit or the caller fills in, not a value.
+            # `name: str = ""`: a field the toolkit or the caller fills in, not a value;
+            # `description: str` alone: a required field, given when the tool is made.
             name = _unless_placeholder(name)
             description = _unless_placeholder(description)
+            given_later = required_fields(info.node)
+            if name is None and "name" in given_later:
+                name = (None, None, False)
+            if description is None and "description" in given_later:
+                description = (None, None, False)
         problems = tuple(
             RegistryProblem("registry", found.message, found.node)
             for check in profile.class_checks

@@ -370,6 +370,28 @@ LANGCHAIN = (
         """,
     ),
     clean(
+        "langchain-description-given-by-init",
+        "langchain_core",
+        # langchain-community's E2BDataAnalysisTool: a required field passed up by __init__.
+        '''
+        from langchain_core.tools import BaseTool
+
+        class DataAnalysis(BaseTool):
+            """Run Python in a sandbox."""
+
+            name: str = "data_analysis"
+            description: str
+
+            def __init__(self, **kwargs: object) -> None:
+                super().__init__(description="Evaluates Python code in a sandbox.", **kwargs)
+
+            def _run(self, python_code: str) -> str:
+                return python_code
+
+        DataAnalysis()
+        ''',
+    ),
+    clean(
         "langchain-documented-decorator",
         "langchain_core",
         '''

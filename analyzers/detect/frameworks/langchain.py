@@ -23,6 +23,23 @@ LABEL = "LangChain"
 TOOL_FIELDS = ("name", "description", "args_schema", "return_direct")
 
 
+def required_fields(node: cst.ClassDef) -> frozenset[str]:
+    """Fields declared without a value (`description: str`): the caller or the subclass's
+    `super().__init__(description=...)` provides them when the tool is made."""
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return frozenset()
+    return frozenset(
+        small.target.value
+        for stmt in body.body
+        if isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body
+        if isinstance(small, cst.AnnAssign)
+        and small.value is None
+        and isinstance(small.target, cst.Name)
+    )
+
+
 def unannotated_fields(label: str, fields: tuple[str, ...]) -> ClassCheck:
     """A class check: a tool field overridden without an annotation."""
 
