@@ -10,6 +10,7 @@ from typing import Literal
 
 import libcst as cst
 
+from agentsense.analyzers.detect.frameworks.agno import toolkit_methods
 from agentsense.analyzers.detect.frameworks.base import DecoratedTool
 from agentsense.analyzers.detect.frameworks.langchain import required_fields
 from agentsense.analyzers.detect.profiles import (
@@ -97,7 +98,10 @@ _CLASS_BASE_ROOTS = frozenset(
     {"agentsense"} | {base.split(".")[0] for p in PROFILES for base in p.class_bases}
 )
 # Top-level packages with calls that make a tool from a function (`from_function`).
-_FACTORY_CALL_ROOTS = frozenset(call.split(".")[0] for p in PROFILES for call in p.factory_calls)
+_FACTORY_CALL_ROOTS = frozenset(
+    call.split(".")[0] for p in PROFILES for call in (*p.factory_calls, *p.tool_list_calls)
+)
+_TOOLKIT_BASES = {base: p for p in PROFILES for base in p.toolkit_bases}
 # The pseudo-statement whose "branches" are function bodies (see Registration.branch).
 FUNCTION_SCOPE = 0
 # A description we cannot read statically: stands in so only known values are judged.
@@ -459,8 +463,23 @@ class _Extractor:
         self._raise_cache: dict[int, bool] = {}
         # id() of a top-level function -> the framework calls that make it a tool.
         self.factory_calls: dict[int, list[tuple[cst.Call, FrameworkProfile]]] = {}
+        # id() of a function listed in `Agent(tools=[...])` / a Toolkit method -> its profile.
+        self.listed_tools: dict[int, tuple[FrameworkProfile, bool]] = {}
         self._find_instances()
         self._find_factory_calls()
+        self._find_toolkits()
+
+    def _find_toolkits(self) -> None:
+        """Toolkit subclasses (agno): the methods their `__init__` lists are tools."""
+        if not _TOOLKIT_BASES:
+            return
+        for info in self.classes.all:
+            for base in info.bases:
+                profile = _TOOLKIT_BASES.get(self.facts.qualified_name(base) or "")
+                if profile is not None:
+                    for method in toolkit_methods(info.node):
+                        self.listed_tools[id(method)] = (profile, True)
+                    break
 
     def _find_factory_calls(self) -> None:
         """`StructuredTool.from_function(func=f)` and the like, on this module's functions."""
@@ -474,7 +493,12 @@ class _Extractor:
             for node in iter_subtree_no_scopes(stmt):
                 if not isinstance(node, cst.Call):
                     continue
-                profile = profile_for_factory_call(self.facts.qualified_name(node.func))
+                qualified = self.facts.qualified_name(node.func)
+                lister = next((p for p in PROFILES if qualified in p.tool_list_calls), None)
+                if lister is not None:
+                    self._note_listed_functions(node, lister, functions)
+                    continue
+                profile = profile_for_factory_call(qualified)
                 if profile is None:
                     continue
                 arg = self._keyword(node, (profile.factory_function_keyword,))
@@ -628,6 +652,8 @@ class _Extractor:
                 continue
             if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
                 found.extend(self._function_registrations(stmt))
+            if isinstance(stmt, cst.FunctionDef) and id(stmt) in self.listed_tools:
+                found.append(self._listed_registration(stmt, *self.listed_tools[id(stmt)]))
             if isinstance(stmt, cst.FunctionDef) and id(stmt) in self.factory_calls:
                 found.extend(
                     self._factory_call_registration(stmt, call, profile)
@@ -852,6 +878,54 @@ class _Extractor:
             checks_name_pattern=profile.checks_name_pattern,
             label=profile.label,
             problems=tuple(problems),
+        )
+
+    def _note_listed_functions(
+        self, call: cst.Call, profile: FrameworkProfile, functions: Mapping[str, cst.FunctionDef]
+    ) -> None:
+        """Plain functions named in `tools=[...]` (decorated ones are registered already)."""
+        arg = self._keyword(call, ("tools",))
+        if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
+            return
+        for element in arg.value.elements:
+            if isinstance(element.value, cst.Name):
+                function = functions.get(element.value.value)
+                if function is not None and not function.decorators:
+                    self.listed_tools[id(function)] = (profile, False)
+
+    def _listed_registration(
+        self, function: cst.FunctionDef, profile: FrameworkProfile, is_method: bool
+    ) -> Registration:
+        """A function that a framework takes as a tool as it is (named by its own name,
+        described by its docstring)."""
+        description_value, description_node = self._description_from(None, function)
+        parameters, var_keyword = _model_parameters(
+            function,
+            context_annotations=profile.context_annotations,
+            is_method=is_method,
+            injected_names=profile.injected_names,
+        )
+        return Registration(
+            kind="tool",
+            source=f"framework:{profile.name}",
+            definition=function,
+            entry=function,
+            node=function.name,
+            name_value=Known(function.name.value),
+            name_node=function.name,
+            name_is_literal=False,
+            description_value=description_value,
+            description_node=description_node,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=function.asynchronous is not None,
+            registry=None,
+            refuses_duplicates=False,
+            schema_node=None,
+            has_schema=False,
+            tool_contract=True,
+            checks_name_pattern=profile.checks_name_pattern,
+            label=profile.label,
         )
 
     def _factory_call_registration(

@@ -616,6 +616,35 @@ SMOLAGENTS = (
 
 AGNO = (
     clean(
+        "agno-toolkit-and-listed-functions",
+        "agno",
+        # agno's documented Toolkit (tools listed in __init__) and plain functions as tools.
+        '''
+        from agno.agent import Agent
+        from agno.tools import Toolkit
+
+        class ShellTools(Toolkit):
+            def __init__(self, **kwargs):
+                tools = [self.run_shell_command]
+                super().__init__(name="shell_tools", tools=tools, **kwargs)
+
+            def run_shell_command(self, args: list[str], tail: int = 100) -> str:
+                """Runs a shell command and returns the output or error.
+
+                Args:
+                    args (List[str]): The command to run as a list of strings.
+                    tail (int): The number of lines to return from the output.
+                """
+                return ""
+
+        def get_weather(city: str) -> str:
+            """Get the weather for a city."""
+            return "sunny"
+
+        agent = Agent(tools=[ShellTools(), get_weather])
+        ''',
+    ),
+    clean(
         "agno-documented",
         "agno",
         '''

@@ -74,6 +74,10 @@ class FrameworkProfile:
     # Calls that make a tool from a function: `StructuredTool.from_function(func=f, ...)`.
     factory_calls: tuple[str, ...] = ()
     factory_function_keyword: str = "func"  # the function's keyword (else the first positional)
+    # Constructors whose `tools=[...]` list takes plain functions (agno's `Agent`).
+    tool_list_calls: tuple[str, ...] = ()
+    # Bases whose subclasses register the methods their `__init__` lists (agno's `Toolkit`).
+    toolkit_bases: tuple[str, ...] = ()
     # Without a docstring or `description=`, the framework describes the tool by its signature
     # (LlamaIndex) instead of refusing it: the description is then not judged.
     describes_by_signature: bool = False
