@@ -493,7 +493,8 @@ class _Extractor:
             for node in iter_subtree_no_scopes(stmt):
                 if not isinstance(node, cst.Call):
                     continue
-                qualified = self.facts.qualified_name(node.func)
+                func = node.func.value if isinstance(node.func, cst.Subscript) else node.func
+                qualified = self.facts.qualified_name(func)  # `marvin.Task[int](...)` too
                 lister = next((p for p in PROFILES if qualified in p.tool_list_calls), None)
                 if lister is not None:
                     self._note_listed_functions(node, lister, functions)
@@ -1298,10 +1299,11 @@ class _Extractor:
 
     def _framework_class(self, info: ClassInfo, profile: FrameworkProfile) -> Registration | None:
         """A subclass of a framework's tool base that names itself (`name = "..."`)."""
-        if not ("name" in info.attrs or "description" in info.attrs) or not info.complete:
+        naming, describing = profile.name_attribute, profile.description_attribute
+        if not (naming in info.attrs or describing in info.attrs) or not info.complete:
             return None
-        name = self._local_attribute(info, "name", profile)
-        description = self._local_attribute(info, "description", profile)
+        name = self._local_attribute(info, naming, profile)
+        description = self._local_attribute(info, describing, profile)
         if name is False or description is False:
             return None
         if profile.pydantic_fields:
@@ -1310,9 +1312,9 @@ class _Extractor:
             name = _unless_placeholder(name)
             description = _unless_placeholder(description)
             given_later = required_fields(info.node)
-            if name is None and "name" in given_later:
+            if name is None and naming in given_later:
                 name = (None, None, False)
-            if description is None and "description" in given_later:
+            if description is None and describing in given_later:
                 description = (None, None, False)
         problems = tuple(
             RegistryProblem("registry", found.message, found.node)

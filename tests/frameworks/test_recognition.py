@@ -107,6 +107,36 @@ def test_agno_toolkit_methods_and_listed_functions() -> None:
             [("framework:llama-index", "add_numbers", ("a", "b"))],
         ),
         (
+            """
+            from langroid.agent.tool_message import ToolMessage
+
+            class ReadFileTool(ToolMessage):
+                request: str = "read_file_tool"
+                purpose: str = "Read the contents of a <file_path>"
+                file_path: str
+            """,
+            [("framework:langroid", "read_file_tool", ())],
+        ),
+        (
+            """
+            import marvin
+
+            def run_shell_command(command: list[str]) -> str:
+                \"\"\"e.g. ['ls', '-l']\"\"\"
+                return ""
+
+            def lookup(key: str) -> str:
+                return key
+
+            task = marvin.Task[str](instructions="find the ip", tools=[run_shell_command])
+            agent = marvin.Agent(tools=[lookup])
+            """,
+            [
+                ("framework:marvin", "run_shell_command", ("command",)),
+                ("framework:marvin", "lookup", ("key",)),
+            ],
+        ),
+        (
             # Not agno's Agent: a plain function in some other `tools=[...]` is not a tool.
             """
             from myapp import Agent
@@ -119,7 +149,15 @@ def test_agno_toolkit_methods_and_listed_functions() -> None:
             [],
         ),
     ],
-    ids=["openai-agents-alias", "openai-agents-decorators", "anthropic", "llama-index", "other"],
+    ids=[
+        "openai-agents-alias",
+        "openai-agents-decorators",
+        "anthropic",
+        "llama-index",
+        "langroid",
+        "marvin",
+        "other",
+    ],
 )
 def test_recognised(source: str, expected: list[tuple[str, str | None, tuple[str, ...]]]) -> None:
     assert _registrations(source) == expected

@@ -8,7 +8,9 @@ from agentsense.analyzers.detect.frameworks import (
     crewai,
     fastmcp,
     langchain,
+    langroid,
     llama_index,
+    marvin,
     mcp,
     openai_agents,
     pydantic_ai,
@@ -27,4 +29,6 @@ PROFILES: tuple[FrameworkProfile, ...] = (
     agno.PROFILE,
     anthropic.PROFILE,
     llama_index.PROFILE,
+    langroid.PROFILE,
+    marvin.PROFILE,
 )

@@ -54,6 +54,9 @@ class FrameworkProfile:
     class_bases: tuple[str, ...] = ()
     class_methods: tuple[str, ...] = ()
     schema_attributes: tuple[str, ...] = ()  # a literal schema on the class (`inputs = {...}`)
+    # The class attributes naming and describing a class-based tool (langroid: request/purpose).
+    name_attribute: str = "name"
+    description_attribute: str = "description"
     name_positional: bool = False  # `@tool("name")`
     name_keywords: tuple[str, ...] = ("name",)
     description_keywords: tuple[str, ...] = ("description",)
