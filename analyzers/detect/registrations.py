@@ -104,6 +104,8 @@ _FACTORY_CALL_ROOTS = frozenset(
 _TOOLKIT_BASES = {base: p for p in PROFILES for base in p.toolkit_bases}
 # The pseudo-statement whose "branches" are function bodies (see Registration.branch).
 FUNCTION_SCOPE = 0
+# Values of names and descriptions the linter judges (anything else is left unjudged).
+_PLAIN_VALUES = (str, bytes, int, float, bool, tuple, list, dict, set)
 # A description we cannot read statically: stands in so only known values are judged.
 _UNKNOWN_DESCRIPTION = "(not static)"
 
@@ -716,7 +718,9 @@ class _Extractor:
         value = self._static(node)
         if value is None:
             return Known(fallback.value), fallback, False
-        if value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue)):
+        if value is UNKNOWN or not isinstance(value, _PLAIN_VALUES):
+            # The evaluator's own objects (a bound method of an Enum member's `.value`, a
+            # class, a function) are not values a message may quote: not judged.
             return None, node, False
         return Known(value), node, _is_plain_string(node)
 

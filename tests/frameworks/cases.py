@@ -234,6 +234,28 @@ MCP = (
     ),
 )
 
+MCP_ENUM_NAMES = (
+    clean(
+        "mcp2-enum-member-names",
+        "mcp",
+        # mcp-server-git names its tools by a str Enum's members.
+        """
+        from enum import Enum
+
+        from mcp.server.mcpserver import MCPServer
+
+        class GitTools(str, Enum):
+            STATUS = "git_status"
+
+        server = MCPServer("git")
+
+        @server.tool(name=GitTools.STATUS.value, description="Shows the working tree status")
+        def git_status(repo_path: str) -> str:
+            return repo_path
+        """,
+    ),
+)
+
 FASTMCP = (
     clean(
         "fastmcp-tool-from-function",
@@ -684,6 +706,7 @@ ANTHROPIC = (
 CASES: tuple[Case, ...] = (
     *OPENAI_AGENTS,
     *MCP,
+    *MCP_ENUM_NAMES,
     *FASTMCP,
     *LANGCHAIN,
     *LANGCHAIN_FUNCTIONS,

@@ -175,15 +175,20 @@ def test_catalog_matches_the_framework(
         # list_tools() shows a name's highest version: the catalog lists each; compare the last.
         views = [views[-1]]
     theirs = {name: (description, schema) for name, description, schema in sent[example_id]}
-    assert sorted(v.name or "" for v in views) == sorted(theirs), (views, theirs)
+    named = sorted(v.name for v in views if v.name is not None)
+    unmatched = sorted(set(theirs) - set(named))
+    # A name the linter cannot know (an Enum member's value) is None: it stands for the one
+    # tool left.
+    assert len(views) == len(theirs) and set(named) <= set(theirs), (views, theirs)
+    assert len(unmatched) <= 1
     for view in views:
-        assert view.name is not None
-        description, schema = theirs[view.name]
-        if (example_id, view.name) in UNKNOWN_SCHEMAS:
+        name = view.name if view.name is not None else unmatched[0]
+        description, schema = theirs[name]
+        if (example_id, name) in UNKNOWN_SCHEMAS:
             assert view.seen.parameters is None
         else:
             assert view.seen.parameters == schema, (
-                view.name,
+                name,
                 json.dumps(view.seen.parameters),
                 json.dumps(schema),
             )
@@ -193,7 +198,7 @@ def test_catalog_matches_the_framework(
                 description,
             )
         elif framework != "llama_index":
-            raise AssertionError(f"{view.name}: description not rendered ({description!r})")
+            raise AssertionError(f"{name}: description not rendered ({description!r})")
 
 
 def test_examples_cover_every_rendering_framework() -> None:
