@@ -615,6 +615,73 @@ SMOLAGENTS = (
         "TypeHintParsingException",
         "Tool return type not found",
     ),
+    flagged(
+        "smolagents-tool-input-type",
+        "smolagents",
+        """
+        from smolagents import Tool
+
+        class ModelDownloads(Tool):
+            name = "model_download_counter"
+            description = "The most downloaded model of a task."
+            inputs = {"task": {"type": "str", "description": "the task category"}}
+            output_type = "string"
+
+            def forward(self, task: str) -> str:
+                return task
+
+        ModelDownloads()
+        """,
+        "AGT211",
+        "ValueError",
+        "Input 'task': types ['str'] must be one of",
+    ),
+    flagged(
+        "smolagents-tool-input-without-description",
+        "smolagents",
+        """
+        from smolagents import Tool
+
+        class ModelDownloads(Tool):
+            name = "model_download_counter"
+            description = "The most downloaded model of a task."
+            inputs = {"task": {"type": "string"}}
+            output_type = "string"
+
+            def forward(self, task: str) -> str:
+                return task
+
+        ModelDownloads()
+        """,
+        "AGT211",
+        "AssertionError",
+        "Input 'task' should have keys 'type' and 'description', has only ['type'].",
+    ),
+    clean(
+        "smolagents-documented-tool-class",
+        "smolagents",
+        # smolagents' guided tour: a Tool subclass.
+        """
+        from smolagents import Tool
+
+        class HFModelDownloadsTool(Tool):
+            name = "model_download_counter"
+            description = "Returns the most downloaded model of a given task on the Hugging Face Hub."
+            inputs = {
+                "task": {
+                    "type": "string",
+                    "description": "the task category (such as text-classification)",
+                },
+                "limit": {"type": ["integer", "null"], "description": "how many", "nullable": True},
+            }
+            output_type = "string"
+
+            def forward(self, task: str, limit: int | None = None) -> str:
+                return task
+
+        HFModelDownloadsTool()
+        """,
+    ),
     clean(
         "smolagents-documented",
         "smolagents",

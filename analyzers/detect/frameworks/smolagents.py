@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import libcst as cst
+
 from agentsense.analyzers.detect.frameworks.base import (
     DecoratedTool,
     FrameworkProblem,
@@ -65,6 +67,102 @@ def return_annotation(tool: DecoratedTool) -> Iterator[FrameworkProblem]:
         )
 
 
+# smolagents/tools.py AUTHORIZED_TYPES (1.26.0).
+AUTHORIZED_TYPES = (
+    "string",
+    "boolean",
+    "integer",
+    "number",
+    "image",
+    "audio",
+    "array",
+    "object",
+    "any",
+    "null",
+)
+
+
+def _class_value(node: cst.ClassDef, name: str) -> cst.BaseExpression | None:
+    """The value assigned to `name` in the class's own body (`inputs = {...}`)."""
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return None
+    found: cst.BaseExpression | None = None
+    for stmt in body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if (isinstance(small, cst.Assign) and any(
+                isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+            )) or (
+                isinstance(small, cst.AnnAssign)
+                and isinstance(small.target, cst.Name)
+                and small.target.value == name
+                and small.value is not None
+            ):
+                found = small.value
+    return found
+
+
+def _string(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def tool_class_contract(node: cst.ClassDef) -> Iterator[FrameworkProblem]:
+    """What `Tool.validate_arguments` refuses when the tool is instantiated."""
+    when = f"{LABEL} raises {{error}} when the tool is instantiated: "
+    inputs = _class_value(node, "inputs")
+    if isinstance(inputs, cst.Dict):
+        for element in inputs.elements:
+            if not isinstance(element, cst.DictElement) or not isinstance(element.value, cst.Dict):
+                continue
+            name = _string(element.key)
+            entries = element.value.elements
+            keys = [_string(e.key) if isinstance(e, cst.DictElement) else None for e in entries]
+            if name is None or None in keys:
+                continue
+            if "type" not in keys or "description" not in keys:
+                yield FrameworkProblem(
+                    when.format(error="AssertionError")
+                    + f"Input '{name}' should have keys 'type' and 'description', has only "
+                    f"{keys}.",
+                    element.value,
+                )
+                continue
+            kind = next(
+                e.value
+                for e in entries
+                if isinstance(e, cst.DictElement) and _string(e.key) == "type"
+            )
+            kinds = (
+                [_string(kind)]
+                if isinstance(kind, cst.SimpleString)
+                else [_string(e.value) for e in kind.elements]
+                if isinstance(kind, cst.List)
+                else [None]
+            )
+            if None in kinds:
+                continue
+            invalid = [k for k in kinds if k not in AUTHORIZED_TYPES]
+            if invalid:
+                yield FrameworkProblem(
+                    when.format(error="ValueError")
+                    + f"Input '{name}': types {invalid} must be one of {list(AUTHORIZED_TYPES)}",
+                    kind,
+                )
+    output = _class_value(node, "output_type")
+    value = _string(output) if output is not None else None
+    if output is not None and value is not None and value not in AUTHORIZED_TYPES:
+        yield FrameworkProblem(
+            when.format(error="AssertionError")
+            + f"output_type {value!r} must be one of {list(AUTHORIZED_TYPES)}",
+            output,
+        )
+
+
 PROFILE = FrameworkProfile(
     name="smolagents",
     label=LABEL,
@@ -76,4 +174,5 @@ PROFILE = FrameworkProfile(
     name_keywords=(),
     description_keywords=(),
     function_checks=(docstring_arguments, return_annotation),
+    class_checks=(tool_class_contract,),
 )
