@@ -143,6 +143,8 @@ class CliOverrides:
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     respect_gitignore: bool | None = None  # None: the config file decides
+    # `--config 'KEY = VALUE'`: settings laid over every config file's (tables merged by key).
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @staticmethod
     def build(
@@ -151,8 +153,10 @@ class CliOverrides:
         ignore: Sequence[str] = (),
         severity: Mapping[str, str] | None = None,
         respect_gitignore: bool | None = None,
+        inline: Sequence[str] = (),
     ) -> CliOverrides:
-        """Validate selectors given on a command line or by a client (ConfigError if bad)."""
+        """Validate selectors and `KEY = VALUE` settings given on a command line or by a
+        client (ConfigError naming the bad one)."""
         try:
             sel = None if select is None else tuple(_check_selector(s) for s in select)
             ext = tuple(_check_selector(s) for s in extend_select)
@@ -165,7 +169,37 @@ class CliOverrides:
                 sev[rule.code] = Severity(value)
         except ValueError as error:
             raise ConfigError(str(error)) from None
-        return CliOverrides(sel, ext, ign, sev, respect_gitignore)
+        settings: dict[str, Any] = {}
+        for text in inline:
+            settings = _merged(settings, parse_inline_setting(text))
+        return CliOverrides(sel, ext, ign, sev, respect_gitignore, settings)
+
+
+def parse_inline_setting(text: str) -> dict[str, Any]:
+    """One `--config 'KEY = VALUE'` (TOML, as ruff's), checked against the settings model."""
+    try:
+        table: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"--config {text!r}: neither a config file nor a TOML `KEY = VALUE` ({error})"
+        ) from None
+    try:
+        for code, options in Settings.model_validate(table).rule_options.items():
+            rules_by_code()[code].options_model.model_validate(options)
+    except ValidationError as error:
+        raise ConfigError(_format_error(Path("--config"), "", error)) from None
+    return table
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """`over` laid on `base`; tables (severity, rule-options, ...) are merged key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -183,7 +217,11 @@ class Config:
         return Config(Path.cwd(), None, Settings())
 
     def with_overrides(self, overrides: CliOverrides) -> Config:
-        return Config(self.root, self.source, self.settings, overrides)
+        settings = self.settings
+        if overrides.settings:
+            mine = settings.model_dump(by_alias=True, exclude_unset=True)
+            settings = Settings.model_validate(_merged(mine, overrides.settings))
+        return Config(self.root, self.source, settings, overrides)
 
     # -- selection -------------------------------------------------------------------
     @cached_property
@@ -355,6 +393,6 @@ class ConfigResolver:
             if parent != directory:
                 config = self._for_dir(parent)
             else:
-                config = Config(Path.cwd(), None, Settings(), self.overrides)
+                config = Config(Path.cwd(), None, Settings()).with_overrides(self.overrides)
         self._by_dir[directory] = config
         return config

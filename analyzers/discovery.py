@@ -14,7 +14,7 @@ import pathspec
 
 from agentsense.analyzers.config import Config, ConfigResolver
 
-PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".ipynb"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,19 +102,24 @@ def is_python_file(path: Path) -> bool:
     return path.suffix in PYTHON_SUFFIXES
 
 
-def discover(paths: Iterable[Path], resolver: ConfigResolver) -> Discovered:
+def discover(
+    paths: Iterable[Path], resolver: ConfigResolver, *, force_exclude: bool = False
+) -> Discovered:
     """Expand files and directories into the Python files to lint.
 
     Directories are walked (symlinked directories are not followed), skipping what the
     governing config excludes and, when `respect-gitignore` is on, what `.gitignore`
-    files ignore. A file named explicitly is always linted, like ruff without
-    `--force-exclude`. Raises `ConfigError` when a config file met on the way is invalid.
+    files ignore. A file named explicitly is always linted, as by ruff, unless
+    `force_exclude` (ruff's `--force-exclude`, for pre-commit, which names every changed
+    file). Raises `ConfigError` when a config file met on the way is invalid.
     """
     found: dict[Path, None] = {}
     missing: list[Path] = []
     for given in paths:
         absolute = Path(os.path.abspath(given))
         if absolute.is_file():
+            if force_exclude and is_excluded(absolute, resolver.for_path(absolute), is_dir=False):
+                continue
             found[absolute] = None
         elif absolute.is_dir():
             for file in _walk(absolute, resolver):

@@ -172,9 +172,19 @@ class FixBuilder:
             assert isinstance(new_target, cst.Module)
             return _diff_edits(self.source, new_target.code, self.index, 0)
         start_row = self.positions.inclusive_start_line(target)
-        end_row = self.positions.span(target).end.row
         start = self.index.offset(Location(start_row, 1))
-        end = self.index.offset(Location(end_row + 1, 1))
+        # The statement's text is what libcst renders for it: its leading comments and the
+        # comments closing its indented blocks (a class body's last `# ...` lines belong to
+        # the block, after the syntactic end). Replacing only up to the syntactic end would
+        # render those comments a second time.
+        rendered = self.module.code_for_node(target)
+        if self.source.startswith(rendered, start):
+            end = start + len(rendered)
+        elif rendered.endswith(("\n", "\r")) and self.source[start:] == rendered.rstrip("\r\n"):
+            end = len(self.source)  # the last statement of a file without a final newline
+        else:
+            end_row = self.positions.span(target).end.row
+            end = self.index.offset(Location(end_row + 1, 1))
         old = self.source[start:end]
         new = self.module.code_for_node(new_target)
         if not old.endswith("\n") and new.endswith("\n"):

@@ -84,3 +84,6 @@ class Finding:
     # Secret values this finding is about: every output masks them wherever source is shown.
     # Never printed themselves; kept so formatters can redact source lines.
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # In a Jupyter notebook: the cell (1-based, counting every cell) that `span`'s rows are
+    # counted in; 0 for a Python file.
+    cell: int = 0

@@ -6,18 +6,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentsense.runtime.contract import ToolCallError
+from agentsense.runtime.resilience import is_transient
 
 __all__ = ["AgentError", "AgentLoopError"]
 
 
 @dataclass(frozen=True, slots=True)
 class AgentError:
-    """What went wrong, whether the model can recover by acting differently, and how."""
+    """What went wrong, whether the model can recover by acting differently, and how.
+
+    `transient`: the same call may succeed if made again (a timeout, a lost connection), so
+    repeating it is a retry, not a loop.
+    """
 
     tool: str | None
     message: str
     recoverable: bool
     suggested_action: str
+    transient: bool = False
 
     @classmethod
     def invalid_arguments(cls, error: ToolCallError) -> AgentError:
@@ -42,12 +48,22 @@ class AgentError:
             message=f"tool {tool!r} timed out after {seconds:g} s",
             recoverable=True,
             suggested_action="retry the call, or ask for less work in one call",
+            transient=True,
         )
 
     @classmethod
     def from_exception(cls, tool: str | None, error: BaseException) -> AgentError:
-        """A tool raised: the model cannot fix the tool's own failure by itself."""
+        """A tool raised. A transient failure (see resilience.is_transient: a lost connection, a
+        timeout, a Retry-After) is worth retrying; any other the model cannot fix by itself."""
         where = f"tool {tool!r}" if tool is not None else "agent"
+        if is_transient(error):
+            return cls(
+                tool=tool,
+                message=f"{where} failed: {type(error).__name__}: {error}",
+                recoverable=True,
+                suggested_action="retry the call; the failure is temporary",
+                transient=True,
+            )
         return cls(
             tool=tool,
             message=f"{where} failed: {type(error).__name__}: {error}",
@@ -61,6 +77,7 @@ class AgentError:
             "message": self.message,
             "recoverable": self.recoverable,
             "suggested_action": self.suggested_action,
+            "transient": self.transient,
         }
 
 

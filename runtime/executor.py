@@ -14,6 +14,7 @@ from agentsense.runtime.errors import AgentError
 from agentsense.runtime.messages import ToolCall
 from agentsense.runtime.observers import AgentObserver, NullObserver, notify
 from agentsense.runtime.registry import RegisteredTool, as_tool
+from agentsense.runtime.resilience import DeadlineExceeded, with_timeout
 
 __all__ = ["ToolExecutor", "ToolOutcome"]
 
@@ -36,9 +37,11 @@ class ToolExecutor:
     """Validates and runs tool calls: at most max_concurrency at once, each within timeout.
 
     Like asyncio.gather(return_exceptions=True), one failing call never cancels the others; unlike
-    it, failures come back as structured AgentErrors the loop can show the model. Sync tools run
-    in a worker thread (asyncio.to_thread) so they do not block the event loop; a thread cannot be
-    killed, so a timed-out sync tool's result is abandoned, not stopped.
+    it, failures come back as structured AgentErrors the loop can show the model: running out of
+    time is a timeout, while a TimeoutError the tool raises itself is the tool's own failure
+    (transient, like a ConnectionError: worth retrying). Sync tools run in a worker thread
+    (asyncio.to_thread) so they do not block the event loop; a thread cannot be killed, so a
+    timed-out sync tool's result is abandoned, not stopped.
     """
 
     def __init__(
@@ -96,12 +99,15 @@ class ToolExecutor:
             )
         entry = self.tools[call.name]
         try:
-            value = await asyncio.wait_for(self._invoke(entry, arguments), timeout=self.timeout)
-        except asyncio.TimeoutError:
+            value = await with_timeout(
+                self._invoke(entry, arguments), self.timeout, what=f"tool {call.name!r}"
+            )
+        except DeadlineExceeded:
             return ToolOutcome(
                 call, error=AgentError.timeout(call.name, self.timeout), duration_ms=elapsed()
             )
-        except Exception as error:  # a tool's own failure is data for the loop, not a crash
+        # A tool's own failure (its own TimeoutError included) is data for the loop, not a crash.
+        except Exception as error:
             return ToolOutcome(
                 call, error=AgentError.from_exception(call.name, error), duration_ms=elapsed()
             )

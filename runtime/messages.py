@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -13,14 +13,39 @@ __all__ = ["ChatMessage", "LLMResponse", "Role", "ToolCall"]
 Role = Literal["system", "user", "assistant", "tool"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChatMessage:
-    """One message of a conversation; tool results carry the tool name and call id."""
+    """One message of a conversation: tool results carry the tool name and call id, and an
+    assistant turn that calls tools carries the calls.
+
+    Slotted, so millions of messages cost no per-instance __dict__, and immutable: every field
+    is set once by __init__. Not `frozen=True`: with `slots=True` its generated __setattr__
+    answers an assignment to an unknown attribute with a TypeError (a CPython bug before
+    3.12); ours says AttributeError, naming the fields.
+    """
 
     role: Role
     content: str
     name: str | None = None
     tool_call_id: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        fields = type(self).__slots__
+        if name not in fields:
+            raise AttributeError(
+                f"ChatMessage has no attribute {name!r}: it is slotted, so only its fields "
+                f"({', '.join(fields)}) can be set"
+            )
+        if hasattr(self, name):  # an unset slot has no value yet: only __init__ gets here
+            raise AttributeError(
+                f"ChatMessage is immutable: cannot assign to {name!r}; "
+                "build a new message (dataclasses.replace) instead"
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ChatMessage is immutable: cannot delete {name!r}")
 
     @classmethod
     def system(cls, content: str) -> ChatMessage:
@@ -31,20 +56,28 @@ class ChatMessage:
         return cls("user", content)
 
     @classmethod
-    def assistant(cls, content: str, tool_call_id: str | None = None) -> ChatMessage:
-        return cls("assistant", content, tool_call_id=tool_call_id)
+    def assistant(
+        cls,
+        content: str,
+        tool_call_id: str | None = None,
+        tool_calls: Sequence[ToolCall] = (),
+    ) -> ChatMessage:
+        return cls("assistant", content, tool_call_id=tool_call_id, tool_calls=tuple(tool_calls))
 
     @classmethod
     def tool(cls, content: str, name: str, tool_call_id: str | None = None) -> ChatMessage:
         return cls("tool", content, name=name, tool_call_id=tool_call_id)
 
     def to_dict(self) -> dict[str, Any]:
-        """The message as a provider's JSON message, without unset optional keys."""
+        """The message as a provider's JSON message (OpenAI's shape for tool calls), without
+        unset optional keys."""
         data: dict[str, Any] = {"role": self.role, "content": self.content}
         if self.name is not None:
             data["name"] = self.name
         if self.tool_call_id is not None:
             data["tool_call_id"] = self.tool_call_id
+        if self.tool_calls:
+            data["tool_calls"] = [call.to_dict() for call in self.tool_calls]
         return data
 
 
@@ -59,6 +92,17 @@ class ToolCall:
     name: str
     arguments: Mapping[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=_new_call_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The call as an assistant message's `tool_calls` entry (arguments as a JSON string)."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "arguments": json.dumps(self.arguments, default=repr),
+            },
+        }
 
     def fingerprint(self) -> str:
         """Tool name and canonical arguments: equal for calls that would do the same thing."""

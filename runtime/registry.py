@@ -225,29 +225,69 @@ AgentT = TypeVar("AgentT", bound="Agent")
 AGENT_TYPES: dict[str, type[Agent]] = {}
 
 
-class Agent:
-    """Base of agent classes: `class Researcher(Agent, agent_type="researcher")` registers it."""
+def _abstract_methods(cls: type) -> list[str]:
+    """Methods still abstract along the MRO, as ABCMeta would compute them. Computed here
+    because `__init_subclass__` runs before ABCMeta sets `__abstractmethods__`."""
+    return sorted(
+        name
+        for name in dir(cls)
+        if getattr(getattr(cls, name, None), "__isabstractmethod__", False)
+    )
 
-    agent_type: ClassVar[str | None] = None
+
+def _agent_problem(cls: type, message: str) -> ContractError:
+    return ContractError(
+        [ContractProblem("agent_type", f"agent class {cls.__name__!r}: {message}")]
+    )
+
+
+class Agent:
+    """Base of agent classes, registered by type for `Agent.create(agent_type, ...)`.
+
+    A subclass gives its type as a class keyword, `class Researcher(Agent, agent_type="research")`,
+    or as a class attribute in its own body, `agent_type = "research"`. Every concrete subclass
+    must give one, and is refused at class creation (ContractError, a TypeError) without: an
+    unregistered agent class would only fail later, at `create`. An inherited type does not
+    count, since registering a second class under it would replace the first.
+
+    Not concrete, so neither registered nor required to have a type: a class that sets
+    `abstract = True` in its own body (read from the body only, so its subclasses are concrete
+    again), or one that leaves abstract methods unimplemented (an ABC-style base).
+    """
+
+    abstract: ClassVar[bool] = True
+    agent_type: ClassVar[str]
 
     def __init_subclass__(cls, *, agent_type: str | None = None, **kwargs: Any) -> None:
         # Pass the remaining keywords on so cooperative mixins get theirs.
         super().__init_subclass__(**kwargs)
-        if agent_type is None:
-            return  # an intermediate base, not a concrete agent type
-        if not isinstance(agent_type, str) or not agent_type.strip():
-            raise ContractError(
-                [
-                    ContractProblem(
-                        "agent_type",
-                        f"agent class {cls.__name__!r}: agent_type must be a non-empty string",
-                    )
-                ]
+        declared = cls.__dict__.get("agent_type")
+        given = agent_type if agent_type is not None else declared
+        if cls.__dict__.get("abstract", False):
+            return  # marked as an intermediate base
+        abstract_left = _abstract_methods(cls)
+        if abstract_left and given is None:
+            return  # an ABC-style base: it cannot run, and does not claim a type
+        if agent_type is not None and declared is not None and declared != agent_type:
+            raise _agent_problem(
+                cls, f"agent_type is given twice, as {agent_type!r} and {declared!r}"
             )
-        if agent_type in AGENT_TYPES:
-            raise DuplicateToolError(agent_type, kind="agent type")
-        cls.agent_type = agent_type
-        AGENT_TYPES[agent_type] = cls
+        if given is None:
+            raise _agent_problem(
+                cls,
+                "no agent_type: pass agent_type=... or set agent_type in the class body, "
+                "or set abstract = True on an intermediate base",
+            )
+        if not isinstance(given, str) or not given.strip():
+            raise _agent_problem(cls, "agent_type must be a non-empty string")
+        if abstract_left:
+            raise _agent_problem(
+                cls, f"abstract method(s) {', '.join(abstract_left)} are not implemented"
+            )
+        if given in AGENT_TYPES:
+            raise DuplicateToolError(given, kind="agent type")
+        cls.agent_type = given
+        AGENT_TYPES[given] = cls
 
     @staticmethod
     def create(agent_type: str, *args: Any, **kwargs: Any) -> Agent:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentsense.analyzers.model import Edit, Location, Span
+from agentsense.analyzers.fixes import apply_fixes
+from agentsense.analyzers.model import Applicability, Edit, Finding, Fix, Location, Span
 from agentsense.analyzers.suppression import Suppressions, find_suppressions
 
 # Codes a `# noqa` cannot silence: syntax errors, and the unused-suppression check itself.
@@ -62,3 +64,35 @@ def noqa_edit(line: str, row: int, code: str, rows: CommentRows) -> Edit | None:
         return None
     end = Location(row, len(line) + 1)
     return Edit(Span(end, end), f"  # noqa: {code}")
+
+
+def add_noqa(text: str, findings: Sequence[Finding]) -> tuple[str, int]:
+    """`text` with a `# noqa` covering each finding (`check --add-noqa`, as ruff's): one
+    directive per row, existing ones extended; returns (new text, rows changed)."""
+    rows = comment_rows(text)
+    lines = text.splitlines()
+    by_row: dict[int, list[str]] = {}
+    for finding in findings:
+        if finding.code in UNSUPPRESSIBLE or not rows.ok:
+            continue
+        candidates = (finding.noqa_row, finding.span.start.row, finding.string_end_row)
+        row = next(
+            (r for r in dict.fromkeys(candidates) if 0 < r <= len(lines) and r not in rows.unsafe),
+            None,
+        )
+        if row is not None and finding.code not in by_row.setdefault(row, []):
+            by_row[row].append(finding.code)
+    edits: list[Edit] = []
+    for row, codes in by_row.items():
+        existing = rows.suppressions.by_row.get(row)
+        covered = existing.codes if existing is not None else ()
+        missing = sorted(code for code in codes if code not in covered)
+        if existing is not None and not existing.codes:
+            continue  # a bare `# noqa` covers every code
+        edit = noqa_edit(lines[row - 1], row, ", ".join(missing), rows) if missing else None
+        if edit is not None:
+            edits.append(edit)
+    if not edits:
+        return text, 0
+    fixed, _ = apply_fixes(text, [Fix("add noqa", tuple(edits), Applicability.SAFE)])
+    return fixed, len(edits)

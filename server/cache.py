@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -65,8 +66,9 @@ class ResultCache:
     written is silently skipped (linting must not depend on a writable project).
     """
 
-    def __init__(self, root: Path, *, enabled: bool = True) -> None:
-        self.directory = root / CACHE_DIR_NAME
+    def __init__(self, root: Path, *, enabled: bool = True, directory: Path | None = None) -> None:
+        # `--cache-dir` / AGENTSENSE_CACHE_DIR: one folder for every project of the run.
+        self.directory = directory if directory is not None else root / CACHE_DIR_NAME
         self.enabled = enabled
         self._prepared = False
         self._fingerprints: dict[tuple[int, frozenset[str]], str] = {}
@@ -136,3 +138,24 @@ class ResultCache:
                 encoding="utf-8",
             )
         self._prepared = True
+
+
+def remove_caches(
+    root: Path, extra: Path | None = None
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Remove every `.agentsense_cache/` under `root` (and `extra`): (removed, failed)."""
+    found = [path for path in root.rglob(CACHE_DIR_NAME) if path.is_dir()]
+    if root.name == CACHE_DIR_NAME:
+        found.append(root)
+    if extra is not None and extra.is_dir():
+        found.append(extra)
+    removed: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    for path in dict.fromkeys(found):
+        try:
+            shutil.rmtree(path)
+        except OSError as error:
+            failed.append((path, error.strerror or str(error)))
+        else:
+            removed.append(path)
+    return removed, failed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import io
 import multiprocessing
@@ -23,14 +24,24 @@ import libcst as cst
 from rich.console import Console
 from rich.text import Text
 
+from agentsense.analyzers import notebook as notebooks
 from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import fix_source, parse, too_large
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import FileResult, analyze, cross_file_findings
 from agentsense.analyzers.registry import all_rules
+from agentsense.server import baseline
+from agentsense.server.actions import add_noqa
 from agentsense.server.cache import ResultCache
-from agentsense.server.formats import Report, display_path, get_format, is_applicable, plural
+from agentsense.server.formats import (
+    Report,
+    display_path,
+    get_format,
+    is_applicable,
+    plural,
+    source_key,
+)
 from agentsense.server.formats import statistics as statistics_format
 
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
@@ -61,6 +72,13 @@ class CheckOptions:
     config: Path | None = None
     show_fixes: bool = False
     quiet: bool = False
+    color: str = "auto"  # auto (a terminal, unless NO_COLOR), always, never
+    cache_dir: Path | None = None  # instead of each project's .agentsense_cache/
+    exit_non_zero_on_fix: bool = False  # exit 1 when --fix changed something, even if clean
+    add_noqa: bool = False  # write a `# noqa` for every finding instead of reporting
+    baseline: Path | None = None  # report only findings this baseline file does not record
+    write_baseline: Path | None = None  # record today's findings in this file
+    force_exclude: bool = False  # apply `exclude` to files named on the command line too
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +172,7 @@ class RunSettings:
     unsafe_fixes: bool = False
     use_cache: bool = True
     cwd: str = ""
+    cache_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +194,7 @@ class FileOutcome:
     warning: str | None = None  # the file was skipped: why
     error: str | None = None  # an internal error: its traceback
     cached: bool = False
+    notebook: notebooks.JoinedNotebook | None = None  # a notebook's cells, to map rows back
 
 
 _caches: dict[Path, ResultCache] = {}
@@ -184,7 +204,8 @@ def _cache_for(config: Config, settings: RunSettings) -> ResultCache:
     root = Path(config.root)
     found = _caches.get(root)
     if found is None:
-        found = ResultCache(root, enabled=settings.use_cache)
+        directory = Path(settings.cache_dir) if settings.cache_dir else None
+        found = ResultCache(root, enabled=settings.use_cache, directory=directory)
         _caches[root] = found
     return found
 
@@ -222,7 +243,8 @@ def check_text(
         codes = _fixed_codes(result.findings, after.findings)
         if settings.diff:
             shown = display_path(path, Path(settings.cwd))
-            return FileOutcome(path, result, applied, codes, diff=unified_diff(text, fixed, shown))
+            diff = unified_diff(text, fixed, shown)
+            return FileOutcome(path, result, applied, codes, diff=diff, fixed_text=fixed)
         if cache is not None:
             cache.put(cache.key(fixed, path, config), after)
         return FileOutcome(path, after, applied, codes, fixed_text=fixed)
@@ -237,19 +259,54 @@ def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
         decoded = read_source(path)
     except Unreadable as why:
         return FileOutcome(job.path, warning=str(why))
+    text, notebook, data = decoded.text, None, None
+    if path.suffix == notebooks.NOTEBOOK_SUFFIX:
+        try:
+            data = notebooks.load(text)
+        except notebooks.NotebookError as why:
+            return FileOutcome(job.path, warning=str(why))
+        notebook = notebooks.join(data)
+        text = notebook.source
     cache = _cache_for(job.config, settings) if settings.use_cache else None
-    outcome = check_text(decoded.text, job.path, job.config, settings, cache)
+    outcome = check_text(text, job.path, job.config, settings, cache)
+    if notebook is not None:
+        outcome = dataclasses.replace(outcome, notebook=notebook)
+        if outcome.diff is not None and outcome.fixed_text is not None:
+            shown = display_path(job.path, Path(settings.cwd))
+            diff = notebook_diff(notebook, outcome.fixed_text, shown)
+            outcome = dataclasses.replace(outcome, diff=diff)
     if outcome.fixed_text is None or settings.diff:
         return outcome
     try:
-        path.write_bytes(outcome.fixed_text.encode(decoded.encoding))
-    except (OSError, UnicodeEncodeError) as error:
+        payload = outcome.fixed_text
+        if notebook is not None and data is not None:
+            payload = notebooks.write_back(decoded.text, data, notebook, payload)
+        path.write_bytes(payload.encode(decoded.encoding))
+    except (OSError, UnicodeEncodeError, notebooks.NotebookError) as error:
         kept = check_text(decoded.text, job.path, job.config, RunSettings(cwd=settings.cwd), cache)
         return FileOutcome(
             job.path, kept.result, warning=f"cannot write fixes: {error}", error=kept.error
         )
     return FileOutcome(
-        job.path, outcome.result, outcome.fixed, outcome.fixed_codes, cached=outcome.cached
+        job.path,
+        outcome.result,
+        outcome.fixed,
+        outcome.fixed_codes,
+        cached=outcome.cached,
+        notebook=notebook,
+    )
+
+
+def notebook_diff(notebook: notebooks.JoinedNotebook, fixed: str, shown_path: str) -> str:
+    """What --fix would change in a notebook, cell by cell (`--- path:cell N`, as ruff)."""
+    before = notebook.cell_sources(notebook.source) or []
+    after = notebook.cell_sources(fixed)
+    if after is None:
+        return unified_diff(notebook.source, fixed, shown_path)
+    return "".join(
+        unified_diff(old, new, f"{shown_path}:cell {cell.number}")
+        for cell, old, new in zip(notebook.cells, before, after, strict=True)
+        if old != new
     )
 
 
@@ -362,7 +419,9 @@ class _Run:
         resolver = ConfigResolver(options.config, options.overrides)
         if reads_stdin:
             return self.check_stdin(resolver)
-        discovered = discover([Path(p) for p in paths], resolver)
+        discovered = discover(
+            [Path(p) for p in paths], resolver, force_exclude=options.force_exclude
+        )
         if discovered.missing:
             for missing in discovered.missing:
                 self.warn(f"path does not exist: {missing}")
@@ -380,6 +439,7 @@ class _Run:
             unsafe_fixes=options.unsafe_fixes,
             use_cache=not options.no_cache,
             cwd=str(self.cwd),
+            cache_dir=str(options.cache_dir) if options.cache_dir else None,
         )
         outcomes = self.run_all(jobs, settings)
         results: list[FileResult] = []
@@ -398,13 +458,32 @@ class _Run:
             if outcome.fixed:
                 fixed += outcome.fixed
                 fixed_by_file[outcome.path] = dict(outcome.fixed_codes)
-        findings = self.collect_findings(results, resolver)
+        notebooks_by_path = {o.path: o.notebook for o in outcomes if o.notebook is not None}
+        findings = self.collect_findings(results, resolver, notebooks_by_path)
         if options.diff:
             return self.finish_diff(diffs, fixed)
+        if options.add_noqa:
+            return self.add_noqa(findings)
+        line_of = self.line_reader(notebooks_by_path)
+        if options.write_baseline is not None:
+            count = baseline.write(options.write_baseline, findings, line_of)
+            self.warn(f"recorded {plural(count, 'finding')} in {options.write_baseline}")
+            return self.exit_code(False)
+        if options.baseline is not None:
+            filtered = baseline.apply(options.baseline, findings, line_of)
+            findings = filtered.findings
+            if not options.quiet and (filtered.hidden or filtered.gone):
+                gone = (
+                    f"; {plural(filtered.gone, 'recorded finding')} no longer occur "
+                    "(--write-baseline to shrink the file)"
+                    if filtered.gone
+                    else ""
+                )
+                self.warn(f"{plural(filtered.hidden, 'finding')} hidden by the baseline{gone}")
         report = Report(
             findings=findings,
             cwd=self.cwd,
-            sources=self.load_sources(findings, {}),
+            sources=self.load_sources(findings, {}, notebooks_by_path),
             unsafe_fixes=options.unsafe_fixes,
             show_fixes=options.show_fixes,
             fix_mode=options.fix,
@@ -415,7 +494,61 @@ class _Run:
             quiet=options.quiet,
         )
         self.write_report(report, self.streams.stdout)
-        return self.exit_code(bool(findings))
+        return self.exit_code(bool(findings) or (options.exit_non_zero_on_fix and fixed > 0))
+
+    def line_reader(
+        self, notebooks_by_path: dict[str, notebooks.JoinedNotebook]
+    ) -> Callable[[Finding], str]:
+        """A finding's first source line (a notebook's: in its cell), files read once."""
+        texts: dict[str, list[str]] = {}
+
+        def line_of(finding: Finding) -> str:
+            key = source_key(finding.path, finding.cell)
+            if key not in texts:
+                notebook = notebooks_by_path.get(finding.path)
+                if notebook is not None:
+                    cells = notebook.cell_sources(notebook.source) or []
+                    for cell, text in zip(notebook.cells, cells, strict=False):
+                        texts[source_key(finding.path, cell.number)] = text.splitlines()
+                else:
+                    try:
+                        texts[key] = read_source(Path(finding.path)).text.splitlines()
+                    except Unreadable:
+                        texts[key] = []
+            lines = texts.get(key, [])
+            row = finding.span.start.row
+            return lines[row - 1] if 0 < row <= len(lines) else ""
+
+        return line_of
+
+    def add_noqa(self, findings: Sequence[Finding]) -> int:
+        """`--add-noqa`: suppress every finding where it is, and say how many lines changed."""
+        by_path: dict[str, list[Finding]] = {}
+        for finding in findings:
+            if finding.cell:
+                continue  # a notebook's cells are not rewritten by --add-noqa
+            by_path.setdefault(finding.path, []).append(finding)
+        added = 0
+        for path, found in sorted(by_path.items()):
+            try:
+                decoded = read_source(Path(path))
+            except Unreadable as why:
+                self.skipped_file(path, str(why))
+                continue
+            text, count = add_noqa(decoded.text, found)
+            if not count:
+                continue
+            try:
+                Path(path).write_bytes(
+                    _restore_newlines(decoded.text, text).encode(decoded.encoding)
+                )
+            except OSError as error:
+                self.skipped_file(path, f"cannot write: {error.strerror or error}")
+                continue
+            added += count
+        if not self.options.quiet:
+            self.streams.stderr.write(f"Added {plural(added, 'noqa directive')}.\n")
+        return self.exit_code(False)
 
     def run_all(self, jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
         workers = self.options.jobs or os.cpu_count() or 1
@@ -451,7 +584,10 @@ class _Run:
         return outcomes
 
     def collect_findings(
-        self, results: Sequence[FileResult], resolver: ConfigResolver
+        self,
+        results: Sequence[FileResult],
+        resolver: ConfigResolver,
+        notebooks_by_path: dict[str, notebooks.JoinedNotebook] | None = None,
     ) -> tuple[Finding, ...]:
         findings = [f for result in results for f in result.findings]
         try:
@@ -462,15 +598,32 @@ class _Run:
             raise
         except Exception:
             self.internal_error("the project (cross-file rules)", traceback.format_exc())
-        findings.sort(key=lambda f: (f.path, f.span.start, f.code))
+        if notebooks_by_path:
+            findings = [
+                notebooks.to_cells(f, notebooks_by_path[f.path])
+                if f.path in notebooks_by_path
+                else f
+                for f in findings
+            ]
+        findings.sort(key=lambda f: (f.path, f.cell, f.span.start, f.code))
         return tuple(findings)
 
-    def load_sources(self, findings: Sequence[Finding], known: dict[str, str]) -> dict[str, str]:
-        """Source text for the files with findings, when the format shows source lines."""
+    def load_sources(
+        self,
+        findings: Sequence[Finding],
+        known: dict[str, str],
+        notebooks_by_path: dict[str, notebooks.JoinedNotebook] | None = None,
+    ) -> dict[str, str]:
+        """Source text for the files with findings (each cell of a notebook on its own),
+        when the format shows source lines."""
         if self.options.statistics or self.options.output_format != "full":
             return known
         sources = dict(known)
-        for path in {f.path for f in findings} - sources.keys():
+        for path, notebook in (notebooks_by_path or {}).items():
+            cells = notebook.cell_sources(notebook.source) or []
+            for cell, text in zip(notebook.cells, cells, strict=False):
+                sources[source_key(path, cell.number)] = text
+        for path in {f.path for f in findings if not f.cell} - sources.keys():
             try:
                 sources[path] = read_source(Path(path)).text
             except Unreadable:
@@ -525,7 +678,9 @@ class _Run:
             self.write_report(report, self.streams.stderr)
         else:
             self.write_report(report, self.streams.stdout)
-        return self.exit_code(bool(findings))
+        return self.exit_code(
+            bool(findings) or (options.exit_non_zero_on_fix and outcome.fixed > 0)
+        )
 
     def finish_diff(self, diffs: Sequence[str], fixed: int) -> int:
         for diff in diffs:
@@ -582,7 +737,13 @@ class _Run:
             return
         if isinstance(rendered, Text):
             console = Console(
-                file=stream, soft_wrap=True, highlight=False, markup=False, emoji=False
+                file=stream,
+                soft_wrap=True,
+                highlight=False,
+                markup=False,
+                emoji=False,
+                force_terminal={"always": True, "never": False}.get(options.color),
+                no_color=True if options.color == "never" else None,
             )
             console.print(rendered, end="")
         else:
@@ -603,6 +764,6 @@ def run_check(options: CheckOptions, streams: Streams) -> int:
     _caches.clear()  # a fresh cache state per run (main() may run several times in-process)
     try:
         return run.execute()
-    except ConfigError as error:
+    except (ConfigError, baseline.BaselineError) as error:
         run.warn(str(error))
         return EXIT_ERROR

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from agentsense.analyzers import __version__
 from agentsense.analyzers.config import CliOverrides, ConfigError, ConfigResolver
+from agentsense.analyzers.engine import MAX_SOURCE_BYTES
 from agentsense.analyzers.registry import all_rules, find_rule
 from agentsense.analyzers.rule import Rule
 from agentsense.server.catalog_cli import add_tools_parser, cmd_tools
@@ -23,13 +24,13 @@ from agentsense.server.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, St
 from agentsense.server.entry import add_server_arguments
 from agentsense.server.formats import FORMAT_NAMES
 
-CHECK_EPILOG = """\
+CHECK_EPILOG = f"""\
 exit status:
   0  no findings (or --exit-zero), or --diff found nothing to fix
   1  findings remain (after --fix, if given), or --diff would change a file
   2  usage or configuration error, a path that does not exist, an internal error
      in any file, or a file that could not be read (not UTF-8, binary, larger than
-     10 MB, unreadable) in a run that otherwise found nothing; such files are named
+     {MAX_SOURCE_BYTES // (1024 * 1024)} MB, unreadable) in a run that otherwise found nothing; such files are named
      on stderr and the run goes on with the others
 
 examples:
@@ -64,6 +65,16 @@ def _positive(value: str) -> int:
     return number
 
 
+def _add_cache_dir(parser: argparse.ArgumentParser | argparse._ArgumentGroup, text: str) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        default=os.environ.get("AGENTSENSE_CACHE_DIR") or None,
+        help=text,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="agentsense",
@@ -76,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="lint files and directories (the default paths: .)",
-        description="Lint Python files. Directories are searched for *.py and *.pyi files,\n"
-        "honouring `exclude`, `extend-exclude` and .gitignore; files named explicitly are\n"
-        "always linted. Results are cached in .agentsense_cache/ at the project root.",
+        description="Lint Python files and Jupyter notebooks. Directories are searched for *.py,\n"
+        "*.pyi and *.ipynb files, honouring `exclude`, `extend-exclude` and .gitignore; files\n"
+        "named explicitly are always linted. Results are cached in .agentsense_cache/ at the project root.",
         epilog=CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -106,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print a unified diff of what --fix would change and write nothing; "
         "exit 1 when there is something to change",
+    )
+    fixes.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add a `# noqa: CODE` comment for every finding instead of reporting it (to "
+        "adopt agentsense in a large codebase; see also --baseline)",
+    )
+    fixes.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="with --fix, exit 1 when a file was changed, even if no findings remain (for "
+        "pre-commit: the commit stops so the fixes can be reviewed)",
     )
     fixes.add_argument(
         "--show-fixes",
@@ -138,10 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     selection.add_argument(
         "--config",
-        type=Path,
-        metavar="FILE",
-        help="use this agentsense.toml or pyproject.toml for every file instead of "
-        "searching each file's directories",
+        action="append",
+        metavar="FILE | KEY=VALUE",
+        help="a config file (agentsense.toml or pyproject.toml) to use for every file instead "
+        "of searching each file's directories, or a TOML `KEY = VALUE` laid over the "
+        "configuration (e.g. 'ignore = [\"AGT215\"]', 'rule-options.AGT101.default-max-"
+        "iterations = 20'); repeatable",
     )
     output = check.add_argument_group("output")
     output.add_argument(
@@ -171,6 +196,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 even when findings remain (errors still exit 2)",
     )
     output.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only findings that FILE (written by --write-baseline) does not record",
+    )
+    output.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record every finding of this run in FILE and exit 0 (commit it, then check "
+        "with --baseline FILE in CI)",
+    )
+    output.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the human formats: auto (default: on a terminal, unless NO_COLOR is "
+        "set), always, never",
+    )
+    output.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -195,6 +240,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache",
         action="store_true",
         help="neither read nor write .agentsense_cache/",
+    )
+    _add_cache_dir(
+        run,
+        "keep the cache in DIR instead of each project's .agentsense_cache/ (default: "
+        "$AGENTSENSE_CACHE_DIR when set); `agentsense clean` removes it",
+    )
+    run.add_argument(
+        "-w",
+        "--watch",
+        action="store_true",
+        help="check again whenever a file under the paths changes, until interrupted",
+    )
+    run.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply `exclude` / `extend-exclude` to files named on the command line too (as "
+        "ruff's; the pre-commit hooks use it, since pre-commit names every changed file)",
     )
     run.add_argument(
         "--respect-gitignore",
@@ -232,11 +294,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     config.add_argument("path", nargs="?", default=".", metavar="PATH", help="file or folder")
     config.add_argument(
-        "--config", type=Path, metavar="FILE", help="read this config file instead of searching"
+        "--config",
+        action="append",
+        metavar="FILE | KEY=VALUE",
+        help="read this config file instead of searching, or lay a TOML `KEY = VALUE` over "
+        "the configuration; repeatable",
     )
     config.add_argument(
         "--output-format", choices=("text", "json"), default="text", help="text or json"
     )
+
+    clean = commands.add_parser(
+        "clean",
+        help="remove the cache: every .agentsense_cache/ under PATH, and --cache-dir",
+        description="Remove agentsense's cache: every .agentsense_cache/ folder under PATH "
+        "(default: .) and the --cache-dir / $AGENTSENSE_CACHE_DIR folder when given.",
+    )
+    clean.add_argument("path", nargs="?", default=".", metavar="PATH", help="folder to clean")
+    _add_cache_dir(clean, "also remove this cache folder (default: $AGENTSENSE_CACHE_DIR when set)")
 
     add_tools_parser(commands)
 
@@ -407,13 +482,32 @@ def cmd_rules(args: argparse.Namespace) -> int:
 # -- config -----------------------------------------------------------------------------------
 
 
+def split_config_arguments(values: Sequence[str] | None) -> tuple[Path | None, list[str]]:
+    """`--config` values: at most one file, and inline `KEY = VALUE` settings (as ruff's:
+    a value naming an existing file, or without `=`, is a file)."""
+    files: list[Path] = []
+    inline: list[str] = []
+    for value in values or ():
+        if "=" in value and not Path(value).is_file():
+            inline.append(value)
+        else:
+            files.append(Path(value))
+    if len(files) > 1:
+        raise ConfigError(f"--config: one config file at most, got {', '.join(map(str, files))}")
+    if files and not files[0].is_file():
+        raise ConfigError(f"--config: no such file: {files[0]}")
+    return (files[0] if files else None), inline
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.exists():
         sys.stderr.write(f"agentsense: path does not exist: {args.path}\n")
         return EXIT_ERROR
     try:
-        config = ConfigResolver(args.config).for_path(path)
+        config_file, inline = split_config_arguments(args.config)
+        overrides = CliOverrides.build(inline=inline)
+        config = ConfigResolver(config_file, overrides).for_path(path)
         described = config.describe()
     except ConfigError as error:
         sys.stderr.write(f"agentsense: {error}\n")
@@ -463,11 +557,13 @@ def _flatten(values: list[list[str]] | None) -> list[str] | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     try:
+        config_file, inline = split_config_arguments(args.config)
         overrides = CliOverrides.build(
             select=_flatten(args.select),
             extend_select=_flatten(args.extend_select) or (),
             ignore=_flatten(args.ignore) or (),
             respect_gitignore=args.respect_gitignore,
+            inline=inline,
         )
     except ConfigError as error:
         sys.stderr.write(f"agentsense: {error}\n")
@@ -485,11 +581,40 @@ def cmd_check(args: argparse.Namespace) -> int:
         stdin_filename=args.stdin_filename,
         jobs=args.jobs,
         no_cache=args.no_cache,
-        config=args.config,
+        config=config_file,
         show_fixes=args.show_fixes,
         quiet=args.quiet,
+        color=args.color,
+        cache_dir=args.cache_dir,
+        exit_non_zero_on_fix=args.exit_non_zero_on_fix,
+        add_noqa=args.add_noqa,
+        baseline=args.baseline,
+        write_baseline=args.write_baseline,
+        force_exclude=args.force_exclude,
     )
-    return run_check(options, Streams(sys.stdin.buffer, sys.stdout, sys.stderr))
+    streams = Streams(sys.stdin.buffer, sys.stdout, sys.stderr)
+    if args.watch:
+        from agentsense.server.watch import watch
+
+        return watch(options, streams)
+    return run_check(options, streams)
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from agentsense.server.cache import remove_caches
+
+    root = Path(args.path)
+    if not root.is_dir():
+        sys.stderr.write(f"agentsense: not a folder: {args.path}\n")
+        return EXIT_ERROR
+    removed, failed = remove_caches(root, args.cache_dir)
+    for path, why in failed:
+        sys.stderr.write(f"agentsense: cannot remove {path}: {why}\n")
+    for path in removed:
+        sys.stdout.write(f"removed {path}\n")
+    if not removed and not failed:
+        sys.stdout.write("no cache to remove\n")
+    return EXIT_ERROR if failed else 0
 
 
 COMMANDS = {
@@ -497,6 +622,7 @@ COMMANDS = {
     "rule": cmd_rule,
     "rules": cmd_rules,
     "config": cmd_config,
+    "clean": cmd_clean,
     "server": cmd_server,
     "tools": cmd_tools,
 }

@@ -12,6 +12,7 @@ import functools
 import gc
 import logging
 import multiprocessing
+import os
 import time
 import traceback
 import uuid
@@ -45,6 +46,7 @@ from agentsense.server.convert import (
 from agentsense.server.hover import code_at, model_view_markdown, rule_markdown
 from agentsense.server.incremental import IncrementalLinter
 from agentsense.server.language_server import FIX_ALL_KIND, RUN_TOOL_COMMAND
+from agentsense.server.notebook_sync import NotebookCells, cells_of, split_diagnostics
 from agentsense.server.run_tool import RunLimits, run_tool
 from agentsense.server.settings import ClientSettings, ConfigStore, is_config_file, parse_settings
 from agentsense.server.tools import ToolSite, tool_sites
@@ -60,6 +62,11 @@ __all__ = ["State", "bind", "server"]
 
 # How long a request that needs the current version's analysis waits for it.
 WAIT_FOR_ANALYSIS = 10.0
+# A diagnostics pull from a client that cannot be asked to pull again (no
+# workspace/diagnostic/refresh) is answered when the analysis ends, within this bound.
+WAIT_FOR_ANALYSIS_NO_REFRESH = 600.0
+# Test hook: seconds every analysis waits before it starts (a slow analysis, without CPU).
+_DELAY_VARIABLE = "AGENTSENSE_TEST_ANALYSIS_DELAY"
 # Workspaces with at least this many Python files are indexed in a separate process.
 INDEX_PROCESS_FILES = 40
 # Indexing on a thread competes with analysis for the GIL, so it runs when the editor is
@@ -108,6 +115,8 @@ class Document:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     sites: tuple[int, list[ToolSite]] | None = None  # (version, sites)
     hints: dict[int, tuple[float, str]] = field(default_factory=dict)  # row -> (time, text)
+    # A pull was answered before this document's analysis ended: refresh when it ends.
+    refresh_pending: bool = False
 
 
 class State:
@@ -118,6 +127,10 @@ class State:
         self.settings = ClientSettings()
         self.config = ConfigStore(Path.cwd())
         self.documents: dict[str, Document] = {}
+        # Open notebooks (each also a Document of its joined code cells) and, by cell document
+        # URI, the notebook holding that cell.
+        self.notebooks: dict[str, NotebookCells] = {}
+        self.cell_notebook: dict[str, str] = {}
         self.index = WorkspaceIndex()
         self.pull = False
         self.diagnostic_options = DiagnosticOptions()
@@ -177,7 +190,12 @@ class State:
     def limits(self) -> RunLimits:
         s = self.settings
         return RunLimits(
-            s.run_tool_timeout, s.run_tool_memory_mb, s.run_tool_output_limit, s.allow_network
+            s.run_tool_timeout,
+            s.run_tool_memory_mb,
+            s.run_tool_output_limit,
+            s.allow_network,
+            s.allow_unix_sockets,
+            s.run_tool_pass_secrets,
         )
 
     def config_for(self, path: str) -> Config:
@@ -218,6 +236,8 @@ class State:
                 self._wake(doc)
                 return
             version, text = doc.version, doc.text
+            with contextlib.suppress(ValueError):
+                await asyncio.sleep(float(os.environ.get(_DELAY_VARIABLE) or 0))
             if self.config.stale():
                 self.config.reset()
             config = self.config_for(doc.path)
@@ -257,13 +277,29 @@ class State:
                 f"{Path(doc.path).name} v{version}: {len(result.findings)} findings in "
                 f"{result.seconds * 1000:.1f} ms ({result.mode})"
             )
-            if not self.pull:
-                self.text_document_publish_diagnostics(
-                    lsp.PublishDiagnosticsParams(
-                        uri=doc.uri, version=version, diagnostics=list(result.diagnostics)
-                    )
-                )
+            # Notebook cells are pushed even to a pulling client: clients pull for the text
+            # documents their selector names, and a cell's URI scheme is not among them.
+            if not self.pull or doc.uri in self.notebooks:
+                self.publish(doc.uri, version, result.diagnostics)
+            if doc.refresh_pending:
+                doc.refresh_pending = False
+                self.refresh_diagnostics()
             self._wake(doc)
+
+    def publish(self, uri: str, version: int | None, diagnostics: Sequence[lsp.Diagnostic]) -> None:
+        """Push a document's diagnostics; a notebook's go to its cells, one by one."""
+        cells = self.notebooks.get(uri)
+        if cells is None:
+            self.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(
+                    uri=uri, version=version, diagnostics=list(diagnostics)
+                )
+            )
+            return
+        for cell_uri, items in split_diagnostics(cells, diagnostics).items():
+            self.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=cell_uri, diagnostics=items)
+            )
 
     def _collect_when_idle(self) -> None:
         self.analyses_since_collect += 1
@@ -314,8 +350,11 @@ class State:
             self.schedule(doc, 0)
         self.refresh_diagnostics()
 
+    def can_refresh_diagnostics(self) -> bool:
+        return self.pull and bool(self.capability("workspace", "diagnostics", "refresh_support"))
+
     def refresh_diagnostics(self) -> None:
-        if self.pull and self.capability("workspace", "diagnostics", "refresh_support"):
+        if self.can_refresh_diagnostics():
             with contextlib.suppress(Exception):
                 self.workspace_diagnostic_refresh(None)
 
@@ -483,8 +522,9 @@ class State:
         self.log(f"Run tool {name}({arguments}) from {path}")
         result = await run_tool(path, name, arguments, cwd=cwd, limits=self.limits())
         summary = _summary(name, result)
+        note = result.get("note")
         self.show(
-            f"agentsense: {summary}",
+            f"agentsense: {summary}" + (f" (sandbox: {note})" if note else ""),
             lsp.MessageType.Info if result.get("ok") else lsp.MessageType.Warning,
         )
         if doc is not None and line is not None:
@@ -741,6 +781,66 @@ def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
         )
 
 
+def _notebook_text(notebook: lsp.NotebookDocument) -> NotebookCells:
+    texts = {}
+    for cell in notebook.cells:
+        with contextlib.suppress(Exception):
+            texts[cell.document] = server.workspace.get_text_document(cell.document).source
+    return cells_of(notebook, texts)
+
+
+def _sync_notebook(uri: str) -> None:
+    """Re-join an open notebook from pygls's workspace and schedule its analysis."""
+    notebook = server.workspace.get_notebook_document(notebook_uri=uri)
+    if notebook is None:
+        return
+    cells = _notebook_text(notebook)
+    previous = server.notebooks.get(uri)
+    server.notebooks[uri] = cells
+    for cell_uri in cells.cell_uris:
+        server.cell_notebook[cell_uri] = uri
+    if previous is not None:
+        # Cells that left the notebook (deleted, or now markdown) lose their diagnostics.
+        for gone in set(previous.cell_uris) - set(cells.cell_uris):
+            server.cell_notebook.pop(gone, None)
+            server.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=gone, diagnostics=[])
+            )
+    doc = server.documents.get(uri)
+    if doc is None:
+        path = path_for(uri)
+        doc = Document(uri, path, notebook.version, cells.joined.source, IncrementalLinter(path))
+        server.documents[uri] = doc
+        server.schedule(doc, 0)
+        return
+    doc.version = notebook.version
+    doc.text = cells.joined.source
+    server.schedule(doc)
+
+
+def notebook_did_open(params: lsp.DidOpenNotebookDocumentParams) -> None:
+    _sync_notebook(params.notebook_document.uri)
+
+
+def notebook_did_change(params: lsp.DidChangeNotebookDocumentParams) -> None:
+    _sync_notebook(params.notebook_document.uri)
+
+
+def notebook_did_close(params: lsp.DidCloseNotebookDocumentParams) -> None:
+    uri = params.notebook_document.uri
+    cells = server.notebooks.pop(uri, None)
+    doc = server.documents.pop(uri, None)
+    if doc is not None and doc.timer is not None:
+        doc.timer.cancel()
+    if doc is not None:
+        server._wake(doc)
+    for cell_uri in cells.cell_uris if cells is not None else ():
+        server.cell_notebook.pop(cell_uri, None)
+        server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=cell_uri, diagnostics=[])
+        )
+
+
 async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
     path = path_for(params.text_document.uri)
     if is_config_file(path):
@@ -783,19 +883,29 @@ def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
 async def diagnostic(
     params: lsp.DocumentDiagnosticParams,
 ) -> lsp.RelatedFullDocumentDiagnosticReport | lsp.RelatedUnchangedDocumentDiagnosticReport:
-    doc = server.documents.get(params.text_document.uri)
+    uri = params.text_document.uri
+    notebook_uri = server.cell_notebook.get(uri)
+    doc = server.documents.get(notebook_uri or uri)
     if doc is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
-    result = await server.current(doc)
-    if result is None:
-        result = doc.result
+    if server.can_refresh_diagnostics():
+        result = await server.current(doc)
+        if result is None:
+            # Still analysing: answer with what there is, and ask for a new pull when it ends.
+            doc.refresh_pending = True
+            result = doc.result
+    else:
+        # This client would not pull again before the next edit: answer when the analysis ends.
+        result = await server.current(doc, timeout=WAIT_FOR_ANALYSIS_NO_REFRESH)
     if result is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
     if params.previous_result_id == result.result_id:
         return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result.result_id)
-    return lsp.RelatedFullDocumentDiagnosticReport(
-        items=list(result.diagnostics), result_id=result.result_id
-    )
+    items = list(result.diagnostics)
+    cells = server.notebooks.get(notebook_uri) if notebook_uri is not None else None
+    if cells is not None:
+        items = split_diagnostics(cells, items).get(uri, [])
+    return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result.result_id)
 
 
 # -- code actions -------------------------------------------------------------------------

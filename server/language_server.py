@@ -12,12 +12,16 @@ import asyncio
 import contextlib
 import functools
 import importlib
+import json
 import logging
+import os
+import select
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, TypeVar, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
@@ -31,6 +35,16 @@ __all__ = ["AgentsenseServer", "main", "serve", "server"]
 RUN_TOOL_COMMAND = "agentsense.runTool"
 FIX_ALL_KIND = "source.fixAll.agentsense"
 RUN_TOOL_KIND = "source.agentsense.runTool"
+
+# The notebooks editors sync to the server (notebookDocument/*): Jupyter notebooks' Python
+# cells (server/notebook_sync.py analyses them).
+NOTEBOOK_SYNC = lsp.NotebookDocumentSyncOptions(
+    notebook_selector=[
+        lsp.NotebookDocumentFilterWithCells(
+            notebook="jupyter-notebook", cells=[lsp.NotebookCellLanguage(language="python")]
+        )
+    ]
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,7 +66,12 @@ class AgentsenseServer(LanguageServer):
     """The pygls server; `initialize` params are kept until the core module binds to it."""
 
     def __init__(self) -> None:
-        super().__init__("agentsense", __version__, protocol_cls=AgentsenseProtocol)
+        super().__init__(
+            "agentsense",
+            __version__,
+            protocol_cls=AgentsenseProtocol,
+            notebook_document_sync=NOTEBOOK_SYNC,
+        )
         self.init_params: lsp.InitializeParams | None = None
 
     def log_error(self, message: str) -> None:
@@ -157,6 +176,24 @@ async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
     await core().did_save(params)
 
 
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
+@guarded()
+def notebook_did_open(params: lsp.DidOpenNotebookDocumentParams) -> None:
+    core().notebook_did_open(params)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
+@guarded()
+def notebook_did_change(params: lsp.DidChangeNotebookDocumentParams) -> None:
+    core().notebook_did_change(params)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
+@guarded()
+def notebook_did_close(params: lsp.DidCloseNotebookDocumentParams) -> None:
+    core().notebook_did_close(params)
+
+
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
 @guarded()
 def did_change_workspace_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
@@ -249,6 +286,110 @@ def definition(params: lsp.DefinitionParams) -> list[lsp.Location] | None:
 
 # -- entry point ---------------------------------------------------------------------------
 
+# How long a message body may stall before the reader checks whether its Content-Length lied.
+BODY_STALL_SECONDS = 0.5
+_HEADER = b"Content-Length: "
+
+
+def _json_end(data: bytes) -> int | None:
+    """The byte length of the complete JSON value `data` starts with (None: there is none)."""
+    text = data.decode("utf-8", "surrogateescape")
+    start = len(text) - len(text.lstrip())
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, start)
+    except ValueError:
+        return None
+    return len(text[:end].encode("utf-8", "surrogateescape"))
+
+
+class GuardedStdin:
+    """stdin for pygls's reader (`readline()`, `read(n)`), surviving a wrong Content-Length.
+
+    pygls reads a body with `read(Content-Length)`: a length larger than the body blocks until
+    later messages make up the difference, swallows them into one unparsable body, and the
+    stream is out of step from then on (every later request is lost). Here a body that ends
+    early is recognised, and only then: when the bytes for the announced length contain the
+    next message's header right after a complete JSON value, or when the body stalls for
+    BODY_STALL_SECONDS with a complete JSON value already read. The body is cut there and the
+    rest is kept for the next message. A valid body is never cut (raw newlines cannot occur
+    in JSON strings, and a complete value cannot be followed by more JSON).
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream  # kept open: the descriptor is read directly
+        self.fd = stream.fileno()
+        self.buffer = bytearray()
+        self.eof = False
+        self.lock = threading.Lock()
+        self.recovered = 0  # bodies cut short (for the log and tests)
+
+    def _fill(self, timeout: float | None) -> bool:
+        """Read what is available (waiting up to `timeout`); False when nothing came."""
+        if self.eof:
+            return False
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except OSError:
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.buffer.extend(data)
+        return True
+
+    def _take(self, count: int) -> bytes:
+        data = bytes(self.buffer[:count])
+        del self.buffer[:count]
+        return data
+
+    def readline(self) -> bytes:
+        with self.lock:
+            while b"\n" not in self.buffer and not self.eof:
+                self._fill(None)
+            end = self.buffer.find(b"\n")
+            return self._take(end + 1 if end >= 0 else len(self.buffer))
+
+    def read(self, count: int) -> bytes:
+        with self.lock:
+            while len(self.buffer) < count and not self.eof:
+                if self._fill(BODY_STALL_SECONDS):
+                    continue
+                end = self._early_end(bytes(self.buffer), stalled=True)
+                if end is not None:
+                    return self._cut(end, count)
+            if _HEADER in self.buffer[:count]:
+                end = self._early_end(bytes(self.buffer[:count]), stalled=False)
+                if end is not None:
+                    return self._cut(end, count)
+            return self._take(count)
+
+    def _early_end(self, data: bytes, stalled: bool) -> int | None:
+        end = _json_end(data)
+        if end is None:
+            return None
+        rest = data[end:].lstrip()
+        if rest.startswith(_HEADER) or (stalled and not rest):
+            return end
+        return None
+
+    def _cut(self, end: int, count: int) -> bytes:
+        self.recovered += 1
+        logging.getLogger("agentsense.server").warning(
+            "a message announced %d bytes but its body had %d: read as %d bytes", count, end, end
+        )
+        return self._take(end)
+
+
+def _start_io_guarded(ls: LanguageServer) -> None:
+    """pygls's stdio loop with GuardedStdin (where select() works on pipes)."""
+    if os.name != "posix":
+        ls.start_io()
+        return
+    ls.start_io(cast(BinaryIO, GuardedStdin(sys.stdin.buffer)))
+
 
 def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -> int:
     """Run the server until the client disconnects (stdio) or forever (tcp)."""
@@ -256,7 +397,7 @@ def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -
     if transport == "tcp":
         server.start_tcp(host, port)
     else:
-        server.start_io()
+        _start_io_guarded(server)
     return 0
 
 

@@ -46,12 +46,21 @@ class ClientSettings(BaseModel):
         default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=3600, description="Run tool: wall-clock seconds."
     )
     run_tool_memory_mb: int = Field(
-        default=DEFAULT_MEMORY_MB, ge=32, description="Run tool: address-space limit in MB."
+        default=DEFAULT_MEMORY_MB,
+        ge=32,
+        description="Run tool: memory limit in MB (each process, and the tree).",
     )
     run_tool_output_limit: int = Field(
         default=DEFAULT_OUTPUT_LIMIT, ge=1024, description="Run tool: bytes kept of its output."
     )
     allow_network: bool = Field(default=False, description="Run tool: allow network access.")
+    allow_unix_sockets: bool = Field(
+        default=False, description="Run tool: allow unix-domain sockets (Docker, ssh-agent)."
+    )
+    run_tool_pass_secrets: bool = Field(
+        default=False,
+        description="Run tool: pass secret-looking environment variables (API keys) to tools.",
+    )
     trusted: bool = Field(default=True, description="False: never run a tool (untrusted).")
     debounce_ms: int = Field(
         default=DEFAULT_DEBOUNCE_MS, ge=0, le=5000, description="Quiet time before a re-lint."

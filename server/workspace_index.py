@@ -78,7 +78,8 @@ def workspace_files(root: Path) -> list[str]:
         found = discover([root], ConfigResolver())
     except ConfigError:
         return [str(p) for p in sorted(root.rglob("*.py")) if ".venv" not in p.parts]
-    return [str(p) for p in found.files]
+    # Notebooks are linted when open (their cells), not indexed for cross-file rules.
+    return [str(p) for p in found.files if p.suffix != ".ipynb"]
 
 
 @dataclass

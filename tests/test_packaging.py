@@ -256,3 +256,14 @@ def test_run_tool_imports_the_users_runtime_package(user_venv: tuple[Path, Path]
     result = json.loads(run.stdout)
     assert result["ok"], result
     assert result["value"] == "user runtime.helper 3"
+
+
+def test_one_version() -> None:
+    """The version is written once (src/agentsense/__init__.py); the extension ships that
+    release's wheel, so its package.json says the same."""
+    import agentsense
+    from agentsense import analyzers
+
+    extension = json.loads((REPO / "vscode-client" / "package.json").read_text())
+    assert analyzers.__version__ == agentsense.__version__ == extension["version"]
+    assert "version" not in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]

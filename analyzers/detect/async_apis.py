@@ -28,15 +28,26 @@ BLOCKING_FUNCTIONS: dict[str, str] = {
     "subprocess.call": _SUBPROCESS_ADVICE,
     "subprocess.check_call": _SUBPROCESS_ADVICE,
     "subprocess.check_output": _SUBPROCESS_ADVICE,
+    "os.system": _SUBPROCESS_ADVICE,
+    "os.popen": _SUBPROCESS_ADVICE,
     "input": "use `await asyncio.to_thread(input, ...)`",
+    "getpass.getpass": "use `await asyncio.to_thread(getpass.getpass, ...)`",
 }
+# rich's prompts read the terminal like `input()` does.
+BLOCKING_FUNCTIONS.update(
+    {
+        f"rich.prompt.{kind}.ask": f"use `await asyncio.to_thread({kind}.ask, ...)`"
+        for kind in ("Prompt", "Confirm", "IntPrompt", "FloatPrompt")
+    }
+)
 HTTP_METHODS = frozenset({"get", "post", "put", "delete", "patch", "head", "options", "request"})
 BLOCKING_FUNCTIONS.update({f"requests.{method}": _HTTP_ADVICE for method in HTTP_METHODS})
+BLOCKING_FUNCTIONS.update({f"httpx.{method}": _HTTP_ADVICE for method in HTTP_METHODS})
 
 # Classes whose instances make blocking requests: HTTP sessions (methods called on the
 # instance itself) and LLM clients (`.create(` through a resource: `client.messages.create`).
 SYNC_HTTP_SESSIONS = frozenset(
-    {"requests.Session", "requests.session", "requests.sessions.Session"}
+    {"requests.Session", "requests.session", "requests.sessions.Session", "httpx.Client"}
 )
 SYNC_LLM_CLIENTS = frozenset(
     {
@@ -141,12 +152,16 @@ class Binding:
     `kind` is "value" (`name = expr`, `name: T = expr`, `name := expr`: `value` is the
     expression, `annotation` any annotation), "with" (`with expr as name`), "param",
     "def" (`node` is the FunctionDef) or "other" (imports, loops, unpacking, globals...).
+    An absolute import also records what it binds: `imported` is `asyncio` for
+    `import asyncio` (or `import asyncio as aio`), `asyncio.sleep` for
+    `from asyncio import sleep`.
     """
 
     kind: str
     value: cst.BaseExpression | None = None
     annotation: cst.BaseExpression | None = None
     node: cst.CSTNode | None = None
+    imported: str | None = None
 
 
 def _target_names(target: cst.BaseExpression) -> Iterator[str]:
@@ -247,12 +262,19 @@ def _collect_node(node: cst.CSTNode, add: Callable[[str, Binding], None]) -> Non
 def _collect_import(node: cst.Import | cst.ImportFrom, add: Callable[[str, Binding], None]) -> None:
     if isinstance(node.names, cst.ImportStar):
         return
+    module = None
+    if isinstance(node, cst.ImportFrom):
+        module = dotted_name(node.module) if node.module is not None and not node.relative else None
     for alias in node.names:
-        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-            add(alias.asname.name.value, Binding("other"))
+        full = dotted_name(alias.name) or ""
+        if isinstance(node, cst.ImportFrom):
+            imported = f"{module}.{full}" if module and full else None
         else:
-            full = dotted_name(alias.name) or ""
-            add(full.split(".")[0], Binding("other"))
+            imported = full if alias.asname is not None else full.split(".")[0]
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            add(alias.asname.name.value, Binding("other", imported=imported or None))
+        else:
+            add(full.split(".")[0], Binding("other", imported=imported or None))
 
 
 def is_generator(function: cst.FunctionDef) -> bool:
@@ -306,20 +328,43 @@ class ScopeIndex:
     def qualified_among(self, expr: cst.BaseExpression, names: Container[str]) -> str | None:
         """The qualified name of `expr` when it is one of `names` and its head name is not
         rebound in an enclosing function (`async def f(time): time.sleep(1)`)."""
+        dotted = dotted_name(expr)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if self.locally_bound(head):
+            # `import asyncio` inside the function: resolve through that import.
+            imported = self.local_import(head)
+            if imported is None:
+                return None
+            resolved = f"{imported}.{rest}" if rest else imported
+            return resolved if resolved in names else None
         qualified = self.context.qualified_name(expr)
         if qualified is None or qualified not in names:
             return None
-        dotted = dotted_name(expr)
-        if dotted is None or self.locally_bound(dotted.split(".")[0]):
-            return None
         return qualified
 
-    def instance_class(self, expr: cst.BaseExpression, classes: frozenset[str]) -> str | None:
+    def local_import(self, name: str) -> str | None:
+        """What `name` names when the innermost function binding it binds it only by
+        absolute imports of one thing (`import asyncio` in the function body)."""
+        found = self.lookup(name)
+        if found is None or found[0] is self.context.module:
+            return None
+        imported = {b.imported for b in found[1]}
+        if len(imported) != 1:
+            return None
+        return imported.pop()
+
+    def instance_class(
+        self, expr: cst.BaseExpression, classes: frozenset[str], any_of: bool = False
+    ) -> str | None:
         """Which of `classes` `expr` is an instance of, when every binding agrees; else None.
 
         Understood: `Cls(...)` itself, a name bound only to `Cls(...)` (by assignment or
-        `with Cls(...) as name`) or annotated `Cls`, and `self.attr` set only that way in
-        the enclosing class.
+        `with Cls(...) as name`, or `A(...) if c else B(...)`) or annotated `Cls`, and
+        `self.attr` set only that way in the enclosing class. With `any_of`, bindings to
+        different classes of `classes` (a client chosen in an `if`/`elif`) give the first
+        of them in sorted order: the caller only needs "one of these".
         """
         if isinstance(expr, cst.Call):
             return self._constructed(expr, classes)
@@ -327,7 +372,7 @@ class ScopeIndex:
             found = self.lookup(expr.value)
             if found is None:
                 return None
-            return self._agreed(found[1], classes)
+            return self._agreed(found[1], classes, any_of)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             method = self.enclosing_method()
             if method is None:
@@ -335,10 +380,18 @@ class ScopeIndex:
             function, class_def = method
             if _first_param(function) != expr.value.value:
                 return None
-            return self._agreed(self.attribute_bindings(class_def, expr.attr.value), classes)
+            return self._agreed(
+                self.attribute_bindings(class_def, expr.attr.value), classes, any_of
+            )
         return None
 
     def _constructed(self, expr: cst.BaseExpression, classes: frozenset[str]) -> str | None:
+        if isinstance(expr, cst.IfExp):
+            chosen = {
+                self._constructed(expr.body, classes),
+                self._constructed(expr.orelse, classes),
+            }
+            return chosen.pop() if len(chosen) == 1 else None
         if not isinstance(expr, cst.Call):
             return None
         return self.qualified_among(expr.func, classes)
@@ -350,7 +403,9 @@ class ScopeIndex:
             return None
         return self.qualified_among(annotation, classes)
 
-    def _agreed(self, bindings: Sequence[Binding], classes: frozenset[str]) -> str | None:
+    def _agreed(
+        self, bindings: Sequence[Binding], classes: frozenset[str], any_of: bool = False
+    ) -> str | None:
         kinds: set[str] = set()
         for binding in bindings:
             if binding.kind in ("value", "param"):
@@ -364,6 +419,8 @@ class ScopeIndex:
             if found is None:
                 return None
             kinds.add(found)
+        if any_of and kinds:
+            return min(kinds)
         return kinds.pop() if len(kinds) == 1 else None
 
     def enclosing_method(self) -> tuple[cst.FunctionDef, cst.ClassDef] | None:

@@ -1,4 +1,4 @@
-"""Simple statement-level control flow: does every path through a block end in an exit?"""
+"""Simple statement-level control flow: does every (or some) path through a block leave it?"""
 
 from __future__ import annotations
 
@@ -102,3 +102,31 @@ def _loop_else_exits(loop: cst.For | cst.While, is_exit: ExitTest) -> bool:
         and not has_break(loop)
         and always_exits(block_statements(loop.orelse.body), is_exit)
     )
+
+
+def may_leave(
+    nodes: Sequence[cst.CSTNode], leaves: Callable[[cst.CSTNode], bool], breaks: bool = True
+) -> bool:
+    """Whether some path through `nodes` leaves the loop that contains them: a node that
+    `leaves` accepts (a `return`, a `raise`, `sys.exit()`...), or, with `breaks`, a `break`
+    of that loop. A nested loop's own `break`s do not count (its `else:` may still break
+    ours); nested functions, classes and lambdas are definitions, not paths."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(n, False) for n in nodes]
+    while stack:
+        node, nested = stack.pop()
+        if leaves(node) or (breaks and isinstance(node, cst.Break) and not nested):
+            return True
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, (cst.For, cst.While)):
+            stack.extend(
+                (s, nested) for s in block_statements(node.orelse.body if node.orelse else None)
+            )
+            stack.extend((s, True) for s in block_statements(node.body))
+            if isinstance(node, cst.While):
+                stack.append((node.test, nested))
+            else:
+                stack.append((node.iter, nested))
+            continue
+        stack.extend((child, nested) for child in children(node))
+    return False

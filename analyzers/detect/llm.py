@@ -46,7 +46,34 @@ _NON_LLM_ROOTS = frozenset(
 )
 # Module-level functions that call a model (qualified names).
 LLM_FUNCTIONS = frozenset(
-    {"litellm.completion", "litellm.acompletion", "openai.ChatCompletion.create", "ollama.chat"}
+    {
+        "litellm.completion",
+        "litellm.acompletion",
+        "openai.ChatCompletion.create",
+        "ollama.chat",
+        # LLM libraries whose functions return what the model wrote, typed or not.
+        *(
+            f"marvin.{name}"
+            for name in (
+                "cast",
+                "cast_async",
+                "extract",
+                "extract_async",
+                "generate",
+                "generate_async",
+                "classify",
+                "classify_async",
+                "run",
+                "run_async",
+                "say",
+                "say_async",
+                "summarize",
+                "summarize_async",
+            )
+        ),
+        "controlflow.run",
+        "controlflow.run_async",
+    }
 )
 
 

@@ -353,6 +353,24 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
+def _agent_type_problem(
+    keyword: object, declared: object, given: object, abstract_left: frozenset[str]
+) -> str | None:
+    """Why `Agent.__init_subclass__` refuses the class, in its words; None when it accepts."""
+    if keyword is not None and declared is not None and keyword != declared:
+        return f"agent_type is given twice, as {keyword!r} and {declared!r}"
+    if given is None:
+        return (
+            "no agent_type: pass agent_type=... or set agent_type in the class body, "
+            "or set abstract = True on an intermediate base"
+        )
+    if not isinstance(given, str) or not given.strip():
+        return "agent_type must be a non-empty string"
+    if abstract_left:
+        return f"abstract method(s) {', '.join(sorted(abstract_left))} are not implemented"
+    return None
+
+
 def _is_plain_string(node: cst.CSTNode | None) -> bool:
     if not isinstance(node, cst.SimpleString):
         return False
@@ -1259,33 +1277,70 @@ class _Extractor:
         )
 
     def _runtime_agent(self, info: ClassInfo) -> Registration | None:
-        """`class X(Agent, agent_type="...")`, as `Agent.__init_subclass__` registers it."""
-        keyword = info.keywords.get("agent_type")
-        if keyword is None:
+        """An `Agent` subclass, as `Agent.__init_subclass__` registers it (or refuses it).
+
+        Its type comes from the `agent_type=` class keyword or an `agent_type = ...` in its own
+        body; a class with `abstract = True` in its body, or with abstract methods left and no
+        type, is an intermediate base; any other class without a type is refused.
+        """
+        if not info.complete or info.has_star_keywords:
             return None
-        value = self._static(keyword)
-        if value is None:
-            return None  # agent_type=None: an intermediate base
-        problems: tuple[RegistryProblem, ...] = ()
-        name_value: Known | None = None
-        if value is not UNKNOWN and not isinstance(value, (Opaque, ClassValue, FunctionValue)):
-            name_value = Known(value)
-            if not isinstance(value, str) or not value.strip():
-                problems = (
-                    RegistryProblem(
-                        "registry",
-                        f"agent class {info.name!r}: agent_type must be a non-empty string",
-                        keyword,
-                    ),
-                )
+        abstract_flag = info.attrs.get("abstract")
+        if abstract_flag is not None:
+            flag = self.evaluator.attr_value(info, abstract_flag)
+            if flag is UNKNOWN or isinstance(flag, Opaque) or bool(flag):
+                return None
+        keyword = info.keywords.get("agent_type")
+        declared: cst.BaseExpression | None = None
+        if "agent_type" in info.attrs:
+            declared = info.attrs["agent_type"].value
+            if info.attrs["agent_type"].kind != "value" or declared is None:
+                return None  # a method or property named agent_type: not what the hook reads
+        keyword_value = None if keyword is None else self._static(keyword)
+        declared_value = None if declared is None else self._static(declared)
+        if any(
+            value is UNKNOWN or isinstance(value, (Opaque, ClassValue, FunctionValue))
+            for value in (keyword_value, declared_value)
+        ):
+            return self._agent_registration(info, None, keyword or declared or info.node.name, ())
+        # The keyword wins over the body, as in the runtime (a disagreement is refused below).
+        given, node = (
+            (keyword_value, keyword) if keyword_value is not None else (declared_value, declared)
+        )
+        abstract_left = self.classes.abstract_methods(info)
+        if abstract_left is UNKNOWN:
+            if given is None:
+                return None  # perhaps an ABC-style base
+            abstract_left = frozenset()
+        assert isinstance(abstract_left, frozenset)
+        if abstract_left and given is None:
+            return None  # an ABC-style intermediate base
+        problem = _agent_type_problem(keyword_value, declared_value, given, abstract_left)
+        name_node = node or info.node.name
+        problems = (
+            ()
+            if problem is None
+            else (RegistryProblem("registry", f"agent class {info.name!r}: {problem}", name_node),)
+        )
+        return self._agent_registration(
+            info, None if given is None else Known(given), name_node, problems
+        )
+
+    def _agent_registration(
+        self,
+        info: ClassInfo,
+        name_value: Known | None,
+        name_node: cst.CSTNode,
+        problems: tuple[RegistryProblem, ...],
+    ) -> Registration:
         return Registration(
             kind="agent",
             source="runtime-agent",
             definition=info.node,
             node=info.node.name,
             name_value=name_value,
-            name_node=keyword,
-            name_is_literal=_is_plain_string(keyword),
+            name_node=name_node,
+            name_is_literal=_is_plain_string(name_node),
             description_value=None,
             description_node=None,
             parameters=None,

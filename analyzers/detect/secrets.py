@@ -150,6 +150,21 @@ def is_secret_name(name: str) -> bool:
     return not all(m.group(1) == "token" and m.group(2) for m in matches)
 
 
+# Session cookies: Google's (`SID`, `SAPISID`, `__Secure-3PSID`), GitHub's `_gh_sess` and
+# `user_session`, and the usual framework session ids. Their values log a browser in.
+_SESSION_COOKIE = re.compile(r"(?:__(?:Secure|Host)-)?\d?P?(?:[A-Z]*SID(?:CC|TS)?|[A-Z]*APISID)")
+# Only names that are cookies and nothing else: `session_id` is as often a conversation id.
+_SESSION_COOKIE_NAMES = frozenset(
+    {"_gh_sess", "connect.sid", "phpsessid", "jsessionid", "laravel_session"}
+)
+
+
+def is_session_cookie_name(name: str) -> bool:
+    """`SID`, `__Secure-3PSID`, `SAPISID`, `_gh_sess`, `PHPSESSID`: a cookie that holds a
+    logged-in session."""
+    return bool(_SESSION_COOKIE.fullmatch(name)) or name.lower() in _SESSION_COOKIE_NAMES
+
+
 # Words that make a `token` a credential (`access_token`, `bot_token`, `hf_token`).
 _CREDENTIAL_WORDS = frozenset(
     {
@@ -340,6 +355,15 @@ def _is_fake_credential(kind: str, value: str) -> bool:
 
 
 _PLACEHOLDER_WORDS = (
+    # values that say they are not a working credential (`sk-invalid-key-deliberately-...`)
+    "invalid",
+    "broken",
+    "bogus",
+    "demo",
+    "synthetic",
+    "not-a-real",
+    "not_a_real",
+    "notreal",
     "your",
     "example",
     "sample",

@@ -49,7 +49,7 @@ KNOWN_EXTERNAL_ATTRIBUTES: Mapping[str, frozenset[str]] = {
     "typing.Protocol": frozenset(),
     "typing_extensions.Protocol": frozenset(),
     "agentsense.runtime.registry.BaseTool": frozenset({"abstract", "execute"}),
-    "agentsense.runtime.registry.Agent": frozenset({"agent_type", "create"}),
+    "agentsense.runtime.registry.Agent": frozenset({"abstract", "agent_type", "create"}),
     "type": frozenset({"mro"}),
     "builtins.type": frozenset({"mro"}),
     "abc.ABCMeta": frozenset({"mro", "register"}),
@@ -967,6 +967,12 @@ class Evaluator:
             return ContainerValue(f"local:{base.label}.{attr}")
         if isinstance(base, ContainerValue):
             return _BoundMethod(base, attr)
+        if isinstance(base, (str, dict, list, tuple)) and not callable(
+            getattr(type(base), attr, None)
+        ):
+            # Not a method of the value (`GitTools.SHOW.value` of a `str` Enum member that
+            # evaluated to its string): what it is, is unknown.
+            return UNKNOWN
         if isinstance(base, (str, dict, list, tuple, NamespaceValue, KwargsValue)):
             return _BoundMethod(base, attr)
         return UNKNOWN

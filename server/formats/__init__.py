@@ -22,8 +22,8 @@ class Report:
 
     findings: tuple[Finding, ...]  # sorted by path, then position
     cwd: Path
-    # Source text of the files that have findings, by Finding.path (for formats that show
-    # source lines; every shown line is redacted with that file's secrets).
+    # Source text of the files that have findings, by `source_key(path, cell)` (for formats
+    # that show source lines; every shown line is redacted with that file's secrets).
     sources: Mapping[str, str] = field(default_factory=dict)
     unsafe_fixes: bool = False
     show_fixes: bool = False
@@ -46,6 +46,17 @@ class OutputFormat:
     name: str
     render: Renderer
     human: bool  # prose for people (summary lines, colour) rather than data for machines
+
+
+def source_key(path: str, cell: int = 0) -> str:
+    """The key of `Report.sources` for a file, or for one cell of a notebook."""
+    return f"{path}\0cell {cell}" if cell else path
+
+
+def position(finding: Finding) -> str:
+    """`row:col`, or `cell N:row:col` in a notebook (as ruff prints)."""
+    cell = f"cell {finding.cell}:" if finding.cell else ""
+    return f"{cell}{finding.span.start.row}:{finding.span.start.column}"
 
 
 def display_path(path: str, cwd: Path) -> str:

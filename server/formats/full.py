@@ -14,8 +14,10 @@ from agentsense.server.formats import (
     Report,
     display_path,
     is_applicable,
+    position,
     redact_line,
     secrets_by_path,
+    source_key,
     source_lines,
     summary,
 )
@@ -30,10 +32,10 @@ def _width(text: str) -> int:
 
 
 def header(finding: Finding, report: Report) -> Text:
-    """`path:row:col: CODE [*] message`."""
+    """`path:row:col: CODE [*] message` (`path:cell N:row:col: ...` in a notebook)."""
     line = Text()
     line.append(display_path(finding.path, report.cwd), style="bold")
-    line.append(f":{finding.span.start.row}:{finding.span.start.column}:", style="dim")
+    line.append(f":{position(finding)}:", style="dim")
     line.append(" ")
     line.append(finding.code, style=SEVERITY_STYLE[finding.severity])
     if is_applicable(finding, report.unsafe_fixes):
@@ -101,7 +103,7 @@ def _fix_diff(finding: Finding, text: str, secrets: tuple[str, ...]) -> Text:
 def render_finding(finding: Finding, report: Report, secrets: tuple[str, ...]) -> Text:
     out = header(finding, report)
     out.append("\n")
-    text = report.sources.get(finding.path)
+    text = report.sources.get(source_key(finding.path, finding.cell))
     if text is not None:
         out.append_text(_snippet(finding, source_lines(text), secrets))
     if finding.fix is not None:

@@ -34,7 +34,9 @@ def annotation(finding: Finding, report: Report) -> str:
         "title": f"agentsense ({finding.code})",
     }
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    return f"::{COMMANDS[finding.severity]} {joined}::{escape_data(finding.message)}"
+    # GitHub shows a notebook's annotation by its JSON lines: name the cell in the message.
+    message = f"cell {finding.cell}: {finding.message}" if finding.cell else finding.message
+    return f"::{COMMANDS[finding.severity]} {joined}::{escape_data(message)}"
 
 
 def render(report: Report) -> str:

@@ -26,6 +26,8 @@ def finding_to_json(finding: Finding, report: Report) -> dict[str, Any]:
         "message": finding.message,
         "severity": finding.severity.value,
         "filename": absolute_path(finding.path, report.cwd),
+        # In a notebook, the cell (1-based) that the rows are counted in, as ruff's `cell`.
+        "cell": finding.cell or None,
         "location": _location(finding.span.start),
         "end_location": _location(finding.span.end),
         "fix": None

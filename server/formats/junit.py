@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
-from agentsense.server.formats import Report, display_path
+from agentsense.server.formats import Report, display_path, position
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -55,8 +55,6 @@ def render(report: Report) -> str:
                 message=_clean(finding.message),
                 type=f"{finding.code} {finding.name}",
             )
-            failure.text = _clean(
-                f"{shown}:{start.row}:{start.column}: {finding.code} {finding.message}"
-            )
+            failure.text = _clean(f"{shown}:{position(finding)}: {finding.code} {finding.message}")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -84,6 +84,9 @@ def _result(finding: Finding, index: dict[str, int], cwd: Path) -> dict[str, Any
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
+    if finding.cell:
+        # SARIF has no notebook cells: the region's lines are counted within this cell.
+        result["properties"] = {"cell": finding.cell}
     if finding.related:
         result["relatedLocations"] = [
             {

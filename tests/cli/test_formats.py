@@ -62,6 +62,7 @@ def test_json_fields_mirror_ruff(cli: CliRunner, project: Path) -> None:
         "message": "mutable default for `a` is shared between calls",
         "severity": "warning",
         "filename": str(project / "a.py"),
+        "cell": None,
         "location": {"row": 1, "column": 9},
         "end_location": {"row": 1, "column": 11},
         "fix": {

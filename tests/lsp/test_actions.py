@@ -11,8 +11,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SOURCE = '''def search(query: str, history=[]) -> list[str]:
     """Search."""
-    history.append(query)
-    return history
+    found = [*history, query]  # reads the default only: the fix is safe
+    return found
 
 
 def run(agent):

@@ -276,3 +276,44 @@ async def test_processes_a_tool_starts_have_no_network_either(fresh: Client, all
                 listener.accept()  # nobody got through
     finally:
         listener.close()
+
+
+ENVIRONMENT = '''
+import os
+
+from agentsense.runtime.registry import tool
+
+
+@tool
+def secret() -> bool:
+    """Whether the tool sees the test's API key."""
+    return "AGENTSENSE_TEST_API_KEY" in os.environ
+'''
+
+
+@pytest.fixture
+def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A secret in the environment the server is started with (requested before `fresh`)."""
+    monkeypatch.setenv("AGENTSENSE_TEST_API_KEY", "sk-not-a-real-key")
+
+
+@pytest.mark.parametrize("passed", [False, True])
+async def test_secrets_reach_a_tool_only_when_the_user_says_so(
+    api_key: None, fresh: Client, passed: bool
+) -> None:
+    fresh.options = {"runToolPassSecrets": passed}
+    session = await start_session(fresh)
+    uri = session.open("env.py", ENVIRONMENT)
+    await session.diagnostics(uri)
+    result = await run(session, lens_for(await lenses(session, uri), "secret"))
+    assert result["ok"] is True, result
+    assert result["value"] is passed
+    shown = [m.message for m in session.client.messages if "secret returned" in m.message]
+    assert shown, session.client.messages
+    if passed:
+        assert result["withheld_env"] == []
+    else:
+        assert "AGENTSENSE_TEST_API_KEY" in result["withheld_env"]
+        # Said next to the result, by name only.
+        assert "withheld" in shown[-1] and "AGENTSENSE_TEST_API_KEY" in shown[-1]
+        assert "sk-not-a-real-key" not in shown[-1]

@@ -517,15 +517,96 @@ SNIPPETS = [
         "runtime",
         False,
         """
+        from abc import ABC, abstractmethod
+
         from agentsense.runtime.registry import Agent
 
         class Base(Agent):
-            pass
+            abstract = True
 
         class Researcher(Base, agent_type="researcher"):
             pass
 
         class Writer(Agent, agent_type="writer"):
+            pass
+
+        class ChainOfThought(Agent):
+            agent_type = "cot"
+
+        class Runnable(Agent, ABC):
+            @abstractmethod
+            def run(self, task: str) -> str: ...
+
+        class Echo(Runnable, agent_type="echo"):
+            def run(self, task: str) -> str:
+                return task
+        """,
+    ),
+    Snippet(
+        "agent-concrete-without-type",
+        "runtime",
+        True,
+        """
+        from agentsense.runtime.registry import Agent
+
+        class Researcher(Agent):
+            def run(self, task: str) -> str:
+                return task
+        """,
+    ),
+    Snippet(
+        "agent-inherited-type-does-not-count",
+        "runtime",
+        True,
+        """
+        from agentsense.runtime.registry import Agent
+
+        class Researcher(Agent, agent_type="research"):
+            pass
+
+        class DeepResearcher(Researcher):
+            pass
+        """,
+    ),
+    Snippet(
+        "agent-type-given-twice",
+        "runtime",
+        True,
+        """
+        from agentsense.runtime.registry import Agent
+
+        class Researcher(Agent, agent_type="research"):
+            agent_type = "search"
+        """,
+    ),
+    Snippet(
+        "agent-type-with-abstract-method-left",
+        "runtime",
+        True,
+        """
+        from abc import ABC, abstractmethod
+
+        from agentsense.runtime.registry import Agent
+
+        class Runnable(Agent, ABC):
+            @abstractmethod
+            def run(self, task: str) -> str: ...
+
+        class Lazy(Runnable):
+            agent_type = "lazy"
+        """,
+    ),
+    Snippet(
+        "agent-class-attribute-duplicate",
+        "runtime",
+        True,
+        """
+        from agentsense.runtime.registry import Agent
+
+        class Researcher(Agent):
+            agent_type = "research"
+
+        class Searcher(Agent, agent_type="research"):
             pass
         """,
     ),

@@ -160,31 +160,54 @@ def test_runtime_basetool_with_unknown_base_is_not_judged() -> None:
 def test_runtime_agent_types() -> None:
     found = regs(
         """
+        from abc import ABC, abstractmethod
         from agentsense.runtime.registry import Agent
 
         class Base(Agent):
-            pass
+            abstract = True
 
         class Researcher(Base, agent_type="research"):
             pass
+
+        class Runnable(Agent, ABC):
+            @abstractmethod
+            def run(self): ...
+
+        class ChainOfThought(Agent):
+            agent_type = "cot"
 
         class Nobody(Agent, agent_type=None):
             pass
 
         class Bad(Agent, agent_type=""):
             pass
+
+        class Confused(Agent, agent_type="a"):
+            agent_type = "b"
+
+        class Half(Runnable, agent_type="half"):
+            pass
         """
     )
     assert [(r.kind, r.name, r.registry) for r in found] == [
         ("agent", "research", RUNTIME_AGENTS),
+        ("agent", "cot", RUNTIME_AGENTS),
+        ("agent", None, RUNTIME_AGENTS),
         ("agent", "", RUNTIME_AGENTS),
+        ("agent", "a", RUNTIME_AGENTS),
+        ("agent", "half", RUNTIME_AGENTS),
     ]
-    assert [p.message for p in found[1].problems] == [
-        "agent class 'Bad': agent_type must be a non-empty string"
+    assert [[p.message for p in r.problems] for r in found] == [
+        [],
+        [],
+        [
+            "agent class 'Nobody': no agent_type: pass agent_type=... or set agent_type in the "
+            "class body, or set abstract = True on an intermediate base"
+        ],
+        ["agent class 'Bad': agent_type must be a non-empty string"],
+        ["agent class 'Confused': agent_type is given twice, as 'a' and 'b'"],
+        ["agent class 'Half': abstract method(s) run are not implemented"],
     ]
-
-
-# -- user-defined decorators ---------------------------------------------------------
 
 
 def test_user_decorator_storing_into_module_dict() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from agentsense.runtime.agent_loop import (
     ErrorEvent,
     FinalAnswerEvent,
+    TokenEvent,
     ToolCallEvent,
     ToolResultEvent,
     WarningEvent,
@@ -69,6 +70,7 @@ async def test_executor_timeout_is_a_recoverable_agent_error_and_others_finish()
         message="tool 'slow' timed out after 0.02 s",
         recoverable=True,
         suggested_action="retry the call, or ask for less work in one call",
+        transient=True,
     )
     assert fast_outcome.ok and fast_outcome.value == "done"
 
@@ -323,3 +325,194 @@ def test_session_flush_failure_does_not_replace_the_block_error() -> None:
         raise ValueError("original")
     assert session.closed
     assert any("disk full" in note for note in getattr(caught.value, "__notes__", []))
+
+
+class HungLLM:
+    """A model whose call never returns."""
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]
+    ) -> LLMResponse:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_hung_model_call_ends_the_run_with_a_recoverable_timeout() -> None:
+    observer = RecordingObserver()
+    result = await asyncio.wait_for(
+        run_react(HungLLM(), [weather], "?", model_timeout=0.02, observer=observer), timeout=10
+    )
+    assert result.error is not None and result.error.tool is None
+    assert result.error.message == "model call timed out after 0.02 s"
+    assert result.error.recoverable and result.error.transient
+    assert observer.errors == [result.error]
+    with pytest.raises(ValueError, match="model_timeout"):
+        await run_react(HungLLM(), [weather], "?", model_timeout=0)
+
+
+async def test_retrying_a_tool_after_its_timeout_is_not_stopped_as_a_repeat() -> None:
+    calls = 0
+
+    async def lookup(query: str) -> str:
+        """Slow the first time."""
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await asyncio.sleep(1)
+        return f"found {query}"
+
+    again = LLMResponse.call("lookup", {"query": "x"})
+    llm = ScriptedLLM([again, again, LLMResponse.final("done")])
+    result = await run_react(llm, ToolExecutor([lookup], timeout=0.02), "?")
+    assert result.answer == "done" and calls == 2
+    first = json.loads(llm.seen[1][-1].content)["error"]
+    assert first["suggested_action"].startswith("retry the call") and first["transient"]
+    assert llm.seen[2][-1].content == "found x"
+
+
+async def test_a_tools_connection_error_is_recoverable_and_may_be_retried() -> None:
+    calls = 0
+
+    def fetch(url: str) -> str:
+        """Fails once with a dropped connection."""
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionResetError("connection reset by peer")
+        return "page"
+
+    again = LLMResponse.call("fetch", {"url": "u"})
+    llm = ScriptedLLM([again, again, LLMResponse.final("done")])
+    result = await run_react(llm, [fetch], "?")
+    assert result.answer == "done" and calls == 2
+    fed_back = json.loads(llm.seen[1][-1].content)["error"]
+    assert fed_back["recoverable"] is True and fed_back["transient"] is True
+    permanent = AgentError.from_exception("fetch", PermissionError("401"))
+    assert not permanent.recoverable and not permanent.transient
+
+
+async def test_a_tools_own_timeout_error_is_reported_as_itself() -> None:
+    async def proxy() -> str:
+        """Its upstream times out."""
+        raise TimeoutError("upstream took too long")
+
+    outcome = await ToolExecutor([proxy], timeout=30).run(ToolCall("proxy"))
+    assert outcome.error is not None
+    assert outcome.error.message == "tool 'proxy' failed: TimeoutError: upstream took too long"
+
+
+class StreamingScript:
+    """A streaming model double: each turn is a list of text deltas and/or an LLMResponse;
+    `stall_after` hangs the stream after that many chunks. Records whether streams closed."""
+
+    def __init__(self, turns: Sequence[Sequence[str | LLMResponse]], stall_after: int = -1) -> None:
+        self.turns = [list(turn) for turn in turns]
+        self.stall_after = stall_after
+        self.opened = 0
+        self.closed = 0
+        self.seen: list[list[ChatMessage]] = []
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]
+    ) -> AsyncGenerator[str | LLMResponse, None]:
+        self.seen.append(list(messages))
+        self.opened += 1
+        try:
+            for index, chunk in enumerate(self.turns.pop(0)):
+                if index == self.stall_after:
+                    await asyncio.Event().wait()
+                await asyncio.sleep(0)
+                yield chunk
+        finally:
+            self.closed += 1
+
+
+async def test_tokens_stream_from_the_model_through_the_loop() -> None:
+    llm = StreamingScript(
+        [
+            ["Let me ", "check. ", LLMResponse.call("weather", {"city": "Oslo"}, id="c1")],
+            ["It is ", "sunny."],
+        ]
+    )
+    events = [event async for event in stream_react(llm, [weather], "Oslo?")]
+    assert [(type(e).__name__, getattr(e, "text", None)) for e in events] == [
+        ("TokenEvent", "Let me "),
+        ("TokenEvent", "check. "),
+        ("ToolCallEvent", None),
+        ("ToolResultEvent", None),
+        ("TokenEvent", "It is "),
+        ("TokenEvent", "sunny."),
+        ("FinalAnswerEvent", None),
+    ]
+    assert events[-1] == FinalAnswerEvent(iteration=2, answer="It is sunny.")
+    assert events[0] == TokenEvent(iteration=1, text="Let me ")
+    assistant = llm.seen[1][-2]
+    assert assistant.content == "Let me check. " and assistant.tool_calls[0].id == "c1"
+    assert llm.opened == llm.closed == 2
+
+
+async def test_closing_the_loop_stream_closes_the_models_stream() -> None:
+    llm = StreamingScript([["one ", "two ", "three"]])
+    stream = stream_react(llm, [weather], "?")
+    first = await anext(stream)
+    assert first == TokenEvent(iteration=1, text="one ")
+    assert llm.closed == 0
+    await stream.aclose()
+    assert llm.closed == 1  # at once, not when garbage-collected
+
+
+async def test_cancelling_the_consumer_closes_the_models_stream() -> None:
+    llm = StreamingScript([["one ", "two"]], stall_after=1)
+    received: list[object] = []
+
+    async def consume() -> None:
+        async for event in stream_react(llm, [weather], "?"):
+            received.append(event)
+
+    task = asyncio.ensure_future(consume())
+    while not received and not task.done():
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert received == [TokenEvent(iteration=1, text="one ")]
+    assert llm.closed == 1
+
+
+async def test_a_stalled_model_stream_times_out_and_is_closed() -> None:
+    llm = StreamingScript([["one ", "two"]], stall_after=1)
+    result = await asyncio.wait_for(run_react(llm, [weather], "?", model_timeout=0.02), 10)
+    assert result.error is not None
+    assert result.error.message == "model stream timed out after 0.02 s"
+    assert [type(event) for event in result.events] == [TokenEvent, ErrorEvent]
+    assert llm.closed == 1
+
+
+def test_chat_message_carries_tool_calls_in_the_provider_shape() -> None:
+    call = ToolCall("weather", {"city": "Oslo"}, id="c1")
+    message = ChatMessage.assistant("", tool_calls=[call])
+    assert message.tool_calls == (call,)
+    assert message.to_dict() == {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+            }
+        ],
+    }
+
+
+def test_chat_message_refuses_unknown_and_reassigned_attributes_with_attribute_error() -> None:
+    message = ChatMessage.user("hi")
+    with pytest.raises(AttributeError, match="ChatMessage has no attribute 'extra'"):
+        message.extra = "value"
+    with pytest.raises(
+        AttributeError, match="ChatMessage is immutable: cannot assign to 'content'"
+    ):
+        message.content = "changed"
+    with pytest.raises(AttributeError, match="immutable"):
+        del message.role
+    assert message == ChatMessage.user("hi")

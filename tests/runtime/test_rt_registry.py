@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import pytest
@@ -247,9 +248,9 @@ def test_agent_subclass_registers_and_passes_other_keywords_on() -> None:
     assert isinstance(create_agent("researcher", topic="x"), Researcher)
 
 
-def test_agent_without_type_is_not_registered_and_duplicates_refused() -> None:
+def test_abstract_agent_base_is_not_registered_and_duplicates_refused() -> None:
     class Base(Agent):
-        pass
+        abstract = True
 
     class Writer(Base, agent_type="writer"):
         pass
@@ -263,6 +264,74 @@ def test_agent_without_type_is_not_registered_and_duplicates_refused() -> None:
     with pytest.raises(ContractError, match="agent_type must be a non-empty string"):
 
         class Blank(Agent, agent_type=" "):
+            pass
+
+
+def test_agent_type_as_a_class_attribute_registers() -> None:
+    class ChainOfThought(Agent):
+        agent_type = "cot"
+
+    class Careful(Agent, agent_type="careful"):
+        agent_type = "careful"  # the same type both ways is no conflict
+
+    assert dict(AGENT_TYPES) == {"cot": ChainOfThought, "careful": Careful}
+    assert isinstance(Agent.create("cot"), ChainOfThought)
+    with pytest.raises(ContractError, match="agent type 'cot' is already registered"):
+
+        class Another(Agent):
+            agent_type = "cot"
+
+    with pytest.raises(ContractError, match="agent_type must be a non-empty string"):
+
+        class Numbered(Agent):
+            agent_type = 7  # type: ignore[assignment]
+
+
+def test_concrete_agent_without_a_type_is_refused_at_class_creation() -> None:
+    with pytest.raises(TypeError, match="agent class 'Nameless': no agent_type"):
+
+        class Nameless(Agent):
+            def run(self) -> str:
+                return "?"
+
+    class Researcher(Agent, agent_type="research"):
+        pass
+
+    # An inherited type does not count: it would register a second class under "research".
+    with pytest.raises(TypeError, match="agent class 'DeepResearcher': no agent_type"):
+
+        class DeepResearcher(Researcher):
+            pass
+
+    with pytest.raises(TypeError, match="agent_type is given twice, as 'a' and 'b'"):
+
+        class Confused(Agent, agent_type="a"):
+            agent_type = "b"
+
+    assert dict(AGENT_TYPES) == {"research": Researcher}
+
+
+def test_abstract_base_subclasses_are_concrete_and_abc_bases_are_not() -> None:
+    class Base(Agent):
+        abstract = True
+
+    with pytest.raises(TypeError, match="no agent_type"):
+
+        class Forgot(Base):  # `abstract` is read from the class body only
+            pass
+
+    class Runnable(Agent, ABC):
+        @abstractmethod
+        def run(self, task: str) -> str: ...
+
+    class Echo(Runnable, agent_type="echo"):
+        def run(self, task: str) -> str:
+            return task
+
+    assert dict(AGENT_TYPES) == {"echo": Echo}
+    with pytest.raises(TypeError, match=r"abstract method\(s\) run are not implemented"):
+
+        class Half(Runnable, agent_type="half"):
             pass
 
 

@@ -10,8 +10,11 @@ from agentsense.runtime.resilience import (
     CircuitBreaker,
     CircuitOpenError,
     CircuitState,
+    DeadlineExceeded,
     backoff_delay,
+    is_transient,
     retry,
+    retry_after_seconds,
     with_timeout,
 )
 
@@ -233,3 +236,165 @@ async def test_with_timeout_returns_or_raises_clear_timeout_error() -> None:
         await with_timeout(asyncio.sleep(1), 0.01, what="llm call")
     with pytest.raises(ValueError):
         await with_timeout(quick(), 0)
+
+
+async def test_with_timeout_lets_the_calls_own_timeout_error_through() -> None:
+    upstream = TimeoutError("upstream gateway timed out")
+
+    async def proxied() -> str:
+        raise upstream
+
+    with pytest.raises(TimeoutError) as caught:
+        await with_timeout(proxied(), 60, what="llm call")
+    assert caught.value is upstream  # not "llm call timed out after 60 s"
+    with pytest.raises(DeadlineExceeded) as deadline:
+        await with_timeout(asyncio.sleep(1), 0.01, what="llm call")
+    assert (deadline.value.what, deadline.value.seconds) == ("llm call", 0.01)
+
+
+async def test_with_timeout_finishes_the_calls_cleanup_before_reporting() -> None:
+    cleaned = asyncio.Event()
+
+    async def hangs() -> None:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            cleaned.set()
+
+    with pytest.raises(DeadlineExceeded):
+        await with_timeout(hangs(), 0.01)
+    assert cleaned.is_set()
+
+    cleaned.clear()
+    outer = asyncio.ensure_future(with_timeout(hangs(), 10))
+    await asyncio.sleep(0.01)
+    outer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await outer
+    assert cleaned.is_set()  # cancelling the caller cancelled the call too
+
+
+class RateLimited(Exception):
+    """An SDK-style rate-limit error that says how long to wait."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("429 Too Many Requests")
+        self.retry_after = retry_after
+
+
+class FakeResponse:
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+
+class HTTPStatusError(Exception):
+    """An httpx/requests-style error: the response carries the headers."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("503 Service Unavailable")
+        self.response = FakeResponse(headers)
+
+
+def test_connection_and_timeout_errors_are_transient_others_are_not() -> None:
+    assert is_transient(ConnectionError("reset"))
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(TimeoutError())
+    assert is_transient(asyncio.TimeoutError())
+    assert is_transient(RateLimited(2))
+    assert not is_transient(ValueError("bad request"))
+    assert not is_transient(PermissionError("401"))
+
+
+def test_retry_after_is_read_from_attribute_or_header() -> None:
+    assert retry_after_seconds(RateLimited(2.5)) == 2.5
+    assert retry_after_seconds(HTTPStatusError({"retry-after": "7"})) == 7.0
+    http_date = HTTPStatusError({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    assert retry_after_seconds(http_date, now=lambda: 1445412470.0) == 10.0
+    assert retry_after_seconds(HTTPStatusError({"Retry-After": "soon"})) is None
+    assert retry_after_seconds(RateLimited(-1)) is None
+    assert retry_after_seconds(RateLimited(float("nan"))) is None
+    assert retry_after_seconds(ValueError()) is None
+
+
+def test_retry_waits_as_long_as_retry_after_asks_within_max_delay() -> None:
+    sleeps: list[float] = []
+    calls = 0
+
+    def limited() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RateLimited(4)
+        if calls == 2:
+            raise HTTPStatusError({"Retry-After": "3"})
+        return "ok"
+
+    wrapped = retry(attempts=3, base_delay=0.5, jitter=False, sleep=sleeps.append)(limited)
+    assert wrapped() == "ok"
+    assert sleeps == [4.0, 3.0]  # the server's wait, not the 0.5 s and 1 s backoff
+
+
+def test_retry_gives_up_when_retry_after_is_over_max_delay() -> None:
+    sleeps: list[float] = []
+    calls = 0
+
+    def limited() -> str:
+        nonlocal calls
+        calls += 1
+        raise RateLimited(120)
+
+    wrapped = retry(attempts=5, max_delay=30, sleep=sleeps.append)(limited)
+    with pytest.raises(RateLimited):
+        wrapped()
+    assert calls == 1 and sleeps == []  # no call before the server said it would answer
+
+
+def test_retry_by_default_retries_only_transient_errors() -> None:
+    flaky = Flaky(1, error=PermissionError)
+    with pytest.raises(PermissionError):
+        retry(attempts=3, sleep=lambda _: None)(flaky)()
+    assert flaky.calls == 1  # a permanent error is not tried again
+    transient = Flaky(2, error=ConnectionResetError)
+    assert retry(attempts=3, sleep=lambda _: None)(transient)() == "ok"
+
+
+def test_open_breaker_returns_the_fallback_value_instead_of_raising() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=10, clock=clock, fallback="cached")
+    with pytest.raises(ConnectionError):
+        breaker.call(_fail)  # a call that runs and fails still raises
+    assert breaker.call(lambda: "fresh") == "cached"
+    assert breaker.state is CircuitState.OPEN
+
+
+def test_open_breaker_calls_a_fallback_callable_with_the_open_error() -> None:
+    clock = FakeClock()
+    seen: list[CircuitOpenError] = []
+
+    def degrade(error: CircuitOpenError) -> str:
+        seen.append(error)
+        return f"unavailable, retry in {error.retry_in:.0f} s"
+
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=10, clock=clock, fallback=degrade)
+    with pytest.raises(ConnectionError):
+        breaker.call(_fail)
+    clock.now += 4
+    assert breaker.call(lambda: "fresh") == "unavailable, retry in 6 s"
+    assert seen[0].name == "circuit"
+
+
+async def test_open_async_breaker_awaits_an_async_fallback() -> None:
+    clock = FakeClock()
+
+    async def degrade(error: CircuitOpenError) -> str:
+        return "degraded"
+
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, fallback=degrade)
+
+    @breaker
+    async def fetch() -> str:
+        raise ConnectionError("down")
+
+    with pytest.raises(ConnectionError):
+        await fetch()
+    assert await fetch() == "degraded"

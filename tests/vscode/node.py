@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,14 @@ def run_npm(
     npm: str, *args: str, timeout: float = 600.0, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Runs `npm ARGS` in vscode-client/; fails the test with npm's output when it fails."""
-    env = {**os.environ, "npm_config_fund": "false", "npm_config_audit": "false", "CI": "1"}
+    env = {
+        **os.environ,
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+        "CI": "1",
+        # scripts/bundle-wheel.mjs builds the bundled agentsense wheel with this interpreter.
+        "AGENTSENSE_PYTHON": sys.executable,
+    }
     try:
         result = subprocess.run(
             [npm, *args],

@@ -163,3 +163,12 @@ def test_run_tool_quick_pick(e2e_run: dict[str, Any]) -> None:
 def test_notification_says_how_to_install_agentsense(e2e_run: dict[str, Any]) -> None:
     _check_step(e2e_run, "not-installed-notification")
     assert e2e_run["ok"] and e2e_run["exit_code"] == 0, e2e_run["log"][-4000:]
+
+
+def test_install_button_installs_the_bundled_wheel(e2e_run: dict[str, Any]) -> None:
+    _check_step(e2e_run, "install-bundled-wheel")
+    assert (ARTIFACTS / "17-installed-and-ready.png").is_file()
+
+
+def test_notebook_cells_get_their_diagnostics(e2e_run: dict[str, Any]) -> None:
+    _check_step(e2e_run, "notebook-diagnostics")

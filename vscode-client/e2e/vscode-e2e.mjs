@@ -19,8 +19,11 @@
 //   5. the "Run tool" code lens runs a tool (its argument prompts answered) and the result
 //      appears as an inline decoration and in the agentsense output channel;
 //   6. "agentsense: Run Tool…" offers the workspace's tools and runs the one picked;
+//   6b. a Jupyter notebook shows the finding in its cell (notebookDocument sync);
 //   7. with an interpreter lacking agentsense, the restarted extension's notification says
-//      exactly what to run, and its "Show Output" button opens the output channel.
+//      exactly what to run, and its "Show Output" button opens the output channel;
+//   8. its "Install into <interpreter>" button installs the wheel bundled in the .vsix into that
+//      interpreter, and the server then starts from it (the status bar turns ready).
 // Any step that does not happen fails the run with a message, a failure-*.png screenshot, the
 // extension's output channel and code-server's log in the artifacts folder. Exit status 0 only
 // when every step passed; result.json in the artifacts folder lists the steps.
@@ -292,11 +295,12 @@ async function openFile(page, relative) {
   if (!selected.includes(base)) fail(`Quick Open selected "${selected}" instead of ${relative}`);
   await page.keyboard.press("Enter");
   await waitFor(`the editor tab of ${relative}`, () =>
-    page.evaluate((name) => {
+    page.evaluate((name, notebook) => {
       const tab = document.querySelector(".tabs-container .tab.active");
-      const editor = document.querySelector(".editor-instance .monaco-editor .view-lines");
+      // A notebook opens in the notebook editor, whose cells are editors of their own.
+      const editor = document.querySelector(notebook ? ".notebook-editor .monaco-editor .view-lines" : ".editor-instance .monaco-editor .view-lines");
       return !!tab && (tab.textContent ?? "").includes(name) && !!editor;
-    }, base),
+    }, base, relative.endsWith(".ipynb")),
   );
 }
 
@@ -859,12 +863,37 @@ async function main() {
       return `offered ${offered.length} tool(s); ran ${toolTarget.name}; answered ${answered.join(", ") || "no prompts"}; decoration "${decoration}"`;
     });
 
+    await step("notebook-diagnostics", async () => {
+      // A Jupyter notebook: the server gets it through notebookDocument sync and puts each
+      // finding on its cell (the mutable default in the notebook's third cell).
+      await openFile(p, "agent/prototype.ipynb");
+      const count = await waitFor(
+        "a squiggle in a notebook cell",
+        () => p.evaluate(() => document.querySelectorAll(".notebook-editor .squiggly-warning").length || null),
+        60_000,
+      );
+      await screenshot(p, "14b-notebook");
+      return `${count} squiggle(s) in the notebook's cells`;
+    });
+
     await step("not-installed-notification", async () => {
       // An interpreter without agentsense (a bare virtualenv): the extension restarts the server
       // on the settings change, cannot start it, and says what to run.
       const bare = path.join(temp, "bare-venv");
-      execFileSync(python, ["-m", "venv", "--without-pip", bare], { stdio: "ignore", timeout: 60_000 });
+      execFileSync(python, ["-m", "venv", bare], { stdio: "ignore", timeout: 120_000 });
       const barePython = path.join(bare, "bin", "python");
+      // Its dependencies (not agentsense) are there already, so step 8's install needs no index:
+      // a folder of links to this interpreter's packages, less agentsense, on its path.
+      const purelib = (/** @type {string} */ py) =>
+        execFileSync(py, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], { encoding: "utf8" }).trim();
+      const source = purelib(python);
+      const deps = path.join(temp, "bare-deps");
+      fs.mkdirSync(deps);
+      for (const name of fs.readdirSync(source)) {
+        if (/^(agentsense|__editable__|_?pip\b|pip-|setuptools)/i.test(name)) continue;
+        fs.symlinkSync(path.join(source, name), path.join(deps, name));
+      }
+      fs.writeFileSync(path.join(purelib(barePython), "agentsense-e2e-deps.pth"), deps + "\n");
       // Changed as a user does, in the user settings.json editor (code-server does not notice
       // the file changing on disk).
       /** @type {Record<string, unknown>} */
@@ -883,8 +912,8 @@ async function main() {
         (await notifications(p)).find((text) => text.includes("pip install agentsense")),
       );
       if (!toast.includes(`${barePython} -m pip install agentsense`)) fail(`the notification does not name the interpreter: ${toast}`);
-      const item = await statusItem(p);
-      if (item?.icon !== "codicon-error") fail(`the status bar does not show the error: ${JSON.stringify(item)}`);
+      // The toast can show a moment before the status item turns (a queued restart).
+      await waitFor("the status bar showing the error", async () => (await statusItem(p))?.icon === "codicon-error", 30_000);
       await screenshot(p, "15-not-installed");
       const button = await waitFor('the notification\'s "Show Output" button', async () => {
         for (const candidate of await p.$$(".notifications-toasts .notification-toast .monaco-button")) {
@@ -902,6 +931,25 @@ async function main() {
       );
       await screenshot(p, "16-not-installed-output");
       return toast.replace(/\s+/g, " ").slice(0, 200);
+    });
+
+    await step("install-bundled-wheel", async () => {
+      // "Show Output" closed the notification: a restart brings it back.
+      await runCommand(p, "agentsense: Restart Server");
+      const install = await waitFor('the notification\'s "Install into …" button', async () => {
+        for (const candidate of await p.$$(".notifications-toasts .notification-toast .monaco-button")) {
+          if ((await candidate.evaluate((b) => b.textContent ?? "")).includes("Install into")) return candidate;
+        }
+        return null;
+      });
+      await install.click();
+      await waitFor("the server started from the interpreter it was installed into", async () => (await statusItem(p))?.icon === "codicon-check", 120_000);
+      const log = channelLog(dirs["user-data"]);
+      if (!/Installing the bundled agentsense: .*bundled\/agentsense-[^ ]+-py3-none-any\.whl/.test(log)) {
+        fail("the output channel does not show the bundled wheel being installed");
+      }
+      await screenshot(p, "17-installed-and-ready");
+      return "installed the bundled wheel; the server is ready";
     });
   } catch (error) {
     failed = true;

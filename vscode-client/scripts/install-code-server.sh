@@ -83,10 +83,11 @@ log "npm install code-server@$CODE_SERVER_VERSION into $PREFIX (about a minute)"
 mkdir -p "$PREFIX"
 [ -f "$PREFIX/package.json" ] || echo '{"name":"agentsense-e2e-code-server","private":true}' >"$PREFIX/package.json"
 # node-pty's postinstall runs `npx node-gyp` (npm_config_yes answers its prompt); node-gyp must
-# build against the installed Node's headers instead of downloading them (npm_config_nodedir).
+# build against the installed Node's headers instead of downloading them (npm_config_nodedir);
+# code-server's own postinstall refuses to run as root unless npm_config_unsafe_perm is true.
 (
     cd "$PREFIX"
-    npm_config_yes=true npm_config_nodedir="${npm_config_nodedir:-/usr}" \
+    npm_config_yes=true npm_config_nodedir="${npm_config_nodedir:-/usr}" npm_config_unsafe_perm=true \
         npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2
 )
 

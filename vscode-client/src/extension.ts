@@ -20,7 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel("agentsense", { log: true });
   const status = new StatusItem();
   const runner = new ToolRunner(output);
-  manager = new ServerManager(output, status, runner);
+  manager = new ServerManager(output, status, runner, context.extensionPath);
   const servers = manager;
   context.subscriptions.push(output, status, runner, servers);
 

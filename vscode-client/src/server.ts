@@ -1,7 +1,8 @@
 // Starts, restarts and stops the agentsense language server, and keeps it told about settings
 // and workspace trust.
 
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -21,11 +22,13 @@ import {
 import { pythonExtensionInterpreter } from "./python";
 import type { ToolRunner } from "./runTool";
 import {
+  bundledWheelName,
   installAdvice,
   resolvePathSetting,
   resolveServerCommand,
   shellQuote,
   versionProbe,
+  wheelInstallCommand,
   type ServerCommand,
 } from "./serverCommand";
 import { readSettings, toServerSettings, type ServerSettings } from "./settings";
@@ -73,7 +76,22 @@ export class ServerManager implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
     private readonly status: StatusItem,
     private readonly runner: ToolRunner,
+    /** The extension's folder: its `bundled/` holds the agentsense wheel the .vsix ships. */
+    private readonly extensionPath: string,
   ) {}
+
+  /** The path of the agentsense wheel shipped inside the extension, if any. */
+  bundledWheel(): string | undefined {
+    const folder = path.join(this.extensionPath, "bundled");
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(folder);
+    } catch {
+      return undefined;
+    }
+    const name = bundledWheelName(names);
+    return name ? path.join(folder, name) : undefined;
+  }
 
   get running(): LanguageClient | undefined {
     return this.client?.state === State.Running ? this.client : undefined;
@@ -267,17 +285,65 @@ export class ServerManager implements vscode.Disposable {
     this.output.error(`The server cannot start: ${failure}`);
     this.output.error(advice.message);
     this.status.set("error", advice.message);
-    void this.notify(advice.message, advice.command);
+    const wheel = command.python && vscode.workspace.isTrusted ? this.bundledWheel() : undefined;
+    void this.notify(advice.message, advice.command, wheel && command.python ? { python: command.python, wheel } : undefined);
   }
 
-  private async notify(message: string, installCommand: string | undefined): Promise<void> {
-    const buttons = installCommand ? ["Show Output", "Copy Command"] : ["Show Output"];
+  private async notify(
+    message: string,
+    installCommand: string | undefined,
+    bundled?: { python: readonly string[]; wheel: string },
+  ): Promise<void> {
+    const install = bundled ? `Install into ${bundled.python.join(" ")}` : undefined;
+    const buttons = [
+      ...(install ? [install] : []),
+      "Show Output",
+      ...(installCommand ? ["Copy Command"] : []),
+    ];
     const choice = await vscode.window.showErrorMessage(message, ...buttons);
     if (choice === "Show Output") {
       this.output.show(true);
     } else if (choice === "Copy Command" && installCommand) {
       await vscode.env.clipboard.writeText(installCommand);
+    } else if (choice !== undefined && choice === install && bundled) {
+      await this.installBundled(bundled.python, bundled.wheel);
     }
+  }
+
+  /** Installs the wheel the extension ships into the interpreter (pip takes its dependencies
+   *  from that interpreter's index), then starts the server. */
+  private async installBundled(python: readonly string[], wheel: string): Promise<void> {
+    const { command, args } = wheelInstallCommand(python, wheel);
+    this.output.info(`Installing the bundled agentsense: ${[command, ...args].join(" ")}`);
+    this.status.set("starting", "installing agentsense");
+    const code = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "agentsense: installing into the interpreter…" },
+      () =>
+        new Promise<number>((resolve) => {
+          const child = spawn(command, args, { windowsHide: true });
+          const log = (data: Buffer): void => {
+            for (const line of data.toString("utf8").split(/\r?\n/)) {
+              if (line.trim()) this.output.info(`pip: ${line}`);
+            }
+          };
+          child.stdout.on("data", log);
+          child.stderr.on("data", log);
+          child.on("error", (error) => {
+            this.output.error(`pip did not start: ${error.message}`);
+            resolve(-1);
+          });
+          child.on("close", (status) => resolve(status ?? -1));
+        }),
+    );
+    if (code !== 0) {
+      const message = `agentsense: installing into ${python.join(" ")} failed (pip exited ${code}); see the output.`;
+      this.output.error(message);
+      this.status.set("error", message);
+      void this.notify(message, undefined);
+      return;
+    }
+    this.output.info("Installed; starting the server.");
+    await this.restart("agentsense installed");
   }
 
   async stop(): Promise<void> {

@@ -165,3 +165,25 @@ export function substituteVariables(
   }
   return result;
 }
+
+/** The bundled agentsense wheel among the names of the extension's `bundled/` folder (the newest
+ *  version when several), or undefined. */
+export function bundledWheelName(names: readonly string[]): string | undefined {
+  const wheels = names.filter((name) => /^agentsense-[^-]+-py3-none-any\.whl$/.test(name));
+  const version = (name: string): number[] =>
+    (name.split("-")[1] ?? "").split(".").map((part) => Number.parseInt(part, 10) || 0);
+  return [...wheels].sort((a, b) => {
+    const [x, y] = [version(a), version(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+      if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+    }
+    return 0;
+  }).pop();
+}
+
+/** The command that installs the bundled wheel into the server's interpreter (its dependencies
+ *  come from that interpreter's configured package index). */
+export function wheelInstallCommand(python: readonly string[], wheel: string): { command: string; args: string[] } {
+  const [command = "python3", ...rest] = python;
+  return { command, args: [...rest, "-m", "pip", "install", "--disable-pip-version-check", wheel] };
+}

@@ -16,6 +16,8 @@ export interface ExtensionSettings {
   readonly ignore: readonly string[];
   readonly runToolTimeoutSeconds: number;
   readonly runToolAllowNetwork: boolean;
+  readonly runToolAllowUnixSockets: boolean;
+  readonly runToolPassSecrets: boolean;
   readonly trace: TraceLevel;
 }
 
@@ -54,6 +56,8 @@ export function readSettings(config: SettingsReader): ExtensionSettings {
         ? Math.min(timeout, 600)
         : DEFAULT_TIMEOUT_SECONDS,
     runToolAllowNetwork: config.get<unknown>("runTool.allowNetwork") === true,
+    runToolAllowUnixSockets: config.get<unknown>("runTool.allowUnixSockets") === true,
+    runToolPassSecrets: config.get<unknown>("runTool.passSecrets") === true,
     trace: trace === "messages" || trace === "verbose" ? trace : "off",
   };
 }
@@ -66,6 +70,8 @@ export interface ServerSettings {
   readonly ignore: string[];
   readonly runToolTimeout: number;
   readonly allowNetwork: boolean;
+  readonly allowUnixSockets: boolean;
+  readonly runToolPassSecrets: boolean;
   /** False in an untrusted workspace: the server must refuse to run tools. */
   readonly trusted: boolean;
 }
@@ -76,6 +82,8 @@ export function toServerSettings(settings: ExtensionSettings, trusted: boolean):
     ignore: [...settings.ignore],
     runToolTimeout: settings.runToolTimeoutSeconds,
     allowNetwork: settings.runToolAllowNetwork,
+    allowUnixSockets: settings.runToolAllowUnixSockets,
+    runToolPassSecrets: settings.runToolPassSecrets,
     trusted,
   };
 }

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 
 import {
+  bundledWheelName,
   CLI_BOOTSTRAP,
   discoverInterpreter,
   installAdvice,
@@ -12,6 +13,7 @@ import {
   shellQuote,
   substituteVariables,
   versionProbe,
+  wheelInstallCommand,
   type DiscoveryInputs,
 } from "../src/serverCommand";
 
@@ -123,5 +125,22 @@ describe("path settings", () => {
     assert.equal(resolve(".venv/bin/python"), "/ws/.venv/bin/python");
     assert.equal(resolve("python3.12"), "python3.12");
     assert.equal(resolve("/abs/python"), "/abs/python");
+  });
+});
+
+describe("bundled wheel", () => {
+  it("picks the newest agentsense wheel and ignores other files", () => {
+    assert.equal(
+      bundledWheelName(["README", "agentsense-0.2.0-py3-none-any.whl", "agentsense-0.10.1-py3-none-any.whl", "other-9.0-py3-none-any.whl"]),
+      "agentsense-0.10.1-py3-none-any.whl",
+    );
+    assert.equal(bundledWheelName(["agentsense-0.1.0.tar.gz"]), undefined);
+  });
+
+  it("installs the wheel with the server's interpreter and its own arguments", () => {
+    assert.deepEqual(wheelInstallCommand(["py", "-3.12"], "/ext/bundled/agentsense-0.1.0-py3-none-any.whl"), {
+      command: "py",
+      args: ["-3.12", "-m", "pip", "install", "--disable-pip-version-check", "/ext/bundled/agentsense-0.1.0-py3-none-any.whl"],
+    });
   });
 });

@@ -21,6 +21,8 @@ describe("settings -> server options", () => {
       ignore: [],
       runToolTimeoutSeconds: 10,
       runToolAllowNetwork: false,
+      runToolAllowUnixSockets: false,
+      runToolPassSecrets: false,
       trace: "off",
     });
     assert.deepEqual(toServerSettings(settings, true), {
@@ -28,6 +30,8 @@ describe("settings -> server options", () => {
       ignore: [],
       runToolTimeout: 10,
       allowNetwork: false,
+      allowUnixSockets: false,
+      runToolPassSecrets: false,
       trusted: true,
     });
   });
@@ -39,6 +43,8 @@ describe("settings -> server options", () => {
         "lint.ignore": "AGT302",
         "runTool.timeoutSeconds": 30,
         "runTool.allowNetwork": true,
+        "runTool.allowUnixSockets": true,
+        "runTool.passSecrets": true,
         "trace.server": "verbose",
       }),
     );
@@ -48,6 +54,8 @@ describe("settings -> server options", () => {
       ignore: ["AGT302"],
       runToolTimeout: 30,
       allowNetwork: true,
+      allowUnixSockets: true,
+      runToolPassSecrets: true,
       trusted: true,
     });
   });
@@ -104,6 +112,8 @@ describe("package.json contributes every setting the code reads, documented", ()
     "agentsense.lint.ignore",
     "agentsense.runTool.timeoutSeconds",
     "agentsense.runTool.allowNetwork",
+    "agentsense.runTool.allowUnixSockets",
+    "agentsense.runTool.passSecrets",
     "agentsense.trace.server",
   ]) {
     it(name, () => {

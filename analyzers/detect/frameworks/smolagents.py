@@ -92,9 +92,12 @@ def _class_value(node: cst.ClassDef, name: str) -> cst.BaseExpression | None:
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:
-            if (isinstance(small, cst.Assign) and any(
-                isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
-            )) or (
+            if (
+                isinstance(small, cst.Assign)
+                and any(
+                    isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+                )
+            ) or (
                 isinstance(small, cst.AnnAssign)
                 and isinstance(small.target, cst.Name)
                 and small.target.value == name

@@ -15,6 +15,7 @@ from agentsense.analyzers.detect.async_apis import (
 )
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 _LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
 _HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]
@@ -155,8 +156,83 @@ class BlockingCallInAsync(Rule):
             count=4,
             message="subprocess.run",
         ),
+        Flagged(
+            # Sync HTTP through httpx's module functions and a shell command in an async tool.
+            """
+            import os
+            import httpx
+
+            async def fetch_page(url: str) -> str:
+                os.system(f"mkdir -p cache")
+                return httpx.get(url).text
+            """,
+            line=5,
+            count=2,
+            message="os.system",
+        ),
+        Flagged(
+            # A synchronous client chosen in an `if`/`elif`: every branch blocks.
+            """
+            import anthropic
+
+            async def answer(provider, messages):
+                if provider == "bedrock":
+                    client = anthropic.AnthropicBedrock()
+                elif provider == "vertex":
+                    client = anthropic.AnthropicVertex()
+                else:
+                    client = anthropic.Anthropic()
+                return client.messages.create(model="claude", messages=messages)
+            """,
+            line=10,
+            message="synchronous client",
+        ),
+        Flagged(
+            # A synchronous helper of the class that posts over HTTP, called from the
+            # async chat loop, and rich's prompt read in `async def`.
+            """
+            import requests
+            from rich.prompt import Prompt
+
+            class Chat:
+                def send(self, text):
+                    return requests.post("https://api.example.com/chat", json={"q": text}).json()
+
+                async def loop(self):
+                    while True:
+                        question = Prompt.ask("You")
+                        print(self.send(question))
+            """,
+            line=10,
+            count=2,
+            message="Prompt.ask",
+        ),
     )
     clean = (
+        # The helper pushed to a thread, async clients chosen in an `if`, a helper that
+        # blocks on nothing.
+        Clean(
+            """
+            import asyncio
+            import anthropic
+            import requests
+
+            class Chat:
+                def send(self, text):
+                    return requests.post("https://api.example.com/chat", json={"q": text})
+
+                def render(self, text):
+                    return text.strip()
+
+                async def loop(self, provider, messages):
+                    if provider == "bedrock":
+                        client = anthropic.AsyncAnthropicBedrock()
+                    else:
+                        client = anthropic.AsyncAnthropic()
+                    reply = await client.messages.create(model="claude", messages=messages)
+                    await asyncio.to_thread(self.send, self.render(reply.content))
+            """
+        ),
         # The fixed versions of the same code.
         Clean(
             """
@@ -283,6 +359,9 @@ class BlockingCallInAsync(Rule):
             qualified = self.scopes.qualified_among(func, BLOCKING_FUNCTIONS)
             if qualified is not None:
                 return qualified, BLOCKING_FUNCTIONS[qualified]
+        helper = self._blocking_helper(func)
+        if helper is not None:
+            return helper
         if not isinstance(func, cst.Attribute):
             return None
         method = func.attr.value
@@ -297,10 +376,49 @@ class BlockingCallInAsync(Rule):
             receiver = func.value
             while isinstance(receiver, cst.Attribute):
                 receiver = receiver.value
-                client = self.scopes.instance_class(receiver, SYNC_LLM_CLIENTS)
+                client = self.scopes.instance_class(receiver, SYNC_LLM_CLIENTS, any_of=True)
                 if client is not None:
                     what = dotted_name(func) or f"{client}(...).create"
                     return what, f"`{client}` is a synchronous client; {_LLM_ADVICE}"
+        return None
+
+    def _blocking_helper(self, func: cst.BaseExpression) -> tuple[str, str] | None:
+        """A call of a synchronous function of this file that itself makes a blocking call
+        (`self.post_message(...)` whose body calls `requests.post`): one level deep."""
+        helper: cst.FunctionDef | None = None
+        shown = dotted_name(func)
+        if isinstance(func, cst.Name):
+            if self.scopes.locally_bound(func.value):
+                return None
+            helper = self.context.facts.top_level_functions.get(func.value)
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            method = self.scopes.enclosing_method()
+            if method is None:
+                return None
+            function, class_def = method
+            params = [*function.params.posonly_params, *function.params.params]
+            if not params or params[0].name.value != func.value.value:
+                return None
+            body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
+            found = [
+                s
+                for s in body
+                if isinstance(s, cst.FunctionDef) and s.name.value == func.attr.value
+            ]
+            helper = found[0] if len(found) == 1 else None
+        if helper is None or helper.asynchronous is not None or shown is None:
+            return None
+        if helper.decorators:
+            return None  # a decorator may run it elsewhere (a thread, a task)
+        for inner in iter_subtree_no_scopes(helper.body):
+            if isinstance(inner, cst.Call) and isinstance(inner.func, (cst.Name, cst.Attribute)):
+                qualified = self.context.facts.qualified_name(inner.func)
+                if qualified in BLOCKING_FUNCTIONS and qualified != "input":
+                    return (
+                        shown,
+                        f"it calls `{qualified}`, which blocks; make `{helper.name.value}` "
+                        f"async or call it with `await asyncio.to_thread(...)`",
+                    )
         return None
 
     def _sleep_fix(self, node: cst.Call) -> FixPlan | None:

@@ -87,8 +87,45 @@ class GetEventLoopInCoroutine(Rule):
                 return await future
             """,
         ),
+        Flagged(
+            # `import asyncio` local to the function (and a nested coroutine).
+            """
+            def start_bot(app):
+                import asyncio
+
+                async def on_message(event):
+                    loop = asyncio.get_event_loop()
+                    return await loop.run_in_executor(None, app.handle, event)
+
+                return on_message
+            """,
+            line=5,
+            message="get_running_loop",
+            fixed="""
+            def start_bot(app):
+                import asyncio
+
+                async def on_message(event):
+                    loop = asyncio.get_running_loop()
+                    return await loop.run_in_executor(None, app.handle, event)
+
+                return on_message
+            """,
+        ),
     )
     clean = (
+        # A local name `asyncio` that is not the module.
+        Clean(
+            """
+            async def run(loops):
+                import trio as asyncio
+
+                return asyncio.get_event_loop()
+
+            async def other(asyncio):
+                return asyncio.get_event_loop()
+            """
+        ),
         # The fixed version.
         Clean(
             """

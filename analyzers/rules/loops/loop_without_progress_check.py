@@ -10,7 +10,8 @@ import libcst as cst
 
 from agentsense.analyzers.detect.flow import block_statements
 from agentsense.analyzers.detect.llm import is_llm_call
-from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.detect.names import words_of
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.model import Severity
 from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
@@ -136,6 +137,36 @@ def _dispatch_parts(call: cst.Call) -> list[cst.CSTNode] | None:
     return None
 
 
+# Words of a container of the tools themselves: `name in tools` validates the model's
+# choice (what AGT202 asks for); it remembers nothing about past steps.
+_REGISTRY_WORDS = frozenset(
+    {
+        "tool",
+        "tools",
+        "function",
+        "functions",
+        "registry",
+        "handlers",
+        "actions",
+        "available",
+        "allowed",
+        "commands",
+        "toolbox",
+        "toolkit",
+    }
+)
+
+
+def _is_registry(container: cst.BaseExpression) -> bool:
+    """`tools`, `self.tools`, `TOOL_REGISTRY`, `available_functions.keys()`."""
+    if isinstance(container, cst.Call) and isinstance(container.func, cst.Attribute):
+        container = container.func.value  # `tools.keys()`
+    name = dotted_name(container)
+    if name is None or _RECORD_NAME.search(name):
+        return False
+    return bool(words_of([name.rsplit(".", 1)[-1]]) & _REGISTRY_WORDS)
+
+
 def _keeps_record(loop: cst.For | cst.While) -> bool:
     """Anything in the loop that could remember past actions counts (be conservative)."""
     for node in _loop_nodes(loop):
@@ -144,7 +175,10 @@ def _keeps_record(loop: cst.For | cst.While) -> bool:
             if method in _RECORDING_METHODS or _RECORDING_WORDS.search(method.lower()):
                 return True
         elif isinstance(node, cst.Comparison):
-            if any(isinstance(c.operator, (cst.In, cst.NotIn)) for c in node.comparisons):
+            if any(
+                isinstance(c.operator, (cst.In, cst.NotIn)) and not _is_registry(c.comparator)
+                for c in node.comparisons
+            ):
                 return True
         elif isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
             targets = (
@@ -220,8 +254,40 @@ class LoopWithoutProgressCheck(Rule):
             """,
             line=2,
         ),
+        Flagged(
+            # Checking the model's choice against the tool table (AGT202's advice) validates
+            # it; it does not remember what already ran.
+            """
+            def solve(llm, tools, task):
+                observation = task
+                for _ in range(MAX_STEPS):
+                    action = parse_action(llm.invoke(observation))
+                    if action.name not in tools:
+                        observation = f"unknown tool {action.name}"
+                        continue
+                    observation = tools[action.name](**action.args)
+            """,
+            line=3,
+            message="no record",
+        ),
     )
     clean = (
+        # A check against the steps already taken is a progress check.
+        Clean(
+            """
+            def solve(llm, tools, task):
+                observation = task
+                seen_calls = set()
+                for _ in range(MAX_STEPS):
+                    action = parse_action(llm.invoke(observation))
+                    if action.name not in tools:
+                        continue
+                    if (action.name, str(action.args)) in seen_calls:
+                        observation = "you already ran that; try something else"
+                        continue
+                    observation = tools[action.name](**action.args)
+            """
+        ),
         # The same loop, remembering what it already ran.
         Clean(
             """

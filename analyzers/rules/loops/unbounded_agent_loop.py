@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import keyword
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -11,7 +10,9 @@ import libcst as cst
 from pydantic import Field, field_validator
 
 from agentsense.analyzers.detect.dataflow import referenced_names
+from agentsense.analyzers.detect.flow import block_statements, may_leave
 from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.detect.names import identifier_words, words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import (
@@ -24,8 +25,6 @@ from agentsense.analyzers.rule import (
     RuleOptions,
 )
 from agentsense.analyzers.walk import children, iter_subtree_no_scopes
-
-_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 # The last word of a name that says "the agent has finished" (`done`, `has_answer`, `isDone`).
 _STATE_WORDS = frozenset(
@@ -142,6 +141,8 @@ _READ_METHODS = frozenset(
         "receive_bytes",
         "read_message",
         "get_message",
+        "get_msg",  # jupyter_client channels
+        "recv_msg",
         "readexactly",
         "readuntil",
         "accept",
@@ -187,11 +188,7 @@ _EXHAUSTION_ERRORS = frozenset(
 _EXIT_FUNCTIONS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
 
 
-def _words(names: set[str]) -> set[str]:
-    out: set[str] = set()
-    for name in names:
-        out.update(w.lower() for w in _WORD_SPLIT.split(name) if w)
-    return out
+_words = words_of
 
 
 class UnboundedAgentLoopOptions(RuleOptions):
@@ -227,15 +224,56 @@ def _state_reference(node: cst.BaseExpression) -> str | None:
     name = dotted_name(node)
     if name is None:
         return None
-    last = [w.lower() for w in _WORD_SPLIT.split(name.rsplit(".", 1)[-1]) if w]
+    last = identifier_words(name.rsplit(".", 1)[-1])
     return name if last and last[-1] in _STATE_WORDS else None
+
+
+# The last word of a name that says "the agent is still working" (`task.is_incomplete()`).
+_PENDING_WORDS = frozenset({"incomplete", "unfinished", "pending"})
+# Fields of a model's reply that ask for another tool round (`while msg.tool_calls:`).
+_TOOL_REQUEST_FIELDS = frozenset({"tool_calls", "function_call", "function_calls", "tool_use"})
+_STOP_FIELDS = frozenset({"stop_reason", "finish_reason"})
+_TOOL_STOP_VALUES = frozenset({"tool_use", "tool_calls", "function_call"})
+
+
+def _model_request_test(test: cst.BaseExpression) -> str | None:
+    """`msg.tool_calls`, `response.stop_reason == "tool_use"`, `task.is_incomplete()`: a
+    condition that holds while the model (or the agent) asks for another round."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        name = dotted_name(test.left) or ""
+        value = target.comparator
+        if (
+            isinstance(target.operator, cst.Equal)
+            and name.rsplit(".", 1)[-1] in _STOP_FIELDS
+            and isinstance(value, cst.SimpleString)
+            and value.evaluated_value in _TOOL_STOP_VALUES
+        ):
+            return name
+        return None
+    if isinstance(test, cst.Call) and not test.args:
+        called = dotted_name(test.func)
+        words = identifier_words(called.rsplit(".", 1)[-1]) if called else []
+        return called if words and words[-1] in _PENDING_WORDS else None
+    field_name = dotted_name(test)
+    if (
+        field_name is not None
+        and "." in field_name
+        and field_name.rsplit(".", 1)[-1] in _TOOL_REQUEST_FIELDS
+    ):
+        return field_name
+    return None
 
 
 def _state_test(test: cst.BaseExpression) -> list[str] | None:
     """The agent-state names when `test` depends on nothing else, else None.
 
-    `not agent.done`, `not state.has_answer()`, `answer is None`, and `and`/`or` of those.
+    `not agent.done`, `not state.has_answer()`, `answer is None`, `msg.tool_calls`,
+    `reply.stop_reason == "tool_use"`, `task.is_incomplete()`, and `and`/`or` of those.
     """
+    requested = _model_request_test(test)
+    if requested is not None:
+        return [requested]
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         found = _state_reference(test.expression)
         return [found] if found is not None else None
@@ -286,18 +324,18 @@ def _leads_to_exit(
     `sys.exit()`, or setting the loop's state flag (`done = True`)."""
     if branch is None:
         return False
-    for node, nested in _iter_body(branch):
+
+    def leaves(node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Return, cst.Raise)) or _is_exit_call(node, facts):
-            return True
-        if isinstance(node, cst.Break) and can_break and not nested:
             return True
         if isinstance(node, cst.Assign) and state:
             names = {dotted_name(t.target) for t in node.targets}
-            if names & state and not (
+            return bool(names & state) and not (
                 isinstance(node.value, cst.Name) and node.value.value in ("False", "None")
-            ):
-                return True
-    return False
+            )
+        return False
+
+    return may_leave([branch], leaves, breaks=can_break)
 
 
 def _is_read_call(node: cst.BaseExpression, facts: ModuleFacts) -> bool:
@@ -326,13 +364,171 @@ def _catches_exhaustion(handler: cst.ExceptHandler) -> bool:
     return any((dotted_name(k) or "").rsplit(".", 1)[-1] in _EXHAUSTION_ERRORS for k in kinds)
 
 
+# Calls that wait for a person, by qualified name (`rich.prompt.Prompt.ask`).
+_PERSON_PREFIXES = ("rich.prompt.", "prompt_toolkit.", "questionary.", "getpass.", "inquirer.")
+_PERSON_FUNCTIONS = frozenset({"click.prompt", "click.confirm", "typer.prompt", "typer.confirm"})
+# First words of a helper named for reading input (`input_with_fallback`, `read_input`).
+_INPUT_VERBS = frozenset({"input", "read", "get", "ask", "prompt", "wait", "await", "user"})
+# Calls that block until a signal or an event arrives (Temporal's `workflow.wait_condition`).
+_WAIT_METHODS = frozenset({"wait_condition", "wait_for_input", "wait_for_user", "wait_for_signal"})
+# Keywords by which a framework bounds one run of an agent (`Runner.run(..., max_turns=5)`).
+_RUN_LIMIT_KEYWORDS = frozenset({"max_turns", "usage_limits", "recursion_limit"})
+# First words of a method that reads or records state rather than asks the model for a move.
+_ACCESSOR_VERBS = frozenset(
+    {
+        "get",
+        "is",
+        "has",
+        "to",
+        "set",
+        "add",
+        "remove",
+        "clear",
+        "reset",
+        "register",
+        "load",
+        "save",
+        "print",
+        "log",
+        "format",
+        "parse",
+        "append",
+        "copy",
+        "deepcopy",
+    }
+)
+
+
+def _waits_for_person(call: cst.Call, facts: ModuleFacts) -> bool:
+    """A call that waits for a person or an outside signal: `input()` handed to an executor,
+    `Prompt.ask(...)`, `input_with_fallback(...)`, `cf.run(..., interactive=True)`,
+    `workflow.wait_condition(...)`."""
+    qualified = facts.qualified_name(call.func) or ""
+    if qualified.startswith(_PERSON_PREFIXES) or qualified in _PERSON_FUNCTIONS:
+        return True
+    name = dotted_name(call.func) or ""
+    last = name.rsplit(".", 1)[-1]
+    words = identifier_words(last)
+    if last in _WAIT_METHODS or ("input" in words and words[0] in _INPUT_VERBS):
+        return True
+    if (
+        last == "ask"
+        and name.count(".") == 1
+        and name.split(".")[0].endswith(("Prompt", "Confirm"))
+    ):
+        return True
+    for arg in call.args:
+        if arg.keyword is None and isinstance(arg.value, cst.Name) and arg.value.value == "input":
+            return True  # `loop.run_in_executor(None, input)`, `asyncio.to_thread(input)`
+        if (
+            arg.keyword is not None
+            and arg.keyword.value == "interactive"
+            and isinstance(arg.value, cst.Name)
+            and arg.value.value == "True"
+        ):
+            return True
+    return False
+
+
+def _statement_waits(statement: cst.CSTNode, facts: ModuleFacts) -> bool:
+    for node in iter_subtree_no_scopes(statement):
+        if isinstance(node, cst.Call) and (
+            _is_read_call(node, facts) or _waits_for_person(node, facts)
+        ):
+            return True
+    return False
+
+
+def _reached_guards(
+    statements: list[cst.BaseStatement], state: set[str], facts: ModuleFacts
+) -> set[int]:
+    """Ids of the tests of the `if`s and `assert`s every pass through the loop reaches, or
+    reaches unless it has already left: a guard inside one branch of an `if` counts only
+    when the other branches leave the loop (`if reply.tool_calls: steps += 1; if steps >
+    MAX: raise ...` `else: return`)."""
+    reached: set[int] = set()
+    stack = list(statements)
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, cst.SimpleStatementLine):
+            reached.update(id(s.test) for s in statement.body if isinstance(s, cst.Assert))
+        elif isinstance(statement, cst.If):
+            reached.add(id(statement.test))
+            branches: list[cst.BaseSuite] = [statement.body]
+            orelse: cst.If | cst.Else | None = statement.orelse
+            while isinstance(orelse, cst.If):
+                reached.add(id(orelse.test))
+                branches.append(orelse.body)
+                orelse = orelse.orelse
+            if orelse is not None:
+                branches.append(orelse.body)
+            for index, branch in enumerate(branches):
+                others = branches[:index] + branches[index + 1 :]
+                # Without an `else`, falling through is another way round the loop.
+                if orelse is not None and all(
+                    _leads_to_exit(b, True, state, facts) for b in others
+                ):
+                    stack.extend(block_statements(branch))
+        elif isinstance(statement, (cst.Try, cst.With, cst.For, cst.While)):
+            # The body of a `try`/`with` always runs; guards in a nested loop were accepted
+            # before and stay so (their `raise`/`return` leave this loop too).
+            stack.extend(block_statements(statement.body))
+    return reached
+
+
+def _turns_tools_off(body: cst.BaseSuite) -> bool:
+    """`tool_choice = "none"` in the body: after that round the model cannot ask for
+    another tool call, so a loop that runs while it does ends."""
+    for node in iter_subtree_no_scopes(body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.SimpleString):
+            for target in node.targets:
+                name = dotted_name(target.target) or ""
+                words = identifier_words(name.rsplit(".", 1)[-1])
+                if "tool" in words and "choice" in words and node.value.evaluated_value == "none":
+                    return True
+    return False
+
+
+def _paced(statements: list[cst.BaseStatement], state: set[str], facts: ModuleFacts) -> bool:
+    """Whether every pass through `statements` waits for input or leaves the loop first.
+
+    An input read only on one branch (`except: input("press enter")`) does not pace the
+    loop: the other branch can go round without waiting.
+    """
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine):
+            if _statement_waits(statement, facts):
+                return True
+        elif isinstance(statement, cst.If):
+            if _statement_waits(statement.test, facts):
+                return True
+            branches: list[cst.BaseSuite] = [statement.body]
+            orelse: cst.If | cst.Else | None = statement.orelse
+            while isinstance(orelse, cst.If):
+                branches.append(orelse.body)
+                orelse = orelse.orelse
+            if orelse is None:
+                continue
+            branches.append(orelse.body)
+            if all(
+                _paced(list(block_statements(b)), state, facts)
+                or _leads_to_exit(b, True, state, facts)
+                for b in branches
+            ):
+                return True
+        elif isinstance(statement, (cst.Try, cst.With)) and _paced(
+            list(block_statements(statement.body)), state, facts
+        ):
+            return True
+    return False
+
+
 @dataclass(slots=True)
 class _Body:
     """What one pass over a loop body found."""
 
     counters: set[str] = field(default_factory=set)
     calls: list[cst.Call] = field(default_factory=list)
-    reads_input: bool = False
     periodic: bool = False
     guards: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode | None, bool]] = field(
         default_factory=list
@@ -374,8 +570,6 @@ def _scan(body: cst.BaseSuite, facts: ModuleFacts) -> _Body:
             targets = (
                 [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             )
-            if not nested and _is_read_call(value, facts):
-                found.reads_input = True
             if isinstance(value, cst.BinaryOperation) and isinstance(
                 value.operator, (cst.Add, cst.Subtract)
             ):
@@ -426,6 +620,8 @@ def _is_bound(test: cst.CSTNode, counters: set[str]) -> bool:
 
 def _is_agent_step(call: cst.Call, facts: ModuleFacts) -> bool:
     """A call that asks a model or an agent for its next move."""
+    if any(a.keyword is not None and a.keyword.value in _RUN_LIMIT_KEYWORDS for a in call.args):
+        return False  # the framework bounds this run (`Runner.run(..., max_turns=5)`)
     if is_llm_call(call, facts):
         return True
     name = dotted_name(call.func)
@@ -436,10 +632,58 @@ def _is_agent_step(call: cst.Call, facts: ModuleFacts) -> bool:
     parts = name.split(".")
     if parts[-1] in _STEP_NAMES:
         return True
+    method = identifier_words(parts[-1])
+    if len(parts) > 1 and method and method[0] in _ACCESSOR_VERBS:
+        return False  # `agent.get_tool_messages(doc)` reads the agent, it is not a step
     return bool(_words(set(parts)) & _AGENT_WORDS)
 
 
+def _calls_itself(call: cst.Call, name: str, method: bool, params: set[str]) -> bool:
+    """`name(...)` (or `self.name(...)` in a method) with arguments that are the function's
+    own parameters, its locals or literals: not a walk down a structure (`f(node.parent)`,
+    `f(children[0])`), which the structure bounds."""
+    func = call.func
+    if method:
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == name
+            and isinstance(func.value, cst.Name)
+            and func.value.value in ("self", "cls")
+        ):
+            return False
+    elif not (isinstance(func, cst.Name) and func.value == name):
+        return False
+    for arg in call.args:
+        if not isinstance(arg.value, (cst.Name, cst.SimpleString, cst.Integer, cst.List)):
+            return False
+        if isinstance(arg.value, cst.List) and arg.value.elements:
+            return False
+    return True
+
+
 # --- The fix ---------------------------------------------------------------------------------
+
+# Methods of an agent object that run one step of it (`agent.step()`, `crew.run()`).
+_AGENT_STEP_METHODS = frozenset({"step", "astep", "run", "arun", "tick", "next_step"})
+
+
+def _model_loop(calls: list[cst.Call], facts: ModuleFacts) -> bool:
+    """Whether the loop certainly asks a model or an agent for its next move (a client
+    request, a step-named call, `agent.step()`): only then is the rewrite offered."""
+    for call in calls:
+        if any(a.keyword is not None and a.keyword.value in _RUN_LIMIT_KEYWORDS for a in call.args):
+            continue
+        if is_llm_call(call, facts):
+            return True
+        name = dotted_name(call.func)
+        if name is None:
+            continue
+        parts = name.split(".")
+        if parts[-1] in _STEP_NAMES:
+            return True
+        if parts[-1] in _AGENT_STEP_METHODS and _words(set(parts[:-1])) & _AGENT_WORDS:
+            return True
+    return False
 
 
 def _negated(test: cst.BaseExpression) -> cst.BaseExpression:
@@ -450,7 +694,7 @@ def _negated(test: cst.BaseExpression) -> cst.BaseExpression:
         target = test.comparisons[0]
         if isinstance(target.operator, cst.Is):
             return test.with_changes(comparisons=[target.with_changes(operator=cst.IsNot())])
-    if not test.lpar:
+    if not test.lpar and not isinstance(test, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
         test = test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return cst.UnaryOperation(operator=cst.Not(), expression=test)
 
@@ -475,9 +719,12 @@ class UnboundedAgentLoop(Rule):
         "until someone notices the bill, the rate limit or the hung request. An exit that "
         "depends only on the model's reply (`if action == 'final_answer': break`) is not a "
         "bound. Count the steps and stop (with an error, not silently) at a limit. Loops "
-        "paced by their input (readers, servers, queue consumers) or by a `sleep` among "
-        "their own statements (schedulers, pollers) are not flagged, and the "
-        "body must call a model or an agent step (`llm.invoke`, `agent.step()`)."
+        "paced by their input (readers, servers, queue consumers, a person answering "
+        "`input()` or a prompt on every pass) or by a `sleep` among their own statements "
+        "(schedulers, pollers) are not flagged, nor runs the framework bounds "
+        "(`max_turns=`, `usage_limits=`); the body must call a model or an agent step "
+        "(`llm.invoke`, `agent.step()`). The same loop written as recursion (an agent "
+        "function that calls itself after a model call, with no depth) is flagged too."
     )
     fix_description = (
         "Unsafe: `while True:` becomes `for _step in range(MAX_ITERATIONS):` with an "
@@ -645,8 +892,309 @@ class UnboundedAgentLoop(Rule):
             """,
             line=2,
         ),
+        Flagged(
+            # The model's own request for another tool round is the only exit.
+            """
+            from openai import OpenAI
+
+            client = OpenAI()
+
+            def run(messages, tools):
+                msg = ask(client, messages, tools)
+                while msg.tool_calls:
+                    messages.append(msg)
+                    messages.extend(execute(call) for call in msg.tool_calls)
+                    msg = client.chat.completions.create(model="gpt-4o", messages=messages)
+                return msg.content
+            """,
+            line=7,
+            message="`while msg.tool_calls`",
+            fixed="""
+            from openai import OpenAI
+            MAX_ITERATIONS = 10
+
+            client = OpenAI()
+
+            def run(messages, tools):
+                msg = ask(client, messages, tools)
+                for _step in range(MAX_ITERATIONS):
+                    if not msg.tool_calls:
+                        break
+                    messages.append(msg)
+                    messages.extend(execute(call) for call in msg.tool_calls)
+                    msg = client.chat.completions.create(model="gpt-4o", messages=messages)
+                else:
+                    if msg.tool_calls:
+                        raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+                return msg.content
+            """,
+        ),
+        Flagged(
+            # `stop_reason == "tool_use"` and a task the agent reports as incomplete.
+            """
+            def tools_loop(client, messages, response):
+                while response.stop_reason == "tool_use":
+                    messages.append(run_tools(response))
+                    response = client.messages.create(model="claude", messages=messages)
+
+            def flow(cf, main_task):
+                while main_task.is_incomplete():
+                    cf.run("Work on the task", agents=[writer])
+            """,
+            line=2,
+            count=2,
+            message='`while response.stop_reason == "tool_use"`',
+            fixed="""
+            MAX_ITERATIONS = 10
+            def tools_loop(client, messages, response):
+                for _step in range(MAX_ITERATIONS):
+                    if not (response.stop_reason == "tool_use"):
+                        break
+                    messages.append(run_tools(response))
+                    response = client.messages.create(model="claude", messages=messages)
+                else:
+                    if response.stop_reason == "tool_use":
+                        raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+
+            def flow(cf, main_task):
+                for _step in range(MAX_ITERATIONS):
+                    if not main_task.is_incomplete():
+                        break
+                    cf.run("Work on the task", agents=[writer])
+                else:
+                    if main_task.is_incomplete():
+                        raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+            """,
+        ),
+        Flagged(
+            # An `input()` only on the error branch does not pace the loop: a model that
+            # keeps writing code that runs goes round without waiting for anyone.
+            """
+            def interpreter(llm, messages):
+                while True:
+                    code = llm.invoke(messages)
+                    try:
+                        output = run_code(code)
+                    except SyntaxError:
+                        answer = input("The code did not parse; let the model retry? ")
+                        continue
+                    messages.append(output)
+                    if "DONE" in output:
+                        break
+            """,
+            line=2,
+            fixed="""
+            MAX_ITERATIONS = 10
+            def interpreter(llm, messages):
+                for _step in range(MAX_ITERATIONS):
+                    code = llm.invoke(messages)
+                    try:
+                        output = run_code(code)
+                    except SyntaxError:
+                        answer = input("The code did not parse; let the model retry? ")
+                        continue
+                    messages.append(output)
+                    if "DONE" in output:
+                        break
+                else:
+                    raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+            """,
+        ),
+        Flagged(
+            # Only a name says "agent": flagged, but the rewrite is not offered.
+            """
+            def supervise(supervisor_agent, job):
+                while not job.done:
+                    supervisor_agent.delegate(job)
+            """,
+            line=2,
+        ),
+        Flagged(
+            # The same loop written as recursion.
+            """
+            def run_agent(client, messages):
+                reply = client.chat.completions.create(model="gpt-4o", messages=messages)
+                message = reply.choices[0].message
+                if not message.tool_calls:
+                    return message.content
+                messages.append(message)
+                messages.extend(execute(call) for call in message.tool_calls)
+                return run_agent(client, messages)
+            """,
+            line=8,
+            column=12,
+            message="calls itself again after a model call",
+        ),
+        Flagged(
+            # Generate and judge until the judge passes it: the attempts are counted and
+            # bounded only in one mode, so in the other the loop is unbounded.
+            """
+            def write(llm, judge, task, mode):
+                attempts = 0
+                while True:
+                    draft = llm.invoke(task)
+                    if judge.invoke(draft) == "pass":
+                        return draft
+                    if mode == "strict":
+                        attempts += 1
+                        if attempts >= 3:
+                            raise RuntimeError("no draft passed")
+            """,
+            line=3,
+            fixed="""
+            MAX_ITERATIONS = 10
+            def write(llm, judge, task, mode):
+                attempts = 0
+                for _step in range(MAX_ITERATIONS):
+                    draft = llm.invoke(task)
+                    if judge.invoke(draft) == "pass":
+                        return draft
+                    if mode == "strict":
+                        attempts += 1
+                        if attempts >= 3:
+                            raise RuntimeError("no draft passed")
+                else:
+                    raise RuntimeError(f"agent loop did not finish within {MAX_ITERATIONS} steps")
+            """,
+        ),
     )
     clean = (
+        # A kernel message listener that asks a model only when the program stalls: paced
+        # by `get_msg`; the error counter bounds errors, not the listening.
+        Clean(
+            """
+            import queue
+
+            def listen(kc, llm, stalled):
+                max_retries = 100
+                while True:
+                    try:
+                        if stalled():
+                            kc.input(llm.invoke("what should be typed?"))
+                        msg = kc.iopub_channel.get_msg(timeout=0.05)
+                    except queue.Empty:
+                        continue
+                    except Exception:
+                        max_retries -= 1
+                        if max_retries < 0:
+                            raise
+                        continue
+                    if msg["content"].get("execution_state") == "idle":
+                        return
+            """
+        ),
+        # A bound inside the branch that goes round again, the other branch leaving.
+        Clean(
+            """
+            def tool_loop(client, messages):
+                steps = 0
+                while True:
+                    reply = client.chat.completions.create(model="m", messages=messages)
+                    if reply.tool_calls:
+                        steps += 1
+                        if steps > 8:
+                            raise RuntimeError("too many tool rounds")
+                        messages.extend(run(reply.tool_calls))
+                    else:
+                        return reply.content
+            """
+        ),
+        # Recursion with a depth passed along, and a walk down a tree that bounds it.
+        Clean(
+            """
+            def run_agent(client, messages, depth=0):
+                reply = client.chat.completions.create(model="gpt-4o", messages=messages)
+                if reply.done or depth >= 10:
+                    return reply
+                return run_agent(client, messages, depth + 1)
+
+            def summarize(llm, node):
+                summary = llm.invoke(node.text)
+                for child in node.children:
+                    summarize(llm, child)
+                return summarize(llm, node.parent) if node.parent else summary
+            """
+        ),
+        # Chat loops paced by a person: `input_with_fallback(...)`, `input` in an executor on
+        # the other branch, rich's `Prompt.ask`, a `read_input()` helper,
+        # `cf.run(..., interactive=True)`.
+        Clean(
+            """
+            import asyncio
+            from rich.prompt import Prompt
+
+            async def chat(agent, auto_mode):
+                while True:
+                    if auto_mode:
+                        message = input_with_fallback("You: ", "What's the weather?")
+                    else:
+                        loop = asyncio.get_running_loop()
+                        message = await loop.run_in_executor(None, input)
+                    if not message.strip():
+                        break
+                    print(await agent.run(message))
+
+            async def find_seat(agent):
+                while True:
+                    answer = Prompt.ask("What seat would you like?")
+                    result = await agent.run(answer)
+                    if result.ok:
+                        return result.output
+
+            def realtime(connection):
+                while True:
+                    text = read_input("Enter a message: ")
+                    if text == "q":
+                        break
+                    connection.response.create(input=text)
+
+            def tutor(cf):
+                while True:
+                    lesson = cf.run("Create a lesson")
+                    if not cf.run("Ask whether to continue", interactive=True, result_type=bool):
+                        break
+            """
+        ),
+        # Runs the framework bounds (`max_turns=`, `usage_limits=`), a Temporal workflow
+        # waiting for signals, and a walk up a `.parent` chain that calls no model.
+        Clean(
+            """
+            async def triage(Runner, agent, items):
+                while True:
+                    result = await Runner.run(agent, items, max_turns=8)
+                    if result.final_output:
+                        return result.final_output
+
+            async def search(agent, limits):
+                while True:
+                    result = await agent.run("find a flight", usage_limits=limits)
+                    if result.output:
+                        return result.output
+
+            class Session:
+                async def run(self, workflow, agent):
+                    while not self._done:
+                        await workflow.wait_condition(lambda: bool(self._pending))
+                        await agent.run(self._pending.pop())
+
+            def forced_tool_then_answer(connection, prompt):
+                tool_choice = {"type": "function", "name": "lookup"}
+                while True:
+                    reply = connection.responses.create(input=prompt, tool_choice=tool_choice)
+                    if not reply.function_calls:
+                        return reply.text
+                    prompt = run_tools(reply.function_calls)
+                    tool_choice = "none"
+
+            def passed_doc(agent, doc, tool_type):
+                while True:
+                    tools = agent.get_tool_messages(doc)
+                    if doc.parent is None:
+                        break
+                    doc = doc.parent
+                return doc
+            """
+        ),
         Clean(
             """
             MAX_STEPS = 10
@@ -771,6 +1319,31 @@ class UnboundedAgentLoop(Rule):
         ),
     )
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        """An agent function that asks the model and then calls itself again: the same
+        unbounded loop written as recursion (and a RecursionError only after ~1000 calls)."""
+        facts = self.context.facts
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        names = {p.name.value for p in params}
+        if _words(names) & (_LIMIT_WORDS | _COUNT_WORDS):
+            return  # a depth or a budget is passed along
+        method = any(isinstance(n, cst.ClassDef) for n in self.context.ancestors[-2:])
+        asked = False
+        for inner, in_loop in _iter_body(node.body):
+            if not isinstance(inner, cst.Call):
+                continue
+            if is_llm_call(inner, facts):
+                asked = True
+                continue
+            if asked and not in_loop and _calls_itself(inner, node.name.value, method, names):
+                self.report(
+                    inner,
+                    f"agent function `{node.name.value}` calls itself again after a model call "
+                    "with no depth limit: only the model's replies can end the recursion; pass "
+                    "a depth (or a step budget) and stop at a limit",
+                )
+                return
+
     def visit_While(self, node: cst.While) -> None:
         test = node.test
         state: list[str] | None = None
@@ -783,12 +1356,17 @@ class UnboundedAgentLoop(Rule):
         state_names = set(state or ())
         if not any(_is_agent_step(call, facts) for call in body.calls):
             return
-        if body.reads_input or body.periodic:
+        if body.periodic or _paced(list(block_statements(node.body)), state_names, facts):
+            return
+        if _turns_tools_off(node.body):
             return
         for handler, nested in body.exhaustion_handlers:
             if _leads_to_exit(handler.body, not nested, state_names, facts):
                 return
+        reached = _reached_guards(list(block_statements(node.body)), state_names, facts)
         for guard, then, orelse, nested in body.guards:
+            if id(guard) not in reached:
+                continue  # a bound checked in one mode only (`if strict: if n > 3: raise`)
             if not (
                 _leads_to_exit(then, not nested, state_names, facts)
                 or _leads_to_exit(orelse, not nested, state_names, facts)
@@ -805,7 +1383,7 @@ class UnboundedAgentLoop(Rule):
             "end it, so a stuck model loops (and bills) forever; count the steps and "
             f"stop at a limit (`for _step in range({self._options().max_iterations_name}):`)",
             end_node=test,
-            fix=self._fix(node, state is not None),
+            fix=self._fix(node, state is not None) if _model_loop(body.calls, facts) else None,
         )
 
     def _options(self) -> UnboundedAgentLoopOptions:

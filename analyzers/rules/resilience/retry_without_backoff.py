@@ -5,12 +5,26 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Iterator, Sequence
+from typing import ClassVar
 
 import libcst as cst
 
-from agentsense.analyzers.detect.flow import always_exits, block_statements, is_constant_true
+from agentsense.analyzers.detect.flow import (
+    always_exits,
+    block_statements,
+    is_constant_true,
+    may_leave,
+)
+from agentsense.analyzers.detect.names import words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.rules.resilience._retry_quality import (
+    QUALITY_CLEAN,
+    QUALITY_FLAGGED,
+    QUALITY_RATIONALE,
+    retry_quality_problems,
+    tenacity_problem,
+)
 from agentsense.analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
 
 # Counters and delays of a retry loop: reading them in the attempt does not make each attempt
@@ -34,6 +48,37 @@ _BACKOFF_DECORATOR_MODULES = ("backoff.", "tenacity.", "retrying.", "stamina.")
 _BACKOFF_DECORATOR_NAMES = frozenset({"retry", "on_exception", "on_predicate", "retry_async"})
 # Calls that read input from a person: asking again is the point, not a busy service.
 _INTERACTIVE = frozenset({"input", "getpass.getpass", "click.prompt", "typer.prompt"})
+# Loopback hosts: a loop that connects to one waits for a local server, not a shared service.
+_LOOPBACK = ("localhost", "127.0.0.1", "0.0.0.0", "[::1]")
+# Words of names a readiness poll reads (`wait_for_port`, `server.ready`, `HEALTH_URL`).
+_READINESS_WORDS = frozenset({"port", "ready", "readiness", "health", "healthz", "healthcheck"})
+# Calls that (re)start or feed a local child process.
+_LOCAL_PROCESS_CALLS = frozenset({"start_process", "restart_process", "restart", "Popen", "spawn"})
+
+
+def _local_readiness(loop: cst.For | cst.While) -> bool:
+    """A readiness poll or a local restart, where backoff with jitter buys nothing: the loop
+    waits for a just-spawned local server or port (`for _ in range(50): try: connect(port)
+    ... except OSError: sleep(0.1)`), or restarts and writes to a local child process.
+    Jitter spreads many clients' retries over time; one process waiting for its own
+    child has no crowd to spread."""
+    for node in iter_subtree_no_scopes(loop):
+        if isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+            if any(host in node.value for host in _LOOPBACK):
+                return True
+        elif isinstance(node, (cst.Name, cst.Attribute)):
+            name = dotted_name(node)
+            if name is None:
+                continue
+            if words_of([name.rsplit(".", 1)[-1]]) & _READINESS_WORDS:
+                return True
+            if name.endswith(".stdin"):
+                return True
+        elif isinstance(node, cst.Call):
+            name = dotted_name(node.func) or ""
+            if name.rsplit(".", 1)[-1] in _LOCAL_PROCESS_CALLS:
+                return True
+    return False
 
 
 def _leaves_loop(small: cst.BaseSmallStatement) -> bool:
@@ -67,20 +112,7 @@ def _own_tries(loop: cst.For | cst.While) -> list[cst.Try]:
 
 def _leaves(statements: Sequence[cst.BaseStatement]) -> bool:
     """A `return`, or a `break` of the loop being judged, somewhere in `statements`."""
-    stack: list[tuple[cst.CSTNode, bool]] = [(s, False) for s in statements]
-    while stack:
-        node, nested = stack.pop()
-        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
-            return True
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
-            continue
-        inner = nested or isinstance(node, (cst.For, cst.While))
-        if isinstance(node, (cst.For, cst.While)) and node.orelse is not None:
-            stack.extend((s, nested) for s in block_statements(node.orelse.body))
-            stack.extend((s, True) for s in block_statements(node.body))
-            continue
-        stack.extend((child, inner) for child in children(node))
-    return False
+    return may_leave(statements, lambda node: isinstance(node, cst.Return))
 
 
 def _always_leaves(attempt: cst.Try) -> bool:
@@ -343,9 +375,11 @@ class RetryWithoutBackoff(Rule):
         "still overloaded: every agent that failed together retries together, the retries "
         "burn the rate limit and the attempts run out in seconds. Exponential backoff with "
         "jitter (`base * 2 ** attempt` plus `random.uniform`, or `tenacity`/`backoff`) spreads "
-        "the attempts out and gives the service time to recover."
+        "the attempts out and gives the service time to recover. Readiness polls of a "
+        "just-spawned local server or port, and restarts of a local child process, are not "
+        "flagged: nobody else shares what they wait for."
     )
-    flagged = (
+    flagged: ClassVar[Sequence[Flagged]] = (
         Flagged(
             """
             import time
@@ -408,7 +442,42 @@ class RetryWithoutBackoff(Rule):
             line=3,
         ),
     )
-    clean = (
+    clean: ClassVar[Sequence[Clean]] = (
+        # Readiness polls of a just-spawned local server or port, and restarting a local
+        # child process: nobody else shares what they wait for, so jitter spreads nothing.
+        Clean(
+            """
+            import asyncio
+            import socket
+            import time
+
+            async def wait_for_echo_server(client, port):
+                for _ in range(50):
+                    try:
+                        await client.get(f"http://localhost:{port}/sse", timeout=0.1)
+                        break
+                    except Exception:
+                        await asyncio.sleep(0.1)
+
+            def wait_for_port(host, port):
+                for _ in range(50):
+                    try:
+                        with socket.create_connection((host, port), timeout=0.2):
+                            return
+                    except OSError:
+                        time.sleep(0.1)
+
+            def send_code(self, code, max_retries=3):
+                retry_count = 0
+                while retry_count <= max_retries:
+                    try:
+                        self.process.stdin.write(code)
+                        break
+                    except Exception:
+                        self.start_process()
+                        retry_count += 1
+            """
+        ),
         # The same loops with exponential backoff and jitter.
         Clean(
             """
@@ -419,7 +488,7 @@ class RetryWithoutBackoff(Rule):
                 for attempt in range(max_attempts):
                     try:
                         return client.chat.completions.create(messages=messages)
-                    except Exception:
+                    except (RateLimitError, APITimeoutError):
                         time.sleep(2 ** attempt + random.uniform(0, 1))
                 raise RuntimeError("model unavailable")
             """
@@ -427,6 +496,7 @@ class RetryWithoutBackoff(Rule):
         Clean(
             """
             import asyncio
+            import random
 
             async def call_tool(session, name, args, base=0.5):
                 attempt = 0
@@ -436,7 +506,7 @@ class RetryWithoutBackoff(Rule):
                         return await session.call_tool(name, args)
                     except ConnectionError:
                         attempt += 1
-                        await asyncio.sleep(delay)
+                        await asyncio.sleep(delay + random.random())
                         delay *= 2
                 raise RuntimeError(name)
 
@@ -445,14 +515,14 @@ class RetryWithoutBackoff(Rule):
                     try:
                         return await llm.ainvoke(prompt)
                     except TimeoutError:
-                        await asyncio.sleep(base * 2**i)
+                        await asyncio.sleep(base * 2**i + random.random())
             """
         ),
         # A backoff/tenacity decorator does the waiting.
         Clean(
             """
             import backoff
-            from tenacity import retry, wait_exponential
+            from tenacity import retry, stop_after_attempt, wait_exponential
 
             @backoff.on_exception(backoff.expo, ConnectionError)
             def fetch(url):
@@ -462,7 +532,7 @@ class RetryWithoutBackoff(Rule):
                     except ConnectionError:
                         continue
 
-            @retry(wait=wait_exponential())
+            @retry(wait=wait_exponential(), stop=stop_after_attempt(3))
             def fetch_again(url):
                 for _ in range(3):
                     try:
@@ -616,6 +686,10 @@ class RetryWithoutBackoff(Rule):
             """
         ),
     )
+    # Retry quality (issue 14): a separate finding kind, see `_retry_quality`.
+    rationale += QUALITY_RATIONALE
+    flagged = (*flagged, *QUALITY_FLAGGED)
+    clean = (*clean, *QUALITY_CLEAN)
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node)
@@ -628,7 +702,7 @@ class RetryWithoutBackoff(Rule):
         if not _is_retry_loop_header(loop, facts) or self._decorated_with_backoff():
             return
         attempts = [t for t in _own_tries(loop) if _is_retry_attempt(loop, t, facts)]
-        if not attempts:
+        if not attempts or _local_readiness(loop):
             return
         changing = _names_bound(loop)
         # `wait_for(...)`/`.wait()` inside the attempt is the operation, not a pause.
@@ -689,3 +763,36 @@ class RetryWithoutBackoff(Rule):
             if qualified.rsplit(".", 1)[-1] in _BACKOFF_DECORATOR_NAMES:
                 return True
         return False
+
+    # Retry quality (issue 14), judged after the backoff check above and only for loops it
+    # did not flag: one finding per loop, the more basic problem first.
+    def leave_For(self, original_node: cst.For) -> None:
+        self._check_quality(original_node)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._check_quality(original_node)
+
+    def _check_quality(self, loop: cst.For | cst.While) -> None:
+        facts = self.context.facts
+        if not _is_retry_loop_header(loop, facts) or self._decorated_with_backoff():
+            return
+        if isinstance(loop, cst.While) and not _counts_attempts(loop):
+            return
+        if any(r.rule is self and r.node is loop for r in self.context.reports):
+            return
+        attempts = [t for t in _own_tries(loop) if _is_retry_attempt(loop, t, facts)]
+        if not attempts:
+            return
+        function = self.context.enclosing_function()
+        for node, message in retry_quality_problems(loop, attempts, facts, function):
+            self.report(node, message)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        message = tenacity_problem(node, self.context.facts)
+        if message is not None:
+            self.report(node, message)
+
+    def visit_Decorator(self, node: cst.Decorator) -> None:
+        message = tenacity_problem(node, self.context.facts)
+        if message is not None:
+            self.report(node.decorator, message)

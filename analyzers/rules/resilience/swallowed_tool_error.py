@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from agentsense.analyzers.detect.flow import block_statements
@@ -10,8 +12,10 @@ from agentsense.analyzers.detect.functions import (
     is_tool_function,
     method_class_stack,
 )
-from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.detect.names import words_of
+from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 
@@ -108,6 +112,93 @@ def _is_cleanup(attempt: cst.Try) -> bool:
     return True
 
 
+# Words of names in a `try` that only waits: a wait allowed to fail (`wait_for_documents`).
+_WAIT_WORDS = frozenset({"wait", "sleep", "poll"})
+
+
+def _only_passes(handler: cst.ExceptHandler) -> bool:
+    statements = block_statements(handler.body)
+    return bool(statements) and all(
+        isinstance(s, cst.SimpleStatementLine) and all(isinstance(x, cst.Pass) for x in s.body)
+        for s in statements
+    )
+
+
+def _assigned_names(statements: Sequence[cst.BaseStatement]) -> set[str] | None:
+    """Names the statements assign, when assignments (and `if`s of them) are all they do."""
+    names: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, cst.If):
+            inner = _assigned_names(block_statements(statement.body))
+            if inner is None or statement.orelse is not None:
+                return None
+            names |= inner
+            continue
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return None
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and all(
+                isinstance(t.target, cst.Name) for t in small.targets
+            ):
+                names.update(
+                    t.target.value for t in small.targets if isinstance(t.target, cst.Name)
+                )
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                names.add(small.target.value)
+            else:
+                return None
+    return names
+
+
+def _returns_value(statement: cst.BaseStatement | None) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    small = statement.body[-1] if statement.body else None
+    return (
+        isinstance(small, cst.Return)
+        and small.value is not None
+        and not (isinstance(small.value, cst.Name) and small.value.value == "None")
+    )
+
+
+def _best_effort(
+    attempt: cst.Try, before: Sequence[cst.BaseStatement], after: cst.BaseStatement | None
+) -> bool:
+    """A `try` whose failure leaves the tool a sensible result:
+
+    - an optional read into names given defaults before it (`meta = {}`; `try: meta =
+      json.loads(...)`), the tool then going on with the defaults;
+    - a first choice whose success returns, followed by a fallback `return` of a value;
+    - a wait that is allowed to fail (`try: wait_for_documents(...)`), assigning nothing.
+    """
+    body = block_statements(attempt.body)
+    assigned = _assigned_names(body)
+    if assigned:
+        defaults: set[str] = set()
+        for statement in before:
+            defaults |= _assigned_names([statement]) or set()
+        if assigned & defaults:
+            return True
+    returns = any(
+        isinstance(n, cst.Return) and n.value is not None
+        for n in iter_subtree_no_scopes(attempt.body)
+    )
+    if returns and _returns_value(after):
+        return True
+    if not returns and not any(
+        isinstance(n, (cst.Assign, cst.AnnAssign, cst.AugAssign))
+        for n in iter_subtree_no_scopes(attempt.body)
+    ):
+        names = {
+            dotted_name(n) or ""
+            for n in iter_subtree_no_scopes(attempt.body)
+            if isinstance(n, (cst.Name, cst.Attribute))
+        }
+        if words_of(names) & _WAIT_WORDS:
+            return True
+    return False
+
+
 class SwallowedToolError(Rule):
     code = "AGT602"
     name = "swallowed-tool-error"
@@ -118,7 +209,9 @@ class SwallowedToolError(Rule):
         "from nothing, or reports success for an action that failed (a payment that was never "
         "sent, a file that was never written). The failure also never reaches logs or "
         "tracing, so nobody can debug it later. Catch the exceptions you expect, and return "
-        "or raise an error the model and the operator can see."
+        "or raise an error the model and the operator can see. Best-effort steps whose "
+        "failure leaves a sensible result are not flagged: an optional read over defaults "
+        "set before it, a first choice followed by a fallback `return`, a wait allowed to fail."
     )
     flagged = (
         Flagged(
@@ -172,8 +265,61 @@ class SwallowedToolError(Rule):
             """,
             line=4,
         ),
+        Flagged(
+            # A write that fails silently while the tool reports success: not a fallback.
+            """
+            @tool
+            def save_note(text: str) -> str:
+                \"\"\"Save a note.\"\"\"
+                status = "unsaved"
+                try:
+                    db.insert(text)
+                except Exception:
+                    pass
+                return "saved"
+            """,
+            line=7,
+        ),
     )
     clean = (
+        # Best-effort fallbacks: optional metadata read over defaults, a first choice with a
+        # fallback answer, a wait allowed to fail; the tool still returns its result.
+        Clean(
+            """
+            import json
+            from pathlib import Path
+
+            @tool
+            def artifact_load(path: str) -> dict:
+                \"\"\"Load an artifact.\"\"\"
+                meta = {}
+                try:
+                    p = Path(path + ".meta.json")
+                    if p.exists():
+                        meta = json.loads(p.read_text())
+                except Exception:
+                    pass
+                return {"data": Path(path).read_text(), "summary": meta.get("summary", "")}
+
+            @mcp.tool()
+            def get_current_weather(city: str) -> str:
+                try:
+                    response = requests.get(f"https://wttr.in/{city}", timeout=2)
+                    if response.ok:
+                        return response.text
+                except Exception:
+                    pass
+                return f"Weather data unavailable right now for {city}."
+
+            class QueryTool(BaseTool):
+                def _run(self, datastore_id: str, query: str) -> str:
+                    try:
+                        loop.run_until_complete(self._wait_for_documents(datastore_id))
+                    except Exception:
+                        pass
+                    return self.client.query(datastore_id, query)
+            """
+        ),
         # A specific exception the tool expects is a decision, not a swallowed failure.
         Clean(
             """
@@ -325,6 +471,14 @@ class SwallowedToolError(Rule):
         attempt = between[-1] if between else None
         if isinstance(attempt, cst.Try) and _is_cleanup(attempt):
             return
+        if isinstance(attempt, cst.Try) and _only_passes(node):
+            parent = stack[stack.index(attempt) - 1]
+            siblings = list(parent.body) if isinstance(parent, cst.IndentedBlock) else []
+            if attempt in siblings:
+                at = siblings.index(attempt)
+                after = siblings[at + 1] if at + 1 < len(siblings) else None
+                if _best_effort(attempt, siblings[:at], after):
+                    return
         classes = method_class_stack(stack[:index])
         if is_tool_function(function, facts, classes):
             kind = "tool"

@@ -11,6 +11,7 @@ from agentsense.analyzers.detect.secrets import (
     find_credentials,
     is_high_entropy_secret,
     is_secret_name,
+    is_session_cookie_name,
     mask_secret,
     name_words,
     string_value,
@@ -173,8 +174,54 @@ class HardcodedSecret(Rule):
                 secret_key = os.environ["SECRET_KEY"]
             """,
         ),
+        Flagged(
+            # Session cookies of a logged-in browser, hard-coded in a dict.
+            """
+            COOKIES = {
+                "__Secure-3PSID": "g.a000kQj8Xv2LpR7tYw3NcBz5HdMf9SgUe1QiKo4Wr6Ty",
+                "_gh_sess": "Zm9vYmFyLWJhei1xdXV4LTQyLXNlc3Npb24tZGF0YS0x7Hk2Lp",
+                "theme": "dark",
+            }
+            """,
+            line=2,
+            count=2,
+            message="session cookie `__Secure-3PSID`",
+            fixed="""
+            import os
+            COOKIES = {
+                "__Secure-3PSID": os.environ["SECURE_3_PSID"],
+                "_gh_sess": os.environ["GH_SESS"],
+                "theme": "dark",
+            }
+            """,
+        ),
     )
     clean = (
+        # Values that say they are not working credentials: a deliberately invalid key, a
+        # synthetic key for a mock transport, a demo secret.
+        Clean(
+            """
+            import httpx
+            from openai import AsyncOpenAI
+
+            broken = AsyncOpenAI(api_key="sk-invalid-key-deliberately-broken-0123abcdXYZ789")
+            local = AsyncOpenAI(
+                api_key="synthetic-local-reader",
+                http_client=httpx.AsyncClient(transport=httpx.MockTransport(dispatch)),
+            )
+            # DEMO ONLY: never hard-code real credentials.
+            DEMO_CLIENT_SECRET = "demo-finance-agent-secret"
+            """
+        ),
+        # Cookies that are not sessions, a session cookie that is no random value, and a
+        # conversation's `session_id`.
+        Clean(
+            """
+            COOKIES = {"theme": "dark", "SID": "anonymous", "lang": "en-US"}
+            session_id = "dapr_conversation_123"
+            session = SQLiteSession(session_id="conversation_comprehensive")
+            """
+        ),
         # Placeholders and obvious fakes.
         Clean('OpenAI(api_key="sk-...")\nAPI_KEY = "your-api-key"\nTOKEN = "<KEY>"\n'),
         Clean('PASSWORD = "changeme"\nSECRET = "xxx"\nclient = Client(api_key="dummy")\n'),
@@ -270,6 +317,11 @@ class HardcodedSecret(Rule):
         elif name is not None and is_secret_name(name) and is_high_entropy_secret(value):
             secret = value
             what = f"secret in `{name}`"
+            whole = True
+            env_name = env_var_name(name)
+        elif name is not None and is_session_cookie_name(name) and is_high_entropy_secret(value):
+            secret = value
+            what = f"session cookie `{name}`"
             whole = True
             env_name = env_var_name(name)
         else:

@@ -7,68 +7,34 @@ import itertools
 import libcst as cst
 
 from agentsense.analyzers.detect.dataflow import DEFAULT_SANITIZERS, iter_assignments, local_names
+from agentsense.analyzers.detect.execution import (
+    ARGV_SINKS,
+    CODE_SINKS,
+    INLINE_CODE_FLAGS,
+    SHELL_SINKS,
+    executed_argument,
+    shell_true,
+)
 from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.detect.secrets import string_value
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 
-# Calls that execute their first argument as Python code or as a shell command line.
-_CODE_SINKS = frozenset(
-    {"eval", "exec", "compile", "builtins.eval", "builtins.exec", "builtins.compile"}
-)
-_SHELL_SINKS = frozenset(
-    {
-        "os.system",
-        "os.popen",
-        "subprocess.getoutput",
-        "subprocess.getstatusoutput",
-        "asyncio.create_subprocess_shell",
-    }
-)
-# Take an argument vector (or a command string with `shell=True`).
-_ARGV_SINKS = frozenset(
-    {
-        "subprocess.run",
-        "subprocess.call",
-        "subprocess.check_call",
-        "subprocess.check_output",
-        "subprocess.Popen",
-        "asyncio.create_subprocess_exec",
-        "os.execv",
-        "os.execvp",
-        "os.spawnv",
-        "os.spawnvp",
-    }
-)
-_SOURCE_KEYWORDS = frozenset({"source", "args", "cmd", "command"})
-# Flags that make an interpreter run the next argument as a program (`bash -c`, `python -c`).
-_INLINE_CODE_FLAGS = frozenset({"-c", "-e", "--command", "--eval"})
 # String methods whose arguments end up in the result (`"\n".join(lines)`).
 _JOINING_METHODS = frozenset({"join", "format", "format_map", "replace"})
 _MAX_NODES = 2_000
 
 
-def _executed_argument(call: cst.Call) -> cst.BaseExpression | None:
-    """The first positional argument, or its keyword form; None for `f(*parts)`."""
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is None:
-            return arg.value
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in _SOURCE_KEYWORDS:
-            return arg.value
-    return None
-
-
-def _shell_true(call: cst.Call) -> bool:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "shell":
-            value = arg.value
-            return (isinstance(value, cst.Name) and value.value == "True") or (
-                isinstance(value, cst.Integer) and value.value not in ("0", "0x0")
-            )
-    return False
+def _escapes_quotes(call: cst.Call) -> bool:
+    """`text.replace("'", "'\\''")`, `text.replace('"', '\\"')`: the text is escaped for
+    the quotes it is put between (POSIX single quotes, an AppleScript or shell string), so
+    it stays a string there instead of becoming code."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value != "replace" or len(call.args) < 2:
+        return False
+    old, new = (string_value(a.value) for a in call.args[:2])
+    return old in ("'", '"') and isinstance(new, str) and "\\" in new
 
 
 class _Taint:
@@ -138,9 +104,11 @@ class _Taint:
 
     def _call_inputs(self, call: cst.Call) -> list[cst.CSTNode]:
         qualified = self.facts.qualified_name(call.func)
-        if qualified is not None and (qualified in DEFAULT_SANITIZERS or qualified in _CODE_SINKS):
+        if qualified is not None and (qualified in DEFAULT_SANITIZERS or qualified in CODE_SINKS):
             return []  # `exec(compile(reply))` is reported once, on `compile`
         func = call.func
+        if _escapes_quotes(call):
+            return []
         if isinstance(func, cst.Attribute):
             head = (dotted_name(func.value) or "").split(".")[0]
             is_function = head in self.facts.imports or head in ("self", "cls")
@@ -224,8 +192,40 @@ class ModelOutputExecuted(Rule):
             line=7,
             message="`subprocess.run`",
         ),
+        Flagged(
+            # The typed result of an LLM library (`marvin.cast`) is still model output.
+            """
+            import marvin
+
+            def build_fields(description):
+                spec = marvin.cast(description, target=dict)
+                return {k: eval(v["type"]) for k, v in spec["fields"].items()}
+            """,
+            line=5,
+            column=16,
+            message="`eval` runs text returned by a language model",
+        ),
     )
     clean = (
+        # Model text escaped for the quotes it is put between: POSIX single quotes for
+        # `say '...'`, an AppleScript string in a list-form `osascript -e`.
+        Clean(
+            r"""
+            import os
+            import subprocess
+            import marvin
+
+            def speak(audio):
+                result = marvin.run(audio)
+                os.system("say '" + result.replace("'", "'\\''") + "'")
+
+            def notify(client, messages):
+                message = client.chat.completions.create(model="m", messages=messages)
+                text = message.choices[0].message.content
+                escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+                subprocess.Popen(["osascript", "-e", f'say "{escaped}" using "Fred"'])
+            """
+        ),
         # Parsed, not executed.
         Clean(
             """
@@ -300,9 +300,7 @@ class ModelOutputExecuted(Rule):
             if isinstance(node, cst.Call):
                 qualified = facts.qualified_name(node.func)
                 if qualified is not None and (
-                    qualified in _CODE_SINKS
-                    or qualified in _SHELL_SINKS
-                    or qualified in _ARGV_SINKS
+                    qualified in CODE_SINKS or qualified in SHELL_SINKS or qualified in ARGV_SINKS
                 ):
                     sinks.append((node, qualified))
         if not sinks:
@@ -313,7 +311,7 @@ class ModelOutputExecuted(Rule):
             head = (dotted_name(call.func) or "").split(".")[0]
             if head in shadowed:
                 continue  # a parameter or local named like the sink
-            argument = _executed_argument(call)
+            argument = executed_argument(call)
             if argument is None or not self._executes(call, qualified, argument, taint):
                 continue
             what = qualified.removeprefix("builtins.")
@@ -329,7 +327,7 @@ class ModelOutputExecuted(Rule):
     def _executes(
         call: cst.Call, qualified: str, argument: cst.BaseExpression, taint: _Taint
     ) -> bool:
-        if qualified not in _ARGV_SINKS:
+        if qualified not in ARGV_SINKS:
             return taint.carries(argument)
         if isinstance(argument, (cst.List, cst.Tuple)):
             values = [e.value for e in argument.elements]
@@ -341,9 +339,9 @@ class ModelOutputExecuted(Rule):
             for flag, value in itertools.pairwise(values):
                 if (
                     isinstance(flag, cst.SimpleString)
-                    and flag.raw_value in _INLINE_CODE_FLAGS
+                    and flag.raw_value in INLINE_CODE_FLAGS
                     and taint.carries(value)
                 ):
                     return True
-            return _shell_true(call) and any(taint.carries(v) for v in values)
+            return shell_true(call) and any(taint.carries(v) for v in values)
         return taint.carries(argument)

@@ -10,6 +10,7 @@ from pydantic import Field
 from agentsense.analyzers.detect.paths import is_test_path
 from agentsense.analyzers.detect.registrations import Registration, problem_code
 from agentsense.analyzers.rule import Rule, RuleOptions
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 from agentsense.runtime.contract import ContractProblem
 
 
@@ -70,3 +71,59 @@ class RegistrationRule(Rule):
         if problem.field == "description" and reg.description_node is not None:
             return reg.description_node
         return reg.node
+
+    def set_after_definition(self, reg: Registration, attribute: str, dunder: str) -> bool:
+        """Whether the tool's `attribute` (`description`, `name`) is given after its
+        definition: an empty pydantic field (`name: str = ""`) that each instance fills, a
+        method or validator that sets it (`self.name = ...`, `values["name"] = ...`), or,
+        for a function made inside a factory, `fn.name = ...` (or `fn.<dunder> = ...`)
+        after the `def`. Module-level assignments are other statements and are not read."""
+        definition = reg.definition
+        if isinstance(definition, cst.ClassDef):
+            for node in iter_subtree(definition.body):
+                if isinstance(node, cst.AnnAssign) and _names_field(node.target, attribute):
+                    if isinstance(node.value, cst.SimpleString) and not node.value.evaluated_value:
+                        return True
+                elif isinstance(node, cst.Assign) and any(
+                    _names_field(t.target, attribute) and not isinstance(t.target, cst.Name)
+                    for t in node.targets
+                ):
+                    return True
+            return False
+        ancestors = self.context.ancestors
+        block = ancestors[-1] if ancestors else None
+        if not isinstance(block, cst.IndentedBlock) or not any(
+            isinstance(n, (cst.FunctionDef, cst.Lambda)) for n in ancestors
+        ):
+            return False
+        statements = list(block.body)
+        if definition not in statements:
+            return False
+        name = definition.name.value
+        for statement in statements[statements.index(definition) + 1 :]:
+            for node in iter_subtree_no_scopes(statement):
+                if isinstance(node, cst.Assign) and any(
+                    isinstance(t.target, cst.Attribute)
+                    and t.target.attr.value in (attribute, dunder)
+                    and isinstance(t.target.value, cst.Name)
+                    and t.target.value.value == name
+                    for t in node.targets
+                ):
+                    return True
+        return False
+
+
+def _names_field(target: cst.BaseExpression, attribute: str) -> bool:
+    """`name`, `self.name`, `values["name"]` for attribute `name`."""
+    if isinstance(target, cst.Name):
+        return target.value == attribute
+    if isinstance(target, cst.Attribute):
+        return target.attr.value == attribute
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+        index = target.slice[0].slice
+        return (
+            isinstance(index, cst.Index)
+            and isinstance(index.value, cst.SimpleString)
+            and index.value.evaluated_value == attribute
+        )
+    return False

@@ -13,6 +13,15 @@ from agentsense.analyzers.detect.dataflow import (
     local_names,
     model_parameter_names,
 )
+from agentsense.analyzers.detect.execution import (
+    CODE_SINKS,
+    DESERIALIZE_SINKS,
+    SHELL_SINKS,
+    SOURCE_KEYWORDS,
+    SUBPROCESS_SINKS,
+    executed_argument,
+    shell_true,
+)
 from agentsense.analyzers.detect.functions import is_tool_function, method_class_stack
 from agentsense.analyzers.detect.llm import is_llm_call
 from agentsense.analyzers.facts import dotted_name
@@ -41,52 +50,21 @@ _SHELL_ADVICE = (
 _PICKLE_ADVICE = "unpickling runs arbitrary code: accept JSON and validate it instead"
 
 SINKS: dict[str, Sink] = {
-    "eval": Sink("`eval`", _EVAL_ADVICE),
-    "exec": Sink("`exec`", _EVAL_ADVICE),
-    "compile": Sink("`compile`", _EVAL_ADVICE),
-    "os.system": Sink("`os.system`", _SHELL_ADVICE),
-    "os.popen": Sink("`os.popen`", _SHELL_ADVICE),
-    "subprocess.getoutput": Sink("`subprocess.getoutput`", _SHELL_ADVICE),
-    "subprocess.getstatusoutput": Sink("`subprocess.getstatusoutput`", _SHELL_ADVICE),
-    "asyncio.create_subprocess_shell": Sink("`asyncio.create_subprocess_shell`", _SHELL_ADVICE),
-    "pickle.loads": Sink("`pickle.loads`", _PICKLE_ADVICE),
-    "pickle.load": Sink("`pickle.load`", _PICKLE_ADVICE),
-    "dill.loads": Sink("`dill.loads`", _PICKLE_ADVICE),
-    "cloudpickle.loads": Sink("`cloudpickle.loads`", _PICKLE_ADVICE),
-    "marshal.loads": Sink("`marshal.loads`", _PICKLE_ADVICE),
+    **{name: Sink(f"`{name.removeprefix('builtins.')}`", _EVAL_ADVICE) for name in CODE_SINKS},
+    **{name: Sink(f"`{name}`", _SHELL_ADVICE) for name in SHELL_SINKS},
+    **{name: Sink(f"`{name}`", _PICKLE_ADVICE) for name in DESERIALIZE_SINKS},
+    **{
+        name: Sink(f"`{name}(..., shell=True)`", _SHELL_ADVICE, needs_shell=True)
+        for name in SUBPROCESS_SINKS
+    },
 }
-for _name in ("run", "call", "check_call", "check_output", "Popen"):
-    SINKS[f"subprocess.{_name}"] = Sink(
-        f"`subprocess.{_name}(..., shell=True)`", _SHELL_ADVICE, needs_shell=True
-    )
-for _name in ("eval", "exec", "compile"):
-    SINKS[f"builtins.{_name}"] = SINKS[_name]
 
 # Keyword names under which these calls take the value they execute.
-_SOURCE_KEYWORDS = frozenset({"source", "args", "cmd", "command", "data", "file"})
+_SOURCE_KEYWORDS = SOURCE_KEYWORDS | {"data", "file"}
 
 
 def _executed_argument(call: cst.Call) -> cst.BaseExpression | None:
-    """The argument a sink executes: the first positional one, or its keyword form."""
-    for arg in call.args:
-        if arg.keyword is None and arg.star == "":
-            return arg.value
-        if arg.star:
-            return None  # `f(*parts)`: which one is executed is unknown
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in _SOURCE_KEYWORDS:
-            return arg.value
-    return None
-
-
-def _shell_true(call: cst.Call) -> bool:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "shell":
-            value = arg.value
-            if isinstance(value, cst.Name):
-                return value.value == "True"
-            return isinstance(value, cst.Integer) and value.value not in ("0", "0x0")
-    return False
+    return executed_argument(call, _SOURCE_KEYWORDS)
 
 
 def _names(names: frozenset[str]) -> str:
@@ -343,7 +321,7 @@ class CodeExecutionInTool(Rule):
                 continue
             qualified = self.context.qualified_name(call.func)
             sink = SINKS.get(qualified) if qualified is not None else None
-            if sink is None or (sink.needs_shell and not _shell_true(call)):
+            if sink is None or (sink.needs_shell and not shell_true(call)):
                 continue
             head = (dotted_name(call.func) or "").split(".")[0]
             if shadowed is None:

@@ -26,10 +26,31 @@ def duplicate_groups(registrations: tuple[Registration, ...]) -> list[list[Regis
     return [group for group in groups.values() if len(group) > 1]
 
 
+def _version(reg: Registration) -> str | None:
+    """The `version=` a decorator gives the tool (FastMCP keeps each version of a name)."""
+    definition = reg.definition
+    if not isinstance(definition, cst.FunctionDef):
+        return None
+    for decorator in definition.decorators:
+        call = decorator.decorator
+        if isinstance(call, cst.Call):
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == "version":
+                    return cst.Module([]).code_for_node(arg.value)
+    return None
+
+
 def clashes(reg: Registration, group: list[Registration]) -> list[Registration]:
     """The others of its group that can run together with it (not `if`/`else` alternatives,
-    not another function's body)."""
-    return [other for other in group if other is not reg and not reg.exclusive_with(other)]
+    not another function's body, not another `version=` of the same name)."""
+    version = _version(reg)
+    return [
+        other
+        for other in group
+        if other is not reg
+        and not reg.exclusive_with(other)
+        and (version is None or _version(other) in (None, version))
+    ]
 
 
 def in_file_message(reg: Registration, first: bool) -> str:
@@ -230,6 +251,24 @@ class DuplicateToolName(Rule):
                 def search_twice(query: str) -> str:
                     """Search."""
                     return query
+            '''
+        ),
+        Clean(
+            # FastMCP keeps every `version=` of a tool name.
+            '''
+            from fastmcp import FastMCP
+
+            mcp = FastMCP("Versioned API")
+
+            @mcp.tool(version="1.0")
+            def calculate(x: int, y: int) -> int:
+                """Add two numbers (v1.0)."""
+                return x + y
+
+            @mcp.tool(version="2.0")
+            def calculate(x: int, y: int, z: int = 0) -> int:
+                """Add two or three numbers (v2.0)."""
+                return x + y + z
             '''
         ),
         Clean(

@@ -152,13 +152,32 @@ class InvalidToolName(RegistrationRule):
             """
         ),
         Clean(
+            # An empty name field that each instance (or a validator) fills.
+            """
+            from langchain_core.tools import BaseTool
+
+            class GitLabAction(BaseTool):
+                \"\"\"Tool for interacting with the GitLab API.\"\"\"
+
+                mode: str
+                name: str = ""
+                description: str = ""
+
+                def _run(self, instructions: str) -> str:
+                    return instructions
+            """
+        ),
+        Clean(
             # A string that is not a registration's name.
             'LABEL = "web search"\n'
         ),
     )
 
     def check(self, reg: Registration) -> None:
-        for problem in self.contract_problems(reg):
+        problems = self.contract_problems(reg)
+        if not problems or (not reg.name and self.set_after_definition(reg, "name", "__name__")):
+            return
+        for problem in problems:
             node = reg.name_node
             fix = None
             name = reg.name

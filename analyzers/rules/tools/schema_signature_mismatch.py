@@ -10,9 +10,14 @@ from typing import Literal
 
 import libcst as cst
 
-from agentsense.analyzers.detect.registrations import Registration, ToolParameter
+from agentsense.analyzers.detect.registrations import (
+    SCHEMA_ATTRIBUTES,
+    Registration,
+    ToolParameter,
+)
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace
 from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 from agentsense.runtime.contract import json_type_for_type_name
 
 SchemaStyle = Literal["json-schema", "properties"]
@@ -105,6 +110,56 @@ def mismatches(
     return out
 
 
+def added_properties(definition: cst.ClassDef) -> list[tuple[str, cst.Dict, dict[str, object]]]:
+    """Properties a tool class adds to its schema by subscript: `inputs["year"] = {...}` in
+    the class body or `self.inputs["year"] = {...}` in a method (name, dict node, value)."""
+    out: list[tuple[str, cst.Dict, dict[str, object]]] = []
+    body = definition.body.body if isinstance(definition.body, cst.IndentedBlock) else ()
+    statements: list[cst.CSTNode] = []
+    for statement in body:
+        if isinstance(statement, cst.FunctionDef):
+            statements.extend(iter_subtree_no_scopes(statement.body))
+        else:
+            statements.append(statement)
+    for node in statements:
+        if isinstance(node, cst.SimpleStatementLine):
+            smalls: Sequence[cst.CSTNode] = node.body
+        elif isinstance(node, cst.Assign):
+            smalls = [node]
+        else:
+            continue
+        for small in smalls:
+            if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Dict):
+                continue
+            for target in small.targets:
+                found = _schema_subscript(target.target)
+                if found is None:
+                    continue
+                try:
+                    value = ast.literal_eval(cst.Module([]).code_for_node(small.value))
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    continue
+                if isinstance(value, dict) and "type" in value:
+                    out.append((found, small.value, value))
+    return out
+
+
+def _schema_subscript(target: cst.BaseExpression) -> str | None:
+    """`"year"` for `inputs["year"]` / `self.inputs["year"]` (a schema attribute)."""
+    if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
+        return None
+    owner = target.value
+    if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name):
+        owner = owner.attr
+    if not isinstance(owner, cst.Name) or owner.value not in SCHEMA_ATTRIBUTES:
+        return None
+    index = target.slice[0].slice
+    if not isinstance(index, cst.Index) or not isinstance(index.value, cst.SimpleString):
+        return None
+    key = index.value.evaluated_value
+    return key if isinstance(key, str) else None
+
+
 def regenerated(schema: ParsedSchema, params: Sequence[ToolParameter]) -> dict[str, object]:
     """The schema rebuilt from the signature, keeping what still applies of the old one."""
     properties: dict[str, object] = {}
@@ -167,6 +222,32 @@ def python_literal(value: object) -> str:
     return repr(value)
 
 
+def _leading_space(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def literal_like(value: object, original: cst.BaseExpression) -> str:
+    """`python_literal(value)`, laid out as `original` was: a dict written one item per line
+    stays one item per line (at the original's indentation), nested dicts alike; one written
+    on one line stays on one line."""
+    code = cst.Module([]).code_for_node(original)
+    if not isinstance(value, dict) or not isinstance(original, cst.Dict) or "\n" not in code:
+        return python_literal(value)
+    lines = code.splitlines()
+    item_indent = next((_leading_space(line) for line in lines[1:] if line.strip()), "    ")
+    close_indent = _leading_space(lines[-1]) if lines[-1].strip().startswith("}") else ""
+    originals: dict[object, cst.BaseExpression] = {}
+    for element in original.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+            originals[element.key.evaluated_value] = element.value
+    items = []
+    for key, sub in value.items():
+        nested = originals.get(key)
+        rendered = literal_like(sub, nested) if nested is not None else python_literal(sub)
+        items.append(f"{item_indent}{python_literal(key)}: {rendered},")
+    return "{\n" + "\n".join(items) + "\n" + close_indent + "}"
+
+
 class SchemaSignatureMismatch(RegistrationRule):
     code = "AGT213"
     name = "schema-signature-mismatch"
@@ -186,6 +267,44 @@ class SchemaSignatureMismatch(RegistrationRule):
         "each remaining property's description."
     )
     flagged = (
+        Flagged(
+            # A schema written one item per line is regenerated one item per line.
+            """
+            from agentsense.runtime.registry import tool
+
+            @tool(
+                parameters={
+                    "type": "object",
+                    "properties": {
+                        "q": {"type": "string"},
+                    },
+                    "required": ["q"],
+                }
+            )
+            def search(query: str, limit: int = 5) -> list[str]:
+                \"\"\"Search the web.\"\"\"
+                return []
+            """,
+            line=4,
+            message="property 'q' is not a parameter",
+            fixed="""
+            from agentsense.runtime.registry import tool
+
+            @tool(
+                parameters={
+                    "type": "object",
+                    "properties": {
+                        "query": {"type": "string"},
+                        "limit": {"type": "integer"},
+                    },
+                    "required": ["query"],
+                }
+            )
+            def search(query: str, limit: int = 5) -> list[str]:
+                \"\"\"Search the web.\"\"\"
+                return []
+            """,
+        ),
         Flagged(
             '''
             TOOLS = {}
@@ -267,8 +386,43 @@ class SchemaSignatureMismatch(RegistrationRule):
                 return 0.0
             ''',
         ),
+        Flagged(
+            # A property added by subscript is part of the schema too.
+            """
+            from smolagents import Tool
+
+            class FilingsTool(Tool):
+                name = "filings"
+                description = "Search company filings."
+                inputs = {"query": {"type": "string", "description": "What to find"}}
+                inputs["filter_year"] = {"type": "string", "description": "Year", "nullable": True}
+                output_type = "string"
+
+                def forward(self, query: str, filter_year: int | None = None) -> str:
+                    return query
+            """,
+            line=7,
+            column=29,
+            message="'filter_year' is 'string' in the schema but annotated `int | None`",
+        ),
     )
     clean = (
+        # Properties added by subscript that agree with the signature.
+        Clean(
+            """
+            from smolagents import Tool
+
+            class FilingsTool(Tool):
+                name = "filings"
+                description = "Search company filings."
+                inputs = {"query": {"type": "string", "description": "What to find"}}
+                inputs["filter_year"] = {"type": "integer", "description": "Year", "nullable": True}
+                output_type = "string"
+
+                def forward(self, query: str, filter_year: int | None = None) -> str:
+                    return query
+            """
+        ),
         Clean(
             '''
             from langchain_core.tools import tool
@@ -315,21 +469,43 @@ class SchemaSignatureMismatch(RegistrationRule):
     )
 
     def check(self, reg: Registration) -> None:
+        if reg.parameters is None:
+            return
+        added = added_properties(reg.definition) if isinstance(reg.definition, cst.ClassDef) else []
+        for name, prop_node, prop in added:
+            single = ParsedSchema("properties", {name: prop}, {name: prop}, None)
+            params = [p for p in reg.parameters if p.name == name]
+            found = mismatches(single, params, reg.accepts_var_keyword or not params)
+            if found:
+                self.report(
+                    prop_node,
+                    reg.message(
+                        f"the schema of tool {reg.display_name!r} disagrees with its "
+                        "signature: " + "; ".join(found)
+                    ),
+                )
         node = reg.schema_node
-        if node is None or reg.parameters is None:
+        if node is None:
             return
         schema = parse_schema(node)
         if schema is None:
             return
+        if added:
+            merged = {**schema.properties, **{name: prop for name, _, prop in added}}
+            schema = ParsedSchema(schema.style, schema.value, merged, schema.required)
         problems = mismatches(schema, reg.parameters, reg.accepts_var_keyword)
+        # The properties added by subscript were reported on their own lines.
+        problems = [p for p in problems if not any(repr(name) in p for name, _, _ in added)]
         if not problems:
             return
         new_schema = regenerated(schema, reg.parameters)
         fix = None
         try:
-            new_node = cst.parse_expression(python_literal(new_schema))
+            new_node = cst.parse_expression(literal_like(new_schema, node))
         except cst.ParserSyntaxError:
             new_node = None
+        if added:
+            new_node = None  # the rebuilt literal would repeat the subscript additions
         if isinstance(new_node, cst.Dict):
             fix = FixPlan("Regenerate the schema from the signature", (Replace(node, new_node),))
         self.report(

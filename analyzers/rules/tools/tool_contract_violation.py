@@ -21,10 +21,12 @@ class ToolContractViolation(RegistrationRule):
     rationale = (
         "Registries validate at import time: the reference runtime's `ToolMeta` needs `name`, "
         "`description` and a concrete `execute`; a name must be a string; `@tool` takes only "
-        "`name=` and `description=`; an agent type must be a non-empty string; MCP's "
+        "`name=` and `description=`; a concrete `Agent` subclass must give its own type "
+        "(`agent_type=` or `agent_type = ...`), a non-empty string; MCP's "
         "`@mcp.tool` must be called. An import of `mcp.server.fastmcp` in a project that "
         "declares mcp 2.x (pyproject `dependencies`, requirements files, `uv.lock`, "
-        "`poetry.lock`) fails: mcp 2.x renamed FastMCP to MCPServer. A registration that breaks this contract makes the whole "
+        "`poetry.lock`) fails: mcp 2.x renamed FastMCP to MCPServer. A registration that "
+        "breaks this contract makes the whole "
         "module fail to import, usually far from the line at fault and only when the agent "
         "starts. The linter builds the same ToolSpec from the source and asks the runtime's "
         "own contract model, so the message is the one the import would raise. A name the "
@@ -101,6 +103,18 @@ class ToolContractViolation(RegistrationRule):
             message="agent class 'Researcher': agent_type must be a non-empty string",
         ),
         Flagged(
+            """
+            from agentsense.runtime.registry import Agent
+
+            class Researcher(Agent):
+                def run(self, task: str) -> str:
+                    return task
+            """,
+            line=3,
+            column=7,
+            message="agent class 'Researcher': no agent_type",
+        ),
+        Flagged(
             '''
             from mcp.server.fastmcp import FastMCP
 
@@ -116,6 +130,22 @@ class ToolContractViolation(RegistrationRule):
         ),
     )
     clean = (
+        # A name read from a `str` Enum member (`.value`): not known statically, not wrong.
+        Clean(
+            """
+            from enum import Enum
+            from mcp.server.fastmcp import FastMCP
+
+            server = FastMCP("git")
+
+            class GitTools(str, Enum):
+                STATUS = "git_status"
+
+            @server.tool(name=GitTools.STATUS.value, description="Shows the working tree status")
+            def status(repo_path: str) -> str:
+                return repo_path
+            """
+        ),
         Clean(
             """
             from agentsense.runtime.registry import BaseTool
@@ -181,10 +211,13 @@ class ToolContractViolation(RegistrationRule):
             from agentsense.runtime.registry import Agent
 
             class BaseResearcher(Agent):
-                pass
+                abstract = True
 
             class Researcher(BaseResearcher, agent_type="researcher"):
                 pass
+
+            class ChainOfThought(BaseResearcher):
+                agent_type = "cot"
             """
         ),
         Clean(

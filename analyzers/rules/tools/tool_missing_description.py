@@ -87,8 +87,60 @@ class ToolMissingDescription(RegistrationRule):
             line=4,
             message="OpenAI Agents SDK: tool 'get_weather' has no description",
         ),
+        Flagged(
+            # A tool made in a factory that never gets its description.
+            """
+            from langchain_core.tools import tool
+
+            def make_tool(name, function):
+                @tool
+                def custom_tool(*args, **kwargs) -> str:
+                    return str(function(*args, **kwargs))
+
+                custom_tool.name = name
+                return custom_tool
+            """,
+            line=5,
+            message="has no description",
+        ),
     )
     clean = (
+        # The description is given after the definition: per instance (an empty pydantic
+        # field), by a validator or method, or set on the function a factory returns.
+        Clean(
+            """
+            from langchain_core.tools import BaseTool, tool
+
+            class GitHubAction(BaseTool):
+                mode: str
+                name: str = ""
+                description: str = ""
+
+                def _run(self, instructions: str) -> str:
+                    return self.api.run(self.mode, instructions)
+
+            class ZapierNLARunAction(BaseTool):
+                name = ""
+                description = ""
+
+                @pre_init
+                def set_name_description(cls, values):
+                    values["description"] = values["base_prompt"].format(**values)
+                    return values
+
+                def _run(self, instructions: str) -> str:
+                    return instructions
+
+            def make_tool(name, description, function):
+                @tool
+                def custom_tool(*args, **kwargs) -> str:
+                    return str(function(*args, **kwargs))
+
+                custom_tool.name = name
+                custom_tool.description = description
+                return custom_tool
+            """
+        ),
         Clean(
             # A test double: test files are skipped unless `check-tests` is on.
             """
@@ -152,6 +204,9 @@ class ToolMissingDescription(RegistrationRule):
     )
 
     def check(self, reg: Registration) -> None:
+        problems = self.contract_problems(reg)
+        if not problems or self.set_after_definition(reg, "description", "__doc__"):
+            return
         profile = profile_named(reg.source)
         raises = ""
         if (
@@ -160,6 +215,6 @@ class ToolMissingDescription(RegistrationRule):
             and isinstance(reg.definition, cst.FunctionDef)
         ):
             raises = f" ({profile.label} raises {profile.missing_description_error})"
-        for problem in self.contract_problems(reg):
+        for problem in problems:
             node = reg.description_node if reg.description_node is not None else reg.node
             self.report(node, reg.message(problem.message) + raises)

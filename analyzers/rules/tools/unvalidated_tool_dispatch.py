@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from agentsense.analyzers.detect.dataflow import referenced_names
+from agentsense.analyzers.detect.names import words_of
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
@@ -72,16 +72,7 @@ _RUNTIME_SPEC_FROM_FUNCTION = (
     "agentsense.runtime.contract.spec_from_function",
 )
 
-_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
-
-
-def _words(names: set[str]) -> set[str]:
-    """Lower-case words of identifiers: `self.toolCall.function_name` -> self, tool, call,
-    function, name."""
-    out: set[str] = set()
-    for name in names:
-        out.update(w.lower() for w in _WORD_SPLIT.split(name) if w)
-    return out
+_words = words_of
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:

@@ -1,0 +1,386 @@
+"""AGT204: a model-chosen tool runs with nothing to catch its failure, so one tool ends the run."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from agentsense.analyzers.detect.dataflow import referenced_names
+from agentsense.analyzers.detect.functions import is_tool_name
+from agentsense.analyzers.detect.llm import call_method_name
+from agentsense.analyzers.facts import dotted_name
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.rules.tools.unvalidated_tool_dispatch import (
+    _CONTAINER_WORDS,
+    Lookup,
+    _lookup_of,
+    _words,
+)
+from agentsense.analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
+
+_GATHER = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
+_TASK_GROUPS = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
+# Receiver words that make `x.run(...)` a tool run (`tool.run`, `self.tools[name].arun`).
+_TOOL_RECEIVER_WORDS = frozenset({"tool", "tools"})
+_RUN_METHODS = frozenset(
+    {"run", "arun", "execute", "aexecute", "invoke", "ainvoke", "call", "acall", "forward"}
+)
+
+
+def _handled(path: list[cst.CSTNode], stop: cst.CSTNode | None) -> bool:
+    """Some `try` with an `except` encloses the last node of `path`, below `stop`."""
+    for index in range(len(path) - 1, 0, -1):
+        node = path[index - 1]
+        if node is stop:
+            return False
+        if isinstance(node, (cst.Try, cst.TryStar)) and path[index] is node.body and node.handlers:
+            return True
+    return False
+
+
+# Words of a lookup key that the model chose (`call.name`, `tool_call.function.name`, `action`).
+_MODEL_KEY_WORDS = frozenset({"name", "tool", "action", "function", "call", "choice"})
+
+
+def _runs_callee(call: cst.Call) -> bool:
+    """`f(...)` itself, or a run method of it (`tools[name].run(...)`), not `.append(...)`."""
+    return not isinstance(call.func, cst.Attribute) or call.func.attr.value in _RUN_METHODS
+
+
+def _model_chosen(lookup: Lookup) -> bool:
+    """A tool container looked up by a key named like the model's choice."""
+    return bool(
+        _words(referenced_names(lookup.container)) & _CONTAINER_WORDS
+        and _words(referenced_names(lookup.key)) & _MODEL_KEY_WORDS
+    )
+
+
+def is_tool_invocation(call: cst.Call, module: cst.Module) -> bool:
+    """`call_tool(...)`, `session.call_tool(...)`, `tools[name](...)`, `tool.arun(...)`,
+    unless the callee is a function of this module/class that catches errors itself."""
+    method = call_method_name(call) or ""
+    lookup = _lookup_of(call.func)
+    receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+    tool_like = is_tool_name(method) and not method.startswith(("safe", "_safe"))
+    if lookup is not None and _words(referenced_names(lookup.container)) & _CONTAINER_WORDS:
+        tool_like = True
+    if (
+        receiver is not None
+        and method in _RUN_METHODS
+        and _words(referenced_names(receiver)) & _TOOL_RECEIVER_WORDS
+    ):
+        tool_like = True
+    if not tool_like:
+        return False
+    return not _local_callee_catches(call, module)
+
+
+def _local_callee_catches(call: cst.Call, module: cst.Module) -> bool:
+    """The callee is defined here (a module function or a `self.` method) and has a
+    `try`/`except` of its own."""
+    name = dotted_name(call.func) or ""
+    target = name.removeprefix("self.")
+    if "." in target:
+        return False
+    for stmt in iter_subtree(module):
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == target:
+            return any(
+                isinstance(n, (cst.Try, cst.TryStar)) and n.handlers
+                for n in iter_subtree_no_scopes(stmt.body)
+            )
+    return False
+
+
+class UnhandledToolFailure(Rule):
+    code = "AGT204"
+    name = "unhandled-tool-failure"
+    summary = (
+        "A model-chosen tool runs with nothing to catch its failure: one failing tool ends "
+        "the whole run."
+    )
+    rationale = (
+        "Tools fail all the time: a web page times out, a file is missing, the model passes "
+        "an argument the API rejects. When the agent loop calls the chosen tool with no "
+        "`try` around it, the first such error escapes the loop and ends the run, losing "
+        "the conversation so far, instead of going back to the model as an observation "
+        "(`Error: file not found`) that it can recover from. `asyncio.gather` over tool calls "
+        "without `return_exceptions=True` (or a `TaskGroup` with no `except*`) does the same "
+        "for parallel calls, and cancels the other tools half-way. Catch the tool's errors "
+        "where it is dispatched and return them to the model."
+    )
+    flagged = (
+        Flagged(
+            """
+            def run_agent(llm, tools, messages):
+                for _ in range(10):
+                    reply = llm.invoke(messages)
+                    if not reply.tool_calls:
+                        return reply.content
+                    for call in reply.tool_calls:
+                        result = tools[call.name](**call.args)
+                        messages.append({"role": "tool", "content": str(result)})
+            """,
+            line=7,
+            column=22,
+            message="`tools[call.name]`",
+        ),
+        Flagged(
+            """
+            import asyncio
+
+            async def run_tools(session, tool_calls):
+                return await asyncio.gather(
+                    *(session.call_tool(c.name, c.arguments) for c in tool_calls)
+                )
+            """,
+            line=4,
+            message="return_exceptions=True",
+        ),
+        Flagged(
+            """
+            import asyncio
+
+            class Executor:
+                async def step(self, calls):
+                    async with asyncio.TaskGroup() as group:
+                        tasks = [group.create_task(self.tools[c.name].arun(c.args)) for c in calls]
+                    return [t.result() for t in tasks]
+            """,
+            line=5,
+            message="TaskGroup",
+        ),
+        Flagged(
+            """
+            def loop(self, action_registry, steps):
+                for step in steps:
+                    fn = action_registry[step.action]
+                    step.observation = fn(**step.action_input)
+            """,
+            line=4,
+        ),
+    )
+    clean = (
+        # The seeds' fix: the error goes back to the model as the observation.
+        Clean(
+            """
+            def run_agent(llm, tools, messages):
+                for _ in range(10):
+                    reply = llm.invoke(messages)
+                    for call in reply.tool_calls:
+                        try:
+                            result = tools[call.name](**call.args)
+                        except Exception as exc:
+                            result = f"Error: {exc}"
+                        messages.append({"role": "tool", "content": str(result)})
+            """
+        ),
+        # Exceptions returned as results; or the gather itself handled.
+        Clean(
+            """
+            import asyncio
+
+            async def run_tools(session, tool_calls):
+                return await asyncio.gather(
+                    *(session.call_tool(c.name, c.arguments) for c in tool_calls),
+                    return_exceptions=True,
+                )
+
+            async def run_guarded(session, tool_calls):
+                try:
+                    return await asyncio.gather(*[session.call_tool(c.name) for c in tool_calls])
+                except Exception as exc:
+                    return [f"Error: {exc}"]
+            """
+        ),
+        # A wrapper that catches the tool's errors itself.
+        Clean(
+            """
+            import asyncio
+
+            class Executor:
+                async def _safe_call_tool(self, call):
+                    try:
+                        return await self.tools[call.name].arun(call.args)
+                    except Exception as exc:
+                        return f"Error: {exc}"
+
+                async def step(self, calls):
+                    return await asyncio.gather(*(self._safe_call_tool(c) for c in calls))
+            """
+        ),
+        # A dispatch helper outside any loop: its caller decides (precision first).
+        Clean(
+            """
+            def dispatch(tools, name, args):
+                return tools[name](**args)
+            """
+        ),
+        # Gathering model calls or fetches, not tools; a static tool name.
+        Clean(
+            """
+            import asyncio
+
+            async def summarize_all(llm, docs, urls, fetch):
+                for doc in docs:
+                    TOOLS["search"](doc)
+                await asyncio.gather(*(fetch(u) for u in urls))
+                return await asyncio.gather(*(llm.ainvoke(d) for d in docs))
+            """
+        ),
+        # Not a model-chosen tool run: building tools from config, grouping calls, and a
+        # gather over a fixed list of calls the programmer wrote.
+        Clean(
+            """
+            import asyncio
+
+            async def setup(tool_names, calls, tool):
+                tools = []
+                calls_by_kind = {}
+                for tool_name in tool_names:
+                    tools.append(TOOL_MAPPING[tool_name]())
+                for call in calls:
+                    calls_by_kind[call.kind].append(call)
+                    tool_cls = TOOL_TYPES.get(call.kind)
+                    tool_cls.from_dict(call.config)
+                return await asyncio.gather(tool.arun(task_id=1), tool.arun(task_id=2))
+            """
+        ),
+        # A TaskGroup inside `try`/`except*`.
+        Clean(
+            """
+            import asyncio
+
+            async def step(tools, calls):
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        for c in calls:
+                            group.create_task(tools[c.name].arun(c.args))
+                except* Exception as errors:
+                    return [str(e) for e in errors.exceptions]
+            """
+        ),
+    )
+
+    def _path(self) -> list[cst.CSTNode]:
+        return list(self.context.path_stack)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.context.qualified_name(node.func)
+        if qualified in _GATHER:
+            self._check_gather(node)
+            return
+        function = self.context.enclosing_function()
+        if function is None:
+            return
+        if not node.args or not _runs_callee(node):
+            return  # `TOOLS[name]()` builds a tool; `tools[kind].append(x)` is no tool run
+        lookup = _lookup_of(node.func)
+        if lookup is None:
+            lookup = self._two_step_lookup(node, function)
+        if lookup is None or not _model_chosen(lookup):
+            return
+        path = self._path()
+        # Inside a loop of this function (the agent loop, or one over the tool calls).
+        loops = [n for n in path if isinstance(n, (cst.For, cst.While))]
+        function_index = max(i for i, n in enumerate(path) if n is function)
+        if not any(path.index(loop) > function_index for loop in loops):
+            return
+        if _handled(path, function):
+            return
+        shown = self.context.module.code_for_node(lookup.expression)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        self.report(
+            node,
+            f"tool `{shown}` is chosen by the model and called with no `try` around it: one "
+            "failing tool ends the whole run; catch its errors and return them to the model",
+        )
+
+    def _two_step_lookup(self, call: cst.Call, function: cst.FunctionDef) -> Lookup | None:
+        """The lookup bound to `fn` by `fn = TOOLS[name]` in this function, for `fn(...)`."""
+        head = call.func.value if isinstance(call.func, cst.Attribute) else call.func
+        if not isinstance(head, cst.Name):
+            return None
+        for node in iter_subtree_no_scopes(function.body):
+            if (
+                isinstance(node, cst.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0].target, cst.Name)
+                and node.targets[0].target.value == head.value
+            ):
+                return _lookup_of(node.value)
+        return None
+
+    def _tool_calls_in(self, node: cst.CSTNode) -> bool:
+        return any(
+            isinstance(n, cst.Call) and is_tool_invocation(n, self.context.module)
+            for n in expressions(node)
+        )
+
+    def _check_gather(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if (
+                arg.keyword is not None
+                and arg.keyword.value == "return_exceptions"
+                and not (isinstance(arg.value, cst.Name) and arg.value.value == "False")
+            ):
+                return
+        # Over calls the model chose (`*(run(c) for c in tool_calls)`), not a fixed list.
+        if not any(
+            arg.star == "*"
+            and isinstance(arg.value, (cst.GeneratorExp, cst.ListComp))
+            and self._tool_calls_in(arg.value.elt)
+            for arg in node.args
+        ):
+            return
+        if _handled(self._path(), self.context.enclosing_function()):
+            return
+        self.report(
+            node,
+            "`asyncio.gather` over tool calls without `return_exceptions=True`: the first "
+            "failing tool raises out of the gather and the other results are lost; pass "
+            "`return_exceptions=True` and report each failure to the model",
+        )
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is None:
+            return
+        groups = {
+            item.asname.name.value
+            for item in node.items
+            if isinstance(item.item, cst.Call)
+            and self.context.qualified_name(item.item.func) in _TASK_GROUPS
+            and item.asname is not None
+            and isinstance(item.asname.name, cst.Name)
+        }
+        if not groups:
+            return
+        spawns_tools = any(
+            isinstance(n, cst.Call)
+            and isinstance(n.func, cst.Attribute)
+            and n.func.attr.value == "create_task"
+            and dotted_name(n.func.value) in groups
+            and any(self._tool_calls_in(a.value) for a in n.args)
+            for n in expressions(node.body)
+        )
+        if not spawns_tools or _handled(self._path(), self.context.enclosing_function()):
+            return
+        self.report(
+            node,
+            "`TaskGroup` runs tool calls with no `except*` around it: one failing tool "
+            "cancels the others and ends the run; catch the errors inside each task or "
+            "around the group",
+            end_node=node.items[-1],
+        )
+
+
+def expressions(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """Every node under `node`, comprehensions included, nested `def`s excluded."""
+    found: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
+            continue
+        stack.extend(children(current))
+    return found
