@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 import libcst as cst
 
 from agentsense.analyzers.config import Config
+from agentsense.analyzers.detect.frameworks.instances import (
+    framework_instances,
+    imported_instance_tools,
+    module_names,
+)
 from agentsense.analyzers.detect.registrations import (
     RUNTIME_AGENTS,
     RUNTIME_TOOLS,
@@ -30,6 +35,9 @@ DUPLICATE_TOOL_NAME = "AGT212"
 ALL_CODES = "*"  # in `suppressed_codes`: a noqa comment without codes, or a file-level ignore
 # Registries shared by every module of a process; any other registry is file-local.
 GLOBAL_REGISTRIES = frozenset({RUNTIME_TOOLS, RUNTIME_AGENTS})
+# The registry of a tool registered on an imported object (`import:app.server.mcp`): the
+# project index joins it to the framework instance that module defines, if any.
+IMPORTED = "import:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,8 @@ class FileResult:
     path: str
     findings: tuple[Finding, ...]
     registrations: tuple[RegistrationSummary, ...] = ()
+    # Module-level framework instances with their own tool registry (`mcp = FastMCP(...)`).
+    instances: tuple[str, ...] = ()
 
 
 def analyze(source: str, path: str, config: Config) -> FileResult:
@@ -68,15 +78,27 @@ def analyze(source: str, path: str, config: Config) -> FileResult:
     findings: list[Finding] = []
     if enabled and not suppressions.file_ignored:
         findings = lint_module(tree, source, path, config, enabled, suppressions)
-    return FileResult(path, tuple(findings), summarize(tree, path, suppressions))
+    return FileResult(
+        path, tuple(findings), summarize(tree, path, suppressions), instances_of(tree)
+    )
+
+
+def instances_of(module: cst.Module) -> tuple[str, ...]:
+    """The file's framework instances that other modules may import and register on."""
+    try:
+        return framework_instances(module, ModuleFacts(module))
+    except RecursionError:
+        return ()
 
 
 def summarize(
     module: cst.Module, path: str, suppressions: Suppressions
 ) -> tuple[RegistrationSummary, ...]:
     """The registrations of a parsed file that can clash with other files' (named, keyed)."""
+    facts = ModuleFacts(module)
     try:
-        registrations = ModuleFacts(module).registrations
+        registrations = facts.registrations
+        imported = imported_instance_tools(module, facts)
     except RecursionError:
         return ()
     # Registrations inside functions run only when called (tests, factories): not indexed.
@@ -88,10 +110,24 @@ def summarize(
         and reg.registers
         and not reg.in_function
     ]
-    if not named:
+    if not named and not imported:
         return ()
     positions = Positions(module)
     out: list[RegistrationSummary] = []
+    for tool in imported:
+        span = positions.span(tool.node)
+        out.append(
+            RegistrationSummary(
+                name=tool.name,
+                kind="tool",
+                registry=f"{IMPORTED}{tool.qualified}",
+                path=path,
+                span=span,
+                suppressed_codes=_suppressed_codes(suppressions, {span.start.row}),
+                noqa_row=span.start.row,
+                source="framework:imported",
+            )
+        )
     for reg in named:
         assert reg.registry is not None and reg.name is not None
         span = positions.span(reg.name_node)
@@ -160,6 +196,18 @@ def cross_file_message(site: RegistrationSummary, others: Sequence[RegistrationS
     return f"{what} is also registered in {where}; {label} keeps only one of them"
 
 
+def _shared_instances(results: Sequence[FileResult]) -> dict[str, str]:
+    """`app.server.mcp` -> the registry key of the instance `mcp` that app/server.py defines,
+    for every dotted name the file may be imported as (ambiguous names are left out)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for result in results:
+        for instance in result.instances:
+            registry = _project_registry(f"local:{instance}", result.path)
+            for dotted in module_names(result.path):
+                found[f"{dotted}.{instance}"].add(registry)
+    return {name: next(iter(keys)) for name, keys in found.items() if len(keys) == 1}
+
+
 def cross_file_findings(
     results: Sequence[FileResult], config_for: Callable[[str], Config]
 ) -> list[Finding]:
@@ -170,10 +218,17 @@ def cross_file_findings(
     files are, each pointing to every site elsewhere. Each site follows its own file's
     configuration: the rule enabled, its severity, a noqa comment on the registration's row.
     """
+    shared = _shared_instances(results)
     groups: dict[tuple[str, str], list[RegistrationSummary]] = defaultdict(list)
     for result in results:
         for site in result.registrations:
             if site.registry in GLOBAL_REGISTRIES:
+                groups[(site.registry, site.name)].append(site)
+            elif site.registry.startswith(IMPORTED):
+                registry = shared.get(site.registry.removeprefix(IMPORTED))
+                if registry is not None:
+                    groups[(registry, site.name)].append(replace(site, registry=registry))
+            elif site.registry in shared.values():
                 groups[(site.registry, site.name)].append(site)
     rule = rules_by_code().get(DUPLICATE_TOOL_NAME)
     if rule is None:

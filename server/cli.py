@@ -1,4 +1,4 @@
-"""The `agentsense` command line: check, rule, rules, config and server."""
+"""The `agentsense` command line: check, rule, rules, config, tools and server."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from agentsense.analyzers.config import CliOverrides, ConfigError, ConfigResolve
 from agentsense.analyzers.engine import MAX_SOURCE_BYTES
 from agentsense.analyzers.registry import all_rules, find_rule
 from agentsense.analyzers.rule import Rule
+from agentsense.server.catalog_cli import add_tools_parser, cmd_tools
 from agentsense.server.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, Streams, run_check
 from agentsense.server.entry import add_server_arguments
 from agentsense.server.formats import FORMAT_NAMES
@@ -318,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clean.add_argument("path", nargs="?", default=".", metavar="PATH", help="folder to clean")
     _add_cache_dir(clean, "also remove this cache folder (default: $AGENTSENSE_CACHE_DIR when set)")
+
+    add_tools_parser(commands)
 
     server = commands.add_parser(
         "server",
@@ -629,6 +632,7 @@ COMMANDS = {
     "config": cmd_config,
     "clean": cmd_clean,
     "server": cmd_server,
+    "tools": cmd_tools,
 }
 
 

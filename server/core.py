@@ -45,7 +45,7 @@ from agentsense.server.convert import (
     uri_for,
     whole_text_edit,
 )
-from agentsense.server.hover import code_at, rule_markdown
+from agentsense.server.hover import code_at, model_view_markdown, rule_markdown
 from agentsense.server.incremental import IncrementalLinter
 from agentsense.server.language_server import FIX_ALL_KIND, RUN_TOOL_COMMAND
 from agentsense.server.notebook_sync import NotebookCells, cells_of, split_diagnostics
@@ -1111,6 +1111,9 @@ async def hover(params: lsp.HoverParams) -> lsp.Hover | None:
     if result is None:
         return None
     parts: list[str] = []
+    for site in await server.sites(doc):
+        if site.seen is not None and _contains(site.name_span, location):
+            parts.append(model_view_markdown(site.seen))
     seen: set[str] = set()
     for finding in result.findings:
         if not _contains(finding.span, location) or finding.code in seen:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+from agentsense.analyzers.detect.catalog import ModelView
 from agentsense.analyzers.registry import find_rule
 from agentsense.analyzers.rule import Rule
 
@@ -49,3 +51,22 @@ def rule_markdown(rule: type[Rule], message: str | None = None) -> str:
 def code_markdown(code: str) -> str | None:
     rule = find_rule(code)
     return rule_markdown(rule) if rule is not None else None
+
+
+def model_view_markdown(seen: ModelView) -> str:
+    """What the model sees of a tool: the definition its framework sends to the provider."""
+    where = f" · {seen.registry}" if seen.registry is not None else ""
+    name = seen.name if seen.name is not None else "(name not known statically)"
+    parts = [f"**What the model sees** ({seen.framework}{where})", f"`{name}`"]
+    if seen.description is None:
+        parts.append("_description not known statically_")
+    elif seen.description.strip():
+        parts.append(seen.description)
+    else:
+        parts.append("_no description_")
+    if seen.parameters is None:
+        parts.append("_parameters schema not known statically_")
+    else:
+        schema = json.dumps(seen.parameters, indent=2)
+        parts.append(f"```json\n{schema}\n```")
+    return "\n\n".join(parts)

@@ -9,6 +9,7 @@ from typing import Any
 
 import libcst as cst
 
+from agentsense.analyzers.detect.catalog import ModelView, model_view
 from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Span
@@ -41,6 +42,7 @@ class ToolSite:
     parameters: tuple[dict[str, Any], ...] | None  # None: the signature is not known
     example: dict[str, Any] | None  # from an `# agentsense: example` comment
     example_error: str | None  # why that comment could not be read
+    seen: ModelView | None = None  # what the model sees of it (framework tools)
 
     @property
     def needs_arguments(self) -> bool:
@@ -152,6 +154,7 @@ def tool_sites(
                 parameters=parameters(reg, module),
                 example=example,
                 example_error=problem,
+                seen=model_view(reg),
             )
         )
     return sites

@@ -19,6 +19,7 @@ from agentsense.analyzers.project import (
     FileResult,
     RegistrationSummary,
     cross_file_findings,
+    instances_of,
     summarize,
 )
 from agentsense.analyzers.suppression import find_suppressions
@@ -72,7 +73,7 @@ def summarize_text(source: str, path: str) -> FileResult:
         registrations = summarize(tree, path, find_suppressions(source))
     except RecursionError:
         registrations = ()
-    return FileResult(path, (), registrations)
+    return FileResult(path, (), registrations, instances_of(tree))
 
 
 def workspace_files(root: Path) -> list[str]:

@@ -12,12 +12,16 @@ from typing import Literal
 
 import libcst as cst
 
+from agentsense.analyzers.detect.frameworks.agno import toolkit_methods
+from agentsense.analyzers.detect.frameworks.base import DecoratedTool
+from agentsense.analyzers.detect.frameworks.langchain import required_fields
 from agentsense.analyzers.detect.profiles import (
     PROFILES,
     FrameworkProfile,
     profile_for_base,
     profile_for_decorator,
     profile_for_factory,
+    profile_for_factory_call,
 )
 from agentsense.analyzers.detect.static import (
     MISSING,
@@ -103,8 +107,14 @@ _CLASS_BASE_ROOTS = frozenset(
 _IDENTITY_CLASS_DECORATORS = frozenset(
     {"dataclasses.dataclass", "functools.total_ordering", "typing.final", "enum.unique"}
 )
+# Top-level packages with calls that make a tool from a function (`from_function`).
+_FACTORY_CALL_ROOTS = frozenset(
+    call.split(".")[0] for p in PROFILES for call in (*p.factory_calls, *p.tool_list_calls)
+)
+_TOOLKIT_BASES = {base: p for p in PROFILES for base in p.toolkit_bases}
 # The pseudo-statement whose "branches" are function bodies (see Registration.branch).
 FUNCTION_SCOPE = 0
+# Values of names and descriptions the linter judges (anything else is left unjudged).
 # A description we cannot read statically: stands in so only known values are judged.
 _UNKNOWN_DESCRIPTION = "(not static)"
 
@@ -531,6 +541,7 @@ def _model_parameters(
     context_annotations: Sequence[str] = (),
     context_first: bool = False,
     is_method: bool | None = None,
+    injected_names: Sequence[str] = (),
 ) -> tuple[tuple[ToolParameter, ...], bool]:
     """The parameters a model fills in, as the runtime's `parameters_from_function` sees them.
 
@@ -546,6 +557,8 @@ def _model_parameters(
         if index == 0 and (name in ("self", "cls") if is_method is None else is_method):
             continue
         if index == 0 and context_first:
+            continue
+        if name in injected_names:
             continue
         annotation = _code(param.annotation.annotation) if param.annotation is not None else None
         if annotation is not None and _annotation_head_names(annotation) & set(context_annotations):
@@ -575,7 +588,55 @@ class _Extractor:
         self.nested_instances: set[str] = set()
         self._store_cache: dict[int, bool] = {}
         self._raise_cache: dict[int, bool] = {}
+        # id() of a top-level function -> the framework calls that make it a tool.
+        self.factory_calls: dict[int, list[tuple[cst.Call, FrameworkProfile]]] = {}
+        # id() of a function listed in `Agent(tools=[...])` / a Toolkit method -> its profile.
+        self.listed_tools: dict[int, tuple[FrameworkProfile, bool]] = {}
         self._find_instances()
+        self._find_factory_calls()
+        self._find_toolkits()
+
+    def _find_toolkits(self) -> None:
+        """Toolkit subclasses (agno): the methods their `__init__` lists are tools."""
+        if not _TOOLKIT_BASES:
+            return
+        for info in self.classes.all:
+            for base in info.bases:
+                profile = _TOOLKIT_BASES.get(self.facts.qualified_name(base) or "")
+                if profile is not None:
+                    for method in toolkit_methods(info.node):
+                        self.listed_tools[id(method)] = (profile, True)
+                    break
+
+    def _find_factory_calls(self) -> None:
+        """`StructuredTool.from_function(func=f)` and the like, on this module's functions."""
+        roots = {qualified.split(".")[0] for qualified in self.facts.imports.values()}
+        if not roots & _FACTORY_CALL_ROOTS:
+            return
+        functions = self.facts.top_level_functions
+        for stmt in self.facts.statements:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for node in iter_subtree_no_scopes(stmt):
+                if not isinstance(node, cst.Call):
+                    continue
+                func = node.func.value if isinstance(node.func, cst.Subscript) else node.func
+                qualified = self.facts.qualified_name(func)  # `marvin.Task[int](...)` too
+                lister = next((p for p in PROFILES if qualified in p.tool_list_calls), None)
+                if lister is not None:
+                    self._note_listed_functions(node, lister, functions)
+                    continue
+                profile = profile_for_factory_call(qualified)
+                if profile is None:
+                    continue
+                arg = self._keyword(node, (profile.factory_function_keyword,))
+                if arg is None:
+                    arg = next((a for a in node.args if a.keyword is None and not a.star), None)
+                if arg is None or not isinstance(arg.value, cst.Name):
+                    continue
+                function = functions.get(arg.value.value)
+                if function is not None:
+                    self.factory_calls.setdefault(id(function), []).append((node, profile))
 
     def _helpers_called(self, function: cst.FunctionDef) -> list[cst.FunctionDef]:
         """The function and the module-level helpers it calls, transitively (bounded)."""
@@ -739,6 +800,13 @@ class _Extractor:
                 found.extend(self._function_registrations(stmt))
             elif isinstance(stmt, cst.SimpleStatementLine) and id(stmt) in top_level:
                 found.extend(self._explicit_registrations(stmt))
+            if isinstance(stmt, cst.FunctionDef) and id(stmt) in self.listed_tools:
+                found.append(self._listed_registration(stmt, *self.listed_tools[id(stmt)]))
+            if isinstance(stmt, cst.FunctionDef) and id(stmt) in self.factory_calls:
+                found.extend(
+                    self._factory_call_registration(stmt, call, profile)
+                    for call, profile in self.factory_calls[id(stmt)]
+                )
             elif classes and isinstance(stmt, cst.ClassDef):
                 info = self.classes.by_node.get(stmt)
                 if info is not None:
@@ -916,6 +984,13 @@ class _Extractor:
             function,
             context_annotations=profile.context_annotations,
             context_first=method is not None and method in profile.context_first_methods,
+            injected_names=profile.injected_names,
+        )
+        tool = DecoratedTool(function, call, method, tuple(p.node for p in parameters))
+        problems.extend(
+            RegistryProblem("registry", found.message, found.node)
+            for check in profile.function_checks
+            for found in check(tool)
         )
         registry = None
         if (
@@ -924,6 +999,11 @@ class _Extractor:
             and owner not in self.nested_instances
         ):
             registry = f"local:{owner}"
+            version = self._keyword(call, (profile.version_keyword or "",))
+            if version is not None:
+                # Versions of one name coexist (fastmcp's `name@version`).
+                value = self._static(version.value)
+                registry = f"{registry} version {value}" if isinstance(value, str) else None
         return build_registration(
             kind="tool",
             source=f"framework:{profile.name}",
@@ -946,6 +1026,103 @@ class _Extractor:
             checks_name_pattern=profile.checks_name_pattern,
             label=profile.label,
             problems=tuple(problems),
+        )
+
+    def _note_listed_functions(
+        self, call: cst.Call, profile: FrameworkProfile, functions: Mapping[str, cst.FunctionDef]
+    ) -> None:
+        """Plain functions named in `tools=[...]` (decorated ones are registered already)."""
+        arg = self._keyword(call, ("tools",))
+        if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
+            return
+        for element in arg.value.elements:
+            if isinstance(element.value, cst.Name):
+                function = functions.get(element.value.value)
+                if function is not None and not function.decorators:
+                    self.listed_tools[id(function)] = (profile, False)
+
+    def _listed_registration(
+        self, function: cst.FunctionDef, profile: FrameworkProfile, is_method: bool
+    ) -> Registration:
+        """A function that a framework takes as a tool as it is (named by its own name,
+        described by its docstring)."""
+        description_value, description_node = self._description_from(None, function)
+        parameters, var_keyword = _model_parameters(
+            function,
+            context_annotations=profile.context_annotations,
+            is_method=is_method,
+            injected_names=profile.injected_names,
+        )
+        return build_registration(
+            kind="tool",
+            source=f"framework:{profile.name}",
+            definition=function,
+            entry=function,
+            node=function.name,
+            name_value=Known(function.name.value),
+            name_node=function.name,
+            name_is_literal=False,
+            description_value=description_value,
+            description_node=description_node,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=function.asynchronous is not None,
+            registry=None,
+            refuses_duplicates=False,
+            schema_node=None,
+            has_schema=False,
+            tool_contract=True,
+            checks_name_pattern=profile.checks_name_pattern,
+            label=profile.label,
+        )
+
+    def _factory_call_registration(
+        self, function: cst.FunctionDef, call: cst.Call, profile: FrameworkProfile
+    ) -> Registration:
+        """A tool made by a call on a function (`StructuredTool.from_function(func=f)`).
+
+        Findings about the tool as a whole go on the call: that is what raises.
+        """
+        name_arg = self._keyword(call, profile.name_keywords)
+        name_value, name_node, literal = self._name_from(
+            name_arg.value if name_arg else None, function.name
+        )
+        description_arg = self._keyword(call, profile.description_keywords)
+        description_value, description_node = self._description_from(
+            description_arg.value if description_arg else None, function
+        )
+        if profile.describes_by_signature and description_value == Known(""):
+            description_value = None
+        if self._has_star_args(call):
+            name_value = None if name_arg is None else name_value
+            description_value = None if description_arg is None else description_value
+        schema_arg = self._keyword(call, profile.schema_keywords)
+        parameters, var_keyword = _model_parameters(
+            function,
+            context_annotations=profile.context_annotations,
+            injected_names=profile.injected_names,
+        )
+        return build_registration(
+            kind="tool",
+            source=f"framework:{profile.name}",
+            definition=function,
+            entry=function,
+            node=call.func,
+            name_value=name_value,
+            name_node=name_node if name_arg is not None else call.func,
+            name_is_literal=literal,
+            description_value=description_value,
+            description_node=description_node if description_arg is not None else None,
+            parameters=parameters,
+            accepts_var_keyword=var_keyword,
+            is_async=function.asynchronous is not None,
+            registry=None,
+            refuses_duplicates=False,
+            schema_node=_literal_schema(schema_arg),
+            has_schema=schema_arg is not None,
+            tool_contract=True,
+            checks_name_pattern=profile.checks_name_pattern,
+            label=profile.label,
         )
 
     # -- user-defined decorators ---------------------------------------------------------
@@ -1451,12 +1628,28 @@ class _Extractor:
 
     def _framework_class(self, info: ClassInfo, profile: FrameworkProfile) -> Registration | None:
         """A subclass of a framework's tool base that names itself (`name = "..."`)."""
-        if not ("name" in info.attrs or "description" in info.attrs) or not info.complete:
+        naming, describing = profile.name_attribute, profile.description_attribute
+        if not (naming in info.attrs or describing in info.attrs) or not info.complete:
             return None
-        name = self._local_attribute(info, "name", profile)
-        description = self._local_attribute(info, "description", profile)
+        name = self._local_attribute(info, naming, profile)
+        description = self._local_attribute(info, describing, profile)
         if name is False or description is False:
             return None
+        if profile.pydantic_fields:
+            # `name: str = ""`: a field the toolkit or the caller fills in, not a value;
+            # `description: str` alone: a required field, given when the tool is made.
+            name = _unless_placeholder(name)
+            description = _unless_placeholder(description)
+            given_later = required_fields(info.node)
+            if name is None and naming in given_later:
+                name = (None, None, False)
+            if description is None and describing in given_later:
+                description = (None, None, False)
+        problems = tuple(
+            RegistryProblem("registry", found.message, found.node)
+            for check in profile.class_checks
+            for found in check(info.node)
+        )
         method = self._local_method(info, profile.class_methods, profile)
         parameters: tuple[ToolParameter, ...] | None = None
         var_keyword = is_async = False
@@ -1492,6 +1685,7 @@ class _Extractor:
             tool_contract=True,
             checks_name_pattern=profile.checks_name_pattern,
             label=profile.label,
+            problems=problems,
         )
 
     def _local_entries(self, info: ClassInfo, profile: FrameworkProfile) -> list[ClassInfo] | None:
@@ -1778,6 +1972,15 @@ class _Extractor:
             label="",
             problems=problems,
         )
+
+
+def _unless_placeholder(
+    found: tuple[Known | None, cst.CSTNode | None, bool] | None,
+) -> tuple[Known | None, cst.CSTNode | None, bool] | None:
+    """An empty-string field default is filled in at instantiation: not statically known."""
+    if found is not None and found[0] is not None and found[0].value == "":
+        return None, found[1], False
+    return found
 
 
 def _returned_function(function: cst.FunctionDef) -> cst.FunctionDef | None:

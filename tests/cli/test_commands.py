@@ -35,7 +35,7 @@ def test_unknown_option_and_command(cli: CliRunner) -> None:
     assert "invalid choice" in run.err
 
 
-@pytest.mark.parametrize("command", ["check", "rule", "rules", "config", "server"])
+@pytest.mark.parametrize("command", ["check", "rule", "rules", "config", "server", "tools"])
 def test_every_command_has_help(cli: CliRunner, command: str) -> None:
     run = cli(command, "--help")
     assert run.code == 0

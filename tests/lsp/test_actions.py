@@ -149,3 +149,36 @@ async def test_hover_on_diagnostic_and_on_noqa_code(session: Session) -> None:
         )
     )
     assert nothing is None
+
+
+async def test_hover_on_a_tool_name_shows_what_the_model_sees(session: Session) -> None:
+    source = (
+        "from mcp.server.mcpserver import MCPServer\n"
+        "\n"
+        "server = MCPServer('notes')\n"
+        "\n"
+        "@server.tool()\n"
+        "def add_note(text: str, pinned: bool = False) -> str:\n"
+        '    """Add a note."""\n'
+        "    return text\n"
+    )
+    uri = session.open("seen.py", source)
+    await session.diagnostics(uri)
+    hover = await session.client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=5, character=6),
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    text = hover.contents.value
+    assert "What the model sees" in text and "MCP" in text and "`add_note`" in text
+    assert "Add a note." in text
+    assert '"title": "add_noteArguments"' in text and '"default": false' in text
+    elsewhere = await session.client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=7, character=6),
+        )
+    )
+    assert elsewhere is None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 import libcst as cst
 from pydantic import Field
 
+from agentsense.analyzers.detect.paths import is_test_path
 from agentsense.analyzers.detect.secrets import (
     env_var_name,
     find_credentials,
@@ -50,17 +49,6 @@ class HardcodedSecretOptions(RuleOptions):
         False,
         alias="ignore-tests",
         description="Skip files under a `tests`/`test` directory and `test_*.py` files.",
-    )
-
-
-def is_test_path(path: str) -> bool:
-    """A test file: under a `tests`/`test` directory, or named `test_*.py`/`conftest.py`."""
-    parts = PurePath(path.replace("\\", "/")).parts
-    name = parts[-1] if parts else ""
-    return (
-        any(p in ("tests", "test") for p in parts[:-1])
-        or (name.startswith("test_") and name.endswith(".py"))
-        or name == "conftest.py"
     )
 
 

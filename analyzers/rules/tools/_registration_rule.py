@@ -5,11 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
+from pydantic import Field
 
+from agentsense.analyzers.detect.paths import is_test_path
 from agentsense.analyzers.detect.registrations import Registration, problem_code
-from agentsense.analyzers.rule import Rule
+from agentsense.analyzers.rule import Rule, RuleOptions
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 from agentsense.runtime.contract import ContractProblem
+
+
+class TestFileOptions(RuleOptions):
+    """Options of the description-quality rules (AGT210, AGT215)."""
+
+    check_tests: bool = Field(
+        False,
+        alias="check-tests",
+        description="Also check tools registered in test files (under a `tests`/`test` "
+        "directory, `test_*.py`, `conftest.py`): off by default, test doubles rarely have "
+        "descriptions and the model never sees them.",
+    )
 
 
 class RegistrationRule(Rule):
@@ -25,7 +39,18 @@ class RegistrationRule(Rule):
         raise NotImplementedError
 
     def _registrations_of(self, node: cst.CSTNode) -> Sequence[Registration]:
+        if self._skips_file():
+            return ()
         return self.context.facts.registrations_by_definition.get(id(node), ())
+
+    def _skips_file(self) -> bool:
+        """Rules with `TestFileOptions` leave test files alone unless told otherwise."""
+        options = self.options
+        return (
+            isinstance(options, TestFileOptions)
+            and not options.check_tests
+            and is_test_path(self.context.path)
+        )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for reg in self._registrations_of(node):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import libcst as cst
+
+from agentsense.analyzers.detect.frameworks import mcp
+from agentsense.analyzers.detect.frameworks.versions import declared_major
 from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.model import Severity
 from agentsense.analyzers.rule import Clean, Flagged
@@ -19,7 +23,10 @@ class ToolContractViolation(RegistrationRule):
         "`description` and a concrete `execute`; a name must be a string; `@tool` takes only "
         "`name=` and `description=`; a concrete `Agent` subclass must give its own type "
         "(`agent_type=` or `agent_type = ...`), a non-empty string; MCP's "
-        "`@mcp.tool` must be called. A registration that breaks this contract makes the whole "
+        "`@mcp.tool` must be called. An import of `mcp.server.fastmcp` in a project that "
+        "declares mcp 2.x (pyproject `dependencies`, requirements files, `uv.lock`, "
+        "`poetry.lock`) fails: mcp 2.x renamed FastMCP to MCPServer. A registration that "
+        "breaks this contract makes the whole "
         "module fail to import, usually far from the line at fault and only when the agent "
         "starts. The linter builds the same ToolSpec from the source and asks the runtime's "
         "own contract model, so the message is the one the import would raise. A name the "
@@ -253,6 +260,29 @@ class ToolContractViolation(RegistrationRule):
             '''
         ),
     )
+
+    def _removed_module(self, node: cst.CSTNode, module: str) -> None:
+        """An import of a module the project's declared framework version no longer has."""
+        if module != mcp.REMOVED_IN_2 and not module.startswith(mcp.REMOVED_IN_2 + "."):
+            return
+        declared = declared_major(self.context.path, "mcp")
+        if declared is None or declared.major < 2:
+            return  # mcp 1.x has it; undeclared: it fails in only one supported version
+        self.report(
+            node,
+            f"MCP 2.x ({declared.source}) raises ModuleNotFoundError at import: No module "
+            f"named {mcp.REMOVED_IN_2!r} (FastMCP was renamed MCPServer: "
+            "from mcp.server.mcpserver import MCPServer)",
+        )
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and not node.relative:
+            name = cst.Module([]).code_for_node(node.module)
+            self._removed_module(node.module, name)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            self._removed_module(alias.name, cst.Module([]).code_for_node(alias.name))
 
     def check(self, reg: Registration) -> None:
         for problem in reg.problems:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
+from agentsense.analyzers.detect.profiles import profile_named
 from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.rule import Clean, Flagged
-from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule, TestFileOptions
 
 
 class ToolMissingDescription(RegistrationRule):
@@ -16,9 +19,25 @@ class ToolMissingDescription(RegistrationRule):
         "it guesses, calls the wrong tool or none at all. The reference runtime refuses such "
         "a registration at import time (`ContractError: tool 'x' has no description`), as do "
         "frameworks such as LangChain; the message is the runtime's own. A description from "
-        "the docstring is its first paragraph, as the runtime reads it."
+        "the docstring is its first paragraph, as the runtime reads it. Tools registered in test "
+        "files are test doubles the model never sees: they are skipped unless the "
+        "`check-tests` option is on."
     )
+    options_model = TestFileOptions
     flagged = (
+        Flagged(
+            """
+            from langchain_core.tools import tool
+
+            @tool
+            def fake_search(query: str) -> list[str]:
+                return []
+            """,
+            line=4,
+            message="tool 'fake_search' has no description",
+            path="tests/test_agent.py",
+            options={"check-tests": True},
+        ),
         Flagged(
             """
             from agentsense.runtime.registry import tool
@@ -123,6 +142,17 @@ class ToolMissingDescription(RegistrationRule):
             """
         ),
         Clean(
+            # A test double: test files are skipped unless `check-tests` is on.
+            """
+            from langchain_core.tools import tool
+
+            @tool
+            def fake_search(query: str) -> list[str]:
+                return []
+            """,
+            path="tests/test_agent.py",
+        ),
+        Clean(
             '''
             from agentsense.runtime.registry import tool
 
@@ -177,6 +207,14 @@ class ToolMissingDescription(RegistrationRule):
         problems = self.contract_problems(reg)
         if not problems or self.set_after_definition(reg, "description", "__doc__"):
             return
+        profile = profile_named(reg.source)
+        raises = ""
+        if (
+            profile is not None
+            and profile.missing_description_error is not None
+            and isinstance(reg.definition, cst.FunctionDef)
+        ):
+            raises = f" ({profile.label} raises {profile.missing_description_error})"
         for problem in problems:
             node = reg.description_node if reg.description_node is not None else reg.node
-            self.report(node, reg.message(problem.message))
+            self.report(node, reg.message(problem.message) + raises)

@@ -7,7 +7,7 @@ from typing import ClassVar
 from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.model import Severity
 from agentsense.analyzers.rule import Clean, Flagged
-from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule, TestFileOptions
 
 _LONG_PARAGRAPH = " ".join(["Searches the company knowledge base for documents."] * 21)
 
@@ -22,10 +22,25 @@ class VerboseToolDescription(RegistrationRule):
         "function descriptions over 1024 characters, and the reference runtime refuses them "
         "at import with the message shown. Put usage details in parameter descriptions or "
         "the tool's documentation. A docstring counts by its first paragraph, which is what "
-        "the runtime uses."
+        "the runtime uses. Test files are skipped unless the `check-tests` option is on."
     )
     severity: ClassVar[Severity] = Severity.INFO
+    options_model = TestFileOptions
     flagged = (
+        Flagged(
+            """
+            from langchain_core.tools import StructuredTool
+
+            def search(query: str) -> list[str]:
+                return []
+
+            tool = StructuredTool.from_function(search, description="Search. " * 200)
+            """,
+            line=6,
+            message="description is 1600 characters",
+            path="tests/test_search.py",
+            options={"check-tests": True},
+        ),
         Flagged(
             """
             from agentsense.runtime.registry import BaseTool
@@ -66,6 +81,17 @@ class VerboseToolDescription(RegistrationRule):
         ),
     )
     clean = (
+        Clean(
+            """
+            from langchain_core.tools import StructuredTool
+
+            def search(query: str) -> list[str]:
+                return []
+
+            tool = StructuredTool.from_function(search, description="Search. " * 200)
+            """,
+            path="tests/test_search.py",
+        ),
         Clean(
             """
             from agentsense.runtime.registry import BaseTool

@@ -1,0 +1,1 @@
+"""Framework profiles checked against the real frameworks."""

@@ -1,0 +1,206 @@
+"""Parity for "what the model sees": the computed catalog equals what the frameworks send.
+
+For every clean example (tests/frameworks/cases.py) and a signature-rich example per
+framework, a child process imports the module with the real framework and reads each tool's
+definition the way the framework hands it to the provider (openai-agents
+`FunctionTool.params_json_schema`, LangChain `convert_to_openai_tool`, MCP and fastmcp
+`list_tools()`, pydantic-ai's `ToolDefinition`, anthropic's `to_dict()`, LlamaIndex's
+`to_openai_tool()`); the linter's catalog of the same source must agree on every value it
+renders (a value it cannot know statically is None and left out of the comparison, and the
+test counts that they stay few).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+import pytest
+
+from agentsense.analyzers.detect.catalog import tool_catalog
+from tests.frameworks.cases import CASES
+
+_RICH_SIGNATURE = '''
+def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: Literal["a", "b"] = "a", ratio: float = 0.5, exact: bool = False, scores: dict[str, float] | None = None) -> str:
+    """Search things.
+
+    Longer text here.
+
+    Args:
+        query: the query
+        limit: max results,
+            at most 50
+    """
+    return ""
+'''
+
+RICH: dict[str, tuple[str, str]] = {
+    # framework import name -> (header, registration)
+    "agents": (
+        "from agents import function_tool",
+        "@function_tool(strict_mode=False)",
+    ),
+    "langchain_core": ("from langchain_core.tools import tool", "@tool"),
+    "mcp": (
+        "from mcp.server.mcpserver import MCPServer\nserver = MCPServer('x')",
+        "@server.tool()",
+    ),
+    "fastmcp": ("from fastmcp import FastMCP\nserver = FastMCP('x')", "@server.tool"),
+    "pydantic_ai": ("from pydantic_ai import Agent\nagent = Agent('test')", "@agent.tool_plain"),
+    "anthropic": ("from anthropic import beta_tool", "@beta_tool"),
+    "llama_index": ("from llama_index.core.tools import FunctionTool", ""),
+}
+
+
+def _rich_example(framework: str) -> str:
+    header, decorator = RICH[framework]
+    body = textwrap.dedent(_RICH_SIGNATURE).strip("\n")
+    source = f"from typing import Literal, Optional\n{header}\n\n{decorator}\n{body}\n"
+    if framework == "llama_index":
+        source += "\nsearch_tool = FunctionTool.from_defaults(fn=search)\n"
+    return source.replace("\n\n\ndef", "\n\ndef").replace("\n\ndef", "\ndef")
+
+
+EXAMPLES: list[tuple[str, str, str]] = [
+    (case.id, case.framework, case.text)
+    for case in CASES
+    if case.code is None and case.framework in RICH
+] + [(f"{framework}-rich-signature", framework, _rich_example(framework)) for framework in RICH]
+
+# Reads every tool a module defines as its framework would send it: name, description,
+# parameters JSON schema.
+_DRIVER = r"""
+import asyncio, importlib.util, json, sys, warnings
+warnings.simplefilter("ignore")
+
+def definitions(module):
+    out = []
+    for value in list(vars(module).values()):
+        kind = type(value).__module__ + "." + type(value).__name__
+        if kind.startswith("agents.") and hasattr(value, "params_json_schema"):
+            out.append((value.name, value.description, value.params_json_schema))
+        elif kind.startswith("langchain_core.tools"):
+            from langchain_core.utils.function_calling import convert_to_openai_tool
+            function = convert_to_openai_tool(value)["function"]
+            out.append((function["name"], function.get("description"), function["parameters"]))
+        elif kind.startswith("mcp.server.mcpserver"):
+            for tool in asyncio.run(value.list_tools()):
+                out.append((tool.name, tool.description, tool.input_schema))
+        elif kind.startswith("fastmcp.server"):
+            for tool in asyncio.run(value.list_tools()):
+                out.append((tool.name, tool.description, tool.parameters))
+        elif kind.startswith("pydantic_ai.agent"):
+            for tool in value._function_toolset.tools.values():
+                d = tool.tool_def
+                out.append((d.name, d.description, d.parameters_json_schema))
+        elif kind.startswith("anthropic.") and hasattr(value, "to_dict"):
+            d = value.to_dict()
+            out.append((d["name"], d.get("description"), d["input_schema"]))
+        elif kind.startswith("llama_index.core.tools"):
+            function = value.metadata.to_openai_tool()["function"]
+            out.append((function["name"], function.get("description"), function["parameters"]))
+    return out
+
+result = {}
+for index, path in enumerate(sys.argv[1:]):
+    spec = importlib.util.spec_from_file_location(f"catalog_example_{index}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    result[path] = definitions(module)
+print(json.dumps(result))
+"""
+
+
+def _installed(framework: str) -> bool:
+    return importlib.util.find_spec(framework) is not None
+
+
+@pytest.fixture(scope="module")
+def sent(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
+    """What each framework sends for each example's tools, by example id."""
+    root = tmp_path_factory.mktemp("catalog")
+    paths: dict[str, str] = {}
+    for example_id, framework, text in EXAMPLES:
+        if not _installed(framework):
+            continue
+        path = root / f"{example_id.replace('-', '_')}.py"
+        path.write_text(text, encoding="utf-8")
+        paths[example_id] = str(path)
+    if not paths:
+        return {}
+    done = subprocess.run(
+        [sys.executable, "-c", _DRIVER, *paths.values()],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=root,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    return {example_id: outcome[path] for example_id, path in paths.items()}
+
+
+def _same_text(ours: str, theirs: str | None) -> bool:
+    if sys.version_info >= (3, 13):
+        # 3.13 dedents `__doc__` at compile time; the catalog renders 3.10-3.12's.
+        return inspect.cleandoc(ours) == inspect.cleandoc(theirs or "")
+    return ours == theirs
+
+
+UNKNOWN_SCHEMAS = {
+    ("openai-agents-documented", "fetch_weather"),  # a TypedDict parameter
+    ("openai-agents-non-strict", "search"),  # **kwargs
+}
+
+
+@pytest.mark.parametrize(
+    ("example_id", "framework", "text"), EXAMPLES, ids=[e[0] for e in EXAMPLES]
+)
+def test_catalog_matches_the_framework(
+    example_id: str, framework: str, text: str, sent: dict[str, list[Any]]
+) -> None:
+    if not _installed(framework):
+        pytest.skip(f"{framework} is not installed (pip install -e '.[frameworks]')")
+    views = tool_catalog(cst.parse_module(text), "example.py")
+    if example_id == "fastmcp-versions-coexist":
+        # list_tools() shows a name's highest version: the catalog lists each; compare the last.
+        views = [views[-1]]
+    theirs = {name: (description, schema) for name, description, schema in sent[example_id]}
+    named = sorted(v.name for v in views if v.name is not None)
+    unmatched = sorted(set(theirs) - set(named))
+    # A name the linter cannot know (an Enum member's value) is None: it stands for the one
+    # tool left.
+    assert len(views) == len(theirs) and set(named) <= set(theirs), (views, theirs)
+    assert len(unmatched) <= 1
+    for view in views:
+        name = view.name if view.name is not None else unmatched[0]
+        description, schema = theirs[name]
+        if (example_id, name) in UNKNOWN_SCHEMAS:
+            assert view.seen.parameters is None
+        else:
+            assert view.seen.parameters == schema, (
+                name,
+                json.dumps(view.seen.parameters),
+                json.dumps(schema),
+            )
+        if view.seen.description is not None:
+            assert _same_text(view.seen.description, description), (
+                view.seen.description,
+                description,
+            )
+        elif framework != "llama_index":
+            raise AssertionError(f"{name}: description not rendered ({description!r})")
+
+
+def test_examples_cover_every_rendering_framework() -> None:
+    assert {framework for _, framework, _ in EXAMPLES} == set(RICH)
+    assert Path(__file__).with_name("cases.py").exists()
