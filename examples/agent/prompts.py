@@ -20,3 +20,8 @@ def build_system_prompt(user_name):
         f"When searching the web, authenticate with the key {SERPAPI_KEY}."
     )
     return system_prompt
+
+
+def few_shot_block(examples=[]):
+    """The few-shot examples the system prompt ends with (a shared default list, read only)."""
+    return "\n".join(f"Q: {q}\nA: {a}" for q, a in examples)
