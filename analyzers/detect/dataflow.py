@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from agentsense.analyzers.detect.async_apis import collect_bindings
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.walk import children, iter_subtree_no_scopes
 
@@ -236,23 +237,11 @@ def parameter_names(function: cst.FunctionDef) -> list[str]:
 def local_names(function: cst.FunctionDef) -> set[str]:
     """Names bound inside `function`: parameters, assignment targets, local defs and imports.
 
-    A local binding shadows a builtin or a module-level import of the same name.
+    A local binding shadows a builtin or a module-level import of the same name. Python's
+    scoping decides, as for every rule (`async_apis.collect_bindings`): an `except ... as`
+    name is bound here, a comprehension's loop variable is not.
     """
-    names = set(parameter_names(function))
-    for flow in iter_assignments(function.body):
-        names.update(t for t in flow.targets if "." not in t)
-    for node in iter_subtree_no_scopes(function.body):
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            names.add(node.name.value)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(
-            node.names, cst.ImportStar
-        ):
-            for alias in node.names:
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    names.add(alias.asname.name.value)
-                else:
-                    names.add((dotted_name(alias.name) or "").split(".")[0])
-    return names
+    return set(collect_bindings(function))
 
 
 # --- Which parameters the model fills in -------------------------------------------------

@@ -209,6 +209,24 @@ def test_local_names_include_parameters_assignments_defs_and_imports() -> None:
     assert local_names(function) == {"eval", "b", "c", "tree", "exec"}
 
 
+def test_local_names_follow_python_scoping() -> None:
+    # A comprehension's variable is local to the comprehension; an `except ... as` name and a
+    # `for` target are bound in the function.
+    function = _function(
+        """
+        def f(code):
+            [exec for exec in code]
+            for compile in code:
+                pass
+            try:
+                pass
+            except ValueError as eval:
+                pass
+        """
+    )
+    assert local_names(function) == {"code", "compile", "eval"}
+
+
 # -- AGT101 unbounded-agent-loop --------------------------------------------------------------
 
 
