@@ -192,8 +192,9 @@ class FixBuilder:
         return _diff_edits(old, new, self.index, start)
 
 
-def apply_fixes(source: str, fixes: Iterable[Fix]) -> tuple[str, int]:
-    """Apply every fix whose edits do not overlap an earlier one; return (text, applied)."""
+def accepted_edits(source: str, fixes: Iterable[Fix]) -> tuple[list[tuple[int, int, str]], int]:
+    """The edits of every fix that does not overlap an earlier one, as (start, end, content)
+    offsets in `source` sorted by position, and how many fixes that is."""
     index = LineIndex(source)
     accepted: list[tuple[int, int, str]] = []
     applied = 0
@@ -206,9 +207,15 @@ def apply_fixes(source: str, fixes: Iterable[Fix]) -> tuple[str, int]:
             continue
         accepted.extend(new)
         applied += 1
+    return sorted(accepted, key=lambda r: (r[0], r[1])), applied
+
+
+def apply_fixes(source: str, fixes: Iterable[Fix]) -> tuple[str, int]:
+    """Apply every fix whose edits do not overlap an earlier one; return (text, applied)."""
+    accepted, applied = accepted_edits(source, fixes)
     out: list[str] = []
     cursor = 0
-    for start, end, content in sorted(accepted, key=lambda r: (r[0], r[1])):
+    for start, end, content in accepted:
         out.append(source[cursor:start])
         out.append(content)
         cursor = max(cursor, end)

@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from agentsense.analyzers.engine import lint
-from agentsense.analyzers.fixes import LineIndex, apply_fixes
+from agentsense.analyzers.fixes import LineIndex, accepted_edits, apply_fixes
 from agentsense.analyzers.model import Applicability, Fix, Location
 
 CORPUS = Path.home() / ".cache" / "agentsense-corpus"
@@ -174,27 +174,12 @@ def comments(text: str) -> Counter[str]:
 def apply_pass(source: str, fixes: list[Fix]) -> tuple[str, int, list[str]]:
     """Apply one pass of fixes as `apply_fixes` does (the first of overlapping fixes wins);
     return the text, the number applied, and token changes outside the accepted edits."""
-    index = LineIndex(source)
-    accepted: list[tuple[int, int, str]] = []
-    applied = 0
-    for fix in fixes:
-        ranges = [
-            (index.offset(e.span.start), index.offset(e.span.end), e.content) for e in fix.edits
-        ]
-        new = [r for r in ranges if r not in accepted]
-        if any(
-            (a[0] == a[1] == b[0] == b[1]) or (a[0] < b[1] and b[0] < a[1])
-            for a in new
-            for b in accepted
-        ):
-            continue
-        accepted.extend(new)
-        applied += 1
+    accepted, applied = accepted_edits(source, fixes)
     pieces: list[str] = []
     old_ranges: list[tuple[int, int]] = []
     new_ranges: list[tuple[int, int]] = []
     cursor = length = 0
-    for start, end, content in sorted(accepted, key=lambda r: (r[0], r[1])):
+    for start, end, content in accepted:
         kept = source[cursor:start]
         pieces += [kept, content]
         length += len(kept)
