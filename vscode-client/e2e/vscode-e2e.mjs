@@ -451,6 +451,17 @@ async function answerToolPrompts(page, example, shot, tool) {
   return answered;
 }
 
+/** A notification toast's button whose label contains `label`, once one is on screen.
+ *  @param {Page} page @param {string} label */
+async function notificationButton(page, label) {
+  return waitFor(`the notification's "${label}" button`, async () => {
+    for (const candidate of await page.$$(".notifications-toasts .notification-toast .monaco-button")) {
+      if ((await candidate.evaluate((b) => b.textContent ?? "")).includes(label)) return candidate;
+    }
+    return null;
+  });
+}
+
 /** Texts of the notification toasts on screen. @param {Page} page */
 async function notifications(page) {
   return page.evaluate(() =>
@@ -915,12 +926,7 @@ async function main() {
       // The toast can show a moment before the status item turns (a queued restart).
       await waitFor("the status bar showing the error", async () => (await statusItem(p))?.icon === "codicon-error", 30_000);
       await screenshot(p, "15-not-installed");
-      const button = await waitFor('the notification\'s "Show Output" button', async () => {
-        for (const candidate of await p.$$(".notifications-toasts .notification-toast .monaco-button")) {
-          if ((await candidate.evaluate((b) => b.textContent ?? "")).includes("Show Output")) return candidate;
-        }
-        return null;
-      });
+      const button = await notificationButton(p, "Show Output");
       await button.click();
       await waitFor("the output channel with the error", () =>
         p.evaluate(() =>
@@ -936,12 +942,7 @@ async function main() {
     await step("install-bundled-wheel", async () => {
       // "Show Output" closed the notification: a restart brings it back.
       await runCommand(p, "agentsense: Restart Server");
-      const install = await waitFor('the notification\'s "Install into …" button', async () => {
-        for (const candidate of await p.$$(".notifications-toasts .notification-toast .monaco-button")) {
-          if ((await candidate.evaluate((b) => b.textContent ?? "")).includes("Install into")) return candidate;
-        }
-        return null;
-      });
+      const install = await notificationButton(p, "Install into");
       await install.click();
       await waitFor("the server started from the interpreter it was installed into", async () => (await statusItem(p))?.icon === "codicon-check", 120_000);
       const log = channelLog(dirs["user-data"]);
