@@ -385,8 +385,13 @@ def replace_file(path: Path, data: bytes, expected: bytes | None) -> None:
         with os.fdopen(handle, "wb") as stream:
             _write_all(stream, data)
         os.chmod(temporary, mode)
-        # Checked again just before the swap: an editor may have saved meanwhile.
-        if expected is not None and path.read_bytes() != expected:
+        # Checked again just before the swap: an editor may have saved meanwhile, or another
+        # job fixing the same file through a link may have written the same text already.
+        now = path.read_bytes()
+        if now == data:
+            os.unlink(temporary)
+            return
+        if expected is not None and now != expected:
             raise FileChanged(str(path))
         os.replace(temporary, path)
     except BaseException:
