@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +14,7 @@ from agentsense.analyzers.model import Applicability, Severity
 
 if TYPE_CHECKING:
     from agentsense.analyzers.context import FileContext
+    from agentsense.analyzers.project_model import Project, ProjectReport
 
 DOCS_URL = "https://agentsense.dev/rules/{code}"
 
@@ -145,6 +146,23 @@ class Rule:
         self.context.report(
             self, node, message, fix=fix, secrets=secrets, end_node=end_node, related=related
         )
+
+    @classmethod
+    def check_project(cls, project: Project) -> Iterable[ProjectReport]:
+        """Findings that need every file of the project; cross-file rules override this.
+
+        Runs after every file was analysed (`agentsense check`; in the editor, on every
+        change to the workspace index) over what each file contributed, never source text.
+        Each report's file's configuration decides as for a file's findings: the rule
+        enabled there, its severity, noqa comments. Keep the related locations of each
+        report bounded: a name shared by N files must not cost N findings times N.
+        """
+        return ()
+
+    @classmethod
+    def checks_project(cls) -> bool:
+        """Whether the rule overrides `check_project`."""
+        return any("check_project" in vars(base) for base in cls.__mro__ if base is not Rule)
 
     @classmethod
     def url(cls) -> str:
