@@ -34,6 +34,7 @@ from agentsense.analyzers.model import (
 from agentsense.analyzers.positions import Positions, RelativePositions, StatementPositions
 from agentsense.analyzers.registry import all_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
+from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
     Suppression,
@@ -42,9 +43,9 @@ from agentsense.analyzers.suppression import (
 )
 from agentsense.analyzers.walk import children
 
-SYNTAX_ERROR = "AGT001"
-UNUSED_SUPPRESSION = "AGT900"
-_ENGINE_CODES = frozenset({SYNTAX_ERROR, UNUSED_SUPPRESSION})
+SYNTAX_ERROR = SyntaxErrorRule.code
+UNUSED_SUPPRESSION = UnusedSuppression.code
+_ENGINE_CODES = ENGINE_CODES
 # Larger sources are not linted: Python that big is generated, and libcst holds about 400
 # bytes of memory per byte of source (4 MB parse to ~1.6 GB).
 MAX_SOURCE_BYTES = 4 * 1024 * 1024

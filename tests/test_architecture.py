@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -59,5 +60,27 @@ def test_our_code_is_imported_under_agentsense_only() -> None:
         for path in files
         for module in sorted(imported_modules(path))
         if module.split(".")[0] in PARTS
+    ]
+    assert offenders == []
+
+
+RULE_CODE = re.compile(r"AGT\d{3}")
+
+
+def test_rule_codes_are_spelled_only_in_the_rules() -> None:
+    """Every code's behaviour lives in its rule's file: no other module of ours names a code
+    as a value (the engine's own codes come from `rules/builtin.py`, the contract problems
+    each rule reports from `RegistrationRule.claims`, cross-file findings from
+    `Rule.check_project`). Docstrings and comments may mention codes."""
+    rules = ROOT / "analyzers" / "rules"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.value}"
+        for part in PARTS
+        for path in sorted((ROOT / part).rglob("*.py"))
+        if rules not in path.parents
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and RULE_CODE.fullmatch(node.value)
     ]
     assert offenders == []

@@ -49,7 +49,6 @@ from agentsense.analyzers.detect.static import (
 from agentsense.analyzers.facts import ModuleFacts, call_binding
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 from agentsense.runtime.contract import (
-    MAX_DESCRIPTION_LENGTH,
     ContractProblem,
     ParamSpec,
     json_type_for_type_name,
@@ -70,7 +69,6 @@ __all__ = [
     "doc_summary",
     "find_registrations",
     "kind_label",
-    "problem_code",
     "registry_label",
     "runtime_duplicate_message",
 ]
@@ -364,19 +362,6 @@ def candidate_problems(reg: Registration) -> list[ContractProblem]:
             if p.field != "name" or (reg.name_value is not None and not isinstance(name, str))
         ]
     return problems
-
-
-def problem_code(reg: Registration, problem: ContractProblem) -> str:
-    """The rule that reports a contract problem: AGT210/214/215 by kind, AGT211 otherwise."""
-    if problem.field == "name":
-        return "AGT214" if isinstance(reg.name_value and reg.name_value.value, str) else "AGT211"
-    if problem.field == "description" and reg.description_value is not None:
-        value = reg.description_value.value
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return "AGT210"
-        if isinstance(value, str) and len(value) > MAX_DESCRIPTION_LENGTH:
-            return "AGT215"
-    return "AGT211"
 
 
 def runtime_duplicate_message(kind: Kind, name: str) -> str:

@@ -13,9 +13,9 @@ from agentsense.analyzers.detect.registrations import (
     Registration,
     candidate_problems,
     find_registrations,
-    problem_code,
 )
 from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.rules.tools._registration_rule import problem_rule
 from tests.helpers import lint_with
 
 
@@ -710,7 +710,7 @@ def test_problem_codes_by_kind() -> None:
         def three() -> None: ...
         """
     )
-    codes = [[problem_code(r, p) for p in r.contract_problems] for r in found]
+    codes = [[problem_rule(r, p).code for p in r.contract_problems] for r in found]
     assert codes == [["AGT214", "AGT210"], ["AGT211"], ["AGT215"]]
 
 

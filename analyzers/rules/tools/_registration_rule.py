@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import libcst as cst
 from pydantic import Field
 
 from agentsense.analyzers.detect.paths import is_test_path
-from agentsense.analyzers.detect.registrations import Registration, problem_code
+from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.registry import all_rules
 from agentsense.analyzers.rule import Rule, RuleOptions
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 from agentsense.runtime.contract import ContractProblem
@@ -35,8 +37,18 @@ class RegistrationRule(Rule):
     so the rules stay per-statement: an edit inside one tool re-checks that tool only.
     """
 
+    # The rule that reports the contract problems no other rule claims (AGT211).
+    reports_unclaimed_problems: ClassVar[bool] = False
+
     def check(self, reg: Registration) -> None:
         raise NotImplementedError
+
+    @classmethod
+    def claims(cls, reg: Registration, problem: ContractProblem) -> bool:
+        """Whether this rule reports one of the registration's contract problems (what the
+        shared contract, `agentsense.runtime.contract`, refuses). Each problem is reported
+        by the one rule that claims it, or else by the rule that takes the unclaimed ones."""
+        return False
 
     def _registrations_of(self, node: cst.CSTNode) -> Sequence[Registration]:
         if self._skips_file():
@@ -62,7 +74,7 @@ class RegistrationRule(Rule):
 
     def contract_problems(self, reg: Registration) -> list[ContractProblem]:
         """The registration's contract problems that this rule reports."""
-        return [p for p in reg.contract_problems if problem_code(reg, p) == self.code]
+        return [p for p in reg.contract_problems if problem_rule(reg, p) is type(self)]
 
     def problem_node(self, reg: Registration, problem: ContractProblem) -> cst.CSTNode:
         """Where a contract problem shows: the name or description that causes it."""
@@ -127,3 +139,18 @@ def _names_field(target: cst.BaseExpression, attribute: str) -> bool:
             and index.value.evaluated_value == attribute
         )
     return False
+
+
+def _registration_rules() -> tuple[type[RegistrationRule], ...]:
+    return tuple(rule for rule in all_rules() if issubclass(rule, RegistrationRule))
+
+
+def problem_rule(reg: Registration, problem: ContractProblem) -> type[RegistrationRule]:
+    """The rule that reports a contract problem (see `RegistrationRule.claims`)."""
+    rules = _registration_rules()
+    claiming = [rule for rule in rules if rule.claims(reg, problem)]
+    if len(claiming) > 1:
+        raise RuntimeError(f"{claiming[0].code} and {claiming[1].code} claim one problem")
+    if claiming:
+        return claiming[0]
+    return next(rule for rule in rules if rule.reports_unclaimed_problems)
