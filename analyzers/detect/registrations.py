@@ -76,7 +76,6 @@ __all__ = [
 Kind = Literal["tool", "agent"]
 
 RUNTIME_TOOL_DECORATOR = "agentsense.runtime.registry.tool"
-RUNTIME_BASE_TOOL = "agentsense.runtime.registry.BaseTool"
 RUNTIME_TOOL_META = "agentsense.runtime.registry.ToolMeta"
 RUNTIME_AGENT = "agentsense.runtime.registry.Agent"
 # One namespace for @tool functions and BaseTool classes: the runtime refuses a name taken
