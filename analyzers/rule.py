@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from agentsense.analyzers.context import FileContext
     from agentsense.analyzers.project_model import Project, ProjectReport
 
-DOCS_URL = "https://agentsense.dev/rules/{code}"
-
 
 @dataclass(frozen=True, slots=True)
 class Flagged:
@@ -163,10 +161,6 @@ class Rule:
     def checks_project(cls) -> bool:
         """Whether the rule overrides `check_project`."""
         return any("check_project" in vars(base) for base in cls.__mro__ if base is not Rule)
-
-    @classmethod
-    def url(cls) -> str:
-        return DOCS_URL.format(code=cls.code)
 
     @classmethod
     def handlers(cls) -> dict[str, list[str]]:

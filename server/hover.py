@@ -43,7 +43,6 @@ def rule_markdown(rule: type[Rule], message: str | None = None) -> str:
         parts.append(_example("**Flagged:**", rule.flagged[0].source))
     if rule.clean:
         parts.append(_example("**Clean:**", rule.clean[0].source))
-    parts.append(f"[{rule.code} documentation]({rule.url()})")
     return "\n\n".join(parts)
 
 
