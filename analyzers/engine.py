@@ -247,7 +247,7 @@ def _resolve_each(
     parents: dict[int, dict[int, cst.CSTNode]] = {}  # id(search root) -> its parent map
     for report in context.reports:
         check_deadline()  # each report may render a whole statement for its fix
-        rule = report.rule
+        rule = rules_by_code()[report.code]
         span = positions.span(report.node, report.end_node)
         key = (rule.code, span, report.message)
         if key in seen:
@@ -276,7 +276,7 @@ def _resolve_each(
                 code=rule.code,
                 name=rule.name,
                 message=report.message,
-                severity=config.severity_for(type(rule)),
+                severity=config.severity_for(rule),
                 path=context.path,
                 span=span,
                 fix=fix,
@@ -657,7 +657,7 @@ def lint_statements(
         _walk_subtree(stmt, stack_path, visit_table, leave_table, structural=structural)
         origin = index if index in chosen else None
         for report in context.reports[before:]:
-            origins[id(report)] = None if type(report.rule) in whole else origin
+            origins[id(report)] = None if rules_by_code()[report.code] in whole else origin
         if index in chosen:
             for rule in local:
                 if _carries_state(start[id(rule)], rule):

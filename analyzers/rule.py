@@ -10,11 +10,26 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 from pydantic import BaseModel, ConfigDict
 
-from agentsense.analyzers.model import Applicability, Severity
+from agentsense.analyzers.fixes import AddImport, Change, FixPlan, InsertStatements, Replace
+from agentsense.analyzers.model import Severity
 
 if TYPE_CHECKING:
     from agentsense.analyzers.context import FileContext
     from agentsense.analyzers.project_model import Project, ProjectReport
+
+# Fix plans are defined with the code that turns them into edits; rules take them from here.
+__all__ = [
+    "AddImport",
+    "Change",
+    "Clean",
+    "FixPlan",
+    "Flagged",
+    "InsertStatements",
+    "NoOptions",
+    "Replace",
+    "Rule",
+    "RuleOptions",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,41 +69,6 @@ class Clean:
     @property
     def source(self) -> str:
         return textwrap.dedent(self.code).lstrip("\n")
-
-
-@dataclass(frozen=True, slots=True)
-class Replace:
-    """Replace one node of the tree with another."""
-
-    old: cst.CSTNode
-    new: cst.CSTNode
-
-
-@dataclass(frozen=True, slots=True)
-class InsertStatements:
-    """Insert module-level statements after the imports (after the docstring when none)."""
-
-    code: str
-
-
-@dataclass(frozen=True, slots=True)
-class AddImport:
-    """Ensure `import module` (or `from module import name`) exists at module level."""
-
-    module: str
-    name: str | None = None
-
-
-Change = Replace | InsertStatements | AddImport
-
-
-@dataclass(frozen=True, slots=True)
-class FixPlan:
-    """What a rule wants changed; the engine turns it into text edits."""
-
-    title: str
-    changes: tuple[Change, ...]
-    applicability: Applicability = Applicability.SAFE
 
 
 class RuleOptions(BaseModel):
@@ -142,7 +122,13 @@ class Rule:
         `related`: other nodes of this file that explain it, each with a short message.
         """
         self.context.report(
-            self, node, message, fix=fix, secrets=secrets, end_node=end_node, related=related
+            self.code,
+            node,
+            message,
+            fix=fix,
+            secrets=secrets,
+            end_node=end_node,
+            related=related,
         )
 
     @classmethod
