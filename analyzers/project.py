@@ -12,7 +12,7 @@ from agentsense.analyzers.detect.frameworks.instances import (
     framework_instances,
     imported_instance_tools,
 )
-from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.detect.registrations import Registration, registrations_of
 from agentsense.analyzers.engine import lint_module, parse, syntax_error_findings
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Finding
@@ -81,7 +81,7 @@ def summarize(module: cst.Module, path: str) -> tuple[RegistrationSummary, ...]:
     """The registrations of a parsed file that can clash with other files' (named, keyed)."""
     facts = ModuleFacts(module)
     try:
-        registrations = facts.registrations
+        registrations = registrations_of(facts)
         imported = imported_instance_tools(module, facts)
     except RecursionError:
         return ()

@@ -69,8 +69,13 @@ __all__ = [
     "doc_summary",
     "find_registrations",
     "kind_label",
+    "known_registrations",
+    "registrations_by_definition",
+    "registrations_extracted",
+    "registrations_of",
     "registry_label",
     "runtime_duplicate_message",
+    "tool_entries",
 ]
 
 Kind = Literal["tool", "agent"]
@@ -408,6 +413,50 @@ def forget_last_module() -> None:
 def _literal_schema(arg: cst.Arg | None) -> cst.Dict | None:
     """The schema keyword's value when it is a dict literal (the only kind a fix can rewrite)."""
     return arg.value if arg is not None and isinstance(arg.value, cst.Dict) else None
+
+
+def registrations_of(facts: ModuleFacts) -> tuple[Registration, ...]:
+    """The tool and agent registrations of the facts' module, extracted once per module."""
+    return facts.derived(_extract)
+
+
+def registrations_extracted(facts: ModuleFacts) -> bool:
+    """Whether something asked for the module's registrations already."""
+    return facts.has_derived(_extract)
+
+
+def known_registrations(facts: ModuleFacts) -> Mapping[int, tuple[Registration, ...]]:
+    """Registrations of top-level statements (by `id()`) that cannot have changed since an
+    earlier version of the module: an incremental caller provides them
+    (`facts.provide(known_registrations, ...)`); none otherwise."""
+    return {}
+
+
+def registrations_by_definition(facts: ModuleFacts) -> dict[int, tuple[Registration, ...]]:
+    """`id()` of a def or class -> the registrations it makes (most make one or none)."""
+    return facts.derived(_by_definition)
+
+
+def tool_entries(facts: ModuleFacts) -> frozenset[int]:
+    """`id()`s of the functions a registered tool runs (asked once per visited `def`)."""
+    return facts.derived(_tool_entries)
+
+
+def _extract(facts: ModuleFacts) -> tuple[Registration, ...]:
+    return find_registrations(facts.module, facts, facts.derived(known_registrations))
+
+
+def _by_definition(facts: ModuleFacts) -> dict[int, tuple[Registration, ...]]:
+    table: dict[int, list[Registration]] = {}
+    for reg in registrations_of(facts):
+        table.setdefault(id(reg.definition), []).append(reg)
+    return {key: tuple(regs) for key, regs in table.items()}
+
+
+def _tool_entries(facts: ModuleFacts) -> frozenset[int]:
+    return frozenset(
+        id(r.entry) for r in registrations_of(facts) if r.kind == "tool" and r.entry is not None
+    )
 
 
 def find_registrations(

@@ -13,6 +13,7 @@ from agentsense.analyzers.detect.registrations import (
     Registration,
     candidate_problems,
     find_registrations,
+    registrations_of,
 )
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.rules.tools._registration_rule import problem_rule
@@ -21,7 +22,7 @@ from tests.helpers import lint_with
 
 def regs(code: str) -> tuple[Registration, ...]:
     module = cst.parse_module(textwrap.dedent(code).lstrip("\n"))
-    return ModuleFacts(module).registrations
+    return registrations_of(ModuleFacts(module))
 
 
 def one(code: str) -> Registration:
@@ -740,7 +741,7 @@ def test_rules_share_the_registrations_fact() -> None:
         "from agentsense.runtime.registry import tool\n@tool\ndef f(x): ...\n"
     )
     facts = ModuleFacts(module)
-    assert facts.registrations is facts.registrations
+    assert registrations_of(facts) is registrations_of(facts)
     assert find_registrations(module, facts)[0].name == "f"
 
 

@@ -9,7 +9,7 @@ import libcst as cst
 from pydantic import Field
 
 from agentsense.analyzers.detect.paths import is_test_path
-from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.detect.registrations import Registration, registrations_by_definition
 from agentsense.analyzers.registry import all_rules
 from agentsense.analyzers.rule import Rule, RuleOptions
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
@@ -53,7 +53,7 @@ class RegistrationRule(Rule):
     def _registrations_of(self, node: cst.CSTNode) -> Sequence[Registration]:
         if self._skips_file():
             return ()
-        return self.context.facts.registrations_by_definition.get(id(node), ())
+        return registrations_by_definition(self.context.facts).get(id(node), ())
 
     def _skips_file(self) -> bool:
         """Rules with `TestFileOptions` leave test files alone unless told otherwise."""

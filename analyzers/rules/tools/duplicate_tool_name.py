@@ -12,6 +12,7 @@ from agentsense.analyzers.detect.registrations import (
     Kind,
     Registration,
     kind_label,
+    registrations_of,
     registry_label,
     runtime_duplicate_message,
 )
@@ -456,7 +457,7 @@ class DuplicateToolName(Rule):
     )
 
     def leave_Module(self, node: cst.Module) -> None:
-        for group in duplicate_groups(self.context.facts.registrations):
+        for group in duplicate_groups(registrations_of(self.context.facts)):
             for reg in group:
                 others = clashes(reg, group)
                 if not others:
