@@ -8,14 +8,19 @@ shared by every module) into a temporary folder and runs `agentsense check DIR
 bytes of output, the findings and the largest number of related locations on one finding.
 Linear means: time and output grow with N, related locations stay bounded.
 `--agentsense` runs another build (e.g. the main checkout's `.venv/bin/agentsense`).
-`measure(n, executable)` is the function other benches call.
+`--editor` measures the language server instead: once the workspace of N files is indexed,
+one-character edits in one of them (inside its docstring), didChange -> its diagnostics,
+with the debounce set to 0 (median and p95 of `--edits` edits).
+`measure(n, executable)` and `measure_editor(n, executable, edits)` are what other benches call.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +83,61 @@ def measure(files: int, executable: str = "agentsense") -> Measurement:
     )
 
 
+def measure_editor(files: int, executable: str = "agentsense", edits: int = 20) -> dict[str, float]:
+    """Median and p95 seconds from a one-character edit in one of `files` duplicates to the
+    server's diagnostics for it, after the workspace index is built."""
+    return asyncio.run(_editor(files, executable, edits))
+
+
+async def _editor(files: int, executable: str, edits: int) -> dict[str, float]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from lsp_latency import Server, initialize
+
+    with tempfile.TemporaryDirectory(prefix="agentsense-dups-") as folder:
+        root = Path(folder)
+        write_project(root, files)
+        path = root / "tool_0000.py"
+        uri, text = path.as_uri(), TOOL
+        server = await Server.start(root, [executable, "server", "--stdio"])
+        try:
+            await initialize(server, root, {"debounceMs": 0})
+            server.notify(
+                "textDocument/didOpen",
+                {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+            )
+            await server.diagnostics(uri, 1)
+            await asyncio.wait_for(server.indexed.wait(), 600)
+            await asyncio.sleep(1.0)
+            row = text.splitlines().index('    """Search the web."""')
+            samples: list[float] = []
+            for version in range(2, edits + 2):
+                started = time.perf_counter()
+                server.notify(
+                    "textDocument/didChange",
+                    {
+                        "textDocument": {"uri": uri, "version": version},
+                        "contentChanges": [
+                            {
+                                "range": {
+                                    "start": {"line": row, "character": 8},
+                                    "end": {"line": row, "character": 8},
+                                },
+                                "text": "x",
+                            }
+                        ],
+                    },
+                )
+                samples.append(await server.diagnostics(uri, version) - started)
+        finally:
+            await server.stop()
+    samples.sort()
+    return {
+        "files": files,
+        "median_ms": round(statistics.median(samples) * 1000, 1),
+        "p95_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.95))] * 1000, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="50,200,800", help="comma-separated file counts")
@@ -87,8 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the agentsense executable to run (default: the one next to this Python)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
+    parser.add_argument("--editor", action="store_true", help="measure the language server")
+    parser.add_argument("--edits", type=int, default=20, help="edits per size (--editor)")
     args = parser.parse_args(argv)
     sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
+    if args.editor:
+        for size in sizes:
+            print(json.dumps(measure_editor(size, args.agentsense, args.edits)))
+        return 0
     if not args.json:
         print(
             f"{'files':>6} {'wall s':>8} {'RSS MB':>8} {'output B':>11} {'findings':>9} {'related':>8}"
