@@ -16,7 +16,7 @@ from agentsense.analyzers.detect.registrations import (
     registrations_of,
 )
 from agentsense.analyzers.facts import ModuleFacts
-from agentsense.analyzers.rules.tools._registration_rule import problem_rule
+from agentsense.analyzers.rules.tools._registration_rule import claiming_rules, problem_rule
 from tests.helpers import lint_with
 
 
@@ -871,3 +871,30 @@ def test_entry_is_the_function_a_model_call_runs() -> None:
         "execute",
         "forward",
     ]
+
+
+def test_each_contract_problem_has_one_rule() -> None:
+    """Names and descriptions of every kind the contract refuses: no two rules claim one
+    problem (a blank description longer than the limit is missing, not verbose)."""
+    found = regs(
+        f"""
+        from agentsense.runtime.registry import tool
+
+        @tool(name="a b", description="")
+        def one() -> None: ...
+
+        @tool(name=3, description="   ")
+        def two() -> None: ...
+
+        @tool(description="{" " * 1100}")
+        def three() -> None: ...
+
+        @tool(name="{"n" * 70}", description="{"d" * 1100}")
+        def four() -> None: ...
+        """
+    )
+    problems = [(r, p) for r in found for p in r.contract_problems]
+    assert len(problems) >= 6
+    assert all(len(claiming_rules(r, p)) <= 1 for r, p in problems)
+    codes = [[problem_rule(r, p).code for p in r.contract_problems] for r in found]
+    assert codes == [["AGT214", "AGT210"], ["AGT211", "AGT210"], ["AGT210"], ["AGT214", "AGT215"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import ClassVar
 
 import libcst as cst
@@ -141,16 +142,19 @@ def _names_field(target: cst.BaseExpression, attribute: str) -> bool:
     return False
 
 
-def _registration_rules() -> tuple[type[RegistrationRule], ...]:
+@cache
+def registration_rules() -> tuple[type[RegistrationRule], ...]:
     return tuple(rule for rule in all_rules() if issubclass(rule, RegistrationRule))
+
+
+def claiming_rules(reg: Registration, problem: ContractProblem) -> list[type[RegistrationRule]]:
+    """The rules that claim a contract problem (one at most: a test checks it)."""
+    return [rule for rule in registration_rules() if rule.claims(reg, problem)]
 
 
 def problem_rule(reg: Registration, problem: ContractProblem) -> type[RegistrationRule]:
     """The rule that reports a contract problem (see `RegistrationRule.claims`)."""
-    rules = _registration_rules()
-    claiming = [rule for rule in rules if rule.claims(reg, problem)]
-    if len(claiming) > 1:
-        raise RuntimeError(f"{claiming[0].code} and {claiming[1].code} claim one problem")
+    claiming = claiming_rules(reg, problem)
     if claiming:
         return claiming[0]
-    return next(rule for rule in rules if rule.reports_unclaimed_problems)
+    return next(rule for rule in registration_rules() if rule.reports_unclaimed_problems)

@@ -138,7 +138,10 @@ class VerboseToolDescription(RegistrationRule):
         if problem.field != "description" or reg.description_value is None:
             return False
         value = reg.description_value.value
-        return isinstance(value, str) and len(value) > MAX_DESCRIPTION_LENGTH
+        # A blank one is missing (AGT210), however long.
+        return (
+            isinstance(value, str) and bool(value.strip()) and len(value) > MAX_DESCRIPTION_LENGTH
+        )
 
     def check(self, reg: Registration) -> None:
         for problem in self.contract_problems(reg):
