@@ -187,3 +187,23 @@ def test_no_import_cycles_among_our_modules() -> None:
     graph = import_graph()
     assert "agentsense.analyzers.facts" in graph and "agentsense" in graph
     assert import_cycles(graph) == []
+
+
+def test_no_rule_module_imports_another_rule_module() -> None:
+    """What two rules share lives in `analyzers/detect/` (or in a rule family's `_helper.py`
+    module), so a rule's file can change without changing another rule's behaviour."""
+    rules = ROOT / "analyzers" / "rules"
+    rule_files = [
+        path
+        for path in sorted(rules.rglob("*.py"))
+        if not path.name.startswith("_") and path.name != "builtin.py"
+    ]
+    assert len(rule_files) > 30
+    rule_modules = {_module_name(path) for path in rule_files}
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in rule_files
+        for module in sorted(imported_modules(path))
+        if module in rule_modules
+    ]
+    assert offenders == []

@@ -565,3 +565,23 @@ def is_plain_coroutine_function(function: cst.FunctionDef, context: FileContext)
         and decorators_transparent(function, context)
         and not is_generator(function)
     )
+
+
+def asyncio_reference(context: FileContext, scopes: ScopeIndex) -> tuple[str, bool] | None:
+    """The name to write for the `asyncio` module, and whether `import asyncio` must be added.
+
+    None when `asyncio` is taken by something else, so a fix would change its meaning.
+    """
+    imports = context.facts.imports
+    if imports.get("asyncio") == "asyncio" and not scopes.locally_bound("asyncio"):
+        return "asyncio", False
+    for local, qualified in sorted(imports.items()):
+        if qualified == "asyncio" and not scopes.locally_bound(local):
+            return local, False
+    if (
+        "asyncio" in imports
+        or "asyncio" in context.facts.local_definitions
+        or scopes.locally_bound("asyncio")
+    ):
+        return None
+    return "asyncio", True

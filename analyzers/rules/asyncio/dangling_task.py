@@ -8,6 +8,7 @@ from agentsense.analyzers.detect.async_apis import (
     LOOP_FACTORIES,
     TASK_SPAWNERS,
     ScopeIndex,
+    asyncio_reference,
     in_expected_failure,
 )
 from agentsense.analyzers.facts import dotted_name
@@ -21,7 +22,6 @@ from agentsense.analyzers.rule import (
     Replace,
     Rule,
 )
-from agentsense.analyzers.rules.asyncio.blocking_call_in_async import asyncio_reference
 from agentsense.analyzers.walk import iter_subtree
 
 TASK_SET = "_background_tasks"

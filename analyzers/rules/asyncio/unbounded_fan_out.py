@@ -10,13 +10,10 @@ from agentsense.analyzers.detect.around import mentioned_around
 from agentsense.analyzers.detect.dataflow import referenced_names
 from agentsense.analyzers.detect.functions import method_class_stack
 from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.detect.tool_dispatch import is_tool_invocation
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
-from agentsense.analyzers.rules.tools.unhandled_tool_failure import (
-    expressions,
-    is_tool_invocation,
-)
-from agentsense.analyzers.walk import iter_subtree
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
 _GATHER = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
 _TASK_GROUPS = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
@@ -262,7 +259,7 @@ class UnboundedFanOut(Rule):
         callee = self._callee(call)
         if callee is None:
             return None
-        for node in expressions(callee.body):
+        for node in iter_subtree_no_scopes(callee.body):
             if isinstance(node, cst.Call) and is_llm_call(node, facts):
                 return "model", callee
             if isinstance(node, cst.Call) and is_tool_invocation(node, module):
@@ -380,7 +377,7 @@ class UnboundedFanOut(Rule):
                         groups.add(item.asname.name.value)
         if not groups:
             return
-        for inner in expressions(node.body):
+        for inner in iter_subtree_no_scopes(node.body):
             if (
                 isinstance(inner, cst.Call)
                 and isinstance(inner.func, cst.Attribute)

@@ -6,9 +6,9 @@ import libcst as cst
 
 from agentsense.analyzers.detect.flow import block_statements
 from agentsense.analyzers.detect.functions import method_class_stack
+from agentsense.analyzers.detect.resources import resource_kind
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
-from agentsense.analyzers.rules.resilience.unclosed_resource_in_tool import resource_kind
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 # Calls that cannot fail in a way that matters here (logging, bookkeeping).
