@@ -94,6 +94,8 @@ TASK_SPAWNERS = frozenset(
         "asyncio.tasks.ensure_future",
     }
 )
+GATHER = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
+TASK_GROUPS = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
 LOOP_FACTORIES = frozenset(
     {
         "asyncio.get_event_loop",
@@ -585,3 +587,29 @@ def asyncio_reference(context: FileContext, scopes: ScopeIndex) -> tuple[str, bo
     ):
         return None
     return "asyncio", True
+
+
+def task_group_names(node: cst.With, context: FileContext) -> set[str]:
+    """`group` for each `async with asyncio.TaskGroup() as group` item of `node`."""
+    if node.asynchronous is None:
+        return set()
+    return {
+        item.asname.name.value
+        for item in node.items
+        if isinstance(item.item, cst.Call)
+        and context.qualified_name(item.item.func) in TASK_GROUPS
+        and item.asname is not None
+        and isinstance(item.asname.name, cst.Name)
+    }
+
+
+def task_group_spawns(body: cst.CSTNode, groups: Container[str]) -> Iterator[cst.Call]:
+    """The `group.create_task(...)` calls in `body` (not in nested scopes) on one of `groups`."""
+    for node in iter_subtree_no_scopes(body):
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "create_task"
+            and dotted_name(node.func.value) in groups
+        ):
+            yield node

@@ -95,6 +95,12 @@ def lookup_of(node: cst.BaseExpression) -> Lookup | None:
     return None
 
 
+def shown_lookup(lookup: Lookup, module: cst.Module) -> str:
+    """The lookup's source text for a message, cut to 40 characters."""
+    shown = module.code_for_node(lookup.expression)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 def is_tool_container(lookup: Lookup) -> bool:
     """The looked-up container is named like a tool registry (`tools`, `available_functions`)."""
     return bool(words_of(referenced_names(lookup.container)) & CONTAINER_WORDS)

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from agentsense.analyzers.detect.flow import insert_after_docstring
 from agentsense.analyzers.detect.mutables import (
     MUTABLE_CONSTRUCTORS,
-    insert_after_docstring,
     is_mutable_value,
 )
 from agentsense.analyzers.model import Applicability

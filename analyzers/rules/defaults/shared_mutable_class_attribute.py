@@ -6,8 +6,8 @@ import re
 
 import libcst as cst
 
-from agentsense.analyzers.detect.flow import block_statements
-from agentsense.analyzers.detect.mutables import insert_after_docstring, is_mutable_value
+from agentsense.analyzers.detect.flow import block_statements, insert_after_docstring
+from agentsense.analyzers.detect.mutables import is_mutable_value
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule

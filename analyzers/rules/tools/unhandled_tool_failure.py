@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from agentsense.analyzers.detect.async_apis import GATHER, task_group_names, task_group_spawns
 from agentsense.analyzers.detect.dataflow import referenced_names
 from agentsense.analyzers.detect.names import words_of
 from agentsense.analyzers.detect.tool_dispatch import (
@@ -12,13 +13,10 @@ from agentsense.analyzers.detect.tool_dispatch import (
     is_tool_container,
     is_tool_invocation,
     lookup_of,
+    shown_lookup,
 )
-from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import iter_subtree_no_scopes
-
-_GATHER = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
-_TASK_GROUPS = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
 
 
 def _handled(path: list[cst.CSTNode], stop: cst.CSTNode | None) -> bool:
@@ -223,7 +221,7 @@ class UnhandledToolFailure(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.context.qualified_name(node.func)
-        if qualified in _GATHER:
+        if qualified in GATHER:
             self._check_gather(node)
             return
         function = self.context.enclosing_function()
@@ -244,9 +242,7 @@ class UnhandledToolFailure(Rule):
             return
         if _handled(path, function):
             return
-        shown = self.context.module.code_for_node(lookup.expression)
-        if len(shown) > 40:
-            shown = shown[:37] + "..."
+        shown = shown_lookup(lookup, self.context.module)
         self.report(
             node,
             f"tool `{shown}` is chosen by the model and called with no `try` around it: one "
@@ -300,25 +296,13 @@ class UnhandledToolFailure(Rule):
         )
 
     def visit_With(self, node: cst.With) -> None:
-        if node.asynchronous is None:
-            return
-        groups = {
-            item.asname.name.value
-            for item in node.items
-            if isinstance(item.item, cst.Call)
-            and self.context.qualified_name(item.item.func) in _TASK_GROUPS
-            and item.asname is not None
-            and isinstance(item.asname.name, cst.Name)
-        }
+        groups = task_group_names(node, self.context)
         if not groups:
             return
         spawns_tools = any(
-            isinstance(n, cst.Call)
-            and isinstance(n.func, cst.Attribute)
-            and n.func.attr.value == "create_task"
-            and dotted_name(n.func.value) in groups
-            and any(self._tool_calls_in(a.value) for a in n.args)
-            for n in iter_subtree_no_scopes(node.body)
+            self._tool_calls_in(arg.value)
+            for spawn in task_group_spawns(node.body, groups)
+            for arg in spawn.args
         )
         if not spawns_tools or _handled(self._path(), self.context.enclosing_function()):
             return

@@ -9,7 +9,12 @@ import libcst as cst
 
 from agentsense.analyzers.detect.dataflow import referenced_names
 from agentsense.analyzers.detect.names import words_of
-from agentsense.analyzers.detect.tool_dispatch import Lookup, is_tool_container, lookup_of
+from agentsense.analyzers.detect.tool_dispatch import (
+    Lookup,
+    is_tool_container,
+    lookup_of,
+    shown_lookup,
+)
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
@@ -443,9 +448,7 @@ class UnvalidatedToolDispatch(Rule):
             path = find_path(scope.root, assignment)
             if path is not None and _protected_by_try(path):
                 return
-        shown = self.context.module.code_for_node(lookup.expression)
-        if len(shown) > 40:
-            shown = shown[:37] + "..."
+        shown = shown_lookup(lookup, self.context.module)
         self.report(
             node,
             f"tool `{shown}` is looked up by a model-chosen name and called with the model's "
