@@ -1,7 +1,7 @@
 """The `agentsense` console script: `agentsense server` starts without loading the linter CLI.
 
 An editor starts the server on every window, so its cold start matters: the command line
-(`agentsense.server.cli`) imports the whole engine, libcst and the output formats before it parses
+(`agentsense.server.cli.commands`) imports the whole engine, libcst and the output formats before it parses
 its arguments, while the language server answers `initialize` first and loads the engine
 behind it. Every other command goes to `agentsense.server.cli.main` unchanged.
 """
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `agentsense` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] != ["server"]:
-        from agentsense.server.cli import main as cli_main
+        from agentsense.server.cli.commands import main as cli_main
 
         return cli_main(args)
     parser = argparse.ArgumentParser(
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         options = parser.parse_args(args[1:])
     except SystemExit as exit_:  # --help and usage errors
         return exit_.code if isinstance(exit_.code, int) else 2
-    from agentsense.server.language_server import serve
+    from agentsense.server.lsp.server import serve
 
     return serve(transport="tcp" if options.tcp else "stdio", host=options.host, port=options.port)
 

@@ -84,9 +84,9 @@ def test_server_starts_without_importing_the_linter_cli() -> None:
 
     code = (
         "import sys; from agentsense.server.entry import main\n"
-        "import agentsense.server.language_server as ls\n"
+        "import agentsense.server.lsp.server as ls\n"
         "ls.serve = lambda **kw: print(sorted(m for m in sys.modules if m in "
-        "('agentsense.server.cli', 'agentsense.server.check', 'agentsense.server.formats', 'libcst'))) or 0\n"
+        "('agentsense.server.cli.commands', 'agentsense.server.cli.check', 'agentsense.server.cli.formats', 'libcst'))) or 0\n"
         "sys.exit(main(['server', '--stdio']))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -22,8 +22,8 @@ from agentsense.analyzers.model import (
     Span,
 )
 from agentsense.analyzers.registry import all_rules
-from agentsense.server.formats import Report, get_format
-from agentsense.server.formats.github import annotation, escape_data, escape_property
+from agentsense.server.cli.formats import Report, get_format
+from agentsense.server.cli.formats.github import annotation, escape_data, escape_property
 from tests.cli.conftest import MUTABLE, SYNTAX_ERROR, CliRunner, write
 
 SECRET = "sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAj"

@@ -11,9 +11,9 @@ from lsprotocol import types as lsp
 from agentsense.analyzers import engine as analyzers_engine
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.model import Finding, Location, RelatedLocation, Severity, Span
-from agentsense.server.convert import DiagnosticOptions, TextLines
-from agentsense.server.core import compute_analysis
-from agentsense.server.workspace_index import summarize_file, summarize_text
+from agentsense.server.lsp.convert import DiagnosticOptions, TextLines
+from agentsense.server.lsp.state import compute_analysis
+from agentsense.server.lsp.workspace_index import summarize_file, summarize_text
 from tests.lsp.conftest import Client, Session, start_session
 
 FIRST = '''

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentsense.analyzers.model import Finding, Location
 from agentsense.analyzers.registry import rules_by_code
-from agentsense.server.formats import Report, absolute_path
+from agentsense.server.cli.formats import Report, absolute_path
 
 
 def _location(location: Location) -> dict[str, int]:

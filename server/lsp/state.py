@@ -34,7 +34,8 @@ from agentsense.analyzers.engine import fix_source, lint, text_too_large
 from agentsense.analyzers.model import Applicability, Finding, Span
 from agentsense.analyzers.registry import all_rules, find_rule
 from agentsense.server.actions import comment_rows, noqa_edit
-from agentsense.server.convert import (
+from agentsense.server.incremental import IncrementalLinter
+from agentsense.server.lsp.convert import (
     DiagnosticOptions,
     TextLines,
     fix_from_data,
@@ -45,14 +46,18 @@ from agentsense.server.convert import (
     uri_for,
     whole_text_edit,
 )
-from agentsense.server.hover import code_at, model_view_markdown, rule_markdown
-from agentsense.server.incremental import IncrementalLinter
-from agentsense.server.language_server import FIX_ALL_KIND, RUN_TOOL_COMMAND
-from agentsense.server.notebook_sync import NotebookCells, cells_of, split_diagnostics
-from agentsense.server.run_tool import RunLimits, run_tool
-from agentsense.server.settings import ClientSettings, ConfigStore, is_config_file, parse_settings
-from agentsense.server.tools import ToolSite, tool_sites
-from agentsense.server.workspace_index import (
+from agentsense.server.lsp.hover import code_at, model_view_markdown, rule_markdown
+from agentsense.server.lsp.notebook_sync import NotebookCells, cells_of, split_diagnostics
+from agentsense.server.lsp.run_tool import RunLimits, run_tool
+from agentsense.server.lsp.server import FIX_ALL_KIND, RUN_TOOL_COMMAND
+from agentsense.server.lsp.settings import (
+    ClientSettings,
+    ConfigStore,
+    is_config_file,
+    parse_settings,
+)
+from agentsense.server.lsp.tools import ToolSite, tool_sites
+from agentsense.server.lsp.workspace_index import (
     WorkspaceIndex,
     lookup_name_at,
     summarize_file,

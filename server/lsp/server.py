@@ -87,7 +87,7 @@ server = AgentsenseServer()
 
 def core() -> ModuleType:
     """The core module, imported (and bound to this server) on first use."""
-    module = importlib.import_module("agentsense.server.core")
+    module = importlib.import_module("agentsense.server.lsp.state")
     module.bind(server, server.init_params)
     return module
 
@@ -137,7 +137,7 @@ def initialize(params: lsp.InitializeParams) -> None:
 async def initialized(params: lsp.InitializedParams) -> None:
     # Load the engine on a worker thread: the event loop keeps answering meanwhile.
     await asyncio.get_running_loop().run_in_executor(
-        None, importlib.import_module, "agentsense.server.core"
+        None, importlib.import_module, "agentsense.server.lsp.state"
     )
     await core().initialized(params)
 
@@ -145,7 +145,7 @@ async def initialized(params: lsp.InitializedParams) -> None:
 @server.feature(lsp.SHUTDOWN)
 @guarded()
 def shutdown(params: None) -> None:
-    if "agentsense.server.core" in sys.modules:
+    if "agentsense.server.lsp.state" in sys.modules:
         core().shutdown(params)
 
 
@@ -402,10 +402,10 @@ def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m agentsense.server.language_server [--stdio | --tcp [--host H] [--port N]]`."""
+    """`python -m agentsense.server.lsp.server [--stdio | --tcp [--host H] [--port N]]`."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m agentsense.server.language_server")
+    parser = argparse.ArgumentParser(prog="python -m agentsense.server.lsp.server")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (default)")
     parser.add_argument("--tcp", action="store_true", help="listen on a TCP socket")
     parser.add_argument("--host", default="127.0.0.1")

@@ -19,10 +19,10 @@ from agentsense.analyzers.config import CliOverrides, ConfigError, ConfigResolve
 from agentsense.analyzers.engine import MAX_SOURCE_BYTES
 from agentsense.analyzers.registry import all_rules, find_rule
 from agentsense.analyzers.rule import Rule
-from agentsense.server.catalog_cli import add_tools_parser, cmd_tools
-from agentsense.server.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, Streams, run_check
+from agentsense.server.cli.catalog import add_tools_parser, cmd_tools
+from agentsense.server.cli.check import BUG_REPORT_URL, EXIT_ERROR, CheckOptions, Streams, run_check
+from agentsense.server.cli.formats import FORMAT_NAMES
 from agentsense.server.entry import add_server_arguments
-from agentsense.server.formats import FORMAT_NAMES
 
 CHECK_EPILOG = f"""\
 exit status:
@@ -539,7 +539,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_server(args: argparse.Namespace) -> int:
     try:
-        language_server = importlib.import_module("agentsense.server.language_server")
+        language_server = importlib.import_module("agentsense.server.lsp.server")
     except ImportError as error:
         sys.stderr.write(
             f"agentsense: the language server is not available: {error}\n"
@@ -549,7 +549,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     transport = "tcp" if args.tcp else "stdio"
     serve: Any = getattr(language_server, "serve", None)
     if not callable(serve):
-        sys.stderr.write("agentsense: agentsense.server.language_server has no serve() function\n")
+        sys.stderr.write("agentsense: agentsense.server.lsp.server has no serve() function\n")
         return EXIT_ERROR
     result = serve(transport=transport, host=args.host, port=args.port)
     return result if isinstance(result, int) else 0
@@ -602,14 +602,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     streams = Streams(sys.stdin.buffer, sys.stdout, sys.stderr)
     if args.watch:
-        from agentsense.server.watch import watch
+        from agentsense.server.cli.watch import watch
 
         return watch(options, streams)
     return run_check(options, streams)
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from agentsense.server.cache import remove_caches
+    from agentsense.server.cli.cache import remove_caches
 
     root = Path(args.path)
     if not root.is_dir():

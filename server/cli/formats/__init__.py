@@ -146,7 +146,7 @@ def summary(report: Report) -> Text:
 
 
 def _formats() -> dict[str, OutputFormat]:
-    from agentsense.server.formats import (
+    from agentsense.server.cli.formats import (
         concise,
         full,
         github,

@@ -35,10 +35,10 @@ from agentsense.analyzers.engine import fix_source, parse, too_large
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import FileResult, analyze, cross_file_findings
 from agentsense.analyzers.registry import all_rules
-from agentsense.server import baseline
 from agentsense.server.actions import add_noqa
-from agentsense.server.cache import ResultCache
-from agentsense.server.formats import (
+from agentsense.server.cli import baseline
+from agentsense.server.cli.cache import ResultCache
+from agentsense.server.cli.formats import (
     Report,
     display_path,
     get_format,
@@ -46,7 +46,7 @@ from agentsense.server.formats import (
     plural,
     source_key,
 )
-from agentsense.server.formats import statistics as statistics_format
+from agentsense.server.cli.formats import statistics as statistics_format
 
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
 BUG_REPORT_URL = "https://github.com/agentsense/agentsense/issues"

@@ -15,7 +15,7 @@ from agentsense.analyzers.config import ConfigError, ConfigResolver
 from agentsense.analyzers.detect.catalog import ToolView, tool_catalog
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import parse
-from agentsense.server.check import EXIT_ERROR, Unreadable, read_source
+from agentsense.server.cli.check import EXIT_ERROR, Unreadable, read_source
 
 TOOLS_EPILOG = """\
 Each tool a recognised framework registers, as the framework would send it to the model:
