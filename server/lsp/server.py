@@ -1,9 +1,22 @@
-"""The agentsense language server: LSP handlers, started by `agentsense server` (stdio or TCP).
+"""The agentsense language server: pygls and its LSP handlers, started by `agentsense server`.
 
-This module imports only pygls and lsprotocol, so `initialize` is answered before the
-analysis engine has loaded; `server/core.py` (analysis, actions, index, Run tool) is imported
-in the background right after, and every handler delegates to it. Handlers never raise into
-pygls: an error is logged to the client (window/logMessage) and a neutral answer returned.
+This module imports only pygls and lsprotocol, so `initialize` is answered before the analysis
+engine has loaded; the engine is imported on a worker thread right after (`initialized`). Each
+handler here is a stub that passes the shared `State` (state.py) and the client's params to the
+module of its feature, one module per feature as in pygls' example servers:
+
+    lifecycle.py      initialize, initialized, workspace folders, shutdown
+    documents.py      textDocument/didOpen|didChange|didClose|didSave, watched files
+    notebooks.py      notebookDocument/didOpen|didChange|didClose
+    configuration.py  workspace/didChangeConfiguration
+    diagnostics.py    textDocument/diagnostic (pushed diagnostics: analysis.py)
+    code_actions.py   textDocument/codeAction, codeAction/resolve
+    hover.py          textDocument/hover
+    code_lens.py      textDocument/codeLens, the agentsense.runTool command
+    navigation.py     workspace/symbol, textDocument/definition
+
+Handlers never raise into pygls: an error is logged to the client (window/logMessage) and a
+neutral answer returned.
 """
 
 from __future__ import annotations
@@ -12,16 +25,12 @@ import asyncio
 import contextlib
 import functools
 import importlib
-import json
 import logging
-import os
-import select
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from types import ModuleType
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
@@ -30,20 +39,41 @@ from pygls.protocol import LanguageServerProtocol
 
 from agentsense import __version__
 
-__all__ = ["AgentsenseServer", "main", "serve", "server"]
+if TYPE_CHECKING:
+    from agentsense.server.lsp.state import State
+
+# The handlers' annotations name only what is importable here: pygls reads them at run time.
+
+__all__ = ["AgentsenseServer", "main", "serve", "server", "state"]
 
 RUN_TOOL_COMMAND = "agentsense.runTool"
 FIX_ALL_KIND = "source.fixAll.agentsense"
 RUN_TOOL_KIND = "source.agentsense.runTool"
 
 # The notebooks editors sync to the server (notebookDocument/*): Jupyter notebooks' Python
-# cells (server/notebook_sync.py analyses them).
+# cells (server/lsp/notebooks.py).
 NOTEBOOK_SYNC = lsp.NotebookDocumentSyncOptions(
     notebook_selector=[
         lsp.NotebookDocumentFilterWithCells(
             notebook="jupyter-notebook", cells=[lsp.NotebookCellLanguage(language="python")]
         )
     ]
+)
+
+# The feature modules, imported together on a worker thread once the server is up.
+FEATURE_MODULES = tuple(
+    f"agentsense.server.lsp.{name}"
+    for name in (
+        "lifecycle",
+        "documents",
+        "notebooks",
+        "configuration",
+        "diagnostics",
+        "code_actions",
+        "hover",
+        "code_lens",
+        "navigation",
+    )
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,7 +93,7 @@ class AgentsenseProtocol(LanguageServerProtocol):
 
 
 class AgentsenseServer(LanguageServer):
-    """The pygls server; `initialize` params are kept until the core module binds to it."""
+    """The pygls server; `initialize` params are kept until the state is created from them."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -73,6 +103,7 @@ class AgentsenseServer(LanguageServer):
             notebook_document_sync=NOTEBOOK_SYNC,
         )
         self.init_params: lsp.InitializeParams | None = None
+        self.state: State | None = None
 
     def log_error(self, message: str) -> None:
         logging.getLogger("agentsense.server").error(message)
@@ -85,15 +116,41 @@ class AgentsenseServer(LanguageServer):
 server = AgentsenseServer()
 
 
-def core() -> ModuleType:
-    """The core module, imported (and bound to this server) on first use."""
-    module = importlib.import_module("agentsense.server.lsp.state")
-    module.bind(server, server.init_params)
-    return module
+def state() -> State:
+    """The shared state, created on first use with `initialize`'s params (once the feature
+    modules are loaded: every handler but `initialize` and `shutdown` waits for them)."""
+    if server.state is None:
+        from agentsense.server.lsp import lifecycle
+        from agentsense.server.lsp.state import State
+
+        server.state = State(server)
+        if server.init_params is not None:
+            lifecycle.initialize(server.state, server.init_params)
+    return server.state
 
 
-def guarded(default: Any = None) -> Callable[[F], F]:
-    """Never raise into pygls: log the error and answer `default`."""
+_features_loaded = False
+_loading_features = threading.Lock()
+
+
+def load_features() -> None:
+    """Import the feature modules (and so the engine), once. `initialized` starts it on a
+    worker thread; a handler arriving meanwhile waits for it here rather than importing the
+    same modules on the event loop's thread at the same time (Python's import locks would see
+    a deadlock in the engine's import cycles)."""
+    global _features_loaded
+    if _features_loaded:
+        return
+    with _loading_features:
+        if not _features_loaded:
+            for name in FEATURE_MODULES:
+                importlib.import_module(name)
+            _features_loaded = True
+
+
+def guarded(default: Any = None, *, needs_features: bool = True) -> Callable[[F], F]:
+    """Never raise into pygls: log the error and answer `default`. A handler that
+    `needs_features` runs once the feature modules are loaded."""
 
     def decorate(function: F) -> F:
         if asyncio.iscoroutinefunction(function):
@@ -101,6 +158,8 @@ def guarded(default: Any = None) -> Callable[[F], F]:
             @functools.wraps(function)
             async def run_async(*args: Any) -> Any:
                 try:
+                    if needs_features and not _features_loaded:
+                        await asyncio.get_running_loop().run_in_executor(None, load_features)
                     return await function(*args)
                 except asyncio.CancelledError:
                     raise
@@ -113,6 +172,8 @@ def guarded(default: Any = None) -> Callable[[F], F]:
         @functools.wraps(function)
         def run(*args: Any) -> Any:
             try:
+                if needs_features:
+                    load_features()
                 return function(*args)
             except Exception:
                 server.log_error(f"{function.__name__} failed:\n{traceback.format_exc()}")
@@ -127,26 +188,34 @@ def guarded(default: Any = None) -> Callable[[F], F]:
 
 
 @server.feature(lsp.INITIALIZE)
-@guarded()
+@guarded(needs_features=False)
 def initialize(params: lsp.InitializeParams) -> None:
     server.init_params = params
 
 
 @server.feature(lsp.INITIALIZED)
-@guarded()
+@guarded()  # loads the engine on a worker thread: the event loop keeps answering meanwhile
 async def initialized(params: lsp.InitializedParams) -> None:
-    # Load the engine on a worker thread: the event loop keeps answering meanwhile.
-    await asyncio.get_running_loop().run_in_executor(
-        None, importlib.import_module, "agentsense.server.lsp.state"
-    )
-    await core().initialized(params)
+    from agentsense.server.lsp import lifecycle
+
+    await lifecycle.initialized(state(), params)
 
 
 @server.feature(lsp.SHUTDOWN)
-@guarded()
+@guarded(needs_features=False)
 def shutdown(params: None) -> None:
-    if "agentsense.server.lsp.state" in sys.modules:
-        core().shutdown(params)
+    if server.state is not None:
+        from agentsense.server.lsp import lifecycle
+
+        lifecycle.shutdown(server.state)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+@guarded()
+def did_change_workspace_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+    from agentsense.server.lsp import lifecycle
+
+    lifecycle.did_change_workspace_folders(state(), params)
 
 
 # -- documents ----------------------------------------------------------------------------
@@ -155,61 +224,73 @@ def shutdown(params: None) -> None:
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 @guarded()
 def did_open(params: lsp.DidOpenTextDocumentParams) -> None:
-    core().did_open(params)
+    from agentsense.server.lsp import documents
+
+    documents.did_open(state(), params)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
 @guarded()
 def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
-    core().did_change(params)
+    from agentsense.server.lsp import documents
+
+    documents.did_change(state(), params)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 @guarded()
 def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
-    core().did_close(params)
+    from agentsense.server.lsp import documents
+
+    documents.did_close(state(), params)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
 @guarded()
 async def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
-    await core().did_save(params)
+    from agentsense.server.lsp import documents
 
-
-@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
-@guarded()
-def notebook_did_open(params: lsp.DidOpenNotebookDocumentParams) -> None:
-    core().notebook_did_open(params)
-
-
-@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
-@guarded()
-def notebook_did_change(params: lsp.DidChangeNotebookDocumentParams) -> None:
-    core().notebook_did_change(params)
-
-
-@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
-@guarded()
-def notebook_did_close(params: lsp.DidCloseNotebookDocumentParams) -> None:
-    core().notebook_did_close(params)
-
-
-@server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-@guarded()
-def did_change_workspace_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
-    core().did_change_workspace_folders(params)
+    await documents.did_save(state(), params)
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 @guarded()
 async def did_change_watched_files(params: lsp.DidChangeWatchedFilesParams) -> None:
-    await core().did_change_watched_files(params)
+    from agentsense.server.lsp import documents
+
+    await documents.did_change_watched_files(state(), params)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
+@guarded()
+def notebook_did_open(params: lsp.DidOpenNotebookDocumentParams) -> None:
+    from agentsense.server.lsp import notebooks
+
+    notebooks.notebook_did_open(state(), params)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
+@guarded()
+def notebook_did_change(params: lsp.DidChangeNotebookDocumentParams) -> None:
+    from agentsense.server.lsp import notebooks
+
+    notebooks.notebook_did_change(state(), params)
+
+
+@server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
+@guarded()
+def notebook_did_close(params: lsp.DidCloseNotebookDocumentParams) -> None:
+    from agentsense.server.lsp import notebooks
+
+    notebooks.notebook_did_close(state(), params)
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
 @guarded()
 def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
-    core().did_change_configuration(params)
+    from agentsense.server.lsp import configuration
+
+    configuration.did_change_configuration(state(), params)
 
 
 # -- features -----------------------------------------------------------------------------
@@ -225,10 +306,9 @@ def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
 async def diagnostic(
     params: lsp.DocumentDiagnosticParams,
 ) -> lsp.RelatedFullDocumentDiagnosticReport | lsp.RelatedUnchangedDocumentDiagnosticReport:
-    return cast(
-        "lsp.RelatedFullDocumentDiagnosticReport | lsp.RelatedUnchangedDocumentDiagnosticReport",
-        await core().diagnostic(params),
-    )
+    from agentsense.server.lsp import diagnostics
+
+    return await diagnostics.diagnostic(state(), params)
 
 
 @server.feature(
@@ -245,150 +325,60 @@ async def diagnostic(
 )
 @guarded(default=[])
 async def code_action(params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
-    return cast("list[lsp.CodeAction]", await core().code_action(params))
+    from agentsense.server.lsp import code_actions
+
+    return await code_actions.code_action(state(), params)
 
 
 @server.feature(lsp.CODE_ACTION_RESOLVE)
 @guarded()
 async def code_action_resolve(action: lsp.CodeAction) -> lsp.CodeAction:
-    return cast(lsp.CodeAction, await core().code_action_resolve(action))
+    from agentsense.server.lsp import code_actions
+
+    return await code_actions.code_action_resolve(state(), action)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 @guarded()
 async def hover(params: lsp.HoverParams) -> lsp.Hover | None:
-    return cast("lsp.Hover | None", await core().hover(params))
+    from agentsense.server.lsp import hover
+
+    return await hover.hover(state(), params)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
 @guarded(default=[])
 async def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
-    return cast("list[lsp.CodeLens]", await core().code_lens(params))
+    from agentsense.server.lsp import code_lens
+
+    return await code_lens.code_lens(state(), params)
 
 
 @server.command(RUN_TOOL_COMMAND)
 @guarded(default={"ok": False, "error": {"kind": "server", "message": "internal error"}})
-async def run_tool(*args: Any) -> dict[str, Any]:
-    return cast("dict[str, Any]", await core().run_tool_command(*args))
+async def run_tool(*args: Any) -> dict[str, Any]:  # Any: pygls passes the JSON as it came
+    from agentsense.server.lsp import code_lens
+
+    return await code_lens.run_tool_command(state(), args[0] if args else None)
 
 
 @server.feature(lsp.WORKSPACE_SYMBOL)
 @guarded(default=[])
 def workspace_symbol(params: lsp.WorkspaceSymbolParams) -> list[lsp.SymbolInformation]:
-    return cast("list[lsp.SymbolInformation]", core().workspace_symbol(params))
+    from agentsense.server.lsp import navigation
+
+    return navigation.workspace_symbol(state(), params)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 @guarded()
 def definition(params: lsp.DefinitionParams) -> list[lsp.Location] | None:
-    return cast("list[lsp.Location] | None", core().definition(params))
+    from agentsense.server.lsp import navigation
+
+    return navigation.definition(state(), params)
 
 
 # -- entry point ---------------------------------------------------------------------------
-
-# How long a message body may stall before the reader checks whether its Content-Length lied.
-BODY_STALL_SECONDS = 0.5
-_HEADER = b"Content-Length: "
-
-
-def _json_end(data: bytes) -> int | None:
-    """The byte length of the complete JSON value `data` starts with (None: there is none)."""
-    text = data.decode("utf-8", "surrogateescape")
-    start = len(text) - len(text.lstrip())
-    try:
-        _, end = json.JSONDecoder().raw_decode(text, start)
-    except ValueError:
-        return None
-    return len(text[:end].encode("utf-8", "surrogateescape"))
-
-
-class GuardedStdin:
-    """stdin for pygls's reader (`readline()`, `read(n)`), surviving a wrong Content-Length.
-
-    pygls reads a body with `read(Content-Length)`: a length larger than the body blocks until
-    later messages make up the difference, swallows them into one unparsable body, and the
-    stream is out of step from then on (every later request is lost). Here a body that ends
-    early is recognised, and only then: when the bytes for the announced length contain the
-    next message's header right after a complete JSON value, or when the body stalls for
-    BODY_STALL_SECONDS with a complete JSON value already read. The body is cut there and the
-    rest is kept for the next message. A valid body is never cut (raw newlines cannot occur
-    in JSON strings, and a complete value cannot be followed by more JSON).
-    """
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream  # kept open: the descriptor is read directly
-        self.fd = stream.fileno()
-        self.buffer = bytearray()
-        self.eof = False
-        self.lock = threading.Lock()
-        self.recovered = 0  # bodies cut short (for the log and tests)
-
-    def _fill(self, timeout: float | None) -> bool:
-        """Read what is available (waiting up to `timeout`); False when nothing came."""
-        if self.eof:
-            return False
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return False
-        try:
-            data = os.read(self.fd, 1 << 16)
-        except OSError:
-            data = b""
-        if not data:
-            self.eof = True
-            return False
-        self.buffer.extend(data)
-        return True
-
-    def _take(self, count: int) -> bytes:
-        data = bytes(self.buffer[:count])
-        del self.buffer[:count]
-        return data
-
-    def readline(self) -> bytes:
-        with self.lock:
-            while b"\n" not in self.buffer and not self.eof:
-                self._fill(None)
-            end = self.buffer.find(b"\n")
-            return self._take(end + 1 if end >= 0 else len(self.buffer))
-
-    def read(self, count: int) -> bytes:
-        with self.lock:
-            while len(self.buffer) < count and not self.eof:
-                if self._fill(BODY_STALL_SECONDS):
-                    continue
-                end = self._early_end(bytes(self.buffer), stalled=True)
-                if end is not None:
-                    return self._cut(end, count)
-            if _HEADER in self.buffer[:count]:
-                end = self._early_end(bytes(self.buffer[:count]), stalled=False)
-                if end is not None:
-                    return self._cut(end, count)
-            return self._take(count)
-
-    def _early_end(self, data: bytes, stalled: bool) -> int | None:
-        end = _json_end(data)
-        if end is None:
-            return None
-        rest = data[end:].lstrip()
-        if rest.startswith(_HEADER) or (stalled and not rest):
-            return end
-        return None
-
-    def _cut(self, end: int, count: int) -> bytes:
-        self.recovered += 1
-        logging.getLogger("agentsense.server").warning(
-            "a message announced %d bytes but its body had %d: read as %d bytes", count, end, end
-        )
-        return self._take(end)
-
-
-def _start_io_guarded(ls: LanguageServer) -> None:
-    """pygls's stdio loop with GuardedStdin (where select() works on pipes)."""
-    if os.name != "posix":
-        ls.start_io()
-        return
-    ls.start_io(cast(BinaryIO, GuardedStdin(sys.stdin.buffer)))
 
 
 def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -> int:
@@ -397,22 +387,14 @@ def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087) -
     if transport == "tcp":
         server.start_tcp(host, port)
     else:
-        _start_io_guarded(server)
+        from agentsense.server.lsp.stdio import start_io_guarded
+
+        start_io_guarded(server)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m agentsense.server.lsp.server [--stdio | --tcp [--host H] [--port N]]`."""
-    import argparse
+    """`python -m agentsense.server.lsp [--stdio | --tcp ...]`: `agentsense server`."""
+    from agentsense.server.entry import main as agentsense
 
-    parser = argparse.ArgumentParser(prog="python -m agentsense.server.lsp.server")
-    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (default)")
-    parser.add_argument("--tcp", action="store_true", help="listen on a TCP socket")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=2087)
-    args = parser.parse_args(argv)
-    return serve("tcp" if args.tcp else "stdio", args.host, args.port)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return agentsense(["server", *(sys.argv[1:] if argv is None else argv)])

@@ -182,3 +182,10 @@ def test_server_missing_module(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) 
     assert run.code == 2
     assert "language server is not available" in run.err
     assert "Traceback" not in run.err
+
+
+def test_the_help_names_the_size_limit_the_engine_applies() -> None:
+    from agentsense.analyzers.engine import MAX_SOURCE_BYTES
+    from agentsense.server.cli.parser import MAX_SOURCE_MEGABYTES
+
+    assert MAX_SOURCE_MEGABYTES * 1024 * 1024 == MAX_SOURCE_BYTES

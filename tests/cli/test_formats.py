@@ -358,3 +358,14 @@ def test_junit_clean_run_and_control_characters(cli: CliRunner, project: Path) -
     parsed = ET.fromstring(str(rendered).encode())
     case = parsed.find("testsuite/testcase/failure")
     assert case is not None and case.get("message") == "bad \ufffd byte & <tag>"
+
+
+def test_every_output_format_choice_is_a_format() -> None:
+    """The parser lists the formats without importing them: the two lists must agree."""
+    from agentsense.server.cli.formats import FORMATS
+    from agentsense.server.cli.parser import FORMAT_NAMES
+
+    assert tuple(FORMATS) == FORMAT_NAMES
+    for name in FORMAT_NAMES:
+        assert get_format(name).name == name
+        assert callable(get_format(name).render)
