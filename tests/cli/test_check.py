@@ -600,7 +600,8 @@ def test_no_process_support_falls_back_to_one_process(
     def unavailable(*args: object, **kwargs: object) -> object:
         raise OSError("no semaphores here")
 
-    monkeypatch.setattr(server_check, "ProcessPoolExecutor", unavailable)
+    # (check imports the pool when it starts one: one file needs none)
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", unavailable)
     for i in range(3):
         write(project, f"m{i}.py", MUTABLE)
     run = cli("check", "--jobs", "2", "--output-format", "concise")
