@@ -1,6 +1,6 @@
 """Latency of the real language server over stdio: didChange -> diagnostics, and cold start.
 
-Drives `agentsense server` (or `python -m agentsense.server.language_server`) with raw JSON-RPC as a
+Drives `agentsense server` (or `python -m agentsense.server.lsp`) with raw JSON-RPC as a
 push-diagnostics client, debounce set to 0 (the figures exclude the debounce), on generated
 agent modules of 1 000 and 5 000 lines. Each edit is a one-character change inside a function
 body (and, in a second series, inside the module-level `SYSTEM_PROMPT` string that many
@@ -34,7 +34,7 @@ from tests.lsp.agent_code import agent_module  # noqa: E402
 
 AGENTSENSE = Path(sys.executable).with_name("agentsense")
 _ANALYSIS_LOG = re.compile(r"findings in ([0-9.]+) ms")
-MODULE_COMMAND = [sys.executable, "-m", "agentsense.server.language_server"]
+MODULE_COMMAND = [sys.executable, "-m", "agentsense.server.lsp"]
 COMMAND = [str(AGENTSENSE), "server", "--stdio"] if AGENTSENSE.exists() else MODULE_COMMAND
 
 
@@ -311,7 +311,7 @@ async def main() -> None:
         print(row("cold start: + diagnostics, 1000 ln", first))
         if COMMAND != MODULE_COMMAND:
             ready, _ = await cold_start(root, 1000, args.cold_runs, MODULE_COMMAND)
-            print(row("  same, python -m agentsense.server.language_server", ready))
+            print(row("  same, python -m agentsense.server.lsp", ready))
         results: dict[tuple[int, str], list[float]] = {}
         for lines in args.sizes:
             incremental = await measure(root, lines, args.edits, True, False)

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from agentsense.server.run_tool import RunLimits, run_tool
+from agentsense.server.lsp.run_tool import RunLimits, run_tool
 
 TOOLS = '''
 import os, subprocess, sys, time

@@ -207,3 +207,25 @@ def test_no_rule_module_imports_another_rule_module() -> None:
         if module in rule_modules
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("front_end", "forbidden"),
+    [
+        # `agentsense check` must start without the language server (pre-commit runs it often).
+        ("server/cli", ("pygls", "lsprotocol", "agentsense.server.lsp")),
+        ("server/lsp", ("agentsense.server.cli",)),
+    ],
+)
+def test_the_front_ends_do_not_import_each_other(
+    front_end: str, forbidden: tuple[str, ...]
+) -> None:
+    files = sorted((ROOT / front_end).rglob("*.py"))
+    assert files
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in files
+        for module in sorted(imported_modules(path))
+        if any(module == name or module.startswith(name + ".") for name in forbidden)
+    ]
+    assert offenders == []

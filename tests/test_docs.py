@@ -9,7 +9,8 @@ import pytest
 
 from agentsense.analyzers.config import Settings
 from agentsense.analyzers.registry import all_rules
-from agentsense.server.cli import build_parser, fix_availability
+from agentsense.server.cli.commands import fix_availability
+from agentsense.server.cli.parser import build_parser
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

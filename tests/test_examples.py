@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentsense.analyzers.registry import all_rules
-from agentsense.server.cli import main
+from agentsense.server.cli.commands import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # Rules the examples cannot show: a file that does not parse would break "Run tool" there.

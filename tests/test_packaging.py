@@ -207,7 +207,7 @@ def user_venv(
 def test_the_users_packages_import_as_theirs(user_venv: tuple[Path, Path], tmp_path: Path) -> None:
     python, _ = user_venv
     probe = (
-        "from runtime import helper; import server.cli, analyzers, agentsense.server.cli; "
+        "from runtime import helper; import server.cli, analyzers, agentsense.server.cli.commands; "
         "print(helper.VALUE, '|', server.cli.main(), '|', analyzers.NAME)"
     )
     run = _run([str(python), "-c", probe], cwd=tmp_path)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agentsense.server.cli import main
+from agentsense.server.cli.commands import main
 
 # The console script users run (never `python -m`): it must work from any directory.
 AGENTSENSE = Path(sys.executable).with_name("agentsense")

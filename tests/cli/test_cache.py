@@ -18,8 +18,8 @@ from agentsense.analyzers.model import (
     Span,
 )
 from agentsense.analyzers.project_model import FileResult, NoqaRows, RegistrationSummary
-from agentsense.server import cache as server_cache
-from agentsense.server.cache import CACHE_DIR_NAME, ResultCache
+from agentsense.server.cli import cache as server_cache
+from agentsense.server.cli.cache import CACHE_DIR_NAME, ResultCache
 
 
 def _config(**settings: object) -> Config:

@@ -10,8 +10,8 @@ import pytest
 
 from agentsense.analyzers import engine as analyzers_engine
 from agentsense.analyzers.rules.defaults.mutable_default_argument import MutableDefaultArgument
-from agentsense.server import check as server_check
-from agentsense.server.cache import CACHE_DIR_NAME
+from agentsense.server.cli import check as server_check
+from agentsense.server.cli.cache import CACHE_DIR_NAME
 from tests.cli.conftest import (
     CLEAN,
     MUTABLE,
@@ -600,7 +600,8 @@ def test_no_process_support_falls_back_to_one_process(
     def unavailable(*args: object, **kwargs: object) -> object:
         raise OSError("no semaphores here")
 
-    monkeypatch.setattr(server_check, "ProcessPoolExecutor", unavailable)
+    # (check imports the pool when it starts one: one file needs none)
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", unavailable)
     for i in range(3):
         write(project, f"m{i}.py", MUTABLE)
     run = cli("check", "--jobs", "2", "--output-format", "concise")
@@ -611,7 +612,7 @@ def test_no_process_support_falls_back_to_one_process(
 def test_stdin_fix_echoes_undecodable_input(project: Path) -> None:
     import io
 
-    from agentsense.server.check import CheckOptions, Streams, run_check
+    from agentsense.server.cli.check import CheckOptions, Streams, run_check
 
     stdout, stderr = io.TextIOWrapper(io.BytesIO()), io.StringIO()
     streams = Streams(io.BytesIO(b"x = '\xff'\n"), stdout, stderr)

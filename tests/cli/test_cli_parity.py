@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agentsense.analyzers.config import CliOverrides
-from agentsense.server.check import CheckOptions, Streams
-from agentsense.server.watch import watch
+from agentsense.server.cli.check import CheckOptions, Streams
+from agentsense.server.cli.watch import watch
 from tests.cli.conftest import MUTABLE, CliRunner, write
 
 

@@ -155,9 +155,9 @@ def test_config_missing_path(cli: CliRunner, project: Path) -> None:
 
 def test_server_calls_serve(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
-    fake = types.ModuleType("agentsense.server.language_server")
+    fake = types.ModuleType("agentsense.server.lsp.server")
     fake.serve = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "agentsense.server.language_server", fake)
+    monkeypatch.setitem(sys.modules, "agentsense.server.lsp.server", fake)
     assert cli("server").code == 0
     assert cli("server", "--stdio").code == 0
     assert cli("server", "--tcp", "--host", "0.0.0.0", "--port", "9000").code == 0
@@ -173,8 +173,8 @@ def test_server_missing_module(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) 
     real = importlib.import_module
 
     def import_module(name: str, package: str | None = None) -> types.ModuleType:
-        if name == "agentsense.server.language_server":
-            raise ModuleNotFoundError("No module named 'agentsense.server.language_server'")
+        if name == "agentsense.server.lsp.server":
+            raise ModuleNotFoundError("No module named 'agentsense.server.lsp.server'")
         return real(name, package)
 
     monkeypatch.setattr(importlib, "import_module", import_module)
@@ -182,3 +182,10 @@ def test_server_missing_module(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) 
     assert run.code == 2
     assert "language server is not available" in run.err
     assert "Traceback" not in run.err
+
+
+def test_the_help_names_the_size_limit_the_engine_applies() -> None:
+    from agentsense.analyzers.engine import MAX_SOURCE_BYTES
+    from agentsense.server.cli.parser import MAX_SOURCE_MEGABYTES
+
+    assert MAX_SOURCE_MEGABYTES * 1024 * 1024 == MAX_SOURCE_BYTES

@@ -144,7 +144,7 @@ def test_is_excluded(project: Path) -> None:
 def test_gitignored_tree_warns_and_no_respect_gitignore_lints_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agentsense.server.cli import main
+    from agentsense.server.cli.commands import main
 
     (tmp_path / ".git").mkdir()
     (tmp_path / ".gitignore").write_text("/vendor\n", encoding="utf-8")

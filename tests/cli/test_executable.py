@@ -84,10 +84,39 @@ def test_server_starts_without_importing_the_linter_cli() -> None:
 
     code = (
         "import sys; from agentsense.server.entry import main\n"
-        "import agentsense.server.language_server as ls\n"
+        "import agentsense.server.lsp.server as ls\n"
         "ls.serve = lambda **kw: print(sorted(m for m in sys.modules if m in "
-        "('agentsense.server.cli', 'agentsense.server.check', 'agentsense.server.formats', 'libcst'))) or 0\n"
+        "('agentsense.server.cli.check', 'agentsense.server.cli.formats', 'agentsense.analyzers', "
+        "'libcst', 'pydantic', 'rich'))) or 0\n"
         "sys.exit(main(['server', '--stdio']))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_check_loads_only_what_it_runs(tmp_path: Path) -> None:
+    """`agentsense check` on a file or two (pre-commit's usual run) starts fast: it loads
+    neither the language server (pygls, lsprotocol) nor a process pool, nor an output format
+    it does not write."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "agent.py"
+    source.write_text("def f(a=[]):\n    return a\n")
+    code = (
+        "import sys; from agentsense.server.entry import main\n"
+        "status = main(['check', '--no-cache', '--output-format', 'concise', sys.argv[1]])\n"
+        "print('status', status)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', "
+        "'multiprocessing') or m.startswith(('agentsense.server.lsp', "
+        "'agentsense.server.cli.formats.', 'agentsense.server.cli.catalog'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(source)], capture_output=True, text=True, check=True
+    )
+    lines = out.stdout.strip().splitlines()
+    assert "AGT401" in out.stdout and lines[-2] == "status 1"
+    assert (
+        lines[-1]
+        == "['agentsense.server.cli.formats.concise', 'agentsense.server.cli.formats.full']"
+    )

@@ -22,8 +22,8 @@ from agentsense.analyzers.model import (
     Span,
 )
 from agentsense.analyzers.registry import all_rules
-from agentsense.server.formats import Report, get_format
-from agentsense.server.formats.github import annotation, escape_data, escape_property
+from agentsense.server.cli.formats import Report, get_format
+from agentsense.server.cli.formats.github import annotation, escape_data, escape_property
 from tests.cli.conftest import MUTABLE, SYNTAX_ERROR, CliRunner, write
 
 SECRET = "sk-proj-u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAj"
@@ -359,3 +359,14 @@ def test_junit_clean_run_and_control_characters(cli: CliRunner, project: Path) -
     parsed = ET.fromstring(str(rendered).encode())
     case = parsed.find("testsuite/testcase/failure")
     assert case is not None and case.get("message") == "bad \ufffd byte & <tag>"
+
+
+def test_every_output_format_choice_is_a_format() -> None:
+    """The parser lists the formats without importing them: the two lists must agree."""
+    from agentsense.server.cli.formats import FORMATS
+    from agentsense.server.cli.parser import FORMAT_NAMES
+
+    assert tuple(FORMATS) == FORMAT_NAMES
+    for name in FORMAT_NAMES:
+        assert get_format(name).name == name
+        assert callable(get_format(name).render)

@@ -151,7 +151,7 @@ def test_a_file_that_is_not_a_notebook_is_skipped_with_the_reason(
 
 
 def test_the_workspace_index_leaves_notebooks_to_the_open_document(project: Path) -> None:
-    from agentsense.server.workspace_index import workspace_files
+    from agentsense.server.lsp.workspace_index import workspace_files
 
     write(project, "agent.ipynb", AGENT)
     write(project, "tools.py", "x = 1\n")

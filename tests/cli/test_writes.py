@@ -12,7 +12,7 @@ import pytest
 from agentsense.analyzers import config as analyzers_config
 from agentsense.analyzers import discovery
 from agentsense.analyzers.engine import lint
-from agentsense.server import check as server_check
+from agentsense.server.cli import check as server_check
 from tests.cli.conftest import CLEAN, MUTABLE, MUTABLE_FIXED, CliRunner, write
 
 

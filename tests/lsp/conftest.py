@@ -25,7 +25,7 @@ AGENTSENSE = Path(sys.executable).with_name("agentsense")
 SERVER_COMMAND = (
     [str(AGENTSENSE), "server", "--stdio"]
     if AGENTSENSE.exists()
-    else [sys.executable, "-m", "agentsense.server.language_server"]
+    else [sys.executable, "-m", "agentsense.server.lsp"]
 )
 CLIENTS = ("visual-studio-code", "neovim")
 # Fast debounce and a short tool timeout keep the suite quick; tests never assert timings.

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from agentsense.server import run_tool as sandbox
-from agentsense.server.run_tool import RunLimits, run_tool
+from agentsense.server.lsp import run_tool as sandbox
+from agentsense.server.lsp.run_tool import RunLimits, run_tool
 
 TOOLS = textwrap.dedent(
     '''

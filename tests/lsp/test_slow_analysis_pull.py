@@ -18,7 +18,7 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from agentsense.server.core import WAIT_FOR_ANALYSIS
+from agentsense.server.lsp.analysis import WAIT_FOR_ANALYSIS
 from tests.lsp.conftest import INIT_OPTIONS, SERVER_COMMAND, Client, Session, make_client
 
 SOURCE = "def f(a=[]):\n    return a\n"

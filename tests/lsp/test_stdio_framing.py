@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agentsense.server.language_server import GuardedStdin
+from agentsense.server.lsp.stdio import GuardedStdin
 from tests.lsp.conftest import SERVER_COMMAND
 
 

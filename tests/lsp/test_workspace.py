@@ -11,9 +11,10 @@ from lsprotocol import types as lsp
 from agentsense.analyzers import engine as analyzers_engine
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.model import Finding, Location, RelatedLocation, Severity, Span
-from agentsense.server.convert import DiagnosticOptions, TextLines
-from agentsense.server.core import compute_analysis
-from agentsense.server.workspace_index import WorkspaceIndex, summarize_file, summarize_text
+from agentsense.server.lsp.analysis import compute_analysis
+from agentsense.server.lsp.convert import DiagnosticOptions, TextLines
+from agentsense.server.lsp.indexing import INDEX_PROCESS_FILES
+from agentsense.server.lsp.workspace_index import WorkspaceIndex, summarize_file, summarize_text
 from tests.lsp.conftest import Client, Session, start_session
 
 FIRST = '''
@@ -162,6 +163,65 @@ async def test_save_updates_index(fresh: Client) -> None:
         await asyncio.sleep(0.05)
         session.change(first, (root / "first.py").read_text())
     assert [d for d in await session.diagnostics(first) if d.code == "AGT212"]
+
+
+def _children(pid: int) -> list[str]:
+    """The command lines of the live (not zombie) processes whose parent is `pid` (/proc)."""
+    found: list[str] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue  # ended meanwhile
+        # The fields after the command name, which may hold spaces and parentheses.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def _index_processes(pid: int) -> list[str]:
+    # multiprocessing's spawned workers run `spawn_main` (its resource tracker does not).
+    return [cmdline for cmdline in _children(pid) if "spawn_main" in cmdline]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+async def test_the_indexing_process_ends_when_indexing_ends(fresh: Client) -> None:
+    """A big workspace is indexed in a process of its own, which holds everything it parsed:
+    it must not outlive the indexing (later updates of single files run on a thread)."""
+    for number in range(INDEX_PROCESS_FILES + 5):
+        (fresh.root / f"mod{number}.py").write_text(FIRST.replace("search", f"search{number}"))
+    server_pid = fresh._server.pid
+    session = await start_session(fresh)
+    seen = False
+    for _ in range(1500):
+        seen = seen or bool(_index_processes(server_pid))
+        reports = session.client.progress_reports.values()
+        if any(isinstance(r, lsp.WorkDoneProgressEnd) for rs in reports for r in rs):
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("indexing never ended")
+    assert seen, "the workspace was not indexed in a process of its own"
+    for _ in range(500):
+        if not _index_processes(server_pid):
+            break
+        await asyncio.sleep(0.02)
+    assert _index_processes(server_pid) == []
+    # The index still updates afterwards (on a thread).
+    saved = session.open("later.py", FIRST.replace("search", "later"))
+    session.client.text_document_did_save(
+        lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=saved))
+    )
+    for _ in range(500):
+        if await symbol_paths(session, "later"):
+            break
+        await asyncio.sleep(0.02)
+    assert await symbol_paths(session, "later") == {f"{fresh.root.name}/later.py"}
+    assert _index_processes(server_pid) == []
 
 
 async def symbol_paths(session: Session, query: str) -> set[str]:

@@ -23,7 +23,7 @@ describe("lens arguments", () => {
   });
 
   it("reads the agentsense server's lens argument (parameters, example arguments)", () => {
-    // server/language_server.py _run_command: {uri, name, line, parameters, arguments?}.
+    // server/lsp/code_lens.py run_command: {uri, name, line, parameters, arguments?}.
     const target = parseToolTarget([
       {
         uri: "file:///ws/clean/tools.py",

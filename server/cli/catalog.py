@@ -15,31 +15,8 @@ from agentsense.analyzers.config import ConfigError, ConfigResolver
 from agentsense.analyzers.detect.catalog import ToolView, tool_catalog
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import parse
-from agentsense.server.check import EXIT_ERROR, Unreadable, read_source
-
-TOOLS_EPILOG = """\
-Each tool a recognised framework registers, as the framework would send it to the model:
-registry, name, description and the parameters' JSON schema (null where it cannot be known
-without running the code). Keep the JSON under version control to see, in a pull request,
-what a change does to what the model sees:
-
-  agentsense tools --output-format json > tools.json
-"""
-
-
-def add_tools_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    tools = commands.add_parser(
-        "tools",
-        help="print the tool catalog: what the model sees of each tool",
-        description="Print every framework tool in PATHS (default: .): registry, name, "
-        "description and parameters schema, as the framework sends them to the model.",
-        epilog=TOOLS_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    tools.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders")
-    tools.add_argument(
-        "--output-format", choices=("text", "json"), default="text", help="text or json"
-    )
+from agentsense.server.cli.check import Unreadable, read_source
+from agentsense.server.cli.status import EXIT_ERROR
 
 
 def _shown(path: Path) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from agentsense.server.formats import SEVERITY_STYLE, Report, is_applicable
+from agentsense.server.cli.formats import SEVERITY_STYLE, Report, is_applicable
 
 
 @dataclass(frozen=True, slots=True)

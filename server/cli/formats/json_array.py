@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from agentsense.analyzers.model import Finding, Location
-from agentsense.server.formats import Report, absolute_path
+from agentsense.server.cli.formats import Report, absolute_path
 
 
 def _location(location: Location) -> dict[str, int]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from agentsense.server.formats import Report, summary
-from agentsense.server.formats.full import header
+from agentsense.server.cli.formats import Report, summary
+from agentsense.server.cli.formats.full import header
 
 
 def render(report: Report) -> Text:

@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import difflib
 import io
-import multiprocessing
 import os
 import re
 import stat
@@ -16,12 +15,10 @@ import tokenize
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import libcst as cst
 from rich.console import Console
@@ -35,10 +32,10 @@ from agentsense.analyzers.engine import fix_source, parse, too_large
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import FileResult, analyze, cross_file_findings
 from agentsense.analyzers.registry import all_rules
-from agentsense.server import baseline
 from agentsense.server.actions import add_noqa
-from agentsense.server.cache import ResultCache
-from agentsense.server.formats import (
+from agentsense.server.cli import baseline
+from agentsense.server.cli.cache import ResultCache
+from agentsense.server.cli.formats import (
     Report,
     display_path,
     get_format,
@@ -46,15 +43,18 @@ from agentsense.server.formats import (
     plural,
     source_key,
 )
-from agentsense.server.formats import statistics as statistics_format
+from agentsense.server.cli.status import (
+    BUG_REPORT_URL,
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+)
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
-BUG_REPORT_URL = "https://github.com/agentsense/agentsense/issues"
 STDIN = "-"
-
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +412,8 @@ def _warm_worker() -> None:
 
 @cache
 def _pool_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     # fork reuses the parent's imported rules at no cost; the parent starts no thread
     # before the workers exist, so it is safe on Linux. Elsewhere keep the platform default.
     if sys.platform.startswith("linux"):
@@ -437,6 +439,10 @@ def run_jobs(
             if on_progress is not None:
                 on_progress(1)
         return
+    # Imported here: checking one file (pre-commit's usual run) needs no process pool.
+    from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = _chunks(jobs, workers)
     try:
         executor: Executor = ProcessPoolExecutor(
@@ -809,6 +815,8 @@ class _Run:
         output_format = get_format(options.output_format)
         rendered: str | Text
         if options.statistics:
+            from agentsense.server.cli.formats import statistics as statistics_format
+
             if output_format.name in ("json", "json-lines"):
                 rendered = statistics_format.render_json(report)
             else:

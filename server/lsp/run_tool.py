@@ -553,6 +553,11 @@ def command(module_path: str, tool_name: str, arguments: object) -> list[str]:
     ]
 
 
+# The harness's JSON answer ({"ok", "value" | "error", "stdout", "duration_ms", ...}), passed on
+# to the client as it is.
+RunResult = dict[str, Any]
+
+
 def failure(kind: str, message: str, started: float, stdout: str = "") -> dict[str, Any]:
     """A result in the harness's shape for a run that produced no harness answer."""
     return {

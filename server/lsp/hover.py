@@ -1,12 +1,20 @@
-"""Rule documentation for hovers, and the rule code under the cursor in a suppression comment."""
+"""Hover: rule documentation over a finding or a suppression comment's code, and what the model
+sees of a tool over its name."""
 
 from __future__ import annotations
 
 import json
 import re
 
+from lsprotocol import types as lsp
+
 from agentsense.analyzers.detect.catalog import ModelView
+from agentsense.analyzers.model import Location, Span
+from agentsense.analyzers.registry import find_rule
 from agentsense.analyzers.rule import Rule
+from agentsense.server.lsp.analysis import current, sites
+from agentsense.server.lsp.convert import TextLines
+from agentsense.server.lsp.state import State
 
 _DIRECTIVE = re.compile(
     r"#\s*(?:noqa\s*:\s*(?P<noqa>[A-Za-z0-9_, \t]+)|agentsense:\s*ignore\[(?P<ignore>[^\]]*)\])",
@@ -63,3 +71,46 @@ def model_view_markdown(seen: ModelView) -> str:
         schema = json.dumps(seen.parameters, indent=2)
         parts.append(f"```json\n{schema}\n```")
     return "\n\n".join(parts)
+
+
+async def hover(state: State, params: lsp.HoverParams) -> lsp.Hover | None:
+    """A rule's documentation over its finding or its code in a `# noqa`; what the model sees
+    of a tool over the tool's name."""
+    doc = state.documents.get(params.text_document.uri)
+    if doc is None:
+        return None
+    lines = TextLines(doc.text, state.encoding())
+    location = lines.from_client(params.position)
+    code = code_at(lines.line(location.row - 1), location.column - 1)
+    if code is not None:
+        rule = find_rule(code)
+        return None if rule is None else _markdown(rule_markdown(rule))
+    result = doc.result
+    if result is None or result.text != doc.text:
+        result = await current(state, doc, timeout=2.0)
+    if result is None:
+        return None
+    parts: list[str] = []
+    for site in await sites(state, doc):
+        if site.seen is not None and _contains(site.name_span, location):
+            parts.append(model_view_markdown(site.seen))
+    seen: set[str] = set()
+    for finding in result.findings:
+        if not _contains(finding.span, location) or finding.code in seen:
+            continue
+        seen.add(finding.code)
+        rule = find_rule(finding.code)
+        if rule is not None:
+            parts.append(rule_markdown(rule))
+    return _markdown("\n\n---\n\n".join(parts)) if parts else None
+
+
+def _markdown(text: str) -> lsp.Hover:
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
+
+
+def _contains(span: Span, location: Location) -> bool:
+    start, end = span.start, span.end
+    if (location.row, location.column) < (start.row, start.column):
+        return False
+    return (location.row, location.column) <= (end.row, end.column)

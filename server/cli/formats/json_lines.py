@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from agentsense.server.formats import Report
-from agentsense.server.formats.json_array import finding_to_json
+from agentsense.server.cli.formats import Report
+from agentsense.server.cli.formats.json_array import finding_to_json
 
 
 def render(report: Report) -> str:

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from agentsense.analyzers.fixes import apply_fixes
 from agentsense.analyzers.model import Applicability, Finding
-from agentsense.server.formats import (
+from agentsense.server.cli.formats import (
     SEVERITY_STYLE,
     Report,
     display_path,

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
-from agentsense.server.formats import Report, display_path, position
+from agentsense.server.cli.formats import Report, display_path, position
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -145,31 +146,20 @@ def summary(report: Report) -> Text:
     return text
 
 
-def _formats() -> dict[str, OutputFormat]:
-    from agentsense.server.formats import (
-        concise,
-        full,
-        github,
-        json_array,
-        json_lines,
-        junit,
-        sarif,
-    )
-
-    return {
-        "full": OutputFormat("full", full.render, human=True),
-        "concise": OutputFormat("concise", concise.render, human=True),
-        "json": OutputFormat("json", json_array.render, human=False),
-        "json-lines": OutputFormat("json-lines", json_lines.render, human=False),
-        "sarif": OutputFormat("sarif", sarif.render, human=False),
-        "github": OutputFormat("github", github.render, human=False),
-        "junit": OutputFormat("junit", junit.render, human=False),
-    }
-
-
-FORMAT_NAMES = ("full", "concise", "json", "json-lines", "sarif", "github", "junit")
+# name -> (module in this package, human): a run imports only the format it writes.
+FORMATS: dict[str, tuple[str, bool]] = {
+    "full": ("full", True),
+    "concise": ("concise", True),
+    "json": ("json_array", False),
+    "json-lines": ("json_lines", False),
+    "sarif": ("sarif", False),
+    "github": ("github", False),
+    "junit": ("junit", False),
+}
 
 
 def get_format(name: str) -> OutputFormat:
     """The format called `name` (KeyError when there is none)."""
-    return _formats()[name]
+    module, human = FORMATS[name]
+    render: Renderer = importlib.import_module(f"{__name__}.{module}").render
+    return OutputFormat(name, render, human)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentsense.analyzers.model import Finding, Severity
-from agentsense.server.formats import Report, display_path
+from agentsense.server.cli.formats import Report, display_path
 
 COMMANDS = {
     Severity.ERROR: "error",

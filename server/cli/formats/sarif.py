@@ -11,7 +11,7 @@ from agentsense.analyzers import __version__
 from agentsense.analyzers.model import Finding, Severity, Span
 from agentsense.analyzers.registry import all_rules
 from agentsense.analyzers.rule import Rule
-from agentsense.server.formats import Report, absolute_path
+from agentsense.server.cli.formats import Report, absolute_path
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from agentsense.analyzers.config import CONFIG_FILES, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
-from agentsense.server.check import CheckOptions, Streams, run_check
+from agentsense.server.cli.check import CheckOptions, Streams, run_check
 
 POLL_SECONDS = 0.5
 

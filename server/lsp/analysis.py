@@ -1,0 +1,302 @@
+"""Analysing open documents: debounced, on the analysis thread, newest version wins.
+
+`schedule` (re)starts a document's debounce timer; `analyze` lints the document's current text
+(incrementally) on the analysis thread and publishes its diagnostics; `current` waits for the
+analysis of the current version, for the requests that need it (code actions, hover, pulls);
+`sites` gives the tools the current version registers (code lenses, Run tool, hover).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import gc
+import hashlib
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
+from agentsense.analyzers.config import Config
+from agentsense.analyzers.detect.registrations import forget_last_module
+from agentsense.analyzers.engine import lint, text_too_large
+from agentsense.analyzers.model import Finding
+from agentsense.server.incremental import IncrementalLinter
+from agentsense.server.lsp.convert import (
+    DiagnosticOptions,
+    TextLines,
+    related_lines,
+    to_diagnostic,
+    uri_for,
+)
+from agentsense.server.lsp.notebook_sync import split_diagnostics
+from agentsense.server.lsp.state import Analysis, Document, State
+from agentsense.server.lsp.tools import ToolSite, tool_sites
+
+# How long a request that needs the current version's analysis waits for it.
+WAIT_FOR_ANALYSIS = 10.0
+# Test hook: seconds every analysis waits before it starts (a slow analysis, without CPU).
+_DELAY_VARIABLE = "AGENTSENSE_TEST_ANALYSIS_DELAY"
+# Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
+IDLE_COLLECT_SECONDS = 2.0
+COLLECT_EVERY = 300
+
+log = logging.getLogger("agentsense.server")
+
+
+def schedule(state: State, doc: Document, delay: float | None = None) -> None:
+    """(Re)start the document's debounce timer; rapid edits coalesce into one analysis."""
+    if doc.timer is not None and not doc.timer.done():
+        doc.timer.cancel()
+    wait = state.settings.debounce_ms / 1000.0 if delay is None else delay
+    doc.timer = asyncio.get_running_loop().create_task(_analyze_later(state, doc, wait))
+
+
+async def _analyze_later(state: State, doc: Document, delay: float) -> None:
+    try:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await analyze(state, doc)
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        state.log(
+            f"analysis failed for {doc.uri}:\n{traceback.format_exc()}", lsp.MessageType.Error
+        )
+
+
+async def analyze(state: State, doc: Document) -> None:
+    async with doc.lock:
+        if state.documents.get(doc.uri) is not doc:
+            return
+        if (
+            doc.result is not None
+            and doc.result.version == doc.version
+            and doc.result.text == doc.text
+        ):
+            wake(doc)
+            return
+        version, text = doc.version, doc.text
+        with contextlib.suppress(ValueError):
+            await asyncio.sleep(float(os.environ.get(_DELAY_VARIABLE) or 0))
+        if state.config.stale():
+            state.config.reset()
+        config = state.config_for(doc.path)
+        cross = state.index.findings_for(doc.path)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(
+            state.analysis,
+            functools.partial(
+                compute_analysis,
+                doc.linter if state.settings.incremental else None,
+                doc.path,
+                version,
+                text,
+                config,
+                cross,
+                state.encoding(),
+                state.diagnostic_options,
+                functools.partial(lines_for, state),
+            ),
+        )
+        if state.documents.get(doc.uri) is not doc:
+            return
+        # A result for an old version is never shown over a newer one.
+        if version != doc.version or text != doc.text:
+            return
+        doc.result = result
+        state.last_analysis = time.monotonic()
+        _collect_when_idle(state)
+        if result.not_linted is not None and doc.uri not in state.too_large:
+            state.too_large.add(doc.uri)
+            state.show(
+                f"agentsense: {Path(doc.path).name} is not linted: {result.not_linted}",
+                lsp.MessageType.Warning,
+            )
+        state.log(
+            f"{Path(doc.path).name} v{version}: {len(result.findings)} findings in "
+            f"{result.seconds * 1000:.1f} ms ({result.mode})"
+        )
+        # Notebook cells are pushed even to a pulling client: clients pull for the text
+        # documents their selector names, and a cell's URI scheme is not among them.
+        if not state.pull or doc.uri in state.notebooks:
+            publish(state, doc.uri, version, result.diagnostics)
+        if doc.refresh_pending:
+            doc.refresh_pending = False
+            state.refresh_diagnostics()
+        wake(doc)
+
+
+def publish(
+    state: State, uri: str, version: int | None, diagnostics: Sequence[lsp.Diagnostic]
+) -> None:
+    """Push a document's diagnostics; a notebook's go to its cells, one by one."""
+    cells = state.notebooks.get(uri)
+    if cells is None:
+        state.publish(uri, version, list(diagnostics))
+        return
+    for cell_uri, items in split_diagnostics(cells, diagnostics).items():
+        state.publish(cell_uri, None, items)
+
+
+def _collect_when_idle(state: State) -> None:
+    state.analyses_since_collect += 1
+    if state.gc_timer is not None:
+        state.gc_timer.cancel()
+    loop = asyncio.get_running_loop()
+    delay = 0.0 if state.analyses_since_collect >= COLLECT_EVERY else IDLE_COLLECT_SECONDS
+    state.gc_timer = loop.call_later(delay, _collect, state)
+
+
+def _collect(state: State) -> None:
+    state.gc_timer = None
+    state.analyses_since_collect = 0
+    # On the analysis thread: queued behind any analysis, never on the event loop.
+    state.analysis.submit(gc.collect)
+
+
+def wake(doc: Document) -> None:
+    """Answer everything waiting for the document's analysis (it ended, or the doc closed)."""
+    waiters, doc.waiters = doc.waiters, []
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(None)
+
+
+def lines_for(state: State, path: str) -> TextLines | None:
+    """The text of a file as the editor has it (open) or as it is on disk."""
+    doc = state.documents.get(uri_for(path))
+    if doc is not None:
+        return TextLines(doc.text)
+    return related_lines(path)
+
+
+async def current(
+    state: State, doc: Document, timeout: float = WAIT_FOR_ANALYSIS
+) -> Analysis | None:
+    """The analysis of the document's current version, waiting for it (None on timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = doc.result
+        if result is not None and result.version == doc.version and result.text == doc.text:
+            return result
+        if doc.timer is None or doc.timer.done():
+            schedule(state, doc, 0)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or state.documents.get(doc.uri) is not doc:
+            return None
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        doc.waiters.append(waiter)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(waiter, remaining)
+
+
+def relint_all(state: State) -> None:
+    for doc in state.documents.values():
+        doc.result = None
+        schedule(state, doc, 0)
+    state.refresh_diagnostics()
+
+
+def compute_analysis(
+    linter: IncrementalLinter | None,
+    path: str,
+    version: int,
+    text: str,
+    config: Config,
+    cross: Sequence[Finding],
+    encoding: str,
+    options: DiagnosticOptions,
+    lines_for: Callable[[str], TextLines | None],
+) -> Analysis:
+    """Runs on the analysis thread: lint (incrementally) and convert to diagnostics."""
+    started = time.perf_counter()
+    not_linted = text_too_large(text)
+    findings: list[Finding] = []
+    mode = "not linted"
+    if not_linted is None:
+        try:
+            # The document gets the configured time budget; deeply nested code is analysed
+            # on a large stack. Either failing is a message, and the server goes on.
+            with time_budget(config.time_budget):
+                findings, mode = guard_recursion(lambda: _lint_document(linter, path, text, config))
+        except NotLinted as why:
+            not_linted = why.reason
+        finally:
+            # Caches belong to the document (its linter): no module-level one may keep this
+            # version's tree alive once the document is closed.
+            forget_last_module()
+    if not_linted is not None and linter is not None:
+        linter.reset()  # free the old version's tree
+    findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
+    lines = TextLines(text, encoding)
+    secrets = sorted({secret for f in findings for secret in f.secrets if secret})
+    # One read of each other file a related location points into, not one per location.
+    other_lines = functools.cache(lines_for)
+    diagnostics = tuple(to_diagnostic(f, lines, options, other_lines, secrets) for f in findings)
+    return Analysis(
+        version,
+        text,
+        tuple(findings),
+        diagnostics,
+        _digest(findings),
+        config,
+        time.perf_counter() - started,
+        mode,
+        not_linted,
+    )
+
+
+def _lint_document(
+    linter: IncrementalLinter | None, path: str, text: str, config: Config
+) -> tuple[list[Finding], str]:
+    if linter is None:
+        # The naive way (the latency bench's baseline): one full parse and lint per change.
+        return lint(text, path, config), "whole"
+    return _lint_incrementally(linter, text, config)
+
+
+def _lint_incrementally(
+    linter: IncrementalLinter, text: str, config: Config
+) -> tuple[list[Finding], str]:
+    try:
+        return linter.lint(text, config), linter.stats.parse
+    except (NotLinted, RecursionError):
+        linter.reset()  # the caller reports it (or retries on a large stack)
+        raise
+    except Exception:
+        # A bug must not stick to the document: drop the incremental state (the next version
+        # starts over) and answer this one the plain way; if that fails too, the caller logs it.
+        log.exception("incremental lint failed; linting the whole file")
+        linter.reset()
+        return lint(text, linter.path, config), "whole (after an error)"
+
+
+def _digest(findings: Sequence[Finding]) -> str:
+    return hashlib.sha1(repr(findings).encode("utf-8", "replace")).hexdigest()[:16]
+
+
+async def sites(state: State, doc: Document) -> list[ToolSite]:
+    """The registrations of the document's current version (or its last good one)."""
+    await current(state, doc, timeout=5.0)
+    if doc.sites is not None and doc.sites[0] == doc.version:
+        return doc.sites[1]
+    loop = asyncio.get_running_loop()
+    found = await loop.run_in_executor(state.analysis, _sites_of, doc.linter, doc.text)
+    if found is None:
+        return doc.sites[1] if doc.sites is not None else []
+    doc.sites = (doc.version, found)
+    return found
+
+
+def _sites_of(linter: IncrementalLinter, text: str) -> list[ToolSite] | None:
+    if linter.module is None or linter.text != text:
+        return None
+    positions, top = linter.positions()
+    return tool_sites(linter.module, linter.module_facts(), positions, top)
