@@ -693,14 +693,22 @@ async function main() {
           // reached through "agentsense: Run Tool…".
           how = "no lens from the server; Run Tool…";
           await runCommand(p, "agentsense: Run Tool");
-          await waitFor(`${toolTarget.name} in the Run Tool quick-pick`, () =>
-            p.evaluate((name) => {
+          // The quick-pick's list is virtual: only the rows on screen exist in the page, so
+          // the name is typed (filtering the list) before its row is looked for.
+          await waitFor("the Run Tool quick-pick with its tools", () =>
+            p.evaluate(() => {
               const widget = document.querySelector(".quick-input-widget");
               if (!/Run Tool/.test(widget?.querySelector(".quick-input-title")?.textContent ?? "")) return false;
-              return [...(widget?.querySelectorAll(".monaco-list-row") ?? [])].some((r) => (r.textContent ?? "").includes(name));
-            }, toolTarget.name),
+              return (widget?.querySelectorAll(".monaco-list-row").length ?? 0) > 0;
+            }),
           );
           await p.keyboard.type(toolTarget.name);
+          await waitFor(`${toolTarget.name} in the Run Tool quick-pick`, () =>
+            p.evaluate(
+              (name) => [...document.querySelectorAll(".quick-input-widget .monaco-list-row")].some((r) => (r.textContent ?? "").includes(name)),
+              toolTarget.name,
+            ),
+          );
           await waitFor(`${toolTarget.name} selected`, () =>
             p.evaluate((name) => (document.querySelector(".quick-input-widget .monaco-list-row.focused")?.textContent ?? "").includes(name), toolTarget.name),
           );
@@ -857,8 +865,14 @@ async function main() {
           return rows.length > 0 ? rows : null;
         }),
       );
-      if (!offered.some((row) => row.includes(toolTarget.name))) fail(`${toolTarget.name} is not among the tools offered: ${offered.join(" | ")}`);
+      // Only the rows on screen exist in the page (a virtual list): filter by typing the name.
       await p.keyboard.type(toolTarget.name);
+      await waitFor(`${toolTarget.name} among the tools offered (${offered.length} rows shown before filtering)`, () =>
+        p.evaluate(
+          (name) => [...document.querySelectorAll(".quick-input-widget .monaco-list-row")].some((r) => (r.textContent ?? "").includes(name)),
+          toolTarget.name,
+        ),
+      );
       await waitFor(`${toolTarget.name} selected in the quick-pick`, () =>
         p.evaluate((name) => (document.querySelector(".quick-input-widget .monaco-list-row.focused")?.textContent ?? "").includes(name), toolTarget.name),
       );
