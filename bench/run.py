@@ -218,6 +218,11 @@ class Measured:
     tree_rss_mb: float  # the largest sum over the tree, sampled every 20 ms
     exit_code: int
     output_bytes: int
+    # CPU seconds of the root process and of the busiest other process of its tree (a
+    # worker), sampled every 20 ms: with idle cores the wall time of a parallel run is about
+    # their sum, whatever the load was while it was measured.
+    root_cpu: float = 0.0
+    busiest_child_cpu: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -229,14 +234,20 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree_rss(pid: int) -> int:
+def _tree_sample(pid: int, cpu: dict[int, float]) -> int:
+    """The tree's resident bytes now; each process's CPU seconds so far go into `cpu`."""
     page = os.sysconf("SC_PAGE_SIZE")
+    ticks = os.sysconf("SC_CLK_TCK")
     total, pending = 0, [pid]
     while pending:
         current = pending.pop()
         with contextlib.suppress(OSError, ValueError, IndexError):
             with open(f"/proc/{current}/statm") as handle:
                 total += int(handle.read().split()[1]) * page
+            with open(f"/proc/{current}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+            # utime and stime: fields 14 and 15 of stat, 12 and 13 after the command name.
+            cpu[current] = (int(fields[11]) + int(fields[12])) / ticks
         pending.extend(_children(current))
     return total
 
@@ -249,11 +260,12 @@ def measure(command: Sequence[str], cwd: Path, output: Path | None = None) -> Me
             list(command), cwd=cwd, stdout=captured, stderr=subprocess.DEVNULL
         )
         peak = [0]
+        cpu: dict[int, float] = {}
         stop = threading.Event()
 
         def poll() -> None:
             while not stop.wait(0.02):
-                peak[0] = max(peak[0], _tree_rss(process.pid))
+                peak[0] = max(peak[0], _tree_sample(process.pid, cpu))
 
         watcher = threading.Thread(target=poll, daemon=True)
         watcher.start()
@@ -266,13 +278,17 @@ def measure(command: Sequence[str], cwd: Path, output: Path | None = None) -> Me
     if output is not None and output.exists():
         size = output.stat().st_size
     max_rss = usage.ru_maxrss / 1024  # KiB on Linux
+    total_cpu = usage.ru_utime + usage.ru_stime
+    children = [seconds for pid, seconds in cpu.items() if pid != process.pid]
     return Measured(
         wall,
-        usage.ru_utime + usage.ru_stime,
+        total_cpu,
         round(max_rss, 1),
         round(max(peak[0] / 2**20, max_rss), 1),
         process.returncode,
         size,
+        round(cpu.get(process.pid, total_cpu), 3),
+        round(max(children, default=0.0), 3),
     )
 
 
@@ -306,9 +322,7 @@ def install_peers(cache: Path) -> None:
     if not (venv / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pins = [f"{name}=={version}" for name, version in PEER_VERSIONS.items()]
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *pins], check=True
-    )
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *pins], check=True)
 
 
 def peer_version(executable: Path) -> str:
@@ -345,7 +359,14 @@ def tools_for(
             tools[index] = Tool(tool.key, tool.label, (*tool.command, "--no-cache"))
     root = str(corpus.root)
     if "ruff" in peers:
-        command = (str(peers["ruff"]), "check", "--isolated", "--no-cache", "--exit-zero", root)
+        command: tuple[str, ...] = (
+            str(peers["ruff"]),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--exit-zero",
+            root,
+        )
         tools.append(Tool("ruff", "Ruff (default rules)", command))
     if "bandit" in peers:
         tools.append(Tool("bandit", "Bandit", (str(peers["bandit"]), "-r", "-q", root)))
@@ -389,6 +410,8 @@ def summarise(tool: Tool, runs: Sequence[Measured], corpus: Corpus, scale: float
                 "max_rss_mb": run.max_rss_mb,
                 "tree_rss_mb": run.tree_rss_mb,
                 "exit_code": run.exit_code,
+                "root_cpu": run.root_cpu,
+                "busiest_child_cpu": run.busiest_child_cpu,
             }
             for run in runs
         ],
@@ -435,10 +458,18 @@ def bench_corpus(
 
     def ratio(slow: str, fast: str) -> float | None:
         if slow in by_key and fast in by_key and by_key[fast]["wall"]:
-            return round(by_key[slow]["wall"] / by_key[fast]["wall"], 3)
+            return round(float(by_key[slow]["wall"]) / float(by_key[fast]["wall"]), 3)
         return None
 
     derived["j2_speedup"] = ratio("agentsense_j1", "agentsense_j2")
+    # What -j 2 gives on two idle cores: -j 1's CPU over the parent's plus the busiest
+    # worker's (robust to the load of a shared machine, unlike the wall ratio).
+    if "agentsense_j1" in runs and "agentsense_j2" in runs:
+        one = statistics.median(run.cpu for run in runs["agentsense_j1"])
+        two = statistics.median(
+            run.root_cpu + run.busiest_child_cpu for run in runs["agentsense_j2"]
+        )
+        derived["j2_speedup_cpu_bound"] = round(one / two, 3) if two else None
     derived["warm_speedup"] = ratio("agentsense_j1", "agentsense_warm")
     # Fixit's per-line time over agentsense's, both in one process.
     derived["per_line_vs_fixit"] = ratio("fixit", "agentsense_j1")
@@ -502,8 +533,16 @@ def bench_agt212(cache: Path, sizes: Sequence[int], repeat: int) -> list[dict[st
         folder = cache / "agt212" / f"n{count}"
         duplicate_corpus(folder, count)
         report = cache / "agt212" / f"n{count}.json"
-        command = (*agentsense_command(), "check", "--no-cache", "-j", "1", "--exit-zero")
-        command += ("--select", "AGT212", "--output-format", "json", "-o", str(report))
+        command: tuple[str, ...] = (*agentsense_command(), "check", "--no-cache", "-j", "1")
+        command += (
+            "--exit-zero",
+            "--select",
+            "AGT212",
+            "--output-format",
+            "json",
+            "-o",
+            str(report),
+        )
         runs = [measure((*command, str(folder)), folder, report) for _ in range(repeat)]
         try:
             findings = len(json.loads(report.read_text(encoding="utf-8")))
@@ -562,13 +601,14 @@ SUMMARY_COLUMNS = (
 
 
 def _times(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}×"
+    return "—" if value is None else f"{value:.{digits}f}x"
 
 
 def summary_table(results: dict[str, Any]) -> str:
     """The README's summary: ratios to the floor per corpus, then the derived figures."""
     header = ["corpus", "files", "lines", "floor (s)"] + [label for _, label in SUMMARY_COLUMNS]
-    header += ["-j 2 speed-up", "warm speed-up", "per line vs Fixit", "peak RSS -j 1 (MB)"]
+    header += ["-j 2 speed-up (wall)", "-j 2 on idle cores", "warm speed-up"]
+    header += ["per line vs Fixit", "peak RSS -j 1 (MB)", "floor's peak RSS (MB)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for corpus in results["corpora"]:
         tools = {tool["key"]: tool for tool in corpus["tools"]}
@@ -579,15 +619,18 @@ def summary_table(results: dict[str, Any]) -> str:
         derived = corpus["derived"]
         cells += [
             _times(derived["j2_speedup"]),
+            _times(derived.get("j2_speedup_cpu_bound")),
             _times(derived["warm_speedup"], 0),
             _times(derived["per_line_vs_fixit"], 1),
             f"{tools['agentsense_j1']['max_rss_mb']:.0f}" if "agentsense_j1" in tools else "—",
+            f"{tools['floor']['max_rss_mb']:.0f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     machine = results["machine"]
     notes = [
         f"Ratios to the floor (a bare `libcst.parse_module` of every file in one process), "
-        f"median wall of {results['settings']['repeat']} interleaved rounds; "
+        f'median wall of {results["settings"]["repeat"]} interleaved rounds ("on idle cores": '
+        "-j 1's CPU time over that of -j 2's parent plus its busiest worker); "
         f"{machine['cpus']} cores, load {machine['load_before'][0]:.1f} before and "
         f"{machine['load_after'][0]:.1f} after; {results['created'][:10]}."
     ]
@@ -648,7 +691,9 @@ def _named_corpus(spec: str, cache: Path, lines: int) -> Corpus:
     name, _, path = spec.partition("=")
     if not path:
         raise SystemExit(f"--corpus wants NAME=PATH, got {spec!r}")
-    return build_corpus(name, f"{path}, seeded slice", [Path(path)], cache / "corpora" / name, lines)
+    return build_corpus(
+        name, f"{path}, seeded slice", [Path(path)], cache / "corpora" / name, lines
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -718,9 +763,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     output.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print_results(results)
     print(f"written to {output}")
-    if not quick and args.output is None and not args.corpus:
-        if update_readme(README, results):
-            print(f"summary updated in {README}")
+    if not quick and args.output is None and not args.corpus and update_readme(README, results):
+        print(f"summary updated in {README}")
     return 0
 
 
