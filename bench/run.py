@@ -1,6 +1,6 @@
 """`bench/run`: agentsense against the libcst floor and its peers, on two corpora, in one run.
 
-    bench/run [--quick] [--repeat 3] [--lines 150000] [--peers ruff,bandit,pylint,fixit]
+    bench/run [--quick] [--repeat 3] [--lines 100000] [--peers ruff,bandit,pylint,fixit]
         [--corpus NAME=PATH ...] [--agt212 50,200,800] [--editor] [--output FILE]
 
 Builds two corpora into a cache (`~/.cache/agentsense-bench`, or `$AGENTSENSE_BENCH_CACHE`):
@@ -222,7 +222,11 @@ class Measured:
     # worker), sampled every 20 ms: with idle cores the wall time of a parallel run is about
     # their sum, whatever the load was while it was measured.
     root_cpu: float = 0.0
-    busiest_child_cpu: float = 0.0
+    children_cpu: tuple[float, ...] = ()  # busiest first
+
+    @property
+    def busiest_child_cpu(self) -> float:
+        return self.children_cpu[0] if self.children_cpu else 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -279,7 +283,7 @@ def measure(command: Sequence[str], cwd: Path, output: Path | None = None) -> Me
         size = output.stat().st_size
     max_rss = usage.ru_maxrss / 1024  # KiB on Linux
     total_cpu = usage.ru_utime + usage.ru_stime
-    children = [seconds for pid, seconds in cpu.items() if pid != process.pid]
+    children = sorted((s for pid, s in cpu.items() if pid != process.pid), reverse=True)
     return Measured(
         wall,
         total_cpu,
@@ -288,7 +292,7 @@ def measure(command: Sequence[str], cwd: Path, output: Path | None = None) -> Me
         process.returncode,
         size,
         round(cpu.get(process.pid, total_cpu), 3),
-        round(max(children, default=0.0), 3),
+        tuple(round(seconds, 3) for seconds in children),
     )
 
 
@@ -411,7 +415,7 @@ def summarise(tool: Tool, runs: Sequence[Measured], corpus: Corpus, scale: float
                 "tree_rss_mb": run.tree_rss_mb,
                 "exit_code": run.exit_code,
                 "root_cpu": run.root_cpu,
-                "busiest_child_cpu": run.busiest_child_cpu,
+                "children_cpu": list(run.children_cpu),
             }
             for run in runs
         ],
@@ -470,6 +474,15 @@ def bench_corpus(
             run.root_cpu + run.busiest_child_cpu for run in runs["agentsense_j2"]
         )
         derived["j2_speedup_cpu_bound"] = round(one / two, 3) if two else None
+        # The busiest worker's CPU over an even share of all the workers' (1.0: balanced).
+        derived["j2_worker_balance"] = _median(
+            [
+                run.busiest_child_cpu / (sum(run.children_cpu) / 2)
+                for run in runs["agentsense_j2"]
+                if sum(run.children_cpu)
+            ]
+            or [0.0]
+        )
     derived["warm_speedup"] = ratio("agentsense_j1", "agentsense_warm")
     # Fixit's per-line time over agentsense's, both in one process.
     derived["per_line_vs_fixit"] = ratio("fixit", "agentsense_j1")
@@ -700,18 +713,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke test on small slices")
     parser.add_argument("--repeat", type=int, default=None, help="rounds (default 3; quick 1)")
-    parser.add_argument("--lines", type=int, default=None, help="lines per corpus (150 000)")
+    parser.add_argument("--lines", type=int, default=None, help="lines per corpus (100 000)")
     parser.add_argument("--sample-lines", type=int, default=None, help="Fixit's sample (15 000)")
     parser.add_argument("--corpus", action="append", default=[], help="NAME=PATH instead")
     parser.add_argument("--peers", default=",".join(ALL_PEERS), help="comma-separated, or none")
     parser.add_argument("--agt212", default=None, help="sizes N (default 50,200,800)")
+    parser.add_argument("--agt212-repeat", type=int, default=None, help="(default: --repeat)")
     parser.add_argument("--editor", action="store_true", help="also run bench/lsp_latency.py")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=None)
     args = parser.parse_args(argv)
     quick = args.quick
     repeat = args.repeat or (1 if quick else 3)
-    lines = args.lines or (3_000 if quick else 150_000)
+    lines = args.lines or (3_000 if quick else 100_000)
     sample_lines = args.sample_lines or (1_000 if quick else 15_000)
     sizes = [int(n) for n in (args.agt212 or ("5,10" if quick else "50,200,800")).split(",") if n]
     cache = args.cache or cache_dir()
@@ -755,7 +769,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "peers": {name: peer_version(path) for name, path in peers.items()},
         "corpora": measured,
         "startup": bench_startup(cache, repeat),
-        "agt212": bench_agt212(cache, sizes, repeat),
+        "agt212": bench_agt212(cache, sizes, args.agt212_repeat or repeat),
         "editor": bench_editor() if args.editor else None,
     }
     results["machine"]["load_after"] = [round(value, 2) for value in os.getloadavg()]
