@@ -24,8 +24,8 @@ Peers run from their own environment (`CACHE/peers`, created with pinned version
 use): Fixit pins click < 8.2, which the frameworks extra's huggingface-hub refuses.
 
 Results go to `bench/results/latest.json` and the summary table in README.md is rewritten from
-it (`--quick`, a smoke test on a small slice, writes `bench/results/quick.json` and leaves the
-README alone). `--editor` also runs `bench/lsp_latency.py` and stores its table.
+it (`--summary` only re-renders it from the JSON; `--quick`, a smoke test on a small slice,
+writes `bench/results/quick.json` and leaves the README alone). `--editor` also runs `bench/lsp_latency.py` and stores its table.
 Not a test: nothing here is asserted.
 """
 
@@ -722,7 +722,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--editor", action="store_true", help="also run bench/lsp_latency.py")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument(
+        "--summary", action="store_true", help="only rewrite the README's table from latest.json"
+    )
     args = parser.parse_args(argv)
+    if args.summary:
+        latest = json.loads((RESULTS / "latest.json").read_text(encoding="utf-8"))
+        print(summary_table(latest))
+        return 0 if update_readme(README, latest) else 1
     quick = args.quick
     repeat = args.repeat or (1 if quick else 3)
     lines = args.lines or (3_000 if quick else 100_000)
