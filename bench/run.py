@@ -650,7 +650,7 @@ def summary_table(results: dict[str, Any]) -> str:
         f'median wall of {results["settings"]["repeat"]} interleaved rounds ("on idle cores": '
         "-j 1's CPU time over that of -j 2's parent plus its busiest worker); "
         f"{machine['cpus']} cores, load {machine['load_before'][0]:.1f} before and "
-        f"{machine['load_after'][0]:.1f} after; {results['created'][:10]}."
+        f"{machine['load_after'][0]:.1f} after; {results['created'][:10]}, `{results['command']}`."
     ]
     startup = results.get("startup")
     if startup:
