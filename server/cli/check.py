@@ -421,9 +421,38 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context()
 
 
+def _file_size(job: FileJob) -> int:
+    try:
+        return os.stat(job.path).st_size
+    except OSError:
+        return 0
+
+
+CHUNKS_PER_WORKER = 8
+MAX_CHUNK_FILES = 64
+
+
 def _chunks(jobs: Sequence[FileJob], workers: int) -> list[list[FileJob]]:
-    size = max(1, min(64, -(-len(jobs) // (workers * 4))))
-    return [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+    """About `CHUNKS_PER_WORKER` chunks per worker of about equal bytes, largest files first.
+
+    The pool ends when its last chunk does: taken in path order, one folder of big files made
+    one chunk a quarter of the work and the other worker waited for it. Largest first, the
+    chunks handed out last are the smallest, so the workers finish within one small chunk.
+    """
+    sized = sorted(((_file_size(job), job) for job in jobs), key=lambda pair: -pair[0])
+    target = max(1, sum(size for size, _ in sized) // (workers * CHUNKS_PER_WORKER))
+    chunks: list[list[FileJob]] = []
+    current: list[FileJob] = []
+    current_size = 0
+    for size, job in sized:
+        current.append(job)
+        current_size += size
+        if current_size >= target or len(current) >= MAX_CHUNK_FILES:
+            chunks.append(current)
+            current, current_size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def run_jobs(
