@@ -498,7 +498,7 @@ def _fix_source(
 # -- Linting chosen top-level statements (the language server's incremental path) -------------
 #
 # The server keeps each top-level statement's findings and re-walks only the statements an
-# edit touched (server/incremental.py). It re-walks every statement whenever the module's
+# edit touched (analyzers/incremental.py). It re-walks every statement whenever the module's
 # *interface* changes: imports, module-level code, class bodies (but the bodies of plain
 # methods), every def's signature and decorators, what is nested in function bodies that
 # other code can see (imports, globals, classes, nested defs), whether a body yields or

@@ -31,6 +31,7 @@ from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.detect.registrations import forget_last_module
 from agentsense.analyzers.engine import fix_source, lint, text_too_large
+from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.model import Applicability, Finding, Span
 from agentsense.analyzers.registry import all_rules, find_rule
 from agentsense.server.actions import comment_rows, noqa_edit
@@ -46,7 +47,6 @@ from agentsense.server.convert import (
     whole_text_edit,
 )
 from agentsense.server.hover import code_at, model_view_markdown, rule_markdown
-from agentsense.server.incremental import IncrementalLinter
 from agentsense.server.language_server import FIX_ALL_KIND, RUN_TOOL_COMMAND
 from agentsense.server.notebook_sync import NotebookCells, cells_of, split_diagnostics
 from agentsense.server.run_tool import RunLimits, run_tool

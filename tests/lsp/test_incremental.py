@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from agentsense.analyzers import engine
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.engine import lint
+from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.registry import all_rules
 from agentsense.analyzers.rule import Rule
-from agentsense.server.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 
 PATH = "agent.py"

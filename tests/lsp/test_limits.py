@@ -11,9 +11,9 @@ from lsprotocol import types as lsp
 
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.detect.registrations import forget_last_module
+from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.server.convert import DiagnosticOptions
 from agentsense.server.core import compute_analysis
-from agentsense.server.incremental import IncrementalLinter
 from tests.lsp.conftest import Client, start_session
 
 MUTABLE = "def f{n}(a=[]):\n    return a\n\n\n"
