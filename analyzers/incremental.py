@@ -468,7 +468,7 @@ class IncrementalLinter:
             config,
             enabled,
             suppressions,
-            walk=walk,
+            statements=walk,
             statement_rows=rows,
             facts=facts,
             position_cache=_ChunkPositions(self.chunks),
