@@ -20,7 +20,7 @@ from agentsense.analyzers.budget import (
 )
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.context import FileContext, PendingReport
-from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.facts import BindingReads, ModuleFacts
 from agentsense.analyzers.fixes import FixBuilder, apply_fixes
 from agentsense.analyzers.model import (
     Applicability,
@@ -33,7 +33,7 @@ from agentsense.analyzers.model import (
 )
 from agentsense.analyzers.positions import Positions, RelativePositions, StatementPositions
 from agentsense.analyzers.registry import all_rules, rules_by_code
-from agentsense.analyzers.rule import Rule
+from agentsense.analyzers.rule import AddImport, FixPlan, InsertStatements, Rule
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
     Suppression,
@@ -192,9 +192,13 @@ def lint_module(
     config: Config,
     enabled: frozenset[str],
     suppressions: Suppressions,
+    *,
+    facts: ModuleFacts | None = None,
 ) -> list[Finding]:
-    """Run the enabled rules over a parsed module."""
+    """Run the enabled rules over a parsed module (with its `facts` when the caller has them)."""
     context = FileContext(source, path, module)
+    if facts is not None:
+        context.__dict__["facts"] = facts
     rules = [
         cls(context, config.options_for(cls))
         for cls in all_rules()
@@ -222,13 +226,23 @@ def _dispatch_tables(
     return visit, leave
 
 
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """What `walk` saw, for the incremental engine."""
+
+    # For each report made, the index in `module.body` of the top-level statement whose walk
+    # made it (None: made by a `Module` handler or by a rule whose findings read the walk of
+    # every statement, see `walks_whole_module`).
+    origins: list[int | None]
+    # The module-level bindings each walked statement's rules read through the facts.
+    reads: dict[int, BindingReads]
+
+
 def walk(
     context: FileContext, rules: Sequence[Rule], statements: Collection[int] | None = None
-) -> list[int | None]:
+) -> Walked:
     """One iterative depth-first walk of `context.module`, dispatching to every rule's
-    handlers by node type; returns, for each report made, the index in `module.body` of the
-    top-level statement whose walk made it (None: made by a `Module` handler or by a rule
-    whose findings read the walk of every statement, see `walks_whole_module`).
+    handlers by node type.
 
     `statements`: walk only these top-level statements (the editor's incremental engine
     keeps the others' findings); rules that walk the whole module still see every statement.
@@ -253,11 +267,16 @@ def walk(
     for handler in module_visit:
         handler(module)
     origins: list[int | None] = [None] * len(reports)
+    reads: dict[int, BindingReads] = {}
+    known: dict[str, object] = context.__dict__  # the facts, once a rule asked for them
     for index, stmt in enumerate(module.body):
         chosen = statements is None or index in statements
         visit_table, leave_table = (visit, leave) if chosen else (other_visit, other_leave)
         if not visit_table and not leave_table:
             continue
+        facts = known.get("facts")
+        if isinstance(facts, ModuleFacts):
+            facts.reads = BindingReads()
         before = len(reports)
         _walk_subtree(
             stmt, path, visit_table, leave_table, structural=not chosen and other_structural
@@ -266,11 +285,15 @@ def walk(
             None if not chosen or id(report.rule) in whole_ids else index
             for report in reports[before:]
         )
+        facts = known.get("facts")
+        if chosen and isinstance(facts, ModuleFacts):
+            reads[index] = facts.reads
+            facts.reads = BindingReads()
     for handler in module_leave:
         handler(module)
     path.pop()
     origins.extend([None] * (len(reports) - len(origins)))
-    return origins
+    return Walked(origins, reads)
 
 
 def _resolve(
@@ -578,6 +601,9 @@ class StatementLint:
     used: tuple[tuple[int | None, int, str], ...]
     # Codes of the rules that were walked over every statement.
     whole_module_codes: frozenset[str]
+    # What each walked statement's findings read of the module-level bindings (its rules'
+    # look-ups, and its fixes': adding an import reads the whole import block).
+    reads: dict[int, BindingReads]
 
 
 def _handler_table(cls: type[Rule]) -> tuple[list[tuple[type[cst.CSTNode], str]], ...]:
@@ -633,13 +659,21 @@ def lint_statements(
         for cls in all_rules()
         if cls.code in enabled and cls.code not in _ENGINE_CODES
     ]
-    origins = walk(context, rules, frozenset(statements))
+    walked = walk(context, rules, frozenset(statements))
+    reads = walked.reads
     findings: list[tuple[int | None, Finding]] = []
     used: list[tuple[int | None, int, str]] = []
     if context.reports:
         origin_of = {
-            id(report): origin for report, origin in zip(context.reports, origins, strict=True)
+            id(report): origin
+            for report, origin in zip(context.reports, walked.origins, strict=True)
         }
+        for report in context.reports:
+            origin = origin_of[id(report)]
+            if origin is not None and report.fix is not None and _inserts(report.fix):
+                # Where the insertion goes and whether the import is there read the
+                # module's import block as a whole.
+                reads.setdefault(origin, BindingReads()).whole = True
         positions = StatementPositions(module, statement_rows, position_cache)
         for report in context.reports:
             positions.ensure(report.search_root)
@@ -650,7 +684,12 @@ def lint_statements(
             if hit is not None:
                 used.append((origin, *hit))
     whole = frozenset(rule.code for rule in rules if walks_whole_module(type(rule)))
-    return StatementLint(tuple(findings), tuple(used), whole)
+    return StatementLint(tuple(findings), tuple(used), whole, reads)
+
+
+def _inserts(plan: FixPlan) -> bool:
+    """Whether a fix plan adds module-level statements (an import, a definition)."""
+    return any(isinstance(change, (AddImport, InsertStatements)) for change in plan.changes)
 
 
 # Statements and what holds statements. No statement is ever inside an expression, so a walk

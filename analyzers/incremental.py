@@ -27,16 +27,15 @@ import io
 import re
 import time
 import tokenize
-from collections.abc import Iterable, MutableSequence, Sequence
+from collections.abc import Iterable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from itertools import chain
 from typing import overload
 
 import libcst as cst
 
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.detect.registrations import Registration, find_registrations
 from agentsense.analyzers.engine import (
     lint_module,
     lint_statements,
@@ -44,10 +43,15 @@ from agentsense.analyzers.engine import (
     syntax_error_findings,
     unused_suppression_findings,
 )
-from agentsense.analyzers.facts import ModuleFacts, call_binding, dotted_name, iter_statements
+from agentsense.analyzers.facts import (
+    BindingReads,
+    ModuleFacts,
+    call_binding,
+    dotted_name,
+    iter_statements,
+)
 from agentsense.analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
 from agentsense.analyzers.positions import RelativePositions, StatementPositions
-from agentsense.analyzers.registry import all_rules
 from agentsense.analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
@@ -216,11 +220,6 @@ def _nested_call_bindings(
     return tuple(out)
 
 
-@cache
-def _module_fix_codes() -> frozenset[str]:
-    return frozenset(rule.code for rule in all_rules() if rule.fix_reads_module)
-
-
 def _plain_binding(stmt: cst.BaseStatement) -> bool:
     """A module-level line of assignments, imports (not `*`) or string literals only."""
     if not isinstance(stmt, cst.SimpleStatementLine):
@@ -273,8 +272,12 @@ class Chunk:
     used: list[tuple[int, str]] = field(default_factory=list)
     # Node positions relative to the chunk's first row, once computed.
     positions: RelativePositions | None = None
-    # The registrations it makes, once extracted (valid while the module interface holds).
+    # The registrations of its definitions, once extracted (valid while the module interface
+    # holds); `registered` is what its last walk saw (its findings depend on them).
     registrations: tuple[Registration, ...] | None = None
+    registered: tuple[Registration, ...] = ()
+    # The module-level bindings its last walk (and its findings' fixes) read.
+    reads: BindingReads | None = None
 
     @staticmethod
     def build(text: str, stmt: cst.BaseStatement, code: cst.Module) -> Chunk:
@@ -383,10 +386,10 @@ class IncrementalLinter:
 
     def _facts(self) -> ModuleFacts:
         assert self.module is not None
-        return ModuleFacts(
+        return _Facts(
             self.module,
             statements=tuple(chain.from_iterable(chunk.statements for chunk in self.chunks)),
-            known_registrations={
+            known={
                 id(chunk.statement): chunk.registrations
                 for chunk in self.chunks
                 if chunk.registrations is not None
@@ -404,25 +407,26 @@ class IncrementalLinter:
             ):
                 chunk.registrations = None
 
-    def _keep_registrations(self, facts: ModuleFacts) -> None:
-        """Remember each new chunk's registrations, for `_facts` of the next versions."""
-        if "registrations" not in facts.__dict__:
-            return  # no rule asked for them
+    def _keep_registrations(self, facts: ModuleFacts, *, stale_findings: bool) -> None:
+        """Remember each chunk's registrations (for `_facts` of the next versions); with
+        `stale_findings`, a chunk whose registrations are not the ones its last walk saw is
+        walked again (a call elsewhere registers its function anew, or no longer)."""
         owner = {
-            id(stmt): index
-            for index, chunk in enumerate(self.chunks)
-            if chunk.registrations is None
-            for stmt in chunk.statements
+            id(stmt): index for index, chunk in enumerate(self.chunks) for stmt in chunk.statements
         }
-        if not owner:
-            return
-        grouped: dict[int, list[Registration]] = {index: [] for index in owner.values()}
+        grouped: list[list[Registration]] = [[] for _ in self.chunks]
         for reg in facts.registrations:
             index = owner.get(id(reg.definition))
             if index is not None:
                 grouped[index].append(reg)
-        for index, regs in grouped.items():
-            self.chunks[index].registrations = tuple(regs)
+        for chunk, regs in zip(self.chunks, grouped, strict=True):
+            chunk.registrations = tuple(regs)
+            if chunk.registered == chunk.registrations:  # the same objects (compared by identity)
+                continue
+            chunk.registered = chunk.registrations
+            if stale_findings:
+                chunk.findings = None
+                chunk.used = []
 
     # -- public ---------------------------------------------------------------------------
     def lint(self, text: str, config: Config) -> list[Finding]:
@@ -457,10 +461,15 @@ class IncrementalLinter:
         # chunks: older ones would keep every statement replaced since alive).
         self._interface, self._interface_chunks = interface, list(self.chunks)
         self._drop_registrations_into_replaced()
+        asked = self.facts is not None and "registrations" in self.facts.__dict__
+        facts = self.facts = self._facts()
+        if asked:
+            # Rules read them last time: extract them first (cheap for the statements kept),
+            # so the statements whose registrations changed are walked again.
+            self._keep_registrations(facts, stale_findings=True)
         rows = self._statement_rows()
         walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
         suppressions = self._suppressions(text, rows)
-        facts = self.facts = self._facts()
         result = lint_statements(
             self.module,
             text,
@@ -473,10 +482,13 @@ class IncrementalLinter:
             facts=facts,
             position_cache=_ChunkPositions(self.chunks),
         )
-        self._keep_registrations(facts)
+        if not asked and "registrations" in facts.__dict__:
+            self._keep_registrations(facts, stale_findings=False)
         for index in walk:
-            self.chunks[index].findings = []
-            self.chunks[index].used = []
+            chunk = self.chunks[index]
+            chunk.findings = []
+            chunk.used = []
+            chunk.reads = result.reads.get(index)
         volatile: list[Finding] = []
         used: set[tuple[int, str]] = set()
         for origin, finding in result.findings:
@@ -826,15 +838,15 @@ class IncrementalLinter:
 
     def _invalidate_users(self, names: frozenset[str]) -> None:
         """Re-lint (and re-extract the registrations of) the statements mentioning a name,
-        and those with findings whose fixes read the module's bindings (`fix_reads_module`)."""
+        and re-lint those whose rules or fixes read one of the names, or the module's
+        bindings as a whole, through the facts (see `BindingReads`)."""
         pattern = _mentions(names)
         if pattern is None:
             return
-        fixes_read_module = _module_fix_codes()
         for chunk in self.chunks:
             if pattern.search(chunk.text):
                 chunk.registrations = None
-            elif not any(f.code in fixes_read_module for f in chunk.findings or ()):
+            elif chunk.reads is None or not chunk.reads.depends_on(names):
                 continue
             chunk.findings = None
             chunk.used = []
@@ -872,6 +884,24 @@ class IncrementalLinter:
             for item in find_suppressions(piece).by_row.values():
                 by_row[item.row + row - 1] = replace(item, row=item.row + row - 1)
         return Suppressions(False, dict(sorted(by_row.items())))
+
+
+class _Facts(ModuleFacts):
+    """Module facts whose registrations reuse those of the statements kept from the last
+    version (`known`: `id()` of a top-level statement -> its registrations)."""
+
+    def __init__(
+        self,
+        module: cst.Module,
+        *,
+        statements: tuple[cst.BaseStatement, ...],
+        known: Mapping[int, tuple[Registration, ...]],
+    ) -> None:
+        super().__init__(module, statements=statements)
+        self._known = known
+
+    def _extract_registrations(self) -> tuple[Registration, ...]:
+        return find_registrations(self.module, self, self._known)
 
 
 class _ChunkPositions(MutableSequence["RelativePositions | None"]):

@@ -29,7 +29,6 @@ from pygls.lsp.server import LanguageServer
 from agentsense import __version__
 from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.detect.registrations import forget_last_module
 from agentsense.analyzers.engine import fix_source, lint, text_too_large
 from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.model import Applicability, Finding, Span
@@ -578,10 +577,6 @@ def compute_analysis(
                 findings, mode = guard_recursion(lambda: _lint_document(linter, path, text, config))
         except NotLinted as why:
             not_linted = why.reason
-        finally:
-            # Caches belong to the document (its linter): no module-level one may keep this
-            # version's tree alive once the document is closed.
-            forget_last_module()
     if not_linted is not None and linter is not None:
         linter.reset()  # free the old version's tree
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
@@ -792,7 +787,6 @@ def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
 def did_close(params: lsp.DidCloseTextDocumentParams) -> None:
     doc = server.documents.pop(params.text_document.uri, None)
     server.too_large.discard(params.text_document.uri)
-    forget_last_module()  # the closed document's tree may be the last one summarised
     if doc is not None and doc.timer is not None:
         doc.timer.cancel()
     if doc is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import inspect
 import textwrap
 from functools import cache
 from typing import Any
@@ -18,7 +17,6 @@ from agentsense.analyzers.config import Config
 from agentsense.analyzers.engine import lint
 from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.registry import all_rules
-from agentsense.analyzers.rule import Rule
 from tests.lsp.agent_code import agent_module
 
 PATH = "agent.py"
@@ -514,24 +512,58 @@ def test_fixes_follow_the_module_bindings_they_read(old: str, new: str) -> None:
     check(linter, FIXES, config)
 
 
-# Reading the whole module's bindings, rather than looking up a name the statement mentions:
-# adding an import, scanning the import table, asking whether a module-level name is taken.
-_MODULE_READS = (
-    "AddImport(",
-    "imports.items()",
-    "imports.get(",
-    "local_definitions",
-    "asyncio_reference(",
+def test_what_a_statement_read_of_the_module_bindings_is_recorded() -> None:
+    # Derived from the rules' and fixes' actual look-ups, not declared: the AGT501 fix adds
+    # `import asyncio` (reads the whole import block); `other` reads nothing but `X`.
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, FIXES, config)
+    reads = {chunk.text.strip().split("(")[0]: chunk.reads for chunk in linter.chunks}
+    wait = reads["async def wait"]
+    assert wait is not None and wait.whole
+    other = reads["def other"]
+    assert other is not None and not other.whole and not other.depends_on({"asyncio", "time"})
+
+
+LANGCHAIN = textwrap.dedent(
+    """\
+    from langchain_core.tools import StructuredTool
+
+
+    def search(query: str) -> str:
+        return query
+
+
+    def other(x):
+        return x
+
+
+    def build():
+        return [StructuredTool.from_function(func=search)]
+    """
 )
 
 
-@pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
-def test_rules_whose_fixes_read_module_bindings_say_so(rule: type[Rule]) -> None:
-    source = inspect.getsource(inspect.getmodule(rule))  # type: ignore[arg-type]
-    reads = [marker for marker in _MODULE_READS if marker in source]
-    assert rule.fix_reads_module == bool(reads), (
-        f"{rule.code}: set `fix_reads_module = {bool(reads)}` (its module uses {reads or 'none'})"
-    )
+@pytest.mark.parametrize(
+    "new",
+    [
+        'StructuredTool.from_function(func=search, description="Search.")',
+        "StructuredTool.from_function(func=other)",
+        'StructuredTool.from_function(func=search, name="web search")',
+        "search",  # no registration any more
+    ],
+)
+def test_editing_only_a_registering_call_re_checks_the_function_it_registers(new: str) -> None:
+    # The registration's findings are reported on the walk of `search`, another statement
+    # than the edited `build`: its findings depend on the call that registers it.
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, LANGCHAIN, config)
+    edited = LANGCHAIN.replace("StructuredTool.from_function(func=search)", new)
+    check(linter, edited, config)
+    assert linter.stats.parse == "incremental"
+    check(linter, LANGCHAIN, config)
+    check(linter, edited, config)
 
 
 def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:

@@ -10,7 +10,6 @@ import libcst as cst
 from lsprotocol import types as lsp
 
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.detect.registrations import forget_last_module
 from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.server.convert import DiagnosticOptions
 from agentsense.server.core import compute_analysis
@@ -102,7 +101,6 @@ def _live(kind: type) -> int:
 
 def test_position_tables_die_with_the_document() -> None:
     # The same, deterministic: nothing of a linted document outlives its linter.
-    forget_last_module()  # what earlier tests left there is not this test's to count
     before = _live(cst.FunctionDef)
     linter = IncrementalLinter("/tmp/agent.py")
     config = Config.default()

@@ -43,7 +43,6 @@ def asyncio_reference(context: FileContext, scopes: ScopeIndex) -> tuple[str, bo
 
 class BlockingCallInAsync(Rule):
     code = "AGT501"
-    fix_reads_module = True
     name = "blocking-call-in-async"
     summary = "A blocking call inside `async def` stalls the event loop and every other task."
     rationale = (
