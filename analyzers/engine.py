@@ -343,7 +343,11 @@ def _resolve_each(
             yield report, None, (hit.row, rule.code)
             continue
         top_level = chain[1] if isinstance(chain[0], cst.Module) and len(chain) > 1 else chain[0]
-        fix = fixes.build(report.fix, top_level) if report.fix is not None else None
+        fix = (
+            fixes.build(report.fix, top_level, _class_member(chain, context.module))
+            if report.fix is not None
+            else None
+        )
         yield (
             report,
             Finding(
@@ -364,6 +368,22 @@ def _resolve_each(
             ),
             None,
         )
+
+
+def _class_member(
+    chain: Sequence[cst.CSTNode], module: cst.Module
+) -> tuple[cst.BaseStatement, str] | None:
+    """The statement of a top-level class's body on the chain (which starts at the module or
+    at a top-level statement), with the body's indentation."""
+    start = 1 if isinstance(chain[0], cst.Module) else 0
+    if len(chain) < start + 3:
+        return None
+    cls, block, member = chain[start], chain[start + 1], chain[start + 2]
+    if not isinstance(cls, cst.ClassDef) or not isinstance(block, cst.IndentedBlock):
+        return None
+    if not isinstance(member, cst.BaseStatement):
+        return None
+    return member, block.indent if block.indent is not None else module.default_indent
 
 
 def _chain(

@@ -204,3 +204,32 @@ def test_each_statement_walked_alone_reports_what_the_whole_walk_reports(
             *(_statement_findings(example.source, select, [i]) for i in range(count))
         )
         assert alone == whole, example.source
+
+
+def test_a_fix_inside_a_method_renders_the_method_not_its_class(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rendering the whole class for each fix made a class with many findings quadratic.
+    source = (
+        "class Desk:\n"
+        "    limit = 3\n\n"
+        "    def first(self, items=[]):\n"
+        "        return items\n\n"
+        "    # the second\n"
+        "    def second(self, seen={}):\n"
+        "        return seen\n"
+    )
+    rendered: list[type[cst.CSTNode]] = []
+    real = cst.Module.code_for_node
+
+    def recording(self: cst.Module, node: cst.CSTNode) -> str:
+        rendered.append(type(node))
+        return real(self, node)
+
+    monkeypatch.setattr(cst.Module, "code_for_node", recording)
+    findings = lint_with(source, ("AGT401",))
+    assert [f.span.start.row for f in findings] == [4, 8]
+    assert cst.ClassDef not in rendered
+    fixed, _ = apply_fixes(source, [f.fix for f in findings if f.fix is not None])
+    assert "def first(self, items=None):" in fixed and "def second(self, seen=None):" in fixed
+    assert "    # the second\n" in fixed and fixed.startswith("class Desk:\n    limit = 3\n")

@@ -17,7 +17,7 @@ from agentsense.analyzers.config import Config
 from agentsense.analyzers.engine import lint
 from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.registry import all_rules
-from tests.lsp.agent_code import agent_module
+from tests.lsp.agent_code import agent_class_module, agent_module, line_inside_method
 
 PATH = "agent.py"
 
@@ -69,7 +69,7 @@ def boundaries() -> list[int]:
 @cache
 def corpus() -> list[str]:
     """Lines of realistic agent code plus every rule's own examples."""
-    parts = [agent_module(200)]
+    parts = [agent_module(200), agent_class_module(120)]
     for rule in all_rules():
         for example in (*rule.flagged, *rule.clean):
             parts.append(example.source)
@@ -578,6 +578,35 @@ def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:
     assert linter.stats.walked == users < len(linter.chunks) // 2
     check(linter, text.replace("import json\n", "import json\nimport shutil\n"), config)
     assert linter.stats.walked <= 2  # the new import (and the neighbour parsed with it) only
+
+
+CLASS_EDITS = (
+    ("results = []", "results = [0]"),  # a method body
+    ("history=[]", "history=()"),  # a method's signature (the class interface)
+    ("    retries = 3\n", "    retries = 3\n    cache = {}\n"),  # a class attribute
+    ('        """Search the knowledge base."""\n', ""),  # a docstring goes
+    ("        return results\n", "        return results\n\n    # between methods\n"),
+    ("        return record\n", "        return eval(record)\n"),
+    ("await asyncio.sleep(delay)", "time.sleep(delay)"),  # blocking call in a coroutine
+    ("    def step_0(", "    @staticmethod\n    def step_0("),
+)
+
+
+@pytest.mark.parametrize(("old", "new"), CLASS_EDITS)
+def test_edits_inside_a_long_class(old: str, new: str) -> None:
+    config = Config.default()
+    text = agent_class_module(200, lines=60)
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    # The first occurrence after the middle of the class (else the first one).
+    lines = text.splitlines(keepends=True)
+    row = line_inside_method(text)
+    before, after = "".join(lines[:row]), "".join(lines[row:])
+    edited = before + after.replace(old, new, 1) if old in after else text.replace(old, new, 1)
+    assert edited != text, old
+    check(linter, edited, config)
+    check(linter, text, config)
+    check(linter, edited, config)
 
 
 def test_edit_inside_function_walks_one_statement() -> None:
