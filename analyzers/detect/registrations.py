@@ -797,13 +797,20 @@ class _Extractor:
     def _registered_anew(self, stmt: cst.BaseStatement, reused: Sequence[Registration]) -> bool:
         """Whether a call in another statement registers this function in a way `reused`
         does not hold (`StructuredTool.from_function(func=f)` typed in a function body, a
-        `tools=[f]` list): its registrations depend on that call."""
+        `tools=[f]` list added or removed): its registrations depend on that call."""
         if not isinstance(stmt, cst.FunctionDef):
             return False
-        if id(stmt) in self.listed_tools:
-            return True
         made_by = {id(reg.node) for reg in reused}
-        return any(id(call.func) not in made_by for call, _ in self.factory_calls.get(id(stmt), ()))
+        if any(id(call.func) not in made_by for call, _ in self.factory_calls.get(id(stmt), ())):
+            return True
+        # A listed function's registration is made of the function and the lister's profile.
+        by_listing = {
+            reg.source for reg in reused if reg.node is stmt.name and reg.registry is None
+        }
+        listed = self.listed_tools.get(id(stmt))
+        if listed is None:
+            return bool(by_listing)
+        return f"framework:{listed[0].name}" not in by_listing
 
     # -- functions -----------------------------------------------------------------------
     def _function_registrations(self, function: cst.FunctionDef) -> Iterator[Registration]:

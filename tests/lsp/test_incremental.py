@@ -566,6 +566,31 @@ def test_editing_only_a_registering_call_re_checks_the_function_it_registers(new
     check(linter, edited, config)
 
 
+AGNO = textwrap.dedent(
+    """\
+    from agno.agent import Agent
+
+
+    def search(query) -> str:
+        return query
+
+
+    def build():
+        return Agent(tools=[search])
+    """
+)
+
+
+@pytest.mark.parametrize("new", ["Agent(tools=[])", "Agent(tools=[search, search])"])
+def test_listing_a_function_as_a_tool_elsewhere_re_checks_it(new: str) -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, AGNO, config)
+    check(linter, AGNO.replace("Agent(tools=[search])", new), config)
+    check(linter, AGNO, config)
+    assert linter.stats.walked <= 2
+
+
 def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:
     config = Config.default()
     text = agent_module(1000)
