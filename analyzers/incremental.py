@@ -14,11 +14,15 @@ decorators, generator-ness, imports/globals/classes nested in functions, calls b
 decorator's name inside functions, and the whole text of functions used as decorators or called
 at module level). Edits inside a function body leave the interface alone, so only that function
 is walked. When the interface changed only in plain module-level bindings (a prompt constant
-being typed, an import added), only the statements mentioning the names involved are re-linted
-(see `_changed_names`); any other interface change re-lints everything. Registrations are kept
-per chunk on the same terms. `engine.lint_statements` walks the chosen statements and still
-runs module-wide rules over everything; `IncrementalLinter.lint` returns exactly what
-`engine.lint` returns for the same text.
+being typed, an import added), only the statements mentioning the names involved, or whose
+rules and fixes read one of them (or the import block as a whole) through the module facts
+(`facts.BindingReads`, recorded by the walk), are re-linted (see `_changed_names`); any other
+interface change re-lints everything. Registrations are kept per chunk on the same terms and
+extracted before the walk: a chunk whose registrations are not the ones its last walk saw (a
+call in another statement registers its function anew) is walked again.
+`engine.lint_statements` walks the chosen statements and still runs module-wide rules over
+everything; `IncrementalLinter.lint` returns exactly what `engine.lint` returns for the same text.
+The server only feeds it text and versions.
 """
 
 from __future__ import annotations
