@@ -274,6 +274,7 @@ def walk(
         visit_table, leave_table = (visit, leave) if chosen else (other_visit, other_leave)
         if not visit_table and not leave_table:
             continue
+        check_deadline()  # per statement: the walk's own count restarts with each one
         facts = known.get("facts")
         if isinstance(facts, ModuleFacts):
             facts.reads = BindingReads()
