@@ -20,8 +20,8 @@ from agentsense.analyzers.budget import (
 )
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.context import FileContext, PendingReport
-from agentsense.analyzers.facts import ModuleFacts
-from agentsense.analyzers.fixes import FixBuilder, apply_fixes
+from agentsense.analyzers.facts import BindingReads, ModuleFacts
+from agentsense.analyzers.fixes import AddImport, FixBuilder, FixPlan, InsertStatements, apply_fixes
 from agentsense.analyzers.model import (
     Applicability,
     Edit,
@@ -193,15 +193,19 @@ def lint_module(
     config: Config,
     enabled: frozenset[str],
     suppressions: Suppressions,
+    *,
+    facts: ModuleFacts | None = None,
 ) -> list[Finding]:
-    """Run the enabled rules over a parsed module."""
+    """Run the enabled rules over a parsed module (with its `facts` when the caller has them)."""
     context = FileContext(source, path, module)
+    if facts is not None:
+        context.__dict__["facts"] = facts
     rules = [
         cls(context, config.options_for(cls))
         for cls in all_rules()
         if cls.code in enabled and cls.code not in _ENGINE_CODES
     ]
-    _walk(module, context, rules)
+    walk(context, rules)
     findings, used = _resolve(context, config, suppressions)
     if UNUSED_SUPPRESSION in enabled:
         findings.extend(_unused_suppressions(suppressions, used, enabled, path, config))
@@ -209,8 +213,10 @@ def lint_module(
     return findings
 
 
-def _walk(module: cst.Module, context: FileContext, rules: Iterable[Rule]) -> None:
-    """One iterative depth-first walk dispatching to every rule's handlers by node type."""
+def _dispatch_tables(
+    rules: Iterable[Rule],
+) -> tuple[dict[type[cst.CSTNode], list[NodeHandler]], dict[type[cst.CSTNode], list[NodeHandler]]]:
+    """Every rule's visit and leave handlers, by node type, in rule order."""
     visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
     leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
     for rule in rules:
@@ -218,8 +224,78 @@ def _walk(module: cst.Module, context: FileContext, rules: Iterable[Rule]) -> No
         for table, entries in ((visit, visits), (leave, leaves)):
             for node_type, method in entries:
                 table[node_type].append(getattr(rule, method))
-    if visit or leave:
-        _walk_subtree(module, context.path_stack, visit, leave)
+    return visit, leave
+
+
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """What `walk` saw, for the incremental engine."""
+
+    # For each report made, the index in `module.body` of the top-level statement whose walk
+    # made it (None: made by a `Module` handler or by a rule whose findings read the walk of
+    # every statement, see `walks_whole_module`).
+    origins: list[int | None]
+    # The module-level bindings each walked statement's rules read through the facts.
+    reads: dict[int, BindingReads]
+
+
+def walk(
+    context: FileContext, rules: Sequence[Rule], statements: Collection[int] | None = None
+) -> Walked:
+    """One iterative depth-first walk of `context.module`, dispatching to every rule's
+    handlers by node type.
+
+    `statements`: walk only these top-level statements (the editor's incremental engine
+    keeps the others' findings); rules that walk the whole module still see every statement.
+    """
+    module = context.module
+    visit, leave = _dispatch_tables(rules)
+    module_visit, module_leave = visit.pop(cst.Module, []), leave.pop(cst.Module, [])
+    whole_rules = [rule for rule in rules if walks_whole_module(type(rule))]
+    whole_codes = {rule.code for rule in whole_rules}
+    if statements is None:
+        other_visit, other_leave = visit, leave
+    else:
+        other_visit, other_leave = _dispatch_tables(whole_rules)
+        other_visit.pop(cst.Module, None)
+        other_leave.pop(cst.Module, None)
+    # Statements no handler looks into are skipped; one walked only for handlers of
+    # statement kinds need not enter expressions.
+    other_structural = all(issubclass(t, _STRUCTURAL) for t in (*other_visit, *other_leave))
+    reports = context.reports
+    path = context.path_stack
+    path.append(module)
+    for handler in module_visit:
+        handler(module)
+    origins: list[int | None] = [None] * len(reports)
+    reads: dict[int, BindingReads] = {}
+    known: dict[str, object] = context.__dict__  # the facts, once a rule asked for them
+    for index, stmt in enumerate(module.body):
+        chosen = statements is None or index in statements
+        visit_table, leave_table = (visit, leave) if chosen else (other_visit, other_leave)
+        if not visit_table and not leave_table:
+            continue
+        check_deadline()  # per statement: the walk's own count restarts with each one
+        facts = known.get("facts")
+        if isinstance(facts, ModuleFacts):
+            facts.reads = BindingReads()
+        before = len(reports)
+        _walk_subtree(
+            stmt, path, visit_table, leave_table, structural=not chosen and other_structural
+        )
+        origins.extend(
+            None if not chosen or report.code in whole_codes else index
+            for report in reports[before:]
+        )
+        facts = known.get("facts")
+        if chosen and isinstance(facts, ModuleFacts):
+            reads[index] = facts.reads
+            facts.reads = BindingReads()
+    for handler in module_leave:
+        handler(module)
+    path.pop()
+    origins.extend([None] * (len(reports) - len(origins)))
+    return Walked(origins, reads)
 
 
 def _resolve(
@@ -269,7 +345,11 @@ def _resolve_each(
             yield report, None, (hit.row, rule.code)
             continue
         top_level = chain[1] if isinstance(chain[0], cst.Module) and len(chain) > 1 else chain[0]
-        fix = fixes.build(report.fix, top_level) if report.fix is not None else None
+        fix = (
+            fixes.build(report.fix, top_level, _class_member(chain, context.module))
+            if report.fix is not None
+            else None
+        )
         yield (
             report,
             Finding(
@@ -290,6 +370,22 @@ def _resolve_each(
             ),
             None,
         )
+
+
+def _class_member(
+    chain: Sequence[cst.CSTNode], module: cst.Module
+) -> tuple[cst.BaseStatement, str] | None:
+    """The statement of a top-level class's body on the chain (which starts at the module or
+    at a top-level statement), with the body's indentation."""
+    start = 1 if isinstance(chain[0], cst.Module) else 0
+    if len(chain) < start + 3:
+        return None
+    cls, block, member = chain[start], chain[start + 1], chain[start + 2]
+    if not isinstance(cls, cst.ClassDef) or not isinstance(block, cst.IndentedBlock):
+        return None
+    if not isinstance(member, cst.BaseStatement):
+        return None
+    return member, block.indent if block.indent is not None else module.default_indent
 
 
 def _chain(
@@ -496,26 +592,21 @@ def _fix_source(
     return source, applied_total, findings
 
 
-# -- Linting chosen top-level statements (the language server's incremental path) -------------
+# -- Linting chosen top-level statements (the editor's incremental path) -------------------
 #
-# The server keeps each top-level statement's findings and re-walks only the statements an
-# edit touched (server/incremental.py). It re-walks every statement whenever the module's
-# *interface* changes: imports, module-level code, class bodies (but the bodies of plain
-# methods), every def's signature and decorators, what is nested in function bodies that
-# other code can see (imports, globals, classes, nested defs), whether a body yields or
-# awaits, and the whole text of functions used as decorators or called at module level. So a
-# rule may read other statements through `context.module` / `context.facts` for anything of
-# that kind; findings must not depend on another function's plain body.
-#
-# Rules stay unaware of it otherwise: every rule's `visit_Module` still runs (its reports are
-# recomputed on every call). A rule whose `leave_Module` gathers what the walk saw, or that is
-# seen carrying state from one top-level statement to the next (a container growing, a flag
-# set), is walked over the whole module every time, which costs the editor latency.
+# The incremental engine (analyzers/incremental.py) keeps each top-level statement's findings
+# and re-walks only the statements an edit can affect: it re-walks every statement whenever
+# the module's *interface* changes (imports, module-level code, class bodies but the bodies of
+# plain methods, every def's signature and decorators, what is nested in function bodies that
+# other code can see, whether a body yields or awaits, and the whole text of functions used as
+# decorators or called at module level). So a rule may read other statements through
+# `context.module` / `context.facts` for anything of that kind; findings must not depend on
+# another function's plain body, nor on state a rule instance carried from the walk of one
+# top-level statement to the next (`tests/test_engine.py` walks each example statement alone).
+# A rule that gathers what the whole walk saw does so in `leave_Module`: it is walked over every
+# statement each time (`walks_whole_module`).
 
-_STATE_SCALARS = (bool, int, float, str, bytes)
-_STATE_CONTAINERS = (list, dict, set, frozenset, tuple)
 _handler_tables: dict[type[Rule], tuple[list[tuple[type[cst.CSTNode], str]], ...]] = {}
-_cross_statement_rules: set[type[Rule]] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,6 +623,9 @@ class StatementLint:
     used: tuple[tuple[int | None, int, str], ...]
     # Codes of the rules that were walked over every statement.
     whole_module_codes: frozenset[str]
+    # What each walked statement's findings read of the module-level bindings (its rules'
+    # look-ups, and its fixes': adding an import reads the whole import block).
+    reads: dict[int, BindingReads]
 
 
 def _handler_table(cls: type[Rule]) -> tuple[list[tuple[type[cst.CSTNode], str]], ...]:
@@ -552,37 +646,9 @@ def _handler_table(cls: type[Rule]) -> tuple[list[tuple[type[cst.CSTNode], str]]
 
 
 def walks_whole_module(cls: type[Rule]) -> bool:
-    """Whether a rule's findings may depend on the walk of other top-level statements."""
-    return cls in _cross_statement_rules or any(
-        node_type is cst.Module for node_type, _ in _handler_table(cls)[1]
-    )
-
-
-def _state(rule: Rule) -> dict[str, object]:
-    """The part of a rule's instance state that can carry over between statements.
-
-    Containers are compared by size and scalars by value. Not compared: other objects and
-    attributes that start as None (lazily built caches of module-wide facts, the same for
-    every statement), and tables keyed by node or `id(node)` (memos of per-node answers).
-    """
-    out: dict[str, object] = {}
-    for name, value in vars(rule).items():
-        if name in ("context", "options"):
-            continue
-        if isinstance(value, (dict, set, frozenset)):
-            if value and all(isinstance(k, (int, cst.CSTNode)) for k in value):
-                continue
-            out[name] = len(value)
-        elif isinstance(value, _STATE_CONTAINERS):
-            out[name] = len(value)
-        elif isinstance(value, _STATE_SCALARS):
-            out[name] = value
-    return out
-
-
-def _carries_state(start: dict[str, object], rule: Rule) -> bool:
-    now = _state(rule)
-    return any(name in now and now[name] != value for name, value in start.items())
+    """Whether a rule's findings may depend on the walk of every top-level statement (it
+    gathers what the walk saw in `leave_Module`)."""
+    return any(node_type is cst.Module for node_type, _ in _handler_table(cls)[1])
 
 
 def lint_statements(
@@ -593,12 +659,12 @@ def lint_statements(
     enabled: frozenset[str],
     suppressions: Suppressions,
     *,
-    walk: Collection[int],
+    statements: Collection[int],
     statement_rows: Sequence[int],
     facts: ModuleFacts | None = None,
     position_cache: MutableSequence[RelativePositions | None] | None = None,
 ) -> StatementLint:
-    """Run the enabled rules over the top-level statements `walk` of a parsed module.
+    """Run the enabled rules over the top-level `statements` (indexes) of a parsed module.
 
     `statement_rows[i]` is the first row of `module.body[i]` (with its leading comments and
     blank lines): positions are computed per statement, never for the whole module unless a
@@ -615,85 +681,37 @@ def lint_statements(
         for cls in all_rules()
         if cls.code in enabled and cls.code not in _ENGINE_CODES
     ]
-    whole = {type(rule) for rule in rules if walks_whole_module(type(rule))}
-    chosen = frozenset(walk)
-    all_visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
-    all_leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
-    whole_visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
-    whole_leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
-    for rule in rules:
-        visit, leave = _handler_table(type(rule))
-        for tables, entries in (
-            ((all_visit, whole_visit), visit),
-            ((all_leave, whole_leave), leave),
-        ):
-            for node_type, method in entries:
-                handler = getattr(rule, method)
-                tables[0][node_type].append(handler)
-                if type(rule) in whole:
-                    tables[1][node_type].append(handler)
-    # Module handlers run once around the walk; statements are walked for the other kinds
-    # only (a statement no handler looks into is skipped).
-    module_visit, module_leave = all_visit.pop(cst.Module, []), all_leave.pop(cst.Module, [])
-    whole_visit.pop(cst.Module, None)
-    whole_leave.pop(cst.Module, None)
-    stack_path = context.path_stack
-    stack_path.append(module)
-    for handler in module_visit:
-        handler(module)
-    local = [rule for rule in rules if type(rule) not in whole]
-    start = {id(rule): _state(rule) for rule in local}
-    origins: dict[int, int | None] = {}  # id(report) -> origin
-    for index, stmt in enumerate(module.body):
-        visit_table, leave_table = (
-            (all_visit, all_leave) if index in chosen else (whole_visit, whole_leave)
-        )
-        if not visit_table and not leave_table:
-            continue
-        before = len(context.reports)
-        structural = index not in chosen and all(
-            issubclass(node_type, _STRUCTURAL) for node_type in (*visit_table, *leave_table)
-        )
-        _walk_subtree(stmt, stack_path, visit_table, leave_table, structural=structural)
-        origin = index if index in chosen else None
-        for report in context.reports[before:]:
-            origins[id(report)] = None if rules_by_code()[report.code] in whole else origin
-        if index in chosen:
-            for rule in local:
-                if _carries_state(start[id(rule)], rule):
-                    _cross_statement_rules.add(type(rule))
-    for handler in module_leave:
-        handler(module)
-    stack_path.pop()
-    newly_whole = {type(rule) for rule in local if type(rule) in _cross_statement_rules}
-    if newly_whole:
-        # A rule kept state across statements: its findings in statements not walked may be
-        # wrong, so walk everything for it (it is remembered for every later call).
-        return lint_statements(
-            module,
-            source,
-            path,
-            config,
-            enabled,
-            suppressions,
-            walk=walk,
-            statement_rows=statement_rows,
-            facts=facts,
-            position_cache=position_cache,
-        )
+    walked = walk(context, rules, frozenset(statements))
+    reads = walked.reads
     findings: list[tuple[int | None, Finding]] = []
     used: list[tuple[int | None, int, str]] = []
     if context.reports:
+        origin_of = {
+            id(report): origin
+            for report, origin in zip(context.reports, walked.origins, strict=True)
+        }
+        for report in context.reports:
+            origin = origin_of[id(report)]
+            if origin is not None and report.fix is not None and _inserts(report.fix):
+                # Where the insertion goes and whether the import is there read the
+                # module's import block as a whole.
+                reads.setdefault(origin, BindingReads()).whole = True
         positions = StatementPositions(module, statement_rows, position_cache)
         for report in context.reports:
             positions.ensure(report.search_root)
         for report, finding, hit in _resolve_each(context, config, suppressions, positions):
-            origin = origins.get(id(report))
+            origin = origin_of[id(report)]
             if finding is not None:
                 findings.append((origin, finding))
             if hit is not None:
                 used.append((origin, *hit))
-    return StatementLint(tuple(findings), tuple(used), frozenset(cls.code for cls in whole))
+    whole = frozenset(rule.code for rule in rules if walks_whole_module(type(rule)))
+    return StatementLint(tuple(findings), tuple(used), whole, reads)
+
+
+def _inserts(plan: FixPlan) -> bool:
+    """Whether a fix plan adds module-level statements (an import, a definition)."""
+    return any(isinstance(change, (AddImport, InsertStatements)) for change in plan.changes)
 
 
 # Statements and what holds statements. No statement is ever inside an expression, so a walk

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Set
 from functools import cached_property
 from typing import TypeVar, cast
 
@@ -62,15 +62,93 @@ def iter_statements(body: cst.CSTNode) -> Iterator[cst.BaseStatement]:
         stack.extend(reversed(extra))
 
 
+class BindingReads:
+    """Which module-level bindings were read through the facts (by a statement's walk, or by
+    its fixes): names looked up, or the whole table (iterated, or an import to add).
+
+    The editor's incremental engine re-lints a statement when a binding it read changes, so
+    what a finding depends on is what its rule actually asked, not a declaration.
+    """
+
+    __slots__ = ("names", "whole")
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.whole = False
+
+    def depends_on(self, names: Set[str]) -> bool:
+        """Whether a change to these module-level names may change what was read."""
+        return self.whole or not self.names.isdisjoint(names)
+
+
+class _ReadImports(Mapping[str, str]):
+    """`ModuleFacts.imports` as rules see it: each look-up is recorded in the facts' reads."""
+
+    __slots__ = ("_facts", "_table")
+
+    def __init__(self, facts: ModuleFacts, table: dict[str, str]) -> None:
+        self._facts = facts
+        self._table = table
+
+    def __getitem__(self, name: str) -> str:
+        self._facts.reads.names.add(name)
+        return self._table[name]
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        self._facts.reads.names.add(name)
+        return self._table.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self._facts.reads.names.add(name)
+        return name in self._table
+
+    def __iter__(self) -> Iterator[str]:
+        self._facts.reads.whole = True
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        self._facts.reads.whole = True
+        return len(self._table)
+
+
+class _ReadNames(Set[str]):
+    """`ModuleFacts.local_definitions` as rules see it: look-ups are recorded like imports'."""
+
+    __slots__ = ("_facts", "_names")
+
+    def __init__(self, facts: ModuleFacts, names: frozenset[str]) -> None:
+        self._facts = facts
+        self._names = names
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self._facts.reads.names.add(name)
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        self._facts.reads.whole = True
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        self._facts.reads.whole = True
+        return len(self._names)
+
+
 class ModuleFacts:
-    """What a rule may ask about the whole module. Each fact is computed on first use."""
+    """What a rule may ask about the whole module. Each fact is computed on first use.
+
+    Look-ups of module-level bindings (`imports`, `local_definitions`, `qualified_name`)
+    are recorded in `reads`, which the engine swaps per top-level statement it walks.
+    """
 
     def __init__(
         self, module: cst.Module, *, statements: tuple[cst.BaseStatement, ...] | None = None
     ) -> None:
-        """`statements`: every statement in `iter_statements` order, when an incremental
-        caller already knows them."""
+        """`statements`: every statement in `iter_statements` order, when the caller (the
+        incremental engine) already has them."""
         self.module = module
+        self.reads = BindingReads()
         if statements is not None:
             self.__dict__["statements"] = statements
         self._derived: dict[Callable[[ModuleFacts], object], object] = {}
@@ -81,7 +159,14 @@ class ModuleFacts:
         with them, without this module knowing the detectors."""
         if compute in self._derived:
             return cast(T, self._derived[compute])
-        found = self._derived[compute] = compute(self)
+        # A derived fact reads bindings for every statement: not the current statement's
+        # reads (what it depends on is tracked by whoever keeps it, e.g. the incremental
+        # engine for registrations).
+        reads, self.reads = self.reads, BindingReads()
+        try:
+            found = self._derived[compute] = compute(self)
+        finally:
+            self.reads = reads
         return found
 
     def provide(self, compute: Callable[[ModuleFacts], T], value: T) -> None:
@@ -102,8 +187,12 @@ class ModuleFacts:
         return frozenset(id(stmt) for stmt in self.module.body)
 
     @cached_property
-    def imports(self) -> dict[str, str]:
+    def imports(self) -> Mapping[str, str]:
         """Local name -> qualified name for every import anywhere in the module."""
+        return _ReadImports(self, self._import_table)
+
+    @cached_property
+    def _import_table(self) -> dict[str, str]:
         table: dict[str, str] = {}
         for stmt in self.statements:
             if not isinstance(stmt, cst.SimpleStatementLine):
@@ -130,8 +219,12 @@ class ModuleFacts:
         return table
 
     @cached_property
-    def local_definitions(self) -> frozenset[str]:
+    def local_definitions(self) -> Set[str]:
         """Names bound by `def`/`class`/assignment at module level (they shadow builtins)."""
+        return _ReadNames(self, self._local_names)
+
+    @cached_property
+    def _local_names(self) -> frozenset[str]:
         names: set[str] = set()
         for stmt in self.module.body:
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
@@ -170,9 +263,11 @@ class ModuleFacts:
         if dotted is None:
             return None
         head, _, rest = dotted.partition(".")
-        if head in self.imports:
-            full = self.imports[head]
+        self.reads.names.add(head)
+        imports = self._import_table
+        if head in imports:
+            full = imports[head]
             return f"{full}.{rest}" if rest else full
-        if head in self.local_definitions:
+        if head in self._local_names:
             return f"<local>.{dotted}"
         return dotted

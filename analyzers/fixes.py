@@ -7,10 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Applicability, Edit, Fix, Location, Span
 from agentsense.analyzers.positions import Positions
+from agentsense.analyzers.walk import iter_subtree
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +156,20 @@ class FixBuilder:
         self.facts = facts
         self.index = LineIndex(source)
 
-    def build(self, plan: FixPlan, top_level: cst.CSTNode | None) -> Fix | None:
+    def build(
+        self,
+        plan: FixPlan,
+        top_level: cst.CSTNode | None,
+        member: tuple[cst.BaseStatement, str] | None = None,
+    ) -> Fix | None:
+        """The plan as text edits. Replacements are rendered within `member` (a statement of
+        a top-level class's body, with that body's indentation) when they all lie in it,
+        else within the `top_level` statement: one method, not the whole class, per fix."""
         edits: list[Edit] = []
         replaces = [c for c in plan.changes if isinstance(c, Replace)]
         if replaces:
-            edits.extend(self._replace_edits(replaces, top_level))
+            found = self._member_edits(replaces, *member) if member is not None else None
+            edits.extend(found if found is not None else self._replace_edits(replaces, top_level))
         inserts: list[str] = []
         for change in plan.changes:
             if isinstance(change, InsertStatements):
@@ -189,6 +200,26 @@ class FixBuilder:
         if self.facts.imports.get(change.name) == f"{change.module}.{change.name}":
             return None
         return f"from {change.module} import {change.name}\n"
+
+    def _member_edits(
+        self, replaces: Sequence[Replace], member: cst.BaseStatement, indent: str
+    ) -> list[Edit] | None:
+        """The edits rendered within one class-body statement, or None when a replaced node
+        lies outside it or its text is not where its position says."""
+        inside = {id(node) for node in iter_subtree(member)}
+        if any(id(change.old) not in inside for change in replaces):
+            return None
+        new_member: cst.CSTNode = member
+        for change in replaces:
+            replaced = new_member.deep_replace(change.old, change.new)
+            if not isinstance(replaced, cst.CSTNode):
+                return None
+            new_member = replaced
+        start = self.index.offset(Location(self.positions.inclusive_start_line(member), 1))
+        old = _code_in_block(self.module, member, indent)
+        if not self.source.startswith(old, start):
+            return None
+        return _diff_edits(old, _code_in_block(self.module, new_member, indent), self.index, start)
 
     def _replace_edits(
         self, replaces: Sequence[Replace], top_level: cst.CSTNode | None
@@ -225,6 +256,18 @@ class FixBuilder:
         if not old.endswith("\n") and new.endswith("\n"):
             new = new[:-1]
         return _diff_edits(old, new, self.index, start)
+
+
+def _code_in_block(module: cst.Module, node: cst.CSTNode, indent: str) -> str:
+    """The node's text as it appears in a block indented by `indent` (what
+    `module.code_for_node` gives for a top-level node)."""
+    state = CodegenState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        indent_tokens=[indent],
+    )
+    node._codegen(state)
+    return "".join(state.tokens)
 
 
 def accepted_edits(source: str, fixes: Iterable[Fix]) -> tuple[list[tuple[int, int, str]], int]:

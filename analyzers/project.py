@@ -50,12 +50,14 @@ def analyze(source: str, path: str, config: Config) -> FileResult:
             return FileResult(path, ())
         return FileResult(path, tuple(syntax_error_findings(tree, source, path, config)))
     findings: list[Finding] = []
+    # One set of facts for the lint and the summary: registrations are extracted once.
+    facts = ModuleFacts(tree)
     if enabled and not suppressions.file_ignored:
-        findings = lint_module(tree, source, path, config, enabled, suppressions)
+        findings = lint_module(tree, source, path, config, enabled, suppressions, facts=facts)
     return FileResult(
         path,
         tuple(findings),
-        summarize(tree, path),
+        summarize(tree, path, facts),
         instances_of(tree),
         noqa_rows(suppressions),
     )
@@ -77,9 +79,12 @@ def instances_of(module: cst.Module) -> tuple[str, ...]:
         return ()
 
 
-def summarize(module: cst.Module, path: str) -> tuple[RegistrationSummary, ...]:
-    """The registrations of a parsed file that can clash with other files' (named, keyed)."""
-    facts = ModuleFacts(module)
+def summarize(
+    module: cst.Module, path: str, facts: ModuleFacts | None = None
+) -> tuple[RegistrationSummary, ...]:
+    """The registrations of a parsed file that can clash with other files' (named, keyed);
+    `facts` are the module's when the caller has them (its lint extracted them already)."""
+    facts = facts if facts is not None and facts.module is module else ModuleFacts(module)
     try:
         registrations = registrations_of(facts)
         imported = imported_instance_tools(module, facts)

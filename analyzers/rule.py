@@ -98,10 +98,6 @@ class Rule:
     clean: ClassVar[Sequence[Clean]] = ()
     # The rules enabled when this rule's examples run as tests (default: only this one).
     example_select: ClassVar[tuple[str, ...] | None] = None
-    # Its fixes read module-wide bindings (which imports and module-level names exist, to add
-    # an import or spell a name), not only names the flagged statement mentions: the editor's
-    # incremental engine re-lints its findings whenever module-level bindings change.
-    fix_reads_module: ClassVar[bool] = False
 
     def __init__(self, context: FileContext, options: RuleOptions) -> None:
         self.context = context

@@ -4,11 +4,12 @@ Drives `agentsense server` (or `python -m agentsense.server.lsp`) with raw JSON-
 push-diagnostics client, debounce set to 0 (the figures exclude the debounce), on generated
 agent modules of 1 000 and 5 000 lines. Each edit is a one-character change inside a function
 body (and, in a second series, inside the module-level `SYSTEM_PROMPT` string that many
-functions use), sent as an incremental change, once the workspace index is built; the next edit waits for the previous version's
+functions use; in a third, inside a method of one 1 500-line class, `--class-sizes`), sent as an incremental change, once the workspace index is built; the next edit waits for the previous version's
 diagnostics. The baseline is the same server told to parse and lint the whole file on every
 change (`"incremental": false`), measured in the same run.
 
-    .venv/bin/python bench/lsp_latency.py [--edits 40] [--sizes 1000 5000] [--broken]
+    .venv/bin/python bench/lsp_latency.py [--edits 40] [--sizes 1000 5000] [--class-sizes 1500]
+        [--broken]
 
 Not a test: nothing here is asserted.
 """
@@ -30,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.lsp.agent_code import agent_module  # noqa: E402
+from tests.lsp.agent_code import agent_class_module, agent_module  # noqa: E402
 
 AGENTSENSE = Path(sys.executable).with_name("agentsense")
 _ANALYSIS_LOG = re.compile(r"findings in ([0-9.]+) ms")
@@ -158,6 +159,15 @@ def body_rows(text: str) -> list[int]:
     ]
 
 
+def method_rows(text: str) -> list[int]:
+    """Rows inside the bodies of a class's methods (`agent_class_module`)."""
+    return [
+        row
+        for row, line in enumerate(text.splitlines())
+        if line.startswith('            results.append(f"') or line.startswith('        return f"')
+    ]
+
+
 def prompt_rows(text: str) -> list[int]:
     """The row of the module-level system prompt (typing there changes a module binding)."""
     return [row for row, line in enumerate(text.splitlines()) if line.startswith("SYSTEM_PROMPT")]
@@ -166,8 +176,9 @@ def prompt_rows(text: str) -> list[int]:
 async def measure(
     root: Path, lines: int, edits: int, incremental: bool, broken: bool, where: str = "function"
 ) -> dict[str, Any]:
-    text = agent_module(lines)
-    path = root / f"agent_{lines}.py"
+    # "method": `lines` is the length of one class whose body is methods.
+    text = agent_class_module(lines) if where == "method" else agent_module(lines)
+    path = root / f"agent_{where}_{lines}.py"
     path.write_text(text)
     uri = path.as_uri()
     server = await Server.start(root)
@@ -182,14 +193,14 @@ async def measure(
         await asyncio.wait_for(server.indexed.wait(), 120)
         await asyncio.sleep(1.0)
         rng = random.Random(lines)
-        rows = body_rows(text) if where == "function" else prompt_rows(text)
+        rows = {"function": body_rows, "method": method_rows, "prompt": prompt_rows}[where](text)
         samples: list[float] = []
         version = 1
         for number in range(edits):
             row = rng.choice(rows)
             line = text.splitlines()[row]
             # Inside the (f-)string: the code stays valid.
-            column = line.index('f"') + 2 if where == "function" else line.index('"') + 2
+            column = line.index('f"') + 2 if where != "prompt" else line.index('"') + 2
             if broken and number % 2 == 0:
                 insert = "("  # an unclosed bracket: the statement stops parsing
                 column = len(line)
@@ -296,6 +307,9 @@ async def main() -> None:
     parser.add_argument("--edits", type=int, default=40)
     parser.add_argument("--baseline-edits", type=int, default=8)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument(
+        "--class-sizes", type=int, nargs="*", default=[1500], help="lines of one long class"
+    )
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--broken", action="store_true", help="also type transient syntax errors")
     args = parser.parse_args()
@@ -326,6 +340,10 @@ async def main() -> None:
             naive = await measure(root, lines, args.baseline_edits, False, False)
             results[(lines, "naive")] = naive["samples"]
             print(row(f"  naive (full parse+lint), {lines} ln", naive["samples"]))
+        for lines in args.class_sizes:
+            method = await measure(root, lines, args.edits, True, False, "method")
+            print(row(f"method of a {lines}-line class", method["samples"]))
+            print(row(f"  of which analysis, {lines}-line class", method["server"]))
         for lines in args.sizes:
             ratio = statistics.median(results[(lines, "naive")]) / statistics.median(
                 results[(lines, "incremental")]

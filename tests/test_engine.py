@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentsense.analyzers.engine import fix_source, lint
+from agentsense.analyzers.engine import fix_source, lint, lint_statements, parse
 from agentsense.analyzers.fixes import LineIndex, apply_fixes
 from agentsense.analyzers.model import Applicability, Edit, Fix, Location, Span
+from agentsense.analyzers.registry import all_rules
+from agentsense.analyzers.rule import Rule
+from agentsense.analyzers.suppression import find_suppressions
 from tests.helpers import config_for, lint_with
 
 MUTABLE = "def f(a=[]):\n    return a\n"
@@ -159,3 +164,72 @@ def test_finding_inside_a_multiline_string_knows_where_its_noqa_goes() -> None:
     assert (finding.span.start.row, finding.noqa_row, finding.string_end_row) == (5, 4, 6)
     [outside] = lint_with("def f(a=[]):\n    return a\n", ["AGT401"])
     assert outside.string_end_row == 0
+
+
+def _statement_findings(source: str, select: tuple[str, ...], walked: list[int] | None) -> set[Any]:
+    """(origin, code, span, message) of what `lint_statements` reports walking `walked`."""
+    module = parse(source)
+    assert isinstance(module, cst.Module)
+    config = config_for(select)
+    indexes = range(len(module.body)) if walked is None else walked
+    found = lint_statements(
+        module,
+        source,
+        "example.py",
+        config,
+        config.enabled_codes("example.py"),
+        find_suppressions(source),
+        statements=indexes,
+        statement_rows=[1] * len(module.body),  # the rows are not compared
+    )
+    return {
+        (origin, f.code, f.span, f.message) for origin, f in found.findings if origin in indexes
+    }
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
+def test_each_statement_walked_alone_reports_what_the_whole_walk_reports(
+    rule: type[Rule],
+) -> None:
+    # The editor re-walks only the statements an edit touched: a rule must not carry state
+    # from one top-level statement's walk to the next (module-wide gathering goes in
+    # `leave_Module`, which makes the rule walk every statement).
+    select = rule.example_select or (rule.code,)
+    for example in (*rule.flagged, *rule.clean):
+        if not isinstance(parse(example.source), cst.Module):
+            continue
+        whole = _statement_findings(example.source, select, None)
+        count = len(cst.parse_module(example.source).body)
+        alone = set().union(
+            *(_statement_findings(example.source, select, [i]) for i in range(count))
+        )
+        assert alone == whole, example.source
+
+
+def test_a_fix_inside_a_method_renders_the_method_not_its_class(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rendering the whole class for each fix made a class with many findings quadratic.
+    source = (
+        "class Desk:\n"
+        "    limit = 3\n\n"
+        "    def first(self, items=[]):\n"
+        "        return items\n\n"
+        "    # the second\n"
+        "    def second(self, seen={}):\n"
+        "        return seen\n"
+    )
+    rendered: list[type[cst.CSTNode]] = []
+    real = cst.Module.code_for_node
+
+    def recording(self: cst.Module, node: cst.CSTNode) -> str:
+        rendered.append(type(node))
+        return real(self, node)
+
+    monkeypatch.setattr(cst.Module, "code_for_node", recording)
+    findings = lint_with(source, ("AGT401",))
+    assert [f.span.start.row for f in findings] == [4, 8]
+    assert cst.ClassDef not in rendered
+    fixed, _ = apply_fixes(source, [f.fix for f in findings if f.fix is not None])
+    assert "def first(self, items=None):" in fixed and "def second(self, seen=None):" in fixed
+    assert "    # the second\n" in fixed and fixed.startswith("class Desk:\n    limit = 3\n")

@@ -397,19 +397,6 @@ def runtime_reader() -> RuntimeReader | None:
     return RuntimeReader(classes, Evaluator(facts, classes))
 
 
-# The last module's registrations: `project.analyze` lints a module (rules ask the facts) and
-# then summarises the same module object, so the second ask costs nothing. libcst modules
-# cannot be weakly referenced; one strong reference is the price.
-_last: tuple[cst.Module, tuple[Registration, ...]] | None = None
-
-
-def forget_last_module() -> None:
-    """Drop the strong reference to the last module (the editor closes documents: a closed
-    document's tree must not outlive it)."""
-    global _last
-    _last = None
-
-
 def _literal_schema(arg: cst.Arg | None) -> cst.Dict | None:
     """The schema keyword's value when it is a dict literal (the only kind a fix can rewrite)."""
     return arg.value if arg is not None and isinstance(arg.value, cst.Dict) else None
@@ -468,22 +455,13 @@ def find_registrations(
 
     `known` maps `id()`s of top-level statements to their registrations from an earlier
     version of the module (the incremental engine's): those statements are not looked at
-    again. The caller guarantees that nothing they depend on outside themselves changed.
+    again, unless a call elsewhere registers one of their functions anew. The caller
+    guarantees that nothing else they depend on outside themselves changed.
     """
-    global _last
-    last = _last
-    if last is not None and last[0] is module:
-        return last[1]
-    known = known or {}
-    if known and all(id(stmt) in known for stmt in module.body):
-        result = tuple(reg for stmt in module.body for reg in known[id(stmt)])
-    else:
-        try:
-            result = tuple(_Extractor(module, facts).run(known))
-        except RecursionError:
-            return ()
-    _last = (module, result)
-    return result
+    try:
+        return tuple(_Extractor(module, facts).run(known or {}))
+    except RecursionError:
+        return ()
 
 
 # -- extraction ------------------------------------------------------------------------
@@ -822,6 +800,8 @@ class _Extractor:
         for stmt in self.facts.statements:
             if id(stmt) in top_level:
                 reused = known.get(id(stmt))
+                if reused is not None and self._registered_anew(stmt, reused):
+                    reused = None
                 if reused is not None:
                     flush()
                     out.extend(reused)
@@ -846,6 +826,24 @@ class _Extractor:
                     found.extend(self._class_registrations(info))
         flush()
         return out
+
+    def _registered_anew(self, stmt: cst.BaseStatement, reused: Sequence[Registration]) -> bool:
+        """Whether a call in another statement registers this function in a way `reused`
+        does not hold (`StructuredTool.from_function(func=f)` typed in a function body, a
+        `tools=[f]` list added or removed): its registrations depend on that call."""
+        if not isinstance(stmt, cst.FunctionDef):
+            return False
+        made_by = {id(reg.node) for reg in reused}
+        if any(id(call.func) not in made_by for call, _ in self.factory_calls.get(id(stmt), ())):
+            return True
+        # A listed function's registration is made of the function and the lister's profile.
+        by_listing = {
+            reg.source for reg in reused if reg.node is stmt.name and reg.registry is None
+        }
+        listed = self.listed_tools.get(id(stmt))
+        if listed is None:
+            return bool(by_listing)
+        return f"framework:{listed[0].name}" not in by_listing
 
     # -- functions -----------------------------------------------------------------------
     def _function_registrations(self, function: cst.FunctionDef) -> Iterator[Registration]:

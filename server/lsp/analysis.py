@@ -24,10 +24,9 @@ from lsprotocol import types as lsp
 
 from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.detect.registrations import forget_last_module
 from agentsense.analyzers.engine import lint, text_too_large
+from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.model import Finding
-from agentsense.server.incremental import IncrementalLinter
 from agentsense.server.lsp.convert import (
     DiagnosticOptions,
     TextLines,
@@ -228,10 +227,6 @@ def compute_analysis(
                 findings, mode = guard_recursion(lambda: _lint_document(linter, path, text, config))
         except NotLinted as why:
             not_linted = why.reason
-        finally:
-            # Caches belong to the document (its linter): no module-level one may keep this
-            # version's tree alive once the document is closed.
-            forget_last_module()
     if not_linted is not None and linter is not None:
         linter.reset()  # free the old version's tree
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from agentsense.analyzers.detect.registrations import forget_last_module
 from agentsense.server.lsp.analysis import schedule, wake
 from agentsense.server.lsp.configuration import config_changed
 from agentsense.server.lsp.convert import path_for
@@ -39,7 +38,6 @@ def did_close(state: State, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     doc = state.documents.pop(uri, None)
     state.too_large.discard(uri)
-    forget_last_module()  # the closed document's tree may be the last one summarised
     if doc is not None:
         if doc.timer is not None:
             doc.timer.cancel()

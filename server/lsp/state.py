@@ -21,8 +21,8 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from agentsense.analyzers.config import Config
+from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.model import Finding
-from agentsense.server.incremental import IncrementalLinter
 from agentsense.server.lsp.convert import DiagnosticOptions
 from agentsense.server.lsp.notebook_sync import NotebookCells
 from agentsense.server.lsp.run_tool import RunLimits, RunResult

@@ -110,3 +110,78 @@ def line_inside_function(source: str, near: float = 0.5) -> int:
         if rows[row].startswith("    results = []"):
             return row
     raise ValueError("no function body found")
+
+
+CLASS_HEADER = '''
+
+class SupportDesk(Agent, agent_type="support_desk"):
+    """One agent whose tools and helpers are all methods (a long class body)."""
+
+    retries = 3
+    greeting = SYSTEM_PROMPT
+
+    def __init__(self, client: Any, tools: dict[str, Any] | None = None) -> None:
+        self.client = client
+        self.tools = tools or {}
+        self.messages: list[dict[str, str]] = []
+'''
+
+METHOD_BLOCK = '''
+    def search_{i}(self, query: str, limit: int = 5) -> list[str]:
+        """Search the knowledge base."""
+        results = []
+        for index in range(limit):
+            results.append(f"{{query}} result {{index}} from shard {i}")
+        return results
+
+    def lookup_order_{i}(self, order_id: str, history=[]) -> dict[str, Any]:
+        """Look up one order by its id."""
+        history.append(order_id)
+        record = {{"id": order_id, "status": "shipped", "shard": {i}}}
+        if not order_id:
+            raise ValueError("order_id is required")
+        return record
+
+    def step_{i}(self, question: str) -> str:
+        self.messages.append({{"role": "user", "content": question}})
+        reply = self.client.chat(messages=self.messages, system=SYSTEM_PROMPT)
+        self.messages.append({{"role": "assistant", "content": reply}})
+        return reply
+
+    async def fetch_profile_{i}(self, user_id: str) -> dict[str, Any]:
+        delay = 0.1
+        for attempt in range(self.retries):
+            try:
+                await asyncio.sleep(delay)
+                return {{"user": user_id, "attempt": attempt, "shard": {i}}}
+            except ConnectionError:
+                delay *= 2
+        return {{}}
+
+    def build_prompt_{i}(self, question: str, context: list[str]) -> str:
+        joined = "\\n".join(context)
+        return f"{{SYSTEM_PROMPT}}\\n\\nContext:\\n{{joined}}\\n\\nQuestion: {{question}}"
+'''
+
+
+def agent_class_module(class_lines: int, lines: int = 0) -> str:
+    """`agent_module(lines)` followed by one class of about `class_lines` lines whose body is
+    methods (real code keeps most of its lines in classes)."""
+    parts = [agent_module(lines) if lines else HEADER, CLASS_HEADER]
+    count = len(CLASS_HEADER.splitlines())
+    index = 0
+    while count < class_lines:
+        block = METHOD_BLOCK.format(i=index)
+        parts.append(block)
+        count += len(block.splitlines())
+        index += 1
+    return "".join(parts)
+
+
+def line_inside_method(source: str, near: float = 0.5) -> int:
+    """0-based row of a body line of a method near the given fraction of the file."""
+    rows = source.splitlines()
+    for row in range(int(len(rows) * near), len(rows)):
+        if rows[row].startswith("        results = []"):
+            return row
+    raise ValueError("no method body found")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import inspect
 import textwrap
 from functools import cache
 from typing import Any
@@ -17,10 +16,9 @@ from agentsense.analyzers import engine
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.engine import lint
+from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.registry import all_rules
-from agentsense.analyzers.rule import Rule
-from agentsense.server.incremental import IncrementalLinter
-from tests.lsp.agent_code import agent_module
+from tests.lsp.agent_code import agent_class_module, agent_module, line_inside_method
 
 PATH = "agent.py"
 
@@ -72,7 +70,7 @@ def boundaries() -> list[int]:
 @cache
 def corpus() -> list[str]:
     """Lines of realistic agent code plus every rule's own examples."""
-    parts = [agent_module(200)]
+    parts = [agent_module(200), agent_class_module(120)]
     for rule in all_rules():
         for example in (*rule.flagged, *rule.clean):
             parts.append(example.source)
@@ -515,24 +513,83 @@ def test_fixes_follow_the_module_bindings_they_read(old: str, new: str) -> None:
     check(linter, FIXES, config)
 
 
-# Reading the whole module's bindings, rather than looking up a name the statement mentions:
-# adding an import, scanning the import table, asking whether a module-level name is taken.
-_MODULE_READS = (
-    "AddImport(",
-    "imports.items()",
-    "imports.get(",
-    "local_definitions",
-    "asyncio_reference(",
+def test_what_a_statement_read_of_the_module_bindings_is_recorded() -> None:
+    # Derived from the rules' and fixes' actual look-ups, not declared: the AGT501 fix adds
+    # `import asyncio` (reads the whole import block); `other` reads nothing but `X`.
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, FIXES, config)
+    reads = {chunk.text.strip().split("(")[0]: chunk.reads for chunk in linter.chunks}
+    wait = reads["async def wait"]
+    assert wait is not None and wait.whole
+    other = reads["def other"]
+    assert other is not None and not other.whole and not other.depends_on({"asyncio", "time"})
+
+
+LANGCHAIN = textwrap.dedent(
+    """\
+    from langchain_core.tools import StructuredTool
+
+
+    def search(query: str) -> str:
+        return query
+
+
+    def other(x):
+        return x
+
+
+    def build():
+        return [StructuredTool.from_function(func=search)]
+    """
 )
 
 
-@pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
-def test_rules_whose_fixes_read_module_bindings_say_so(rule: type[Rule]) -> None:
-    source = inspect.getsource(inspect.getmodule(rule))  # type: ignore[arg-type]
-    reads = [marker for marker in _MODULE_READS if marker in source]
-    assert rule.fix_reads_module == bool(reads), (
-        f"{rule.code}: set `fix_reads_module = {bool(reads)}` (its module uses {reads or 'none'})"
-    )
+@pytest.mark.parametrize(
+    "new",
+    [
+        'StructuredTool.from_function(func=search, description="Search.")',
+        "StructuredTool.from_function(func=other)",
+        'StructuredTool.from_function(func=search, name="web search")',
+        "search",  # no registration any more
+    ],
+)
+def test_editing_only_a_registering_call_re_checks_the_function_it_registers(new: str) -> None:
+    # The registration's findings are reported on the walk of `search`, another statement
+    # than the edited `build`: its findings depend on the call that registers it.
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, LANGCHAIN, config)
+    edited = LANGCHAIN.replace("StructuredTool.from_function(func=search)", new)
+    check(linter, edited, config)
+    assert linter.stats.parse == "incremental"
+    check(linter, LANGCHAIN, config)
+    check(linter, edited, config)
+
+
+AGNO = textwrap.dedent(
+    """\
+    from agno.agent import Agent
+
+
+    def search(query) -> str:
+        return query
+
+
+    def build():
+        return Agent(tools=[search])
+    """
+)
+
+
+@pytest.mark.parametrize("new", ["Agent(tools=[])", "Agent(tools=[search, search])"])
+def test_listing_a_function_as_a_tool_elsewhere_re_checks_it(new: str) -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, AGNO, config)
+    check(linter, AGNO.replace("Agent(tools=[search])", new), config)
+    check(linter, AGNO, config)
+    assert linter.stats.walked <= 2
 
 
 def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:
@@ -547,6 +604,35 @@ def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:
     assert linter.stats.walked == users < len(linter.chunks) // 2
     check(linter, text.replace("import json\n", "import json\nimport shutil\n"), config)
     assert linter.stats.walked <= 2  # the new import (and the neighbour parsed with it) only
+
+
+CLASS_EDITS = (
+    ("results = []", "results = [0]"),  # a method body
+    ("history=[]", "history=()"),  # a method's signature (the class interface)
+    ("    retries = 3\n", "    retries = 3\n    cache = {}\n"),  # a class attribute
+    ('        """Search the knowledge base."""\n', ""),  # a docstring goes
+    ("        return results\n", "        return results\n\n    # between methods\n"),
+    ("        return record\n", "        return eval(record)\n"),
+    ("await asyncio.sleep(delay)", "time.sleep(delay)"),  # blocking call in a coroutine
+    ("    def step_0(", "    @staticmethod\n    def step_0("),
+)
+
+
+@pytest.mark.parametrize(("old", "new"), CLASS_EDITS)
+def test_edits_inside_a_long_class(old: str, new: str) -> None:
+    config = Config.default()
+    text = agent_class_module(200, lines=60)
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    # The first occurrence after the middle of the class (else the first one).
+    lines = text.splitlines(keepends=True)
+    row = line_inside_method(text)
+    before, after = "".join(lines[:row]), "".join(lines[row:])
+    edited = before + after.replace(old, new, 1) if old in after else text.replace(old, new, 1)
+    assert edited != text, old
+    check(linter, edited, config)
+    check(linter, text, config)
+    check(linter, edited, config)
 
 
 def test_edit_inside_function_walks_one_statement() -> None:

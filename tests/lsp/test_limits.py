@@ -10,8 +10,7 @@ import libcst as cst
 from lsprotocol import types as lsp
 
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.detect.registrations import forget_last_module
-from agentsense.server.incremental import IncrementalLinter
+from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.server.lsp.analysis import compute_analysis
 from agentsense.server.lsp.convert import DiagnosticOptions
 from tests.lsp.conftest import Client, start_session
@@ -102,7 +101,6 @@ def _live(kind: type) -> int:
 
 def test_position_tables_die_with_the_document() -> None:
     # The same, deterministic: nothing of a linted document outlives its linter.
-    forget_last_module()  # what earlier tests left there is not this test's to count
     before = _live(cst.FunctionDef)
     linter = IncrementalLinter("/tmp/agent.py")
     config = Config.default()

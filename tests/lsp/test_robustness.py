@@ -9,7 +9,7 @@ from lsprotocol import types as lsp
 
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.engine import MAX_SOURCE_BYTES
-from agentsense.server.incremental import IncrementalLinter
+from agentsense.analyzers.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 from tests.lsp.conftest import Client, start_session
 

@@ -23,7 +23,6 @@ _HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]
 
 class BlockingCallInAsync(Rule):
     code = "AGT501"
-    fix_reads_module = True
     name = "blocking-call-in-async"
     summary = "A blocking call inside `async def` stalls the event loop and every other task."
     rationale = (

@@ -41,7 +41,6 @@ def _is_leading_import(stmt: cst.BaseStatement) -> bool:
 
 class DanglingTask(Rule):
     code = "AGT502"
-    fix_reads_module = True
     name = "dangling-task"
     summary = "A task whose reference is discarded can be garbage-collected mid-flight."
     rationale = (

@@ -18,7 +18,6 @@ GET_RUNNING_LOOP = frozenset({"asyncio.get_running_loop", "asyncio.events.get_ru
 
 class GetEventLoopInCoroutine(Rule):
     code = "AGT503"
-    fix_reads_module = True
     name = "get-event-loop-in-coroutine"
     summary = "`asyncio.get_event_loop()` inside `async def`: use `asyncio.get_running_loop()`."
     rationale = (

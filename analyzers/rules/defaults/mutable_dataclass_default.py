@@ -40,7 +40,6 @@ _CLASSIC_ATTRS = frozenset({"attr.s", "attr.attrs"})
 
 class MutableDataclassDefault(Rule):
     code = "AGT402"
-    fix_reads_module = True
     name = "mutable-dataclass-default"
     summary = "A dataclass or attrs field defaults to a mutable object."
     rationale = (

@@ -708,7 +708,6 @@ def _block(body: cst.BaseSuite) -> cst.IndentedBlock:
 
 class UnboundedAgentLoop(Rule):
     code = "AGT101"
-    fix_reads_module = True
     name = "unbounded-agent-loop"
     summary = "An agent loop that only the model can end: it has no bound on its iterations."
     rationale = (

@@ -54,7 +54,6 @@ class HardcodedSecretOptions(RuleOptions):
 
 class HardcodedSecret(Rule):
     code = "AGT302"
-    fix_reads_module = True
     name = "hardcoded-secret"
     summary = "A credential is written into the source as a string literal."
     rationale = (

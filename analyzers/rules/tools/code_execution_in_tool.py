@@ -75,7 +75,6 @@ def _names(names: frozenset[str]) -> str:
 
 class CodeExecutionInTool(Rule):
     code = "AGT203"
-    fix_reads_module = True
     name = "code-execution-in-tool"
     summary = (
         "A tool passes a value derived from its parameters to `eval`/`exec`/`compile`, "

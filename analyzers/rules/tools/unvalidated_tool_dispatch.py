@@ -182,7 +182,6 @@ class _Scope:
 
 class UnvalidatedToolDispatch(Rule):
     code = "AGT202"
-    fix_reads_module = True
     name = "unvalidated-tool-dispatch"
     summary = (
         "A tool looked up by a model-chosen name is called with the model's arguments, "

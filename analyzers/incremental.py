@@ -14,11 +14,15 @@ decorators, generator-ness, imports/globals/classes nested in functions, calls b
 decorator's name inside functions, and the whole text of functions used as decorators or called
 at module level). Edits inside a function body leave the interface alone, so only that function
 is walked. When the interface changed only in plain module-level bindings (a prompt constant
-being typed, an import added), only the statements mentioning the names involved are re-linted
-(see `_changed_names`); any other interface change re-lints everything. Registrations are kept
-per chunk on the same terms. `engine.lint_statements` walks the chosen statements and still
-runs module-wide rules over everything; `IncrementalLinter.lint` returns exactly what
-`engine.lint` returns for the same text.
+being typed, an import added), only the statements mentioning the names involved, or whose
+rules and fixes read one of them (or the import block as a whole) through the module facts
+(`facts.BindingReads`, recorded by the walk), are re-linted (see `_changed_names`); any other
+interface change re-lints everything. Registrations are kept per chunk on the same terms and
+extracted before the walk: a chunk whose registrations are not the ones its last walk saw (a
+call in another statement registers its function anew) is walked again.
+`engine.lint_statements` walks the chosen statements and still runs module-wide rules over
+everything; `IncrementalLinter.lint` returns exactly what `engine.lint` returns for the same text.
+The server only feeds it text and versions.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import time
 import tokenize
 from collections.abc import Iterable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from itertools import chain
 from typing import overload
 
@@ -49,10 +52,15 @@ from agentsense.analyzers.engine import (
     syntax_error_findings,
     unused_suppression_findings,
 )
-from agentsense.analyzers.facts import ModuleFacts, call_binding, dotted_name, iter_statements
+from agentsense.analyzers.facts import (
+    BindingReads,
+    ModuleFacts,
+    call_binding,
+    dotted_name,
+    iter_statements,
+)
 from agentsense.analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
 from agentsense.analyzers.positions import RelativePositions, StatementPositions
-from agentsense.analyzers.registry import all_rules
 from agentsense.analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
@@ -221,11 +229,6 @@ def _nested_call_bindings(
     return tuple(out)
 
 
-@cache
-def _module_fix_codes() -> frozenset[str]:
-    return frozenset(rule.code for rule in all_rules() if rule.fix_reads_module)
-
-
 def _plain_binding(stmt: cst.BaseStatement) -> bool:
     """A module-level line of assignments, imports (not `*`) or string literals only."""
     if not isinstance(stmt, cst.SimpleStatementLine):
@@ -278,8 +281,12 @@ class Chunk:
     used: list[tuple[int, str]] = field(default_factory=list)
     # Node positions relative to the chunk's first row, once computed.
     positions: RelativePositions | None = None
-    # The registrations it makes, once extracted (valid while the module interface holds).
+    # The registrations of its definitions, once extracted (valid while the module interface
+    # holds); `registered` is what its last walk saw (its findings depend on them).
     registrations: tuple[Registration, ...] | None = None
+    registered: tuple[Registration, ...] = ()
+    # The module-level bindings its last walk (and its findings' fixes) read.
+    reads: BindingReads | None = None
 
     @staticmethod
     def build(text: str, stmt: cst.BaseStatement, code: cst.Module) -> Chunk:
@@ -411,25 +418,26 @@ class IncrementalLinter:
             ):
                 chunk.registrations = None
 
-    def _keep_registrations(self, facts: ModuleFacts) -> None:
-        """Remember each new chunk's registrations, for `_facts` of the next versions."""
-        if not registrations_extracted(facts):
-            return  # no rule asked for them
+    def _keep_registrations(self, facts: ModuleFacts, *, stale_findings: bool) -> None:
+        """Remember each chunk's registrations (for `_facts` of the next versions); with
+        `stale_findings`, a chunk whose registrations are not the ones its last walk saw is
+        walked again (a call elsewhere registers its function anew, or no longer)."""
         owner = {
-            id(stmt): index
-            for index, chunk in enumerate(self.chunks)
-            if chunk.registrations is None
-            for stmt in chunk.statements
+            id(stmt): index for index, chunk in enumerate(self.chunks) for stmt in chunk.statements
         }
-        if not owner:
-            return
-        grouped: dict[int, list[Registration]] = {index: [] for index in owner.values()}
+        grouped: list[list[Registration]] = [[] for _ in self.chunks]
         for reg in registrations_of(facts):
             index = owner.get(id(reg.definition))
             if index is not None:
                 grouped[index].append(reg)
-        for index, regs in grouped.items():
-            self.chunks[index].registrations = tuple(regs)
+        for chunk, regs in zip(self.chunks, grouped, strict=True):
+            chunk.registrations = tuple(regs)
+            if chunk.registered == chunk.registrations:  # the same objects (compared by identity)
+                continue
+            chunk.registered = chunk.registrations
+            if stale_findings:
+                chunk.findings = None
+                chunk.used = []
 
     # -- public ---------------------------------------------------------------------------
     def lint(self, text: str, config: Config) -> list[Finding]:
@@ -464,10 +472,15 @@ class IncrementalLinter:
         # chunks: older ones would keep every statement replaced since alive).
         self._interface, self._interface_chunks = interface, list(self.chunks)
         self._drop_registrations_into_replaced()
+        asked = self.facts is not None and registrations_extracted(self.facts)
+        facts = self.facts = self._facts()
+        if asked:
+            # Rules read them last time: extract them first (cheap for the statements kept),
+            # so the statements whose registrations changed are walked again.
+            self._keep_registrations(facts, stale_findings=True)
         rows = self._statement_rows()
         walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
         suppressions = self._suppressions(text, rows)
-        facts = self.facts = self._facts()
         result = lint_statements(
             self.module,
             text,
@@ -475,15 +488,18 @@ class IncrementalLinter:
             config,
             enabled,
             suppressions,
-            walk=walk,
+            statements=walk,
             statement_rows=rows,
             facts=facts,
             position_cache=_ChunkPositions(self.chunks),
         )
-        self._keep_registrations(facts)
+        if not asked and registrations_extracted(facts):
+            self._keep_registrations(facts, stale_findings=False)
         for index in walk:
-            self.chunks[index].findings = []
-            self.chunks[index].used = []
+            chunk = self.chunks[index]
+            chunk.findings = []
+            chunk.used = []
+            chunk.reads = result.reads.get(index)
         volatile: list[Finding] = []
         used: set[tuple[int, str]] = set()
         for origin, finding in result.findings:
@@ -833,15 +849,15 @@ class IncrementalLinter:
 
     def _invalidate_users(self, names: frozenset[str]) -> None:
         """Re-lint (and re-extract the registrations of) the statements mentioning a name,
-        and those with findings whose fixes read the module's bindings (`fix_reads_module`)."""
+        and re-lint those whose rules or fixes read one of the names, or the module's
+        bindings as a whole, through the facts (see `BindingReads`)."""
         pattern = _mentions(names)
         if pattern is None:
             return
-        fixes_read_module = _module_fix_codes()
         for chunk in self.chunks:
             if pattern.search(chunk.text):
                 chunk.registrations = None
-            elif not any(f.code in fixes_read_module for f in chunk.findings or ()):
+            elif chunk.reads is None or not chunk.reads.depends_on(names):
                 continue
             chunk.findings = None
             chunk.used = []
