@@ -5,7 +5,8 @@ framework, a child process imports the module with the real framework and reads 
 definition the way the framework hands it to the provider (openai-agents
 `FunctionTool.params_json_schema`, LangChain `convert_to_openai_tool`, MCP and fastmcp
 `list_tools()`, pydantic-ai's `ToolDefinition`, anthropic's `to_dict()`, LlamaIndex's
-`to_openai_tool()`); the linter's catalog of the same source must agree on every value it
+`to_openai_tool()`, smolagents' `get_tool_json_schema`, what an agno Agent's `parse_tools`
+hands its model); the linter's catalog of the same source must agree on every value it
 renders (a value it cannot know statically is None and left out of the comparison, and the
 test counts that they stay few).
 """
@@ -41,6 +42,67 @@ def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: L
     return ""
 '''
 
+# smolagents refuses a parameter its docstring does not describe; agno's schema for `X | None`
+# differs between Python versions (not rendered): each gets a signature it renders in full.
+_SMOLAGENTS_SIGNATURE = '''
+def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: Literal["a", "b"] = "a", ratio: float = 0.5, exact: bool = False, scores: dict[str, float] | None = None, extra: Any = None, pairs: list = []) -> str:
+    """Search things.
+
+    Longer text here.
+
+    Args:
+        query: the query
+        limit: max results,
+            at most 50
+        tags (list[str]): labels to match
+        mode: how to match
+        ratio: a ratio
+        exact: exact matches only
+        scores: weights per field
+        extra: anything else
+        pairs: raw pairs
+
+    Returns:
+        the results
+    """
+    return ""
+'''
+_AGNO_SIGNATURE = '''
+def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: Literal["a", "b"] = "a", ratio: float = 0.5, exact: bool = False, scores: Optional[dict[str, float]] = None, options: dict = {}, agent=None) -> str:
+    """Search things
+    over many lines.
+
+    Longer text here.
+
+    And here.
+
+    Args:
+        query: the query
+        limit (int): max results,
+            at most 50
+        tags: labels to match
+
+    Returns:
+        the results
+    """
+    return ""
+'''
+# A signature that `inspect.signature` prints the same on every supported Python.
+_PRINTED_SIGNATURE = '''
+def search(query: str, limit: int = 5, tags: list[str] | None = None, *, mode: str = "a", exact=False, scores: dict[str, float] | None = None) -> list[str]:
+    """Search things.
+
+    Args:
+        query: the query
+    """
+    return []
+'''
+SIGNATURES = {
+    "smolagents": _SMOLAGENTS_SIGNATURE,
+    "agno": _AGNO_SIGNATURE,
+    "llama_index-printed": _PRINTED_SIGNATURE,
+}
+
 RICH: dict[str, tuple[str, str]] = {
     # framework import name -> (header, registration)
     "agents": (
@@ -56,15 +118,22 @@ RICH: dict[str, tuple[str, str]] = {
     "pydantic_ai": ("from pydantic_ai import Agent\nagent = Agent('test')", "@agent.tool_plain"),
     "anthropic": ("from anthropic import beta_tool", "@beta_tool"),
     "llama_index": ("from llama_index.core.tools import FunctionTool", ""),
+    "smolagents": ("from smolagents import tool", "@tool"),
+    "agno": ("from agno.agent import Agent", ""),
 }
+# Examples of a framework beyond its first: id suffix -> framework.
+MORE_RICH = {"llama_index-printed": "llama_index"}
 
 
-def _rich_example(framework: str) -> str:
+def _rich_example(key: str) -> str:
+    framework = MORE_RICH.get(key, key)
     header, decorator = RICH[framework]
-    body = textwrap.dedent(_RICH_SIGNATURE).strip("\n")
-    source = f"from typing import Literal, Optional\n{header}\n\n{decorator}\n{body}\n"
+    body = textwrap.dedent(SIGNATURES.get(key, _RICH_SIGNATURE)).strip("\n")
+    source = f"from typing import Any, Literal, Optional\n{header}\n\n{decorator}\n{body}\n"
     if framework == "llama_index":
         source += "\nsearch_tool = FunctionTool.from_defaults(fn=search)\n"
+    if framework == "agno":
+        source += "\nagent = Agent(tools=[search])\n"
     return source.replace("\n\n\ndef", "\n\ndef").replace("\n\ndef", "\ndef")
 
 
@@ -72,7 +141,24 @@ EXAMPLES: list[tuple[str, str, str]] = [
     (case.id, case.framework, case.text)
     for case in CASES
     if case.code is None and case.framework in RICH
-] + [(f"{framework}-rich-signature", framework, _rich_example(framework)) for framework in RICH]
+] + [
+    (f"{key}-rich-signature", MORE_RICH.get(key, key), _rich_example(key))
+    for key in [*RICH, *MORE_RICH]
+]
+# Postponed annotations: `inspect.signature` prints each annotation's text as a string.
+EXAMPLES.append(
+    (
+        "llama_index-postponed-annotations",
+        "llama_index",
+        "from __future__ import annotations\n"
+        "from typing import Optional\n"
+        "from llama_index.core.tools import FunctionTool\n\n"
+        "def search(query: str, tags: Optional[list[str]] = None, *rest: int) -> str:\n"
+        '    """Search."""\n'
+        "    return query\n\n"
+        "search_tool = FunctionTool.from_defaults(fn=search, name='find')\n",
+    )
+)
 
 # Reads every tool a module defines as its framework would send it: name, description,
 # parameters JSON schema.
@@ -106,6 +192,44 @@ def definitions(module):
         elif kind.startswith("llama_index.core.tools"):
             function = value.metadata.to_openai_tool()["function"]
             out.append((function["name"], function.get("description"), function["parameters"]))
+        elif kind.startswith("smolagents.") or (
+            isinstance(value, type) and value.__module__ == module.__name__ and is_smolagents_tool(value)
+        ):
+            from smolagents.models import get_tool_json_schema
+            tool = value() if isinstance(value, type) else value
+            function = get_tool_json_schema(tool)["function"]
+            out.append((function["name"], function["description"], function["parameters"]))
+    out.extend(agno_definitions(module))
+    return out
+
+def is_smolagents_tool(value):
+    try:
+        from smolagents import Tool
+    except ImportError:
+        return False
+    return issubclass(value, Tool) and value is not Tool
+
+# What agno Agents of the module hand their model, and the module's `@tool` functions as an
+# Agent given them would.
+def agno_definitions(module):
+    values = list(vars(module).values())
+    kinds = {type(v).__module__.split(".")[0] for v in values}
+    if "agno" not in kinds:
+        return []
+    from agno.agent import Agent
+    from agno.agent._tools import parse_tools
+    from agno.models.openai import OpenAIChat
+    from agno.tools.function import Function
+    agents = [v for v in values if isinstance(v, Agent)]
+    loose = [v for v in values if isinstance(v, Function)]
+    if loose:
+        agents.append(Agent(tools=loose))
+    out = []
+    model = OpenAIChat(id="gpt-4o", api_key="unused")
+    for agent in agents:
+        for function in parse_tools(agent, tools=agent.tools, model=model):
+            d = function.to_dict()
+            out.append((d["name"], d.get("description"), d["parameters"]))
     return out
 
 result = {}
@@ -159,6 +283,7 @@ def _same_text(ours: str, theirs: str | None) -> bool:
 UNKNOWN_SCHEMAS = {
     ("openai-agents-documented", "fetch_weather"),  # a TypedDict parameter
     ("openai-agents-non-strict", "search"),  # **kwargs
+    ("llama_index-printed-rich-signature", "search"),  # `exact=False`: not annotated
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
+from agentsense.analyzers.detect.frameworks.schema import JsonValue, SchemaStyle
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,32 @@ class DecoratedTool:
 
 FunctionCheck = Callable[[DecoratedTool], Iterator[FrameworkProblem]]
 ClassCheck = Callable[[cst.ClassDef], Iterator[FrameworkProblem]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What a framework that does not build its schema with pydantic sends for a tool: its
+    description and the JSON schema of its arguments (None: not known statically)."""
+
+    description: str | None
+    parameters: dict[str, JsonValue] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFunction:
+    """A function tool as a framework's view (`FunctionView`) reads it."""
+
+    function: cst.FunctionDef
+    params: tuple[cst.Param, ...]  # the parameters the model fills in
+    name: str  # the tool's name
+    # `from __future__ import annotations` is in effect (annotations are strings at run
+    # time); None when unknown.
+    postponed_annotations: bool | None
+
+
+FunctionView = Callable[[ToolFunction], Rendered]
+# A tool class -> what the framework sends (its name and description come from the class).
+ClassView = Callable[[cst.ClassDef], Rendered]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +114,9 @@ class FrameworkProfile:
     missing_description_error: str | None = None
     # How it turns a function into what the model sees (None: not rendered).
     schema_style: SchemaStyle | None = None
+    # Frameworks with their own (non-pydantic) rendering: used instead of `schema_style`.
+    function_view: FunctionView | None = None
+    class_view: ClassView | None = None
     # What the framework raises that the shared contract does not cover.
     function_checks: tuple[FunctionCheck, ...] = ()
     class_checks: tuple[ClassCheck, ...] = ()
