@@ -105,6 +105,9 @@ class FrameworkProfile:
     factory_function_keyword: str = "func"  # the function's keyword (else the first positional)
     # Constructors whose `tools=[...]` list takes plain functions (agno's `Agent`).
     tool_list_calls: tuple[str, ...] = ()
+    # Constructors whose `tools=[...]` list is a registry of its own: two tools of one name
+    # in it clash (openai-agents' `Agent`; see agent_tools.py).
+    agent_list_calls: tuple[str, ...] = ()
     # Bases whose subclasses register the methods their `__init__` lists (agno's `Toolkit`).
     toolkit_bases: tuple[str, ...] = ()
     # Without a docstring or `description=`, the framework describes the tool by its signature
