@@ -10,6 +10,12 @@ from pathlib import PurePath
 import libcst as cst
 
 from agentsense.analyzers.config import Config
+from agentsense.analyzers.detect.frameworks.agent_tools import (
+    AGENT_LIST_SOURCES,
+    EXPORTED,
+    LISTED,
+    agent_tool_lists,
+)
 from agentsense.analyzers.detect.frameworks.instances import (
     framework_instances,
     imported_instance_tools,
@@ -110,10 +116,37 @@ def summarize(
         and reg.registers
         and not reg.in_function
     ]
-    if not named and not imported:
+    # Agents' tools lists naming tools of other modules, and this module's tools they may
+    # name (joined by `_agent_list_sites`).
+    listed = [
+        (listing.registry, qualified, node)
+        for listing in agent_tool_lists(facts)
+        for qualified, node in listing.imported
+    ]
+    exported = [
+        reg
+        for reg in registrations
+        if reg.source in AGENT_LIST_SOURCES
+        and reg.name is not None
+        and reg.registers
+        and not reg.in_function
+    ]
+    if not named and not imported and not listed and not exported:
         return ()
     positions = Positions(module)
-    out: list[RegistrationSummary] = []
+    out: list[RegistrationSummary] = [
+        RegistrationSummary(
+            qualified,
+            "tool",
+            f"{LISTED}{_project_registry(registry, path)}",
+            path,
+            positions.span(node),
+        )
+        for registry, qualified, node in listed
+    ]
+    named.extend(
+        replace(reg, registry=f"{EXPORTED}{reg.definition.name.value}") for reg in exported
+    )
     for tool in imported:
         span = positions.span(tool.node)
         out.append(
@@ -208,6 +241,34 @@ def _shared_instances(results: Sequence[FileResult]) -> dict[str, str]:
     return {name: next(iter(keys)) for name, keys in found.items() if len(keys) == 1}
 
 
+def _agent_list_sites(results: Sequence[FileResult]) -> list[RegistrationSummary]:
+    """The sites of the agents' tools lists that name tools of other modules: each listed
+    tool's definition (as the registration of its list's registry) and the list's own module's
+    tools. Lists naming only their own module's tools are the file's lint's."""
+    exports: dict[str, list[RegistrationSummary]] = defaultdict(list)
+    listings: list[RegistrationSummary] = []
+    for result in results:
+        for site in result.registrations:
+            if site.registry.startswith(f"{result.path}::{EXPORTED}"):
+                function = site.registry.rsplit(EXPORTED, 1)[1]
+                for dotted in module_names(result.path):
+                    exports[f"{dotted}.{function}"].append(site)
+            elif site.registry.startswith(LISTED):
+                listings.append(site)
+    out: list[RegistrationSummary] = []
+    registries: set[str] = set()
+    for listing in listings:
+        found = exports.get(listing.name, [])
+        if len(found) == 1:  # one file defines it under that dotted name
+            registry = listing.registry.removeprefix(LISTED)
+            out.append(replace(found[0], registry=registry))
+            registries.add(registry)
+    out.extend(
+        site for result in results for site in result.registrations if site.registry in registries
+    )
+    return out
+
+
 def cross_file_findings(
     results: Sequence[FileResult], config_for: Callable[[str], Config]
 ) -> list[Finding]:
@@ -230,6 +291,8 @@ def cross_file_findings(
                     groups[(registry, site.name)].append(replace(site, registry=registry))
             elif site.registry in shared.values():
                 groups[(site.registry, site.name)].append(site)
+    for site in _agent_list_sites(results):
+        groups[(site.registry, site.name)].append(site)
     rule = rules_by_code().get(DUPLICATE_TOOL_NAME)
     if rule is None:
         return []

@@ -167,3 +167,105 @@ def test_parity_with_openai_agents(tmp_path: Path) -> None:
     for case, _ in CLEAN:
         for agent in seen[paths[case]]:
             assert len(agent["names"]) == len(set(agent["names"])), agent
+
+
+# -- across files: a tool defined in one module, imported into another's agent ---------------
+WEB = '''from agents import function_tool
+
+
+@function_tool
+def search(query: str) -> str:
+    """Search the web."""
+    return query
+
+
+@function_tool
+def fetch(url: str) -> str:
+    """Fetch a page."""
+    return url
+'''
+AGENT = '''from agents import Agent, function_tool
+
+from app.web import fetch, search
+
+
+@function_tool(name_override="search")
+def search_docs(query: str) -> str:
+    """Search the documentation."""
+    return query
+
+
+agent = Agent(name="Assistant", tools=[search, fetch, search_docs])
+'''
+
+
+def run_project(files: dict[str, str]) -> list[tuple[str, int, str]]:
+    from agentsense.analyzers.config import Config, Settings
+    from agentsense.analyzers.project import analyze, cross_file_findings
+
+    cfg = Config(Path.cwd(), None, Settings.model_validate({}))
+    results = [analyze(text, path, cfg) for path, text in files.items()]
+    in_files = [f for r in results for f in r.findings if f.code == "AGT212"]
+    findings = [*in_files, *cross_file_findings(results, lambda path: cfg)]
+    return [(f.path, f.span.start.row, f.message) for f in findings if f.code == "AGT212"]
+
+
+def test_a_tool_imported_into_an_agent_clashes_with_a_local_one() -> None:
+    found = run_project({"app/web.py": WEB, "app/agent.py": AGENT})
+    assert found == [
+        (
+            "app/agent.py",
+            6,
+            "tool 'search' is also registered in web.py:5; the tools of agent keeps only one "
+            "of them",
+        ),
+        (
+            "app/web.py",
+            5,
+            "tool 'search' is also registered in agent.py:6; the tools of agent keeps only one "
+            "of them",
+        ),
+    ]
+
+
+def test_two_imported_tools_of_one_name() -> None:
+    docs = WEB.replace("Search the web.", "Search the docs.").replace(
+        "@function_tool\ndef fetch", '@function_tool(name_override="search")\ndef fetch'
+    )
+    agent = 'from agents import Agent\n\nfrom app.docs import fetch\nfrom app.web import search\n\nagent = Agent(name="A", tools=[search, fetch])\n'
+    found = run_project({"app/web.py": WEB, "app/docs.py": docs, "app/agent.py": agent})
+    assert sorted((path, row) for path, row, _ in found) == [("app/docs.py", 10), ("app/web.py", 5)]
+
+
+def test_cross_file_clean() -> None:
+    # Distinct names; the clash lives in an agent that lists only one of them; the tool
+    # module is not in the project (unknown, not judged).
+    clean_agent = AGENT.replace('name_override="search"', 'name_override="search_docs"')
+    assert run_project({"app/web.py": WEB, "app/agent.py": clean_agent}) == []
+    other_agent = AGENT.replace("tools=[search, fetch, search_docs]", "tools=[fetch, search_docs]")
+    assert run_project({"app/web.py": WEB, "app/agent.py": other_agent}) == []
+    assert run_project({"app/agent.py": AGENT}) == []
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("agents") is None,
+    reason="openai-agents is not installed (pip install -e '.[frameworks]')",
+)
+def test_cross_file_parity_with_openai_agents(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "app" / "web.py").write_text(WEB, encoding="utf-8")
+    (tmp_path / "app" / "agent.py").write_text(AGENT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", _DRIVER, str(tmp_path / "app" / "agent.py")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    ((agent,),) = json.loads(done.stdout.strip().splitlines()[-1]).values()
+    assert agent["names"] == ["search", "fetch", "search"]
+    assert agent["runs"]["search"] == 2  # the local one, listed last
