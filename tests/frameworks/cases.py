@@ -751,6 +751,68 @@ AGNO = (
     ),
 )
 
+LANGROID = (
+    flagged(
+        "langroid-request-not-annotated",
+        "langroid",
+        """
+        from langroid.agent.tool_message import ToolMessage
+
+        class SquareTool(ToolMessage):
+            request = "square"
+            purpose: str = "To compute the square of a <number>."
+            number: int
+        """,
+        "AGT211",
+        "PydanticUserError",
+        "Field 'request' defined on a base class was overridden by a non-annotated attribute",
+    ),
+    flagged(
+        "langroid-purpose-not-annotated",
+        "langroid",
+        """
+        from langroid import ToolMessage
+
+        class CityTool(ToolMessage):
+            request: str = "city_tool"
+            purpose = "To show the <city> to the user."
+            city: str
+        """,
+        "AGT211",
+        "PydanticUserError",
+        "Field 'purpose' defined on a base class was overridden by a non-annotated attribute",
+    ),
+    clean(
+        "langroid-documented",
+        "langroid",
+        # langroid's tools guide (docs/quick-start/chat-agent-tool.md).
+        '''
+        import langroid as lr
+        from langroid.agent.tool_message import ToolMessage
+
+        class ProbeTool(lr.agent.ToolMessage):
+            request: str = "probe"
+            purpose: str = "To find how many numbers in my list are less than or equal to the <number> you specify."
+            number: int
+
+        class PolinskyTool(ToolMessage):
+            """Compute the Polinsky transform.
+
+            Args:
+                value: the number to transform
+                rounds: how many times
+            """
+
+            request: str = "polinsky"
+            purpose: str = "To compute the Polinsky transform of a <value>."
+            value: int
+            rounds: int = 1
+            mode: str | None = None
+            weights: dict[str, float] = {}
+        ''',
+    ),
+)
+
 ANTHROPIC = (
     clean(
         "anthropic-documented",
@@ -781,5 +843,6 @@ CASES: tuple[Case, ...] = (
     *PYDANTIC_AI,
     *SMOLAGENTS,
     *AGNO,
+    *LANGROID,
     *ANTHROPIC,
 )

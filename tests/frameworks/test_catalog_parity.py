@@ -13,7 +13,6 @@ test counts that they stay few).
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 import subprocess
@@ -27,6 +26,7 @@ import pytest
 
 from agentsense.analyzers.detect.catalog import tool_catalog
 from tests.frameworks.cases import CASES
+from tests.frameworks.interpreters import PRELUDE, python_for, skip_reason
 
 _RICH_SIGNATURE = '''
 def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: Literal["a", "b"] = "a", ratio: float = 0.5, exact: bool = False, scores: dict[str, float] | None = None) -> str:
@@ -137,14 +137,44 @@ def _rich_example(key: str) -> str:
     return source.replace("\n\n\ndef", "\n\ndef").replace("\n\ndef", "\ndef")
 
 
+# Frameworks whose tools are classes: no function signature to vary.
+CLASS_FRAMEWORKS = {"langroid"}
+_LANGROID_CLASS = '''
+from typing import Literal, Optional
+
+from langroid.agent.tool_message import ToolMessage
+
+
+class SearchTool(ToolMessage):
+    """Search things.
+
+    Args:
+        query: the query
+        limit: max results
+    """
+
+    request: str = "search"
+    purpose: str = "To search for a <query>."
+    query: str
+    limit: int = 5
+    tags: Optional[list[str]] = None
+    mode: Literal["a", "b"] = "a"
+    ratio: float = 0.5
+    exact: bool = False
+    scores: dict[str, float] = {}
+    pairs: list[dict[str, int]] = []
+'''
+
 EXAMPLES: list[tuple[str, str, str]] = [
     (case.id, case.framework, case.text)
     for case in CASES
-    if case.code is None and case.framework in RICH
-] + [
+    if case.code is None and (case.framework in RICH or case.framework in CLASS_FRAMEWORKS)
+]
+EXAMPLES += [
     (f"{key}-rich-signature", MORE_RICH.get(key, key), _rich_example(key))
     for key in [*RICH, *MORE_RICH]
 ]
+EXAMPLES.append(("langroid-rich-fields", "langroid", _LANGROID_CLASS.lstrip("\n")))
 # Postponed annotations: `inspect.signature` prints each annotation's text as a string.
 EXAMPLES.append(
     (
@@ -192,6 +222,9 @@ def definitions(module):
         elif kind.startswith("llama_index.core.tools"):
             function = value.metadata.to_openai_tool()["function"]
             out.append((function["name"], function.get("description"), function["parameters"]))
+        elif isinstance(value, type) and value.__module__ == module.__name__ and is_langroid_tool(value):
+            spec = value.llm_function_schema(defaults=True)
+            out.append((spec.name, spec.description, spec.parameters))
         elif kind.startswith("smolagents.") or (
             isinstance(value, type) and value.__module__ == module.__name__ and is_smolagents_tool(value)
         ):
@@ -202,11 +235,16 @@ def definitions(module):
     out.extend(agno_definitions(module))
     return out
 
-def is_smolagents_tool(value):
-    try:
-        from smolagents import Tool
-    except ImportError:
+def is_langroid_tool(value):
+    if "langroid" not in sys.modules:
         return False
+    from langroid.agent.tool_message import ToolMessage
+    return issubclass(value, ToolMessage)
+
+def is_smolagents_tool(value):
+    if "smolagents" not in sys.modules:
+        return False
+    from smolagents import Tool
     return issubclass(value, Tool) and value is not Tool
 
 # What agno Agents of the module hand their model, and the module's `@tool` functions as an
@@ -244,33 +282,36 @@ print(json.dumps(result))
 
 
 def _installed(framework: str) -> bool:
-    return importlib.util.find_spec(framework) is not None
+    return python_for(framework) is not None
 
 
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
-    """What each framework sends for each example's tools, by example id."""
+    """What each framework sends for each example's tools, by example id (one child process
+    per interpreter: a framework in its own venv runs there)."""
     root = tmp_path_factory.mktemp("catalog")
-    paths: dict[str, str] = {}
+    groups: dict[tuple[str, str], dict[str, str]] = {}
     for example_id, framework, text in EXAMPLES:
-        if not _installed(framework):
+        python = python_for(framework)
+        if python is None:
             continue
         path = root / f"{example_id.replace('-', '_')}.py"
         path.write_text(text, encoding="utf-8")
-        paths[example_id] = str(path)
-    if not paths:
-        return {}
-    done = subprocess.run(
-        [sys.executable, "-c", _DRIVER, *paths.values()],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=root,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
-    return {example_id: outcome[path] for example_id, path in paths.items()}
+        groups.setdefault((python, PRELUDE.get(framework, "")), {})[example_id] = str(path)
+    out: dict[str, list[Any]] = {}
+    for (python, prelude), paths in groups.items():
+        done = subprocess.run(
+            [python, "-c", prelude + _DRIVER, *paths.values()],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=root,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        outcome = json.loads(done.stdout.strip().splitlines()[-1])
+        out.update({example_id: outcome[path] for example_id, path in paths.items()})
+    return out
 
 
 def _same_text(ours: str, theirs: str | None) -> bool:
@@ -294,7 +335,7 @@ def test_catalog_matches_the_framework(
     example_id: str, framework: str, text: str, sent: dict[str, list[Any]]
 ) -> None:
     if not _installed(framework):
-        pytest.skip(f"{framework} is not installed (pip install -e '.[frameworks]')")
+        pytest.skip(skip_reason(framework))
     views = tool_catalog(cst.parse_module(text), "example.py")
     if example_id == "fastmcp-versions-coexist":
         # list_tools() shows a name's highest version: the catalog lists each; compare the last.
@@ -327,5 +368,5 @@ def test_catalog_matches_the_framework(
 
 
 def test_examples_cover_every_rendering_framework() -> None:
-    assert {framework for _, framework, _ in EXAMPLES} == set(RICH)
+    assert {framework for _, framework, _ in EXAMPLES} == set(RICH) | CLASS_FRAMEWORKS
     assert Path(__file__).with_name("cases.py").exists()
