@@ -153,3 +153,35 @@ def test_llama_index_description_starts_with_the_signature() -> None:
     )
     # typing's reprs changed in Python 3.14 (`Optional[str]` prints as `str | None`).
     assert typing_annotation.description is None
+
+
+def test_agno_docstrings_docstring_parser_may_read_otherwise_are_not_rendered() -> None:
+    # Entries flush with their title, and a title word inside an entry: agno's docstring_parser
+    # reads these differently from the Google style rendered (checked against agno 3.1.10's
+    # own toolkits: zendesk.py, sofya.py).
+    flush, nested = seen(
+        '''
+        from agno.agent import Agent
+
+        def search(query: str) -> str:
+            """Search articles.
+
+            Parameters:
+            query (str): the query
+            """
+            return query
+
+        def fetch(urls: str) -> str:
+            """Fetch pages.
+
+            Args:
+                urls (str): comma-separated URLs.
+                    Example: "https://example.com"
+            """
+            return urls
+
+        agent = Agent(tools=[search, fetch])
+        '''
+    )
+    assert (flush.description, flush.parameters) == (None, None)
+    assert (nested.description, nested.parameters) == (None, None)

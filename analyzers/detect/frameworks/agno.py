@@ -71,6 +71,10 @@ _SIMPLE: dict[str, dict[str, JsonValue]] = {
 _LITERAL_TYPES: dict[type, str] = {str: "string", int: "integer", bool: "boolean"}
 # docstring_parser picks the docstring's style from these; only Google style is rendered.
 _OTHER_STYLES = re.compile(r":param|:returns?:|@param|^\s*-{3,}\s*$", re.MULTILINE)
+_TITLE_LIKE = re.compile(
+    r"^(\s*)(Args|Arguments|Parameters|Params|Returns?|Raises|Yields?|Examples?|Attributes|"
+    r"Notes?|Todo):(.*)$"
+)
 # A Google `Args:` entry with its type: `limit (int): ...`.
 _TYPED_ENTRY = re.compile(r"^\s*\*{0,2}(\w+)\s*\(([^)]*)\)\s*:", re.MULTILINE)
 
@@ -143,6 +147,27 @@ def description_of(doc: str) -> str:
     return "\n".join([short.strip(), *long.split("\n")]) if long else short.strip()
 
 
+def _plain_google(doc: str) -> bool:
+    """Whether docstring_parser reads the docstring as the Google style we render: every
+    section title alone on its line, at one indentation, its entries indented below it. (A
+    title word inside an entry, or entries flush with their title, make it pick another
+    reading.)"""
+    lines = doc.split("\n")
+    indents: set[int] = set()
+    for index, line in enumerate(lines):
+        match = _TITLE_LIKE.match(line)
+        if match is None:
+            continue
+        following = next((n for n in lines[index + 1 :] if n.strip()), None)
+        if match.group(3).strip() or following is None:
+            return False
+        indent = len(match.group(1))
+        if len(following) - len(following.lstrip()) <= indent:
+            return False
+        indents.add(indent)
+    return len(indents) <= 1
+
+
 def function_view(tool: ToolFunction) -> Rendered:
     """What an agno Agent sends for a tool function (not in strict mode: the default)."""
     function, params = tool.function, tool.params
@@ -150,7 +175,7 @@ def function_view(tool: ToolFunction) -> Rendered:
     everything = all_params(function)
     if function.decorators and everything and everything[0].name.value == "self":
         return Rendered(None, None)  # a decorated Toolkit method: processed another way
-    if _OTHER_STYLES.search(doc):
+    if _OTHER_STYLES.search(doc) or not _plain_google(doc):
         return Rendered(None, None)
     described = argument_descriptions(doc)
     for name, kind in _TYPED_ENTRY.findall(doc):
