@@ -118,11 +118,11 @@ def model_view(reg: Registration, postponed_annotations: bool | None = None) -> 
     if isinstance(definition, cst.ClassDef):
         if profile.class_view is None:
             return None
-        rendered = profile.class_view(definition)
+        rendered = profile.class_view(definition, reg.name)
         return ModelView(
             framework=profile.label,
             registry=registry,
-            name=reg.name,
+            name=rendered.name or reg.name,
             description=reg.description if reg.description is not None else rendered.description,
             parameters=rendered.parameters,
         )
@@ -144,7 +144,7 @@ def model_view(reg: Registration, postponed_annotations: bool | None = None) -> 
         return ModelView(
             framework=profile.label,
             registry=registry,
-            name=name,
+            name=rendered.name or name,
             description=reg.description if explicit else description,
             parameters=schema,
         )

@@ -751,6 +751,46 @@ AGNO = (
     ),
 )
 
+CREWAI = (
+    flagged(
+        "crewai-name-not-annotated",
+        "crewai",
+        """
+        from crewai.tools import BaseTool
+
+        class WeatherTool(BaseTool):
+            name = "Weather"
+            description: str = "Get the weather for a city."
+
+            def _run(self, city: str) -> str:
+                return city
+        """,
+        "AGT211",
+        "PydanticUserError",
+        "Field 'name' defined on a base class was overridden by a non-annotated attribute",
+    ),
+    clean(
+        "crewai-documented",
+        "crewai",
+        # CrewAI's tools guide (docs/concepts/tools.mdx).
+        '''
+        from crewai.tools import BaseTool, tool
+
+        class MyCustomTool(BaseTool):
+            name: str = "Name of my tool"
+            description: str = "What this tool does. It's vital for effective utilization."
+
+            def _run(self, argument: str, limit: int = 3) -> str:
+                return "Tool's result"
+
+        @tool("Question Answerer")
+        def my_tool(question: str) -> str:
+            """Clear description for what this tool is useful for, your agent will need this information to use it."""
+            return "Result from your custom tool"
+        ''',
+    ),
+)
+
 LANGROID = (
     flagged(
         "langroid-request-not-annotated",
@@ -843,6 +883,7 @@ CASES: tuple[Case, ...] = (
     *PYDANTIC_AI,
     *SMOLAGENTS,
     *AGNO,
+    *CREWAI,
     *LANGROID,
     *ANTHROPIC,
 )

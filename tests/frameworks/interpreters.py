@@ -16,7 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Frameworks installed into a venv of their own: import name -> (venv folder, env override).
-SEPARATE = {"langroid": (".venv-langroid", "AGENTSENSE_LANGROID_PYTHON")}
+# CrewAI is not installed by .ci/run (it pins mcp < 2, openai < 3, pydantic < 2.13, and weighs
+# ~1 GB): its checks run where a Python that has it is given.
+SEPARATE = {
+    "langroid": (".venv-langroid", "AGENTSENSE_LANGROID_PYTHON"),
+    "crewai": (".venv-crewai", "AGENTSENSE_CREWAI_PYTHON"),
+}
 
 PRELUDE = {
     "langroid": (
@@ -28,7 +33,8 @@ PRELUDE = {
         "        return bytes(tokens).decode(errors='ignore')\n"
         "tiktoken.encoding_for_model = lambda *args, **kwargs: _OfflineEncoding()\n"
         "tiktoken.get_encoding = lambda *args, **kwargs: _OfflineEncoding()\n"
-    )
+    ),
+    "crewai": "import os\nos.environ.setdefault('CREWAI_DISABLE_TELEMETRY', 'true')\n",
 }
 
 

@@ -97,7 +97,12 @@ def search(query: str, limit: int = 5, tags: list[str] | None = None, *, mode: s
     """
     return []
 '''
+# CrewAI rewrites dict types in its strict form (not rendered).
+_CREWAI_SIGNATURE = _RICH_SIGNATURE.replace(
+    ", scores: dict[str, float] | None = None", ", labels: list[str] | None = None"
+)
 SIGNATURES = {
+    "crewai": _CREWAI_SIGNATURE,
     "smolagents": _SMOLAGENTS_SIGNATURE,
     "agno": _AGNO_SIGNATURE,
     "llama_index-printed": _PRINTED_SIGNATURE,
@@ -120,6 +125,7 @@ RICH: dict[str, tuple[str, str]] = {
     "llama_index": ("from llama_index.core.tools import FunctionTool", ""),
     "smolagents": ("from smolagents import tool", "@tool"),
     "agno": ("from agno.agent import Agent", ""),
+    "crewai": ("from crewai.tools import tool", '@tool("Search the Web")'),
 }
 # Examples of a framework beyond its first: id suffix -> framework.
 MORE_RICH = {"llama_index-printed": "llama_index"}
@@ -222,6 +228,13 @@ def definitions(module):
         elif kind.startswith("llama_index.core.tools"):
             function = value.metadata.to_openai_tool()["function"]
             out.append((function["name"], function.get("description"), function["parameters"]))
+        elif kind.startswith("crewai.tools") or (
+            isinstance(value, type) and value.__module__ == module.__name__ and is_crewai_tool(value)
+        ):
+            from crewai.utilities.agent_utils import convert_tools_to_openai_schema
+            tool = value() if isinstance(value, type) else value
+            function = convert_tools_to_openai_schema([tool])[0][0]["function"]
+            out.append((function["name"], function["description"], function["parameters"]))
         elif isinstance(value, type) and value.__module__ == module.__name__ and is_langroid_tool(value):
             spec = value.llm_function_schema(defaults=True)
             out.append((spec.name, spec.description, spec.parameters))
@@ -234,6 +247,12 @@ def definitions(module):
             out.append((function["name"], function["description"], function["parameters"]))
     out.extend(agno_definitions(module))
     return out
+
+def is_crewai_tool(value):
+    if "crewai" not in sys.modules:
+        return False
+    from crewai.tools import BaseTool
+    return issubclass(value, BaseTool)
 
 def is_langroid_tool(value):
     if "langroid" not in sys.modules:

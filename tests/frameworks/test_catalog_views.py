@@ -185,3 +185,35 @@ def test_agno_docstrings_docstring_parser_may_read_otherwise_are_not_rendered() 
     )
     assert (flush.description, flush.parameters) == (None, None)
     assert (nested.description, nested.parameters) == (None, None)
+
+
+def test_crewai_names_are_sanitized_and_the_schema_strict() -> None:
+    function, cls = seen(
+        '''
+        from crewai.tools import BaseTool, tool
+
+        @tool("Search the Web")
+        def search(query: str, limit: int = 5) -> str:
+            """Search the web."""
+            return query
+
+        class WeatherTool(BaseTool):
+            name: str = "WeatherTool"
+            description: str = "Get the weather."
+
+            def _run(self, city: str, config: dict[str, str] | None = None) -> str:
+                return city
+        '''
+    )
+    assert (function.name, function.description) == ("search_the_web", "Search the web.")
+    assert function.parameters == {
+        "properties": {
+            "query": {"title": "Query", "type": "string"},
+            "limit": {"default": 5, "title": "Limit", "type": "integer"},
+        },
+        "required": ["query", "limit"],
+        "type": "object",
+        "additionalProperties": False,
+    }
+    # A dict parameter: CrewAI's strict form rewrites it, not rendered.
+    assert (cls.name, cls.parameters) == ("weather_tool", None)

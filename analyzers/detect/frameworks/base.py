@@ -40,6 +40,7 @@ class Rendered:
 
     description: str | None
     parameters: dict[str, JsonValue] | None
+    name: str | None = None  # the name sent, when the framework rewrites the tool's (CrewAI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +56,9 @@ class ToolFunction:
 
 
 FunctionView = Callable[[ToolFunction], Rendered]
-# A tool class -> what the framework sends (its name and description come from the class).
-ClassView = Callable[[cst.ClassDef], Rendered]
+# (a tool class, its registered name) -> what the framework sends (the description comes
+# from the class).
+ClassView = Callable[[cst.ClassDef, str | None], Rendered]
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ def _direct_subclass(node: cst.ClassDef) -> bool:
     return name == "ToolMessage"
 
 
-def class_view(node: cst.ClassDef) -> Rendered:
+def class_view(node: cst.ClassDef, name: str | None) -> Rendered:
     """The `parameters` langroid's functions API sends for a ToolMessage subclass."""
     body = node.body
     if not isinstance(body, cst.IndentedBlock) or not _direct_subclass(node):

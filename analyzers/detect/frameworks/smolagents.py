@@ -317,7 +317,7 @@ def function_view(tool: ToolFunction) -> Rendered:
     return Rendered(description, sent_parameters(inputs))
 
 
-def class_view(node: cst.ClassDef) -> Rendered:
+def class_view(node: cst.ClassDef, name: str | None) -> Rendered:
     """A `Tool` subclass sends its literal `inputs` (its name and description are its own)."""
     value = _class_value(node, "inputs")
     inputs = _literal(value) if value is not None else _UNKNOWN
