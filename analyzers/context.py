@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TypeVar, cast
 
 import libcst as cst
 
 from agentsense.analyzers.facts import ModuleFacts
-from agentsense.analyzers.rule import FixPlan
-
-if TYPE_CHECKING:
-    from agentsense.analyzers.rule import Rule
+from agentsense.analyzers.fixes import FixPlan
 
 T = TypeVar("T")
 
@@ -22,7 +19,7 @@ T = TypeVar("T")
 class PendingReport:
     """A report whose positions and fix are resolved after the walk."""
 
-    rule: Rule
+    code: str  # the code of the rule that reported it
     node: cst.CSTNode
     end_node: cst.CSTNode | None
     message: str
@@ -92,7 +89,7 @@ class FileContext:
 
     def report(
         self,
-        rule: Rule,
+        code: str,
         node: cst.CSTNode,
         message: str,
         *,
@@ -103,5 +100,5 @@ class FileContext:
     ) -> None:
         root = self.path_stack[1] if len(self.path_stack) > 1 else self.module
         self.reports.append(
-            PendingReport(rule, node, end_node, message, fix, tuple(secrets), root, tuple(related))
+            PendingReport(code, node, end_node, message, fix, tuple(secrets), root, tuple(related))
         )

@@ -10,7 +10,7 @@ from typing import Any
 import libcst as cst
 
 from agentsense.analyzers.detect.catalog import ModelView, model_view, postponed_annotations
-from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.detect.registrations import Registration, registrations_of
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Span
 from agentsense.analyzers.positions import StatementPositions
@@ -138,7 +138,7 @@ def tool_sites(
     """
     sites: list[ToolSite] = []
     postponed = postponed_annotations(module)
-    for reg in facts.registrations:
+    for reg in registrations_of(facts):
         index = top_level.get(id(reg.definition))
         if index is not None:
             positions.ensure(module.body[index])

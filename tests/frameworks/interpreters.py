@@ -52,6 +52,11 @@ def python_for(framework: str) -> str | None:
 
 
 def skip_reason(framework: str) -> str:
+    if framework == "crewai":
+        return (
+            "crewai is not installed here (CI leaves it out: it requires mcp < 2 and openai < 3); "
+            "set AGENTSENSE_CREWAI_PYTHON to a Python that has crewai 1.15.30"
+        )
     if framework in SEPARATE:
         folder, variable = SEPARATE[framework]
         return (
