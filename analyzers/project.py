@@ -4,10 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import libcst as cst
 
 from agentsense.analyzers.config import Config
+from agentsense.analyzers.detect.frameworks.agent_tools import (
+    AGENT_LIST_SOURCES,
+    EXPORTED,
+    LISTED,
+    agent_tool_lists,
+)
 from agentsense.analyzers.detect.frameworks.instances import (
     framework_instances,
     imported_instance_tools,
@@ -99,10 +106,37 @@ def summarize(
         and reg.registers
         and not reg.in_function
     ]
-    if not named and not imported:
+    # Agents' tools lists naming tools of other modules, and this module's tools they may
+    # name (joined by `Project.agent_list_sites`).
+    listed = [
+        (listing.registry, qualified, node)
+        for listing in agent_tool_lists(facts)
+        for qualified, node in listing.imported
+    ]
+    exported = [
+        reg
+        for reg in registrations
+        if reg.source in AGENT_LIST_SOURCES
+        and reg.name is not None
+        and reg.registers
+        and not reg.in_function
+    ]
+    if not named and not imported and not listed and not exported:
         return ()
     positions = Positions(module)
-    out: list[RegistrationSummary] = []
+    out: list[RegistrationSummary] = [
+        RegistrationSummary(
+            qualified,
+            "tool",
+            f"{LISTED}{project_registry(registry, path)}",
+            path,
+            positions.span(node),
+        )
+        for registry, qualified, node in listed
+    ]
+    named.extend(
+        replace(reg, registry=f"{EXPORTED}{reg.definition.name.value}") for reg in exported
+    )
     for tool in imported:
         span = positions.span(tool.node)
         out.append(

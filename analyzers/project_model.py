@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from agentsense.analyzers.detect.frameworks.agent_tools import EXPORTED, LISTED
 from agentsense.analyzers.detect.frameworks.instances import module_names
 from agentsense.analyzers.detect.registrations import RUNTIME_AGENTS, RUNTIME_TOOLS
 from agentsense.analyzers.model import Finding, RelatedLocation, Span
@@ -120,6 +121,42 @@ class Project:
                     registry = shared.get(site.registry.removeprefix(IMPORTED))
                     if registry is not None:
                         groups[(registry, site.name)].append(replace(site, registry=registry))
+        for site in self.agent_list_sites:
+            groups[(site.registry, site.name)].append(site)
         return tuple(
             tuple(sorted(sites, key=lambda s: (s.path, s.span.start))) for sites in groups.values()
         )
+
+    @cached_property
+    def agent_list_sites(self) -> tuple[RegistrationSummary, ...]:
+        """The sites of agents' tools lists (openai-agents `Agent(tools=[...])`) that name
+        tools of other modules: each listed tool's definition, as a registration in its list's
+        registry, and the tools the list's own module puts in it. Lists naming only their own
+        module's tools are that file's lint's. Summaries carry the module-level tools such a
+        list may name (`export:<function>`) and the names a list imports
+        (`listed:<registry>`, its name the qualified name imported)."""
+        exports: dict[str, list[RegistrationSummary]] = defaultdict(list)
+        listings: list[RegistrationSummary] = []
+        for result in self.files:
+            for site in result.registrations:
+                if site.registry.startswith(f"{result.path}::{EXPORTED}"):
+                    function = site.registry.rsplit(EXPORTED, 1)[1]
+                    for dotted in module_names(result.path):
+                        exports[f"{dotted}.{function}"].append(site)
+                elif site.registry.startswith(LISTED):
+                    listings.append(site)
+        out: list[RegistrationSummary] = []
+        registries: set[str] = set()
+        for listing in listings:
+            found = exports.get(listing.name, [])
+            if len(found) == 1:  # one file defines it under that dotted name
+                registry = listing.registry.removeprefix(LISTED)
+                out.append(replace(found[0], registry=registry))
+                registries.add(registry)
+        out.extend(
+            site
+            for result in self.files
+            for site in result.registrations
+            if site.registry in registries
+        )
+        return tuple(out)

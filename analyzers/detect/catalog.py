@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from agentsense.analyzers.detect.frameworks.base import keyword
+from agentsense.analyzers.detect.frameworks.base import ToolFunction, keyword
 from agentsense.analyzers.detect.frameworks.schema import (
     JsonValue,
     SchemaStyle,
@@ -103,23 +103,56 @@ def _docstring_value(function: cst.FunctionDef) -> cst.CSTNode | None:
     return None
 
 
-def model_view(reg: Registration) -> ModelView | None:
+def model_view(reg: Registration, postponed_annotations: bool | None = None) -> ModelView | None:
     """What the model sees of a registration; None when no profile renders it or the
-    framework refuses it (it never reaches the model)."""
+    framework refuses it (it never reaches the model).
+
+    `postponed_annotations`: whether the module has `from __future__ import annotations`
+    (None: unknown; a framework that prints annotations then leaves that text out).
+    """
     profile = profile_named(reg.source)
-    function = reg.definition
-    if reg.problems or profile is None or profile.schema_style is None:
+    definition = reg.definition
+    if reg.problems or profile is None:
         return None
-    if not isinstance(function, cst.FunctionDef):
+    registry = registry_label(reg.registry) if reg.registry is not None else None
+    if isinstance(definition, cst.ClassDef):
+        if profile.class_view is None:
+            return None
+        rendered = profile.class_view(definition, reg.name)
+        return ModelView(
+            framework=profile.label,
+            registry=registry,
+            name=rendered.name or reg.name,
+            description=reg.description if reg.description is not None else rendered.description,
+            parameters=rendered.parameters,
+        )
+    if not isinstance(definition, cst.FunctionDef):
         return None
-    style = _style_for(reg, profile.schema_style)
+    function = definition
     name = reg.name
-    doc = function.get_docstring(clean=True)
+    params = tuple(p.node for p in reg.parameters) if reg.parameters is not None else None
     explicit = reg.description_node is not None and reg.description_node is not _docstring_value(
         function
     )
+    if profile.function_view is not None:
+        rendered = profile.function_view(
+            ToolFunction(function, params or (), name or function.name.value, postponed_annotations)
+        )
+        description, schema = rendered.description, rendered.parameters
+        if params is None or reg.accepts_var_keyword or reg.has_schema:
+            schema = None  # as for the frameworks below: not rendered
+        return ModelView(
+            framework=profile.label,
+            registry=registry,
+            name=rendered.name or name,
+            description=reg.description if explicit else description,
+            parameters=schema,
+        )
+    if profile.schema_style is None:
+        return None
+    style = _style_for(reg, profile.schema_style)
+    doc = function.get_docstring(clean=True)
     description = reg.description if explicit else describe(function, style, name or "")
-    params = tuple(p.node for p in reg.parameters) if reg.parameters is not None else None
     # `**kwargs` becomes a property in some frameworks and nothing in others: not rendered.
     schema = (
         None
@@ -128,11 +161,31 @@ def model_view(reg: Registration) -> ModelView | None:
     )
     return ModelView(
         framework=profile.label,
-        registry=registry_label(reg.registry) if reg.registry is not None else None,
+        registry=registry,
         name=name,
         description=description,
         parameters=schema,
     )
+
+
+def postponed_annotations(module: cst.Module) -> bool:
+    """Whether the module has `from __future__ import annotations` (annotations are strings)."""
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if (
+                isinstance(small, cst.ImportFrom)
+                and isinstance(small.module, cst.Name)
+                and small.module.value == "__future__"
+                and not isinstance(small.names, cst.ImportStar)
+                and any(
+                    isinstance(alias.name, cst.Name) and alias.name.value == "annotations"
+                    for alias in small.names
+                )
+            ):
+                return True
+    return False
 
 
 def tool_catalog(module: cst.Module, path: str) -> list[ToolView]:
@@ -144,9 +197,10 @@ def tool_catalog(module: cst.Module, path: str) -> list[ToolView]:
     if not registrations:
         return []
     positions: Positions | None = None
+    postponed = postponed_annotations(module)
     out: list[ToolView] = []
     for reg in registrations:
-        seen = model_view(reg)
+        seen = model_view(reg, postponed)
         if seen is None:
             continue
         positions = positions or Positions(module)

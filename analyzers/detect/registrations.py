@@ -12,6 +12,7 @@ from typing import Literal
 
 import libcst as cst
 
+from agentsense.analyzers.detect.frameworks.agent_tools import agent_tool_lists
 from agentsense.analyzers.detect.frameworks.agno import toolkit_methods
 from agentsense.analyzers.detect.frameworks.base import DecoratedTool
 from agentsense.analyzers.detect.frameworks.langchain import required_fields
@@ -603,7 +604,10 @@ class _Extractor:
         self.factory_calls: dict[int, list[tuple[cst.Call, FrameworkProfile]]] = {}
         # id() of a function listed in `Agent(tools=[...])` / a Toolkit method -> its profile.
         self.listed_tools: dict[int, tuple[FrameworkProfile, bool]] = {}
+        # id() of a decorated function in one agent's tools list -> that list's registry.
+        self.agent_registries: dict[int, tuple[str, FrameworkProfile]] = {}
         self._find_instances()
+        self._find_agent_lists()
         self._find_factory_calls()
         self._find_toolkits()
 
@@ -618,6 +622,18 @@ class _Extractor:
                     for method in toolkit_methods(info.node):
                         self.listed_tools[id(method)] = (profile, True)
                     break
+
+    def _find_agent_lists(self) -> None:
+        """Functions listed in an agent's `tools=[...]` take names in that list; one listed
+        by several agents has no single registry (left out)."""
+        seen: dict[int, set[str]] = defaultdict(set)
+        for listing in agent_tool_lists(self.facts):
+            for function in listing.functions:
+                seen[id(function)].add(listing.registry)
+                self.agent_registries[id(function)] = (listing.registry, listing.profile)
+        for key, registries in seen.items():
+            if len(registries) > 1:
+                del self.agent_registries[key]
 
     def _find_factory_calls(self) -> None:
         """`StructuredTool.from_function(func=f)` and the like, on this module's functions."""
@@ -1024,6 +1040,9 @@ class _Extractor:
             for found in check(tool)
         )
         registry = None
+        listed = self.agent_registries.get(id(function))
+        if listed is not None and listed[1] is profile and owner is None:
+            registry = listed[0]
         if (
             profile.per_instance_registry
             and owner is not None

@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from agentsense.analyzers.detect.catalog import ModelView, model_view
+from agentsense.analyzers.detect.catalog import ModelView, model_view, postponed_annotations
 from agentsense.analyzers.detect.registrations import Registration, registrations_of
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Span
@@ -137,6 +137,7 @@ def tool_sites(
     statement holding it (positions are computed per top-level statement).
     """
     sites: list[ToolSite] = []
+    postponed = postponed_annotations(module)
     for reg in registrations_of(facts):
         index = top_level.get(id(reg.definition))
         if index is not None:
@@ -154,7 +155,7 @@ def tool_sites(
                 parameters=parameters(reg, module),
                 example=example,
                 example_error=problem,
-                seen=model_view(reg),
+                seen=model_view(reg, postponed),
             )
         )
     return sites

@@ -751,6 +751,108 @@ AGNO = (
     ),
 )
 
+CREWAI = (
+    flagged(
+        "crewai-name-not-annotated",
+        "crewai",
+        """
+        from crewai.tools import BaseTool
+
+        class WeatherTool(BaseTool):
+            name = "Weather"
+            description: str = "Get the weather for a city."
+
+            def _run(self, city: str) -> str:
+                return city
+        """,
+        "AGT211",
+        "PydanticUserError",
+        "Field 'name' defined on a base class was overridden by a non-annotated attribute",
+    ),
+    clean(
+        "crewai-documented",
+        "crewai",
+        # CrewAI's tools guide (docs/concepts/tools.mdx).
+        '''
+        from crewai.tools import BaseTool, tool
+
+        class MyCustomTool(BaseTool):
+            name: str = "Name of my tool"
+            description: str = "What this tool does. It's vital for effective utilization."
+
+            def _run(self, argument: str, limit: int = 3) -> str:
+                return "Tool's result"
+
+        @tool("Question Answerer")
+        def my_tool(question: str) -> str:
+            """Clear description for what this tool is useful for, your agent will need this information to use it."""
+            return "Result from your custom tool"
+        ''',
+    ),
+)
+
+LANGROID = (
+    flagged(
+        "langroid-request-not-annotated",
+        "langroid",
+        """
+        from langroid.agent.tool_message import ToolMessage
+
+        class SquareTool(ToolMessage):
+            request = "square"
+            purpose: str = "To compute the square of a <number>."
+            number: int
+        """,
+        "AGT211",
+        "PydanticUserError",
+        "Field 'request' defined on a base class was overridden by a non-annotated attribute",
+    ),
+    flagged(
+        "langroid-purpose-not-annotated",
+        "langroid",
+        """
+        from langroid import ToolMessage
+
+        class CityTool(ToolMessage):
+            request: str = "city_tool"
+            purpose = "To show the <city> to the user."
+            city: str
+        """,
+        "AGT211",
+        "PydanticUserError",
+        "Field 'purpose' defined on a base class was overridden by a non-annotated attribute",
+    ),
+    clean(
+        "langroid-documented",
+        "langroid",
+        # langroid's tools guide (docs/quick-start/chat-agent-tool.md).
+        '''
+        import langroid as lr
+        from langroid.agent.tool_message import ToolMessage
+
+        class ProbeTool(lr.agent.ToolMessage):
+            request: str = "probe"
+            purpose: str = "To find how many numbers in my list are less than or equal to the <number> you specify."
+            number: int
+
+        class PolinskyTool(ToolMessage):
+            """Compute the Polinsky transform.
+
+            Args:
+                value: the number to transform
+                rounds: how many times
+            """
+
+            request: str = "polinsky"
+            purpose: str = "To compute the Polinsky transform of a <value>."
+            value: int
+            rounds: int = 1
+            mode: str | None = None
+            weights: dict[str, float] = {}
+        ''',
+    ),
+)
+
 ANTHROPIC = (
     clean(
         "anthropic-documented",
@@ -781,5 +883,7 @@ CASES: tuple[Case, ...] = (
     *PYDANTIC_AI,
     *SMOLAGENTS,
     *AGNO,
+    *CREWAI,
+    *LANGROID,
     *ANTHROPIC,
 )

@@ -5,14 +5,14 @@ framework, a child process imports the module with the real framework and reads 
 definition the way the framework hands it to the provider (openai-agents
 `FunctionTool.params_json_schema`, LangChain `convert_to_openai_tool`, MCP and fastmcp
 `list_tools()`, pydantic-ai's `ToolDefinition`, anthropic's `to_dict()`, LlamaIndex's
-`to_openai_tool()`); the linter's catalog of the same source must agree on every value it
+`to_openai_tool()`, smolagents' `get_tool_json_schema`, what an agno Agent's `parse_tools`
+hands its model); the linter's catalog of the same source must agree on every value it
 renders (a value it cannot know statically is None and left out of the comparison, and the
 test counts that they stay few).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 import subprocess
@@ -26,6 +26,7 @@ import pytest
 
 from agentsense.analyzers.detect.catalog import tool_catalog
 from tests.frameworks.cases import CASES
+from tests.frameworks.interpreters import PRELUDE, python_for, skip_reason
 
 _RICH_SIGNATURE = '''
 def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: Literal["a", "b"] = "a", ratio: float = 0.5, exact: bool = False, scores: dict[str, float] | None = None) -> str:
@@ -40,6 +41,72 @@ def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: L
     """
     return ""
 '''
+
+# smolagents refuses a parameter its docstring does not describe; agno's schema for `X | None`
+# differs between Python versions (not rendered): each gets a signature it renders in full.
+_SMOLAGENTS_SIGNATURE = '''
+def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: Literal["a", "b"] = "a", ratio: float = 0.5, exact: bool = False, scores: dict[str, float] | None = None, extra: Any = None, pairs: list = []) -> str:
+    """Search things.
+
+    Longer text here.
+
+    Args:
+        query: the query
+        limit: max results,
+            at most 50
+        tags (list[str]): labels to match
+        mode: how to match
+        ratio: a ratio
+        exact: exact matches only
+        scores: weights per field
+        extra: anything else
+        pairs: raw pairs
+
+    Returns:
+        the results
+    """
+    return ""
+'''
+_AGNO_SIGNATURE = '''
+def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: Literal["a", "b"] = "a", ratio: float = 0.5, exact: bool = False, scores: Optional[dict[str, float]] = None, options: dict = {}, agent=None) -> str:
+    """Search things
+    over many lines.
+
+    Longer text here.
+
+    And here.
+
+    Args:
+        query: the query
+        limit (int): max results,
+            at most 50
+        tags: labels to match
+
+    Returns:
+        the results
+    """
+    return ""
+'''
+# A signature that `inspect.signature` prints the same on every supported Python.
+_PRINTED_SIGNATURE = '''
+def search(query: str, limit: int = 5, tags: list[str] | None = None, *, mode: str = "a", exact=False, scores: dict[str, float] | None = None) -> list[str]:
+    """Search things.
+
+    Args:
+        query: the query
+    """
+    return []
+'''
+# CrewAI rewrites dict types in its strict form (not rendered).
+_CREWAI_SIGNATURE = _RICH_SIGNATURE.replace(
+    ", scores: dict[str, float] | None = None", ", labels: list[str] | None = None"
+)
+SIGNATURES = {
+    "crewai": _CREWAI_SIGNATURE,
+    "smolagents": _SMOLAGENTS_SIGNATURE,
+    "agno": _AGNO_SIGNATURE,
+    "llama_index-printed": _PRINTED_SIGNATURE,
+}
 
 RICH: dict[str, tuple[str, str]] = {
     # framework import name -> (header, registration)
@@ -56,23 +123,78 @@ RICH: dict[str, tuple[str, str]] = {
     "pydantic_ai": ("from pydantic_ai import Agent\nagent = Agent('test')", "@agent.tool_plain"),
     "anthropic": ("from anthropic import beta_tool", "@beta_tool"),
     "llama_index": ("from llama_index.core.tools import FunctionTool", ""),
+    "smolagents": ("from smolagents import tool", "@tool"),
+    "agno": ("from agno.agent import Agent", ""),
+    "crewai": ("from crewai.tools import tool", '@tool("Search the Web")'),
 }
+# Examples of a framework beyond its first: id suffix -> framework.
+MORE_RICH = {"llama_index-printed": "llama_index"}
 
 
-def _rich_example(framework: str) -> str:
+def _rich_example(key: str) -> str:
+    framework = MORE_RICH.get(key, key)
     header, decorator = RICH[framework]
-    body = textwrap.dedent(_RICH_SIGNATURE).strip("\n")
-    source = f"from typing import Literal, Optional\n{header}\n\n{decorator}\n{body}\n"
+    body = textwrap.dedent(SIGNATURES.get(key, _RICH_SIGNATURE)).strip("\n")
+    source = f"from typing import Any, Literal, Optional\n{header}\n\n{decorator}\n{body}\n"
     if framework == "llama_index":
         source += "\nsearch_tool = FunctionTool.from_defaults(fn=search)\n"
+    if framework == "agno":
+        source += "\nagent = Agent(tools=[search])\n"
     return source.replace("\n\n\ndef", "\n\ndef").replace("\n\ndef", "\ndef")
 
+
+# Frameworks whose tools are classes: no function signature to vary.
+CLASS_FRAMEWORKS = {"langroid"}
+_LANGROID_CLASS = '''
+from typing import Literal, Optional
+
+from langroid.agent.tool_message import ToolMessage
+
+
+class SearchTool(ToolMessage):
+    """Search things.
+
+    Args:
+        query: the query
+        limit: max results
+    """
+
+    request: str = "search"
+    purpose: str = "To search for a <query>."
+    query: str
+    limit: int = 5
+    tags: Optional[list[str]] = None
+    mode: Literal["a", "b"] = "a"
+    ratio: float = 0.5
+    exact: bool = False
+    scores: dict[str, float] = {}
+    pairs: list[dict[str, int]] = []
+'''
 
 EXAMPLES: list[tuple[str, str, str]] = [
     (case.id, case.framework, case.text)
     for case in CASES
-    if case.code is None and case.framework in RICH
-] + [(f"{framework}-rich-signature", framework, _rich_example(framework)) for framework in RICH]
+    if case.code is None and (case.framework in RICH or case.framework in CLASS_FRAMEWORKS)
+]
+EXAMPLES += [
+    (f"{key}-rich-signature", MORE_RICH.get(key, key), _rich_example(key))
+    for key in [*RICH, *MORE_RICH]
+]
+EXAMPLES.append(("langroid-rich-fields", "langroid", _LANGROID_CLASS.lstrip("\n")))
+# Postponed annotations: `inspect.signature` prints each annotation's text as a string.
+EXAMPLES.append(
+    (
+        "llama_index-postponed-annotations",
+        "llama_index",
+        "from __future__ import annotations\n"
+        "from typing import Optional\n"
+        "from llama_index.core.tools import FunctionTool\n\n"
+        "def search(query: str, tags: Optional[list[str]] = None, *rest: int) -> str:\n"
+        '    """Search."""\n'
+        "    return query\n\n"
+        "search_tool = FunctionTool.from_defaults(fn=search, name='find')\n",
+    )
+)
 
 # Reads every tool a module defines as its framework would send it: name, description,
 # parameters JSON schema.
@@ -106,6 +228,65 @@ def definitions(module):
         elif kind.startswith("llama_index.core.tools"):
             function = value.metadata.to_openai_tool()["function"]
             out.append((function["name"], function.get("description"), function["parameters"]))
+        elif kind.startswith("crewai.tools") or (
+            isinstance(value, type) and value.__module__ == module.__name__ and is_crewai_tool(value)
+        ):
+            from crewai.utilities.agent_utils import convert_tools_to_openai_schema
+            tool = value() if isinstance(value, type) else value
+            function = convert_tools_to_openai_schema([tool])[0][0]["function"]
+            out.append((function["name"], function["description"], function["parameters"]))
+        elif isinstance(value, type) and value.__module__ == module.__name__ and is_langroid_tool(value):
+            spec = value.llm_function_schema(defaults=True)
+            out.append((spec.name, spec.description, spec.parameters))
+        elif kind.startswith("smolagents.") or (
+            isinstance(value, type) and value.__module__ == module.__name__ and is_smolagents_tool(value)
+        ):
+            from smolagents.models import get_tool_json_schema
+            tool = value() if isinstance(value, type) else value
+            function = get_tool_json_schema(tool)["function"]
+            out.append((function["name"], function["description"], function["parameters"]))
+    out.extend(agno_definitions(module))
+    return out
+
+def is_crewai_tool(value):
+    if "crewai" not in sys.modules:
+        return False
+    from crewai.tools import BaseTool
+    return issubclass(value, BaseTool)
+
+def is_langroid_tool(value):
+    if "langroid" not in sys.modules:
+        return False
+    from langroid.agent.tool_message import ToolMessage
+    return issubclass(value, ToolMessage)
+
+def is_smolagents_tool(value):
+    if "smolagents" not in sys.modules:
+        return False
+    from smolagents import Tool
+    return issubclass(value, Tool) and value is not Tool
+
+# What agno Agents of the module hand their model, and the module's `@tool` functions as an
+# Agent given them would.
+def agno_definitions(module):
+    values = list(vars(module).values())
+    kinds = {type(v).__module__.split(".")[0] for v in values}
+    if "agno" not in kinds:
+        return []
+    from agno.agent import Agent
+    from agno.agent._tools import parse_tools
+    from agno.models.openai import OpenAIChat
+    from agno.tools.function import Function
+    agents = [v for v in values if isinstance(v, Agent)]
+    loose = [v for v in values if isinstance(v, Function)]
+    if loose:
+        agents.append(Agent(tools=loose))
+    out = []
+    model = OpenAIChat(id="gpt-4o", api_key="unused")
+    for agent in agents:
+        for function in parse_tools(agent, tools=agent.tools, model=model):
+            d = function.to_dict()
+            out.append((d["name"], d.get("description"), d["parameters"]))
     return out
 
 result = {}
@@ -120,33 +301,36 @@ print(json.dumps(result))
 
 
 def _installed(framework: str) -> bool:
-    return importlib.util.find_spec(framework) is not None
+    return python_for(framework) is not None
 
 
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
-    """What each framework sends for each example's tools, by example id."""
+    """What each framework sends for each example's tools, by example id (one child process
+    per interpreter: a framework in its own venv runs there)."""
     root = tmp_path_factory.mktemp("catalog")
-    paths: dict[str, str] = {}
+    groups: dict[tuple[str, str], dict[str, str]] = {}
     for example_id, framework, text in EXAMPLES:
-        if not _installed(framework):
+        python = python_for(framework)
+        if python is None:
             continue
         path = root / f"{example_id.replace('-', '_')}.py"
         path.write_text(text, encoding="utf-8")
-        paths[example_id] = str(path)
-    if not paths:
-        return {}
-    done = subprocess.run(
-        [sys.executable, "-c", _DRIVER, *paths.values()],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=root,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
-    return {example_id: outcome[path] for example_id, path in paths.items()}
+        groups.setdefault((python, PRELUDE.get(framework, "")), {})[example_id] = str(path)
+    out: dict[str, list[Any]] = {}
+    for (python, prelude), paths in groups.items():
+        done = subprocess.run(
+            [python, "-c", prelude + _DRIVER, *paths.values()],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=root,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        outcome = json.loads(done.stdout.strip().splitlines()[-1])
+        out.update({example_id: outcome[path] for example_id, path in paths.items()})
+    return out
 
 
 def _same_text(ours: str, theirs: str | None) -> bool:
@@ -159,6 +343,7 @@ def _same_text(ours: str, theirs: str | None) -> bool:
 UNKNOWN_SCHEMAS = {
     ("openai-agents-documented", "fetch_weather"),  # a TypedDict parameter
     ("openai-agents-non-strict", "search"),  # **kwargs
+    ("llama_index-printed-rich-signature", "search"),  # `exact=False`: not annotated
 }
 
 
@@ -169,7 +354,7 @@ def test_catalog_matches_the_framework(
     example_id: str, framework: str, text: str, sent: dict[str, list[Any]]
 ) -> None:
     if not _installed(framework):
-        pytest.skip(f"{framework} is not installed (pip install -e '.[frameworks]')")
+        pytest.skip(skip_reason(framework))
     views = tool_catalog(cst.parse_module(text), "example.py")
     if example_id == "fastmcp-versions-coexist":
         # list_tools() shows a name's highest version: the catalog lists each; compare the last.
@@ -202,5 +387,5 @@ def test_catalog_matches_the_framework(
 
 
 def test_examples_cover_every_rendering_framework() -> None:
-    assert {framework for _, framework, _ in EXAMPLES} == set(RICH)
+    assert {framework for _, framework, _ in EXAMPLES} == set(RICH) | CLASS_FRAMEWORKS
     assert Path(__file__).with_name("cases.py").exists()

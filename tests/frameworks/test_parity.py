@@ -8,10 +8,8 @@ that error; a clean one gives no registration finding and imports.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.frameworks.cases import CASES, Case
+from tests.frameworks.interpreters import PRELUDE, python_for, skip_reason
 from tests.helpers import lint_with
 
 REGISTRATION_CODES = ("AGT201", "AGT210", "AGT211", "AGT212", "AGT213", "AGT214", "AGT215")
@@ -43,7 +42,7 @@ print(json.dumps(out))
 
 
 def _installed(framework: str) -> bool:
-    return importlib.util.find_spec(framework) is not None
+    return python_for(framework) is not None
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +60,10 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             path = root / f"{case.id.replace('-', '_')}.py"
             path.write_text(case.text, encoding="utf-8")
             paths.append(str(path))
+        python = python_for(framework)
+        assert python is not None
         done = subprocess.run(
-            [sys.executable, "-c", _DRIVER, *paths],
+            [python, "-c", PRELUDE.get(framework, "") + _DRIVER, *paths],
             capture_output=True,
             text=True,
             timeout=600,
@@ -95,7 +96,7 @@ def test_linter_verdict(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_framework_verdict(case: Case, imported: dict[str, Any]) -> None:
     if not _installed(case.framework):
-        pytest.skip(f"{case.framework} is not installed (pip install -e '.[frameworks]')")
+        pytest.skip(skip_reason(case.framework))
     outcome = imported[case.id]
     if case.code is None:
         assert outcome is None, outcome

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from agentsense.analyzers.detect.frameworks.schema import SchemaStyle
+from agentsense.analyzers.detect.frameworks.schema import JsonValue, SchemaStyle
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,34 @@ class DecoratedTool:
 
 FunctionCheck = Callable[[DecoratedTool], Iterator[FrameworkProblem]]
 ClassCheck = Callable[[cst.ClassDef], Iterator[FrameworkProblem]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What a framework that does not build its schema with pydantic sends for a tool: its
+    description and the JSON schema of its arguments (None: not known statically)."""
+
+    description: str | None
+    parameters: dict[str, JsonValue] | None
+    name: str | None = None  # the name sent, when the framework rewrites the tool's (CrewAI)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFunction:
+    """A function tool as a framework's view (`FunctionView`) reads it."""
+
+    function: cst.FunctionDef
+    params: tuple[cst.Param, ...]  # the parameters the model fills in
+    name: str  # the tool's name
+    # `from __future__ import annotations` is in effect (annotations are strings at run
+    # time); None when unknown.
+    postponed_annotations: bool | None
+
+
+FunctionView = Callable[[ToolFunction], Rendered]
+# (a tool class, its registered name) -> what the framework sends (the description comes
+# from the class).
+ClassView = Callable[[cst.ClassDef, str | None], Rendered]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +107,9 @@ class FrameworkProfile:
     factory_function_keyword: str = "func"  # the function's keyword (else the first positional)
     # Constructors whose `tools=[...]` list takes plain functions (agno's `Agent`).
     tool_list_calls: tuple[str, ...] = ()
+    # Constructors whose `tools=[...]` list is a registry of its own: two tools of one name
+    # in it clash (openai-agents' `Agent`; see agent_tools.py).
+    agent_list_calls: tuple[str, ...] = ()
     # Bases whose subclasses register the methods their `__init__` lists (agno's `Toolkit`).
     toolkit_bases: tuple[str, ...] = ()
     # Without a docstring or `description=`, the framework describes the tool by its signature
@@ -88,6 +119,9 @@ class FrameworkProfile:
     missing_description_error: str | None = None
     # How it turns a function into what the model sees (None: not rendered).
     schema_style: SchemaStyle | None = None
+    # Frameworks with their own (non-pydantic) rendering: used instead of `schema_style`.
+    function_view: FunctionView | None = None
+    class_view: ClassView | None = None
     # What the framework raises that the shared contract does not cover.
     function_checks: tuple[FunctionCheck, ...] = ()
     class_checks: tuple[ClassCheck, ...] = ()

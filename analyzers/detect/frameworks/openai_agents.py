@@ -73,6 +73,8 @@ PROFILE = FrameworkProfile(
         "agents.decorators.tool",
         "agents.decorators.function_tool",
     ),
+    # Its tools list keeps the last tool of a name (agent_tools.py).
+    agent_list_calls=("agents.Agent", "agents.agent.Agent"),
     name_keywords=("name_override",),
     description_keywords=("description_override",),
     context_annotations=CONTEXT_TYPES,

@@ -16,7 +16,7 @@ from typing import Literal
 import libcst as cst
 
 JsonValue = object
-Description = Literal["summary", "raw", "raw_stripped", "joined_summary", "signature"]
+Description = Literal["summary", "raw", "raw_stripped", "joined_summary"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +32,7 @@ class SchemaStyle:
     strict: bool = False  # OpenAI strict mode: every property required, null defaults dropped
     # summary: the cleaned docstring before its Args:/Returns:/Raises: sections;
     # raw / raw_stripped: `__doc__` as Python 3.10-3.12 keep it (3.13 dedents it);
-    # joined_summary: the summary's lines joined by spaces (LangChain parse_docstring);
-    # signature: LlamaIndex's "name(signature)\n" + the stripped docstring.
+    # joined_summary: the summary's lines joined by spaces (LangChain parse_docstring).
     description: Description = "summary"
 
 
@@ -254,8 +253,6 @@ def describe(function: cst.FunctionDef, style: SchemaStyle, name: str) -> str | 
         return raw
     if style.description == "raw_stripped":
         return raw.strip() if raw is not None else None
-    if style.description == "signature":
-        return None  # str(inspect.signature(...)) is not rendered statically
     if cleaned is None:
         return None
     summary = docstring_summary(cleaned)

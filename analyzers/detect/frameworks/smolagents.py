@@ -7,6 +7,8 @@ a missing return annotation a TypeHintParsingException.
 
 from __future__ import annotations
 
+import ast
+import copy
 import re
 from collections.abc import Iterator
 
@@ -16,7 +18,11 @@ from agentsense.analyzers.detect.frameworks.base import (
     DecoratedTool,
     FrameworkProblem,
     FrameworkProfile,
+    Rendered,
+    ToolFunction,
+    code_of,
 )
+from agentsense.analyzers.detect.frameworks.schema import JsonValue
 
 LABEL = "smolagents"
 
@@ -166,6 +172,162 @@ def tool_class_contract(node: cst.ClassDef) -> Iterator[FrameworkProblem]:
         )
 
 
+# -- what the model sees (smolagents/_function_type_hints_utils.py and models.py, 1.26.0) --
+_DESCRIPTION = re.compile(r"^(.*?)(?=\n\s*(Args:|Returns:|Raises:)|\Z)", re.DOTALL)
+_CHOICES = re.compile(r"\(choices:\s*(.*?)\)\s*$", re.IGNORECASE)
+# _BASE_TYPE_MAPPING; any other class becomes "object" (or "image"/"audio" for PIL/torch
+# types), which is not rendered: the name alone does not say which.
+_BASE_TYPES: dict[str, str] = {
+    "int": "integer",
+    "float": "number",
+    "str": "string",
+    "bool": "boolean",
+    "list": "array",
+    "List": "array",
+    "dict": "object",
+    "Dict": "object",
+    "Any": "any",
+    "None": "null",
+}
+_LITERAL_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
+_UNKNOWN = object()
+
+
+def _head(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if (
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value in ("typing", "typing_extensions", "t")
+    ):
+        return node.attr.value
+    return None
+
+
+def _literal(node: cst.BaseExpression) -> object:
+    try:
+        return ast.literal_eval(code_of(node))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _UNKNOWN
+
+
+def _union_members(node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The members of `A | B | None`, `Optional[A]` and `Union[A, B]`; None if not a union."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        left = _union_members(node.left) or [node.left]
+        right = _union_members(node.right) or [node.right]
+        return [*left, *right]
+    if isinstance(node, cst.Subscript) and _head(node.value) in ("Optional", "Union"):
+        members = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        if len(members) != len(node.slice):
+            return None
+        if _head(node.value) == "Optional":
+            return [*members, cst.Name("None")] if len(members) == 1 else None
+        return members
+    return None
+
+
+def _union(types: list[dict[str, JsonValue]], nullable: bool) -> dict[str, JsonValue] | None:
+    """`_parse_union_type`: one member as is, else the sorted list of their types."""
+    if len(types) == 1:
+        out = dict(types[0])
+    elif types and all(isinstance(t.get("type"), str) for t in types):
+        out = {"type": sorted(str(t["type"]) for t in types)}
+    else:
+        return None  # an anyOf: rare, and models.py flattens it lossily
+    if nullable:
+        out["nullable"] = True
+    return out
+
+
+def type_schema(node: cst.BaseExpression) -> dict[str, JsonValue] | None:
+    """smolagents' `_parse_type_hint` for an annotation, or None when not certain."""
+    members = _union_members(node)
+    if members is not None:
+        nullable = any(_head(m) == "None" for m in members)
+        parsed = [type_schema(m) for m in members if _head(m) != "None"]
+        if any(p is None for p in parsed):
+            return None
+        return _union([p for p in parsed if p is not None], nullable)
+    head = _head(node)
+    if head is not None:
+        kind = _BASE_TYPES.get(head)
+        return None if kind is None else {"type": kind}
+    if not isinstance(node, cst.Subscript):
+        return None
+    head = _head(node.value)
+    elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+    if len(elements) != len(node.slice):
+        return None
+    if head in ("list", "List") and len(elements) == 1:
+        items = type_schema(elements[0])
+        return None if items is None else {"type": "array", "items": items}
+    if head in ("dict", "Dict") and len(elements) == 2:
+        if type_schema(elements[0]) is None:
+            return None
+        values = type_schema(elements[1])
+        return None if values is None else {"type": "object", "additionalProperties": values}
+    if head == "Literal":
+        literals = [_literal(e) for e in elements]
+        kinds = [_LITERAL_TYPES.get(type(v)) for v in literals]
+        if not literals or any(k is None for k in kinds):
+            return None
+        unique = sorted({k for k in kinds if k is not None})
+        out: dict[str, JsonValue] = {"type": unique[0] if len(unique) == 1 else unique}
+        out["enum"] = literals
+        return out
+    return None
+
+
+def sent_parameters(inputs: dict[str, dict[str, JsonValue]]) -> dict[str, JsonValue] | None:
+    """`get_tool_json_schema`: the `parameters` smolagents sends for a tool's `inputs`."""
+    properties = copy.deepcopy(inputs)
+    required: list[str] = []
+    for key, value in properties.items():
+        if "anyOf" in value or not isinstance(value.get("type"), (str, list)):
+            return None  # flattened lossily by smolagents: not rendered
+        if value["type"] == "any":
+            value["type"] = "string"
+        if not value.get("nullable"):
+            required.append(key)
+    return {"type": "object", "properties": dict(properties), "required": required}
+
+
+def function_view(tool: ToolFunction) -> Rendered:
+    """What `@tool` makes of a function: the docstring's text before its sections, and each
+    parameter's type with its `Args:` entry."""
+    function, params = tool.function, tool.params
+    doc = (function.get_docstring(clean=True) or "").strip()
+    match = _DESCRIPTION.search(doc)
+    description = match.group(1).strip() if match else None
+    documented = documented_arguments(doc)
+    inputs: dict[str, dict[str, JsonValue]] = {}
+    for param in params:
+        if param.annotation is None or param.name.value not in documented:
+            return Rendered(description, None)
+        schema = type_schema(param.annotation.annotation)
+        text = documented[param.name.value]
+        if schema is None or _CHOICES.search(text):
+            return Rendered(description, None)
+        if param.default is not None:
+            schema["nullable"] = True
+        schema["description"] = text
+        inputs[param.name.value] = schema
+    return Rendered(description, sent_parameters(inputs))
+
+
+def class_view(node: cst.ClassDef, name: str | None) -> Rendered:
+    """A `Tool` subclass sends its literal `inputs` (its name and description are its own)."""
+    value = _class_value(node, "inputs")
+    inputs = _literal(value) if value is not None else _UNKNOWN
+    if not isinstance(inputs, dict) or not all(
+        isinstance(k, str) and isinstance(v, dict) for k, v in inputs.items()
+    ):
+        return Rendered(None, None)
+    return Rendered(None, sent_parameters(inputs))
+
+
 PROFILE = FrameworkProfile(
     name="smolagents",
     label=LABEL,
@@ -178,4 +340,6 @@ PROFILE = FrameworkProfile(
     description_keywords=(),
     function_checks=(docstring_arguments, return_annotation),
     class_checks=(tool_class_contract,),
+    function_view=function_view,
+    class_view=class_view,
 )
