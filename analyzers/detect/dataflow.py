@@ -112,19 +112,33 @@ def referenced_names(
     return found
 
 
-def _is_scope(node: cst.CSTNode) -> bool:
-    return isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+_FLOW_KINDS = frozenset(
+    {
+        cst.Assign,
+        cst.AnnAssign,
+        cst.AugAssign,
+        cst.NamedExpr,
+        cst.For,
+        cst.CompFor,
+        cst.WithItem,
+        cst.Call,
+    }
+)
 
 
-def iter_assignments(body: cst.CSTNode) -> Iterator[Assignment]:
+def iter_assignments(
+    body: cst.CSTNode, nodes: Iterable[cst.CSTNode] | None = None
+) -> Iterator[Assignment]:
     """Every value flow in `body`, not descending into nested functions or classes.
 
     Covers `=`, annotated and augmented assignment, `:=`, `for` targets, `with ... as`, and
-    mutating calls on a named receiver (`parts.append(x)`, `opts.update(x)`).
+    mutating calls on a named receiver (`parts.append(x)`, `opts.update(x)`). `nodes` is
+    `iter_subtree_no_scopes(body)` when the caller has it already (`FileIndex.nodes`);
+    rules read the cached flows through `context.index.assignments(body)`.
     """
-    for node in iter_subtree_no_scopes(body):
-        if node is not body and _is_scope(node):
-            continue
+    for node in iter_subtree_no_scopes(body) if nodes is None else nodes:
+        if type(node) not in _FLOW_KINDS:
+            continue  # exact types: the parser makes no subclasses (and scopes are not flows)
         if isinstance(node, cst.Assign):
             names = [n for t in node.targets for n in target_names(t.target)]
             yield Assignment(tuple(names), node.value)

@@ -300,15 +300,9 @@ class UnhandledToolFailure(Rule):
         head = call.func.value if isinstance(call.func, cst.Attribute) else call.func
         if not isinstance(head, cst.Name):
             return None
-        for node in iter_subtree_no_scopes(function.body):
-            if (
-                isinstance(node, cst.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0].target, cst.Name)
-                and node.targets[0].target.value == head.value
-            ):
-                return _lookup_of(node.value)
-        return None
+        # The first `name = ...` of the body, from a table built once per function.
+        assign = self.context.index.first_assignments(function.body).get(head.value)
+        return _lookup_of(assign.value) if assign is not None else None
 
     def _tool_calls_in(self, node: cst.CSTNode) -> bool:
         return any(
