@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TypeVar, cast
 
 import libcst as cst
 
 from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.fixes import FixPlan
 from agentsense.analyzers.index import FileIndex
-from agentsense.analyzers.rule import FixPlan
-
-if TYPE_CHECKING:
-    from agentsense.analyzers.rule import Rule
 
 T = TypeVar("T")
 
@@ -23,7 +20,7 @@ T = TypeVar("T")
 class PendingReport:
     """A report whose positions and fix are resolved after the walk."""
 
-    rule: Rule
+    code: str  # the code of the rule that reported it
     node: cst.CSTNode
     end_node: cst.CSTNode | None
     message: str
@@ -103,7 +100,7 @@ class FileContext:
 
     def report(
         self,
-        rule: Rule,
+        code: str,
         node: cst.CSTNode,
         message: str,
         *,
@@ -114,5 +111,5 @@ class FileContext:
     ) -> None:
         root = self.path_stack[1] if len(self.path_stack) > 1 else self.module
         self.reports.append(
-            PendingReport(rule, node, end_node, message, fix, tuple(secrets), root, tuple(related))
+            PendingReport(code, node, end_node, message, fix, tuple(secrets), root, tuple(related))
         )

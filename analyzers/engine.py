@@ -34,6 +34,7 @@ from agentsense.analyzers.model import (
 from agentsense.analyzers.positions import Positions, RelativePositions, StatementPositions
 from agentsense.analyzers.registry import all_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
+from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
     Suppression,
@@ -42,9 +43,9 @@ from agentsense.analyzers.suppression import (
 )
 from agentsense.analyzers.walk import children
 
-SYNTAX_ERROR = "AGT001"
-UNUSED_SUPPRESSION = "AGT900"
-_ENGINE_CODES = frozenset({SYNTAX_ERROR, UNUSED_SUPPRESSION})
+SYNTAX_ERROR = SyntaxErrorRule.code
+UNUSED_SUPPRESSION = UnusedSuppression.code
+_ENGINE_CODES = ENGINE_CODES
 # Larger sources are not linted: Python that big is generated, and libcst holds about 400
 # bytes of memory per byte of source (4 MB parse to ~1.6 GB).
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
@@ -246,7 +247,7 @@ def _resolve_each(
     parents: dict[int, dict[int, cst.CSTNode]] = {}  # id(search root) -> its parent map
     for report in context.reports:
         check_deadline()  # each report may render a whole statement for its fix
-        rule = report.rule
+        rule = rules_by_code()[report.code]
         span = positions.span(report.node, report.end_node)
         key = (rule.code, span, report.message)
         if key in seen:
@@ -275,7 +276,7 @@ def _resolve_each(
                 code=rule.code,
                 name=rule.name,
                 message=report.message,
-                severity=config.severity_for(type(rule)),
+                severity=config.severity_for(rule),
                 path=context.path,
                 span=span,
                 fix=fix,
@@ -656,7 +657,7 @@ def lint_statements(
         _walk_subtree(stmt, stack_path, visit_table, leave_table, structural=structural)
         origin = index if index in chosen else None
         for report in context.reports[before:]:
-            origins[id(report)] = None if type(report.rule) in whole else origin
+            origins[id(report)] = None if rules_by_code()[report.code] in whole else origin
         if index in chosen:
             for rule in local:
                 if _carries_state(start[id(rule)], rule):

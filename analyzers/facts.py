@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TypeVar, cast
 
 import libcst as cst
 
-if TYPE_CHECKING:
-    from agentsense.analyzers.detect.registrations import Registration
+T = TypeVar("T")
 
 
 def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
@@ -71,19 +70,31 @@ class ModuleFacts:
     """What a rule may ask about the whole module. Each fact is computed on first use."""
 
     def __init__(
-        self,
-        module: cst.Module,
-        *,
-        statements: tuple[cst.BaseStatement, ...] | None = None,
-        known_registrations: Mapping[int, tuple[Registration, ...]] | None = None,
+        self, module: cst.Module, *, statements: tuple[cst.BaseStatement, ...] | None = None
     ) -> None:
-        """`statements` and `known_registrations` are what an incremental caller already
-        knows: every statement in `iter_statements` order, and the registrations of some
-        top-level statements (by `id()`) that cannot have changed (see `registrations`)."""
+        """`statements`: every statement in `iter_statements` order, when an incremental
+        caller already knows them."""
         self.module = module
         if statements is not None:
             self.__dict__["statements"] = statements
-        self._known_registrations = known_registrations
+        self._derived: dict[Callable[[ModuleFacts], object], object] = {}
+
+    def derived(self, compute: Callable[[ModuleFacts], T]) -> T:
+        """`compute(self)`, computed once per module: what detection modules build on these
+        facts (registrations: `analyzers.detect.registrations.registrations_of`) is kept
+        with them, without this module knowing the detectors."""
+        if compute in self._derived:
+            return cast(T, self._derived[compute])
+        found = self._derived[compute] = compute(self)
+        return found
+
+    def provide(self, compute: Callable[[ModuleFacts], T], value: T) -> None:
+        """Give `derived(compute)` its value (an incremental caller's, known from before)."""
+        self._derived[compute] = value
+
+    def has_derived(self, compute: Callable[[ModuleFacts], object]) -> bool:
+        """Whether `derived(compute)` was asked for (or provided) already."""
+        return compute in self._derived
 
     @cached_property
     def statements(self) -> tuple[cst.BaseStatement, ...]:
@@ -150,28 +161,6 @@ class ModuleFacts:
             s.name.value
             for s in self.statements
             if isinstance(s, cst.FunctionDef) and s.asynchronous is not None
-        )
-
-    @cached_property
-    def registrations(self) -> tuple[Registration, ...]:
-        """Tool and agent registrations (analyzers/detect/registrations.py), extracted once."""
-        from agentsense.analyzers.detect.registrations import find_registrations
-
-        return find_registrations(self.module, self, self._known_registrations)
-
-    @cached_property
-    def registrations_by_definition(self) -> dict[int, tuple[Registration, ...]]:
-        """`id()` of a def or class -> the registrations it makes (most make one or none)."""
-        table: dict[int, list[Registration]] = {}
-        for reg in self.registrations:
-            table.setdefault(id(reg.definition), []).append(reg)
-        return {key: tuple(regs) for key, regs in table.items()}
-
-    @cached_property
-    def tool_entries(self) -> frozenset[int]:
-        """`id()`s of the functions a registered tool runs (asked once per visited `def`)."""
-        return frozenset(
-            id(r.entry) for r in self.registrations if r.kind == "tool" and r.entry is not None
         )
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:

@@ -1,16 +1,51 @@
-"""Turning fix plans into text edits, and applying edits to source text."""
+"""Fix plans (what a rule wants changed), turning them into text edits, and applying edits."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
 from agentsense.analyzers.facts import ModuleFacts
-from agentsense.analyzers.model import Edit, Fix, Location, Span
+from agentsense.analyzers.model import Applicability, Edit, Fix, Location, Span
 from agentsense.analyzers.positions import Positions
-from agentsense.analyzers.rule import AddImport, FixPlan, InsertStatements, Replace
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """Replace one node of the tree with another."""
+
+    old: cst.CSTNode
+    new: cst.CSTNode
+
+
+@dataclass(frozen=True, slots=True)
+class InsertStatements:
+    """Insert module-level statements after the imports (after the docstring when none)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddImport:
+    """Ensure `import module` (or `from module import name`) exists at module level."""
+
+    module: str
+    name: str | None = None
+
+
+Change = Replace | InsertStatements | AddImport
+
+
+@dataclass(frozen=True, slots=True)
+class FixPlan:
+    """What a rule wants changed; the engine turns it into text edits."""
+
+    title: str
+    changes: tuple[Change, ...]
+    applicability: Applicability = Applicability.SAFE
 
 
 class LineIndex:

@@ -1,6 +1,7 @@
 """One lazy index per file of the facts several rules walk for: a scope's own nodes, the
-nodes of one kind in it, its first assignment of each name, its blocks, and cheap word
-checks on the source text.
+nodes of one kind in it, its first assignment of each name, its blocks, what detection
+modules derive from a scope (`derived`: dataflow's assignments), and cheap word checks on
+the source text.
 
 Every fact is derived from the module's tree on first use and kept for the rest of the file
 (`FileContext.index`), so a function body walked by five rules is walked once. Nothing here
@@ -16,17 +17,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Collection
+from typing import TypeVar, cast
 
 import libcst as cst
 
 from agentsense.analyzers.walk import children
 
-if TYPE_CHECKING:
-    from agentsense.analyzers.detect.dataflow import Assignment
-
 N = TypeVar("N", bound=cst.CSTNode)
+T = TypeVar("T")
 
 # Exact types: the parser makes no subclasses of these.
 _SCOPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
@@ -120,7 +119,7 @@ class FileIndex:
         self._nodes: dict[int, tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = {}
         self._of_kind: dict[tuple[int, tuple[type, ...]], tuple[cst.CSTNode, ...]] = {}
         self._first_assignments: dict[int, tuple[cst.CSTNode, dict[str, cst.Assign]]] = {}
-        self._assignments: dict[int, tuple[cst.CSTNode, tuple[Assignment, ...]]] = {}
+        self._derived: dict[tuple[int, Callable[..., object]], tuple[cst.CSTNode, object]] = {}
         self._blocks: dict[int, tuple[cst.CSTNode, tuple[cst.IndentedBlock, ...]]] = {}
         self._words: Counter[str] | None = None
         self._mentions: dict[str, bool] = {}
@@ -164,16 +163,15 @@ class FileIndex:
             found = self._first_assignments[id(root)] = (root, table)
         return found[1]
 
-    def assignments(self, body: cst.CSTNode) -> tuple[Assignment, ...]:
-        """`dataflow.iter_assignments(body)`, computed once per body."""
-        found = self._assignments.get(id(body))
+    def derived(self, root: cst.CSTNode, compute: Callable[[cst.CSTNode, FileIndex], T]) -> T:
+        """`compute(root, self)`, once per root and `compute`: a fact a detection module
+        derives from a scope (`dataflow.assignments` is one), kept with the others."""
+        key = (id(root), compute)
+        found = self._derived.get(key)
         if found is None:
-            from agentsense.analyzers.detect.dataflow import iter_assignments
-
-            self._count("assignments")
-            flows = tuple(iter_assignments(body, self.nodes(body)))
-            found = self._assignments[id(body)] = (body, flows)
-        return found[1]
+            self._count(compute.__name__)
+            found = self._derived[key] = (root, compute(root, self))
+        return cast(T, found[1])
 
     def blocks(self, root: cst.CSTNode) -> tuple[cst.IndentedBlock, ...]:
         """The `IndentedBlock`s under `root` (included), in walk order, not into nested

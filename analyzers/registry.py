@@ -41,3 +41,9 @@ def rules_by_name() -> dict[str, type[Rule]]:
 def find_rule(code_or_name: str) -> type[Rule] | None:
     key = code_or_name.strip()
     return rules_by_code().get(key.upper()) or rules_by_name().get(key.lower())
+
+
+@cache
+def project_rules() -> tuple[type[Rule], ...]:
+    """The rules that also look across files (they override `Rule.check_project`)."""
+    return tuple(rule for rule in all_rules() if rule.checks_project())

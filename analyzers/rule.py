@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 from pydantic import BaseModel, ConfigDict
 
-from agentsense.analyzers.model import Applicability, Severity
+from agentsense.analyzers.fixes import AddImport, Change, FixPlan, InsertStatements, Replace
+from agentsense.analyzers.model import Severity
 
 if TYPE_CHECKING:
     from agentsense.analyzers.context import FileContext
+    from agentsense.analyzers.project_model import Project, ProjectReport
 
-DOCS_URL = "https://agentsense.dev/rules/{code}"
+# Fix plans are defined with the code that turns them into edits; rules take them from here.
+__all__ = [
+    "AddImport",
+    "Change",
+    "Clean",
+    "FixPlan",
+    "Flagged",
+    "InsertStatements",
+    "NoOptions",
+    "Replace",
+    "Rule",
+    "RuleOptions",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,41 +69,6 @@ class Clean:
     @property
     def source(self) -> str:
         return textwrap.dedent(self.code).lstrip("\n")
-
-
-@dataclass(frozen=True, slots=True)
-class Replace:
-    """Replace one node of the tree with another."""
-
-    old: cst.CSTNode
-    new: cst.CSTNode
-
-
-@dataclass(frozen=True, slots=True)
-class InsertStatements:
-    """Insert module-level statements after the imports (after the docstring when none)."""
-
-    code: str
-
-
-@dataclass(frozen=True, slots=True)
-class AddImport:
-    """Ensure `import module` (or `from module import name`) exists at module level."""
-
-    module: str
-    name: str | None = None
-
-
-Change = Replace | InsertStatements | AddImport
-
-
-@dataclass(frozen=True, slots=True)
-class FixPlan:
-    """What a rule wants changed; the engine turns it into text edits."""
-
-    title: str
-    changes: tuple[Change, ...]
-    applicability: Applicability = Applicability.SAFE
 
 
 class RuleOptions(BaseModel):
@@ -143,12 +122,31 @@ class Rule:
         `related`: other nodes of this file that explain it, each with a short message.
         """
         self.context.report(
-            self, node, message, fix=fix, secrets=secrets, end_node=end_node, related=related
+            self.code,
+            node,
+            message,
+            fix=fix,
+            secrets=secrets,
+            end_node=end_node,
+            related=related,
         )
 
     @classmethod
-    def url(cls) -> str:
-        return DOCS_URL.format(code=cls.code)
+    def check_project(cls, project: Project) -> Iterable[ProjectReport]:
+        """Findings that need every file of the project; cross-file rules override this.
+
+        Runs after every file was analysed (`agentsense check`; in the editor, on every
+        change to the workspace index) over what each file contributed, never source text.
+        Each report's file's configuration decides as for a file's findings: the rule
+        enabled there, its severity, noqa comments. Keep the related locations of each
+        report bounded: a name shared by N files must not cost N findings times N.
+        """
+        return ()
+
+    @classmethod
+    def checks_project(cls) -> bool:
+        """Whether the rule overrides `check_project`."""
+        return any("check_project" in vars(base) for base in cls.__mro__ if base is not Rule)
 
     @classmethod
     def handlers(cls) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ import libcst as cst
 
 from agentsense.analyzers.config import Config, Settings
 from agentsense.analyzers.detect.catalog import tool_catalog
+from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.engine import lint
 from agentsense.analyzers.facts import ModuleFacts
 
@@ -49,7 +50,7 @@ def main() -> None:
                 continue
             files += 1
             relative = str(path.relative_to(args.corpus))
-            for reg in ModuleFacts(module).registrations:
+            for reg in registrations_of(ModuleFacts(module)):
                 sources[reg.source] += 1
             rendered += len(tool_catalog(module, relative))
             lines = text.splitlines()

@@ -27,13 +27,15 @@ import sys
 import tarfile
 import zipfile
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from agentsense.analyzers.config import Config, Settings
-from agentsense.analyzers.engine import lint
 from agentsense.analyzers.registry import all_rules
+
+# The lint worker and its findings are rule_precision.py's, next to this file (its folder is
+# on `sys.path` when this script runs, but not when a test loads the script by path).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rule_precision import Hit, lint_files
 
 _TEST_PARTS = frozenset({"test", "tests", "testing", "conftest.py", "__snapshots__"})
 # Folder names that hold user-style agent code rather than framework internals.
@@ -166,37 +168,9 @@ def download(cache: Path, only: set[str]) -> int:
 # --- scan ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    code: str
-    file: str  # relative to the cache
-    row: int
-    message: str
-    line: str
-
-    @property
-    def snippet_hash(self) -> str:
-        return snippet_hash(self.line)
-
-
 def snippet_hash(line: str) -> str:
+    """What a verdict knows its finding's line by: it survives the line moving."""
     return hashlib.sha256(line.strip().encode()).hexdigest()[:12]
-
-
-def _lint_file(args: tuple[str, str, tuple[str, ...]]) -> tuple[str, int, list[Hit]]:
-    root, name, codes = args
-    try:
-        source = (Path(root) / name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError):
-        return name, 0, []
-    config = Config(Path.cwd(), None, Settings.model_validate({"select": list(codes)}))
-    lines = source.splitlines()
-    hits = [
-        Hit(f.code, name, f.span.start.row, f.message, lines[f.span.start.row - 1].strip())
-        for f in lint(source, name, config)
-        if f.code in codes and 0 < f.span.start.row <= len(lines)
-    ]
-    return name, len(lines), hits
 
 
 def _context(root: Path, hit: Hit, around: int) -> str:
@@ -233,7 +207,7 @@ def match_verdicts(
     """Each verdict's finding if still present (same rule, file and line text; nearest row)."""
     pool: dict[tuple[str, str, str], list[Hit]] = defaultdict(list)
     for hit in hits:
-        pool[(hit.code, hit.file, hit.snippet_hash)].append(hit)
+        pool[(hit.code, hit.file, snippet_hash(hit.line))].append(hit)
     matched: dict[Hit, Verdict] = {}
     gone: list[Verdict] = []
     for verdict in verdicts:
@@ -262,12 +236,7 @@ def scan(args: argparse.Namespace) -> int:
         for p in cache.rglob("*.py")
         if p.relative_to(cache).parts[0] != "_downloads"
     )
-    work = [(str(cache), name, codes) for name in files]
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(_lint_file, work, chunksize=8))
-    else:
-        results = [_lint_file(item) for item in work]
+    results = lint_files(str(cache), files, codes, args.jobs)
     per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     hits: list[Hit] = []
     for name, lines, found in results:
@@ -320,7 +289,7 @@ def scan(args: argparse.Namespace) -> int:
             for hit in sample:
                 stored = matched.get(hit)
                 mark = f" [judged {stored.verdict}]" if stored else ""
-                print(f"  {hit.file}:{hit.row} #{hit.snippet_hash}{mark}: {hit.message}")
+                print(f"  {hit.file}:{hit.row} #{snippet_hash(hit.line)}{mark}: {hit.message}")
                 if args.context:
                     print(_context(cache, hit, args.context))
     if args.json is not None:
@@ -331,7 +300,7 @@ def scan(args: argparse.Namespace) -> int:
                         "rule": h.code,
                         "file": h.file,
                         "line": h.row,
-                        "snippet_hash": h.snippet_hash,
+                        "snippet_hash": snippet_hash(h.line),
                         "message": h.message,
                         "text": h.line,
                     }

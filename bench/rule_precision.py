@@ -24,10 +24,10 @@ _TEST_PARTS = frozenset({"test", "tests", "idle_test", "testing"})
 @dataclass(frozen=True, slots=True)
 class Hit:
     code: str
-    path: str
+    file: str  # as given to `lint_files`: relative to its root
     row: int
     message: str
-    line: str
+    line: str  # the finding's source line, stripped
 
 
 def _files(trees: list[Path], exclude_tests: bool, exclude: set[str]) -> list[Path]:
@@ -45,13 +45,13 @@ def _files(trees: list[Path], exclude_tests: bool, exclude: set[str]) -> list[Pa
     return found
 
 
-def _lint_file(args: tuple[str, tuple[str, ...]]) -> tuple[int, list[Hit]]:
-    """(line count, findings) for one file; unreadable files count as zero lines."""
-    name, codes = args
+def _lint_file(args: tuple[str, str, tuple[str, ...]]) -> tuple[str, int, list[Hit]]:
+    """(name, line count, findings) for one file; unreadable files count as zero lines."""
+    root, name, codes = args
     try:
-        source = Path(name).read_text(encoding="utf-8")
+        source = (Path(root) / name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError, ValueError):
-        return 0, []
+        return name, 0, []
     config = Config(Path.cwd(), None, Settings.model_validate({"select": list(codes)}))
     lines = source.splitlines()
     hits = [
@@ -59,7 +59,18 @@ def _lint_file(args: tuple[str, tuple[str, ...]]) -> tuple[int, list[Hit]]:
         for f in lint(source, name, config)
         if f.code in codes and 0 < f.span.start.row <= len(lines)
     ]
-    return len(lines), hits
+    return name, len(lines), hits
+
+
+def lint_files(
+    root: str, names: list[str], codes: tuple[str, ...], jobs: int
+) -> list[tuple[str, int, list[Hit]]]:
+    """`_lint_file` for each name below `root` (`""`: names as they are), in `jobs` processes."""
+    work = [(root, name, codes) for name in names]
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            return list(pool.map(_lint_file, work, chunksize=8))
+    return [_lint_file(item) for item in work]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,15 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     codes = tuple(c.strip().upper() for c in args.rules.split(",") if c.strip())
     files = _files(args.trees, args.exclude_tests, set(args.exclude))
-    work = [(str(f), codes) for f in files]
     total_lines = 0
     by_code: dict[str, list[Hit]] = defaultdict(list)
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(_lint_file, work, chunksize=8))
-    else:
-        results = [_lint_file(item) for item in work]
-    for lines, hits in results:
+    for _, lines, hits in lint_files("", [str(f) for f in files], codes, args.jobs):
         total_lines += lines
         for hit in hits:
             by_code[hit.code].append(hit)
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {code}: {len(hits)} findings, {len(hits) / kloc:.3f} per 1 000 lines")
         sample = random.Random(f"{args.seed}-{code}").sample(hits, min(args.sample, len(hits)))
         for hit in sample:
-            print(f"  {hit.path}:{hit.row}: {hit.message}\n      | {hit.line}")
+            print(f"  {hit.file}:{hit.row}: {hit.message}\n      | {hit.line}")
     if args.json is not None:
         records = [_record(hit) for code in codes for hit in by_code.get(code, [])]
         args.json.write_text(json.dumps(records, indent=1))
@@ -108,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 def _record(hit: Hit) -> dict[str, object]:
     return {
         "code": hit.code,
-        "path": hit.path,
+        "path": hit.file,
         "row": hit.row,
         "message": hit.message,
         "line": hit.line,

@@ -6,31 +6,16 @@ import asyncio
 import inspect
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from agentsense.runtime.contract import ToolCallError, ToolSpec, validate_call_by_name
 from agentsense.runtime.errors import AgentError
-from agentsense.runtime.messages import ToolCall
+from agentsense.runtime.messages import ToolCall, ToolOutcome
 from agentsense.runtime.observers import AgentObserver, NullObserver, notify
 from agentsense.runtime.registry import RegisteredTool, as_tool
 from agentsense.runtime.resilience import DeadlineExceeded, with_timeout
 
 __all__ = ["ToolExecutor", "ToolOutcome"]
-
-
-@dataclass(frozen=True, slots=True)
-class ToolOutcome:
-    """The result of one tool call: a value, or the AgentError that replaced an exception."""
-
-    call: ToolCall
-    value: Any = None
-    error: AgentError | None = None
-    duration_ms: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 class ToolExecutor:

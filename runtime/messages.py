@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["ChatMessage", "LLMResponse", "Role", "ToolCall"]
+from agentsense.runtime.errors import AgentError
+
+__all__ = ["ChatMessage", "LLMResponse", "Role", "ToolCall", "ToolOutcome"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -133,3 +135,17 @@ class LLMResponse:
     @property
     def is_final(self) -> bool:
         return self.tool_call is None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutcome:
+    """The result of one tool call: a value, or the AgentError that replaced an exception."""
+
+    call: ToolCall
+    value: Any = None
+    error: AgentError | None = None
+    duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from agentsense.runtime.errors import AgentError
-from agentsense.runtime.messages import ToolCall
-
-if TYPE_CHECKING:
-    from agentsense.runtime.executor import ToolOutcome
+from agentsense.runtime.messages import ToolCall, ToolOutcome
 
 __all__ = ["AgentObserver", "NullObserver", "notify"]
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from agentsense.analyzers.fixes import apply_fixes
 from agentsense.analyzers.model import Applicability, Edit, Finding, Fix, Location, Span
+from agentsense.analyzers.rules.builtin import ENGINE_CODES
 from agentsense.analyzers.suppression import Suppressions, find_suppressions
 
 # Codes a `# noqa` cannot silence: syntax errors, and the unused-suppression check itself.
-UNSUPPRESSIBLE = frozenset({"AGT001", "AGT900"})
+UNSUPPRESSIBLE = ENGINE_CODES
 
 
 @dataclass(frozen=True, slots=True)

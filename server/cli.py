@@ -376,7 +376,6 @@ def rule_data(rule: type[Rule]) -> dict[str, Any]:
         "rationale": rule.rationale,
         "fix": fix_availability(rule) or None,
         "fix_description": rule.fix_description,
-        "url": rule.url(),
         "options": _options(rule),
         "examples": {
             "flagged": [
@@ -399,7 +398,6 @@ def explain_rule(rule: type[Rule]) -> str:
         "",
         f"Severity: {rule.severity.value}",
         f"Fix: {rule.fix_description or 'none'}",
-        f"Docs: {rule.url()}",
         "",
         wrap.fill(rule.summary),
         "",
@@ -476,7 +474,6 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 "severity": r.severity.value,
                 "fix": fix_availability(r) or None,
                 "summary": r.summary,
-                "url": r.url(),
             }
             for r in rules
         ]

@@ -15,7 +15,6 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from agentsense.analyzers.detect.secrets import mask_secret
 from agentsense.analyzers.model import Applicability, Edit, Finding, Fix, Location, Severity, Span
-from agentsense.analyzers.registry import rules_by_code
 
 SOURCE = "agentsense"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -192,7 +191,6 @@ def to_diagnostic(
     """The LSP diagnostic of a finding. `secrets` (every secret the document's findings know)
     are masked in its texts, and a fix whose edits would show one is left out of `data`
     (code actions take fixes from the server's own findings)."""
-    rule = rules_by_code().get(finding.code)
     secrets = (*finding.secrets, *secrets)
     message = redact(finding.message, secrets)
     related: list[lsp.DiagnosticRelatedInformation] | None = None
@@ -218,9 +216,6 @@ def to_diagnostic(
         range=lines.range(finding.span),
         severity=SEVERITIES[finding.severity],
         code=finding.code,
-        code_description=lsp.CodeDescription(href=rule.url())
-        if rule is not None and options.code_description
-        else None,
         source=SOURCE,
         message=message,
         related_information=related,

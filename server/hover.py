@@ -6,7 +6,6 @@ import json
 import re
 
 from agentsense.analyzers.detect.catalog import ModelView
-from agentsense.analyzers.registry import find_rule
 from agentsense.analyzers.rule import Rule
 
 _DIRECTIVE = re.compile(
@@ -44,13 +43,7 @@ def rule_markdown(rule: type[Rule], message: str | None = None) -> str:
         parts.append(_example("**Flagged:**", rule.flagged[0].source))
     if rule.clean:
         parts.append(_example("**Clean:**", rule.clean[0].source))
-    parts.append(f"[{rule.code} documentation]({rule.url()})")
     return "\n\n".join(parts)
-
-
-def code_markdown(code: str) -> str | None:
-    rule = find_rule(code)
-    return rule_markdown(rule) if rule is not None else None
 
 
 def model_view_markdown(seen: ModelView) -> str:

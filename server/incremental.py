@@ -27,7 +27,7 @@ import io
 import re
 import time
 import tokenize
-from collections.abc import Iterable, MutableSequence, Sequence
+from collections.abc import Iterable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import chain
@@ -36,7 +36,12 @@ from typing import overload
 import libcst as cst
 
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.detect.registrations import (
+    Registration,
+    known_registrations,
+    registrations_extracted,
+    registrations_of,
+)
 from agentsense.analyzers.engine import (
     lint_module,
     lint_statements,
@@ -383,15 +388,17 @@ class IncrementalLinter:
 
     def _facts(self) -> ModuleFacts:
         assert self.module is not None
-        return ModuleFacts(
+        facts = ModuleFacts(
             self.module,
             statements=tuple(chain.from_iterable(chunk.statements for chunk in self.chunks)),
-            known_registrations={
-                id(chunk.statement): chunk.registrations
-                for chunk in self.chunks
-                if chunk.registrations is not None
-            },
         )
+        known: Mapping[int, tuple[Registration, ...]] = {
+            id(chunk.statement): chunk.registrations
+            for chunk in self.chunks
+            if chunk.registrations is not None
+        }
+        facts.provide(known_registrations, known)
+        return facts
 
     def _drop_registrations_into_replaced(self) -> None:
         """Forget kept registrations that point into a re-parsed statement."""
@@ -406,7 +413,7 @@ class IncrementalLinter:
 
     def _keep_registrations(self, facts: ModuleFacts) -> None:
         """Remember each new chunk's registrations, for `_facts` of the next versions."""
-        if "registrations" not in facts.__dict__:
+        if not registrations_extracted(facts):
             return  # no rule asked for them
         owner = {
             id(stmt): index
@@ -417,7 +424,7 @@ class IncrementalLinter:
         if not owner:
             return
         grouped: dict[int, list[Registration]] = {index: [] for index in owner.values()}
-        for reg in facts.registrations:
+        for reg in registrations_of(facts):
             index = owner.get(id(reg.definition))
             if index is not None:
                 grouped[index].append(reg)

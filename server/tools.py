@@ -10,7 +10,7 @@ from typing import Any
 import libcst as cst
 
 from agentsense.analyzers.detect.catalog import ModelView, model_view
-from agentsense.analyzers.detect.registrations import Registration
+from agentsense.analyzers.detect.registrations import Registration, registrations_of
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Span
 from agentsense.analyzers.positions import StatementPositions
@@ -137,7 +137,7 @@ def tool_sites(
     statement holding it (positions are computed per top-level statement).
     """
     sites: list[ToolSite] = []
-    for reg in facts.registrations:
+    for reg in registrations_of(facts):
         index = top_level.get(id(reg.definition))
         if index is not None:
             positions.ensure(module.body[index])

@@ -20,6 +20,7 @@ from agentsense.analyzers.project import (
     RegistrationSummary,
     cross_file_findings,
     instances_of,
+    noqa_rows,
     summarize,
 )
 from agentsense.analyzers.suppression import find_suppressions
@@ -70,10 +71,12 @@ def summarize_text(source: str, path: str) -> FileResult:
     if not isinstance(tree, cst.Module):
         return FileResult(path, ())
     try:
-        registrations = summarize(tree, path, find_suppressions(source))
+        registrations = summarize(tree, path)
     except RecursionError:
         registrations = ()
-    return FileResult(path, (), registrations, instances_of(tree))
+    return FileResult(
+        path, (), registrations, instances_of(tree), noqa_rows(find_suppressions(source))
+    )
 
 
 def workspace_files(root: Path) -> list[str]:

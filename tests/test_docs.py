@@ -9,7 +9,7 @@ import pytest
 
 from agentsense.analyzers.config import Settings
 from agentsense.analyzers.registry import all_rules
-from agentsense.server.cli import build_parser
+from agentsense.server.cli import build_parser, fix_availability
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -55,3 +55,15 @@ def test_quick_start_has_exactly_two_commands() -> None:
         "python3 -m venv .venv && .venv/bin/pip install -q -e '.[dev]' "
         "--config-settings editable_mode=strict && .venv/bin/pytest"
     )
+
+
+def test_readme_rule_table_is_the_rules_own_data() -> None:
+    """The README's table says what each rule class says (code, name, severity, fix kind,
+    summary), in code order, and nothing else: the rules are the one source."""
+    rows = [line for line in README.splitlines() if re.match(r"^\| AGT\d{3} \|", line)]
+    expected = [
+        f"| {rule.code} | `{rule.name}` | {rule.severity.value} | "
+        f"{fix_availability(rule) or '-'} | {rule.summary} |"
+        for rule in all_rules()
+    ]
+    assert rows == expected

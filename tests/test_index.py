@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 
 import agentsense.analyzers.index as index_module
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.detect.dataflow import iter_assignments
+from agentsense.analyzers.detect.dataflow import assignments, iter_assignments
 from agentsense.analyzers.engine import lint
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.index import FileIndex
@@ -73,7 +73,7 @@ def _check_equal_to_plain_walks(module: cst.Module, source: str) -> None:
         assert list(index.blocks(root)) == [n for n in plain if isinstance(n, cst.IndentedBlock)]
         assert index.first_assignments(root) == _plain_first_assignments(root)
         expected = [(a.targets, _shown(a.value)) for a in iter_assignments(root)]
-        assert [(a.targets, _shown(a.value)) for a in index.assignments(root)] == expected
+        assert [(a.targets, _shown(a.value)) for a in assignments(index, root)] == expected
     # Never a false "cannot": every name a call resolves to passes the word pre-check.
     for node in iter_subtree(module):
         if isinstance(node, cst.Call):
@@ -116,14 +116,14 @@ def test_each_fact_is_computed_once_per_root() -> None:
         index.nodes(function.body)
         index.of_kind(function.body, (cst.Call,))
         index.first_assignments(function.body)
-        index.assignments(function.body)
+        assignments(index, function.body)
         index.blocks(function.body)
         index.mentions("xs")
         index.may_name(frozenset({"subprocess.run"}))
     assert index.computed == {
         "nodes": 1,
         "first_assignments": 1,
-        "assignments": 1,
+        "_scope_assignments": 1,
         "blocks": 1,
         "words": 1,
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Container, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -95,6 +95,8 @@ TASK_SPAWNERS = frozenset(
         "asyncio.tasks.ensure_future",
     }
 )
+GATHER = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
+TASK_GROUPS = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
 LOOP_FACTORIES = frozenset(
     {
         "asyncio.get_event_loop",
@@ -597,3 +599,49 @@ def is_plain_coroutine_function(function: cst.FunctionDef, context: FileContext)
         and decorators_transparent(function, context)
         and not is_generator(function)
     )
+
+
+def asyncio_reference(context: FileContext, scopes: ScopeIndex) -> tuple[str, bool] | None:
+    """The name to write for the `asyncio` module, and whether `import asyncio` must be added.
+
+    None when `asyncio` is taken by something else, so a fix would change its meaning.
+    """
+    imports = context.facts.imports
+    if imports.get("asyncio") == "asyncio" and not scopes.locally_bound("asyncio"):
+        return "asyncio", False
+    for local, qualified in sorted(imports.items()):
+        if qualified == "asyncio" and not scopes.locally_bound(local):
+            return local, False
+    if (
+        "asyncio" in imports
+        or "asyncio" in context.facts.local_definitions
+        or scopes.locally_bound("asyncio")
+    ):
+        return None
+    return "asyncio", True
+
+
+def task_group_names(node: cst.With, context: FileContext) -> set[str]:
+    """`group` for each `async with asyncio.TaskGroup() as group` item of `node`."""
+    if node.asynchronous is None:
+        return set()
+    return {
+        item.asname.name.value
+        for item in node.items
+        if isinstance(item.item, cst.Call)
+        and context.qualified_name(item.item.func) in TASK_GROUPS
+        and item.asname is not None
+        and isinstance(item.asname.name, cst.Name)
+    }
+
+
+def task_group_spawns(body: cst.CSTNode, groups: Container[str]) -> Iterator[cst.Call]:
+    """The `group.create_task(...)` calls in `body` (not in nested scopes) on one of `groups`."""
+    for node in iter_subtree_no_scopes(body):
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "create_task"
+            and dotted_name(node.func.value) in groups
+        ):
+            yield node

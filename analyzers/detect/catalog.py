@@ -19,7 +19,7 @@ from agentsense.analyzers.detect.frameworks.schema import (
     parameters_schema,
 )
 from agentsense.analyzers.detect.profiles import profile_named
-from agentsense.analyzers.detect.registrations import Registration, registry_label
+from agentsense.analyzers.detect.registrations import Registration, registrations_of, registry_label
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.positions import Positions
 
@@ -138,7 +138,7 @@ def model_view(reg: Registration) -> ModelView | None:
 def tool_catalog(module: cst.Module, path: str) -> list[ToolView]:
     """Every framework tool of a module, as the model sees it, in source order."""
     try:
-        registrations = ModuleFacts(module).registrations
+        registrations = registrations_of(ModuleFacts(module))
     except RecursionError:
         return []
     if not registrations:

@@ -1,4 +1,5 @@
-"""Simple statement-level control flow: does every (or some) path through a block leave it?"""
+"""Statements: a block's statements and their shapes, inserting one, and simple control flow
+(does every, or some, path through a block leave it?)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,48 @@ def block_statements(suite: cst.BaseSuite | cst.CSTNode | None) -> Sequence[cst.
     if isinstance(suite, cst.SimpleStatementSuite):
         return (cst.SimpleStatementLine(body=suite.body),)
     return ()
+
+
+def single_assignment(
+    stmt: cst.BaseStatement,
+) -> tuple[cst.BaseAssignTargetExpression, cst.BaseExpression] | None:
+    """(target, value) when `stmt` is exactly one `target = value` or `target: T = value`."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    small = stmt.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        return small.targets[0].target, small.value
+    if isinstance(small, cst.AnnAssign) and small.value is not None:
+        return small.target, small.value
+    return None
+
+
+def is_docstring(stmt: cst.BaseStatement) -> bool:
+    """A statement that is only a string literal (the first one of a body is its docstring)."""
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def insert_after_docstring(body: cst.BaseSuite, statement: cst.BaseStatement) -> cst.BaseSuite:
+    """`body` with `statement` as its first statement after the docstring (a one-line body
+    becomes a block)."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        # `def f(x=[]): return x  # note`: the comment stays on the statement it followed.
+        statements: list[cst.BaseStatement] = [
+            statement,
+            cst.SimpleStatementLine(
+                body=list(body.body), trailing_whitespace=body.trailing_whitespace
+            ),
+        ]
+        return cst.IndentedBlock(body=statements)
+    assert isinstance(body, cst.IndentedBlock)
+    items = list(body.body)
+    at = 1 if items and is_docstring(items[0]) else 0
+    return body.with_changes(body=[*items[:at], statement, *items[at:]])
 
 
 def is_constant_true(test: cst.BaseExpression) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from agentsense.analyzers.detect.registrations import tool_entries
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 
 # Methods that run a tool when defined on a class whose base is a tool class
@@ -129,7 +130,7 @@ def is_registered_tool(node: cst.FunctionDef, facts: ModuleFacts) -> bool:
     The registration index knows user-defined registries too (a decorator storing into a
     `TOOLS` dict, a metaclass, `__init_subclass__`), which no naming convention can.
     """
-    return id(node) in facts.tool_entries
+    return id(node) in tool_entries(facts)
 
 
 def is_tool_function(

@@ -36,10 +36,6 @@ LLM_METHODS = frozenset(
 PROMPT_KEYWORDS = frozenset(
     {"messages", "prompt", "system", "system_prompt", "instructions", "input", "contents"}
 )
-# Attribute reads that take text out of a model's response.
-RESPONSE_ATTRIBUTES = frozenset(
-    {"content", "text", "choices", "output_text", "message", "completion", "generations"}
-)
 # Receivers whose `.run(...)`, `.query(...)` etc. are not model calls.
 _NON_LLM_ROOTS = frozenset(
     {"subprocess", "asyncio", "os", "loop", "executor", "pool", "db", "cursor", "conn", "session"}

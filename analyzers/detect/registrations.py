@@ -49,7 +49,6 @@ from agentsense.analyzers.detect.static import (
 from agentsense.analyzers.facts import ModuleFacts, call_binding
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 from agentsense.runtime.contract import (
-    MAX_DESCRIPTION_LENGTH,
     ContractProblem,
     ParamSpec,
     json_type_for_type_name,
@@ -70,15 +69,18 @@ __all__ = [
     "doc_summary",
     "find_registrations",
     "kind_label",
-    "problem_code",
+    "known_registrations",
+    "registrations_by_definition",
+    "registrations_extracted",
+    "registrations_of",
     "registry_label",
     "runtime_duplicate_message",
+    "tool_entries",
 ]
 
 Kind = Literal["tool", "agent"]
 
 RUNTIME_TOOL_DECORATOR = "agentsense.runtime.registry.tool"
-RUNTIME_BASE_TOOL = "agentsense.runtime.registry.BaseTool"
 RUNTIME_TOOL_META = "agentsense.runtime.registry.ToolMeta"
 RUNTIME_AGENT = "agentsense.runtime.registry.Agent"
 # One namespace for @tool functions and BaseTool classes: the runtime refuses a name taken
@@ -366,19 +368,6 @@ def candidate_problems(reg: Registration) -> list[ContractProblem]:
     return problems
 
 
-def problem_code(reg: Registration, problem: ContractProblem) -> str:
-    """The rule that reports a contract problem: AGT210/214/215 by kind, AGT211 otherwise."""
-    if problem.field == "name":
-        return "AGT214" if isinstance(reg.name_value and reg.name_value.value, str) else "AGT211"
-    if problem.field == "description" and reg.description_value is not None:
-        value = reg.description_value.value
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return "AGT210"
-        if isinstance(value, str) and len(value) > MAX_DESCRIPTION_LENGTH:
-            return "AGT215"
-    return "AGT211"
-
-
 def runtime_duplicate_message(kind: Kind, name: str) -> str:
     """The reference runtime's own message for a second registration under a taken name."""
     error = DuplicateToolError(name, kind="agent type" if kind == "agent" else "tool")
@@ -424,6 +413,50 @@ def forget_last_module() -> None:
 def _literal_schema(arg: cst.Arg | None) -> cst.Dict | None:
     """The schema keyword's value when it is a dict literal (the only kind a fix can rewrite)."""
     return arg.value if arg is not None and isinstance(arg.value, cst.Dict) else None
+
+
+def registrations_of(facts: ModuleFacts) -> tuple[Registration, ...]:
+    """The tool and agent registrations of the facts' module, extracted once per module."""
+    return facts.derived(_extract)
+
+
+def registrations_extracted(facts: ModuleFacts) -> bool:
+    """Whether something asked for the module's registrations already."""
+    return facts.has_derived(_extract)
+
+
+def known_registrations(facts: ModuleFacts) -> Mapping[int, tuple[Registration, ...]]:
+    """Registrations of top-level statements (by `id()`) that cannot have changed since an
+    earlier version of the module: an incremental caller provides them
+    (`facts.provide(known_registrations, ...)`); none otherwise."""
+    return {}
+
+
+def registrations_by_definition(facts: ModuleFacts) -> dict[int, tuple[Registration, ...]]:
+    """`id()` of a def or class -> the registrations it makes (most make one or none)."""
+    return facts.derived(_by_definition)
+
+
+def tool_entries(facts: ModuleFacts) -> frozenset[int]:
+    """`id()`s of the functions a registered tool runs (asked once per visited `def`)."""
+    return facts.derived(_tool_entries)
+
+
+def _extract(facts: ModuleFacts) -> tuple[Registration, ...]:
+    return find_registrations(facts.module, facts, facts.derived(known_registrations))
+
+
+def _by_definition(facts: ModuleFacts) -> dict[int, tuple[Registration, ...]]:
+    table: dict[int, list[Registration]] = {}
+    for reg in registrations_of(facts):
+        table.setdefault(id(reg.definition), []).append(reg)
+    return {key: tuple(regs) for key, regs in table.items()}
+
+
+def _tool_entries(facts: ModuleFacts) -> frozenset[int]:
+    return frozenset(
+        id(r.entry) for r in registrations_of(facts) if r.kind == "tool" and r.entry is not None
+    )
 
 
 def find_registrations(

@@ -71,3 +71,8 @@ class UnusedSuppression(Rule):
         Clean("x = 1  # noqa: E501\n"),  # not our code: another tool's business
         Clean("x = 1  # noqa\n"),  # blanket noqa: we cannot tell whose it is
     )
+
+
+# The codes the engine reports itself, not a walk: a suppression comment cannot silence them,
+# and one naming them is never reported as unused.
+ENGINE_CODES = frozenset({SyntaxErrorRule.code, UnusedSuppression.code})

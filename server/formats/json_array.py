@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from agentsense.analyzers.model import Finding, Location
-from agentsense.analyzers.registry import rules_by_code
 from agentsense.server.formats import Report, absolute_path
 
 
@@ -44,7 +43,7 @@ def finding_to_json(finding: Finding, report: Report) -> dict[str, Any]:
                 for edit in fix.edits
             ],
         },
-        "url": _url(finding.code),
+        "url": None,  # ruff's shape; no rule has a web page (`agentsense rule CODE` explains it)
         "noqa_row": finding.noqa_row,
         "related": [
             {
@@ -56,11 +55,6 @@ def finding_to_json(finding: Finding, report: Report) -> dict[str, Any]:
             for related in finding.related
         ],
     }
-
-
-def _url(code: str) -> str | None:
-    rule = rules_by_code().get(code)
-    return None if rule is None else rule.url()
 
 
 def render(report: Report) -> str:

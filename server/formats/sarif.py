@@ -16,7 +16,6 @@ from agentsense.server.formats import Report, absolute_path
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
-INFORMATION_URI = "https://agentsense.dev"
 SRCROOT = "%SRCROOT%"
 
 LEVELS = {
@@ -38,10 +37,9 @@ def _rule(rule: type[Rule]) -> dict[str, Any]:
             "text": f"{rule.summary}\n\n{rule.rationale}\n\nFix: {fix}",
             "markdown": (
                 f"**{rule.code} {rule.name}**: {rule.summary}\n\n{rule.rationale}\n\n"
-                f"**Fix:** {fix}\n\n[Documentation]({rule.url()})"
+                f"**Fix:** {fix}\n\n`agentsense rule {rule.code}` shows its examples."
             ),
         },
-        "helpUri": rule.url(),
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
     }
 
@@ -132,7 +130,6 @@ def sarif_log(report: Report) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "agentsense",
-                        "informationUri": INFORMATION_URI,
                         "version": __version__,
                         "semanticVersion": __version__,
                         "rules": [_rule(rule) for rule in rules],

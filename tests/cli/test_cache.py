@@ -17,7 +17,7 @@ from agentsense.analyzers.model import (
     Severity,
     Span,
 )
-from agentsense.analyzers.project import FileResult, RegistrationSummary
+from agentsense.analyzers.project_model import FileResult, NoqaRows, RegistrationSummary
 from agentsense.server import cache as server_cache
 from agentsense.server.cache import CACHE_DIR_NAME, ResultCache
 
@@ -42,8 +42,9 @@ def _result(path: str) -> FileResult:
         noqa_row=1,
         secrets=("sk-proj-abcdefghijkl",),
     )
-    registration = RegistrationSummary("search", "tool", "default", path, span, ("AGT212",))
-    return FileResult(path, (finding,), (registration,))
+    registration = RegistrationSummary("search", "tool", "default", path, span, noqa_row=1)
+    noqa = NoqaRows(False, ((1, ("AGT212",)), (3, ())))
+    return FileResult(path, (finding,), (registration,), ("mcp",), noqa)
 
 
 def test_round_trip_keeps_every_field(tmp_path: Path) -> None:

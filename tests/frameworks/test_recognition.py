@@ -7,6 +7,7 @@ import textwrap
 import libcst as cst
 import pytest
 
+from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.facts import ModuleFacts
 from tests.helpers import lint_with
 
@@ -15,7 +16,7 @@ def _registrations(source: str) -> list[tuple[str, str | None, tuple[str, ...]]]
     module = cst.parse_module(textwrap.dedent(source))
     return [
         (reg.source, reg.name, tuple(p.name for p in reg.parameters or ()))
-        for reg in ModuleFacts(module).registrations
+        for reg in registrations_of(ModuleFacts(module))
     ]
 
 

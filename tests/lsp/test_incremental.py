@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from agentsense.analyzers import engine
 from agentsense.analyzers.config import Config
+from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.engine import lint
 from agentsense.analyzers.registry import all_rules
 from agentsense.analyzers.rule import Rule
@@ -389,10 +390,10 @@ def test_an_edit_inside_a_tool_re_extracts_that_tool_only() -> None:
     config = Config.default()
     linter = IncrementalLinter(PATH)
     linter.lint(REGISTRIES, config)
-    before = linter.module_facts().registrations
+    before = registrations_of(linter.module_facts())
     assert {r.display_name for r in before} >= {"add", "web_search", "fetch", "weather", "echo"}
     linter.lint(REGISTRIES.replace("return a + b", "return a - b"), config)
-    after = linter.module_facts().registrations
+    after = registrations_of(linter.module_facts())
     assert [r.display_name for r in after] == [r.display_name for r in before]
     fresh = [a for a, b in zip(after, before, strict=True) if a is not b]
     assert [r.display_name for r in fresh] == ["add"]

@@ -13,7 +13,7 @@ from agentsense.analyzers.config import Config
 from agentsense.analyzers.model import Finding, Location, RelatedLocation, Severity, Span
 from agentsense.server.convert import DiagnosticOptions, TextLines
 from agentsense.server.core import compute_analysis
-from agentsense.server.workspace_index import summarize_file, summarize_text
+from agentsense.server.workspace_index import WorkspaceIndex, summarize_file, summarize_text
 from tests.lsp.conftest import Client, Session, start_session
 
 FIRST = '''
@@ -260,3 +260,20 @@ def test_the_index_skips_files_over_the_size_limit(
     monkeypatch.setattr(analyzers_engine, "MAX_SOURCE_BYTES", len(FIRST) - 1)
     assert summarize_file(str(path)) is None
     assert summarize_text(FIRST, str(path)).registrations == ()
+
+
+def test_the_editor_index_bounds_duplicates_across_many_files() -> None:
+    """The workspace index runs the same project pass: N files with one tool name give one
+    diagnostic per file, each with at most 3 related locations, and noqa comments count."""
+    index = WorkspaceIndex(roots=("/ws",))
+    for number in range(30):
+        text = FIRST if number else FIRST.replace("def search(", "def search(  # noqa: AGT212\n")
+        index.update(summarize_text(text, f"/ws/tool_{number:02}.py"))
+    changed = index.recompute(lambda path: Config.default())
+    assert len(changed) == 29 and index.findings_for("/ws/tool_00.py") == []
+    [finding] = index.findings_for("/ws/tool_29.py")
+    assert [r.path for r in finding.related] == [f"/ws/tool_0{n}.py" for n in range(3)]
+    assert finding.message.startswith(
+        "tool 'search' is also registered in tool_00.py:6, tool_01.py:6, tool_02.py:6 and 26 "
+        "other places;"
+    )

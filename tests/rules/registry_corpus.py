@@ -31,6 +31,7 @@ from typing import Any
 
 import libcst as cst
 
+from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.rules.tools.duplicate_tool_name import clashes, duplicate_groups
 from tests.helpers import lint_with
@@ -453,7 +454,7 @@ def lint_verdicts(program: Program) -> tuple[dict[str, Verdicts], list[str]]:
     """The linter's verdict per subject, and any message that shows an internal value."""
     module = cst.parse_module(program.source)
     verdicts = {subject: Verdicts() for subject in program.subjects}
-    for reg in ModuleFacts(module).registrations:  # (one extraction: cached per module)
+    for reg in registrations_of(ModuleFacts(module)):  # (one extraction: cached per module)
         subject = reg.definition.name.value
         if subject not in verdicts:
             continue
@@ -464,7 +465,7 @@ def lint_verdicts(program: Program) -> tuple[dict[str, Verdicts], list[str]]:
                 verdicts[subject].message = guards[0].message
         elif reg.name is not None and reg.registry is not None:
             verdicts[subject].names.add(reg.name)
-    registrations = ModuleFacts(module).registrations
+    registrations = registrations_of(ModuleFacts(module))
     for group in duplicate_groups(registrations):
         for reg in group:
             if clashes(reg, group) and reg.definition.name.value in verdicts:

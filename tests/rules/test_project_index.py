@@ -160,3 +160,35 @@ def test_search() -> None:
 '''
     results, findings = run({"test_a.py": in_tests, "b.py": SEARCH_TOOL})
     assert results[0].registrations == () and findings == []
+
+
+def test_a_name_in_many_files_gives_findings_of_bounded_size() -> None:
+    """N files registering one name: N findings, each with at most 3 related locations and a
+    message that does not grow with N (it names the first files and counts the rest)."""
+    sizes = {}
+    for count in (2, 5, 40):
+        files = {f"tools/t{i:03}.py": SEARCH_TOOL for i in range(count)}
+        _, findings = run(files)
+        assert len(findings) == count
+        assert all(len(f.related) == min(count - 1, 3) for f in findings)
+        sizes[count] = max(len(f.message) for f in findings)
+    assert sizes[40] - sizes[5] <= 2  # only the count's digits differ
+    first, last = findings[0], findings[-1]
+    assert "is also registered in t001.py:5, t002.py:5, t003.py:5 and 36 other places" in (
+        first.message
+    )
+    assert "importing two of these modules raises" in first.message
+    assert [r.path for r in last.related] == ["tools/t000.py", "tools/t001.py", "tools/t002.py"]
+
+
+def test_project_findings_follow_the_generic_noqa_rows() -> None:
+    """The pass reads each file's suppression comments: a noqa naming another code does not
+    silence AGT212, an `agentsense: ignore[...]` naming it does."""
+    other_code = SEARCH_CLASS.replace('name = "search"', 'name = "search"  # noqa: AGT401')
+    _, findings = run({"a.py": SEARCH_TOOL, "b.py": other_code})
+    assert [f.path for f in findings] == ["a.py", "b.py"]
+    ignored = SEARCH_CLASS.replace(
+        'name = "search"', 'name = "search"  # agentsense: ignore[AGT212]'
+    )
+    _, findings = run({"a.py": SEARCH_TOOL, "b.py": ignored})
+    assert [f.path for f in findings] == ["a.py"]

@@ -13,15 +13,16 @@ from agentsense.analyzers.detect.registrations import (
     Registration,
     candidate_problems,
     find_registrations,
-    problem_code,
+    registrations_of,
 )
 from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.rules.tools._registration_rule import claiming_rules, problem_rule
 from tests.helpers import lint_with
 
 
 def regs(code: str) -> tuple[Registration, ...]:
     module = cst.parse_module(textwrap.dedent(code).lstrip("\n"))
-    return ModuleFacts(module).registrations
+    return registrations_of(ModuleFacts(module))
 
 
 def one(code: str) -> Registration:
@@ -710,7 +711,7 @@ def test_problem_codes_by_kind() -> None:
         def three() -> None: ...
         """
     )
-    codes = [[problem_code(r, p) for p in r.contract_problems] for r in found]
+    codes = [[problem_rule(r, p).code for p in r.contract_problems] for r in found]
     assert codes == [["AGT214", "AGT210"], ["AGT211"], ["AGT215"]]
 
 
@@ -740,7 +741,7 @@ def test_rules_share_the_registrations_fact() -> None:
         "from agentsense.runtime.registry import tool\n@tool\ndef f(x): ...\n"
     )
     facts = ModuleFacts(module)
-    assert facts.registrations is facts.registrations
+    assert registrations_of(facts) is registrations_of(facts)
     assert find_registrations(module, facts)[0].name == "f"
 
 
@@ -870,3 +871,30 @@ def test_entry_is_the_function_a_model_call_runs() -> None:
         "execute",
         "forward",
     ]
+
+
+def test_each_contract_problem_has_one_rule() -> None:
+    """Names and descriptions of every kind the contract refuses: no two rules claim one
+    problem (a blank description longer than the limit is missing, not verbose)."""
+    found = regs(
+        f"""
+        from agentsense.runtime.registry import tool
+
+        @tool(name="a b", description="")
+        def one() -> None: ...
+
+        @tool(name=3, description="   ")
+        def two() -> None: ...
+
+        @tool(description="{" " * 1100}")
+        def three() -> None: ...
+
+        @tool(name="{"n" * 70}", description="{"d" * 1100}")
+        def four() -> None: ...
+        """
+    )
+    problems = [(r, p) for r in found for p in r.contract_problems]
+    assert len(problems) >= 6
+    assert all(len(claiming_rules(r, p)) <= 1 for r, p in problems)
+    codes = [[problem_rule(r, p).code for p in r.contract_problems] for r in found]
+    assert codes == [["AGT214", "AGT210"], ["AGT211", "AGT210"], ["AGT210"], ["AGT214", "AGT215"]]

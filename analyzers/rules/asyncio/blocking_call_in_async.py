@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from agentsense.analyzers.context import FileContext
 from agentsense.analyzers.detect.async_apis import (
     BLOCKING_FUNCTIONS,
     HTTP_METHODS,
     SYNC_HTTP_SESSIONS,
     SYNC_LLM_CLIENTS,
     ScopeIndex,
+    asyncio_reference,
     in_expected_failure,
 )
 from agentsense.analyzers.facts import dotted_name
@@ -18,26 +18,6 @@ from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replac
 
 _LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
 _HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]
-
-
-def asyncio_reference(context: FileContext, scopes: ScopeIndex) -> tuple[str, bool] | None:
-    """The name to write for the `asyncio` module, and whether `import asyncio` must be added.
-
-    None when `asyncio` is taken by something else, so a fix would change its meaning.
-    """
-    imports = context.facts.imports
-    if imports.get("asyncio") == "asyncio" and not scopes.locally_bound("asyncio"):
-        return "asyncio", False
-    for local, qualified in sorted(imports.items()):
-        if qualified == "asyncio" and not scopes.locally_bound(local):
-            return local, False
-    if (
-        "asyncio" in imports
-        or "asyncio" in context.facts.local_definitions
-        or scopes.locally_bound("asyncio")
-    ):
-        return None
-    return "asyncio", True
 
 
 class BlockingCallInAsync(Rule):

@@ -8,8 +8,10 @@ from agentsense.analyzers.detect.async_apis import (
     LOOP_FACTORIES,
     TASK_SPAWNERS,
     ScopeIndex,
+    asyncio_reference,
     in_expected_failure,
 )
+from agentsense.analyzers.detect.flow import is_docstring
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import (
@@ -21,7 +23,6 @@ from agentsense.analyzers.rule import (
     Replace,
     Rule,
 )
-from agentsense.analyzers.rules.asyncio.blocking_call_in_async import asyncio_reference
 from agentsense.analyzers.walk import iter_subtree
 
 TASK_SET = "_background_tasks"
@@ -35,15 +36,6 @@ def _is_loop_name(name: str) -> bool:
 def _is_leading_import(stmt: cst.BaseStatement) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and all(
         isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
-    )
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
 
 
@@ -309,7 +301,7 @@ class DanglingTask(Rule):
         body = self.context.module.body
         leading = 0
         while leading < len(body) and (
-            _is_leading_import(body[leading]) or (leading == 0 and _is_docstring(body[0]))
+            _is_leading_import(body[leading]) or (leading == 0 and is_docstring(body[0]))
         ):
             leading += 1
         # Module annotations are evaluated at import: `asyncio` must be bound by then.

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from agentsense.analyzers.detect.async_apis import ScopeIndex, in_assertion, in_expected_failure
+from agentsense.analyzers.detect.async_apis import (
+    ScopeIndex,
+    asyncio_reference,
+    in_assertion,
+    in_expected_failure,
+)
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
-from agentsense.analyzers.rules.asyncio.blocking_call_in_async import asyncio_reference
 
 GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})
 GET_RUNNING_LOOP = frozenset({"asyncio.get_running_loop", "asyncio.events.get_running_loop"})

@@ -7,19 +7,15 @@ import re
 import libcst as cst
 
 from agentsense.analyzers.detect.around import mentioned_around
+from agentsense.analyzers.detect.async_apis import GATHER, task_group_names, task_group_spawns
 from agentsense.analyzers.detect.dataflow import referenced_names
 from agentsense.analyzers.detect.functions import method_class_stack
 from agentsense.analyzers.detect.llm import is_llm_call
+from agentsense.analyzers.detect.tool_dispatch import is_tool_invocation
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
-from agentsense.analyzers.rules.tools.unhandled_tool_failure import (
-    expressions,
-    is_tool_invocation,
-)
-from agentsense.analyzers.walk import iter_subtree
+from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
-_GATHER = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
-_TASK_GROUPS = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
 _SPAWNERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 # What bounds concurrency: a semaphore, a limiter, a batch size, a worker pool.
 _LIMIT_WORDS = re.compile(
@@ -262,7 +258,7 @@ class UnboundedFanOut(Rule):
         callee = self._callee(call)
         if callee is None:
             return None
-        for node in expressions(callee.body):
+        for node in iter_subtree_no_scopes(callee.body):
             if isinstance(node, cst.Call) and is_llm_call(node, facts):
                 return "model", callee
             if isinstance(node, cst.Call) and is_tool_invocation(node, module):
@@ -313,7 +309,7 @@ class UnboundedFanOut(Rule):
         )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.context.qualified_name(node.func) not in _GATHER:
+        if self.context.qualified_name(node.func) not in GATHER:
             return
         where = self._function_context()
         if where is None:
@@ -369,27 +365,13 @@ class UnboundedFanOut(Rule):
             return
         groups: set[str] = set()
         for ancestor in self.context.ancestors:
-            if isinstance(ancestor, cst.With) and ancestor.asynchronous is not None:
-                for item in ancestor.items:
-                    if (
-                        isinstance(item.item, cst.Call)
-                        and self.context.qualified_name(item.item.func) in _TASK_GROUPS
-                        and item.asname is not None
-                        and isinstance(item.asname.name, cst.Name)
-                    ):
-                        groups.add(item.asname.name.value)
+            if isinstance(ancestor, cst.With):
+                groups |= task_group_names(ancestor, self.context)
         if not groups:
             return
-        for inner in expressions(node.body):
-            if (
-                isinstance(inner, cst.Call)
-                and isinstance(inner.func, cst.Attribute)
-                and inner.func.attr.value == "create_task"
-                and dotted_name(inner.func.value) in groups
-                and inner.args
-                and isinstance(inner.args[0].value, cst.Call)
-            ):
-                kind = self._kind(inner.args[0].value)
+        for spawn in task_group_spawns(node.body, groups):
+            if spawn.args and isinstance(spawn.args[0].value, cst.Call):
+                kind = self._kind(spawn.args[0].value)
                 if kind is not None:
                     self._report(node, kind[0], kind[1], where, end_node=node.iter)
                     return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.detect.flow import block_statements, insert_after_docstring, is_docstring
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
@@ -39,7 +39,7 @@ def _deliberately_ends_chain(body: cst.BaseSuite) -> bool:
     that refuses subclasses (`raise TypeError(...)`, `if "_root" not in kw: raise ...`)
     with nothing else but local names: there is no chain to keep."""
     statements = list(block_statements(body))
-    if statements and _is_docstring(statements[0]):
+    if statements and is_docstring(statements[0]):
         statements = statements[1:]
     noop = all(
         isinstance(stmt, cst.SimpleStatementLine)
@@ -70,26 +70,6 @@ def _deliberately_ends_chain(body: cst.BaseSuite) -> bool:
         else:
             return False
     return raises
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
-def _with_first_statement(body: cst.BaseSuite, stmt: cst.BaseStatement) -> cst.BaseSuite:
-    """`body` with `stmt` as its first statement after the docstring."""
-    if isinstance(body, cst.SimpleStatementSuite):
-        return cst.IndentedBlock(body=[stmt, cst.SimpleStatementLine(body=list(body.body))])
-    if not isinstance(body, cst.IndentedBlock):
-        return body
-    items = list(body.body)
-    at = 1 if items and _is_docstring(items[0]) else 0
-    return body.with_changes(body=[*items[:at], stmt, *items[at:]])
 
 
 def _free_name(function: cst.FunctionDef) -> str:
@@ -177,16 +157,17 @@ class InitSubclassWithoutSuper(Rule):
             """,
         ),
         Flagged(
+            # A one-line body: its comment stays on the statement it followed.
             """
             class Base:
-                def __init_subclass__(cls, **options): REGISTRY.append(cls)
+                def __init_subclass__(cls, **options): REGISTRY.append(cls)  # every subclass
             """,
             line=2,
             fixed="""
             class Base:
                 def __init_subclass__(cls, **options):
                     super().__init_subclass__(**options)
-                    REGISTRY.append(cls)
+                    REGISTRY.append(cls)  # every subclass
             """,
         ),
     )
@@ -304,7 +285,7 @@ class InitSubclassWithoutSuper(Rule):
             new = replaced
         else:
             new = new.with_changes(
-                body=_with_first_statement(
+                body=insert_after_docstring(
                     new.body, cst.SimpleStatementLine(body=[cst.Expr(new_call)])
                 )
             )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from agentsense.analyzers.detect.mutables import is_mutable_value
 from agentsense.analyzers.rule import AddImport, Change, Clean, FixPlan, Flagged, Replace, Rule
-from agentsense.analyzers.rules.defaults.mutable_default_argument import is_mutable_value
 
 # Class decorators (qualified names) that turn annotated class attributes into fields.
 _DATACLASS_DECORATORS = frozenset({"dataclasses.dataclass"})

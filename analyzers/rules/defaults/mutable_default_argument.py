@@ -10,34 +10,17 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from agentsense.analyzers.detect.flow import insert_after_docstring
+from agentsense.analyzers.detect.mutables import (
+    MUTABLE_CONSTRUCTORS,
+    is_mutable_value,
+)
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
 from agentsense.analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
 
 if TYPE_CHECKING:
     from agentsense.analyzers.context import FileContext
-
-# Calls that build a fresh mutable container (qualified names after import resolution).
-MUTABLE_CONSTRUCTORS = frozenset(
-    {
-        "list",
-        "dict",
-        "set",
-        "bytearray",
-        "collections.defaultdict",
-        "collections.OrderedDict",
-        "collections.Counter",
-        "collections.deque",
-    }
-)
-
-
-def is_mutable_value(node: cst.BaseExpression, qualified: str | None) -> bool:
-    """A literal, comprehension or constructor call that creates a mutable container."""
-    if isinstance(node, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
-        return True
-    return isinstance(node, cst.Call) and qualified in MUTABLE_CONSTRUCTORS
-
 
 # -- When is moving the default into the body a safe fix? ------------------------------------
 #
@@ -470,30 +453,6 @@ def _optional(annotation: cst.Annotation | None) -> cst.Annotation | None:
     )
 
 
-def _body_with_guard(body: cst.BaseSuite, guard: cst.BaseStatement) -> cst.BaseSuite:
-    """Insert `guard` as the first statement after the docstring."""
-    if isinstance(body, cst.SimpleStatementSuite):
-        # `def f(x=[]): return x  # note`: the comment stays on the statement it followed.
-        statements: list[cst.BaseStatement] = [
-            guard,
-            cst.SimpleStatementLine(
-                body=list(body.body), trailing_whitespace=body.trailing_whitespace
-            ),
-        ]
-        return cst.IndentedBlock(body=statements)
-    assert isinstance(body, cst.IndentedBlock)
-    items = list(body.body)
-    first = items[0] if items else None
-    has_docstring = (
-        isinstance(first, cst.SimpleStatementLine)
-        and len(first.body) == 1
-        and isinstance(first.body[0], cst.Expr)
-        and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-    at = 1 if has_docstring else 0
-    return body.with_changes(body=[*items[:at], guard, *items[at:]])
-
-
 def _value_names(root: cst.CSTNode, *, into_functions: bool) -> set[str]:
     """Names (and attribute names) under `root` used as a value rather than called or bound:
     `f` in `register(f)` or `[f]`, `m` in `self.m` passed on; not in `f()` or `self.m()`.
@@ -776,7 +735,7 @@ class MutableDefaultArgument(Rule):
             new_function = node.deep_replace(param, new_param)
             assert isinstance(new_function, cst.FunctionDef)
             new_function = new_function.with_changes(
-                body=_body_with_guard(new_function.body, guard)
+                body=insert_after_docstring(new_function.body, guard)
             )
             title = f"Default `{name}` to None and create it per call"
             applicability = Applicability.SAFE

@@ -6,14 +6,11 @@ import re
 
 import libcst as cst
 
-from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.detect.flow import block_statements, insert_after_docstring
+from agentsense.analyzers.detect.mutables import is_mutable_value
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
-from agentsense.analyzers.rules.defaults.mutable_default_argument import (
-    _body_with_guard,
-    is_mutable_value,
-)
 from agentsense.analyzers.walk import iter_subtree
 
 # Methods that change a list, dict, set or deque in place.
@@ -380,7 +377,7 @@ class SharedMutableClassAttribute(Rule):
                 )
             ]
         )
-        new_init = init.with_changes(body=_body_with_guard(init.body, assignment))
+        new_init = init.with_changes(body=insert_after_docstring(init.body, assignment))
         assert isinstance(node.body, cst.IndentedBlock)
         body = [new_init if s is init else s for s in node.body.body if s is not stmt]
         new_class = node.with_changes(body=node.body.with_changes(body=body))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from agentsense.analyzers.detect.flow import block_statements
+from agentsense.analyzers.detect.flow import block_statements, single_assignment
 from agentsense.analyzers.detect.functions import method_class_stack
+from agentsense.analyzers.detect.resources import resource_kind
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
-from agentsense.analyzers.rules.resilience.unclosed_resource_in_tool import resource_kind
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 # Calls that cannot fail in a way that matters here (logging, bookkeeping).
@@ -18,15 +18,10 @@ _HARMLESS_RECEIVERS = ("log", "logger", "logging", "_log", "_logger", "LOGGER", 
 
 def _opened_attribute(stmt: cst.BaseStatement, owner: str, facts: ModuleFacts) -> str | None:
     """`self.session` for `self.session = aiohttp.ClientSession()` (or `await ...`)."""
-    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+    assignment = single_assignment(stmt)
+    if assignment is None:
         return None
-    small = stmt.body[0]
-    if isinstance(small, cst.Assign) and len(small.targets) == 1:
-        target, value = small.targets[0].target, small.value
-    elif isinstance(small, cst.AnnAssign) and small.value is not None:
-        target, value = small.target, small.value
-    else:
-        return None
+    target, value = assignment
     dotted = dotted_name(target)
     if dotted is None or not dotted.startswith(owner + "."):
         return None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from agentsense.analyzers.detect.flow import block_statements, is_constant_true
+from agentsense.analyzers.detect.flow import block_statements, is_constant_true, single_assignment
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import iter_subtree
@@ -18,15 +18,10 @@ def _mentions(node: cst.CSTNode, name: str) -> bool:
 
 def _assigned_value(stmt: cst.BaseStatement, name: str) -> cst.BaseExpression | None:
     """The value of `name = value` / `name: T = value` when `stmt` is exactly that."""
-    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+    assignment = single_assignment(stmt)
+    if assignment is None:
         return None
-    small = stmt.body[0]
-    if isinstance(small, cst.Assign) and len(small.targets) == 1:
-        target, value = small.targets[0].target, small.value
-    elif isinstance(small, cst.AnnAssign) and small.value is not None:
-        target, value = small.target, small.value
-    else:
-        return None
+    target, value = assignment
     return value if isinstance(target, cst.Name) and target.value == name else None
 
 

@@ -778,7 +778,7 @@ class RetryWithoutBackoff(Rule):
             return
         if isinstance(loop, cst.While) and not _counts_attempts(loop):
             return
-        if any(r.rule is self and r.node is loop for r in self.context.reports):
+        if any(r.code == self.code and r.node is loop for r in self.context.reports):
             return
         attempts = [t for t in _own_tries(loop) if _is_retry_attempt(loop, t, facts)]
         if not attempts:

@@ -5,27 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from agentsense.analyzers.detect.functions import is_tool_function, method_class_stack
+from agentsense.analyzers.detect.resources import resource_kind
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
-# Constructors of things that hold an OS resource until closed (qualified names).
-RESOURCE_CALLS = frozenset(
-    {
-        "open",
-        "io.open",
-        "sqlite3.connect",
-        "requests.Session",
-        "requests.session",
-        "requests.sessions.Session",
-        "httpx.Client",
-        "httpx.AsyncClient",
-        "aiohttp.ClientSession",
-        "socket.socket",
-        "socket.create_connection",
-        "urllib.request.urlopen",
-    }
-)
 # Calls that read from or write to a resource without taking ownership of it.
 _BORROWING_CALLS = frozenset(
     {
@@ -49,22 +33,6 @@ _BORROWING_CALLS = frozenset(
     }
 )
 _CLOSERS = frozenset({"close", "aclose", "__exit__", "__aexit__"})
-
-
-def resource_kind(value: cst.BaseExpression, facts: ModuleFacts) -> str | None:
-    """The qualified constructor when `value` opens a resource (`await` allowed), else None."""
-    if isinstance(value, cst.Await):
-        value = value.expression
-    if not isinstance(value, cst.Call):
-        return None
-    qualified = facts.qualified_name(value.func)
-    if qualified is None:
-        return None
-    if qualified in RESOURCE_CALLS:
-        return qualified
-    if qualified.startswith("psycopg") and qualified.endswith(".connect"):
-        return qualified
-    return None
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:

@@ -7,7 +7,12 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from agentsense.analyzers.detect.dataflow import DEFAULT_SANITIZERS, Assignment, local_names
+from agentsense.analyzers.detect.dataflow import (
+    DEFAULT_SANITIZERS,
+    Assignment,
+    assignments,
+    local_names,
+)
 from agentsense.analyzers.detect.execution import (
     ARGV_SINKS,
     CODE_SINKS,
@@ -306,7 +311,7 @@ class ModelOutputExecuted(Rule):
                 sinks.append((node, qualified))
         if not sinks:
             return
-        taint = _Taint(index.assignments(body), facts)
+        taint = _Taint(assignments(index, body), facts)
         shadowed = local_names(function) if function is not None else set()
         for call, qualified in sinks:
             head = (dotted_name(call.func) or "").split(".")[0]

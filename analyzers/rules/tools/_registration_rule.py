@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from typing import ClassVar
 
 import libcst as cst
 from pydantic import Field
 
 from agentsense.analyzers.detect.paths import is_test_path
-from agentsense.analyzers.detect.registrations import Registration, problem_code
+from agentsense.analyzers.detect.registrations import Registration, registrations_by_definition
+from agentsense.analyzers.registry import all_rules
 from agentsense.analyzers.rule import Rule, RuleOptions
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 from agentsense.runtime.contract import ContractProblem
@@ -35,13 +38,23 @@ class RegistrationRule(Rule):
     so the rules stay per-statement: an edit inside one tool re-checks that tool only.
     """
 
+    # The rule that reports the contract problems no other rule claims (AGT211).
+    reports_unclaimed_problems: ClassVar[bool] = False
+
     def check(self, reg: Registration) -> None:
         raise NotImplementedError
+
+    @classmethod
+    def claims(cls, reg: Registration, problem: ContractProblem) -> bool:
+        """Whether this rule reports one of the registration's contract problems (what the
+        shared contract, `agentsense.runtime.contract`, refuses). Each problem is reported
+        by the one rule that claims it, or else by the rule that takes the unclaimed ones."""
+        return False
 
     def _registrations_of(self, node: cst.CSTNode) -> Sequence[Registration]:
         if self._skips_file():
             return ()
-        return self.context.facts.registrations_by_definition.get(id(node), ())
+        return registrations_by_definition(self.context.facts).get(id(node), ())
 
     def _skips_file(self) -> bool:
         """Rules with `TestFileOptions` leave test files alone unless told otherwise."""
@@ -62,7 +75,7 @@ class RegistrationRule(Rule):
 
     def contract_problems(self, reg: Registration) -> list[ContractProblem]:
         """The registration's contract problems that this rule reports."""
-        return [p for p in reg.contract_problems if problem_code(reg, p) == self.code]
+        return [p for p in reg.contract_problems if problem_rule(reg, p) is type(self)]
 
     def problem_node(self, reg: Registration, problem: ContractProblem) -> cst.CSTNode:
         """Where a contract problem shows: the name or description that causes it."""
@@ -127,3 +140,21 @@ def _names_field(target: cst.BaseExpression, attribute: str) -> bool:
             and index.value.evaluated_value == attribute
         )
     return False
+
+
+@cache
+def registration_rules() -> tuple[type[RegistrationRule], ...]:
+    return tuple(rule for rule in all_rules() if issubclass(rule, RegistrationRule))
+
+
+def claiming_rules(reg: Registration, problem: ContractProblem) -> list[type[RegistrationRule]]:
+    """The rules that claim a contract problem (one at most: a test checks it)."""
+    return [rule for rule in registration_rules() if rule.claims(reg, problem)]
+
+
+def problem_rule(reg: Registration, problem: ContractProblem) -> type[RegistrationRule]:
+    """The rule that reports a contract problem (see `RegistrationRule.claims`)."""
+    claiming = claiming_rules(reg, problem)
+    if claiming:
+        return claiming[0]
+    return next(rule for rule in registration_rules() if rule.reports_unclaimed_problems)

@@ -1,18 +1,33 @@
-"""AGT212: two registrations under one name in the same registry (this file; see project.py)."""
+"""AGT212: two registrations under one name in the same registry, in one file or across files."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from pathlib import PurePath
 
 import libcst as cst
 
 from agentsense.analyzers.detect.registrations import (
+    Kind,
     Registration,
     kind_label,
+    registrations_of,
     registry_label,
     runtime_duplicate_message,
 )
+from agentsense.analyzers.model import RelatedLocation
+from agentsense.analyzers.project_model import (
+    GLOBAL_REGISTRIES,
+    Project,
+    ProjectReport,
+    RegistrationSummary,
+)
 from agentsense.analyzers.rule import Clean, Flagged, Rule
+
+# The other registrations a finding points to (and names, across files); the rest are
+# counted. A name registered in N places must not give N findings of N locations each.
+MAX_RELATED = 3
 
 
 def duplicate_groups(registrations: tuple[Registration, ...]) -> list[list[Registration]]:
@@ -78,6 +93,43 @@ def in_file_message(reg: Registration, first: bool) -> str:
     return f"{what} is already registered above in {label}, which keeps only one of them"
 
 
+def cross_file_message(
+    site: RegistrationSummary, named: Sequence[RegistrationSummary], others: int
+) -> str:
+    """The message on one site of a name registered in several files: the first `named` of
+    the `others` sites elsewhere by file name and row, the rest as a count."""
+    kind: Kind = "agent" if site.kind == "agent" else "tool"
+    what = f"{kind_label(kind, site.registry)} {site.name!r}"
+    # File names only: outputs show paths relative to where they run; related locations
+    # carry the full ones.
+    where = ", ".join(f"{PurePath(other.path).name}:{other.span.start.row}" for other in named)
+    if others > len(named):
+        more = others - len(named)
+        where += f" and {more} other place{'s' if more > 1 else ''}"
+    if site.registry in GLOBAL_REGISTRIES:
+        modules = "both modules" if others == 1 else "two of these modules"
+        runtime = runtime_duplicate_message(kind, site.name)
+        return f'{what} is also registered in {where}; importing {modules} raises "{runtime}"'
+    label = registry_label(site.registry)
+    if site.refuses_duplicates:
+        return f"{what} is also registered in {where}; {label} raises on a name already taken"
+    return f"{what} is also registered in {where}; {label} keeps only one of them"
+
+
+def _first_elsewhere(
+    sites: Sequence[RegistrationSummary], path: str, limit: int
+) -> list[RegistrationSummary]:
+    """The first `limit` sites not in `path` (the caller knows `path` holds one site, so
+    this reads at most `limit + 1` of them)."""
+    found: list[RegistrationSummary] = []
+    for other in sites:
+        if other.path != path:
+            found.append(other)
+            if len(found) == limit:
+                break
+    return found
+
+
 class DuplicateToolName(Rule):
     code = "AGT212"
     name = "duplicate-tool-name"
@@ -86,9 +138,9 @@ class DuplicateToolName(Rule):
         "Tools are looked up by name. With two registrations under one name, a registry "
         "either refuses the second at import (the reference runtime raises "
         "`tool 'x' is already registered`) or keeps one and silently drops the other, so the "
-        "model calls code nobody meant it to. Both registrations are reported, each pointing "
-        "to the other. `agentsense check` also finds duplicates across the files of the "
-        "project; the reference runtime's `@tool` functions and `BaseTool` classes share one "
+        "model calls code nobody meant it to. Every registration is reported, pointing to the "
+        "others (the first three; more are counted). `agentsense check` and the editor also "
+        "find duplicates across the files of the project; the reference runtime's `@tool` functions and `BaseTool` classes share one "
         "namespace. Registrations the registry refuses for another reason take no name; "
         "alternatives (`if`/`else`, `try`/`except`) and registrations in different functions "
         "(which run only when each is called) are not duplicates."
@@ -405,7 +457,7 @@ class DuplicateToolName(Rule):
     )
 
     def leave_Module(self, node: cst.Module) -> None:
-        for group in duplicate_groups(self.context.facts.registrations):
+        for group in duplicate_groups(registrations_of(self.context.facts)):
             for reg in group:
                 others = clashes(reg, group)
                 if not others:
@@ -413,6 +465,32 @@ class DuplicateToolName(Rule):
                 first = group.index(others[0]) > group.index(reg)
                 related = tuple(
                     (other.name_node, f"the other registration of {other.name!r}")
-                    for other in others
+                    for other in others[:MAX_RELATED]
                 )
                 self.report(reg.name_node, in_file_message(reg, first), related=related)
+
+    @classmethod
+    def check_project(cls, project: Project) -> Iterator[ProjectReport]:
+        """Each site of a name registered in more than one file, pointing to the first sites
+        elsewhere. A site with a twin in its own file is left to that file's lint, which
+        reports it pointing at the twin. Linear in the number of registrations."""
+        for sites in project.registration_groups:
+            per_file = Counter(site.path for site in sites)
+            if len(per_file) < 2:
+                continue
+            for site in sites:
+                if per_file[site.path] > 1:
+                    continue
+                named = _first_elsewhere(sites, site.path, MAX_RELATED)
+                yield ProjectReport(
+                    site.path,
+                    site.span,
+                    cross_file_message(site, named, len(sites) - 1),
+                    related=tuple(
+                        RelatedLocation(
+                            other.path, other.span, f"the other registration of {other.name!r}"
+                        )
+                        for other in named
+                    ),
+                    noqa_row=site.noqa_row,
+                )

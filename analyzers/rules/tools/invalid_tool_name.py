@@ -9,6 +9,7 @@ import libcst as cst
 from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace
 from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
+from agentsense.runtime.contract import ContractProblem
 
 _INVALID = re.compile(r"[^a-zA-Z0-9_-]")
 MAX_NAME_LENGTH = 64  # the `{1,64}` of agentsense.runtime.contract.TOOL_NAME_PATTERN
@@ -286,6 +287,11 @@ class InvalidToolName(RegistrationRule):
             '''
         ),
     )
+
+    @classmethod
+    def claims(cls, reg: Registration, problem: ContractProblem) -> bool:
+        """A name the contract refuses, when it is a string (other values are AGT211's)."""
+        return problem.field == "name" and isinstance(reg.name_value and reg.name_value.value, str)
 
     def check(self, reg: Registration) -> None:
         problems = self.contract_problems(reg)

@@ -34,6 +34,8 @@ class ToolContractViolation(RegistrationRule):
         "Contracts that a user-defined metaclass or `__init_subclass__` enforces are AGT216."
     )
     severity: ClassVar[Severity] = Severity.ERROR
+    # What the contract refuses that no narrower rule (AGT210, AGT214, AGT215) claims.
+    reports_unclaimed_problems = True
     flagged = (
         Flagged(
             '''

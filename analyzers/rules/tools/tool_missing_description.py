@@ -8,6 +8,7 @@ from agentsense.analyzers.detect.profiles import profile_named
 from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.rule import Clean, Flagged
 from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule, TestFileOptions
+from agentsense.runtime.contract import ContractProblem
 
 
 class ToolMissingDescription(RegistrationRule):
@@ -202,6 +203,14 @@ class ToolMissingDescription(RegistrationRule):
             "def search(query: str) -> list[str]:\n    return []\n"
         ),
     )
+
+    @classmethod
+    def claims(cls, reg: Registration, problem: ContractProblem) -> bool:
+        """A description the contract refuses because there is none (None or blank)."""
+        if problem.field != "description" or reg.description_value is None:
+            return False
+        value = reg.description_value.value
+        return value is None or (isinstance(value, str) and not value.strip())
 
     def check(self, reg: Registration) -> None:
         problems = self.contract_problems(reg)

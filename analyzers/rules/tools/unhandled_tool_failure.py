@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import libcst as cst
 
+from agentsense.analyzers.detect.async_apis import GATHER, task_group_names, task_group_spawns
 from agentsense.analyzers.detect.dataflow import referenced_names
-from agentsense.analyzers.detect.functions import is_tool_name
-from agentsense.analyzers.detect.llm import call_method_name
-from agentsense.analyzers.facts import dotted_name
-from agentsense.analyzers.rule import Clean, Flagged, Rule
-from agentsense.analyzers.rules.tools.unvalidated_tool_dispatch import (
-    _CONTAINER_WORDS,
+from agentsense.analyzers.detect.names import words_of
+from agentsense.analyzers.detect.tool_dispatch import (
+    RUN_METHODS,
     Lookup,
-    _lookup_of,
-    _words,
+    is_tool_container,
+    is_tool_invocation,
+    lookup_of,
+    shown_lookup,
 )
-from agentsense.analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
-
-_GATHER = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
-_TASK_GROUPS = frozenset({"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup"})
-# Receiver words that make `x.run(...)` a tool run (`tool.run`, `self.tools[name].arun`).
-_TOOL_RECEIVER_WORDS = frozenset({"tool", "tools"})
-_RUN_METHODS = frozenset(
-    {"run", "arun", "execute", "aexecute", "invoke", "ainvoke", "call", "acall", "forward"}
-)
+from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 
 def _handled(path: list[cst.CSTNode], stop: cst.CSTNode | None) -> bool:
@@ -43,51 +36,14 @@ _MODEL_KEY_WORDS = frozenset({"name", "tool", "action", "function", "call", "cho
 
 def _runs_callee(call: cst.Call) -> bool:
     """`f(...)` itself, or a run method of it (`tools[name].run(...)`), not `.append(...)`."""
-    return not isinstance(call.func, cst.Attribute) or call.func.attr.value in _RUN_METHODS
+    return not isinstance(call.func, cst.Attribute) or call.func.attr.value in RUN_METHODS
 
 
 def _model_chosen(lookup: Lookup) -> bool:
     """A tool container looked up by a key named like the model's choice."""
-    return bool(
-        _words(referenced_names(lookup.container)) & _CONTAINER_WORDS
-        and _words(referenced_names(lookup.key)) & _MODEL_KEY_WORDS
+    return is_tool_container(lookup) and bool(
+        words_of(referenced_names(lookup.key)) & _MODEL_KEY_WORDS
     )
-
-
-def is_tool_invocation(call: cst.Call, module: cst.Module) -> bool:
-    """`call_tool(...)`, `session.call_tool(...)`, `tools[name](...)`, `tool.arun(...)`,
-    unless the callee is a function of this module/class that catches errors itself."""
-    method = call_method_name(call) or ""
-    lookup = _lookup_of(call.func)
-    receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
-    tool_like = is_tool_name(method) and not method.startswith(("safe", "_safe"))
-    if lookup is not None and _words(referenced_names(lookup.container)) & _CONTAINER_WORDS:
-        tool_like = True
-    if (
-        receiver is not None
-        and method in _RUN_METHODS
-        and _words(referenced_names(receiver)) & _TOOL_RECEIVER_WORDS
-    ):
-        tool_like = True
-    if not tool_like:
-        return False
-    return not _local_callee_catches(call, module)
-
-
-def _local_callee_catches(call: cst.Call, module: cst.Module) -> bool:
-    """The callee is defined here (a module function or a `self.` method) and has a
-    `try`/`except` of its own."""
-    name = dotted_name(call.func) or ""
-    target = name.removeprefix("self.")
-    if "." in target:
-        return False
-    for stmt in iter_subtree(module):
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == target:
-            return any(
-                isinstance(n, (cst.Try, cst.TryStar)) and n.handlers
-                for n in iter_subtree_no_scopes(stmt.body)
-            )
-    return False
 
 
 class UnhandledToolFailure(Rule):
@@ -265,7 +221,7 @@ class UnhandledToolFailure(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.context.qualified_name(node.func)
-        if qualified in _GATHER:
+        if qualified in GATHER:
             self._check_gather(node)
             return
         function = self.context.enclosing_function()
@@ -273,7 +229,7 @@ class UnhandledToolFailure(Rule):
             return
         if not node.args or not _runs_callee(node):
             return  # `TOOLS[name]()` builds a tool; `tools[kind].append(x)` is no tool run
-        lookup = _lookup_of(node.func)
+        lookup = lookup_of(node.func)
         if lookup is None:
             lookup = self._two_step_lookup(node, function)
         if lookup is None or not _model_chosen(lookup):
@@ -286,9 +242,7 @@ class UnhandledToolFailure(Rule):
             return
         if _handled(path, function):
             return
-        shown = self.context.module.code_for_node(lookup.expression)
-        if len(shown) > 40:
-            shown = shown[:37] + "..."
+        shown = shown_lookup(lookup, self.context.module)
         self.report(
             node,
             f"tool `{shown}` is chosen by the model and called with no `try` around it: one "
@@ -302,12 +256,12 @@ class UnhandledToolFailure(Rule):
             return None
         # The first `name = ...` of the body, from a table built once per function.
         assign = self.context.index.first_assignments(function.body).get(head.value)
-        return _lookup_of(assign.value) if assign is not None else None
+        return lookup_of(assign.value) if assign is not None else None
 
     def _tool_calls_in(self, node: cst.CSTNode) -> bool:
         return any(
             isinstance(n, cst.Call) and is_tool_invocation(n, self.context.module)
-            for n in expressions(node)
+            for n in iter_subtree_no_scopes(node)
         )
 
     def _check_gather(self, node: cst.Call) -> None:
@@ -336,25 +290,13 @@ class UnhandledToolFailure(Rule):
         )
 
     def visit_With(self, node: cst.With) -> None:
-        if node.asynchronous is None:
-            return
-        groups = {
-            item.asname.name.value
-            for item in node.items
-            if isinstance(item.item, cst.Call)
-            and self.context.qualified_name(item.item.func) in _TASK_GROUPS
-            and item.asname is not None
-            and isinstance(item.asname.name, cst.Name)
-        }
+        groups = task_group_names(node, self.context)
         if not groups:
             return
         spawns_tools = any(
-            isinstance(n, cst.Call)
-            and isinstance(n.func, cst.Attribute)
-            and n.func.attr.value == "create_task"
-            and dotted_name(n.func.value) in groups
-            and any(self._tool_calls_in(a.value) for a in n.args)
-            for n in expressions(node.body)
+            self._tool_calls_in(arg.value)
+            for spawn in task_group_spawns(node.body, groups)
+            for arg in spawn.args
         )
         if not spawns_tools or _handled(self._path(), self.context.enclosing_function()):
             return
@@ -365,16 +307,3 @@ class UnhandledToolFailure(Rule):
             "around the group",
             end_node=node.items[-1],
         )
-
-
-def expressions(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """Every node under `node`, comprehensions included, nested `def`s excluded."""
-    found: list[cst.CSTNode] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
-            continue
-        stack.extend(children(current))
-    return found

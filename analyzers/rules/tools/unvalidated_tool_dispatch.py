@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -10,6 +9,12 @@ import libcst as cst
 
 from agentsense.analyzers.detect.dataflow import referenced_names
 from agentsense.analyzers.detect.names import words_of
+from agentsense.analyzers.detect.tool_dispatch import (
+    Lookup,
+    is_tool_container,
+    lookup_of,
+    shown_lookup,
+)
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
@@ -18,32 +23,7 @@ from agentsense.analyzers.walk import find_path, iter_subtree_no_scopes
 if TYPE_CHECKING:
     from agentsense.analyzers.context import FileContext
 
-# Words that make a container, a lookup key or an argument mapping look like tool dispatch.
-_CONTAINER_WORDS = frozenset(
-    {
-        "tool",
-        "tools",
-        "function",
-        "functions",
-        "func",
-        "funcs",
-        "fn",
-        "fns",
-        "action",
-        "actions",
-        "registry",
-        "command",
-        "commands",
-        "skill",
-        "skills",
-        "capability",
-        "capabilities",
-        "plugin",
-        "plugins",
-        "dispatch",
-        "dispatcher",
-    }
-)
+# Words of a lookup key or an argument mapping that make a lookup look like tool dispatch.
 _KEY_WORDS = frozenset({"tool", "function", "action"})
 _ARGUMENT_WORDS = frozenset({"arguments", "params", "parameters"})
 _ARGUMENT_NAMES = frozenset(
@@ -71,56 +51,6 @@ _RUNTIME_SPEC_FROM_FUNCTION = (
     "agentsense.runtime.spec_from_function",
     "agentsense.runtime.contract.spec_from_function",
 )
-
-_words = words_of
-
-
-def _is_literal(node: cst.BaseExpression) -> bool:
-    return isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.Integer))
-
-
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """A dynamic lookup of a callable: `container[key]`, `getattr(container, key)`, `.get`."""
-
-    expression: cst.BaseExpression
-    container: cst.BaseExpression
-    key: cst.BaseExpression
-    instantiates: bool = False  # `REGISTRY[name]()`: a tool class looked up and instantiated
-
-
-def _lookup_of(node: cst.BaseExpression) -> Lookup | None:
-    """The dynamic lookup `node` is (or whose attribute it is: `tools[name].execute`).
-
-    A class looked up and instantiated (`REGISTRY[name]().execute`) counts too.
-    """
-    target = node.value if isinstance(node, cst.Attribute) else node
-    if isinstance(target, cst.Call) and not target.args and isinstance(target.func, cst.Subscript):
-        inner = _lookup_of(target.func)
-        return None if inner is None else replace(inner, instantiates=True)
-    if isinstance(target, cst.Subscript):
-        if len(target.slice) != 1:
-            return None
-        index = target.slice[0].slice
-        if not isinstance(index, cst.Index) or _is_literal(index.value):
-            return None
-        return Lookup(target, target.value, index.value)
-    if isinstance(target, cst.Call):
-        positional = [a for a in target.args if a.keyword is None and not a.star]
-        if len(positional) != len(target.args):
-            return None
-        func = target.func
-        if isinstance(func, cst.Name) and func.value == "getattr" and len(positional) == 2:
-            container, key = positional[0].value, positional[1].value
-        elif isinstance(func, cst.Attribute) and func.attr.value == "get" and len(positional) == 1:
-            # `tools.get(name, default)` has a fallback: only the one-argument form counts.
-            container, key = func.value, positional[0].value
-        else:
-            return None
-        if _is_literal(key):
-            return None
-        return Lookup(target, container, key)
-    return None
 
 
 def _exits(branch: cst.CSTNode | None) -> bool:
@@ -226,7 +156,7 @@ class _Scope:
             if not isinstance(target, cst.Name) or node.value is None:
                 continue
             value = node.value.expression if isinstance(node.value, cst.Await) else node.value
-            lookup = _lookup_of(value)
+            lookup = lookup_of(value)
             if lookup is not None:
                 found[target.value] = (lookup, node)
         return found
@@ -487,7 +417,7 @@ class UnvalidatedToolDispatch(Rule):
         if not any(arg.star for arg in node.args):
             return
         scope: _Scope | None = None
-        lookup = _lookup_of(node.func)
+        lookup = lookup_of(node.func)
         lookup_vars: set[str] = set()
         assignment: cst.CSTNode | None = None
         if lookup is None:
@@ -518,9 +448,7 @@ class UnvalidatedToolDispatch(Rule):
             path = find_path(scope.root, assignment)
             if path is not None and _protected_by_try(path):
                 return
-        shown = self.context.module.code_for_node(lookup.expression)
-        if len(shown) > 40:
-            shown = shown[:37] + "..."
+        shown = shown_lookup(lookup, self.context.module)
         self.report(
             node,
             f"tool `{shown}` is looked up by a model-chosen name and called with the model's "
@@ -532,16 +460,16 @@ class UnvalidatedToolDispatch(Rule):
 
     def _looks_like_tool_dispatch(self, lookup: Lookup, call: cst.Call) -> bool:
         """The container is named like a tool registry, or the key and arguments are."""
-        if _words(referenced_names(lookup.container)) & _CONTAINER_WORDS:
+        if is_tool_container(lookup):
             return True
-        if not _words(referenced_names(lookup.key)) & _KEY_WORDS:
+        if not words_of(referenced_names(lookup.key)) & _KEY_WORDS:
             return False
         for arg in call.args:
             if not arg.star:
                 continue
             reads = referenced_names(arg.value)
             if (
-                _words(reads) & _ARGUMENT_WORDS
+                words_of(reads) & _ARGUMENT_WORDS
                 or {r.rsplit(".", 1)[-1].lower() for r in reads} & _ARGUMENT_NAMES
             ):
                 return True

@@ -8,6 +8,7 @@ from agentsense.analyzers.detect.registrations import Registration
 from agentsense.analyzers.model import Severity
 from agentsense.analyzers.rule import Clean, Flagged
 from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule, TestFileOptions
+from agentsense.runtime.contract import MAX_DESCRIPTION_LENGTH, ContractProblem
 
 _LONG_PARAGRAPH = " ".join(["Searches the company knowledge base for documents."] * 21)
 
@@ -130,6 +131,17 @@ class VerboseToolDescription(RegistrationRule):
             """
         ),
     )
+
+    @classmethod
+    def claims(cls, reg: Registration, problem: ContractProblem) -> bool:
+        """A description the contract refuses for its length."""
+        if problem.field != "description" or reg.description_value is None:
+            return False
+        value = reg.description_value.value
+        # A blank one is missing (AGT210), however long.
+        return (
+            isinstance(value, str) and bool(value.strip()) and len(value) > MAX_DESCRIPTION_LENGTH
+        )
 
     def check(self, reg: Registration) -> None:
         for problem in self.contract_problems(reg):

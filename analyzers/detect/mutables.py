@@ -1,0 +1,26 @@
+"""Mutable values: what builds a fresh mutable container."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+# Calls that build a fresh mutable container (qualified names after import resolution).
+MUTABLE_CONSTRUCTORS = frozenset(
+    {
+        "list",
+        "dict",
+        "set",
+        "bytearray",
+        "collections.defaultdict",
+        "collections.OrderedDict",
+        "collections.Counter",
+        "collections.deque",
+    }
+)
+
+
+def is_mutable_value(node: cst.BaseExpression, qualified: str | None) -> bool:
+    """A literal, comprehension or constructor call that creates a mutable container."""
+    if isinstance(node, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+        return True
+    return isinstance(node, cst.Call) and qualified in MUTABLE_CONSTRUCTORS
