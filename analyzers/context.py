@@ -11,6 +11,7 @@ import libcst as cst
 
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.fixes import FixPlan
+from agentsense.analyzers.index import FileIndex
 
 T = TypeVar("T")
 
@@ -48,6 +49,11 @@ class FileContext:
     def facts(self) -> ModuleFacts:
         return ModuleFacts(self.module)
 
+    @cached_property
+    def index(self) -> FileIndex:
+        """Shared sub-walk results (a scope's nodes, assignments, blocks), built lazily."""
+        return FileIndex(self.module, self.source)
+
     def shared(self, factory: Callable[[FileContext], T]) -> T:
         """One instance of `factory(self)` per file, shared by every rule that asks.
 
@@ -76,10 +82,15 @@ class FileContext:
 
     def enclosing_function(self) -> cst.FunctionDef | None:
         """The innermost `def` (sync or async) around the current node; lambdas stop it."""
-        for node in reversed(self.path_stack[:-1]):
-            if isinstance(node, cst.FunctionDef):
-                return node
-            if isinstance(node, (cst.Lambda, cst.ClassDef)):
+        # Exact types (the parser makes no subclasses): asked for most nodes of every file,
+        # and isinstance against libcst's abstract classes is slow.
+        stack = self.path_stack
+        for position in range(len(stack) - 2, -1, -1):
+            node = stack[position]
+            kind = type(node)
+            if kind is cst.FunctionDef:
+                return cast(cst.FunctionDef, node)
+            if kind is cst.Lambda or kind is cst.ClassDef:
                 return None
         return None
 

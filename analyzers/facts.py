@@ -13,11 +13,15 @@ T = TypeVar("T")
 
 def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
+    # Exact types: called for most expressions, and isinstance against libcst's abstract
+    # classes is slow (the parser makes no subclasses of Attribute or Name).
+    if type(node) is cst.Name:
+        return node.value
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:
         parts.append(node.attr.value)
         node = node.value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         parts.append(node.value)
         return ".".join(reversed(parts))
     return None

@@ -53,15 +53,20 @@ def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
 
 # What a value's type is to the walk: a meaningful node or not (trivia, or not a node).
 # Looked up by exact type: isinstance against libcst's abstract bases is slow on this path.
-_MEANINGFUL, _SKIPPED = 1, 2
+_MEANINGFUL, _SKIPPED, _SEQUENCE = 1, 2, 3
 _KINDS: dict[type, int] = {}
 
 
 def _kind(kind: type) -> int:
     found = _KINDS.get(kind)
     if found is None:
-        meaningful = issubclass(kind, cst.CSTNode) and not issubclass(kind, _TRIVIA)
-        found = _KINDS[kind] = _MEANINGFUL if meaningful else _SKIPPED
+        if issubclass(kind, (list, tuple)):
+            found = _SEQUENCE
+        elif issubclass(kind, cst.CSTNode) and not issubclass(kind, _TRIVIA):
+            found = _MEANINGFUL
+        else:
+            found = _SKIPPED
+        _KINDS[kind] = found
     return found
 
 
@@ -74,7 +79,7 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         kind = kinds.get(type(value)) or _kind(type(value))
         if kind == _MEANINGFUL:
             out.append(value)
-        elif isinstance(value, (list, tuple)):
+        elif kind == _SEQUENCE:
             for item in value:
                 if (kinds.get(type(item)) or _kind(type(item))) == _MEANINGFUL:
                     out.append(item)

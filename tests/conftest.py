@@ -11,6 +11,7 @@ import pytest
 FAST = (
     "test_rule_examples.py",
     "test_engine.py",
+    "test_index.py",
     "test_config.py",
     "rules/",
     "test_architecture.py",

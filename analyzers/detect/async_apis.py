@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Collection, Container, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from agentsense.analyzers.context import FileContext
+    from agentsense.analyzers.index import FileIndex
 
 # Blocking module-level functions (qualified names) -> what to use instead in async code.
 _HTTP_ADVICE = (
@@ -190,8 +191,11 @@ def _params(params: cst.Parameters) -> Iterator[cst.Param]:
         yield params.star_kwarg
 
 
-def collect_bindings(scope: Scope) -> dict[str, list[Binding]]:
-    """Every name bound directly in `scope` (not in nested functions, lambdas or classes)."""
+def collect_bindings(scope: Scope, index: FileIndex | None = None) -> dict[str, list[Binding]]:
+    """Every name bound directly in `scope` (not in nested functions, lambdas or classes).
+
+    With the file's `index`, the scope's nodes come from it (walked once for every rule).
+    """
     table: dict[str, list[Binding]] = {}
 
     def add(name: str, binding: Binding) -> None:
@@ -212,10 +216,34 @@ def collect_bindings(scope: Scope) -> dict[str, list[Binding]]:
                 add(name, Binding("other"))
             comp_for = comp_for.inner_for_in
         return table
+    kinds = _BINDING_KINDS
     for root in roots:
-        for node in iter_subtree_no_scopes(root):
-            _collect_node(node, add)
+        for node in iter_subtree_no_scopes(root) if index is None else index.nodes(root):
+            if type(node) in kinds:  # exact types: most nodes bind nothing
+                _collect_node(node, add)
     return table
+
+
+# Every kind `_collect_node` looks at (exact types: the parser makes no subclasses).
+_BINDING_KINDS = frozenset(
+    {
+        cst.Assign,
+        cst.AnnAssign,
+        cst.NamedExpr,
+        cst.AugAssign,
+        cst.For,
+        cst.WithItem,
+        cst.FunctionDef,
+        cst.ClassDef,
+        cst.Import,
+        cst.ImportFrom,
+        cst.ExceptHandler,
+        cst.Global,
+        cst.Nonlocal,
+        cst.MatchAs,
+        cst.MatchStar,
+    }
+)
 
 
 def _collect_node(node: cst.CSTNode, add: Callable[[str, Binding], None]) -> None:
@@ -299,7 +327,7 @@ class ScopeIndex:
         key = id(scope)
         table = self._bindings.get(key)
         if table is None:
-            table = collect_bindings(scope)
+            table = collect_bindings(scope, self.context.index)
             self._bindings[key] = table
         return table
 
@@ -327,9 +355,11 @@ class ScopeIndex:
         """Whether a function, lambda or comprehension around the node binds `name`."""
         return any(name in self.bindings(scope) for scope in self.scope_chain()[:-1])
 
-    def qualified_among(self, expr: cst.BaseExpression, names: Container[str]) -> str | None:
+    def qualified_among(self, expr: cst.BaseExpression, names: Collection[str]) -> str | None:
         """The qualified name of `expr` when it is one of `names` and its head name is not
         rebound in an enclosing function (`async def f(time): time.sleep(1)`)."""
+        if not self.context.index.may_name(names):
+            return None  # no word of the file can make one of `names`: no scope walk
         dotted = dotted_name(expr)
         if dotted is None:
             return None
@@ -368,6 +398,8 @@ class ScopeIndex:
         different classes of `classes` (a client chosen in an `if`/`elif`) give the first
         of them in sorted order: the caller only needs "one of these".
         """
+        if not self.context.index.may_name(classes):
+            return None  # every answer comes from `qualified_among(..., classes)`
         if isinstance(expr, cst.Call):
             return self._constructed(expr, classes)
         if isinstance(expr, cst.Name):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from agentsense.analyzers.detect.async_apis import collect_bindings
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.walk import children, iter_subtree_no_scopes
+
+if TYPE_CHECKING:
+    from agentsense.analyzers.index import FileIndex
 
 # Calls whose result no longer carries the shape of their argument: an `int(x)` cannot smuggle
 # shell syntax, `shlex.quote(x)` is the documented way to put `x` into a shell command. Rules
@@ -112,19 +116,33 @@ def referenced_names(
     return found
 
 
-def _is_scope(node: cst.CSTNode) -> bool:
-    return isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+_FLOW_KINDS = frozenset(
+    {
+        cst.Assign,
+        cst.AnnAssign,
+        cst.AugAssign,
+        cst.NamedExpr,
+        cst.For,
+        cst.CompFor,
+        cst.WithItem,
+        cst.Call,
+    }
+)
 
 
-def iter_assignments(body: cst.CSTNode) -> Iterator[Assignment]:
+def iter_assignments(
+    body: cst.CSTNode, nodes: Iterable[cst.CSTNode] | None = None
+) -> Iterator[Assignment]:
     """Every value flow in `body`, not descending into nested functions or classes.
 
     Covers `=`, annotated and augmented assignment, `:=`, `for` targets, `with ... as`, and
-    mutating calls on a named receiver (`parts.append(x)`, `opts.update(x)`).
+    mutating calls on a named receiver (`parts.append(x)`, `opts.update(x)`). `nodes` is
+    `iter_subtree_no_scopes(body)` when the caller has it already (`FileIndex.nodes`);
+    rules read the cached flows through `assignments(context.index, body)`.
     """
-    for node in iter_subtree_no_scopes(body):
-        if node is not body and _is_scope(node):
-            continue
+    for node in iter_subtree_no_scopes(body) if nodes is None else nodes:
+        if type(node) not in _FLOW_KINDS:
+            continue  # exact types: the parser makes no subclasses (and scopes are not flows)
         if isinstance(node, cst.Assign):
             names = [n for t in node.targets for n in target_names(t.target)]
             yield Assignment(tuple(names), node.value)
@@ -146,6 +164,15 @@ def iter_assignments(body: cst.CSTNode) -> Iterator[Assignment]:
             receiver = dotted_name(node.func.value)
             if receiver is not None:
                 yield Assignment((receiver,), cst.Tuple([cst.Element(a.value) for a in node.args]))
+
+
+def _scope_assignments(body: cst.CSTNode, index: FileIndex) -> tuple[Assignment, ...]:
+    return tuple(iter_assignments(body, index.nodes(body)))
+
+
+def assignments(index: FileIndex, body: cst.CSTNode) -> tuple[Assignment, ...]:
+    """`iter_assignments(body)`, computed once per body for every rule of the file."""
+    return index.derived(body, _scope_assignments)
 
 
 def derivation_sources(

@@ -1,28 +1,27 @@
-"""AGT204 reads a function's `fn = tools[name]` assignments once, not once per call in it."""
+"""AGT204 reads a function's `fn = tools[name]` assignments once (from the file index), not
+once per call in it."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 
-import libcst as cst
 import pytest
 
-from agentsense.analyzers.rules.tools import unhandled_tool_failure
+from agentsense.analyzers.index import FileIndex
 from tests.helpers import lint_with
 
 
 def test_a_long_function_is_walked_once_for_its_assignments(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    walked: list[cst.CSTNode] = []
-    real = unhandled_tool_failure.iter_subtree_no_scopes
+    computed: list[str] = []
+    real = FileIndex._count
 
-    def counting(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-        walked.append(node)
-        return real(node)
+    def counting(self: FileIndex, fact: str) -> None:
+        computed.append(fact)
+        real(self, fact)
 
-    monkeypatch.setattr(unhandled_tool_failure, "iter_subtree_no_scopes", counting)
+    monkeypatch.setattr(FileIndex, "_count", counting)
     # Forty calls through plain names: each used to walk the whole body looking for the
     # assignment of its name (quadratic in the function's size).
     other_calls = "\n".join(f"            log_{i}(call)" for i in range(40))
@@ -40,5 +39,5 @@ def test_a_long_function_is_walked_once_for_its_assignments(
     ).format(other_calls=other_calls)
     findings = lint_with(source, ["AGT204"])
     assert [(f.code, f.span.start.row) for f in findings] == [("AGT204", 7)]
-    function_bodies = [node for node in walked if isinstance(node, cst.IndentedBlock)]
-    assert len(function_bodies) <= 2
+    # One table for the one function body, however many calls read it.
+    assert computed.count("first_assignments") == 1

@@ -15,7 +15,6 @@ from agentsense.analyzers.detect.async_apis import (
 )
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
-from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 _LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
 _HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]
@@ -389,8 +388,10 @@ class BlockingCallInAsync(Rule):
             return None
         if helper.decorators:
             return None  # a decorator may run it elsewhere (a thread, a task)
-        for inner in iter_subtree_no_scopes(helper.body):
-            if isinstance(inner, cst.Call) and isinstance(inner.func, (cst.Name, cst.Attribute)):
+        # The helper's calls from the file's index: a helper called from many places is
+        # walked once.
+        for inner in self.context.index.of_kind(helper.body, (cst.Call,)):
+            if isinstance(inner.func, (cst.Name, cst.Attribute)):
                 qualified = self.context.facts.qualified_name(inner.func)
                 if qualified in BLOCKING_FUNCTIONS and qualified != "input":
                     return (

@@ -1326,7 +1326,13 @@ class UnboundedAgentLoop(Rule):
         names = {p.name.value for p in params}
         if _words(names) & (_LIMIT_WORDS | _COUNT_WORDS):
             return  # a depth or a budget is passed along
+        index = self.context.index
+        if index.word_count(node.name.value) < 2:
+            return  # the name is written only in its `def`: nothing calls it
         method = any(isinstance(n, cst.ClassDef) for n in self.context.ancestors[-2:])
+        calls = index.of_kind(node.body, (cst.Call,))
+        if not any(_calls_itself(call, node.name.value, method, names) for call in calls):
+            return  # no call that could be the recursion: skip the walk below
         asked = False
         for inner, in_loop in _iter_body(node.body):
             if not isinstance(inner, cst.Call):

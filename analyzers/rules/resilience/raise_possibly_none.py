@@ -9,7 +9,7 @@ import libcst as cst
 from agentsense.analyzers.detect.flow import block_statements, is_constant_true, single_assignment
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.rule import Clean, Flagged, Rule
-from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.walk import iter_subtree
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:
@@ -321,9 +321,7 @@ class RaisePossiblyNone(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         blocks: list[cst.BaseSuite] = [node.body]
-        for inner in iter_subtree_no_scopes(node.body):
-            if isinstance(inner, cst.IndentedBlock) and inner is not node.body:
-                blocks.append(inner)
+        blocks.extend(b for b in self.context.index.blocks(node.body) if b is not node.body)
         for block in blocks:
             self._check_block(node, block_statements(block))
 

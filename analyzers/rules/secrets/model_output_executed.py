@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 
 import libcst as cst
 
-from agentsense.analyzers.detect.dataflow import DEFAULT_SANITIZERS, iter_assignments, local_names
+from agentsense.analyzers.detect.dataflow import (
+    DEFAULT_SANITIZERS,
+    Assignment,
+    assignments,
+    local_names,
+)
 from agentsense.analyzers.detect.execution import (
     ARGV_SINKS,
     CODE_SINKS,
@@ -19,9 +25,9 @@ from agentsense.analyzers.detect.llm import is_llm_call
 from agentsense.analyzers.detect.secrets import string_value
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule
-from agentsense.analyzers.walk import iter_subtree_no_scopes
 
 # String methods whose arguments end up in the result (`"\n".join(lines)`).
+_SINKS = CODE_SINKS | SHELL_SINKS | ARGV_SINKS
 _JOINING_METHODS = frozenset({"join", "format", "format_map", "replace"})
 _MAX_NODES = 2_000
 
@@ -48,10 +54,10 @@ class _Taint:
     receiver only (`reply.strip()`), so `ALLOWED.get(choice)` stays clean.
     """
 
-    def __init__(self, body: cst.CSTNode, facts: ModuleFacts) -> None:
+    def __init__(self, assignments: Iterable[Assignment], facts: ModuleFacts) -> None:
         self.facts = facts
         self.names: set[str] = set()
-        flows = [(a.targets, a.value) for a in iter_assignments(body) if a.targets]
+        flows = [(a.targets, a.value) for a in assignments if a.targets]
         changed = True
         while changed:
             changed = False
@@ -294,18 +300,18 @@ class ModelOutputExecuted(Rule):
         self._check(node.body, node)
 
     def _check(self, body: cst.CSTNode, function: cst.FunctionDef | None) -> None:
+        index = self.context.index
+        if not index.may_name(_SINKS):
+            return  # no call in this file can name a sink: skip walking every function
         facts = self.context.facts
         sinks: list[tuple[cst.Call, str]] = []
-        for node in iter_subtree_no_scopes(body):
-            if isinstance(node, cst.Call):
-                qualified = facts.qualified_name(node.func)
-                if qualified is not None and (
-                    qualified in CODE_SINKS or qualified in SHELL_SINKS or qualified in ARGV_SINKS
-                ):
-                    sinks.append((node, qualified))
+        for node in index.of_kind(body, (cst.Call,)):
+            qualified = facts.qualified_name(node.func)
+            if qualified is not None and qualified in _SINKS:
+                sinks.append((node, qualified))
         if not sinks:
             return
-        taint = _Taint(body, facts)
+        taint = _Taint(assignments(index, body), facts)
         shadowed = local_names(function) if function is not None else set()
         for call, qualified in sinks:
             head = (dotted_name(call.func) or "").split(".")[0]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from agentsense.analyzers.detect.dataflow import iter_assignments
+from agentsense.analyzers.detect.dataflow import assignments
 from agentsense.analyzers.detect.llm import PROMPT_KEYWORDS, call_method_name, is_llm_call
 from agentsense.analyzers.detect.secrets import (
     env_var_name,
@@ -458,7 +458,7 @@ class SecretInPrompt(Rule):
             return known
         tainted: set[str] = set()
         self._tainted[id(scope)] = tainted  # guards against re-entry while computing
-        flows = [(a.targets, a.value) for a in iter_assignments(scope) if a.targets]
+        flows = [(a.targets, a.value) for a in assignments(self.context.index, scope) if a.targets]
         changed = True
         while changed:
             changed = False

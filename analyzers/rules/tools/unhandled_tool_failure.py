@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import libcst as cst
 
 from agentsense.analyzers.detect.async_apis import GATHER, task_group_names, task_group_spawns
@@ -17,11 +15,8 @@ from agentsense.analyzers.detect.tool_dispatch import (
     lookup_of,
     shown_lookup,
 )
-from agentsense.analyzers.rule import Clean, Flagged, Rule, RuleOptions
+from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import iter_subtree_no_scopes
-
-if TYPE_CHECKING:
-    from agentsense.analyzers.context import FileContext
 
 
 def _handled(path: list[cst.CSTNode], stop: cst.CSTNode | None) -> bool:
@@ -221,11 +216,6 @@ class UnhandledToolFailure(Rule):
         ),
     )
 
-    def __init__(self, context: FileContext, options: RuleOptions) -> None:
-        super().__init__(context, options)
-        # id(function) -> (function, its assignments); the node is kept so an id is not reused.
-        self._assignments: dict[int, tuple[cst.FunctionDef, dict[str, cst.BaseExpression]]] = {}
-
     def _path(self) -> list[cst.CSTNode]:
         return list(self.context.path_stack)
 
@@ -264,28 +254,9 @@ class UnhandledToolFailure(Rule):
         head = call.func.value if isinstance(call.func, cst.Attribute) else call.func
         if not isinstance(head, cst.Name):
             return None
-        value = self._assigned_values(function).get(head.value)
-        return None if value is None else lookup_of(value)
-
-    def _assigned_values(self, function: cst.FunctionDef) -> dict[str, cst.BaseExpression]:
-        """`name -> value` of the first `name = value` of the function (its own scope).
-
-        Built once per function: walking the body again for every call made AGT204 quadratic
-        in a function's size (openai-agents' `run.py`: 3.2 of its 3.5 s, 10x its parse).
-        """
-        known = self._assignments.get(id(function))
-        if known is not None and known[0] is function:
-            return known[1]
-        values: dict[str, cst.BaseExpression] = {}
-        for node in iter_subtree_no_scopes(function.body):
-            if (
-                isinstance(node, cst.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0].target, cst.Name)
-            ):
-                values.setdefault(node.targets[0].target.value, node.value)
-        self._assignments[id(function)] = (function, values)
-        return values
+        # The first `name = ...` of the body, from a table built once per function.
+        assign = self.context.index.first_assignments(function.body).get(head.value)
+        return lookup_of(assign.value) if assign is not None else None
 
     def _tool_calls_in(self, node: cst.CSTNode) -> bool:
         return any(
