@@ -68,15 +68,16 @@ class _RecordingState(CodegenState):
         end_node: cst.CSTNode | None = None,
     ) -> Iterator[None]:
         start = (self.line, self.column)
-        try:
-            yield
-        finally:
-            end = (self.line, self.column)
-            if start_node is not None:
-                start = self.syntactic[start_node][:2]
-            if end_node is not None:
-                end = self.syntactic[end_node][2:]
-            self.syntactic[node] = (start[0], start[1], end[0], end[1])
+        # No `finally` (libcst has one): when the walk's deadline stops code generation inside
+        # the node, its start or end node was never recorded, and a KeyError here would hide
+        # the NotLinted that explains it (reported as an internal error instead).
+        yield
+        end = (self.line, self.column)
+        if start_node is not None:
+            start = self.syntactic[start_node][:2]
+        if end_node is not None:
+            end = self.syntactic[end_node][2:]
+        self.syntactic[node] = (start[0], start[1], end[0], end[1])
 
 
 class Positions:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 from agentsense.analyzers import budget, engine
 from agentsense.analyzers.budget import NotLinted, time_budget
 from agentsense.analyzers.engine import MAX_NESTING, lint, nesting_depth
+from agentsense.analyzers.positions import Positions
 from agentsense.analyzers.rules.secrets.secret_in_prompt import SecretInPrompt
 from tests.cli.conftest import MUTABLE, CliRunner, write
 
@@ -130,3 +132,19 @@ def test_skipped_files_never_end_in_all_checks_passed(cli: CliRunner, project: P
     assert result.code == 2
     assert "All checks passed!" not in result.out
     assert "not every file was checked" in result.out
+
+
+def test_deadline_inside_positions_is_not_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The budget runs out while positions are computed, inside decorated functions (libcst
+    # records their positions from their decorators): the file is "not linted", not a crash
+    # report (a KeyError for the unfinished decorator used to hide the NotLinted).
+    now = [0.0]
+    monkeypatch.setattr(budget.time, "monotonic", lambda: now[0])
+    source = "".join(f"@tool\ndef f{i}(a=[]):\n    return a + 1\n\n\n" for i in range(200))
+    module = cst.parse_module(source)
+    with time_budget(10):
+        now[0] += 100.0
+        with pytest.raises(NotLinted, match="more than 10 s"):
+            Positions(module)
