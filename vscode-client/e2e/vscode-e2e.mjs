@@ -815,7 +815,7 @@ async function main() {
       const saved = await waitFor("the file fixed on disk again", async () => {
         const line = fs.readFileSync(path.join(workspace, lintTarget.file), "utf8").split("\n")[lintTarget.line - 1] ?? "";
         return MUTABLE_DEFAULT.test(line) ? null : line;
-      }, 10_000);
+      }, 20_000); // the save waits for code actions on save: slow on a loaded machine
       await screenshot(p, "07-fix-all");
       return `line ${lintTarget.line} after Fix All: ${saved.trim()}`;
     });
