@@ -308,8 +308,22 @@ class CredentialMatch:
     end: int
 
 
+# Every format above needs a PEM header, a Slack prefix (its `\d` also takes non-ASCII digits)
+# or a run of at least 13 `[A-Za-z0-9_-]` characters (the shortest: a JWT's `eyJ` plus 10
+# before its first dot), so one search screens out most strings before the ten format
+# patterns run (AGT302 sees every string literal).
+_CREDENTIAL_CANDIDATE = re.compile(r"-----BEGIN|xox[abpr]-|[A-Za-z0-9_\-]{13}")
+
+
+def might_hold_credential(text: str) -> bool:
+    """False only when no format in `CREDENTIAL_FORMATS` can match anywhere in `text`."""
+    return _CREDENTIAL_CANDIDATE.search(text) is not None
+
+
 def find_credentials(text: str) -> Iterator[CredentialMatch]:
     """Every provider-format credential in `text` that is not an obvious placeholder."""
+    if not might_hold_credential(text):
+        return
     taken: list[tuple[int, int]] = []
     for fmt in CREDENTIAL_FORMATS:
         for match in fmt.pattern.finditer(text):
