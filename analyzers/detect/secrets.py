@@ -308,11 +308,11 @@ class CredentialMatch:
     end: int
 
 
-# Every format above needs a PEM header, a Slack prefix (its `\d` also takes non-ASCII digits)
-# or a run of at least 13 `[A-Za-z0-9_-]` characters (the shortest: a JWT's `eyJ` plus 10
-# before its first dot), so one search screens out most strings before the ten format
-# patterns run (AGT302 sees every string literal).
-_CREDENTIAL_CANDIDATE = re.compile(r"-----BEGIN|xox[abpr]-|[A-Za-z0-9_\-]{13}")
+# Every format above starts with one of these literal prefixes, so one search screens out
+# most strings before the ten format patterns run (AGT302 sees every string literal).
+_CREDENTIAL_CANDIDATE = re.compile(
+    r"-----BEGIN|sk-|[sr]k_live_|AKIA|ASIA|gh[pousr]_|github_pat_|xox[abpr]-|AIza|hf_|eyJ"
+)
 
 
 def might_hold_credential(text: str) -> bool:
