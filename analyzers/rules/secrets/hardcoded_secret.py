@@ -13,6 +13,7 @@ from agentsense.analyzers.detect.secrets import (
     is_secret_name,
     is_session_cookie_name,
     mask_secret,
+    might_hold_credential,
     name_words,
     string_value,
     target_name,
@@ -40,6 +41,21 @@ _GENERIC_WORDS = frozenset({"api", "key", "apikey", "token", "secret", "password
 
 def _generic(name: str | None) -> bool:
     return name is None or set(name_words(name)) <= _GENERIC_WORDS
+
+
+def _cannot_flag(node: cst.SimpleString | cst.ConcatenatedString, name: str | None) -> bool:
+    """True when the literal cannot be flagged, judged from its source text without evaluating
+    it (`evaluated_value` is an `ast.literal_eval`, and this rule sees every string literal).
+
+    Only a single literal without backslashes is judged: its value is then its source text
+    minus prefix and quotes, which cannot join or split a credential's characters. Under a
+    secret-like or session-cookie name any high-entropy value is flagged, so those are kept.
+    """
+    if not isinstance(node, cst.SimpleString) or "\\" in node.value:
+        return False
+    if name is not None and (is_secret_name(name) or is_session_cookie_name(name)):
+        return False
+    return not might_hold_credential(node.value)
 
 
 class HardcodedSecretOptions(RuleOptions):
@@ -300,13 +316,15 @@ class HardcodedSecret(Rule):
     ) -> None:
         if not self._enabled():
             return
+        name, fallback_call = self._name_and_call(node) if standalone else (None, None)
+        if _cannot_flag(node, name):
+            return
         raw = string_value(node)
         if raw is None:
             return
         value = raw.decode("latin-1") if isinstance(raw, bytes) else raw
         if not value or len(value) > 100_000:
             return
-        name, fallback_call = self._name_and_call(node) if standalone else (None, None)
         found = next(find_credentials(value), None)
         if found is not None:
             secret = found.value
