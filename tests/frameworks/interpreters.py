@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SEPARATE = {
     "langroid": (".venv-langroid", "AGENTSENSE_LANGROID_PYTHON"),
     "crewai": (".venv-crewai", "AGENTSENSE_CREWAI_PYTHON"),
+    # marvin 3.2.7 imports pydantic-ai 1.x names: .ci/run pins `pydantic-ai>=1.9,<2` there.
+    "marvin": (".venv-marvin", "AGENTSENSE_MARVIN_PYTHON"),
 }
 
 PRELUDE = {
@@ -35,6 +37,8 @@ PRELUDE = {
         "tiktoken.get_encoding = lambda *args, **kwargs: _OfflineEncoding()\n"
     ),
     "crewai": "import os\nos.environ.setdefault('CREWAI_DISABLE_TELEMETRY', 'true')\n",
+    # marvin makes its home folder (its database) on import: a temporary one, not ~/.marvin.
+    "marvin": "import os, tempfile\nos.environ.setdefault('MARVIN_HOME_PATH', tempfile.mkdtemp())\n",
 }
 
 
