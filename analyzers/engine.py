@@ -6,7 +6,7 @@ import ast
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, MutableSequence, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -32,7 +32,7 @@ from agentsense.analyzers.model import (
     Span,
 )
 from agentsense.analyzers.positions import Positions, RelativePositions, StatementPositions
-from agentsense.analyzers.registry import all_rules, rules_by_code
+from agentsense.analyzers.registry import all_rules, project_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
 from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
 from agentsense.analyzers.suppression import (
@@ -498,17 +498,12 @@ def _unused_suppressions(
         ]
         if not unused:
             continue
-        names = ", ".join(unused)
-        unknown = [c for c in unused if c not in known]
-        message = f"unused suppression for {names}"
-        if unknown:
-            message += f" (unknown code{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)})"
         span = Span(Location(row, suppression.column), Location(row, suppression.end_column))
         findings.append(
             Finding(
                 code=rule.code,
                 name=rule.name,
-                message=message,
+                message=_unused_message(unused),
                 severity=config.severity_for(rule),
                 path=path,
                 span=span,
@@ -517,6 +512,48 @@ def _unused_suppressions(
             )
         )
     return findings
+
+
+_UNUSED_PREFIX = "unused suppression for "
+
+
+def _unused_message(unused: Sequence[str]) -> str:
+    known = rules_by_code()
+    unknown = [c for c in unused if c not in known]
+    message = _UNUSED_PREFIX + ", ".join(unused)
+    if unknown:
+        message += f" (unknown code{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)})"
+    return message
+
+
+def unused_suppression_codes(finding: Finding) -> tuple[str, ...]:
+    """The codes an unused-suppression finding (AGT900) names (empty for any other finding)."""
+    if finding.code != UNUSED_SUPPRESSION or not finding.message.startswith(_UNUSED_PREFIX):
+        return ()
+    names = finding.message[len(_UNUSED_PREFIX) :].split(" (", 1)[0]
+    return tuple(name.strip() for name in names.split(",") if name.strip())
+
+
+def narrow_unused_suppression(finding: Finding, used: Collection[str]) -> Finding | None:
+    """An unused-suppression finding without the `used` codes (they silenced a finding the
+    file's own lint could not see, in the project-wide pass): None when nothing is left
+    unused, the finding itself when it named none of them or is not AGT900."""
+    codes = unused_suppression_codes(finding)
+    if not codes or not any(code in used for code in codes):
+        return finding
+    left = [code for code in codes if code not in used]
+    if not left:
+        return None
+    # The fix rewrote the comment without every code it named: it would remove a used one.
+    # Which codes the comment keeps, in which spelling, is in the source only: no fix then.
+    return replace(finding, message=_unused_message(left), fix=None)
+
+
+def _project_codes_in(finding: Finding) -> bool:
+    """Whether an unused-suppression finding names a cross-file rule's code: the file alone
+    cannot tell whether it silences a finding in the project-wide pass."""
+    codes = unused_suppression_codes(finding)
+    return bool(codes) and any(rule.code in codes for rule in project_rules())
 
 
 def _remove_codes_fix(suppression: Suppression, unused: list[str]) -> Fix:
@@ -575,10 +612,14 @@ def _fix_source(
     findings = lint(source, path, config)
     for _ in range(MAX_FIX_PASSES):
         check_deadline()
+        # A suppression of a cross-file rule's code may be used by the project-wide pass,
+        # which a file's fixes never see: it is reported when unused, never removed here.
         fixes = [
             f.fix
             for f in findings
-            if f.fix is not None and (unsafe or f.fix.applicability is Applicability.SAFE)
+            if f.fix is not None
+            and (unsafe or f.fix.applicability is Applicability.SAFE)
+            and not _project_codes_in(f)
         ]
         if not fixes:
             break

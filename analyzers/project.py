@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -20,7 +20,12 @@ from agentsense.analyzers.detect.frameworks.instances import (
     imported_instance_tools,
 )
 from agentsense.analyzers.detect.registrations import Registration, registrations_of
-from agentsense.analyzers.engine import lint_module, parse, syntax_error_findings
+from agentsense.analyzers.engine import (
+    lint_module,
+    narrow_unused_suppression,
+    parse,
+    syntax_error_findings,
+)
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.positions import Positions
@@ -38,13 +43,20 @@ from agentsense.analyzers.walk import find_path
 
 __all__ = [
     "FileResult",
+    "ProjectFindings",
     "RegistrationSummary",
+    "UsedSuppression",
     "analyze",
     "cross_file_findings",
     "instances_of",
     "noqa_rows",
+    "project_findings",
     "summarize",
+    "without_used_suppressions",
 ]
+
+# A suppression comment the project-wide pass used: (path, row, code).
+UsedSuppression = tuple[str, int, str]
 
 
 def analyze(source: str, path: str, config: Config) -> FileResult:
@@ -182,10 +194,31 @@ def _statement_row(reg: Registration, positions: Positions) -> int | None:
     return positions.span(statement).start.row if statement is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectFindings:
+    """What the project-wide pass found, and the suppression comments it used.
+
+    A per-file lint cannot know that a `# noqa: AGT212` silences a duplicate registered in
+    another file: it reports the comment as unused (AGT900). `without_used_suppressions`
+    corrects a file's findings with `used`.
+    """
+
+    findings: tuple[Finding, ...]
+    used: frozenset[UsedSuppression]
+
+
 def cross_file_findings(
     results: Sequence[FileResult], config_for: Callable[[str], Config]
 ) -> list[Finding]:
-    """The findings of every cross-file rule (`Rule.check_project`) over these files.
+    """The findings of every cross-file rule over these files (`project_findings`)."""
+    return list(project_findings(results, config_for).findings)
+
+
+def project_findings(
+    results: Sequence[FileResult], config_for: Callable[[str], Config]
+) -> ProjectFindings:
+    """The findings of every cross-file rule (`Rule.check_project`) over these files, and
+    the suppression comments that silenced one.
 
     Each finding follows its own file's configuration, as a file's findings do: the rule
     enabled there, its severity, a noqa comment on the finding's row or its statement's first
@@ -194,10 +227,11 @@ def cross_file_findings(
     """
     rules = project_rules()
     if not rules:
-        return []
+        return ProjectFindings((), frozenset())
     project = Project(results)
     noqa_by_path = {result.path: result.noqa for result in results}
     findings: list[Finding] = []
+    used: set[UsedSuppression] = set()
     for rule in rules:
         for report in rule.check_project(project):
             config = config_for(report.path)
@@ -205,8 +239,12 @@ def cross_file_findings(
                 continue
             noqa_row = report.noqa_row or report.span.start.row
             noqa = noqa_by_path.get(report.path)
-            if noqa is not None and noqa.suppresses(rule.code, (report.span.start.row, noqa_row)):
-                continue
+            if noqa is not None:
+                hit = noqa.suppressing_row(rule.code, (report.span.start.row, noqa_row))
+                if hit is not None:
+                    if hit > 0:  # 0: `# agentsense: ignore-file`, never reported unused
+                        used.add((report.path, hit, rule.code))
+                    continue
             findings.append(
                 Finding(
                     code=rule.code,
@@ -220,4 +258,27 @@ def cross_file_findings(
                 )
             )
     findings.sort(key=lambda f: (f.path, f.span.start, f.code))
-    return findings
+    return ProjectFindings(tuple(findings), frozenset(used))
+
+
+def without_used_suppressions(
+    findings: Iterable[Finding], used: Collection[UsedSuppression]
+) -> list[Finding]:
+    """Files' findings with the project-wide pass's `used` suppressions taken into account:
+    an unused-suppression finding (AGT900) no longer names a code that silenced a cross-file
+    finding, and is dropped, with its fix, when it named nothing else."""
+    if not used:
+        return list(findings)
+    used_codes: dict[tuple[str, int], set[str]] = {}
+    for path, row, code in used:
+        used_codes.setdefault((path, row), set()).add(code)
+    out: list[Finding] = []
+    for finding in findings:
+        codes = used_codes.get((finding.path, finding.span.start.row))
+        if codes is not None:
+            narrowed = narrow_unused_suppression(finding, codes)
+            if narrowed is None:
+                continue
+            finding = narrowed
+        out.append(finding)
+    return out

@@ -49,11 +49,17 @@ class NoqaRows:
 
     def suppresses(self, code: str, rows: Sequence[int]) -> bool:
         """Whether a finding of `code` whose noqa comment may sit on `rows` is silenced."""
+        return self.suppressing_row(code, rows) is not None
+
+    def suppressing_row(self, code: str, rows: Sequence[int]) -> int | None:
+        """The row of the comment that silences a finding of `code` whose noqa comment may
+        sit on `rows` (0: the whole file is ignored; None: nothing silences it)."""
         if self.file_ignored:
-            return True
-        return any(
-            row in rows and (not codes or code in codes) for row, codes in self.rows if row > 0
-        )
+            return 0
+        for row, codes in self.rows:
+            if row > 0 and row in rows and (not codes or code in codes):
+                return row
+        return None
 
 
 @dataclass(frozen=True, slots=True)

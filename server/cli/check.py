@@ -30,7 +30,12 @@ from agentsense.analyzers.config import CliOverrides, Config, ConfigError, Confi
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import fix_source, parse, too_large
 from agentsense.analyzers.model import Finding
-from agentsense.analyzers.project import FileResult, analyze, cross_file_findings
+from agentsense.analyzers.project import (
+    FileResult,
+    analyze,
+    project_findings,
+    without_used_suppressions,
+)
 from agentsense.analyzers.registry import all_rules
 from agentsense.server.actions import add_noqa
 from agentsense.server.cli import baseline
@@ -719,9 +724,10 @@ class _Run:
     ) -> tuple[Finding, ...]:
         findings = [f for result in results for f in result.findings]
         try:
-            findings.extend(
-                cross_file_findings(results, lambda path: resolver.for_path(Path(path)))
-            )
+            project = project_findings(results, lambda path: resolver.for_path(Path(path)))
+            # A suppression comment that silenced a cross-file finding was used after all.
+            findings = without_used_suppressions(findings, project.used)
+            findings.extend(project.findings)
         except ConfigError:
             raise
         except Exception:

@@ -17,7 +17,7 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -27,6 +27,7 @@ from agentsense.analyzers.config import Config
 from agentsense.analyzers.engine import lint, text_too_large
 from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.model import Finding
+from agentsense.analyzers.project import UsedSuppression, without_used_suppressions
 from agentsense.server.lsp.convert import (
     DiagnosticOptions,
     TextLines,
@@ -88,6 +89,7 @@ async def analyze(state: State, doc: Document) -> None:
             state.config.reset()
         config = state.config_for(doc.path)
         cross = state.index.findings_for(doc.path)
+        used = state.index.used_suppressions_for(doc.path)
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(
             state.analysis,
@@ -102,6 +104,7 @@ async def analyze(state: State, doc: Document) -> None:
                 state.encoding(),
                 state.diagnostic_options,
                 functools.partial(lines_for, state),
+                used,
             ),
         )
         if state.documents.get(doc.uri) is not doc:
@@ -213,8 +216,12 @@ def compute_analysis(
     encoding: str,
     options: DiagnosticOptions,
     lines_for: Callable[[str], TextLines | None],
+    used: Collection[UsedSuppression] = frozenset(),
 ) -> Analysis:
-    """Runs on the analysis thread: lint (incrementally) and convert to diagnostics."""
+    """Runs on the analysis thread: lint (incrementally) and convert to diagnostics.
+
+    `cross` are the document's cross-file findings and `used` its suppression comments that
+    silenced one (the workspace index's): those are not reported unused."""
     started = time.perf_counter()
     not_linted = text_too_large(text)
     findings: list[Finding] = []
@@ -229,6 +236,7 @@ def compute_analysis(
             not_linted = why.reason
     if not_linted is not None and linter is not None:
         linter.reset()  # free the old version's tree
+    findings = without_used_suppressions(findings, used)
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
     lines = TextLines(text, encoding)
     secrets = sorted({secret for f in findings for secret in f.secrets if secret})

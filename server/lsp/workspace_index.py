@@ -18,9 +18,10 @@ from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import (
     FileResult,
     RegistrationSummary,
-    cross_file_findings,
+    UsedSuppression,
     instances_of,
     noqa_rows,
+    project_findings,
     summarize,
 )
 from agentsense.analyzers.suppression import find_suppressions
@@ -99,6 +100,8 @@ class WorkspaceIndex:
 
     files: dict[str, FileResult] = field(default_factory=dict)
     cross: dict[str, list[Finding]] = field(default_factory=dict)
+    # Per file, the suppression comments the cross-file pass used (path, row, code).
+    used: dict[str, frozenset[UsedSuppression]] = field(default_factory=dict)
     roots: tuple[str, ...] = ()
 
     def update(self, result: FileResult) -> None:
@@ -125,17 +128,30 @@ class WorkspaceIndex:
         for result in self.files.values():
             projects.setdefault(self.folder_of(result.path), []).append(result)
         fresh: dict[str, list[Finding]] = {}
+        used: dict[str, frozenset[UsedSuppression]] = {}
         for results in projects.values():
-            for finding in cross_file_findings(results, config_for):
+            project = project_findings(results, config_for)
+            for finding in project.findings:
                 fresh.setdefault(finding.path, []).append(finding)
+            for suppression in project.used:
+                path = suppression[0]
+                used[path] = used.get(path, frozenset()) | {suppression}
+        # A file whose used suppressions changed is analysed again too: its AGT900 changes.
         changed = {
-            path for path in set(fresh) | set(self.cross) if fresh.get(path) != self.cross.get(path)
+            path
+            for path in set(fresh) | set(self.cross) | set(used) | set(self.used)
+            if fresh.get(path) != self.cross.get(path) or used.get(path) != self.used.get(path)
         }
         self.cross = fresh
+        self.used = used
         return changed
 
     def findings_for(self, path: str) -> list[Finding]:
         return list(self.cross.get(path, ()))
+
+    def used_suppressions_for(self, path: str) -> frozenset[UsedSuppression]:
+        """The suppression comments of `path` that silenced a cross-file finding."""
+        return self.used.get(path, frozenset())
 
     def registrations(self) -> Iterable[RegistrationSummary]:
         for result in self.files.values():

@@ -518,16 +518,17 @@ def test_cross_file_findings_are_reported(
     cli: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from agentsense.analyzers.model import Finding, Location, RelatedLocation, Severity, Span
+    from agentsense.analyzers.project import ProjectFindings
 
     write(project, "a.py", CLEAN)
     write(project, "b.py", CLEAN)
     seen: list[list[str]] = []
 
-    def duplicates(results: list[object], config_for: object) -> list[Finding]:
+    def duplicates(results: list[object], config_for: object) -> ProjectFindings:
         paths = sorted(str(getattr(r, "path")) for r in results)  # noqa: B009
         seen.append(paths)
         span = Span(Location(1, 5), Location(1, 6))
-        return [
+        found = (
             Finding(
                 "AGT212",
                 "duplicate-tool-name",
@@ -536,10 +537,11 @@ def test_cross_file_findings_are_reported(
                 paths[1],
                 span,
                 related=(RelatedLocation(paths[0], span, "first registered here"),),
-            )
-        ]
+            ),
+        )
+        return ProjectFindings(found, frozenset())
 
-    monkeypatch.setattr(server_check, "cross_file_findings", duplicates)
+    monkeypatch.setattr(server_check, "project_findings", duplicates)
     run = cli("check", "--output-format", "json")
     assert run.code == 1
     assert seen == [[str(project / "a.py"), str(project / "b.py")]]
@@ -557,7 +559,7 @@ def test_cross_file_crash_is_an_internal_error(
     def crash(results: object, config_for: object) -> list[object]:
         raise ValueError("index broke")
 
-    monkeypatch.setattr(server_check, "cross_file_findings", crash)
+    monkeypatch.setattr(server_check, "project_findings", crash)
     write(project, "a.py", MUTABLE)
     run = cli("check")
     assert run.code == 2

@@ -6,16 +6,15 @@ definition the way the framework hands it to the provider (openai-agents
 `FunctionTool.params_json_schema`, LangChain `convert_to_openai_tool`, MCP and fastmcp
 `list_tools()`, pydantic-ai's `ToolDefinition`, anthropic's `to_dict()`, LlamaIndex's
 `to_openai_tool()`, smolagents' `get_tool_json_schema`, what an agno Agent's `parse_tools`
-hands its model, the pydantic-ai agent marvin builds for a turn); the linter's catalog of the same source must agree on every value it
-renders (a value it cannot know statically is None and left out of the comparison, and the
-test counts that they stay few).
+hands its model, the pydantic-ai agent marvin builds for a turn); the linter's catalog of the
+same source must agree on every value it renders (a value it cannot know statically is None
+and left out of the comparison, and the test counts that they stay few).
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest
 
 from agentsense.analyzers.detect.catalog import tool_catalog
 from tests.frameworks.cases import CASES
-from tests.frameworks.interpreters import PRELUDE, python_for, skip_reason
+from tests.frameworks.interpreters import PRELUDE, missing, python_for, run_driver
 
 _RICH_SIGNATURE = '''
 def search(query: str, limit: int = 5, tags: Optional[list[str]] = None, mode: Literal["a", "b"] = "a", ratio: float = 0.5, exact: bool = False, scores: dict[str, float] | None = None) -> str:
@@ -331,8 +330,8 @@ def _installed(framework: str) -> bool:
 
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
-    """What each framework sends for each example's tools, by example id (one child process
-    per interpreter: a framework in its own venv runs there)."""
+    """What each framework sends for each example's tools, by example id (one driver run per
+    interpreter, in the session's child for it: a framework in its own venv runs there)."""
     root = tmp_path_factory.mktemp("catalog")
     groups: dict[tuple[str, str], dict[str, str]] = {}
     for example_id, framework, text in EXAMPLES:
@@ -344,16 +343,7 @@ def sent(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
         groups.setdefault((python, PRELUDE.get(framework, "")), {})[example_id] = str(path)
     out: dict[str, list[Any]] = {}
     for (python, prelude), paths in groups.items():
-        done = subprocess.run(
-            [python, "-c", prelude + _DRIVER, *paths.values()],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=root,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        outcome = json.loads(done.stdout.strip().splitlines()[-1])
+        outcome = run_driver(python, prelude, _DRIVER, list(paths.values()))
         out.update({example_id: outcome[path] for example_id, path in paths.items()})
     return out
 
@@ -379,7 +369,7 @@ def test_catalog_matches_the_framework(
     example_id: str, framework: str, text: str, sent: dict[str, list[Any]]
 ) -> None:
     if not _installed(framework):
-        pytest.skip(skip_reason(framework))
+        missing(framework)
     views = tool_catalog(cst.parse_module(text), "example.py")
     if example_id == "fastmcp-versions-coexist":
         # list_tools() shows a name's highest version: the catalog lists each; compare the last.

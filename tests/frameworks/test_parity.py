@@ -1,15 +1,13 @@
 """Parity: each framework check's verdict equals what importing the example with the framework does.
 
-The linter reads each example (it never imports it); a child process per framework imports
-every example of that framework from its own file. A flagged example must give exactly one
+The linter reads each example (it never imports it); a child process per interpreter imports
+every example of its frameworks, each from its own file. A flagged example must give exactly one
 finding of its code whose message quotes the framework's error, and importing it must raise
 that error; a clean one gives no registration finding and imports.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.frameworks.cases import CASES, Case
-from tests.frameworks.interpreters import PRELUDE, python_for, skip_reason
+from tests.frameworks.interpreters import PRELUDE, missing, python_for, run_driver
 from tests.helpers import lint_with
 
 REGISTRATION_CODES = ("AGT201", "AGT210", "AGT211", "AGT212", "AGT213", "AGT214", "AGT215")
@@ -47,34 +45,23 @@ def _installed(framework: str) -> bool:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """What importing each example did, by case id (frameworks missing here are left out)."""
+    """What importing each example did, by case id (frameworks missing here are left out).
+
+    One driver run per interpreter and prelude, in the session's child for it (a framework in
+    its own venv is imported once for both parity modules)."""
     root = tmp_path_factory.mktemp("parity")
-    by_framework: dict[str, list[Case]] = defaultdict(list)
+    groups: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for case in CASES:
-        if _installed(case.framework):
-            by_framework[case.framework].append(case)
+        python = python_for(case.framework)
+        if python is None:
+            continue
+        path = root / f"{case.id.replace('-', '_')}.py"
+        path.write_text(case.text, encoding="utf-8")
+        groups[python, PRELUDE.get(case.framework, "")][case.id] = str(path)
     results: dict[str, Any] = {}
-    for framework, cases in by_framework.items():
-        paths = []
-        for case in cases:
-            path = root / f"{case.id.replace('-', '_')}.py"
-            path.write_text(case.text, encoding="utf-8")
-            paths.append(str(path))
-        python = python_for(framework)
-        assert python is not None
-        done = subprocess.run(
-            [python, "-c", PRELUDE.get(framework, "") + _DRIVER, *paths],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=root,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        outcome = json.loads(done.stdout.strip().splitlines()[-1])
-        for case, path in zip(cases, paths, strict=True):
-            results[case.id] = outcome[path]
-        assert framework
+    for (python, prelude), paths in groups.items():
+        outcome = run_driver(python, prelude, _DRIVER, list(paths.values()))
+        results.update({case_id: outcome[path] for case_id, path in paths.items()})
     return results
 
 
@@ -96,7 +83,7 @@ def test_linter_verdict(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_framework_verdict(case: Case, imported: dict[str, Any]) -> None:
     if not _installed(case.framework):
-        pytest.skip(skip_reason(case.framework))
+        missing(case.framework)
     outcome = imported[case.id]
     if case.code is None:
         assert outcome is None, outcome

@@ -114,6 +114,44 @@ async def test_index_cross_file_symbols_definitions(fresh: Client) -> None:
     assert not [d for d in await session.diagnostics(first) if d.code == "AGT212"]
 
 
+async def test_a_noqa_silencing_a_duplicate_in_another_file_is_used(fresh: Client) -> None:
+    root = fresh.root
+    suppressed = FIRST.lstrip().replace(
+        "def search(query: str) -> str:", "def search(query: str) -> str:  # noqa: AGT212"
+    )
+    (root / "first.py").write_text(suppressed)
+    (root / "second.py").write_text(SECOND.lstrip())
+    session = await start_session(fresh)
+    await indexed(session)
+    first = session.open("first.py")
+
+    async def codes() -> set[str | int | None]:
+        return {d.code for d in await session.diagnostics(first)}
+
+    # The file alone would call the comment unused (AGT900); the workspace uses it.
+    for _ in range(500):
+        if not await codes() & {"AGT212", "AGT900"}:
+            break
+        await asyncio.sleep(0.05)
+        session.change(first, suppressed)
+    assert not await codes() & {"AGT212", "AGT900"}
+
+    # Once the other file registers another name, the comment is unused again.
+    (root / "second.py").write_text(SECOND.lstrip().replace("def search(", "def lookup("))
+    session.client.workspace_did_change_watched_files(
+        lsp.DidChangeWatchedFilesParams(
+            changes=[
+                lsp.FileEvent(uri=(root / "second.py").as_uri(), type=lsp.FileChangeType.Changed)
+            ]
+        )
+    )
+    for _ in range(500):
+        if "AGT900" in await codes():
+            break
+        await asyncio.sleep(0.05)
+    assert await codes() & {"AGT212", "AGT900"} == {"AGT900"}
+
+
 async def test_open_documents_are_analysed_before_indexing(fresh: Client) -> None:
     # On a thread the indexer competes with analysis for the GIL: the diagnostics of the
     # documents the editor opens first come first.
@@ -330,7 +368,9 @@ def test_the_editor_index_bounds_duplicates_across_many_files() -> None:
         text = FIRST if number else FIRST.replace("def search(", "def search(  # noqa: AGT212\n")
         index.update(summarize_text(text, f"/ws/tool_{number:02}.py"))
     changed = index.recompute(lambda path: Config.default())
-    assert len(changed) == 29 and index.findings_for("/ws/tool_00.py") == []
+    # tool_00.py has no finding, but its noqa comment was used: its AGT900 changes.
+    assert len(changed) == 30 and index.findings_for("/ws/tool_00.py") == []
+    assert index.used_suppressions_for("/ws/tool_00.py") == {("/ws/tool_00.py", 6, "AGT212")}
     [finding] = index.findings_for("/ws/tool_29.py")
     assert [r.path for r in finding.related] == [f"/ws/tool_0{n}.py" for n in range(3)]
     assert finding.message.startswith(

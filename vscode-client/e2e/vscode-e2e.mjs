@@ -198,15 +198,18 @@ function parseExample(/** @type {string} */ text) {
  *  Unknown (no CLI in the interpreter) counts as clean. */
 function lintsClean(/** @type {string} */ python, /** @type {string} */ file) {
   try {
-    execFileSync(python, ["-c", "import sys; from agentsense.server.cli import main; sys.exit(main())", "check", "--quiet", file], {
+    execFileSync(python, ["-m", "agentsense", "check", "--quiet", file], {
       cwd: path.dirname(file), // its cache goes into the workspace copy
       stdio: "ignore",
       timeout: 30_000,
     });
     return true;
   } catch (error) {
+    // 1: findings. Anything else (2: an error, or Python failing to start the command) must
+    // not pass for either answer: it once made every file look unclean, silently.
     const status = /** @type {{ status?: number | null }} */ (error).status;
-    return status !== 1;
+    if (status === 1) return false;
+    throw new Error(`agentsense check ${file} failed to run (exit status ${status})`);
   }
 }
 

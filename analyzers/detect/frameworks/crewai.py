@@ -1,4 +1,4 @@
-"""CrewAI (crewai 1.15.30; not installed in CI, see pyproject): `@tool("name")` and `BaseTool`
+"""CrewAI (crewai 1.15.30, in its own venv in CI, see .ci/run): `@tool("name")` and `BaseTool`
 subclasses.
 
 CrewAI's `BaseTool` is a pydantic model like LangChain's: its documented usage annotates the
@@ -9,7 +9,8 @@ name through `sanitize_tool_name` ("Search the Web" -> `search_the_web`), the de
 written (a `@tool` function's raw `__doc__`), and pydantic's schema of the signature (`_run`'s
 for a class) in strict form: every property required, `additionalProperties: false`, defaults
 kept, no title. Checked against crewai 1.15.30 in its own environment (it pins mcp < 2 and
-openai < 3): tests/frameworks/test_catalog_parity.py with AGENTSENSE_CREWAI_PYTHON.
+openai < 3): tests/frameworks/test_catalog_parity.py runs in `.venv-crewai` (.ci/run) or with
+AGENTSENSE_CREWAI_PYTHON.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ LABEL = "CrewAI"
 PROFILE = FrameworkProfile(
     name="crewai",
     label=LABEL,
-    verified_with="crewai 1.15.30 (not installed in CI)",
+    verified_with="crewai 1.15.30",
     decorators=("crewai.tools.tool", "crewai.tool", "crewai_tools.tool"),
     class_bases=("crewai.tools.BaseTool", "crewai.tools.base_tool.BaseTool"),
     class_methods=("_run",),
