@@ -872,6 +872,44 @@ ANTHROPIC = (
     ),
 )
 
+# marvin has no checks of its own: its documented usage must import (and, in
+# test_catalog_parity.py, render as marvin sends it).
+MARVIN = (
+    clean(
+        "marvin-documented",
+        "marvin",
+        # marvin's README (agents and tasks with tools).
+        '''
+        import random
+
+        import marvin
+        from pydantic_ai import RunContext
+
+
+        def roll_dice(n_dice: int = 1, sides: int = 6) -> list[int]:
+            """Roll dice and return the results.
+
+            Args:
+                n_dice: how many dice to roll
+            """
+            return [random.randint(1, sides) for _ in range(n_dice)]
+
+
+        async def search_web(query: str, max_results: int | None = None) -> list[str]:
+            """Search the web for a query."""
+            return [query]
+
+
+        def remember(ctx: RunContext[None], note: str) -> None:
+            """Remember a note for later turns."""
+
+
+        agent = marvin.Agent(name="Gambler", instructions="Play dice.", tools=[roll_dice])
+        task = marvin.Task[list[str]](instructions="find the news", tools=[search_web, remember])
+        ''',
+    ),
+)
+
 CASES: tuple[Case, ...] = (
     *OPENAI_AGENTS,
     *MCP,
@@ -886,4 +924,5 @@ CASES: tuple[Case, ...] = (
     *CREWAI,
     *LANGROID,
     *ANTHROPIC,
+    *MARVIN,
 )

@@ -3,7 +3,8 @@
 Most frameworks share the test environment (the `frameworks` extra). langroid pulls ~70 more
 packages (a vector store, document parsers, onnxruntime) and pins rich < 14; CrewAI pins
 mcp < 2, openai < 3 and pydantic < 2.13 and weighs ~1 GB. .ci/run installs each into a venv of
-its own (`.venv-langroid`, `.venv-crewai`); their parity checks run there. langroid's import
+its own (`.venv-langroid`, `.venv-crewai`), and marvin 3.2.7 with pydantic-ai < 2 (it imports
+1.x names) into `.venv-marvin`; their parity checks run there. langroid's import
 also downloads a tiktoken encoding (a class default builds a tokenizer), which a CI without
 that network cannot do: the prelude replaces the tokenizer, which no tool class uses.
 
@@ -32,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SEPARATE = {
     "langroid": (".venv-langroid", "AGENTSENSE_LANGROID_PYTHON"),
     "crewai": (".venv-crewai", "AGENTSENSE_CREWAI_PYTHON"),
+    # marvin 3.2.7 imports pydantic-ai 1.x names: .ci/run pins `pydantic-ai>=1.9,<2` there.
+    "marvin": (".venv-marvin", "AGENTSENSE_MARVIN_PYTHON"),
 }
 # Set by .ci/run once every framework is installed: a missing one fails instead of skipping.
 REQUIRE_VARIABLE = "AGENTSENSE_REQUIRE_FRAMEWORKS"
@@ -48,6 +51,8 @@ PRELUDE = {
         "tiktoken.get_encoding = lambda *args, **kwargs: _OfflineEncoding()\n"
     ),
     "crewai": "import os\nos.environ.setdefault('CREWAI_DISABLE_TELEMETRY', 'true')\n",
+    # marvin makes its home folder (its database) on import: a temporary one, not ~/.marvin.
+    "marvin": "import os, tempfile\nos.environ.setdefault('MARVIN_HOME_PATH', tempfile.mkdtemp())\n",
 }
 
 

@@ -6,9 +6,9 @@ definition the way the framework hands it to the provider (openai-agents
 `FunctionTool.params_json_schema`, LangChain `convert_to_openai_tool`, MCP and fastmcp
 `list_tools()`, pydantic-ai's `ToolDefinition`, anthropic's `to_dict()`, LlamaIndex's
 `to_openai_tool()`, smolagents' `get_tool_json_schema`, what an agno Agent's `parse_tools`
-hands its model); the linter's catalog of the same source must agree on every value it
-renders (a value it cannot know statically is None and left out of the comparison, and the
-test counts that they stay few).
+hands its model, the pydantic-ai agent marvin builds for a turn); the linter's catalog of the
+same source must agree on every value it renders (a value it cannot know statically is None
+and left out of the comparison, and the test counts that they stay few).
 """
 
 from __future__ import annotations
@@ -125,6 +125,7 @@ RICH: dict[str, tuple[str, str]] = {
     "smolagents": ("from smolagents import tool", "@tool"),
     "agno": ("from agno.agent import Agent", ""),
     "crewai": ("from crewai.tools import tool", '@tool("Search the Web")'),
+    "marvin": ("import marvin", ""),
 }
 # Examples of a framework beyond its first: id suffix -> framework.
 MORE_RICH = {"llama_index-printed": "llama_index"}
@@ -139,6 +140,8 @@ def _rich_example(key: str) -> str:
         source += "\nsearch_tool = FunctionTool.from_defaults(fn=search)\n"
     if framework == "agno":
         source += "\nagent = Agent(tools=[search])\n"
+    if framework == "marvin":
+        source += "\nagent = marvin.Agent(name='searcher', tools=[search])\n"
     return source.replace("\n\n\ndef", "\n\ndef").replace("\n\ndef", "\ndef")
 
 
@@ -245,6 +248,7 @@ def definitions(module):
             function = get_tool_json_schema(tool)["function"]
             out.append((function["name"], function["description"], function["parameters"]))
     out.extend(agno_definitions(module))
+    out.extend(marvin_definitions(module))
     return out
 
 def is_crewai_tool(value):
@@ -286,6 +290,27 @@ def agno_definitions(module):
         for function in parse_tools(agent, tools=agent.tools, model=model):
             d = function.to_dict()
             out.append((d["name"], d.get("description"), d["parameters"]))
+    return out
+
+# What marvin hands pydantic-ai for the module's Agents and Tasks: the pydantic-ai Agent it
+# builds for a turn (marvin's `get_agentlet`; the `test` model makes no call).
+def marvin_definitions(module):
+    if "marvin" not in sys.modules:
+        return []
+    import marvin
+    marvin.defaults.model = "test"
+    out = []
+    for value in list(vars(module).values()):
+        if isinstance(value, marvin.Agent):
+            agentlet = asyncio.run(value.get_agentlet(tools=[], end_turn_tools=[]))
+        elif isinstance(value, marvin.Task):
+            agent = marvin.Agent(name="parity")
+            agentlet = asyncio.run(agent.get_agentlet(tools=value.get_tools(), end_turn_tools=[]))
+        else:
+            continue
+        for tool in agentlet._function_toolset.tools.values():
+            d = tool.tool_def
+            out.append((d.name, d.description, d.parameters_json_schema))
     return out
 
 result = {}

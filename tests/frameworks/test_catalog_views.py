@@ -217,3 +217,49 @@ def test_crewai_names_are_sanitized_and_the_schema_strict() -> None:
     }
     # A dict parameter: CrewAI's strict form rewrites it, not rendered.
     assert (cls.name, cls.parameters) == ("weather_tool", None)
+
+
+def test_marvin_listed_functions_render_as_pydantic_ai_plain_tools() -> None:
+    # marvin hands the functions of `tools=[...]` to a pydantic-ai Agent: its schema, with a
+    # first `RunContext` parameter left to the framework.
+    listed, in_task = seen(
+        '''
+        import marvin
+        from pydantic_ai import RunContext
+
+        def lookup_weather(city: str, days: int = 3) -> str:
+            """Look the weather up.
+
+            Args:
+                city: the city
+            """
+            return city
+
+        def remember(ctx: RunContext[None], note: str) -> None:
+            """Remember a note."""
+
+        agent = marvin.Agent(name="W", tools=[lookup_weather])
+        task = marvin.Task[str](instructions="note it", tools=[remember])
+        '''
+    )
+    assert (listed.framework, listed.name, listed.description) == (
+        "marvin",
+        "lookup_weather",
+        "Look the weather up.",
+    )
+    assert listed.parameters == {
+        "additionalProperties": False,
+        "properties": {
+            "city": {"description": "the city", "type": "string"},
+            "days": {"default": 3, "type": "integer"},
+        },
+        "required": ["city"],
+        "type": "object",
+    }
+    assert in_task.name == "remember"
+    assert in_task.parameters == {
+        "additionalProperties": False,
+        "properties": {"note": {"type": "string"}},
+        "required": ["note"],
+        "type": "object",
+    }
