@@ -10,8 +10,8 @@ parameter annotated `RunContext[...]` is the run context, not the model's.
 
 from __future__ import annotations
 
-from agentsense.analyzers.detect.frameworks import pydantic_ai
 from agentsense.analyzers.detect.frameworks.base import FrameworkProfile
+from agentsense.analyzers.detect.frameworks.pydantic_ai import PROFILE as PYDANTIC_AI
 
 PROFILE = FrameworkProfile(
     name="marvin",
@@ -27,6 +27,6 @@ PROFILE = FrameworkProfile(
         "marvin.agents.Agent",
         "marvin.tasks.Task",
     ),
-    context_annotations=pydantic_ai.PROFILE.context_annotations,
-    schema_style=pydantic_ai.PROFILE.schema_style,
+    context_annotations=PYDANTIC_AI.context_annotations,
+    schema_style=PYDANTIC_AI.schema_style,
 )
