@@ -317,6 +317,22 @@ async function goTo(page, /** @type {number} */ line, /** @type {number} */ colu
   await waitFor("Go to Line to close", async () => !(await quickInputVisible(page)), 10_000);
 }
 
+/** Types `name` into the open quick-pick and waits until its row is there and selected. The
+ *  list is virtual (only the rows on screen exist in the page), so it is filtered first.
+ *  @param {Page} page */
+async function selectInQuickPick(page, /** @type {string} */ name, /** @type {string} */ where) {
+  await page.keyboard.type(name);
+  await waitFor(`${name} among ${where}`, () =>
+    page.evaluate(
+      (wanted) => [...document.querySelectorAll(".quick-input-widget .monaco-list-row")].some((r) => (r.textContent ?? "").includes(wanted)),
+      name,
+    ),
+  );
+  await waitFor(`${name} selected in the quick-pick`, () =>
+    page.evaluate((wanted) => (document.querySelector(".quick-input-widget .monaco-list-row.focused")?.textContent ?? "").includes(wanted), name),
+  );
+}
+
 /** Runs a command by its title from the command palette (F1). @param {Page} page */
 async function runCommand(page, /** @type {string} */ title) {
   await page.keyboard.press("F1");
@@ -696,8 +712,6 @@ async function main() {
           // reached through "agentsense: Run Tool…".
           how = "no lens from the server; Run Tool…";
           await runCommand(p, "agentsense: Run Tool");
-          // The quick-pick's list is virtual: only the rows on screen exist in the page, so
-          // the name is typed (filtering the list) before its row is looked for.
           await waitFor("the Run Tool quick-pick with its tools", () =>
             p.evaluate(() => {
               const widget = document.querySelector(".quick-input-widget");
@@ -705,16 +719,7 @@ async function main() {
               return (widget?.querySelectorAll(".monaco-list-row").length ?? 0) > 0;
             }),
           );
-          await p.keyboard.type(toolTarget.name);
-          await waitFor(`${toolTarget.name} in the Run Tool quick-pick`, () =>
-            p.evaluate(
-              (name) => [...document.querySelectorAll(".quick-input-widget .monaco-list-row")].some((r) => (r.textContent ?? "").includes(name)),
-              toolTarget.name,
-            ),
-          );
-          await waitFor(`${toolTarget.name} selected`, () =>
-            p.evaluate((name) => (document.querySelector(".quick-input-widget .monaco-list-row.focused")?.textContent ?? "").includes(name), toolTarget.name),
-          );
+          await selectInQuickPick(p, toolTarget.name, "the Run Tool quick-pick");
           await p.keyboard.press("Enter");
         }
         const refusal = await waitFor("the extension to refuse to run the tool", async () => {
@@ -868,17 +873,7 @@ async function main() {
           return rows.length > 0 ? rows : null;
         }),
       );
-      // Only the rows on screen exist in the page (a virtual list): filter by typing the name.
-      await p.keyboard.type(toolTarget.name);
-      await waitFor(`${toolTarget.name} among the tools offered (${offered.length} rows shown before filtering)`, () =>
-        p.evaluate(
-          (name) => [...document.querySelectorAll(".quick-input-widget .monaco-list-row")].some((r) => (r.textContent ?? "").includes(name)),
-          toolTarget.name,
-        ),
-      );
-      await waitFor(`${toolTarget.name} selected in the quick-pick`, () =>
-        p.evaluate((name) => (document.querySelector(".quick-input-widget .monaco-list-row.focused")?.textContent ?? "").includes(name), toolTarget.name),
-      );
+      await selectInQuickPick(p, toolTarget.name, `the tools offered (${offered.length} rows shown before filtering)`);
       await screenshot(p, "12-run-tool-quick-pick");
       await p.keyboard.press("Enter");
       const answered = await answerToolPrompts(p, toolTarget.example, "13-quick-pick-prompt", toolTarget.name);
