@@ -18,6 +18,7 @@ from agentsense.analyzers.detect.frameworks.base import (
 )
 from agentsense.analyzers.detect.frameworks.schema import (
     JsonValue,
+    annotation_head,
     argument_descriptions,
     docstring_summary,
 )
@@ -79,29 +80,17 @@ _TITLE_LIKE = re.compile(
 _TYPED_ENTRY = re.compile(r"^\s*\*{0,2}(\w+)\s*\(([^)]*)\)\s*:", re.MULTILINE)
 
 
-def _head(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if (
-        isinstance(node, cst.Attribute)
-        and isinstance(node.value, cst.Name)
-        and node.value.value in ("typing", "typing_extensions", "t")
-    ):
-        return node.attr.value
-    return None
-
-
 def type_schema(node: cst.BaseExpression) -> dict[str, JsonValue] | None:
     """agno's `get_json_schema_for_arg` for an annotation (after `Optional[X]` is unwrapped),
     or None when not certain. `X | None` is left out: Python 3.10-3.13 and 3.14 give agno
     different origins for it, hence different schemas."""
-    head = _head(node)
+    head = annotation_head(node)
     if head is not None:
         simple = _SIMPLE.get(head)
         return None if simple is None else dict(simple)
     if not isinstance(node, cst.Subscript):
         return None
-    head = _head(node.value)
+    head = annotation_head(node.value)
     elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
     if len(elements) != len(node.slice) or not elements:
         return None
@@ -129,11 +118,11 @@ def type_schema(node: cst.BaseExpression) -> dict[str, JsonValue] | None:
 
 def _unwrap_optional(node: cst.BaseExpression) -> cst.BaseExpression:
     """`Optional[X]` and `Union[X, None]` -> X (agno drops the None)."""
-    if isinstance(node, cst.Subscript) and _head(node.value) in ("Optional", "Union"):
+    if isinstance(node, cst.Subscript) and annotation_head(node.value) in ("Optional", "Union"):
         elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
-        if _head(node.value) == "Optional" and len(elements) == 1:
+        if annotation_head(node.value) == "Optional" and len(elements) == 1:
             return elements[0]
-        rest = [e for e in elements if _head(e) != "None"]
+        rest = [e for e in elements if annotation_head(e) != "None"]
         if len(elements) == 2 and len(rest) == 1:
             return rest[0]
     return node

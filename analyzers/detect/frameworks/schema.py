@@ -90,7 +90,9 @@ _SIMPLE: dict[str, dict[str, JsonValue]] = {
 }
 
 
-def _head(node: cst.BaseExpression) -> str | None:
+def annotation_head(node: cst.BaseExpression) -> str | None:
+    """The type an annotation names: `Optional` for `Optional`, `typing.Optional` or
+    `t.Optional`; None for anything else."""
     if isinstance(node, cst.Name):
         return node.value
     if (
@@ -115,7 +117,7 @@ def annotation_schema(node: cst.BaseExpression) -> dict[str, JsonValue] | None:
     """pydantic's JSON schema for an annotation, or None when not certain."""
     if isinstance(node, cst.Name) and node.value == "None":
         return {"type": "null"}
-    head = _head(node)
+    head = annotation_head(node)
     if head is not None and head in _SIMPLE:
         return dict(_SIMPLE[head])
     if head in ("list", "List"):
@@ -130,7 +132,7 @@ def annotation_schema(node: cst.BaseExpression) -> dict[str, JsonValue] | None:
         return _union([left, right])
     if not isinstance(node, cst.Subscript):
         return None
-    head = _head(node.value)
+    head = annotation_head(node.value)
     elements = _elements(node)
     if head is None or elements is None:
         return None

@@ -22,7 +22,7 @@ from agentsense.analyzers.detect.frameworks.base import (
     ToolFunction,
     code_of,
 )
-from agentsense.analyzers.detect.frameworks.schema import JsonValue
+from agentsense.analyzers.detect.frameworks.schema import JsonValue, annotation_head
 
 LABEL = "smolagents"
 
@@ -193,18 +193,6 @@ _LITERAL_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number
 _UNKNOWN = object()
 
 
-def _head(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if (
-        isinstance(node, cst.Attribute)
-        and isinstance(node.value, cst.Name)
-        and node.value.value in ("typing", "typing_extensions", "t")
-    ):
-        return node.attr.value
-    return None
-
-
 def _literal(node: cst.BaseExpression) -> object:
     try:
         return ast.literal_eval(code_of(node))
@@ -218,11 +206,11 @@ def _union_members(node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
         left = _union_members(node.left) or [node.left]
         right = _union_members(node.right) or [node.right]
         return [*left, *right]
-    if isinstance(node, cst.Subscript) and _head(node.value) in ("Optional", "Union"):
+    if isinstance(node, cst.Subscript) and annotation_head(node.value) in ("Optional", "Union"):
         members = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
         if len(members) != len(node.slice):
             return None
-        if _head(node.value) == "Optional":
+        if annotation_head(node.value) == "Optional":
             return [*members, cst.Name("None")] if len(members) == 1 else None
         return members
     return None
@@ -245,18 +233,18 @@ def type_schema(node: cst.BaseExpression) -> dict[str, JsonValue] | None:
     """smolagents' `_parse_type_hint` for an annotation, or None when not certain."""
     members = _union_members(node)
     if members is not None:
-        nullable = any(_head(m) == "None" for m in members)
-        parsed = [type_schema(m) for m in members if _head(m) != "None"]
+        nullable = any(annotation_head(m) == "None" for m in members)
+        parsed = [type_schema(m) for m in members if annotation_head(m) != "None"]
         if any(p is None for p in parsed):
             return None
         return _union([p for p in parsed if p is not None], nullable)
-    head = _head(node)
+    head = annotation_head(node)
     if head is not None:
         kind = _BASE_TYPES.get(head)
         return None if kind is None else {"type": kind}
     if not isinstance(node, cst.Subscript):
         return None
-    head = _head(node.value)
+    head = annotation_head(node.value)
     elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
     if len(elements) != len(node.slice):
         return None
