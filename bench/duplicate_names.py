@@ -112,21 +112,7 @@ async def _editor(files: int, executable: str, edits: int) -> dict[str, float]:
             samples: list[float] = []
             for version in range(2, edits + 2):
                 started = time.perf_counter()
-                server.notify(
-                    "textDocument/didChange",
-                    {
-                        "textDocument": {"uri": uri, "version": version},
-                        "contentChanges": [
-                            {
-                                "range": {
-                                    "start": {"line": row, "character": 8},
-                                    "end": {"line": row, "character": 8},
-                                },
-                                "text": "x",
-                            }
-                        ],
-                    },
-                )
+                server.change(uri, version, row, 8, 8, "x")
                 samples.append(await server.diagnostics(uri, version) - started)
         finally:
             await server.stop()

@@ -77,6 +77,20 @@ class Server:
     def notify(self, method: str, params: Any) -> None:
         self.send({"method": method, "params": params})
 
+    def change(self, uri: str, version: int, row: int, start: int, end: int, text: str) -> None:
+        """`didChange`: replace columns `start`..`end` of line `row` (0-based) with `text`."""
+        edit = {
+            "range": {
+                "start": {"line": row, "character": start},
+                "end": {"line": row, "character": end},
+            },
+            "text": text,
+        }
+        self.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [edit]},
+        )
+
     async def _read(self) -> None:
         stdout = self.process.stdout
         assert stdout is not None
@@ -208,21 +222,7 @@ async def measure(
                 insert = "x"
             version += 1
             started = time.perf_counter()
-            server.notify(
-                "textDocument/didChange",
-                {
-                    "textDocument": {"uri": uri, "version": version},
-                    "contentChanges": [
-                        {
-                            "range": {
-                                "start": {"line": row, "character": column},
-                                "end": {"line": row, "character": column},
-                            },
-                            "text": insert,
-                        }
-                    ],
-                },
-            )
+            server.change(uri, version, row, column, column, insert)
             samples.append((await server.diagnostics(uri, version)) - started)
             # Keep the local copy in step (undo a broken edit on the next round).
             lines_now = text.splitlines(keepends=True)
@@ -230,21 +230,7 @@ async def measure(
             text = "".join(lines_now)
             if broken and insert == "(":
                 version += 1
-                server.notify(
-                    "textDocument/didChange",
-                    {
-                        "textDocument": {"uri": uri, "version": version},
-                        "contentChanges": [
-                            {
-                                "range": {
-                                    "start": {"line": row, "character": column},
-                                    "end": {"line": row, "character": column + 1},
-                                },
-                                "text": "",
-                            }
-                        ],
-                    },
-                )
+                server.change(uri, version, row, column, column + 1, "")
                 started = time.perf_counter()
                 samples.append((await server.diagnostics(uri, version)) - started)
                 lines_now = text.splitlines(keepends=True)
