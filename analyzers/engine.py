@@ -41,7 +41,7 @@ from agentsense.analyzers.suppression import (
     Suppressions,
     find_suppressions,
 )
-from agentsense.analyzers.walk import children
+from agentsense.analyzers.walk import children, statement_children
 
 SYNTAX_ERROR = SyntaxErrorRule.code
 UNUSED_SUPPRESSION = UnusedSuppression.code
@@ -770,22 +770,6 @@ _STRUCTURAL: tuple[type[cst.CSTNode], ...] = (
 )
 
 
-def _statement_children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The `_STRUCTURAL` children of a statement-level node, in `children()` order."""
-    out: list[cst.CSTNode] = []
-    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
-        value = getattr(node, name, None)
-        if value is None:
-            continue
-        # Plain type checks: these fields hold a node or a sequence of nodes, and
-        # isinstance against libcst's abstract classes is slow on this hot path.
-        if type(value) is list or type(value) is tuple:
-            out.extend(value)
-        else:
-            out.append(value)
-    return out
-
-
 def _walk_subtree(
     root: cst.CSTNode,
     path: list[cst.CSTNode],
@@ -815,7 +799,7 @@ def _walk_subtree(
         for handler in visit.get(type(node), ()):
             handler(node)
         stack.append((node, False))
-        found = _statement_children(node) if structural else children(node)
+        found = statement_children(node) if structural else children(node)
         stack.extend((child, True) for child in reversed(found))
 
 

@@ -22,7 +22,7 @@ from typing import TypeVar, cast
 
 import libcst as cst
 
-from agentsense.analyzers.walk import children
+from agentsense.analyzers.walk import children, statement_children
 
 N = TypeVar("N", bound=cst.CSTNode)
 T = TypeVar("T")
@@ -77,15 +77,7 @@ def _statement_walk(root: cst.CSTNode, wanted: frozenset[type[cst.CSTNode]]) -> 
             continue
         if kind is cst.SimpleStatementLine or kind is cst.SimpleStatementSuite:
             continue  # small statements hold no blocks
-        found: list[cst.CSTNode] = []
-        for name in ("body", "handlers", "orelse", "finalbody", "cases"):
-            value = getattr(node, name, None)
-            if value is None:
-                continue
-            if type(value) is list or type(value) is tuple:
-                found.extend(value)
-            elif isinstance(value, cst.CSTNode):
-                found.append(value)
+        found = statement_children(node)
         found.reverse()
         stack.extend(found)
     return out

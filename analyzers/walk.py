@@ -86,6 +86,23 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+def statement_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The clauses and blocks of a statement-level node (its `body`, `handlers`, `orelse`,
+    `finalbody`, `cases`), in `children()` order: what holds statements, never expressions."""
+    out: list[cst.CSTNode] = []
+    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+        value = getattr(node, name, None)
+        if value is None:
+            continue
+        # Plain type checks: these fields hold a node or a sequence of nodes, and
+        # isinstance against libcst's abstract classes is slow on this hot path.
+        if type(value) is list or type(value) is tuple:
+            out.extend(value)
+        else:
+            out.append(value)
+    return out
+
+
 def iter_subtree(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every meaningful node under `root` (included), depth first, in source order."""
     stack = [root]
