@@ -178,7 +178,6 @@ class DiagnosticOptions:
     """What of a diagnostic the client can take."""
 
     related_information: bool = True
-    code_description: bool = True
 
 
 def to_diagnostic(

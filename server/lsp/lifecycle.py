@@ -34,7 +34,6 @@ def initialize(state: State, params: lsp.InitializeParams) -> None:
     state.client = ClientSupport.of(params.capabilities)
     state.diagnostic_options = DiagnosticOptions(
         related_information=state.client.related_information or state.pull,
-        code_description=state.client.code_description or state.pull,
     )
 
 

@@ -85,7 +85,6 @@ class ClientSupport:
     resolve_code_actions: bool = False
     watch_files: bool = False
     related_information: bool = False
-    code_description: bool = False
 
     @classmethod
     def of(cls, capabilities: lsp.ClientCapabilities) -> ClientSupport:
@@ -122,7 +121,6 @@ class ClientSupport:
                 and workspace.did_change_watched_files.dynamic_registration
             ),
             related_information=bool(publish is not None and publish.related_information),
-            code_description=bool(publish is not None and publish.code_description_support),
         )
 
 
