@@ -7,15 +7,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pathspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentsense.analyzers.budget import DEFAULT_FILE_TIME_BUDGET
 from agentsense.analyzers.model import Severity
 from agentsense.analyzers.registry import all_rules, find_rule, rules_by_code
 from agentsense.analyzers.rule import Rule, RuleOptions
+
+if TYPE_CHECKING:
+    import pathspec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,8 +71,10 @@ def _check_selector(value: str) -> str:
 class Settings(BaseModel):
     """The `[tool.agentsense]` table. Every key is documented in the README."""
 
+    # defer_build: a project without a config file never validates settings (they are
+    # constructed from the defaults, `Settings.model_construct()`): no schema to build then.
     model_config = ConfigDict(
-        extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True
+        extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True, defer_build=True
     )
 
     select: list[str] | None = Field(
@@ -224,7 +228,7 @@ class Config:
     @staticmethod
     @cache
     def default() -> Config:
-        return Config(Path.cwd(), None, Settings())
+        return Config(Path.cwd(), None, Settings.model_construct())
 
     def with_overrides(self, overrides: CliOverrides) -> Config:
         settings = self.settings
@@ -251,10 +255,13 @@ class Config:
 
     @cached_property
     def _options(self) -> dict[str, RuleOptions]:
+        given = self.settings.rule_options
+        # Unset options are the defaults, which validation would not check either: built
+        # without the model's schema (most rules' options are never set).
         return {
-            rule.code: rule.options_model.model_validate(
-                self.settings.rule_options.get(rule.code, {})
-            )
+            rule.code: rule.options_model.model_validate(given[rule.code])
+            if rule.code in given
+            else rule.options_model.model_construct()
             for rule in all_rules()
         }
 
@@ -302,6 +309,8 @@ class Config:
 
     # -- exclusion -------------------------------------------------------------------
     def exclude_spec(self) -> pathspec.PathSpec[Any]:
+        import pathspec  # only when a folder is walked, or --force-exclude
+
         patterns = list(
             self.settings.exclude if self.settings.exclude is not None else DEFAULT_EXCLUDE
         )
@@ -320,6 +329,8 @@ class Config:
 
 @cache
 def _pattern(pattern: str) -> pathspec.PathSpec[Any]:
+    import pathspec
+
     return pathspec.PathSpec.from_lines("gitignore", [pattern])
 
 
@@ -427,6 +438,7 @@ class ConfigResolver:
             if parent != directory:
                 config = self._for_dir(parent)
             else:
-                config = Config(Path.cwd(), None, Settings()).with_overrides(self.overrides)
+                config = Config(Path.cwd(), None, Settings.model_construct())
+                config = config.with_overrides(self.overrides)
         self._by_dir[directory] = config
         return config

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from agentsense.analyzers.config import Config, ConfigResolver
+
+if TYPE_CHECKING:
+    import pathspec
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".ipynb"})
 
@@ -43,6 +44,8 @@ def _read_gitignore(path: Path, mtime_ns: int, size: int) -> pathspec.GitIgnoreS
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
+    import pathspec  # only when a .gitignore is met
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 

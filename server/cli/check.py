@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import libcst as cst
-from rich.console import Console
-from rich.text import Text
 
 from agentsense.analyzers import notebook as notebooks
 from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
@@ -37,7 +35,6 @@ from agentsense.analyzers.project import (
     without_used_suppressions,
 )
 from agentsense.analyzers.registry import all_rules
-from agentsense.server.actions import add_noqa
 from agentsense.server.cli import baseline
 from agentsense.server.cli.cache import ResultCache
 from agentsense.server.cli.formats import (
@@ -57,6 +54,8 @@ from agentsense.server.cli.status import (
 
 if TYPE_CHECKING:
     import multiprocessing.context
+
+    from rich.text import Text
 
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
 STDIN = "-"
@@ -656,6 +655,8 @@ class _Run:
 
     def add_noqa(self, findings: Sequence[Finding]) -> int:
         """`--add-noqa`: suppress every finding where it is, and say how many lines changed."""
+        from agentsense.server.actions import add_noqa
+
         by_path: dict[str, list[Finding]] = {}
         for finding in findings:
             if finding.cell:
@@ -692,6 +693,7 @@ class _Run:
         )
         if not show_progress:
             return sorted(run_jobs(jobs, settings, workers), key=lambda o: o.path)
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         progress = Progress(
@@ -865,13 +867,15 @@ class _Run:
             target = options.output_file
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                plain = rendered.plain if isinstance(rendered, Text) else rendered
+                plain = rendered if isinstance(rendered, str) else rendered.plain
                 target.write_text(plain, encoding="utf-8")
             except OSError as error:
                 self.warn(f"cannot write {target}: {error.strerror or error}")
                 self.internal_errors += 1
             return
-        if isinstance(rendered, Text):
+        if not isinstance(rendered, str):
+            from rich.console import Console  # only a human format's styled text needs it
+
             console = Console(
                 file=stream,
                 soft_wrap=True,
