@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -265,11 +267,18 @@ class Config:
             for rule in all_rules()
         }
 
-    def relative(self, path: str) -> str:
-        """`path` relative to the config root, with forward slashes, for pattern matching."""
+    @cached_property
+    def _real_root(self) -> Path:
+        return self.root.resolve()
+
+    def relative(self, path: str, real: Path | None = None) -> str:
+        """`path` relative to the config root, with forward slashes, for pattern matching;
+        `real` is `path` resolved when the caller knows it (a walk resolves each folder once,
+        not each of its entries)."""
         candidate = Path(path)
         try:
-            return candidate.resolve().relative_to(self.root.resolve()).as_posix()
+            real = candidate.resolve() if real is None else real
+            return real.relative_to(self._real_root).as_posix()
         except (ValueError, OSError):
             return candidate.as_posix()
 
@@ -411,10 +420,24 @@ class ConfigResolver:
         self.overrides = overrides or CliOverrides()
         self._explicit = load_file(explicit) if explicit is not None else None
         self._by_dir: dict[Path, Config] = {}
+        # The config of the regular files in a folder, by the folder as given (unresolved):
+        # a run asks for every file, and resolving each one's path cost more than the lint
+        # of a cached file.
+        self._by_file_dir: dict[str, Config] = {}
 
     def for_path(self, path: Path) -> Config:
         if self._explicit is not None:
             return self._explicit.with_overrides(self.overrides)
+        try:
+            regular = stat.S_ISREG(os.lstat(path).st_mode)  # not a link: resolves as its folder
+        except (OSError, ValueError):
+            regular = False
+        if regular:
+            folder = os.path.dirname(os.path.abspath(path))
+            found = self._by_file_dir.get(folder)
+            if found is None:
+                found = self._by_file_dir[folder] = self._for_dir(Path(folder).resolve())
+            return found
         directory = path.resolve() if path.is_dir() else path.resolve().parent
         return self._for_dir(directory)
 

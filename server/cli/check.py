@@ -459,14 +459,67 @@ def _chunks(jobs: Sequence[FileJob], workers: int) -> list[list[FileJob]]:
     return chunks
 
 
+def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | None:
+    """What `check_file` gives for a file whose result is cached and needs no fix, read
+    here; None when the file must be checked (a miss, a fix to apply, a notebook, an
+    unreadable file, anything unexpected: `check_file` then does it all and reports it)."""
+    if Path(job.path).suffix == notebooks.NOTEBOOK_SUFFIX:
+        return None
+    try:
+        decoded = read_source(Path(job.path))
+        cache = _cache_for(job.config, settings)
+        result = cache.get(cache.key(decoded.text, job.path, job.config))
+    except Exception:
+        return None
+    if result is None:
+        return None
+    if (settings.fix or settings.diff) and any(
+        is_applicable(f, settings.unsafe_fixes) for f in result.findings
+    ):
+        return None
+    return FileOutcome(job.path, result, cached=True)
+
+
+def _split_cached(
+    jobs: Sequence[FileJob], settings: RunSettings
+) -> tuple[list[FileOutcome], list[FileJob]]:
+    """(the outcomes of the cached files, the jobs left to check), when a cache folder exists.
+
+    A warm run then forks no worker (and sends no result back through a pipe); a cold one,
+    with no cache folder yet, reads nothing twice."""
+    if not settings.use_cache:
+        return [], list(jobs)
+    present: dict[Path, bool] = {}
+    hits: list[FileOutcome] = []
+    left: list[FileJob] = []
+    for job in jobs:
+        directory = _cache_for(job.config, settings).directory
+        if directory not in present:
+            present[directory] = directory.is_dir()
+        outcome = cached_outcome(job, settings) if present[directory] else None
+        if outcome is None:
+            left.append(job)
+        else:
+            hits.append(outcome)
+    return hits, left
+
+
 def run_jobs(
     jobs: Sequence[FileJob],
     settings: RunSettings,
     workers: int,
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[FileOutcome]:
-    """Check every job: in-process for one file or one worker, else over a process pool."""
+    """Check every job: in-process for one file or one worker, else over a process pool
+    (which gets only the files the cache does not answer)."""
+    hits: list[FileOutcome] = []
+    if workers > 1 and len(jobs) > 1:
+        hits, left = _split_cached(jobs, settings)
+        jobs = left
     if workers <= 1 or len(jobs) <= 1:
+        yield from hits
+        if on_progress is not None and hits:
+            on_progress(len(hits))
         for job in jobs:
             yield check_file(job, settings)
             if on_progress is not None:
@@ -485,12 +538,20 @@ def run_jobs(
         )
     except (OSError, NotImplementedError, ImportError):
         # No process support here (some sandboxes lack semaphores): lint in this process.
+        yield from hits
+        if on_progress is not None and hits:
+            on_progress(len(hits))
         yield from run_jobs(jobs, settings, 1, on_progress)
         return
     with executor:
         futures: dict[Future[list[FileOutcome]], list[FileJob]] = {
             executor.submit(check_chunk, chunk, settings): chunk for chunk in chunks
         }
+        # Every chunk is submitted (the workers forked) before the first outcome is yielded:
+        # the caller may start a progress thread then.
+        yield from hits
+        if on_progress is not None and hits:
+            on_progress(len(hits))
         for future in as_completed(futures):
             chunk = futures[future]
             try:
