@@ -432,6 +432,16 @@ def _file_size(job: FileJob) -> int:
         return 0
 
 
+def default_jobs() -> int:
+    """The cores this process may run on (a CPU affinity mask or a container's cpuset can
+    allow fewer than the machine has: more workers than cores only add start-up and
+    switching)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity masks here (macOS, Windows)
+        return os.cpu_count() or 1
+
+
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK_FILES = 64
 
@@ -746,7 +756,7 @@ class _Run:
         return self.exit_code(False)
 
     def run_all(self, jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
-        workers = self.options.jobs or os.cpu_count() or 1
+        workers = self.options.jobs or default_jobs()
         show_progress = (
             len(jobs) > PROGRESS_THRESHOLD
             and not self.options.quiet

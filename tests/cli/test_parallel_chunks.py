@@ -83,3 +83,19 @@ def test_a_warm_run_answers_from_the_cache_without_workers(
     fixed = sorted(run_jobs(jobs, fixing, 2), key=lambda o: o.path)
     assert fixed[0].fixed == 1 and not fixed[0].cached
     assert "if a is None" in Path(jobs[0].path).read_text(encoding="utf-8")
+
+
+def test_the_default_job_count_is_the_usable_core_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from agentsense.server.cli import check
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert check.default_jobs() == 3  # the cores this process may use, not the machine's
+
+    def unsupported(pid: int) -> set[int]:
+        raise OSError("not here")
+
+    monkeypatch.setattr(os, "sched_getaffinity", unsupported, raising=False)
+    assert check.default_jobs() == 8
