@@ -680,7 +680,8 @@ def summary_table(results: dict[str, Any]) -> str:
         "-j 1's CPU time over that of -j 2's parent plus its busiest worker); "
         f"{machine['cpus']} cores, load {machine['load_before'][0]:.1f} before and "
         f"{machine['load_after'][0]:.1f} after; {results['created'][:10]}, `{results['command']}`"
-        + ("" if results["settings"].get("bytecode", False) else " (agentsense without bytecode)")
+        # Said only when known (results from before the setting existed do not record it).
+        + (" (agentsense without bytecode)" if results["settings"].get("bytecode") is False else "")
         + "."
     ]
     startup = results.get("startup")
