@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pathspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentsense.analyzers.budget import DEFAULT_FILE_TIME_BUDGET
 from agentsense.analyzers.model import Severity
 from agentsense.analyzers.registry import all_rules, find_rule, rules_by_code
 from agentsense.analyzers.rule import Rule, RuleOptions
+
+if TYPE_CHECKING:
+    import pathspec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,8 +73,10 @@ def _check_selector(value: str) -> str:
 class Settings(BaseModel):
     """The `[tool.agentsense]` table. Every key is documented in the README."""
 
+    # defer_build: a project without a config file never validates settings (they are
+    # constructed from the defaults, `Settings.model_construct()`): no schema to build then.
     model_config = ConfigDict(
-        extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True
+        extra="forbid", alias_generator=_kebab, populate_by_name=True, frozen=True, defer_build=True
     )
 
     select: list[str] | None = Field(
@@ -224,7 +230,7 @@ class Config:
     @staticmethod
     @cache
     def default() -> Config:
-        return Config(Path.cwd(), None, Settings())
+        return Config(Path.cwd(), None, Settings.model_construct())
 
     def with_overrides(self, overrides: CliOverrides) -> Config:
         settings = self.settings
@@ -251,18 +257,28 @@ class Config:
 
     @cached_property
     def _options(self) -> dict[str, RuleOptions]:
+        given = self.settings.rule_options
+        # Unset options are the defaults, which validation would not check either: built
+        # without the model's schema (most rules' options are never set).
         return {
-            rule.code: rule.options_model.model_validate(
-                self.settings.rule_options.get(rule.code, {})
-            )
+            rule.code: rule.options_model.model_validate(given[rule.code])
+            if rule.code in given
+            else rule.options_model.model_construct()
             for rule in all_rules()
         }
 
-    def relative(self, path: str) -> str:
-        """`path` relative to the config root, with forward slashes, for pattern matching."""
+    @cached_property
+    def _real_root(self) -> Path:
+        return self.root.resolve()
+
+    def relative(self, path: str, real: Path | None = None) -> str:
+        """`path` relative to the config root, with forward slashes, for pattern matching;
+        `real` is `path` resolved when the caller knows it (a walk resolves each folder once,
+        not each of its entries)."""
         candidate = Path(path)
         try:
-            return candidate.resolve().relative_to(self.root.resolve()).as_posix()
+            real = candidate.resolve() if real is None else real
+            return real.relative_to(self._real_root).as_posix()
         except (ValueError, OSError):
             return candidate.as_posix()
 
@@ -302,6 +318,8 @@ class Config:
 
     # -- exclusion -------------------------------------------------------------------
     def exclude_spec(self) -> pathspec.PathSpec[Any]:
+        import pathspec  # only when a folder is walked, or --force-exclude
+
         patterns = list(
             self.settings.exclude if self.settings.exclude is not None else DEFAULT_EXCLUDE
         )
@@ -320,6 +338,8 @@ class Config:
 
 @cache
 def _pattern(pattern: str) -> pathspec.PathSpec[Any]:
+    import pathspec
+
     return pathspec.PathSpec.from_lines("gitignore", [pattern])
 
 
@@ -400,10 +420,24 @@ class ConfigResolver:
         self.overrides = overrides or CliOverrides()
         self._explicit = load_file(explicit) if explicit is not None else None
         self._by_dir: dict[Path, Config] = {}
+        # The config of the regular files in a folder, by the folder as given (unresolved):
+        # a run asks for every file, and resolving each one's path cost more than the lint
+        # of a cached file.
+        self._by_file_dir: dict[str, Config] = {}
 
     def for_path(self, path: Path) -> Config:
         if self._explicit is not None:
             return self._explicit.with_overrides(self.overrides)
+        try:
+            regular = stat.S_ISREG(os.lstat(path).st_mode)  # not a link: resolves as its folder
+        except (OSError, ValueError):
+            regular = False
+        if regular:
+            folder = os.path.dirname(os.path.abspath(path))
+            found = self._by_file_dir.get(folder)
+            if found is None:
+                found = self._by_file_dir[folder] = self._for_dir(Path(folder).resolve())
+            return found
         directory = path.resolve() if path.is_dir() else path.resolve().parent
         return self._for_dir(directory)
 
@@ -427,6 +461,7 @@ class ConfigResolver:
             if parent != directory:
                 config = self._for_dir(parent)
             else:
-                config = Config(Path.cwd(), None, Settings()).with_overrides(self.overrides)
+                config = Config(Path.cwd(), None, Settings.model_construct())
+                config = config.with_overrides(self.overrides)
         self._by_dir[directory] = config
         return config

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from agentsense.analyzers.config import Config, ConfigResolver
+
+if TYPE_CHECKING:
+    import pathspec
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".ipynb"})
 
@@ -43,6 +44,8 @@ def _read_gitignore(path: Path, mtime_ns: int, size: int) -> pathspec.GitIgnoreS
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
+    import pathspec  # only when a .gitignore is met
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
@@ -84,10 +87,13 @@ def _ancestor_layers(directory: Path, config: Config) -> list[_IgnoreLayer]:
     return [layer for layer in layers if layer is not None]
 
 
-def is_excluded(path: Path, config: Config, *, is_dir: bool | None = None) -> bool:
-    """Whether `exclude` / `extend-exclude` of `config` excludes `path`."""
+def is_excluded(
+    path: Path, config: Config, *, is_dir: bool | None = None, real: Path | None = None
+) -> bool:
+    """Whether `exclude` / `extend-exclude` of `config` excludes `path` (`real`: `path`
+    resolved, when the caller knows it)."""
     directory = path.is_dir() if is_dir is None else is_dir
-    relative = config.relative(str(path))
+    relative = config.relative(str(path), real)
     spec = _exclude_spec(config)
     return bool(spec.match_file(relative + "/" if directory else relative))
 
@@ -152,19 +158,23 @@ def _walk(top: Path, resolver: ConfigResolver, unreadable: list[tuple[Path, str]
         except OSError as error:
             unreadable.append((directory, error.strerror or str(error)))
             continue
+        real_directory = directory.resolve()
         subdirectories: list[Path] = []
         for entry in entries:
             path = directory / entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_file = entry.is_file()
+                is_link = entry.is_symlink()
             except OSError:
                 continue
             if not (is_dir or is_file) or entry.name == ".git":
                 continue
             if is_file and not is_python_file(path):
                 continue
-            if is_excluded(path, config, is_dir=is_dir):
+            # An entry that is no link resolves as its folder does (a link: on its own).
+            real = None if is_link else real_directory / entry.name
+            if is_excluded(path, config, is_dir=is_dir, real=real):
                 continue
             if gitignore and _gitignored(path, is_dir, layers):
                 continue

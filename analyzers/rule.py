@@ -74,7 +74,9 @@ class Clean:
 class RuleOptions(BaseModel):
     """Base for per-rule options (`[tool.agentsense.rule-options.AGTxxx]`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: a schema is built when options are first validated (a config file sets
+    # them), not when the rules are imported; unset options are constructed from defaults.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class NoOptions(RuleOptions):

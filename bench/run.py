@@ -26,6 +26,12 @@ use): Fixit pins click < 8.2, which the frameworks extra's huggingface-hub refus
 Results go to `bench/results/latest.json` and the summary table in README.md is rewritten from
 it (`--summary` only re-renders it from the JSON; `--quick`, a smoke test on a small slice,
 writes `bench/results/quick.json` and leaves the README alone). `--editor` also runs `bench/lsp_latency.py` and stores its table.
+
+agentsense runs from bytecode, as from an installed wheel (pip compiles it at install): where
+PYTHONDONTWRITEBYTECODE is set, as in some sandboxes, each run would compile agentsense's
+modules from source again (~0.2 s of a one-file check), so its runs use a bytecode cache
+(`CACHE/pycache`, PYTHONPYCACHEPREFIX) that the first run fills (`--no-bytecode`: the
+uncached case instead).
 Not a test: nothing here is asserted.
 """
 
@@ -256,12 +262,29 @@ def _tree_sample(pid: int, cpu: dict[int, float]) -> int:
     return total
 
 
-def measure(command: Sequence[str], cwd: Path, output: Path | None = None) -> Measured:
+# The environment of agentsense's runs (`bytecode_env`); None: this process's.
+AGENTSENSE_ENV: dict[str, str] | None = None
+
+
+def bytecode_env(cache: Path) -> dict[str, str]:
+    """This environment with Python's bytecode cache on, kept under `cache`."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(cache / "pycache")
+    return env
+
+
+def measure(
+    command: Sequence[str],
+    cwd: Path,
+    output: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Measured:
     """Run a command to completion: wall, CPU and memory of it and its children."""
     with tempfile.TemporaryFile() as captured:
         started = time.perf_counter()
         process = subprocess.Popen(
-            list(command), cwd=cwd, stdout=captured, stderr=subprocess.DEVNULL
+            list(command), cwd=cwd, stdout=captured, stderr=subprocess.DEVNULL, env=env
         )
         peak = [0]
         cpu: dict[int, float] = {}
@@ -445,13 +468,15 @@ def bench_corpus(
     tools = tools_for(corpus, sample, jobs, peers, warm)
     for tool in tools:
         if tool.key == "agentsense_warm":
-            measure(tool.command, corpus.root)  # fills the cache
+            # Fills the result cache (and the bytecode cache, before any run is measured).
+            measure(tool.command, corpus.root, env=AGENTSENSE_ENV)
     runs: dict[str, list[Measured]] = {tool.key: [] for tool in tools}
     for round_number in range(repeat):
         # Interleaved, each round starting one tool later: load spikes spread over every tool.
         shift = round_number % len(tools)
         for tool in tools[shift:] + tools[:shift]:
-            runs[tool.key].append(measure(tool.command, corpus.root))
+            env = AGENTSENSE_ENV if tool.key.startswith("agentsense") else None
+            runs[tool.key].append(measure(tool.command, corpus.root, env=env))
             print(f"  {corpus.name} round {round_number + 1}: {tool.label}", file=sys.stderr)
     results = []
     for tool in tools:
@@ -510,8 +535,9 @@ def bench_startup(cache: Path, repeat: int) -> dict[str, Any]:
     check = (*agentsense_command(), "check", "--no-cache", "--exit-zero", str(path))
     floor = (sys.executable, "-c", FLOOR_SCRIPT, str(path))
     runs: dict[str, list[Measured]] = {"agentsense": [], "floor": []}
+    measure(check, folder, env=AGENTSENSE_ENV)  # the bytecode cache, when run alone
     for _ in range(max(5, repeat * 3)):
-        runs["agentsense"].append(measure(check, folder))
+        runs["agentsense"].append(measure(check, folder, env=AGENTSENSE_ENV))
         runs["floor"].append(measure(floor, folder))
     agentsense = _median([run.wall for run in runs["agentsense"]])
     bare = _median([run.wall for run in runs["floor"]])
@@ -561,7 +587,10 @@ def bench_agt212(cache: Path, sizes: Sequence[int], repeat: int) -> list[dict[st
             "-o",
             str(report),
         )
-        runs = [measure((*command, str(folder)), folder, report) for _ in range(repeat)]
+        runs = [
+            measure((*command, str(folder)), folder, report, env=AGENTSENSE_ENV)
+            for _ in range(repeat)
+        ]
         try:
             findings = len(json.loads(report.read_text(encoding="utf-8")))
         except (OSError, ValueError):
@@ -650,7 +679,10 @@ def summary_table(results: dict[str, Any]) -> str:
         f'median wall of {results["settings"]["repeat"]} interleaved rounds ("on idle cores": '
         "-j 1's CPU time over that of -j 2's parent plus its busiest worker); "
         f"{machine['cpus']} cores, load {machine['load_before'][0]:.1f} before and "
-        f"{machine['load_after'][0]:.1f} after; {results['created'][:10]}, `{results['command']}`."
+        f"{machine['load_after'][0]:.1f} after; {results['created'][:10]}, `{results['command']}`"
+        # Said only when known (results from before the setting existed do not record it).
+        + (" (agentsense without bytecode)" if results["settings"].get("bytecode") is False else "")
+        + "."
     ]
     startup = results.get("startup")
     if startup:
@@ -725,6 +757,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--agt212", default=None, help="sizes N (default 50,200,800)")
     parser.add_argument("--agt212-repeat", type=int, default=None, help="(default: --repeat)")
     parser.add_argument("--editor", action="store_true", help="also run bench/lsp_latency.py")
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="agentsense compiles its modules each run"
+    )
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument(
@@ -742,6 +777,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [int(n) for n in (args.agt212 or ("5,10" if quick else "50,200,800")).split(",") if n]
     cache = args.cache or cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
+    global AGENTSENSE_ENV
+    AGENTSENSE_ENV = None if args.no_bytecode else bytecode_env(cache)
     output = args.output or RESULTS / ("quick.json" if quick else "latest.json")
 
     wanted = [p for p in args.peers.split(",") if p and p != "none"]
@@ -777,7 +814,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load_before": [round(value, 2) for value in load_before],
             "load_after": [],
         },
-        "settings": {"quick": quick, "repeat": repeat, "lines": lines, "jobs": jobs},
+        "settings": {
+            "quick": quick,
+            "repeat": repeat,
+            "lines": lines,
+            "jobs": jobs,
+            "bytecode": not args.no_bytecode,
+        },
         "peers": {name: peer_version(path) for name, path in peers.items()},
         "corpora": measured,
         "startup": bench_startup(cache, repeat),

@@ -145,7 +145,9 @@ def json_type_for_annotation(annotation: object) -> JsonType | None:
 class ParamSpec(BaseModel):
     """One parameter of a tool as a provider sees it."""
 
-    model_config = ConfigDict(frozen=True)
+    # The schema is built on first use, not on import (the linter imports this module and
+    # builds no spec for most files).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     json_type: JsonType | None  # None: unannotated or a type with no JSON equivalent
@@ -165,7 +167,7 @@ def _label(info: ValidationInfo) -> str:
 class ToolSpec(BaseModel):
     """A validated tool registration: what the runtime registers and a provider receives."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     # Field order matters: description's validator names the tool from the validated name.
     name: str

@@ -119,3 +119,19 @@ def test_readme_summary_is_generated_from_latest_json(bench: ModuleType) -> None
     assert latest["settings"]["quick"] is False
     assert {corpus["name"] for corpus in latest["corpora"]} == {"stdlib", "frameworks"}
     assert bench.readme_block(latest) in readme
+
+
+def test_agentsense_runs_from_bytecode_even_where_writing_it_is_off(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As from an installed wheel: PYTHONDONTWRITEBYTECODE (some sandboxes set it) would
+    make every measured run compile agentsense's modules from source."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = bench.bytecode_env(tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")
+    code = "import sys; print(sys.dont_write_bytecode, sys.pycache_prefix)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", str(tmp_path / "pycache")]

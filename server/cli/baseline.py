@@ -29,7 +29,8 @@ class BaselineError(Exception):
 
 
 class BaselineEntry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: the schemas are built when a baseline is read, not by every `check`.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     path: str  # relative to the baseline file's folder, with forward slashes
     code: str
@@ -38,7 +39,7 @@ class BaselineEntry(BaseModel):
 
 
 class BaselineFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: int = BASELINE_VERSION
     findings: list[BaselineEntry]

@@ -1,4 +1,9 @@
-"""The on-disk result cache (`.agentsense_cache/`): one JSON `FileResult` per content+config key."""
+"""The on-disk result cache (`.agentsense_cache/`): one JSON `FileResult` per content+config key.
+
+Entries are written and read by the codec below, plain JSON arrays in field order checked
+type by type on the way in (no validation library: a warm run reads one entry per file, and
+building a pydantic schema for `FileResult` cost more than reading all of them).
+"""
 
 from __future__ import annotations
 
@@ -10,53 +15,221 @@ import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
-from pydantic import TypeAdapter
-
-from agentsense import analyzers
-from agentsense.analyzers import __version__
+from agentsense import __version__
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.project import FileResult
-from agentsense.analyzers.registry import all_rules
+from agentsense.analyzers.model import (
+    Applicability,
+    Edit,
+    Finding,
+    Fix,
+    Location,
+    RelatedLocation,
+    Severity,
+    Span,
+)
+from agentsense.analyzers.project_model import FileResult, NoqaRows, RegistrationSummary
 
 CACHE_DIR_NAME = ".agentsense_cache"
 # Bump when the entry layout changes; old entries then simply stop matching.
-_FORMAT = "1"
-
-_ADAPTER: TypeAdapter[FileResult] = TypeAdapter(FileResult)
+_FORMAT = "2"
+# The folders of the installed package whose code decides the findings: the engine and its
+# rules, and the reference runtime whose contract the registration rules apply.
+_CODE_FOLDERS = ("analyzers", "runtime")
 
 
 @cache
 def code_fingerprint() -> str:
-    """Size and mtime of every analyzer source file.
+    """Size and mtime of every source file of the analyzers and the runtime.
 
     The version alone misses rule edits in a development checkout (an editable install
     keeps its version), which would serve findings of the old rule code from the cache.
+    Adding, removing or editing a rule changes it, so the key needs no rule imported.
     """
-    package = Path(analyzers.__file__).parent
+    package = Path(__file__).resolve().parent.parent.parent
     digest = hashlib.sha256()
-    for file in sorted(package.rglob("*.py")):
-        try:
-            stat = file.stat()
-        except OSError:
-            continue
-        relative = file.relative_to(package).as_posix()
-        digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for folder in _CODE_FOLDERS:
+        for file in sorted((package / folder).rglob("*.py")):
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            relative = file.relative_to(package).as_posix()
+            digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
-def config_fingerprint(config: Config, path: str) -> str:
-    """Everything about `config` that can change the findings for `path`."""
-    enabled = sorted(config.enabled_codes(path))
-    rules = {rule.code: rule for rule in all_rules()}
+def config_fingerprint(config: Config) -> str:
+    """Everything about `config` that can change findings: its settings and the command
+    line's selection (with the rule code, which the salt covers, these decide each file's
+    enabled codes, severities and options). Read without validating anything again."""
+    settings = config.settings
+    overrides = config.overrides
     data = {
-        "enabled": enabled,
-        "severity": {code: config.severity_for(rules[code]).value for code in enabled},
-        "options": {
-            code: config.options_for(rules[code]).model_dump(mode="json") for code in enabled
-        },
+        "settings": {name: getattr(settings, name) for name in type(settings).model_fields},
+        "select": overrides.select,
+        "extend_select": overrides.extend_select,
+        "ignore": overrides.ignore,
+        "severity": dict(overrides.severity),
     }
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+
+
+# -- the entry codec ----------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+class _BadEntry(ValueError):
+    """An entry that is not what this version writes: read as a miss."""
+
+
+def _typed(value: object, kind: type[_T]) -> _T:
+    # `bool` is an `int`: an int field must not take one (nor the other way round).
+    if type(value) is not kind:
+        raise _BadEntry(f"expected {kind.__name__}")
+    return value
+
+
+def _items(value: object, size: int | None = None) -> list[Any]:
+    items = _typed(value, list)
+    if size is not None and len(items) != size:
+        raise _BadEntry("wrong length")
+    return items
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(_typed(item, str) for item in _items(value))
+
+
+def _span_data(span: Span) -> list[int]:
+    return [span.start.row, span.start.column, span.end.row, span.end.column]
+
+
+def _span(value: object) -> Span:
+    row, column, end_row, end_column = (_typed(n, int) for n in _items(value, 4))
+    return Span(Location(row, column), Location(end_row, end_column))
+
+
+def _fix_data(fix: Fix | None) -> list[Any] | None:
+    if fix is None:
+        return None
+    edits = [[_span_data(edit.span), edit.content] for edit in fix.edits]
+    return [fix.title, edits, fix.applicability.value]
+
+
+def _fix(value: object) -> Fix | None:
+    if value is None:
+        return None
+    title, edits, applicability = _items(value, 3)
+    return Fix(
+        _typed(title, str),
+        tuple(
+            Edit(_span(span), _typed(content, str))
+            for span, content in (_items(edit, 2) for edit in _items(edits))
+        ),
+        Applicability(_typed(applicability, str)),
+    )
+
+
+def _finding_data(finding: Finding) -> list[Any]:
+    return [
+        finding.code,
+        finding.name,
+        finding.message,
+        finding.severity.value,
+        finding.path,
+        _span_data(finding.span),
+        _fix_data(finding.fix),
+        [[r.path, _span_data(r.span), r.message] for r in finding.related],
+        finding.noqa_row,
+        finding.string_end_row,
+        list(finding.secrets),
+        finding.cell,
+    ]
+
+
+def _finding(value: object) -> Finding:
+    code, name, message, severity, path, span, fix, related, noqa, string_end, secrets, cell = (
+        _items(value, 12)
+    )
+    return Finding(
+        code=_typed(code, str),
+        name=_typed(name, str),
+        message=_typed(message, str),
+        severity=Severity(_typed(severity, str)),
+        path=_typed(path, str),
+        span=_span(span),
+        fix=_fix(fix),
+        related=tuple(
+            RelatedLocation(_typed(p, str), _span(s), _typed(m, str))
+            for p, s, m in (_items(item, 3) for item in _items(related))
+        ),
+        noqa_row=_typed(noqa, int),
+        string_end_row=_typed(string_end, int),
+        secrets=_strings(secrets),
+        cell=_typed(cell, int),
+    )
+
+
+def _registration_data(summary: RegistrationSummary) -> list[Any]:
+    return [
+        summary.name,
+        summary.kind,
+        summary.registry,
+        summary.path,
+        _span_data(summary.span),
+        summary.noqa_row,
+        summary.source,
+        summary.refuses_duplicates,
+    ]
+
+
+def _registration(value: object) -> RegistrationSummary:
+    name, kind, registry, path, span, noqa_row, source, refuses = _items(value, 8)
+    return RegistrationSummary(
+        _typed(name, str),
+        _typed(kind, str),
+        _typed(registry, str),
+        _typed(path, str),
+        _span(span),
+        _typed(noqa_row, int),
+        _typed(source, str),
+        _typed(refuses, bool),
+    )
+
+
+def encode_result(result: FileResult) -> bytes:
+    """`result` as the JSON of a cache entry."""
+    data = [
+        result.path,
+        [_finding_data(f) for f in result.findings],
+        [_registration_data(r) for r in result.registrations],
+        list(result.instances),
+        [result.noqa.file_ignored, [[row, list(codes)] for row, codes in result.noqa.rows]],
+    ]
+    # ASCII (escapes for the rest): any string round-trips, a lone surrogate included.
+    return json.dumps(data, separators=(",", ":")).encode("ascii")
+
+
+def decode_result(data: bytes) -> FileResult:
+    """The `FileResult` of a cache entry (ValueError when it is not one this version wrote)."""
+    path, findings, registrations, instances, noqa = _items(json.loads(data), 5)
+    file_ignored, rows = _items(noqa, 2)
+    return FileResult(
+        _typed(path, str),
+        tuple(_finding(f) for f in _items(findings)),
+        tuple(_registration(r) for r in _items(registrations)),
+        _strings(instances),
+        NoqaRows(
+            _typed(file_ignored, bool),
+            tuple(
+                (_typed(row, int), _strings(codes))
+                for row, codes in (_items(item, 2) for item in _items(rows))
+            ),
+        ),
+    )
 
 
 class ResultCache:
@@ -71,19 +244,16 @@ class ResultCache:
         self.directory = directory if directory is not None else root / CACHE_DIR_NAME
         self.enabled = enabled
         self._prepared = False
-        self._fingerprints: dict[tuple[int, frozenset[str]], str] = {}
+        self._fingerprints: dict[int, str] = {}
         self._keep_alive: list[Config] = []
-        codes = ",".join(rule.code for rule in all_rules())
-        self._salt = f"{_FORMAT}\0{__version__}\0{codes}\0{code_fingerprint()}\0".encode()
+        self._salt = f"{_FORMAT}\0{__version__}\0{code_fingerprint()}\0".encode()
 
     def key(self, content: str, path: str, config: Config) -> str:
-        """sha256 of content, path, effective config, version, rule set and rule code."""
-        enabled = config.enabled_codes(path)
-        memo = (id(config), enabled)
-        fingerprint = self._fingerprints.get(memo)
+        """sha256 of content, path, configuration, version and the rules' code."""
+        fingerprint = self._fingerprints.get(id(config))
         if fingerprint is None:
-            fingerprint = config_fingerprint(config, path)
-            self._fingerprints[memo] = fingerprint
+            fingerprint = config_fingerprint(config)
+            self._fingerprints[id(config)] = fingerprint
             self._keep_alive.append(config)  # so id(config) is not reused while memoised
         digest = hashlib.sha256(self._salt)
         digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
@@ -99,7 +269,7 @@ class ResultCache:
             return None
         try:
             data = self._entry(key).read_bytes()
-            return _ADAPTER.validate_json(data)
+            return decode_result(data)
         except Exception:  # corrupt, truncated, from another version, unreadable: a miss
             return None
 
@@ -114,7 +284,7 @@ class ResultCache:
             fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(_ADAPTER.dump_json(result))
+                    handle.write(encode_result(result))
                 os.replace(temporary, entry)
             except BaseException:
                 with contextlib.suppress(OSError):

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import libcst as cst
-from rich.console import Console
-from rich.text import Text
 
 from agentsense.analyzers import notebook as notebooks
 from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
@@ -37,7 +35,6 @@ from agentsense.analyzers.project import (
     without_used_suppressions,
 )
 from agentsense.analyzers.registry import all_rules
-from agentsense.server.actions import add_noqa
 from agentsense.server.cli import baseline
 from agentsense.server.cli.cache import ResultCache
 from agentsense.server.cli.formats import (
@@ -57,6 +54,8 @@ from agentsense.server.cli.status import (
 
 if TYPE_CHECKING:
     import multiprocessing.context
+
+    from rich.text import Text
 
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
 STDIN = "-"
@@ -433,6 +432,16 @@ def _file_size(job: FileJob) -> int:
         return 0
 
 
+def default_jobs() -> int:
+    """The cores this process may run on (a CPU affinity mask or a container's cpuset can
+    allow fewer than the machine has: more workers than cores only add start-up and
+    switching)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity masks here (macOS, Windows)
+        return os.cpu_count() or 1
+
+
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK_FILES = 64
 
@@ -460,14 +469,67 @@ def _chunks(jobs: Sequence[FileJob], workers: int) -> list[list[FileJob]]:
     return chunks
 
 
+def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | None:
+    """What `check_file` gives for a file whose result is cached and needs no fix, read
+    here; None when the file must be checked (a miss, a fix to apply, a notebook, an
+    unreadable file, anything unexpected: `check_file` then does it all and reports it)."""
+    if Path(job.path).suffix == notebooks.NOTEBOOK_SUFFIX:
+        return None
+    try:
+        decoded = read_source(Path(job.path))
+        cache = _cache_for(job.config, settings)
+        result = cache.get(cache.key(decoded.text, job.path, job.config))
+    except Exception:
+        return None
+    if result is None:
+        return None
+    if (settings.fix or settings.diff) and any(
+        is_applicable(f, settings.unsafe_fixes) for f in result.findings
+    ):
+        return None
+    return FileOutcome(job.path, result, cached=True)
+
+
+def _split_cached(
+    jobs: Sequence[FileJob], settings: RunSettings
+) -> tuple[list[FileOutcome], list[FileJob]]:
+    """(the outcomes of the cached files, the jobs left to check), when a cache folder exists.
+
+    A warm run then forks no worker (and sends no result back through a pipe); a cold one,
+    with no cache folder yet, reads nothing twice."""
+    if not settings.use_cache:
+        return [], list(jobs)
+    present: dict[Path, bool] = {}
+    hits: list[FileOutcome] = []
+    left: list[FileJob] = []
+    for job in jobs:
+        directory = _cache_for(job.config, settings).directory
+        if directory not in present:
+            present[directory] = directory.is_dir()
+        outcome = cached_outcome(job, settings) if present[directory] else None
+        if outcome is None:
+            left.append(job)
+        else:
+            hits.append(outcome)
+    return hits, left
+
+
 def run_jobs(
     jobs: Sequence[FileJob],
     settings: RunSettings,
     workers: int,
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[FileOutcome]:
-    """Check every job: in-process for one file or one worker, else over a process pool."""
+    """Check every job: in-process for one file or one worker, else over a process pool
+    (which gets only the files the cache does not answer)."""
+    hits: list[FileOutcome] = []
+    if workers > 1 and len(jobs) > 1:
+        hits, left = _split_cached(jobs, settings)
+        jobs = left
     if workers <= 1 or len(jobs) <= 1:
+        yield from hits
+        if on_progress is not None and hits:
+            on_progress(len(hits))
         for job in jobs:
             yield check_file(job, settings)
             if on_progress is not None:
@@ -486,12 +548,20 @@ def run_jobs(
         )
     except (OSError, NotImplementedError, ImportError):
         # No process support here (some sandboxes lack semaphores): lint in this process.
+        yield from hits
+        if on_progress is not None and hits:
+            on_progress(len(hits))
         yield from run_jobs(jobs, settings, 1, on_progress)
         return
     with executor:
         futures: dict[Future[list[FileOutcome]], list[FileJob]] = {
             executor.submit(check_chunk, chunk, settings): chunk for chunk in chunks
         }
+        # Every chunk is submitted (the workers forked) before the first outcome is yielded:
+        # the caller may start a progress thread then.
+        yield from hits
+        if on_progress is not None and hits:
+            on_progress(len(hits))
         for future in as_completed(futures):
             chunk = futures[future]
             try:
@@ -656,6 +726,8 @@ class _Run:
 
     def add_noqa(self, findings: Sequence[Finding]) -> int:
         """`--add-noqa`: suppress every finding where it is, and say how many lines changed."""
+        from agentsense.server.actions import add_noqa
+
         by_path: dict[str, list[Finding]] = {}
         for finding in findings:
             if finding.cell:
@@ -684,7 +756,7 @@ class _Run:
         return self.exit_code(False)
 
     def run_all(self, jobs: Sequence[FileJob], settings: RunSettings) -> list[FileOutcome]:
-        workers = self.options.jobs or os.cpu_count() or 1
+        workers = self.options.jobs or default_jobs()
         show_progress = (
             len(jobs) > PROGRESS_THRESHOLD
             and not self.options.quiet
@@ -692,6 +764,7 @@ class _Run:
         )
         if not show_progress:
             return sorted(run_jobs(jobs, settings, workers), key=lambda o: o.path)
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         progress = Progress(
@@ -865,13 +938,15 @@ class _Run:
             target = options.output_file
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                plain = rendered.plain if isinstance(rendered, Text) else rendered
+                plain = rendered if isinstance(rendered, str) else rendered.plain
                 target.write_text(plain, encoding="utf-8")
             except OSError as error:
                 self.warn(f"cannot write {target}: {error.strerror or error}")
                 self.internal_errors += 1
             return
-        if isinstance(rendered, Text):
+        if not isinstance(rendered, str):
+            from rich.console import Console  # only a human format's styled text needs it
+
             console = Console(
                 file=stream,
                 soft_wrap=True,

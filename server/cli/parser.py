@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_positive,
         metavar="N",
-        help="lint with N processes (default: the number of CPUs; 1 = in this process)",
+        help="lint with N processes (default: the cores it may use; 1 = in this process)",
     )
     run.add_argument(
         "--no-cache",

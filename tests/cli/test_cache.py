@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,35 @@ def test_unwritable_cache_is_skipped(tmp_path: Path) -> None:
     key = cache.key("x = 1\n", "/p/a.py", _config())
     cache.put(key, _result("/p/a.py"))  # no exception
     assert cache.get(key) is None
+
+
+def test_entries_of_the_wrong_shape_are_misses(tmp_path: Path) -> None:
+    """The codec checks every field's type: an entry this version did not write is a miss."""
+    cache = ResultCache(tmp_path)
+    key = cache.key("x = 1\n", "/p/a.py", _config())
+    cache.put(key, _result("/p/a.py"))
+    entry = tmp_path / CACHE_DIR_NAME / key[:2] / f"{key}.json"
+    good = entry.read_bytes()
+    assert server_cache.decode_result(good) == _result("/p/a.py")
+    for bad in (
+        good.replace(b'"AGT302"', b"302"),  # a code that is not a string
+        good.replace(b'"error"', b'"loud"'),  # no such severity
+        good.replace(b"[1,2,3,4]", b"[1,2,3]", 1),  # a span of three numbers
+        good.replace(b"[false,", b"[0,", 1),  # an int where the noqa flag is a bool
+        good[:-5],  # truncated
+        b'{"path": "/p/a.py"}',
+    ):
+        assert bad != good
+        entry.write_bytes(bad)
+        assert cache.get(key) is None
+
+
+def test_any_text_round_trips(tmp_path: Path) -> None:
+    """Messages and secrets keep non-ASCII text and lone surrogates exactly."""
+    cache = ResultCache(tmp_path)
+    base = _result("/p/ünï.py")
+    odd = replace(base.findings[0], message="naïve \udcff ✓", secrets=("sk-\u00e9\ud800",))
+    result = replace(base, findings=(odd,))
+    key = cache.key("x = 1\n", result.path, _config())
+    cache.put(key, result)
+    assert cache.get(key) == result

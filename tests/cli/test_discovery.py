@@ -156,3 +156,24 @@ def test_gitignored_tree_warns_and_no_respect_gitignore_lints_it(
     code = main(["check", str(tmp_path / "vendor"), "--no-cache", "--no-respect-gitignore"])
     assert code == 1
     assert "AGT401" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_links_resolve_on_their_own_while_other_files_share_their_folder(project: Path) -> None:
+    """A walk resolves each folder once and the resolver remembers each folder's config: a
+    link still resolves to its target, for `exclude` and for the config that governs it."""
+    write(project, "pyproject.toml", '[tool.agentsense]\nextend-exclude = ["gen/"]\n')
+    write(project, "gen/made.py", "x = 1\n")
+    write(project, "other/agentsense.toml", 'ignore = ["AGT401"]\n')
+    write(project, "other/real.py", "x = 1\n")
+    write(project, "src/plain.py", "x = 1\n")
+    (project / "src" / "made_link.py").symlink_to(project / "gen" / "made.py")
+    (project / "src" / "other_link.py").symlink_to(project / "other" / "real.py")
+    assert _names(project, "src") == ["src/other_link.py", "src/plain.py"]
+    resolver = ConfigResolver()
+    root_config = resolver.for_path(project / "src" / "plain.py")
+    assert root_config.source == project / "pyproject.toml"
+    assert resolver.for_path(project / "src" / "other_link.py").source == (
+        project / "other" / "agentsense.toml"
+    )
+    assert resolver.for_path(project / "src" / "plain.py") is root_config

@@ -120,3 +120,39 @@ def test_check_loads_only_what_it_runs(tmp_path: Path) -> None:
         lines[-1]
         == "['agentsense.server.cli.formats.concise', 'agentsense.server.cli.formats.full']"
     )
+
+
+def test_check_of_one_file_skips_what_it_does_not_need(tmp_path: Path) -> None:
+    """Checking one file with a machine format imports no rich (only styled text needs it),
+    no pathspec (no folder walked, no exclude applied), no `# noqa` writer, and builds no
+    pydantic schema: settings and rule options left unset are never validated (pydantic's
+    plugin lookup, `importlib.metadata`, is what building the first schema imports). With a
+    config file that sets options, they are validated as strictly as before."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "agent.py"
+    source.write_text("def f(a=[]):\n    return a\n")
+    code = (
+        "import sys; from agentsense.server.entry import main\n"
+        "status = main(['check', '--no-cache', '--output-format', 'json', sys.argv[1]])\n"
+        "from agentsense.analyzers.config import Settings\n"
+        "print('status', status, 'settings schema', Settings.__pydantic_complete__)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'pathspec') "
+        "or m in ('importlib.metadata', 'agentsense.server.actions')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(source)], capture_output=True, text=True, check=True
+    )
+    lines = out.stdout.strip().splitlines()
+    assert '"AGT401"' in out.stdout
+    assert lines[-2] == "status 1 settings schema False"
+    assert lines[-1] == "[]"
+    # Options set in a config file: validated, and a bad value is the same clear error.
+    (tmp_path / "agentsense.toml").write_text(
+        '[rule-options.AGT101]\ndefault-max-iterations = "many"\n'
+    )
+    bad = run_executable("check", "--no-cache", str(source), cwd=tmp_path)
+    assert bad.code == 2, bad.err
+    assert "rule-options.AGT101.default-max-iterations" in bad.err
+    assert "Traceback" not in bad.err

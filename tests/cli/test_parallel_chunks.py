@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from agentsense.analyzers.config import CliOverrides, ConfigResolver
-from agentsense.server.cli.check import CHUNKS_PER_WORKER, FileJob, _chunks
+from agentsense.server.cli.check import CHUNKS_PER_WORKER, FileJob, RunSettings, _chunks, run_jobs
 
 
 def _jobs(tmp_path: Path, sizes: dict[str, int]) -> list[FileJob]:
@@ -39,3 +42,60 @@ def test_unreadable_and_empty_files_still_get_a_chunk(tmp_path: Path) -> None:
     jobs.append(FileJob(str(tmp_path / "gone.py"), jobs[0].config))
     chunks = _chunks(jobs, 2)
     assert sorted(job.path for chunk in chunks for job in chunk) == sorted(j.path for j in jobs)
+
+
+def test_a_warm_run_answers_from_the_cache_without_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every file cached, `-j 2` starts no process pool (its fork and the results sent
+    back through pipes were most of a warm run's time); files that changed since, a fix to
+    apply, and unreadable files still go to the workers, which report them as before."""
+    import concurrent.futures
+
+    sizes = {f"m{i}.py": 3 for i in range(6)}
+    jobs = _jobs(tmp_path, sizes)
+    Path(jobs[0].path).write_text("def f(a=[]):\n    return a\n", encoding="utf-8")
+    settings = RunSettings(cache_dir=str(tmp_path / "cache"))
+    cold = sorted(run_jobs(jobs, settings, 2), key=lambda o: o.path)
+    assert not any(o.cached for o in cold)
+
+    started: list[int] = []
+    real_pool = concurrent.futures.ProcessPoolExecutor
+
+    def counting_pool(*args: Any, **kwargs: Any) -> concurrent.futures.ProcessPoolExecutor:
+        started.append(kwargs.get("max_workers", 0))
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting_pool)
+    warm = sorted(run_jobs(jobs, settings, 2), key=lambda o: o.path)
+    assert started == []
+    assert all(o.cached for o in warm)
+    assert [(o.path, o.result) for o in warm] == [(o.path, o.result) for o in cold]
+
+    # Two files changed: only they are checked, over the pool.
+    Path(jobs[1].path).write_text("y = 2\n", encoding="utf-8")
+    Path(jobs[2].path).write_text("z = 3\n", encoding="utf-8")
+    partly = sorted(run_jobs(jobs, settings, 2), key=lambda o: o.path)
+    assert len(started) == 1  # a pool, for the two changed files only
+    assert [o.cached for o in partly] == [True, False, False, True, True, True]
+    # --fix with a cached fixable finding: that file is checked (and fixed) by a worker.
+    fixing = RunSettings(cache_dir=str(tmp_path / "cache"), fix=True)
+    fixed = sorted(run_jobs(jobs, fixing, 2), key=lambda o: o.path)
+    assert fixed[0].fixed == 1 and not fixed[0].cached
+    assert "if a is None" in Path(jobs[0].path).read_text(encoding="utf-8")
+
+
+def test_the_default_job_count_is_the_usable_core_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from agentsense.server.cli import check
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert check.default_jobs() == 3  # the cores this process may use, not the machine's
+
+    def unsupported(pid: int) -> set[int]:
+        raise OSError("not here")
+
+    monkeypatch.setattr(os, "sched_getaffinity", unsupported, raising=False)
+    assert check.default_jobs() == 8

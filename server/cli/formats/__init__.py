@@ -8,11 +8,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from agentsense.analyzers.detect.secrets import redact
 from agentsense.analyzers.model import Applicability, Finding, Severity
+
+if TYPE_CHECKING:
+    # Only the human formats style text: the machine formats never import rich.
+    from rich.text import Text
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -115,6 +118,8 @@ SEVERITY_STYLE = {
 
 def summary(report: Report) -> Text:
     """The closing lines of the human formats: counts and what --fix would do."""
+    from rich.text import Text
+
     text = Text()
     if report.quiet:
         return text
