@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -119,3 +119,44 @@ def test_any_text_round_trips(tmp_path: Path) -> None:
     key = cache.key("x = 1\n", result.path, _config())
     cache.put(key, result)
     assert cache.get(key) == result
+
+
+def test_the_codec_knows_every_field_of_what_it_stores() -> None:
+    """The codec writes fields by position: a field added to a stored class fails here until
+    the codec (`encode_result`/`decode_result`) writes it too, instead of vanishing from
+    cached results."""
+    stored = {
+        Finding: (
+            "code",
+            "name",
+            "message",
+            "severity",
+            "path",
+            "span",
+            "fix",
+            "related",
+            "noqa_row",
+            "string_end_row",
+            "secrets",
+            "cell",
+        ),
+        Fix: ("title", "edits", "applicability"),
+        Edit: ("span", "content"),
+        Span: ("start", "end"),
+        Location: ("row", "column"),
+        RelatedLocation: ("path", "span", "message"),
+        RegistrationSummary: (
+            "name",
+            "kind",
+            "registry",
+            "path",
+            "span",
+            "noqa_row",
+            "source",
+            "refuses_duplicates",
+        ),
+        NoqaRows: ("file_ignored", "rows"),
+        FileResult: ("path", "findings", "registrations", "instances", "noqa"),
+    }
+    for kind, names in stored.items():
+        assert tuple(f.name for f in fields(kind)) == names, kind.__name__
