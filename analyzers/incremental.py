@@ -1005,11 +1005,8 @@ class IncrementalLinter:
         self.chunks[index] = new_chunk
         self.module = module
         self._good_text = text
-        for other in kept:
+        for other in (*kept, new_chunk):
             _move_cache(other, edited)
-        _move_cache(new_chunk, edited)
-        for member in new_body.members:
-            _move_cache(member, edited)
         return True
 
     def _parse_members(self, region: str, indent: str) -> list[cst.BaseStatement] | None:
@@ -1390,9 +1387,13 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
 
 
 def _move_cache(chunk: Chunk | Member, region: _Region) -> None:
-    """Re-position a kept chunk's cached findings after an edit elsewhere (or drop them)."""
+    """Re-position a kept chunk's cached findings after an edit elsewhere (or drop them),
+    and those of its members when it is a class cut at them."""
     if chunk.findings is None:
         return
+    if isinstance(chunk, Chunk) and chunk.body is not None:
+        for member in chunk.body.members:
+            _move_cache(member, region)
     moved: list[Finding] = []
     for finding in chunk.findings:
         shifted = _shift_finding(finding, region)
