@@ -768,6 +768,11 @@ def _fix_source(
 # `context.module` / `context.facts` for anything of that kind; findings must not depend on
 # another function's plain body, nor on state a rule instance carried from the walk of one
 # top-level statement to the next (`tests/test_engine.py` walks each example statement alone).
+# Inside a top-level class the unit is the statement of its body: an edit in a plain method's
+# body re-walks the class's own part (header, decorators, bases, the statements that are not
+# methods) and that method, so the same holds between methods (a rule may read the class node
+# from `visit_ClassDef`, and gather what it needs there; tests/lsp/test_incremental_members.py
+# walks each member of the examples' classes alone).
 # A rule that gathers what the whole walk saw does so in `leave_Module`: it is walked over every
 # statement each time (`walks_whole_module`).
 

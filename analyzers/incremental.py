@@ -6,6 +6,10 @@ footer. An edit is located by matching the previous pieces against the new text 
 ends; only the chunks in between are re-parsed (standalone: a top-level statement boundary is
 a clean tokenizer boundary) and spliced into the previous `cst.Module`, which keeps every other
 statement node. When a splice cannot be proven equal to a full parse, the whole text is parsed.
+A top-level class is cut the same way at the statements of its body on the first edit inside
+it (`ClassBody`): an edit inside a method re-parses that method alone (inside a stand-in class,
+spliced into the `ClassDef`) and walks the class's own part and that method; the other members
+keep their findings and positions.
 
 Findings are cached per chunk. A chunk is re-linted when it changed, when one of its cached
 positions lies in the edited region, or when the module *interface* changed: what any
