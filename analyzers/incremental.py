@@ -252,6 +252,11 @@ def _nested_call_bindings(
     """
     if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
         return ()  # other statements are interface in full
+    return _call_bindings(statements)
+
+
+def _call_bindings(statements: Iterable[cst.BaseStatement]) -> tuple[tuple[str, str], ...]:
+    """The `name = factory(...)` assignments among the statements, as (name, factory)."""
     out: list[tuple[str, str]] = []
     for inner in statements:
         if not isinstance(inner, cst.SimpleStatementLine):
@@ -293,6 +298,16 @@ def _mentions(names: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w])")
 
 
+@dataclass(frozen=True, slots=True)
+class _MemberParts:
+    """What a statement of a class body contributes to its class's `Chunk` fields."""
+
+    interface: str
+    exposed: frozenset[str]
+    statements: tuple[cst.BaseStatement, ...]
+    bindings: tuple[tuple[str, str], ...]
+
+
 @dataclass(eq=False, slots=True)
 class Member:
     """One statement of a top-level class's body, with the comments and blank lines libcst
@@ -306,17 +321,19 @@ class Member:
     positions: RelativePositions | None = None
     reads: BindingReads | None = None
     # Its parts of the class's `Chunk` fields, once computed (see `Chunk.build`).
-    interface: str | None = None
-    exposed: frozenset[str] | None = None
-    statements: tuple[cst.BaseStatement, ...] | None = None
+    derived: _MemberParts | None = None
 
-    def parts(self, code: cst.Module) -> tuple[str, frozenset[str], tuple[cst.BaseStatement, ...]]:
-        """Its interface, exposed names and statements (computed once)."""
-        if self.interface is None or self.exposed is None or self.statements is None:
-            self.interface = _member_interface(self.statement, code)
-            self.exposed = _member_exposed(self.statement)
-            self.statements = tuple(iter_statements(self.statement))
-        return self.interface, self.exposed, self.statements
+    def parts(self, code: cst.Module) -> _MemberParts:
+        """Its parts of the class's interface, exposed names, statements and bindings."""
+        if self.derived is None:
+            statements = tuple(iter_statements(self.statement))
+            self.derived = _MemberParts(
+                _member_interface(self.statement, code),
+                _member_exposed(self.statement),
+                statements,
+                _call_bindings(statements),
+            )
+        return self.derived
 
     @property
     def kept(self) -> bool:
@@ -414,8 +431,8 @@ class Chunk:
             if parts is None:
                 interface, exposed = _class_interface(stmt, code), _exposed_names(stmt)
             else:
-                interface = _class_interface(stmt, code, [part[0] for part in parts])
-                exposed = _exposed_names(stmt, [part[1] for part in parts])
+                interface = _class_interface(stmt, code, [part.interface for part in parts])
+                exposed = _exposed_names(stmt, [part.exposed for part in parts])
             defines = stmt.name.value
         else:
             interface = code.code_for_node(stmt.with_changes(leading_lines=()))
@@ -423,11 +440,12 @@ class Chunk:
         # Whether a function yields (a generator, not a coroutine) is seen by other statements;
         # the words anywhere in the chunk are a cheap over-approximation.
         interface += f"\n<yield:{'yield' in text} await:{'await' in text}>"
-        statements = (
-            (stmt, *chain.from_iterable(part[2] for part in parts))
-            if parts is not None
-            else tuple(iter_statements(stmt))
-        )
+        if parts is None:
+            statements = tuple(iter_statements(stmt))
+            bindings = _nested_call_bindings(stmt, statements)
+        else:
+            statements = (stmt, *chain.from_iterable(part.statements for part in parts))
+            bindings = tuple(chain.from_iterable(part.bindings for part in parts))
         return Chunk(
             text=text,
             statement=stmt,
@@ -437,7 +455,7 @@ class Chunk:
             exposed=exposed if exposed is not None else _exposed_names(stmt),
             defines=defines,
             statements=statements,
-            bindings=_nested_call_bindings(stmt, statements),
+            bindings=bindings,
             body=body,
         )
 
@@ -1166,25 +1184,25 @@ def _registrations_changed(chunk: Chunk, previous: tuple[Registration, ...]) -> 
         chunk.findings = None
         chunk.used = []
         return
-    holder = {
-        id(stmt): position
-        for position, member in enumerate(body.members)
-        for stmt in member.statements or iter_statements(member.statement)
-    }
+    holder: dict[int, int] = {}
+    for position, member in enumerate(body.members):
+        derived = member.derived
+        inner = derived.statements if derived is not None else iter_statements(member.statement)
+        holder.update((id(stmt), position) for stmt in inner)
     seen: dict[int | None, list[Registration]] = {}
     now: dict[int | None, list[Registration]] = {}
     for regs, table in ((previous, seen), (chunk.registrations or (), now)):
         for reg in regs:
             table.setdefault(holder.get(id(reg.definition)), []).append(reg)
     own = False
-    for position in seen.keys() | now.keys():
-        if seen.get(position) == now.get(position):  # the same objects (by identity)
+    for changed in seen.keys() | now.keys():
+        if seen.get(changed) == now.get(changed):  # the same objects (by identity)
             continue
-        if position is None:
+        if changed is None:
             own = True
         else:
-            body.members[position].findings = None
-            body.members[position].used = []
+            body.members[changed].findings = None
+            body.members[changed].used = []
     if own and all(member.findings is not None for member in body.members if member.kept):
         chunk.findings = None
         chunk.used = []
