@@ -697,7 +697,7 @@ class IncrementalLinter:
         """The top-level statements to walk, and for each class cut at its members, the
         members to walk (all when the class itself must be) with their rows and positions.
 
-        A class is walked when it or one of its methods lost its findings; its own part and
+        A class is walked when it or one of its members lost its findings; its own part and
         the statements of its body that are not methods are walked with it every time.
         """
         walk: list[int] = []
@@ -713,7 +713,7 @@ class IncrementalLinter:
                 for position, member in enumerate(body.members)
                 if chunk.findings is None or member.findings is None or not member.kept
             ]
-            if chunk.findings is None or any(body.members[p].kept for p in listed):
+            if chunk.findings is None or any(m.findings is None for m in body.members):
                 walk.append(index)
             cache = _ChunkPositions(body.members)
             members[index] = (listed, MemberRows([m.rows for m in body.members], cache))
