@@ -31,6 +31,9 @@ class PendingReport:
     search_root: cst.CSTNode
     # Other places that explain the finding (node, message), e.g. the other duplicate.
     related: tuple[tuple[cst.CSTNode, str], ...] = ()
+    # When `search_root` is a class and the walk was in its body: the body's statement being
+    # walked, a smaller subtree that holds `node` in most cases (searched first).
+    member: cst.CSTNode | None = None
 
 
 class FileContext:
@@ -109,7 +112,15 @@ class FileContext:
         end_node: cst.CSTNode | None = None,
         related: Sequence[tuple[cst.CSTNode, str]] = (),
     ) -> None:
-        root = self.path_stack[1] if len(self.path_stack) > 1 else self.module
+        stack = self.path_stack
+        root = stack[1] if len(stack) > 1 else self.module
+        member = (
+            stack[3]
+            if len(stack) > 3 and type(root) is cst.ClassDef and type(stack[2]) is cst.IndentedBlock
+            else None
+        )
         self.reports.append(
-            PendingReport(code, node, end_node, message, fix, tuple(secrets), root, tuple(related))
+            PendingReport(
+                code, node, end_node, message, fix, tuple(secrets), root, tuple(related), member
+            )
         )

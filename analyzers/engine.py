@@ -5,7 +5,15 @@ from __future__ import annotations
 import ast
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableSequence,
+    Sequence,
+)
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -31,7 +39,12 @@ from agentsense.analyzers.model import (
     RelatedLocation,
     Span,
 )
-from agentsense.analyzers.positions import Positions, RelativePositions, StatementPositions
+from agentsense.analyzers.positions import (
+    MemberRows,
+    Positions,
+    RelativePositions,
+    StatementPositions,
+)
 from agentsense.analyzers.registry import all_rules, project_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
 from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
@@ -227,26 +240,41 @@ def _dispatch_tables(
     return visit, leave
 
 
+# Where a report was made: the index in `module.body` of the top-level statement whose walk
+# made it, or (that index, the index in its class body) for a member of a class walked member
+# by member (see `walk`'s `members`).
+Origin = int | tuple[int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Walked:
     """What `walk` saw, for the incremental engine."""
 
-    # For each report made, the index in `module.body` of the top-level statement whose walk
-    # made it (None: made by a `Module` handler or by a rule whose findings read the walk of
-    # every statement, see `walks_whole_module`).
-    origins: list[int | None]
-    # The module-level bindings each walked statement's rules read through the facts.
-    reads: dict[int, BindingReads]
+    # For each report made, the statement (or class member) whose walk made it (None: made by
+    # a `Module` handler or by a rule whose findings read the walk of every statement, see
+    # `walks_whole_module`).
+    origins: list[Origin | None]
+    # The module-level bindings each walked statement's (or member's) rules read through the
+    # facts; a class walked member by member reads its own part (header, decorators, the
+    # members not listed) under its index.
+    reads: dict[Origin, BindingReads]
 
 
 def walk(
-    context: FileContext, rules: Sequence[Rule], statements: Collection[int] | None = None
+    context: FileContext,
+    rules: Sequence[Rule],
+    statements: Collection[int] | None = None,
+    members: Mapping[int, Collection[int]] | None = None,
 ) -> Walked:
     """One iterative depth-first walk of `context.module`, dispatching to every rule's
     handlers by node type.
 
     `statements`: walk only these top-level statements (the editor's incremental engine
     keeps the others' findings); rules that walk the whole module still see every statement.
+    `members`: for a top-level class among them, the indexes of its body's statements to
+    walk; its other members are treated as statements not walked, the class itself (its
+    header, decorators, bases) is walked, and each listed member's reports and reads are
+    kept apart under (statement, member).
     """
     module = context.module
     visit, leave = _dispatch_tables(rules)
@@ -267,8 +295,8 @@ def walk(
     path.append(module)
     for handler in module_visit:
         handler(module)
-    origins: list[int | None] = [None] * len(reports)
-    reads: dict[int, BindingReads] = {}
+    origins: list[Origin | None] = [None] * len(reports)
+    reads: dict[Origin, BindingReads] = {}
     known: dict[str, object] = context.__dict__  # the facts, once a rule asked for them
     for index, stmt in enumerate(module.body):
         chosen = statements is None or index in statements
@@ -279,13 +307,23 @@ def walk(
         facts = known.get("facts")
         if isinstance(facts, ModuleFacts):
             facts.reads = BindingReads()
-        before = len(reports)
-        _walk_subtree(
-            stmt, path, visit_table, leave_table, structural=not chosen and other_structural
-        )
+        listed = members.get(index) if chosen and members is not None else None
+        if listed is not None and type(stmt) is cst.ClassDef:
+            _walk_class_members(
+                stmt,
+                (index, listed),
+                path,
+                (visit, leave),
+                (other_visit, other_leave, other_structural),
+                (context, origins, whole_codes, reads),
+            )
+        else:
+            _walk_subtree(
+                stmt, path, visit_table, leave_table, structural=not chosen and other_structural
+            )
         origins.extend(
             None if not chosen or report.code in whole_codes else index
-            for report in reports[before:]
+            for report in reports[len(origins) :]
         )
         facts = known.get("facts")
         if chosen and isinstance(facts, ModuleFacts):
@@ -296,6 +334,79 @@ def walk(
     path.pop()
     origins.extend([None] * (len(reports) - len(origins)))
     return Walked(origins, reads)
+
+
+_Tables = tuple[
+    dict[type[cst.CSTNode], list[NodeHandler]], dict[type[cst.CSTNode], list[NodeHandler]]
+]
+
+
+def _walk_class_members(
+    cls: cst.ClassDef,
+    listed: tuple[int, Collection[int]],
+    path: list[cst.CSTNode],
+    tables: _Tables,
+    others: tuple[
+        dict[type[cst.CSTNode], list[NodeHandler]], dict[type[cst.CSTNode], list[NodeHandler]], bool
+    ],
+    record: tuple[FileContext, list[Origin | None], set[str], dict[Origin, BindingReads]],
+) -> None:
+    """`_walk_subtree(cls)` (the same nodes, order and ancestors) with every rule but for the
+    class-body members not `listed`, walked as the statements not chosen are.
+
+    The reports of each listed member get the origin (statement, member) and its reads are
+    recorded apart; the rest of the class's reports are left to the caller (the statement's).
+    """
+    index, chosen = listed
+    visit, leave = tables
+    other_visit, other_leave, other_structural = others
+    context, origins, whole_codes, reads = record
+    reports = context.reports
+    known: dict[str, object] = context.__dict__
+
+    def settle(origin: Origin | None) -> None:
+        origins.extend(
+            None if origin is None or report.code in whole_codes else origin
+            for report in reports[len(origins) :]
+        )
+
+    path.append(cls)
+    for handler in visit.get(cst.ClassDef, ()):
+        handler(cls)
+    block = cls.body
+    for child in children(cls):
+        if child is not block or type(block) is not cst.IndentedBlock:
+            _walk_subtree(child, path, visit, leave)
+            continue
+        path.append(block)
+        for handler in visit.get(cst.IndentedBlock, ()):
+            handler(block)
+        for position, member in enumerate(block.body):
+            settle(index)
+            if position not in chosen:
+                if other_visit or other_leave:
+                    _walk_subtree(
+                        member, path, other_visit, other_leave, structural=other_structural
+                    )
+                    settle(None)
+                continue
+            check_deadline()
+            facts = known.get("facts")
+            own = facts.reads if isinstance(facts, ModuleFacts) else BindingReads()
+            if isinstance(facts, ModuleFacts):
+                facts.reads = BindingReads()
+            _walk_subtree(member, path, visit, leave)
+            settle((index, position))
+            facts = known.get("facts")
+            if isinstance(facts, ModuleFacts):
+                reads[(index, position)] = facts.reads
+                facts.reads = own
+        for handler in leave.get(cst.IndentedBlock, ()):
+            handler(block)
+        path.pop()
+    for handler in leave.get(cst.ClassDef, ()):
+        handler(cls)
+    path.pop()
 
 
 def _resolve(
@@ -329,7 +440,7 @@ def _resolve_each(
         if key in seen:
             continue
         seen.add(key)
-        chain = _chain(report.search_root, report.node, parents)
+        chain = _report_chain(report, parents)
         statement = next(
             (
                 n
@@ -386,6 +497,19 @@ def _class_member(
     if not isinstance(member, cst.BaseStatement):
         return None
     return member, block.indent if block.indent is not None else module.default_indent
+
+
+def _report_chain(
+    report: PendingReport, parents: dict[int, dict[int, cst.CSTNode]]
+) -> list[cst.CSTNode]:
+    """The nodes from the report's search root down to its node: through the class member
+    the walk was in when it holds the node (a long class is not searched whole)."""
+    member, root = report.member, report.search_root
+    if member is not None and type(root) is cst.ClassDef:
+        inner = _chain(member, report.node, parents)
+        if inner[-1] is report.node:
+            return [root, root.body, *inner]
+    return _chain(root, report.node, parents)
 
 
 def _chain(
@@ -644,6 +768,11 @@ def _fix_source(
 # `context.module` / `context.facts` for anything of that kind; findings must not depend on
 # another function's plain body, nor on state a rule instance carried from the walk of one
 # top-level statement to the next (`tests/test_engine.py` walks each example statement alone).
+# Inside a top-level class the unit is the statement of its body: an edit in a plain method's
+# body re-walks the class's own part (header, decorators, bases, the statements that are not
+# methods) and that method, so the same holds between methods (a rule may read the class node
+# from `visit_ClassDef`, and gather what it needs there; tests/lsp/test_incremental_members.py
+# walks each member of the examples' classes alone).
 # A rule that gathers what the whole walk saw does so in `leave_Module`: it is walked over every
 # statement each time (`walks_whole_module`).
 
@@ -659,14 +788,15 @@ class StatementLint:
     AGT001/AGT900 are not included: the caller merges suppressions and adds AGT900 itself.
     """
 
-    findings: tuple[tuple[int | None, Finding], ...]
+    findings: tuple[tuple[Origin | None, Finding], ...]
     # (origin, row, code) of each suppression a report matched.
-    used: tuple[tuple[int | None, int, str], ...]
+    used: tuple[tuple[Origin | None, int, str], ...]
     # Codes of the rules that were walked over every statement.
     whole_module_codes: frozenset[str]
-    # What each walked statement's findings read of the module-level bindings (its rules'
-    # look-ups, and its fixes': adding an import reads the whole import block).
-    reads: dict[int, BindingReads]
+    # What each walked statement's (or class member's) findings read of the module-level
+    # bindings (its rules' look-ups, and its fixes': adding an import reads the whole
+    # import block).
+    reads: dict[Origin, BindingReads]
 
 
 def _handler_table(cls: type[Rule]) -> tuple[list[tuple[type[cst.CSTNode], str]], ...]:
@@ -704,6 +834,7 @@ def lint_statements(
     statement_rows: Sequence[int],
     facts: ModuleFacts | None = None,
     position_cache: MutableSequence[RelativePositions | None] | None = None,
+    members: Mapping[int, tuple[Collection[int], MemberRows]] | None = None,
 ) -> StatementLint:
     """Run the enabled rules over the top-level `statements` (indexes) of a parsed module.
 
@@ -712,7 +843,9 @@ def lint_statements(
     report lies outside the statements walked. `facts`, when given, replaces the module's
     lazily computed facts (the caller may have them cached per statement), and
     `position_cache` keeps each statement's relative positions between calls (see
-    `StatementPositions`).
+    `StatementPositions`). `members[i]`, for a top-level class, has it walked and positioned
+    member by member: the indexes of its body's statements to walk (when `i` is among
+    `statements`; see `walk`) and their rows and cached positions.
     """
     context = FileContext(source, path, module)
     if facts is not None:
@@ -722,10 +855,11 @@ def lint_statements(
         for cls in all_rules()
         if cls.code in enabled and cls.code not in _ENGINE_CODES
     ]
-    walked = walk(context, rules, frozenset(statements))
+    listed = {index: frozenset(chosen) for index, (chosen, _) in (members or {}).items()}
+    walked = walk(context, rules, frozenset(statements), listed)
     reads = walked.reads
-    findings: list[tuple[int | None, Finding]] = []
-    used: list[tuple[int | None, int, str]] = []
+    findings: list[tuple[Origin | None, Finding]] = []
+    used: list[tuple[Origin | None, int, str]] = []
     if context.reports:
         origin_of = {
             id(report): origin
@@ -737,9 +871,13 @@ def lint_statements(
                 # Where the insertion goes and whether the import is there read the
                 # module's import block as a whole.
                 reads.setdefault(origin, BindingReads()).whole = True
-        positions = StatementPositions(module, statement_rows, position_cache)
+        rows = {index: member_rows for index, (_, member_rows) in (members or {}).items()}
+        positions = StatementPositions(module, statement_rows, position_cache, rows)
         for report in context.reports:
-            positions.ensure(report.search_root)
+            if report.member is not None:
+                positions.ensure(report.member, within=report.search_root)
+            else:
+                positions.ensure(report.search_root)
         for report, finding, hit in _resolve_each(context, config, suppressions, positions):
             origin = origin_of[id(report)]
             if finding is not None:

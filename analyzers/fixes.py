@@ -216,10 +216,10 @@ class FixBuilder:
                 return None
             new_member = replaced
         start = self.index.offset(Location(self.positions.inclusive_start_line(member), 1))
-        old = _code_in_block(self.module, member, indent)
+        old = code_in_block(self.module, member, indent)
         if not self.source.startswith(old, start):
             return None
-        return _diff_edits(old, _code_in_block(self.module, new_member, indent), self.index, start)
+        return _diff_edits(old, code_in_block(self.module, new_member, indent), self.index, start)
 
     def _replace_edits(
         self, replaces: Sequence[Replace], top_level: cst.CSTNode | None
@@ -258,7 +258,7 @@ class FixBuilder:
         return _diff_edits(old, new, self.index, start)
 
 
-def _code_in_block(module: cst.Module, node: cst.CSTNode, indent: str) -> str:
+def code_in_block(module: cst.Module, node: cst.CSTNode, indent: str) -> str:
     """The node's text as it appears in a block indented by `indent` (what
     `module.code_for_node` gives for a top-level node)."""
     state = CodegenState(

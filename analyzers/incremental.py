@@ -6,6 +6,10 @@ footer. An edit is located by matching the previous pieces against the new text 
 ends; only the chunks in between are re-parsed (standalone: a top-level statement boundary is
 a clean tokenizer boundary) and spliced into the previous `cst.Module`, which keeps every other
 statement node. When a splice cannot be proven equal to a full parse, the whole text is parsed.
+A top-level class is cut the same way at the statements of its body on the first edit inside
+it (`ClassBody`): an edit inside a method re-parses that method alone (inside a stand-in class,
+spliced into the `ClassDef`) and walks the class's own part and that method; the other members
+keep their findings and positions.
 
 Findings are cached per chunk. A chunk is re-linted when it changed, when one of its cached
 positions lies in the edited region, or when the module *interface* changed: what any
@@ -31,7 +35,7 @@ import io
 import re
 import time
 import tokenize
-from collections.abc import Iterable, Mapping, MutableSequence, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import overload
@@ -46,6 +50,7 @@ from agentsense.analyzers.detect.registrations import (
     registrations_of,
 )
 from agentsense.analyzers.engine import (
+    Origin,
     lint_module,
     lint_statements,
     parse,
@@ -59,8 +64,9 @@ from agentsense.analyzers.facts import (
     dotted_name,
     iter_statements,
 )
+from agentsense.analyzers.fixes import code_in_block
 from agentsense.analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
-from agentsense.analyzers.positions import RelativePositions, StatementPositions
+from agentsense.analyzers.positions import MemberRows, RelativePositions, StatementPositions
 from agentsense.analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
 from agentsense.analyzers.walk import iter_subtree, iter_subtree_no_scopes
 
@@ -157,52 +163,80 @@ def _function_interface(function: cst.FunctionDef, code: cst.Module) -> str:
     return "\n".join(parts)
 
 
-def _class_interface(cls: cst.ClassDef, code: cst.Module) -> str:
-    """A class as other statements see it: everything but the bodies of its plain methods."""
+def _class_interface(
+    cls: cst.ClassDef, code: cst.Module, members: Iterable[str] | None = None
+) -> str:
+    """A class as other statements see it: everything but the bodies of its plain methods.
+
+    `members`: each body statement's `_member_interface`, when the caller keeps them."""
     parts = [code.code_for_node(cls.with_changes(body=_EMPTY_BODY, leading_lines=()))]
     body: Sequence[cst.CSTNode] = cls.body.body
-    for stmt in body:
-        if isinstance(stmt, cst.FunctionDef) and not (
-            stmt.name.value.startswith("__") and stmt.name.value.endswith("__")
-        ):
-            parts.append(_function_interface(stmt, code))
-        elif isinstance(stmt, cst.ClassDef):
-            parts.append(_class_interface(stmt, code))
-        else:
-            parts.append(code.code_for_node(stmt))
+    parts.extend(members if members is not None else (_member_interface(s, code) for s in body))
     return "\n".join(parts)
 
 
-def _exposed_names(stmt: cst.BaseStatement) -> frozenset[str]:
+def _member_interface(stmt: cst.CSTNode, code: cst.Module) -> str:
+    """A statement of a class body as other statements see it."""
+    if isinstance(stmt, cst.FunctionDef) and not (
+        stmt.name.value.startswith("__") and stmt.name.value.endswith("__")
+    ):
+        return _function_interface(stmt, code)
+    if isinstance(stmt, cst.ClassDef):
+        return _class_interface(stmt, code)
+    return code.code_for_node(stmt)
+
+
+def _decorator_names(stmt: cst.CSTNode, nested: bool = True) -> set[str]:
+    """The names in the decorators of `stmt` (and with `nested`, of every def or class in it)."""
+    names: set[str] = set()
+    for inner in iter_statements(stmt) if nested else (stmt,):
+        if isinstance(inner, (cst.FunctionDef, cst.ClassDef)):
+            for decorator in inner.decorators:
+                for node in iter_subtree(decorator.decorator):
+                    if isinstance(node, cst.Name):
+                        names.add(node.value)
+    return names
+
+
+def _call_heads(root: cst.CSTNode) -> set[str]:
+    """The first names of the callees called in `root` outside nested scopes."""
+    names: set[str] = set()
+    for node in iter_subtree_no_scopes(root):
+        if isinstance(node, cst.Call):
+            head = dotted_name(node.func)
+            if head is not None:
+                names.add(head.split(".")[0])
+    return names
+
+
+def _member_exposed(stmt: cst.CSTNode) -> frozenset[str]:
+    """`_exposed_names` of one statement of a class body (its part of the class's)."""
+    names = _decorator_names(stmt)
+    if not isinstance(stmt, cst.FunctionDef):
+        names |= _call_heads(stmt)
+    return frozenset(names)
+
+
+def _exposed_names(
+    stmt: cst.BaseStatement, members: Iterable[frozenset[str]] | None = None
+) -> frozenset[str]:
     """Names whose definitions' bodies this statement depends on at import time.
 
     Decorators anywhere, and callees in module-level or class-level code: a decorator or a
-    registering call may store functions into a registry, which rules read.
+    registering call may store functions into a registry, which rules read. `members`: for
+    a class, each body statement's `_member_exposed`, when the caller keeps them.
     """
-    names: set[str] = set()
-
-    def add(expr: cst.BaseExpression) -> None:
-        for node in iter_subtree(expr):
-            if isinstance(node, cst.Name):
-                names.add(node.value)
-
-    for inner in iter_statements(stmt):
-        if isinstance(inner, (cst.FunctionDef, cst.ClassDef)):
-            for decorator in inner.decorators:
-                add(decorator.decorator)
-    if isinstance(stmt, cst.FunctionDef):
-        return frozenset(names)
-    roots: list[cst.CSTNode] = [stmt]
     if isinstance(stmt, cst.ClassDef):
-        body = stmt.body.body
-        roots = [s for s in body if not isinstance(s, cst.FunctionDef)]
-        roots.extend(arg.value for arg in (*stmt.bases, *stmt.keywords))
-    for root in roots:
-        for node in iter_subtree_no_scopes(root):
-            if isinstance(node, cst.Call):
-                head = dotted_name(node.func)
-                if head is not None:
-                    names.add(head.split(".")[0])
+        names = _decorator_names(stmt, nested=False)
+        for arg in (*stmt.bases, *stmt.keywords):
+            names |= _call_heads(arg.value)
+        body: Sequence[cst.CSTNode] = stmt.body.body
+        for part in members if members is not None else map(_member_exposed, body):
+            names |= part
+        return frozenset(names)
+    names = _decorator_names(stmt)
+    if not isinstance(stmt, cst.FunctionDef):
+        names |= _call_heads(stmt)
     return frozenset(names)
 
 
@@ -218,6 +252,11 @@ def _nested_call_bindings(
     """
     if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
         return ()  # other statements are interface in full
+    return _call_bindings(statements)
+
+
+def _call_bindings(statements: Iterable[cst.BaseStatement]) -> tuple[tuple[str, str], ...]:
+    """The `name = factory(...)` assignments among the statements, as (name, factory)."""
     out: list[tuple[str, str]] = []
     for inner in statements:
         if not isinstance(inner, cst.SimpleStatementLine):
@@ -259,6 +298,89 @@ def _mentions(names: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w])")
 
 
+@dataclass(frozen=True, slots=True)
+class _MemberParts:
+    """What a statement of a class body contributes to its class's `Chunk` fields."""
+
+    interface: str
+    exposed: frozenset[str]
+    statements: tuple[cst.BaseStatement, ...]
+    bindings: tuple[tuple[str, str], ...]
+
+
+@dataclass(eq=False, slots=True)
+class Member:
+    """One statement of a top-level class's body, with the comments and blank lines libcst
+    gives it, and what its last walk found (as `Chunk` keeps for a top-level statement)."""
+
+    text: str
+    statement: cst.BaseStatement
+    rows: int
+    findings: list[Finding] | None = None
+    used: list[tuple[int, str]] = field(default_factory=list)
+    positions: RelativePositions | None = None
+    reads: BindingReads | None = None
+    # Its parts of the class's `Chunk` fields, once computed (see `Chunk.build`).
+    derived: _MemberParts | None = None
+
+    def parts(self, code: cst.Module) -> _MemberParts:
+        """Its parts of the class's interface, exposed names, statements and bindings."""
+        if self.derived is None:
+            statements = tuple(iter_statements(self.statement))
+            self.derived = _MemberParts(
+                _member_interface(self.statement, code),
+                _member_exposed(self.statement),
+                statements,
+                _call_bindings(statements),
+            )
+        return self.derived
+
+    @property
+    def kept(self) -> bool:
+        """Whether its findings are kept between walks of the class: a method's are; any
+        other statement of the body is walked with the class every time (rules may gather
+        a tool class's attributes while walking it)."""
+        return type(self.statement) is cst.FunctionDef
+
+
+@dataclass(eq=False, slots=True)
+class ClassBody:
+    """A top-level class's text cut at the statements of its body, so an edit inside one
+    method re-parses that method only (`IncrementalLinter._splice_members`): `head` is the
+    text before the first statement (comments, decorators, the `class` line), `tail` the
+    comment lines after the last one (the block's footer)."""
+
+    head: str
+    members: list[Member]
+    tail: str
+    # The body's indentation: the module's (other classes are not cut).
+    indent: str
+
+    @staticmethod
+    def of(chunk: Chunk, module: cst.Module) -> ClassBody | None:
+        """The class's body cut at its statements, or None when it cannot be."""
+        cls = chunk.statement
+        if type(cls) is not cst.ClassDef or type(cls.body) is not cst.IndentedBlock:
+            return None
+        block = cls.body
+        indent = module.default_indent
+        if block.indent not in (None, indent) or not block.body:
+            return None
+        members = [
+            Member(text, stmt, _rows(text))
+            for stmt in block.body
+            for text in (code_in_block(module, stmt, indent),)
+        ]
+        tail = "".join(code_in_block(module, line, indent) for line in block.footer)
+        body = "".join(member.text for member in members) + tail
+        if not chunk.text.endswith(body):
+            return None  # the file's last statement without its final line break
+        head = chunk.text[: len(chunk.text) - len(body)]
+        if not head.endswith(("\n", "\r")):
+            return None
+        return ClassBody(head, members, tail, indent)
+
+
 @dataclass(eq=False, slots=True)
 class Chunk:
     """One top-level statement with the comments and blank lines libcst gives it."""
@@ -287,14 +409,30 @@ class Chunk:
     registered: tuple[Registration, ...] = ()
     # The module-level bindings its last walk (and its findings' fixes) read.
     reads: BindingReads | None = None
+    # A class edited inside its body: cut at its members, which keep their own findings
+    # (then `findings`, `used` and `positions` are the class's own part's, and `reads` what
+    # the whole class read). Made on the first such edit.
+    body: ClassBody | None = None
 
     @staticmethod
-    def build(text: str, stmt: cst.BaseStatement, code: cst.Module) -> Chunk:
+    def build(
+        text: str, stmt: cst.BaseStatement, code: cst.Module, body: ClassBody | None = None
+    ) -> Chunk:
+        """The chunk of a top-level statement; `body`: the class's body cut at its members
+        (those kept from the previous version reuse what was derived from them)."""
+        parts = None
+        if body is not None and isinstance(stmt, cst.ClassDef):
+            parts = [member.parts(code) for member in body.members]
+        exposed: frozenset[str] | None = None
         if isinstance(stmt, cst.FunctionDef):
             interface = _function_interface(stmt, code)
             defines: str | None = stmt.name.value
         elif isinstance(stmt, cst.ClassDef):
-            interface = _class_interface(stmt, code)
+            if parts is None:
+                interface, exposed = _class_interface(stmt, code), _exposed_names(stmt)
+            else:
+                interface = _class_interface(stmt, code, [part.interface for part in parts])
+                exposed = _exposed_names(stmt, [part.exposed for part in parts])
             defines = stmt.name.value
         else:
             interface = code.code_for_node(stmt.with_changes(leading_lines=()))
@@ -302,17 +440,23 @@ class Chunk:
         # Whether a function yields (a generator, not a coroutine) is seen by other statements;
         # the words anywhere in the chunk are a cheap over-approximation.
         interface += f"\n<yield:{'yield' in text} await:{'await' in text}>"
-        statements = tuple(iter_statements(stmt))
+        if parts is None:
+            statements = tuple(iter_statements(stmt))
+            bindings = _nested_call_bindings(stmt, statements)
+        else:
+            statements = (stmt, *chain.from_iterable(part.statements for part in parts))
+            bindings = tuple(chain.from_iterable(part.bindings for part in parts))
         return Chunk(
             text=text,
             statement=stmt,
             rows=_rows(text),
             first_indent=_first_indent(stmt, code.default_indent),
             interface=interface,
-            exposed=_exposed_names(stmt),
+            exposed=exposed if exposed is not None else _exposed_names(stmt),
             defines=defines,
             statements=statements,
-            bindings=_nested_call_bindings(stmt, statements),
+            bindings=bindings,
+            body=body,
         )
 
 
@@ -325,6 +469,9 @@ class RunStats:
     statements: int
     whole_module_codes: frozenset[str]
     seconds: float
+    # Of the classes cut at their members (`ClassBody`) among those walked, the statements
+    # of their bodies walked with every rule (the others kept their findings).
+    members: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +531,8 @@ class IncrementalLinter:
         assert self.module is not None
         cache = _ChunkPositions(self.chunks)
         top = {id(s): i for i, chunk in enumerate(self.chunks) for s in chunk.statements}
-        return StatementPositions(self.module, self._statement_rows(), cache), top
+        members = {index: rows for index, (_, rows) in self._to_walk()[1].items()}
+        return StatementPositions(self.module, self._statement_rows(), cache, members), top
 
     def module_facts(self) -> ModuleFacts:
         """Facts of the current module (those of the last lint when it is current)."""
@@ -434,10 +582,9 @@ class IncrementalLinter:
             chunk.registrations = tuple(regs)
             if chunk.registered == chunk.registrations:  # the same objects (compared by identity)
                 continue
-            chunk.registered = chunk.registrations
+            previous, chunk.registered = chunk.registered, chunk.registrations
             if stale_findings:
-                chunk.findings = None
-                chunk.used = []
+                _registrations_changed(chunk, previous)
 
     # -- public ---------------------------------------------------------------------------
     def lint(self, text: str, config: Config) -> list[Finding]:
@@ -479,7 +626,7 @@ class IncrementalLinter:
             # so the statements whose registrations changed are walked again.
             self._keep_registrations(facts, stale_findings=True)
         rows = self._statement_rows()
-        walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
+        walk, members = self._to_walk()
         suppressions = self._suppressions(text, rows)
         result = lint_statements(
             self.module,
@@ -492,6 +639,7 @@ class IncrementalLinter:
             statement_rows=rows,
             facts=facts,
             position_cache=_ChunkPositions(self.chunks),
+            members=members,
         )
         if not asked and registrations_extracted(facts):
             self._keep_registrations(facts, stale_findings=False)
@@ -500,31 +648,39 @@ class IncrementalLinter:
             chunk.findings = []
             chunk.used = []
             chunk.reads = result.reads.get(index)
+            for position in members[index][0] if index in members else ():
+                member = _member(self.chunks, (index, position))
+                member.findings, member.used = [], []
+                member.reads = result.reads.get((index, position))
+            if chunk.body is not None:
+                chunk.reads = _joined_reads(
+                    [chunk.reads, *(member.reads for member in chunk.body.members)]
+                )
         volatile: list[Finding] = []
         used: set[tuple[int, str]] = set()
         for origin, finding in result.findings:
             if origin is None:
                 volatile.append(finding)
             else:
-                found = self.chunks[origin].findings
+                found = _holder(self.chunks, origin).findings
                 assert found is not None
                 found.append(finding)
         for origin, row, code in result.used:
             if origin is None:
                 used.add((row, code))
             else:
-                self.chunks[origin].used.append((row, code))
+                _holder(self.chunks, origin).used.append((row, code))
         merged: list[Finding] = []
         seen: set[tuple[str, Span, str]] = set()
         for finding in chain(
-            chain.from_iterable(chunk.findings or () for chunk in self.chunks), volatile
+            chain.from_iterable(holder.findings or () for holder in self._holders()), volatile
         ):
             key = (finding.code, finding.span, finding.message)
             if key not in seen:
                 seen.add(key)
                 merged.append(finding)
-        for chunk in self.chunks:
-            used.update(chunk.used)
+        for holder in self._holders():
+            used.update(holder.used)
         merged.extend(unused_suppression_findings(suppressions, used, enabled, self.path, config))
         merged.sort(key=lambda f: (f.span.start, f.code))
         self.stats = RunStats(
@@ -533,8 +689,42 @@ class IncrementalLinter:
             len(self.chunks),
             result.whole_module_codes,
             time.perf_counter() - started,
+            sum(len(members[index][0]) for index in walk if index in members),
         )
         return merged
+
+    def _to_walk(self) -> tuple[list[int], dict[int, tuple[list[int], MemberRows]]]:
+        """The top-level statements to walk, and for each class cut at its members, the
+        members to walk (all when the class itself must be) with their rows and positions.
+
+        A class is walked when it or one of its members lost its findings; its own part and
+        the statements of its body that are not methods are walked with it every time.
+        """
+        walk: list[int] = []
+        members: dict[int, tuple[list[int], MemberRows]] = {}
+        for index, chunk in enumerate(self.chunks):
+            body = chunk.body
+            if body is None:
+                if chunk.findings is None:
+                    walk.append(index)
+                continue
+            listed = [
+                position
+                for position, member in enumerate(body.members)
+                if chunk.findings is None or member.findings is None or not member.kept
+            ]
+            if chunk.findings is None or any(m.findings is None for m in body.members):
+                walk.append(index)
+            cache = _ChunkPositions(body.members)
+            members[index] = (listed, MemberRows([m.rows for m in body.members], cache))
+        return walk, members
+
+    def _holders(self) -> Iterator[Chunk | Member]:
+        """What keeps findings: each chunk (a cut class's own part) and each class member."""
+        for chunk in self.chunks:
+            yield chunk
+            if chunk.body is not None:
+                yield from chunk.body.members
 
     # -- parsing ----------------------------------------------------------------------------
     def _update(self, text: str, config: Config) -> str | _Findings:
@@ -547,6 +737,8 @@ class IncrementalLinter:
         if located is None:
             return self._full(text, config)
         first, end, start_off, end_off = located
+        if end == first + 1 and self._splice_members(text, first, text[start_off:end_off]):
+            return "incremental"
         count = len(self.chunks)
         if (first == 0 and end == count) or (
             end_off - start_off > _MAX_REGION_SHARE * max(len(text), 1)
@@ -777,6 +969,92 @@ class IncrementalLinter:
             _move_cache(chunk, edited)
         return "incremental"
 
+    def _splice_members(self, text: str, index: int, new_text: str) -> bool:
+        """Re-parse only the statements of a top-level class's body that changed, when the
+        edit lies inside its body (`new_text` is the class's new text); False when that
+        cannot be proven equal to a full parse (the caller splices the whole class)."""
+        assert self.module is not None
+        chunk = self.chunks[index]
+        if type(chunk.statement) is not cst.ClassDef:
+            return False
+        body = chunk.body if chunk.body is not None else ClassBody.of(chunk, self.module)
+        if body is None:
+            return False
+        chunk.body = body
+        located = _locate_members(body, new_text)
+        if located is None:
+            return False
+        first, end, start_off, end_off = located
+        region = new_text[start_off:end_off]
+        spliced = self._parse_members(region, body.indent)
+        if spliced is None:
+            return False
+        cls = chunk.statement
+        block = cls.body
+        assert isinstance(block, cst.IndentedBlock)
+        new_cls = cls.with_changes(
+            body=block.with_changes(body=[*block.body[:first], *spliced, *block.body[end:]])
+        )
+        module = self.module.with_changes(
+            body=[*self.module.body[:index], new_cls, *self.module.body[index + 1 :]]
+        )
+        members = [Member(code_in_block(module, stmt, body.indent), stmt, 0) for stmt in spliced]
+        if "".join(member.text for member in members) != region:
+            return False
+        for member in members:
+            member.rows = _rows(member.text)
+        old_start = (
+            self._statement_rows()[index]
+            + _rows(body.head)
+            + sum(member.rows for member in body.members[:first])
+        )
+        old_rows = sum(member.rows for member in body.members[first:end])
+        edited = _Region(old_start, old_start + old_rows, sum(m.rows for m in members) - old_rows)
+        new_body = replace(body, members=[*body.members[:first], *members, *body.members[end:]])
+        new_chunk = Chunk.build(new_text, new_cls, module, new_body)
+        # The class's own part is walked again with the edited members; what the others
+        # found stays, moved with the rows.
+        new_chunk.findings, new_chunk.used, new_chunk.reads = (
+            chunk.findings,
+            chunk.used,
+            chunk.reads,
+        )
+        kept = [*self.chunks[:index], *self.chunks[index + 1 :]]
+        if any(other.registrations for other in kept):
+            self._replaced.update((id(cls), id(block)))
+            for stmt in block.body[first:end]:
+                self._replaced.update(id(node) for node in iter_subtree(stmt))
+        self.chunks[index] = new_chunk
+        self.module = module
+        self._good_text = text
+        for other in (*kept, new_chunk):
+            _move_cache(other, edited)
+        return True
+
+    def _parse_members(self, region: str, indent: str) -> list[cst.BaseStatement] | None:
+        """The statements of a class body's text, parsed inside a stand-in class, or None
+        when they might differ from what a full parse finds there."""
+        assert self.module is not None
+        newline = self.module.default_newline
+        wrapped = parse("class _:" + newline + region)
+        if not isinstance(wrapped, cst.Module) or wrapped.header or wrapped.footer:
+            return None
+        if len(wrapped.body) != 1 or wrapped.default_newline != newline:
+            return None
+        # Its body is the stand-in's first indented block: the module's indent when the
+        # statements are indented as in the class.
+        if wrapped.default_indent != indent or not wrapped.has_trailing_newline:
+            return None
+        stand_in = wrapped.body[0]
+        if type(stand_in) is not cst.ClassDef or type(stand_in.body) is not cst.IndentedBlock:
+            return None
+        block = stand_in.body
+        # Comment lines after the last statement would be the footer of the stand-in, not the
+        # next member's leading lines.
+        if block.indent is not None or block.footer:
+            return None
+        return list(block.body)
+
     # -- lint state ----------------------------------------------------------------------
     def _invalidate_all(self) -> None:
         for chunk in self.chunks:
@@ -897,10 +1175,67 @@ class IncrementalLinter:
         return Suppressions(False, dict(sorted(by_row.items())))
 
 
-class _ChunkPositions(MutableSequence["RelativePositions | None"]):
-    """The chunks' cached relative positions, as `StatementPositions` reads and fills them."""
+def _registrations_changed(chunk: Chunk, previous: tuple[Registration, ...]) -> None:
+    """Walk again what reads the chunk's registrations, now not the ones its last walk saw:
+    the chunk, or for a cut class, the members whose registrations changed and the class's
+    own part (walked with any member; alone, it takes the whole class)."""
+    body = chunk.body
+    if body is None:
+        chunk.findings = None
+        chunk.used = []
+        return
+    holder: dict[int, int] = {}
+    for position, member in enumerate(body.members):
+        derived = member.derived
+        inner = derived.statements if derived is not None else iter_statements(member.statement)
+        holder.update((id(stmt), position) for stmt in inner)
+    seen: dict[int | None, list[Registration]] = {}
+    now: dict[int | None, list[Registration]] = {}
+    for regs, table in ((previous, seen), (chunk.registrations or (), now)):
+        for reg in regs:
+            table.setdefault(holder.get(id(reg.definition)), []).append(reg)
+    own = False
+    for changed in seen.keys() | now.keys():
+        if seen.get(changed) == now.get(changed):  # the same objects (by identity)
+            continue
+        if changed is None:
+            own = True
+        else:
+            body.members[changed].findings = None
+            body.members[changed].used = []
+    if own and all(member.findings is not None for member in body.members if member.kept):
+        chunk.findings = None
+        chunk.used = []
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+
+def _holder(chunks: Sequence[Chunk], origin: Origin) -> Chunk | Member:
+    """The chunk, or the member of a cut class, whose walk made a report."""
+    if isinstance(origin, int):
+        return chunks[origin]
+    return _member(chunks, origin)
+
+
+def _member(chunks: Sequence[Chunk], origin: tuple[int, int]) -> Member:
+    body = chunks[origin[0]].body
+    assert body is not None
+    return body.members[origin[1]]
+
+
+def _joined_reads(reads: Iterable[BindingReads | None]) -> BindingReads:
+    """What several walks read of the module-level bindings, together."""
+    joined = BindingReads()
+    for item in reads:
+        if item is not None:
+            joined.names.update(item.names)
+            joined.whole = joined.whole or item.whole
+    return joined
+
+
+class _ChunkPositions(MutableSequence["RelativePositions | None"]):
+    """The chunks' (or a class's members') cached relative positions, as
+    `StatementPositions` reads and fills them."""
+
+    def __init__(self, chunks: Sequence[Chunk | Member]) -> None:
         self._chunks = chunks
 
     def __len__(self) -> int:
@@ -931,6 +1266,70 @@ class _ChunkPositions(MutableSequence["RelativePositions | None"]):
 
     def insert(self, index: int, value: RelativePositions | None) -> None:
         raise TypeError("the chunks' positions cannot be inserted")
+
+
+def _opens_deeper(text: str, indent: str) -> bool:
+    """Whether a class member just above could own the text's first lines (its footer): a
+    blank line holding whitespace or a line indented deeper than `indent` before or at the
+    first code line, or a first code line continuing a statement (`else:`)."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            if line:
+                return True
+            continue
+        if line.startswith(indent) and line[len(indent)] in " \t\f":
+            return True
+        if not stripped.startswith("#"):
+            return bool(_CONTINUATION.match(stripped))
+    return False
+
+
+def _locate_members(body: ClassBody, text: str) -> tuple[int, int, int, int] | None:
+    """Members [first, end) of the class body that changed, and where they now lie in the
+    class's new `text`; None when the edit is not inside the body or its edges are not
+    places where a full parse would split too."""
+    head, tail, members = body.head, body.tail, body.members
+    count = len(members)
+    if len(text) < len(head) + len(tail) or not text.startswith(head) or not text.endswith(tail):
+        return None
+    first, offset = 0, len(head)
+    while first < count and text.startswith(members[first].text, offset):
+        offset += len(members[first].text)
+        first += 1
+    end, bound = count, len(text) - len(tail)
+    while end > first:
+        piece = members[end - 1].text
+        if bound - len(piece) < offset or not text.startswith(piece, bound - len(piece)):
+            break
+        bound -= len(piece)
+        end -= 1
+    while True:
+        start_off = len(head) + sum(len(m.text) for m in members[:first])
+        end_off = len(text) - len(tail) - sum(len(m.text) for m in members[end:])
+        if end_off < start_off:
+            return None
+        region = text[start_off:end_off]
+        if first > 0 and (
+            first == end
+            or _opens_deeper(region, body.indent)
+            or members[first - 1].text.rstrip("\r\n").endswith("\\")
+        ):
+            first -= 1
+            continue
+        if (
+            first == end
+            or not region.endswith(("\n", "\r"))
+            or region.rstrip("\r\n").endswith("\\")
+            or (end < count and _opens_deeper(members[end].text, body.indent))
+        ):
+            if end == count:
+                return None
+            end += 1
+            continue
+        if end == count and _opens_deeper(tail, body.indent):
+            return None
+        return first, end, start_off, end_off
 
 
 def _strip_final_newline(pieces: list[str]) -> list[str] | None:
@@ -1009,10 +1408,14 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
     )
 
 
-def _move_cache(chunk: Chunk, region: _Region) -> None:
-    """Re-position a kept chunk's cached findings after an edit elsewhere (or drop them)."""
+def _move_cache(chunk: Chunk | Member, region: _Region) -> None:
+    """Re-position a kept chunk's cached findings after an edit elsewhere (or drop them),
+    and those of its members when it is a class cut at them."""
     if chunk.findings is None:
         return
+    if isinstance(chunk, Chunk) and chunk.body is not None:
+        for member in chunk.body.members:
+            _move_cache(member, region)
     moved: list[Finding] = []
     for finding in chunk.findings:
         shifted = _shift_finding(finding, region)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, MutableSequence, Sequence
+from collections.abc import Iterator, Mapping, MutableSequence, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -134,14 +134,40 @@ class RelativePositions:
         return self.shifted_syntactic, self.shifted_inclusive
 
 
+@dataclass(frozen=True, slots=True)
+class MemberRows:
+    """A top-level class whose positions are computed one body statement at a time: how many
+    line breaks each statement's text holds (with the comments and blank lines it owns), and
+    each one's positions relative to its first row, kept between calls like `cache`."""
+
+    rows: Sequence[int]
+    cache: MutableSequence[RelativePositions | None]
+
+
+@dataclass(frozen=True)
+class _Rows(cst.BaseStatement):
+    """Stands for a class-body statement whose positions are computed apart: its line breaks."""
+
+    rows: int
+    newline: str
+
+    def _visit_and_replace_children(self, visitor: object) -> _Rows:
+        return self
+
+    def _codegen_impl(self, state: CodegenState, default_semicolon: bool = False) -> None:
+        state.add_token(self.newline * self.rows)
+
+
 class StatementPositions(Positions):
     """Positions computed one top-level statement at a time, when first asked for.
 
     For the incremental path (`engine.lint_statements`): `statement_rows[i]` is the first row
     of `module.body[i]`, counting the comments and blank lines it owns. `cache[i]`, when
     given, holds (or receives) the statement's positions relative to its first row, so an
-    unchanged statement is not generated again. A node outside the statements computed so
-    far makes it compute the whole module, so answers never differ from `Positions`.
+    unchanged statement is not generated again. `members[i]`, for a top-level class, has its
+    body's statements computed and cached one by one instead (`MemberRows`): a method edited
+    in a long class costs that method. A node outside the statements computed so far makes
+    it compute the whole module, so answers never differ from `Positions`.
     """
 
     def __init__(
@@ -149,35 +175,126 @@ class StatementPositions(Positions):
         module: cst.Module,
         statement_rows: Sequence[int],
         cache: MutableSequence[RelativePositions | None] | None = None,
+        members: Mapping[int, MemberRows] | None = None,
     ) -> None:
         self._module = module
         self._rows = statement_rows
         self._cache = cache
+        self._members = members or {}
         self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
-        self._done: set[int] = set()
+        self._member_index: dict[int, tuple[int, int]] = {}
+        for index in self._members:
+            stmt = module.body[index]
+            assert isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock)
+            for position, member in enumerate(stmt.body.body):
+                self._member_index[id(member)] = (index, position)
+        # The first row of each member of the classes whose own part is computed.
+        self._member_rows: dict[int, list[int]] = {}
+        self._done: set[int | tuple[int, int]] = set()
         self._complete = False
         self._syntactic = {}
         self._inclusive = {}
 
-    def ensure(self, node: cst.CSTNode) -> None:
-        """Compute the positions of a top-level statement (no-op for any other node)."""
+    def ensure(self, node: cst.CSTNode, within: cst.CSTNode | None = None) -> None:
+        """Compute the positions of a top-level statement, or of a statement of a class body
+        computed member by member (no-op for any other node). `within`: the top-level
+        statement holding `node`, computed instead when `node` is neither."""
+        if self._complete:
+            return
+        found = self._member_index.get(id(node))
+        if found is not None:
+            self._ensure_member(*found)
+            return
         index = self._index.get(id(node))
-        if index is None or index in self._done or self._complete:
+        if index is None:
+            if within is not None:
+                self.ensure(within)
+            return
+        if index in self._done:
+            return
+        if index in self._members:
+            self._ensure_class(index)
             return
         relative = self._cache[index] if self._cache is not None else None
         if relative is None:
-            module = self._module
-            state = _RecordingState(
-                default_indent=module.default_indent, default_newline=module.default_newline
-            )
-            module.body[index]._codegen(state)
-            relative = RelativePositions(state.syntactic, state.inclusive)
+            relative = self._generate(self._module.body[index], None)
             if self._cache is not None:
                 self._cache[index] = relative
-        syntactic, inclusive = relative.shifted(self._rows[index] - 1)
+        self._add(relative, self._rows[index])
+        self._done.add(index)
+
+    def _generate(self, node: cst.CSTNode, indent: str | None) -> RelativePositions:
+        """The node's positions as if its text started on row 1 (inside one block of
+        `indent` when given)."""
+        module = self._module
+        state = _RecordingState(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
+        if indent is not None:
+            state.increase_indent(indent)
+        node._codegen(state)
+        return RelativePositions(state.syntactic, state.inclusive)
+
+    def _add(self, relative: RelativePositions, row: int) -> None:
+        syntactic, inclusive = relative.shifted(row - 1)
         self._syntactic.update(syntactic)
         self._inclusive.update(inclusive)
+
+    def _ensure_class(self, index: int) -> None:
+        """A class computed member by member: its own part, then each member."""
+        self._ensure_own(index)
+        for position in range(len(self._members[index].rows)):
+            self._ensure_member(index, position)
         self._done.add(index)
+
+    def _ensure_own(self, index: int) -> None:
+        """The class without its body's statements (generated as line breaks), and where
+        each of those starts."""
+        if index in self._member_rows:
+            return
+        cls = self._module.body[index]
+        assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
+        block = cls.body
+        newline = self._module.default_newline
+        stand_ins = [_Rows(rows, newline) for rows in self._members[index].rows]
+        hollow_block = block.with_changes(body=stand_ins)
+        hollow = cls.with_changes(body=hollow_block)
+        relative = self._generate(hollow, None)
+        first = self._rows[index]
+        self._member_rows[index] = [relative.inclusive[s][0] + first - 1 for s in stand_ins]
+        for table in (relative.syntactic, relative.inclusive):
+            table[cls] = table.pop(hollow)
+            table[block] = table.pop(hollow_block)
+            for stand_in in stand_ins:
+                del table[stand_in]
+        self._add(relative, first)
+        if block.body:
+            # The block's range and the class's end are its first and last statements'.
+            self._ensure_member(index, 0)
+            self._ensure_member(index, len(block.body) - 1)
+            start = self._syntactic[block.body[0]]
+            end = self._syntactic[block.body[-1]]
+            self._syntactic[block] = (start[0], start[1], end[2], end[3])
+            line, column = self._syntactic[cls][:2]
+            self._syntactic[cls] = (line, column, end[2], end[3])
+
+    def _ensure_member(self, index: int, position: int) -> None:
+        if (index, position) in self._done:
+            return
+        self._ensure_own(index)
+        self._done.add((index, position))
+        cache = self._members[index].cache
+        relative = cache[position]
+        if relative is None:
+            cls = self._module.body[index]
+            assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
+            indent = cls.body.indent
+            relative = self._generate(
+                cls.body.body[position],
+                self._module.default_indent if indent is None else indent,
+            )
+            cache[position] = relative
+        self._add(relative, self._member_rows[index][position])
 
     def _cover(self, *nodes: cst.CSTNode | None) -> None:
         if self._complete or all(n is None or n in self._syntactic for n in nodes):
