@@ -123,8 +123,17 @@ class ClassInfo:
     has_star_bases: bool = False  # `class C(*bases)`: the bases are unknown
     # The body annotates a name (`name: str`): Python adds `__annotations__` to the namespace.
     annotated: bool = False
-    # A method says `super()` or `__class__`: Python may add `__classcell__`.
-    may_have_class_cell: bool = False
+
+    @property
+    def may_have_class_cell(self) -> bool:
+        """A method says `super()` or `__class__`: Python may add `__classcell__`.
+
+        Computed when asked (rarely: only a lookup of `__classcell__` needs it), not with
+        every class: it walks the whole class body."""
+        return any(
+            type(inner) is cst.Name and inner.value in ("super", "__class__")
+            for inner in iter_subtree(self.node.body)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,10 +265,6 @@ def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
         has_star_keywords=star_keywords,
         has_star_bases=star_bases,
         annotated=annotated,
-        may_have_class_cell=any(
-            isinstance(inner, cst.Name) and inner.value in ("super", "__class__")
-            for inner in iter_subtree(node.body)
-        ),
     )
 
 
