@@ -35,6 +35,7 @@ from agentsense.analyzers.positions import Positions, RelativePositions, Stateme
 from agentsense.analyzers.registry import all_rules, project_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
 from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
+from agentsense.analyzers.statement_rows import statement_rows
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
     Suppression,
@@ -306,12 +307,29 @@ def _resolve(
         return [], set()
     findings: list[Finding] = []
     used: set[tuple[int, str]] = set()
-    for _, finding, hit in _resolve_each(context, config, suppressions, Positions(context.module)):
+    positions = _report_positions(context)
+    for _, finding, hit in _resolve_each(context, config, suppressions, positions):
         if finding is not None:
             findings.append(finding)
         if hit is not None:
             used.add(hit)
     return findings, used
+
+
+def _report_positions(context: FileContext) -> Positions:
+    """Positions for the reports of a whole-module walk: only the top-level statements that
+    hold a report are generated (their first rows read from CPython's parse), unless a report
+    lies outside them; every node's positions when the rows cannot be known exactly."""
+    module = context.module
+    if all(report.search_root is module for report in context.reports):
+        return Positions(module)  # reports of `Module` handlers: no statement to start from
+    rows = statement_rows(module, context.source)
+    if rows is None:
+        return Positions(module)
+    positions = StatementPositions(module, rows)
+    for report in context.reports:
+        positions.ensure(report.search_root)
+    return positions
 
 
 def _resolve_each(

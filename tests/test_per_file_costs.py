@@ -1,0 +1,91 @@
+"""What a parsed file costs beyond its parse: positions only for the statements with reports,
+and the same findings as computing everything."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from agentsense.analyzers import positions
+from agentsense.analyzers.positions import Positions
+from agentsense.analyzers.statement_rows import statement_rows
+from tests.helpers import lint_with
+
+
+def _generated_statements(
+    monkeypatch: pytest.MonkeyPatch, module_of: list[cst.Module]
+) -> list[int]:
+    """Records the index of each top-level statement whose code positions are generated for."""
+    generated: list[int] = []
+    real = positions._RecordingState.before_codegen
+
+    def recording(self: positions._RecordingState, node: cst.CSTNode) -> None:
+        if module_of and any(node is stmt for stmt in module_of[0].body):
+            generated.append(next(i for i, s in enumerate(module_of[0].body) if s is node))
+        real(self, node)
+
+    monkeypatch.setattr(positions._RecordingState, "before_codegen", recording)
+    return generated
+
+
+def test_positions_are_generated_only_for_the_statements_with_reports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = (
+        "import os\n\n\n"
+        "def first():\n    return os.getcwd()\n\n\n"
+        "# the flagged one\n"
+        "@staticmethod\n"
+        "def second(a=[]):\n    return a\n\n\n"
+        "def third():\n    return 3\n"
+    )
+    seen: list[cst.Module] = []
+    real_parse = cst.parse_module
+
+    def parse_and_keep(text: str, *args: object, **kwargs: object) -> cst.Module:
+        module = real_parse(text, *args, **kwargs)  # type: ignore[arg-type]
+        seen.append(module)
+        return module
+
+    monkeypatch.setattr(cst, "parse_module", parse_and_keep)
+    generated = _generated_statements(monkeypatch, seen)
+    (finding,) = lint_with(source, ("AGT401",))
+    assert (finding.span.start.row, finding.span.start.column) == (10, 14)
+    assert finding.noqa_row == 10
+    assert generated == [2]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = 1\n# c\n\ny = 2\n",
+        "a = 1; b = 2;\nc = 3\n",
+        "# lead\n\n@a\n# between\n@ b\ndef f():\n    pass\n\n\n# lead\nasync def g(): pass\n",
+        "(\nx\n) = 1\n(\ny\n)\n",
+        "@(\na\n).b\nclass C:\n    pass\n",
+        "x = 1\r# c\ry = 2\rdef f():\r  pass\r",
+        "x = 1\r\n# c\r\n\r\ny = 2\r\n",
+        "x = 1\n\x0c\ny = 2\n",
+        "async \\\n def f(): pass\nx=1\n",
+        "match x:\n    case 1:\n        pass\n# after\ny = 1\n",
+        "def f():\n    pass\n    # in block\n# out\n\nx = 1\n",
+        'x = """\na\nb"""\ny = 1\n',
+        "if a:\n    pass\nelif b:\n    pass\nelse:\n    pass\nz = 2",
+    ],
+)
+def test_statement_rows_are_those_of_the_whole_module_positions(source: str) -> None:
+    module = cst.parse_module(source)
+    whole = Positions(module)
+    assert statement_rows(module, source) == [whole.inclusive_start_line(s) for s in module.body]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "@(\na\n)\ndef f():\n    pass\n",  # CPython's row is inside the parentheses
+        "@\\\nfoo\ndef f():\n    pass\n",  # the `@` is rows above its expression
+        "\ufeffx = 1\n",  # CPython refuses the mark in a text
+    ],
+)
+def test_statement_rows_are_unknown_where_cpython_cannot_tell(source: str) -> None:
+    assert statement_rows(cst.parse_module(source), source) is None
