@@ -1,12 +1,16 @@
 """What a parsed file costs beyond its parse: positions only for the statements with reports,
-and the same findings as computing everything."""
+the nesting guard entering only what can be deep; answers the same as doing everything."""
 
 from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
 
 import libcst as cst
 import pytest
 
 from agentsense.analyzers import positions
+from agentsense.analyzers.engine import nesting_depth
 from agentsense.analyzers.positions import Positions
 from agentsense.analyzers.statement_rows import statement_rows
 from tests.helpers import lint_with
@@ -89,3 +93,42 @@ def test_statement_rows_are_those_of_the_whole_module_positions(source: str) -> 
 )
 def test_statement_rows_are_unknown_where_cpython_cannot_tell(source: str) -> None:
     assert statement_rows(cst.parse_module(source), source) is None
+
+
+_DEEP_SOURCES = {
+    "elif chain": "if a:\n    pass\n" + "elif b:\n    pass\n" * 300,
+    "operators across lines": "x = (1\n" + " + 1\n" * 400 + ")\n",
+    "method chain across lines": "x = (a\n" + "  .b()\n" * 300 + ")\n",
+    "brackets across lines": "x = " + "{\n'a':" * 120 + "1" + "}\n" * 120,
+    "\\r line ends": "x = (1\r" + " + 1\r" * 400 + ")\r",
+    "non-ASCII operands": "x = ('é'\n" + " + 'éé'\n" * 300 + ")\n",
+    "f-strings": "x = " + " + ".join(['f"{a:{b}}{c!r}"'] * 150) + "\n",
+    "nested blocks": "".join("    " * i + "with a as b:\n" for i in range(95))
+    + "    " * 95
+    + "pass\n",
+}
+
+
+@pytest.mark.parametrize("source", _DEEP_SOURCES.values(), ids=_DEEP_SOURCES.keys())
+def test_nesting_depth_skips_wide_nodes_only_where_they_cannot_be_deep(source: str) -> None:
+    tree = ast.parse(source)
+    exact = nesting_depth(tree, 10_000)  # everything entered
+    for threshold in (30, 60, 200):
+        found = nesting_depth(tree, 10_000, threshold, source)
+        assert found == exact if exact >= threshold else found < threshold
+
+
+def test_nesting_depth_does_not_enter_shallow_statements_spanning_lines() -> None:
+    source = "def f():\n    return call(\n        first=1,\n        second=[1, 2, 3],\n    )\n"
+    tree = ast.parse(source)
+    entered: list[ast.AST] = []
+    real = ast.iter_child_nodes
+
+    def recording(node: ast.AST) -> Iterator[ast.AST]:
+        entered.append(node)
+        return real(node)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ast, "iter_child_nodes", recording)
+        assert nesting_depth(tree, 10_000, 200, source) == 2
+    assert [type(node) for node in entered] == [ast.Module]
