@@ -4,13 +4,18 @@ the nesting guard entering only what can be deep; answers the same as doing ever
 from __future__ import annotations
 
 import ast
+import textwrap
 from collections.abc import Iterator
 
 import libcst as cst
 import pytest
 
 from agentsense.analyzers import positions
+from agentsense.analyzers.detect import registrations
+from agentsense.analyzers.detect.profiles import FrameworkProfile
+from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.engine import nesting_depth
+from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.positions import Positions
 from agentsense.analyzers.statement_rows import statement_rows
 from tests.helpers import lint_with
@@ -132,3 +137,94 @@ def test_nesting_depth_does_not_enter_shallow_statements_spanning_lines() -> Non
         patch.setattr(ast, "iter_child_nodes", recording)
         assert nesting_depth(tree, 10_000, 200, source) == 2
     assert [type(node) for node in entered] == [ast.Module]
+
+
+def _factory_walks(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Records each call the factory-call search looks up (every call of the statements it
+    walks that is not a tool-list call)."""
+    looked_up: list[str | None] = []
+    real = registrations.profile_for_factory_call
+
+    def recording(qualified: str | None) -> FrameworkProfile | None:
+        looked_up.append(qualified)
+        return real(qualified)
+
+    monkeypatch.setattr(registrations, "profile_for_factory_call", recording)
+    return looked_up
+
+
+def _registered(source: str, *, with_source: bool = True) -> list[tuple[str, str | None]]:
+    text = textwrap.dedent(source)
+    facts = ModuleFacts(cst.parse_module(text), source=text if with_source else None)
+    return [(r.source, r.name) for r in registrations_of(facts)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Imports from a framework package, none of them a factory or a prefix of one, and
+        # no factory's last word in the text.
+        """
+        from langchain_core.messages import HumanMessage
+
+        def ask(text: str) -> HumanMessage:
+            return HumanMessage(content=text.strip())
+        """,
+        """
+        import fastmcp
+
+        def search(query: str) -> str:
+            return query
+
+        server = fastmcp.FastMCP("search")
+        """,
+    ],
+)
+def test_no_statement_is_walked_for_factory_calls_that_cannot_resolve(
+    monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    walked = _factory_walks(monkeypatch)
+    assert _registered(source) == []
+    assert walked == []
+    # Without the text, only the imports tell: the statements are walked.
+    assert _registered(source, with_source=False) == []
+    assert walked
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        """
+        from langchain_core.tools import StructuredTool
+
+        def search(query: str) -> str:
+            \"\"\"Search.\"\"\"
+            return query
+
+        tool = StructuredTool.from_function(func=search)
+        """,
+        """
+        import langchain_core.tools
+
+        def search(query: str) -> str:
+            \"\"\"Search.\"\"\"
+            return query
+
+        tool = langchain_core.tools.StructuredTool.from_function(search)
+        """,
+        # Spelled out from a package the module imports under another name.
+        """
+        from langchain_core import tools as lc
+
+        def search(query: str) -> str:
+            \"\"\"Search.\"\"\"
+            return query
+
+        tool = langchain_core.tools.StructuredTool.from_function(search)
+        """,
+    ],
+)
+def test_factory_calls_are_still_found(monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    walked = _factory_walks(monkeypatch)
+    assert _registered(source) == [("framework:langchain", "search")]
+    assert walked
