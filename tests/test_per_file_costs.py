@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import libcst as cst
 import pytest
 
-from agentsense.analyzers import positions
-from agentsense.analyzers.detect import registrations
+from agentsense.analyzers import positions, walk
+from agentsense.analyzers.detect import profiles, registrations
 from agentsense.analyzers.detect.profiles import FrameworkProfile
 from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.engine import nesting_depth
@@ -143,7 +143,7 @@ def _factory_walks(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     """Records each call the factory-call search looks up (every call of the statements it
     walks that is not a tool-list call)."""
     looked_up: list[str | None] = []
-    real = registrations.profile_for_factory_call
+    real = profiles.profile_for_factory_call
 
     def recording(qualified: str | None) -> FrameworkProfile | None:
         looked_up.append(qualified)
@@ -228,3 +228,34 @@ def test_factory_calls_are_still_found(monkeypatch: pytest.MonkeyPatch, source: 
     walked = _factory_walks(monkeypatch)
     assert _registered(source) == [("framework:langchain", "search")]
     assert walked
+
+
+def test_children_are_the_meaningful_values_of_each_child_field_in_order() -> None:
+    # `children` reads every field at once (one `attrgetter` per node type); the answer is
+    # what reading each field in turn gives, for nodes with none, one and many fields.
+    source = (
+        "import os as o\n@d(x=1)\nasync def f(a: int = 1, *b, **c) -> None:\n"
+        "    global g\n    async with o as p, q: yield [i async for i in p if i]\n"
+        "    return (lambda: -a)() if a else {**c, 'k': f'{a!r:>{b}}'}\n"
+        "class C(B, metaclass=M):\n    x: int = 1; del x\n"
+        "match o:\n    case [1, *r] | {'a': _} if r: pass\n"
+        "try:\n    pass\nexcept* E as e:\n    raise\nfinally:\n    pass\n"
+    )
+    stack: list[cst.CSTNode] = [cst.parse_module(source)]
+    kinds: set[type[cst.CSTNode]] = set()
+    while stack:
+        node = stack.pop()
+        kinds.add(type(node))
+        expected: list[cst.CSTNode] = []
+        for name in walk._child_fields(type(node)):
+            value = getattr(node, name)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            expected.extend(
+                v for v in values if isinstance(v, cst.CSTNode) and not isinstance(v, walk._TRIVIA)
+            )
+        found = walk.children(node)
+        assert len(found) == len(expected) and all(
+            a is b for a, b in zip(found, expected, strict=True)
+        )
+        stack.extend(found)
+    assert {cst.Pass, cst.Name, cst.Global, cst.MatchStar, cst.Lambda} <= kinds
