@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Iterator
+import tokenize
+from collections.abc import Callable, Iterator
 
 import libcst as cst
 import pytest
 
-from agentsense.analyzers import positions, walk
+from agentsense.analyzers import positions, suppression, walk
 from agentsense.analyzers.detect import profiles, registrations
 from agentsense.analyzers.detect.profiles import FrameworkProfile
 from agentsense.analyzers.detect.registrations import registrations_of
@@ -18,6 +19,7 @@ from agentsense.analyzers.engine import nesting_depth
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.positions import Positions
 from agentsense.analyzers.statement_rows import statement_rows
+from agentsense.analyzers.suppression import find_suppressions
 from tests.helpers import lint_with
 
 
@@ -259,3 +261,38 @@ def test_children_are_the_meaningful_values_of_each_child_field_in_order() -> No
         )
         stack.extend(found)
     assert {cst.Pass, cst.Name, cst.Global, cst.MatchStar, cst.Lambda} <= kinds
+
+
+def test_noqa_comments_are_tokenized_only_down_to_the_last_line_that_may_hold_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows: list[int] = []
+    real = tokenize.generate_tokens
+
+    def recording(readline: Callable[[], str]) -> Iterator[tokenize.TokenInfo]:
+        for token in real(readline):
+            rows.append(token.start[0])
+            yield token
+
+    monkeypatch.setattr(suppression.tokenize, "generate_tokens", recording)
+    body = "def f():\n    return 1\n" * 100
+    source = 'import os  # noqa: F401\nx = "# noqa: AGT401"\n' + body
+    found = find_suppressions(source)
+    assert list(found.by_row) == [1]  # the one in a string is not a comment
+    assert max(rows) <= 3
+    # A file-level directive may be anywhere: the whole file is read for it.
+    rows.clear()
+    assert find_suppressions("# agentsense: ignore-file\n" + body).file_ignored
+    assert max(rows) > 200
+    assert find_suppressions(body + "x = 1  # agentsense: ignore-file\n").file_ignored
+
+
+def test_noqa_below_strings_holding_the_words_is_still_found() -> None:
+    source = (
+        'DOC = """\nnoqa here is text\n# noqa: AGT401\n"""\n'
+        "def f(a=[]):  # noqa: AGT401\n    return a\n"
+        "URL = 'https://example.com/#noqa'\n"
+    )
+    found = find_suppressions(source)
+    assert list(found.by_row) == [5]
+    assert lint_with(source, ("AGT401", "AGT900")) == []
