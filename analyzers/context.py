@@ -50,7 +50,7 @@ class FileContext:
 
     @cached_property
     def facts(self) -> ModuleFacts:
-        return ModuleFacts(self.module)
+        return ModuleFacts(self.module, source=self.source)
 
     @cached_property
     def index(self) -> FileIndex:

@@ -15,6 +15,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, replace
+from itertools import accumulate
 
 import libcst as cst
 
@@ -48,6 +49,7 @@ from agentsense.analyzers.positions import (
 from agentsense.analyzers.registry import all_rules, project_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
 from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
+from agentsense.analyzers.statement_rows import statement_rows
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
     Suppression,
@@ -90,13 +92,20 @@ MAX_NESTING = 2500
 _DEEP_NESTING = 200
 
 
-def nesting_depth(tree: ast.AST, stop_at: int, exact_from: int = 0) -> int:
+def nesting_depth(
+    tree: ast.AST, stop_at: int, exact_from: int = 0, source: str | None = None
+) -> int:
     """The depth of an `ast` tree (iteratively), at most `stop_at`.
 
     Exact when it is `exact_from` or more; below that, possibly less than the true depth: a
-    one-line expression too narrow to reach `exact_from` (every level takes at least one
-    character) is not entered, so ordinary files cost little.
+    node too narrow to hold `exact_from` levels is counted, not entered, so ordinary files
+    cost little. Below a node of `width` bytes lie at most `2 * width + _SLACK` levels
+    (every level but the few that wrap their only child, `Expr` or `withitem`, owns a byte
+    of its own: an operator, a bracket, a keyword, a name), and an expression on one line
+    is narrower still (one level per byte). `source` (the text `tree` was parsed from) gives
+    the widths of nodes spanning lines; without it only one-line nodes are skipped.
     """
+    line_starts = _line_starts(source) if source is not None else None
     deepest = 0
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
     while stack:
@@ -105,12 +114,36 @@ def nesting_depth(tree: ast.AST, stop_at: int, exact_from: int = 0) -> int:
             deepest = depth
             if deepest >= stop_at:
                 return stop_at
-        if isinstance(node, ast.expr) and node.end_lineno == node.lineno:
-            width = (node.end_col_offset or 0) - node.col_offset
-            if depth + width < exact_from:
+        end_line = getattr(node, "end_lineno", None)
+        if end_line is not None:
+            line: int = node.lineno  # type: ignore[attr-defined]  # what has an end has a start
+            start: int = node.col_offset  # type: ignore[attr-defined]
+            end: int = node.end_col_offset or 0  # type: ignore[attr-defined]
+            if end_line == line:
+                width = end - start
+                if isinstance(node, ast.expr) and depth + width < exact_from:
+                    continue
+            elif line_starts is not None:
+                width = line_starts[end_line - 1] + end - line_starts[line - 1] - start
+            else:
+                width = exact_from
+            if depth + 2 * width + _SLACK < exact_from:
                 continue
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return deepest
+
+
+# Levels below a node that own no byte of it: the `ctx` and operator leaves, and the
+# `FormattedValue` / format-spec `JoinedStr` levels of f-strings, which CPython 3.11 gives the
+# whole f-string's span (a few per level of f-string nesting, which has at most four).
+_SLACK = 32
+
+
+def _line_starts(source: str) -> list[int]:
+    """The UTF-8 byte offset where each line starts (`ast` columns count bytes), lines split
+    as CPython's tokenizer does (`\\n`, `\\r\\n`, `\\r`)."""
+    lines = source.encode("utf-8", "surrogatepass").splitlines(keepends=True)
+    return [0, *accumulate(map(len, lines))]
 
 
 def _python_syntax_tree(source: str) -> ast.Module | SyntaxError:
@@ -147,7 +180,7 @@ def parse(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
                 raw_column=max((python_tree.offset or 1) - 1, 0),
             )
     else:
-        depth = nesting_depth(python_tree, MAX_NESTING + 1, _DEEP_NESTING)
+        depth = nesting_depth(python_tree, MAX_NESTING + 1, _DEEP_NESTING, source)
         if depth > MAX_NESTING:
             raise NotLinted(
                 f"expressions nested more than {MAX_NESTING} levels deep "
@@ -417,12 +450,29 @@ def _resolve(
         return [], set()
     findings: list[Finding] = []
     used: set[tuple[int, str]] = set()
-    for _, finding, hit in _resolve_each(context, config, suppressions, Positions(context.module)):
+    positions = _report_positions(context)
+    for _, finding, hit in _resolve_each(context, config, suppressions, positions):
         if finding is not None:
             findings.append(finding)
         if hit is not None:
             used.add(hit)
     return findings, used
+
+
+def _report_positions(context: FileContext) -> Positions:
+    """Positions for the reports of a whole-module walk: only the top-level statements that
+    hold a report are generated (their first rows read from CPython's parse), unless a report
+    lies outside them; every node's positions when the rows cannot be known exactly."""
+    module = context.module
+    if all(report.search_root is module for report in context.reports):
+        return Positions(module)  # reports of `Module` handlers: no statement to start from
+    rows = statement_rows(module, context.source)
+    if rows is None:
+        return Positions(module)
+    positions = StatementPositions(module, rows)
+    for report in context.reports:
+        positions.ensure(report.search_root)
+    return positions
 
 
 def _resolve_each(

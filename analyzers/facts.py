@@ -147,11 +147,17 @@ class ModuleFacts:
     """
 
     def __init__(
-        self, module: cst.Module, *, statements: tuple[cst.BaseStatement, ...] | None = None
+        self,
+        module: cst.Module,
+        *,
+        statements: tuple[cst.BaseStatement, ...] | None = None,
+        source: str | None = None,
     ) -> None:
         """`statements`: every statement in `iter_statements` order, when the caller (the
-        incremental engine) already has them."""
+        incremental engine) already has them. `source`: the module's text, when the caller
+        has it (detectors skip work for words it does not contain)."""
         self.module = module
+        self.source = source
         self.reads = BindingReads()
         if statements is not None:
             self.__dict__["statements"] = statements

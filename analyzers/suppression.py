@@ -56,13 +56,24 @@ def find_suppressions(source: str) -> Suppressions:
         return NONE
     file_ignored = False
     by_row: dict[int, Suppression] = {}
+    # No directive is below the last row holding one of the words: tokenizing stops there.
+    # Whether the rest would tokenize is then not known: a file that does not parse gets the
+    # suppressions above (which its syntax-error finding never reads), where tokenizing it
+    # whole gave none. A file-level directive is looked for as before, in the whole file.
+    last_row = 0
+    if "ignore-file" not in lowered:
+        last = max(lowered.rfind("noqa"), lowered.rfind("agentsense:"))
+        last_row = lowered.count("\n", 0, last) + 1
+    comments: list[tokenize.TokenInfo] = []
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if last_row and token.start[0] > last_row:
+                break
+            if token.type == tokenize.COMMENT:
+                comments.append(token)
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return NONE
-    for token in tokens:
-        if token.type != tokenize.COMMENT:
-            continue
+    for token in comments:
         text = token.string
         if _FILE_IGNORE.search(text):
             file_ignored = True

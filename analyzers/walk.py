@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import attrgetter
+from typing import Any
 
 import libcst as cst
 
@@ -70,12 +72,36 @@ def _kind(kind: type) -> int:
     return found
 
 
+# Type -> a function returning its child fields' values as a tuple: one `attrgetter` call
+# instead of a `getattr` per field (`children` is the hottest function of every walk).
+_GETTERS: dict[type[cst.CSTNode], Callable[[cst.CSTNode], tuple[Any, ...]]] = {}
+
+
+def _no_fields(node: cst.CSTNode) -> tuple[Any, ...]:
+    return ()
+
+
+def _getter(kind: type[cst.CSTNode]) -> Callable[[cst.CSTNode], tuple[Any, ...]]:
+    names = _child_fields(kind)
+    getter: Callable[[cst.CSTNode], tuple[Any, ...]]
+    if not names:
+        getter = _no_fields
+    elif len(names) == 1:
+        one = attrgetter(names[0])  # a single name gives the value, not a tuple
+
+        def getter(node: cst.CSTNode) -> tuple[Any, ...]:
+            return (one(node),)
+    else:
+        getter = attrgetter(*names)
+    _GETTERS[kind] = getter
+    return getter
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry meaning, in field order."""
     out: list[cst.CSTNode] = []
     kinds = _KINDS
-    for name in _child_fields(type(node)):
-        value = getattr(node, name)
+    for value in (_GETTERS.get(type(node)) or _getter(type(node)))(node):
         kind = kinds.get(type(value)) or _kind(type(value))
         if kind == _MEANINGFUL:
             out.append(value)

@@ -111,9 +111,10 @@ _IDENTITY_CLASS_DECORATORS = frozenset(
     {"dataclasses.dataclass", "functools.total_ordering", "typing.final", "enum.unique"}
 )
 # Top-level packages with calls that make a tool from a function (`from_function`).
-_FACTORY_CALL_ROOTS = frozenset(
-    call.split(".")[0] for p in PROFILES for call in (*p.factory_calls, *p.tool_list_calls)
+_FACTORY_CALLS = frozenset(
+    call for p in PROFILES for call in (*p.factory_calls, *p.tool_list_calls)
 )
+_FACTORY_CALL_ROOTS = frozenset(call.split(".")[0] for call in _FACTORY_CALLS)
 _TOOLKIT_BASES = {base: p for p in PROFILES for base in p.toolkit_bases}
 # The pseudo-statement whose "branches" are function bodies (see Registration.branch).
 FUNCTION_SCOPE = 0
@@ -637,8 +638,7 @@ class _Extractor:
 
     def _find_factory_calls(self) -> None:
         """`StructuredTool.from_function(func=f)` and the like, on this module's functions."""
-        roots = {qualified.split(".")[0] for qualified in self.facts.imports.values()}
-        if not roots & _FACTORY_CALL_ROOTS:
+        if not self._may_call_factory():
             return
         functions = self.facts.top_level_functions
         for stmt in self.facts.statements:
@@ -664,6 +664,30 @@ class _Extractor:
                 function = functions.get(arg.value.value)
                 if function is not None:
                     self.factory_calls.setdefault(id(function), []).append((node, profile))
+
+    def _may_call_factory(self) -> bool:
+        """Whether some call of the module can resolve to a factory or tool-list call
+        (`facts.qualified_name`): an import names it whole, or binds a prefix of it, or its
+        name is spelled out in full from a package the module imports; in the last two cases
+        the call's text spells the name's last part, so a source without that word makes
+        no call of it. When none can, no statement needs walking."""
+        table = dict(self.facts.imports.items())
+        bound = set(table.values())
+        roots = {qualified.split(".")[0] for qualified in bound}
+        if not roots & _FACTORY_CALL_ROOTS:
+            return False
+        source = self.facts.source
+        for call in _FACTORY_CALLS:
+            if call in bound:
+                return True
+            if source is not None and call.rpartition(".")[2] not in source:
+                continue
+            if any(call.startswith(prefix + ".") for prefix in bound):
+                return True
+            head = call.partition(".")[0]
+            if head in roots and head not in table and head not in self.facts.local_definitions:
+                return True
+        return False
 
     def _helpers_called(self, function: cst.FunctionDef) -> list[cst.FunctionDef]:
         """The function and the module-level helpers it calls, transitively (bounded)."""

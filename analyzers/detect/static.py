@@ -126,10 +126,12 @@ class ClassInfo:
 
     @property
     def may_have_class_cell(self) -> bool:
-        """A method says `super()` or `__class__`: Python may add `__classcell__`. Asked only
-        for that key, so read from the body then (not for each class of each edited file)."""
+        """A method says `super()` or `__class__`: Python may add `__classcell__`.
+
+        Computed when asked (rarely: only a lookup of `__classcell__` needs it), not with
+        every class: it walks the whole class body."""
         return any(
-            isinstance(inner, cst.Name) and inner.value in ("super", "__class__")
+            type(inner) is cst.Name and inner.value in ("super", "__class__")
             for inner in iter_subtree(self.node.body)
         )
 

@@ -71,7 +71,7 @@ def test_nesting_depth_is_iterative_and_skips_narrow_expressions() -> None:
     assert nesting_depth(deep, 100, 200) == 100
     narrow = ast.parse("x = (1 + 2) * 3\n")
     assert nesting_depth(narrow, 10_000, 0) == 5  # Module, Assign, BinOp, BinOp, Constant
-    assert nesting_depth(narrow, 10_000, 200) == 3  # expressions counted, not entered
+    assert nesting_depth(narrow, 10_000, 200) == 2  # the statement counted, not entered
 
 
 def test_too_deep_file_is_skipped_with_the_reason(cli: CliRunner, project: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import libcst as cst
@@ -245,6 +246,45 @@ def test_explicit_module_level_registrations() -> None:
         ("user-explicit", "search", "local:registry.tools"),
         ("user-explicit", "fetch", "local:TOOLS"),
     ]
+
+
+def test_classcell_is_in_the_namespace_only_when_a_method_may_need_it() -> None:
+    hook = """
+if namespace.get("__abstract__", False):
+    return cls
+if "__classcell__" in namespace:
+    raise TypeError("a class cell")
+TOOLS[name] = cls
+"""
+    assert names(meta(hook)) == [("Search", "Search")]
+    with_super = meta(hook).replace(
+        '    query: str = ""\n',
+        '    query: str = ""\n\n    def run(self):\n        return super().run()\n',
+    )
+    # Python adds `__classcell__` when a method says `super()`: whether it does is unknown.
+    assert names(with_super) == []
+
+
+def test_class_index_does_not_walk_class_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a class needs a class cell is asked for rarely: the index does not walk every
+    class body to know it in advance."""
+    from agentsense.analyzers import walk
+    from agentsense.analyzers.detect import static
+
+    walked: list[cst.CSTNode] = []
+    original = walk.iter_subtree
+
+    def counting(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        walked.append(root)
+        return original(root)
+
+    monkeypatch.setattr(static, "iter_subtree", counting)
+    module = cst.parse_module("class A:\n    def f(self):\n        return super().f()\n")
+    facts = ModuleFacts(module)
+    info = ClassIndex(module, facts).all[0]
+    assert walked == []
+    assert info.may_have_class_cell
+    assert walked == [info.node.body]
 
 
 def test_missing_class_keyword_is_pythons_type_error() -> None:

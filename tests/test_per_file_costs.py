@@ -1,0 +1,298 @@
+"""What a parsed file costs beyond its parse: positions only for the statements with reports,
+the nesting guard entering only what can be deep; answers the same as doing everything."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+import tokenize
+from collections.abc import Callable, Iterator
+
+import libcst as cst
+import pytest
+
+from agentsense.analyzers import positions, suppression, walk
+from agentsense.analyzers.detect import profiles, registrations
+from agentsense.analyzers.detect.profiles import FrameworkProfile
+from agentsense.analyzers.detect.registrations import registrations_of
+from agentsense.analyzers.engine import nesting_depth
+from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.positions import Positions
+from agentsense.analyzers.statement_rows import statement_rows
+from agentsense.analyzers.suppression import find_suppressions
+from tests.helpers import lint_with
+
+
+def _generated_statements(
+    monkeypatch: pytest.MonkeyPatch, module_of: list[cst.Module]
+) -> list[int]:
+    """Records the index of each top-level statement whose code positions are generated for."""
+    generated: list[int] = []
+    real = positions._RecordingState.before_codegen
+
+    def recording(self: positions._RecordingState, node: cst.CSTNode) -> None:
+        if module_of and any(node is stmt for stmt in module_of[0].body):
+            generated.append(next(i for i, s in enumerate(module_of[0].body) if s is node))
+        real(self, node)
+
+    monkeypatch.setattr(positions._RecordingState, "before_codegen", recording)
+    return generated
+
+
+def test_positions_are_generated_only_for_the_statements_with_reports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = (
+        "import os\n\n\n"
+        "def first():\n    return os.getcwd()\n\n\n"
+        "# the flagged one\n"
+        "@staticmethod\n"
+        "def second(a=[]):\n    return a\n\n\n"
+        "def third():\n    return 3\n"
+    )
+    seen: list[cst.Module] = []
+    real_parse = cst.parse_module
+
+    def parse_and_keep(text: str, *args: object, **kwargs: object) -> cst.Module:
+        module = real_parse(text, *args, **kwargs)  # type: ignore[arg-type]
+        seen.append(module)
+        return module
+
+    monkeypatch.setattr(cst, "parse_module", parse_and_keep)
+    generated = _generated_statements(monkeypatch, seen)
+    (finding,) = lint_with(source, ("AGT401",))
+    assert (finding.span.start.row, finding.span.start.column) == (10, 14)
+    assert finding.noqa_row == 10
+    assert generated == [2]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = 1\n# c\n\ny = 2\n",
+        "a = 1; b = 2;\nc = 3\n",
+        "# lead\n\n@a\n# between\n@ b\ndef f():\n    pass\n\n\n# lead\nasync def g(): pass\n",
+        "(\nx\n) = 1\n(\ny\n)\n",
+        "@(\na\n).b\nclass C:\n    pass\n",
+        "x = 1\r# c\ry = 2\rdef f():\r  pass\r",
+        "x = 1\r\n# c\r\n\r\ny = 2\r\n",
+        "x = 1\n\x0c\ny = 2\n",
+        "async \\\n def f(): pass\nx=1\n",
+        "match x:\n    case 1:\n        pass\n# after\ny = 1\n",
+        "def f():\n    pass\n    # in block\n# out\n\nx = 1\n",
+        'x = """\na\nb"""\ny = 1\n',
+        "if a:\n    pass\nelif b:\n    pass\nelse:\n    pass\nz = 2",
+    ],
+)
+def test_statement_rows_are_those_of_the_whole_module_positions(source: str) -> None:
+    module = cst.parse_module(source)
+    whole = Positions(module)
+    assert statement_rows(module, source) == [whole.inclusive_start_line(s) for s in module.body]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "@(\na\n)\ndef f():\n    pass\n",  # CPython's row is inside the parentheses
+        "@\\\nfoo\ndef f():\n    pass\n",  # the `@` is rows above its expression
+        "\ufeffx = 1\n",  # CPython refuses the mark in a text
+    ],
+)
+def test_statement_rows_are_unknown_where_cpython_cannot_tell(source: str) -> None:
+    assert statement_rows(cst.parse_module(source), source) is None
+
+
+_DEEP_SOURCES = {
+    "elif chain": "if a:\n    pass\n" + "elif b:\n    pass\n" * 300,
+    "operators across lines": "x = (1\n" + " + 1\n" * 400 + ")\n",
+    "method chain across lines": "x = (a\n" + "  .b()\n" * 300 + ")\n",
+    "brackets across lines": "x = " + "{\n'a':" * 120 + "1" + "}\n" * 120,
+    "\\r line ends": "x = (1\r" + " + 1\r" * 400 + ")\r",
+    "non-ASCII operands": "x = ('é'\n" + " + 'éé'\n" * 300 + ")\n",
+    "f-strings": "x = " + " + ".join(['f"{a:{b}}{c!r}"'] * 150) + "\n",
+    "nested blocks": "".join("    " * i + "with a as b:\n" for i in range(95))
+    + "    " * 95
+    + "pass\n",
+}
+
+
+@pytest.mark.parametrize("source", _DEEP_SOURCES.values(), ids=_DEEP_SOURCES.keys())
+def test_nesting_depth_skips_wide_nodes_only_where_they_cannot_be_deep(source: str) -> None:
+    tree = ast.parse(source)
+    exact = nesting_depth(tree, 10_000)  # everything entered
+    for threshold in (30, 60, 200):
+        found = nesting_depth(tree, 10_000, threshold, source)
+        assert found == exact if exact >= threshold else found < threshold
+
+
+def test_nesting_depth_does_not_enter_shallow_statements_spanning_lines() -> None:
+    source = "def f():\n    return call(\n        first=1,\n        second=[1, 2, 3],\n    )\n"
+    tree = ast.parse(source)
+    entered: list[ast.AST] = []
+    real = ast.iter_child_nodes
+
+    def recording(node: ast.AST) -> Iterator[ast.AST]:
+        entered.append(node)
+        return real(node)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ast, "iter_child_nodes", recording)
+        assert nesting_depth(tree, 10_000, 200, source) == 2
+    assert [type(node) for node in entered] == [ast.Module]
+
+
+def _factory_walks(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Records each call the factory-call search looks up (every call of the statements it
+    walks that is not a tool-list call)."""
+    looked_up: list[str | None] = []
+    real = profiles.profile_for_factory_call
+
+    def recording(qualified: str | None) -> FrameworkProfile | None:
+        looked_up.append(qualified)
+        return real(qualified)
+
+    monkeypatch.setattr(registrations, "profile_for_factory_call", recording)
+    return looked_up
+
+
+def _registered(source: str, *, with_source: bool = True) -> list[tuple[str, str | None]]:
+    text = textwrap.dedent(source)
+    facts = ModuleFacts(cst.parse_module(text), source=text if with_source else None)
+    return [(r.source, r.name) for r in registrations_of(facts)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Imports from a framework package, none of them a factory or a prefix of one, and
+        # no factory's last word in the text.
+        """
+        from langchain_core.messages import HumanMessage
+
+        def ask(text: str) -> HumanMessage:
+            return HumanMessage(content=text.strip())
+        """,
+        """
+        import fastmcp
+
+        def search(query: str) -> str:
+            return query
+
+        server = fastmcp.FastMCP("search")
+        """,
+    ],
+)
+def test_no_statement_is_walked_for_factory_calls_that_cannot_resolve(
+    monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    walked = _factory_walks(monkeypatch)
+    assert _registered(source) == []
+    assert walked == []
+    # Without the text, only the imports tell: the statements are walked.
+    assert _registered(source, with_source=False) == []
+    assert walked
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        """
+        from langchain_core.tools import StructuredTool
+
+        def search(query: str) -> str:
+            \"\"\"Search.\"\"\"
+            return query
+
+        tool = StructuredTool.from_function(func=search)
+        """,
+        """
+        import langchain_core.tools
+
+        def search(query: str) -> str:
+            \"\"\"Search.\"\"\"
+            return query
+
+        tool = langchain_core.tools.StructuredTool.from_function(search)
+        """,
+        # Spelled out from a package the module imports under another name.
+        """
+        from langchain_core import tools as lc
+
+        def search(query: str) -> str:
+            \"\"\"Search.\"\"\"
+            return query
+
+        tool = langchain_core.tools.StructuredTool.from_function(search)
+        """,
+    ],
+)
+def test_factory_calls_are_still_found(monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    walked = _factory_walks(monkeypatch)
+    assert _registered(source) == [("framework:langchain", "search")]
+    assert walked
+
+
+def test_children_are_the_meaningful_values_of_each_child_field_in_order() -> None:
+    # `children` reads every field at once (one `attrgetter` per node type); the answer is
+    # what reading each field in turn gives, for nodes with none, one and many fields.
+    source = (
+        "import os as o\n@d(x=1)\nasync def f(a: int = 1, *b, **c) -> None:\n"
+        "    global g\n    async with o as p, q: yield [i async for i in p if i]\n"
+        "    return (lambda: -a)() if a else {**c, 'k': f'{a!r:>{b}}'}\n"
+        "class C(B, metaclass=M):\n    x: int = 1; del x\n"
+        "match o:\n    case [1, *r] | {'a': _} if r: pass\n"
+        "try:\n    pass\nexcept* E as e:\n    raise\nfinally:\n    pass\n"
+    )
+    stack: list[cst.CSTNode] = [cst.parse_module(source)]
+    kinds: set[type[cst.CSTNode]] = set()
+    while stack:
+        node = stack.pop()
+        kinds.add(type(node))
+        expected: list[cst.CSTNode] = []
+        for name in walk._child_fields(type(node)):
+            value = getattr(node, name)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            expected.extend(
+                v for v in values if isinstance(v, cst.CSTNode) and not isinstance(v, walk._TRIVIA)
+            )
+        found = walk.children(node)
+        assert len(found) == len(expected) and all(
+            a is b for a, b in zip(found, expected, strict=True)
+        )
+        stack.extend(found)
+    assert {cst.Pass, cst.Name, cst.Global, cst.MatchStar, cst.Lambda} <= kinds
+
+
+def test_noqa_comments_are_tokenized_only_down_to_the_last_line_that_may_hold_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows: list[int] = []
+    real = tokenize.generate_tokens
+
+    def recording(readline: Callable[[], str]) -> Iterator[tokenize.TokenInfo]:
+        for token in real(readline):
+            rows.append(token.start[0])
+            yield token
+
+    monkeypatch.setattr(suppression.tokenize, "generate_tokens", recording)
+    body = "def f():\n    return 1\n" * 100
+    source = 'import os  # noqa: F401\nx = "# noqa: AGT401"\n' + body
+    found = find_suppressions(source)
+    assert list(found.by_row) == [1]  # the one in a string is not a comment
+    assert max(rows) <= 3
+    # A file-level directive may be anywhere: the whole file is read for it.
+    rows.clear()
+    assert find_suppressions("# agentsense: ignore-file\n" + body).file_ignored
+    assert max(rows) > 200
+    assert find_suppressions(body + "x = 1  # agentsense: ignore-file\n").file_ignored
+
+
+def test_noqa_below_strings_holding_the_words_is_still_found() -> None:
+    source = (
+        'DOC = """\nnoqa here is text\n# noqa: AGT401\n"""\n'
+        "def f(a=[]):  # noqa: AGT401\n    return a\n"
+        "URL = 'https://example.com/#noqa'\n"
+    )
+    found = find_suppressions(source)
+    assert list(found.by_row) == [5]
+    assert lint_with(source, ("AGT401", "AGT900")) == []
