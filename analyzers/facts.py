@@ -173,6 +173,12 @@ class ModuleFacts:
             self.reads = reads
         return found
 
+    def note_read(self, name: str) -> None:
+        """Record that what is being computed depends on the module-level binding `name`,
+        read by other means than these facts' look-ups (a rule's own pass over the
+        module-level assignments, from inside a function body)."""
+        self.reads.names.add(name)
+
     def provide(self, compute: Callable[[ModuleFacts], T], value: T) -> None:
         """Give `derived(compute)` its value (an incremental caller's, known from before)."""
         self._derived[compute] = value

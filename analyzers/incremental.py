@@ -14,12 +14,14 @@ decorators, generator-ness, imports/globals/classes nested in functions, calls b
 decorator's name inside functions, and the whole text of functions used as decorators or called
 at module level). Edits inside a function body leave the interface alone, so only that function
 is walked. When the interface changed only in plain module-level bindings (a prompt constant
-being typed, an import added), only the statements mentioning the names involved, or whose
-rules and fixes read one of them (or the import block as a whole) through the module facts
-(`facts.BindingReads`, recorded by the walk), are re-linted (see `_changed_names`); any other
-interface change re-lints everything. Registrations are kept per chunk on the same terms and
-extracted before the walk: a chunk whose registrations are not the ones its last walk saw (a
-call in another statement registers its function anew) is walked again.
+being typed, an import added), only the statements whose rules and fixes read one of the names
+involved (or the import block as a whole) through the module facts (`facts.BindingReads`,
+recorded by the walk), or that mention one outside function bodies, are re-linted (see
+`_changed_names`, `_invalidate_users`); any other interface change re-lints everything.
+Registrations are kept per chunk and extracted before the walk (those of a chunk mentioning a
+changed name anew): a chunk whose registrations are not the ones its last walk saw (a call in
+another statement registers its function anew), by value, is walked again. The class index
+registrations are read from is kept too (`static.class_info_cache`).
 `engine.lint_statements` walks the chosen statements and still runs module-wide rules over
 everything; `IncrementalLinter.lint` returns exactly what `engine.lint` returns for the same text.
 The server only feeds it text and versions.
@@ -32,7 +34,7 @@ import re
 import time
 import tokenize
 from collections.abc import Iterable, Mapping, MutableSequence, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from itertools import chain
 from typing import overload
 
@@ -45,6 +47,7 @@ from agentsense.analyzers.detect.registrations import (
     registrations_extracted,
     registrations_of,
 )
+from agentsense.analyzers.detect.static import ClassInfo, class_info_cache
 from agentsense.analyzers.engine import (
     lint_module,
     lint_statements,
@@ -251,6 +254,36 @@ def _names_in(stmt: cst.BaseStatement) -> set[str]:
     return {node.value for node in iter_subtree(stmt) if isinstance(node, cst.Name)}
 
 
+def _same_value(old: object, new: object) -> bool:
+    """Whether two registrations (or parts of them) say the same: equal plain values and
+    fields, and the very same tree nodes (a node is compared by identity: the statement it
+    lies in was kept)."""
+    if old is new:
+        return True
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, cst.CSTNode):
+        return False
+    if isinstance(old, tuple):
+        assert isinstance(new, tuple)
+        return len(old) == len(new) and all(map(_same_value, old, new))
+    if is_dataclass(old):
+        return all(
+            _same_value(getattr(old, item.name), getattr(new, item.name)) for item in fields(old)
+        )
+    if isinstance(old, (str, int, float, bool, bytes, type(None))):
+        return old == new
+    return False  # anything else (a mapping, a set) is not compared: extracted anew
+
+
+def _outside_function_bodies(chunk: Chunk) -> str:
+    """The chunk's code outside plain function bodies (its interface), or all of it when a
+    lambda may be in a body (rules treat a lambda's code as not in a function)."""
+    if chunk.defines is None or "lambda" in chunk.text:
+        return chunk.text
+    return chunk.interface
+
+
 def _mentions(names: Iterable[str]) -> re.Pattern[str] | None:
     """A pattern finding any of the names as a whole word (None for no names)."""
     ordered = sorted(names, key=len, reverse=True)
@@ -373,6 +406,9 @@ class IncrementalLinter:
         # `id()`s of the nodes of statements re-parsed since the last lint: registrations
         # kept for other statements may point at them (an inherited method, a hook's check).
         self._replaced: set[int] = set()
+        # `ClassInfo`s of the current classes by `id()` (the registrations' class index,
+        # `static.class_info_cache`), dropped when their statement is re-parsed.
+        self._class_infos: dict[int, ClassInfo] = {}
 
     @property
     def text(self) -> str | None:
@@ -405,7 +441,18 @@ class IncrementalLinter:
             if chunk.registrations is not None
         }
         facts.provide(known_registrations, known)
+        facts.provide(class_info_cache, self._class_infos)
         return facts
+
+    def _forget_classes(self, chunks: Iterable[Chunk]) -> None:
+        """Drop the kept `ClassInfo`s of these (re-parsed) chunks' classes."""
+        infos = self._class_infos
+        if not infos:
+            return
+        for chunk in chunks:
+            for stmt in chunk.statements:
+                if type(stmt) is cst.ClassDef:
+                    infos.pop(id(stmt), None)
 
     def _drop_registrations_into_replaced(self) -> None:
         """Forget kept registrations that point into a re-parsed statement."""
@@ -431,7 +478,12 @@ class IncrementalLinter:
             if index is not None:
                 grouped[index].append(reg)
         for chunk, regs in zip(self.chunks, grouped, strict=True):
-            chunk.registrations = tuple(regs)
+            found = tuple(regs)
+            if found != chunk.registered and _same_value(found, chunk.registered):
+                # Extracted anew (a name it mentions changed) to the same registrations: its
+                # findings, which read them, stay (and so do the objects they were read from).
+                found = chunk.registered
+            chunk.registrations = found
             if chunk.registered == chunk.registrations:  # the same objects (compared by identity)
                 continue
             chunk.registered = chunk.registrations
@@ -626,6 +678,7 @@ class IncrementalLinter:
         self._interface = None
         self._interface_chunks = []
         self._replaced = set()
+        self._class_infos = {}
 
     def _locate(self, text: str) -> tuple[int, int, int, int] | None:
         """Old chunks [first, end) that changed, and where they now lie in `text`."""
@@ -770,6 +823,7 @@ class IncrementalLinter:
         if any(chunk.registrations for chunk in kept):
             for chunk in self.chunks[first:end]:
                 self._replaced.update(id(node) for node in iter_subtree(chunk.statement))
+        self._forget_classes(self.chunks[first:end])
         self.chunks = [*self.chunks[:first], *new_chunks, *self.chunks[end:]]
         self.module = module
         self._good_text = text
@@ -848,16 +902,25 @@ class IncrementalLinter:
             names = grown
 
     def _invalidate_users(self, names: frozenset[str]) -> None:
-        """Re-lint (and re-extract the registrations of) the statements mentioning a name,
-        and re-lint those whose rules or fixes read one of the names, or the module's
-        bindings as a whole, through the facts (see `BindingReads`)."""
+        """Re-extract the registrations of the statements mentioning a name; re-lint those
+        whose rules or fixes read one of the names, or the module's bindings as a whole
+        (see `BindingReads`), and those mentioning one outside function bodies.
+
+        Code in a function body sees module-level bindings only through look-ups that are
+        recorded (the facts', `ModuleFacts.note_read`): a prompt constant used in many
+        functions re-lints only the statements whose findings read it. Code outside function
+        bodies (module and class level, signatures, decorators) is treated as the module's
+        own scope by rules, which may read any binding it names: re-linted when it names one.
+        """
         pattern = _mentions(names)
         if pattern is None:
             return
         for chunk in self.chunks:
+            outside = False
             if pattern.search(chunk.text):
                 chunk.registrations = None
-            elif chunk.reads is None or not chunk.reads.depends_on(names):
+                outside = pattern.search(_outside_function_bodies(chunk)) is not None
+            if not (outside or (chunk.reads is not None and chunk.reads.depends_on(names))):
                 continue
             chunk.findings = None
             chunk.used = []

@@ -598,10 +598,14 @@ def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:
     linter = IncrementalLinter(PATH)
     check(linter, text, config)
     users = sum(1 for chunk in linter.chunks if "SYSTEM_PROMPT" in chunk.text)
+    # Only the statements whose findings read the prompt: the binding itself and the
+    # functions interpolating it (AGT301 asks whether it holds a secret), not the agent
+    # classes passing it on (`system=SYSTEM_PROMPT`), nor their registrations.
+    readers = 1 + text.count("{SYSTEM_PROMPT}")
     text = text.replace("careful support agent", "careful, kind support agent")
     check(linter, text, config)
     assert linter.stats.parse == "incremental"
-    assert linter.stats.walked == users < len(linter.chunks) // 2
+    assert linter.stats.walked == readers < users
     check(linter, text.replace("import json\n", "import json\nimport shutil\n"), config)
     assert linter.stats.walked <= 2  # the new import (and the neighbour parsed with it) only
 
@@ -722,3 +726,124 @@ def test_no_final_newline_survives_an_edit_elsewhere() -> None:
     check(linter, text, config)
     check(linter, text.replace("import os", "import sys"), config)
     check(linter, text.replace("return a", "return a or []"), config)
+
+
+# Values a module-level binding is changed to, each meaning something to some rule: a
+# secret, a secret lookup, model clients (sync and async), a bounded iterable, a limit.
+BINDING_VALUES = (
+    '"sk-proj-abcdefghijklmnopqrstuvwxyz123456"',
+    'os.environ["OPENAI_API_KEY"]',
+    "None",
+    "OpenAI()",
+    "AsyncOpenAI()",
+    "requests.Session()",
+    "asyncio.Semaphore(4)",
+    "[1, 2, 3]",
+    "{}",
+    "TOOLS",
+)
+
+
+def _binding_edits(text: str) -> list[str]:
+    """The text with each module-level `name = value` given each of `BINDING_VALUES`."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError:
+        return []
+    out: list[str] = []
+    for index, stmt in enumerate(module.body):
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            continue
+        small = stmt.body[0]
+        if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+            continue
+        for value in BINDING_VALUES:
+            changed = small.with_changes(value=cst.parse_expression(value))
+            body = list(module.body)
+            body[index] = stmt.with_changes(body=[changed])
+            out.append(module.with_changes(body=body).code)
+    return out
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
+def test_changing_a_module_level_binding_matches_full_lint(rule: Any) -> None:
+    # Functions see module-level bindings only through recorded look-ups (the facts',
+    # `ModuleFacts.note_read`): every rule's examples, each binding changed to values its
+    # rules read, re-linted incrementally, must give what a full lint gives.
+    config = Config.default()
+    sources = [example.source for example in (*rule.flagged, *rule.clean)]
+    if rule is all_rules()[0]:
+        sources.append(BINDINGS)
+    for source in sources:
+        linter = IncrementalLinter(PATH)
+        check(linter, source, config)
+        for edited in _binding_edits(source):
+            check(linter, edited, config)
+            check(linter, source, config)
+
+
+def test_the_class_index_is_kept_between_edits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Registrations are extracted on every edit; the classes they are read from are not
+    # indexed anew unless they changed or name a binding that did (in a decorator).
+    from agentsense.analyzers.detect import static
+
+    config = Config.default()
+    text = agent_module(400)
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    built: list[str] = []
+    real = static._class_info
+
+    def counting(node: cst.ClassDef, facts: Any) -> static.ClassInfo:
+        built.append(node.name.value)
+        return real(node, facts)
+
+    versions = [
+        text.replace("results = []", "results = [0]", 1),
+        text.replace("careful support agent", "careful, kind support agent"),
+    ]
+    # A class's header changes (one class is indexed anew, though everything is re-linted).
+    versions.append(versions[1].replace("class WeatherTool1(", "class WeatherTool1(object, ", 1))
+    wanted = [lint(version, PATH, config) for version in versions]
+    monkeypatch.setattr(static, "_class_info", counting)
+    got = [linter.lint(version, config) for version in versions[:2]]
+    assert built == []
+    got.append(linter.lint(versions[2], config))
+    assert built == ["WeatherTool1"]
+    assert got == wanted
+
+
+ABSTRACT = textwrap.dedent(
+    """\
+    from abc import ABCMeta, abstractmethod
+
+    from agentsense.runtime.registry import BaseTool
+
+
+    class Search(BaseTool):
+        name = "search"
+        description = "Search the web."
+
+        @abstractmethod
+        def execute(self, query: str) -> str: ...
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "new",
+    [
+        "from abc import ABCMeta\nfrom functools import cache as abstractmethod\n",
+        "from abc import ABCMeta\n\nabstractmethod = staticmethod\n",
+    ],
+)
+def test_a_kept_class_follows_what_its_decorators_resolve_to(new: str) -> None:
+    # `execute` stops being abstract: the tool class now registers. Its statement is kept
+    # (and so is its `ClassInfo`, unless its decorators resolve differently).
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, ABSTRACT, config)
+    edited = ABSTRACT.replace("from abc import ABCMeta, abstractmethod\n", new)
+    assert lint(ABSTRACT, PATH, config) != lint(edited, PATH, config)
+    check(linter, edited, config)
+    check(linter, ABSTRACT, config)
