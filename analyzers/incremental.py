@@ -33,6 +33,7 @@ import io
 import re
 import time
 import tokenize
+from collections import Counter
 from collections.abc import Iterable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from itertools import chain
@@ -58,10 +59,12 @@ from agentsense.analyzers.engine import (
 from agentsense.analyzers.facts import (
     BindingReads,
     ModuleFacts,
+    StatementMemo,
     call_binding,
     dotted_name,
     iter_statements,
 )
+from agentsense.analyzers.index import word_counts
 from agentsense.analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
 from agentsense.analyzers.positions import RelativePositions, StatementPositions
 from agentsense.analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
@@ -409,6 +412,10 @@ class IncrementalLinter:
         # `ClassInfo`s of the current classes by `id()` (the registrations' class index,
         # `static.class_info_cache`), dropped when their statement is re-parsed.
         self._class_infos: dict[int, ClassInfo] = {}
+        # What the facts computed from single statements (`ModuleFacts.of_statement`).
+        self._memo: StatementMemo = {}
+        # The current text's word counts (`index.word_counts`), kept up to date per edit.
+        self._words: Counter[str] | None = None
 
     @property
     def text(self) -> str | None:
@@ -442,6 +449,8 @@ class IncrementalLinter:
         }
         facts.provide(known_registrations, known)
         facts.provide(class_info_cache, self._class_infos)
+        facts.memo = self._memo
+        facts.words = self._words
         return facts
 
     def _forget_classes(self, chunks: Iterable[Chunk]) -> None:
@@ -667,6 +676,7 @@ class IncrementalLinter:
             Chunk.build(piece, stmt, module)
             for piece, stmt in zip(pieces[1:-1], module.body, strict=True)
         ]
+        self._words = word_counts(text)
         self._good_text = text
         return "full"
 
@@ -679,6 +689,8 @@ class IncrementalLinter:
         self._interface_chunks = []
         self._replaced = set()
         self._class_infos = {}
+        self._memo = {}
+        self._words = None
 
     def _locate(self, text: str) -> tuple[int, int, int, int] | None:
         """Old chunks [first, end) that changed, and where they now lie in `text`."""
@@ -810,6 +822,7 @@ class IncrementalLinter:
         old_end = 1 + header_rows + sum(c.rows for c in self.chunks[:end])
         old_rows = sum(c.rows for c in self.chunks[first:end])
         new_rows = sum(c.rows for c in new_chunks)
+        old_header, old_footer = self.header, self.footer
         if at_start:
             old_start = 1
             old_rows += header_rows
@@ -824,6 +837,20 @@ class IncrementalLinter:
             for chunk in self.chunks[first:end]:
                 self._replaced.update(id(node) for node in iter_subtree(chunk.statement))
         self._forget_classes(self.chunks[first:end])
+        for chunk in self.chunks[first:end]:
+            self._memo.pop(id(chunk.statement), None)
+        if self._words is not None:
+            # Counted per piece: pieces split at line breaks, where no word continues.
+            for chunk in self.chunks[first:end]:
+                self._words.subtract(word_counts(chunk.text))
+            for piece in pieces[1:-1]:
+                self._words.update(word_counts(piece))
+            if at_start:
+                self._words.subtract(word_counts(old_header))
+                self._words.update(word_counts(self.header))
+            if at_end:
+                self._words.subtract(word_counts(old_footer))
+                self._words.update(word_counts(self.footer))
         self.chunks = [*self.chunks[:first], *new_chunks, *self.chunks[end:]]
         self.module = module
         self._good_text = text

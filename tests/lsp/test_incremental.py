@@ -17,6 +17,7 @@ from agentsense.analyzers.config import Config
 from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.engine import lint
 from agentsense.analyzers.incremental import IncrementalLinter
+from agentsense.analyzers.index import word_counts
 from agentsense.analyzers.registry import all_rules
 from tests.lsp.agent_code import agent_class_module, agent_module, line_inside_method
 
@@ -83,6 +84,9 @@ def check(linter: IncrementalLinter, text: str, config: Config) -> None:
     assert got == want, (linter.stats, text)
     if linter.stats.parse in ("incremental", "full", "unchanged") and linter.module is not None:
         assert linter.module.code == text
+        # The word counts rules' pre-checks read, kept per edit, are the text's.
+        words = linter.module_facts().words
+        assert words is not None and +words == word_counts(text)
 
 
 @st.composite
