@@ -5,7 +5,15 @@ from __future__ import annotations
 import ast
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableSequence,
+    Sequence,
+)
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -235,67 +243,102 @@ class Walked:
     # made it (None: made by a `Module` handler or by a rule whose findings read the walk of
     # every statement, see `walks_whole_module`).
     origins: list[int | None]
-    # The module-level bindings each walked statement's rules read through the facts.
-    reads: dict[int, BindingReads]
+    # With `reads_per_rule`: what each walked statement's rules read of the module-level
+    # bindings through the facts, by rule code (rules that read nothing are left out).
+    reads: dict[int, dict[str, BindingReads]]
 
 
 def walk(
-    context: FileContext, rules: Sequence[Rule], statements: Collection[int] | None = None
+    context: FileContext,
+    rules: Sequence[Rule],
+    statements: Collection[int] | None = None,
+    *,
+    rules_for: Mapping[int, Collection[str]] | None = None,
+    reads_per_rule: bool = False,
 ) -> Walked:
     """One iterative depth-first walk of `context.module`, dispatching to every rule's
     handlers by node type.
 
     `statements`: walk only these top-level statements (the editor's incremental engine
     keeps the others' findings); rules that walk the whole module still see every statement.
+    `rules_for`: of a chosen statement, walk only these rules (the others' findings are
+    kept). `reads_per_rule`: record the facts' binding reads per statement and rule.
     """
     module = context.module
     visit, leave = _dispatch_tables(rules)
     module_visit, module_leave = visit.pop(cst.Module, []), leave.pop(cst.Module, [])
     whole_rules = [rule for rule in rules if walks_whole_module(type(rule))]
     whole_codes = {rule.code for rule in whole_rules}
-    if statements is None:
-        other_visit, other_leave = visit, leave
-    else:
-        other_visit, other_leave = _dispatch_tables(whole_rules)
-        other_visit.pop(cst.Module, None)
-        other_leave.pop(cst.Module, None)
-    # Statements no handler looks into are skipped; one walked only for handlers of
-    # statement kinds need not enter expressions.
-    other_structural = all(issubclass(t, _STRUCTURAL) for t in (*other_visit, *other_leave))
+    facts = context.facts if reads_per_rule else None
+    slots: dict[str, list[BindingReads]] = {rule.code: [BindingReads()] for rule in rules}
+    tables: dict[tuple[bool, frozenset[str] | None], _Tables] = {}
+
+    def tables_for(codes: frozenset[str] | None, chosen: bool) -> _Tables:
+        key = (chosen, codes) if chosen else (False, frozenset(whole_codes))
+        found = tables.get(key)
+        if found is None:
+            if key == (True, None) or statements is None:
+                picked, pair = rules, (visit, leave)
+            else:
+                wanted = key[1] or frozenset()
+                picked = [r for r in rules if r.code in wanted or r.code in whole_codes]
+                pair = _dispatch_tables(picked)
+                pair[0].pop(cst.Module, None)
+                pair[1].pop(cst.Module, None)
+            # Statements no handler looks into are skipped; one walked only for handlers of
+            # statement kinds need not enter expressions.
+            structural = all(issubclass(t, _STRUCTURAL) for t in (*pair[0], *pair[1]))
+            if chosen and facts is not None:
+                pair = _reading_tables(picked, slots)  # type: ignore[assignment]
+            found = tables[key] = _Tables(pair[0], pair[1], structural and not chosen, picked)
+        return found
+
     reports = context.reports
     path = context.path_stack
     path.append(module)
     for handler in module_visit:
         handler(module)
     origins: list[int | None] = [None] * len(reports)
-    reads: dict[int, BindingReads] = {}
-    known: dict[str, object] = context.__dict__  # the facts, once a rule asked for them
+    reads: dict[int, dict[str, BindingReads]] = {}
     for index, stmt in enumerate(module.body):
         chosen = statements is None or index in statements
-        visit_table, leave_table = (visit, leave) if chosen else (other_visit, other_leave)
-        if not visit_table and not leave_table:
+        codes = rules_for.get(index) if chosen and rules_for is not None else None
+        table = tables_for(frozenset(codes) if codes is not None else None, chosen)
+        if not table.visit and not table.leave:
             continue
         check_deadline()  # per statement: the walk's own count restarts with each one
-        facts = known.get("facts")
-        if isinstance(facts, ModuleFacts):
-            facts.reads = BindingReads()
         before = len(reports)
-        _walk_subtree(
-            stmt, path, visit_table, leave_table, structural=not chosen and other_structural
-        )
+        if chosen and facts is not None:
+            _walk_subtree_reading(stmt, path, table.visit, table.leave, facts)  # type: ignore[arg-type]
+            found: dict[str, BindingReads] = {}
+            for rule in table.rules:
+                slot = slots[rule.code]
+                if slot[0].names or slot[0].whole:
+                    found[rule.code] = slot[0]
+                    slot[0] = BindingReads()
+            reads[index] = found
+            facts.reads = BindingReads()
+        else:
+            _walk_subtree(stmt, path, table.visit, table.leave, structural=table.structural)
         origins.extend(
             None if not chosen or report.code in whole_codes else index
             for report in reports[before:]
         )
-        facts = known.get("facts")
-        if chosen and isinstance(facts, ModuleFacts):
-            reads[index] = facts.reads
-            facts.reads = BindingReads()
     for handler in module_leave:
         handler(module)
     path.pop()
     origins.extend([None] * (len(reports) - len(origins)))
     return Walked(origins, reads)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """The handlers a statement is walked with (by node type), and their rules."""
+
+    visit: dict[type[cst.CSTNode], list[NodeHandler]]
+    leave: dict[type[cst.CSTNode], list[NodeHandler]]
+    structural: bool
+    rules: Sequence[Rule]
 
 
 def _resolve(
@@ -664,9 +707,9 @@ class StatementLint:
     used: tuple[tuple[int | None, int, str], ...]
     # Codes of the rules that were walked over every statement.
     whole_module_codes: frozenset[str]
-    # What each walked statement's findings read of the module-level bindings (its rules'
-    # look-ups, and its fixes': adding an import reads the whole import block).
-    reads: dict[int, BindingReads]
+    # What each walked statement's findings read of the module-level bindings, by rule code
+    # (its rules' look-ups, and its fixes': adding an import reads the whole import block).
+    reads: dict[int, dict[str, BindingReads]]
 
 
 def _handler_table(cls: type[Rule]) -> tuple[list[tuple[type[cst.CSTNode], str]], ...]:
@@ -704,6 +747,7 @@ def lint_statements(
     statement_rows: Sequence[int],
     facts: ModuleFacts | None = None,
     position_cache: MutableSequence[RelativePositions | None] | None = None,
+    rules_for: Mapping[int, Collection[str]] | None = None,
 ) -> StatementLint:
     """Run the enabled rules over the top-level `statements` (indexes) of a parsed module.
 
@@ -712,7 +756,7 @@ def lint_statements(
     report lies outside the statements walked. `facts`, when given, replaces the module's
     lazily computed facts (the caller may have them cached per statement), and
     `position_cache` keeps each statement's relative positions between calls (see
-    `StatementPositions`).
+    `StatementPositions`). `rules_for`: of a statement, run only these rules (see `walk`).
     """
     context = FileContext(source, path, module)
     if facts is not None:
@@ -722,7 +766,7 @@ def lint_statements(
         for cls in all_rules()
         if cls.code in enabled and cls.code not in _ENGINE_CODES
     ]
-    walked = walk(context, rules, frozenset(statements))
+    walked = walk(context, rules, frozenset(statements), rules_for=rules_for, reads_per_rule=True)
     reads = walked.reads
     findings: list[tuple[int | None, Finding]] = []
     used: list[tuple[int | None, int, str]] = []
@@ -736,7 +780,8 @@ def lint_statements(
             if origin is not None and report.fix is not None and _inserts(report.fix):
                 # Where the insertion goes and whether the import is there read the
                 # module's import block as a whole.
-                reads.setdefault(origin, BindingReads()).whole = True
+                by_rule = reads.setdefault(origin, {})
+                by_rule.setdefault(report.code, BindingReads()).whole = True
         positions = StatementPositions(module, statement_rows, position_cache)
         for report in context.reports:
             positions.ensure(report.search_root)
@@ -801,6 +846,51 @@ def _walk_subtree(
         stack.append((node, False))
         found = statement_children(node) if structural else children(node)
         stack.extend((child, True) for child in reversed(found))
+
+
+def _reading_tables(
+    rules: Iterable[Rule], slots: Mapping[str, list[BindingReads]]
+) -> tuple[dict[type[cst.CSTNode], list[tuple[NodeHandler, list[BindingReads]]]], ...]:
+    """`_dispatch_tables` without `Module` handlers, each handler with its rule's reads slot."""
+    visit: dict[type[cst.CSTNode], list[tuple[NodeHandler, list[BindingReads]]]] = defaultdict(list)
+    leave: dict[type[cst.CSTNode], list[tuple[NodeHandler, list[BindingReads]]]] = defaultdict(list)
+    for rule in rules:
+        visits, leaves = _handler_table(type(rule))
+        for table, entries in ((visit, visits), (leave, leaves)):
+            for node_type, method in entries:
+                if node_type is not cst.Module:
+                    table[node_type].append((getattr(rule, method), slots[rule.code]))
+    return visit, leave
+
+
+def _walk_subtree_reading(
+    root: cst.CSTNode,
+    path: list[cst.CSTNode],
+    visit: dict[type[cst.CSTNode], list[tuple[NodeHandler, list[BindingReads]]]],
+    leave: dict[type[cst.CSTNode], list[tuple[NodeHandler, list[BindingReads]]]],
+    facts: ModuleFacts,
+) -> None:
+    """`_walk_subtree` that points the facts' reads at each handler's rule's before it runs
+    (`walk(..., reads_per_rule=True)`)."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(root, True)]
+    steps = 0
+    while stack:
+        steps += 1
+        if steps % CHECK_EVERY == 0:
+            check_deadline()
+        node, entering = stack.pop()
+        if not entering:
+            for handler, slot in leave.get(type(node), ()):
+                facts.reads = slot[0]
+                handler(node)
+            path.pop()
+            continue
+        path.append(node)
+        for handler, slot in visit.get(type(node), ()):
+            facts.reads = slot[0]
+            handler(node)
+        stack.append((node, False))
+        stack.extend((child, True) for child in reversed(children(node)))
 
 
 def syntax_error_findings(

@@ -16,7 +16,8 @@ at module level). Edits inside a function body leave the interface alone, so onl
 is walked. When the interface changed only in plain module-level bindings (a prompt constant
 being typed, an import added), only the statements whose rules and fixes read one of the names
 involved (or the import block as a whole) through the module facts (`facts.BindingReads`,
-recorded by the walk), or that mention one outside function bodies, are re-linted (see
+recorded by the walk per rule: only those rules run again), or that mention one outside
+function bodies (re-linted whole), are re-linted (see
 `_changed_names`, `_invalidate_users`); any other interface change re-lints everything.
 Registrations are kept per chunk and extracted before the walk (those of a chunk mentioning a
 changed name anew): a chunk whose registrations are not the ones its last walk saw (a call in
@@ -321,8 +322,10 @@ class Chunk:
     # holds); `registered` is what its last walk saw (its findings depend on them).
     registrations: tuple[Registration, ...] | None = None
     registered: tuple[Registration, ...] = ()
-    # The module-level bindings its last walk (and its findings' fixes) read.
-    reads: BindingReads | None = None
+    # The module-level bindings its last walk (and its findings' fixes) read, by rule code;
+    # `stale`: the rules to run again over it (their cached findings are dropped then).
+    reads: dict[str, BindingReads] | None = None
+    stale: set[str] | None = None
 
     @staticmethod
     def build(text: str, stmt: cst.BaseStatement, code: cst.Module) -> Chunk:
@@ -361,6 +364,10 @@ class RunStats:
     statements: int
     whole_module_codes: frozenset[str]
     seconds: float
+    # Top-level statements walked with some rules only (those that read a binding that
+    # changed), and how many (statement, rule) pairs that made.
+    partial: int = 0
+    rules_rerun: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,7 +547,12 @@ class IncrementalLinter:
             # so the statements whose registrations changed are walked again.
             self._keep_registrations(facts, stale_findings=True)
         rows = self._statement_rows()
-        walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None]
+        walk = [i for i, chunk in enumerate(self.chunks) if chunk.findings is None or chunk.stale]
+        rules_for = {
+            i: frozenset(chunk.stale)
+            for i, chunk in enumerate(self.chunks)
+            if chunk.findings is not None and chunk.stale
+        }
         suppressions = self._suppressions(text, rows)
         result = lint_statements(
             self.module,
@@ -553,14 +565,26 @@ class IncrementalLinter:
             statement_rows=rows,
             facts=facts,
             position_cache=_ChunkPositions(self.chunks),
+            rules_for=rules_for,
         )
         if not asked and registrations_extracted(facts):
             self._keep_registrations(facts, stale_findings=False)
         for index in walk:
             chunk = self.chunks[index]
-            chunk.findings = []
-            chunk.used = []
-            chunk.reads = result.reads.get(index)
+            rerun = rules_for.get(index)
+            if rerun is None or chunk.findings is None:
+                chunk.findings = []
+                chunk.used = []
+                chunk.reads = result.reads.get(index, {})
+            else:
+                # Only these rules ran again: the others' findings, suppressions and reads
+                # stay.
+                chunk.findings = [f for f in chunk.findings if f.code not in rerun]
+                chunk.used = [(row, code) for row, code in chunk.used if code not in rerun]
+                reads = {c: r for c, r in (chunk.reads or {}).items() if c not in rerun}
+                reads.update(result.reads.get(index, {}))
+                chunk.reads = reads
+            chunk.stale = None
         volatile: list[Finding] = []
         used: set[tuple[int, str]] = set()
         for origin, finding in result.findings:
@@ -590,10 +614,12 @@ class IncrementalLinter:
         merged.sort(key=lambda f: (f.span.start, f.code))
         self.stats = RunStats(
             parse_mode,
-            len(walk),
+            len(walk) - len(rules_for),
             len(self.chunks),
             result.whole_module_codes,
             time.perf_counter() - started,
+            len(rules_for),
+            sum(map(len, rules_for.values())),
         )
         return merged
 
@@ -930,8 +956,9 @@ class IncrementalLinter:
 
     def _invalidate_users(self, names: frozenset[str]) -> None:
         """Re-extract the registrations of the statements mentioning a name; re-lint those
-        whose rules or fixes read one of the names, or the module's bindings as a whole
-        (see `BindingReads`), and those mentioning one outside function bodies.
+        mentioning one outside function bodies, and run again, over the others, the rules
+        whose look-ups or fixes read one of the names, or the module's bindings as a whole
+        (see `BindingReads`, recorded per statement and rule).
 
         Code in a function body sees module-level bindings only through look-ups that are
         recorded (the facts', `ModuleFacts.note_read`): a prompt constant used in many
@@ -947,10 +974,14 @@ class IncrementalLinter:
             if pattern.search(chunk.text):
                 chunk.registrations = None
                 outside = pattern.search(_outside_function_bodies(chunk)) is not None
-            if not (outside or (chunk.reads is not None and chunk.reads.depends_on(names))):
-                continue
-            chunk.findings = None
-            chunk.used = []
+            if outside:
+                chunk.findings = None
+                chunk.used = []
+            elif chunk.reads:
+                # Per rule: only the rules whose reads the change touches run again.
+                rules = {code for code, read in chunk.reads.items() if read.depends_on(names)}
+                if rules:
+                    chunk.stale = (chunk.stale or set()) | rules
 
     def _statement_rows(self) -> list[int]:
         rows: list[int] = []

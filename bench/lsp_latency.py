@@ -320,6 +320,7 @@ async def main() -> None:
             print(row(f"  of which analysis, {lines} ln", incremental["server"]))
             prompt = await measure(root, lines, args.edits, True, False, "prompt")
             print(row(f"  typing in the module's prompt, {lines} ln", prompt["samples"]))
+            print(row(f"  of which analysis, prompt, {lines} ln", prompt["server"]))
             if args.broken:
                 broken = await measure(root, lines, args.edits, True, True)
                 print(row(f"  with syntax errors, {lines} ln", broken["samples"]))
