@@ -381,6 +381,17 @@ class _Region:
 
 
 @dataclass(frozen=True, slots=True)
+class _Carry:
+    """The chunks (with their first rows) and interface of the last version that parsed,
+    while a full parse replaces them (see `IncrementalLinter._adopt`)."""
+
+    chunks: list[Chunk]
+    rows: list[int]
+    interface: tuple[tuple[str, ...], tuple[str, ...]] | None
+    interface_chunks: list[Chunk]
+
+
+@dataclass(frozen=True, slots=True)
 class _Findings:
     """A version answered without the incremental path (syntax error, odd text)."""
 
@@ -423,6 +434,7 @@ class IncrementalLinter:
         self._memo: StatementMemo = {}
         # The current text's word counts (`index.word_counts`), kept up to date per edit.
         self._words: Counter[str] | None = None
+        self._carry: _Carry | None = None
 
     @property
     def text(self) -> str | None:
@@ -673,7 +685,11 @@ class IncrementalLinter:
         return _Findings("syntax-error", syntax_error_findings(error, text, self.path, config))
 
     def _full(self, text: str, config: Config) -> str | _Findings:
+        # What the last good version knew, for the statements a full parse gives back as
+        # they were (kept while the text does not parse).
+        carry = self._carry if self.module is None else self._carried()
         self._forget()
+        self._carry = carry
         module = parse(text)
         if not isinstance(module, cst.Module):
             return _Findings("syntax-error", syntax_error_findings(module, text, self.path, config))
@@ -704,7 +720,43 @@ class IncrementalLinter:
         ]
         self._words = word_counts(text)
         self._good_text = text
+        self._carry = None
+        if carry is not None:
+            self._adopt(carry)
         return "full"
+
+    def _carried(self) -> _Carry | None:
+        if not self.chunks:
+            return None
+        return _Carry(self.chunks, self._statement_rows(), self._interface, self._interface_chunks)
+
+    def _adopt(self, carry: _Carry) -> None:
+        """Give the statements a full parse found unchanged at either end of the file the
+        findings, reads and registrations their previous chunks had (moved to their rows),
+        and keep the previous interface: `lint` then re-lints only what the edit can affect,
+        as after a splice. Registrations are extracted anew (the nodes are new): a statement
+        with any is walked again."""
+        old, new = carry.chunks, self.chunks
+        rows = self._statement_rows()
+        pairs: list[tuple[int, int]] = []
+        while len(pairs) < min(len(old), len(new)) and (
+            old[len(pairs)].text == new[len(pairs)].text
+        ):
+            pairs.append((len(pairs), len(pairs)))
+        kept = len(pairs)
+        tail = 1
+        while tail <= min(len(old), len(new)) - kept and old[-tail].text == new[-tail].text:
+            pairs.append((len(old) - tail, len(new) - tail))
+            tail += 1
+        for before, after in pairs:
+            previous, chunk = old[before], new[after]
+            if previous.findings is None:
+                continue
+            chunk.findings, chunk.used = previous.findings, previous.used
+            _move_cache(chunk, _Region(1, 1, rows[after] - carry.rows[before]))
+            chunk.reads, chunk.stale = previous.reads, previous.stale
+            chunk.registered = previous.registered
+        self._interface, self._interface_chunks = carry.interface, carry.interface_chunks
 
     def _forget(self) -> None:
         self.module = None

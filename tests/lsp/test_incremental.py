@@ -891,3 +891,21 @@ def test_diagnostics_of_findings_kept_by_the_linter_are_kept() -> None:
     kept = {id(d) for d in first.diagnostics}
     reused = sum(1 for d in second.diagnostics if id(d) in kept)
     assert len(second.diagnostics) - 3 <= reused
+
+
+def test_a_full_parse_keeps_the_findings_of_statements_it_gives_back_unchanged() -> None:
+    config = Config.default()
+    text = "# A comment above everything.\n" + agent_module(400)
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    # The header changed: not spliced, the whole text is parsed again.
+    check(linter, text.replace("above everything", "above it all"), config)
+    assert linter.stats.parse == "full"
+    with_registrations = sum(1 for chunk in linter.chunks if chunk.registered)
+    assert linter.stats.walked == with_registrations <= len(linter.chunks) // 2
+    # A line more above (everything moves down one row), then a syntax error, then back.
+    check(linter, "# One more line.\n" + text, config)
+    assert linter.stats.parse == "full"
+    check(linter, "(\n" + text, config)
+    check(linter, text, config)
+    assert linter.stats.parse == "full" and linter.stats.walked <= len(linter.chunks) // 2
