@@ -688,7 +688,9 @@ def _fix_source(
 # another function's plain body, nor on state a rule instance carried from the walk of one
 # top-level statement to the next (`tests/test_engine.py` walks each example statement alone).
 # A rule that gathers what the whole walk saw does so in `leave_Module`: it is walked over every
-# statement each time (`walks_whole_module`).
+# statement each time (`walks_whole_module`). What each rule read of the module-level bindings
+# while walking a statement is recorded per rule, so that when only a binding changed, only the
+# rules that read it run again over that statement (`rules_for`); the others' findings stay.
 
 _handler_tables: dict[type[Rule], tuple[list[tuple[type[cst.CSTNode], str]], ...]] = {}
 
