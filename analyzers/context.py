@@ -55,7 +55,7 @@ class FileContext:
     @cached_property
     def index(self) -> FileIndex:
         """Shared sub-walk results (a scope's nodes, assignments, blocks), built lazily."""
-        return FileIndex(self.module, self.source)
+        return FileIndex(self.module, self.source, self.facts.words)
 
     def shared(self, factory: Callable[[FileContext], T]) -> T:
         """One instance of `factory(self)` per file, shared by every rule that asks.

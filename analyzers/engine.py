@@ -287,10 +287,11 @@ class Walked:
     # a `Module` handler or by a rule whose findings read the walk of every statement, see
     # `walks_whole_module`).
     origins: list[Origin | None]
-    # The module-level bindings each walked statement's (or member's) rules read through the
-    # facts; a class walked member by member reads its own part (header, decorators, the
+    # With `reads_per_rule`: what each walked statement's (or member's) rules read of the
+    # module-level bindings through the facts, by rule code (rules that read nothing are left
+    # out); a class walked member by member reads its own part (header, decorators, the
     # members not listed) under its index.
-    reads: dict[Origin, BindingReads]
+    reads: dict[Origin, dict[str, BindingReads]]
 
 
 def walk(
@@ -298,6 +299,9 @@ def walk(
     rules: Sequence[Rule],
     statements: Collection[int] | None = None,
     members: Mapping[int, Collection[int]] | None = None,
+    *,
+    rules_for: Mapping[int, Collection[str]] | None = None,
+    reads_per_rule: bool = False,
 ) -> Walked:
     """One iterative depth-first walk of `context.module`, dispatching to every rule's
     handlers by node type.
@@ -308,59 +312,94 @@ def walk(
     walk; its other members are treated as statements not walked, the class itself (its
     header, decorators, bases) is walked, and each listed member's reports and reads are
     kept apart under (statement, member).
+    `rules_for`: of a chosen statement, walk only these rules (the others' findings are
+    kept). `reads_per_rule`: record the facts' binding reads per statement and rule.
     """
     module = context.module
     visit, leave = _dispatch_tables(rules)
     module_visit, module_leave = visit.pop(cst.Module, []), leave.pop(cst.Module, [])
     whole_rules = [rule for rule in rules if walks_whole_module(type(rule))]
     whole_codes = {rule.code for rule in whole_rules}
-    if statements is None:
-        other_visit, other_leave = visit, leave
-    else:
-        other_visit, other_leave = _dispatch_tables(whole_rules)
-        other_visit.pop(cst.Module, None)
-        other_leave.pop(cst.Module, None)
-    # Statements no handler looks into are skipped; one walked only for handlers of
-    # statement kinds need not enter expressions.
-    other_structural = all(issubclass(t, _STRUCTURAL) for t in (*other_visit, *other_leave))
+    facts = context.facts if reads_per_rule else None
+    slots: dict[str, list[BindingReads]] = {rule.code: [BindingReads()] for rule in rules}
+    tables: dict[tuple[bool, frozenset[str] | None], _Tables] = {}
+
+    def tables_for(codes: frozenset[str] | None, chosen: bool) -> _Tables:
+        key = (chosen, codes) if chosen else (False, frozenset(whole_codes))
+        found = tables.get(key)
+        if found is None:
+            if key == (True, None) or statements is None:
+                picked, pair = rules, (visit, leave)
+            else:
+                wanted = key[1] or frozenset()
+                picked = [r for r in rules if r.code in wanted or r.code in whole_codes]
+                pair = _dispatch_tables(picked)
+                pair[0].pop(cst.Module, None)
+                pair[1].pop(cst.Module, None)
+            # Statements no handler looks into are skipped; one walked only for handlers of
+            # statement kinds need not enter expressions.
+            structural = all(issubclass(t, _STRUCTURAL) for t in (*pair[0], *pair[1]))
+            if chosen and facts is not None:
+                pair = _reading_tables(picked, slots, facts)
+            found = tables[key] = _Tables(pair[0], pair[1], structural and not chosen, picked)
+        return found
+
+    def harvest(table: _Tables) -> dict[str, BindingReads]:
+        """The reads the table's rules recorded since the last harvest, by rule code."""
+        found: dict[str, BindingReads] = {}
+        for rule in table.rules:
+            slot = slots[rule.code]
+            if slot[0].names or slot[0].whole:
+                found[rule.code] = slot[0]
+                slot[0] = BindingReads()
+        return found
+
     reports = context.reports
     path = context.path_stack
     path.append(module)
     for handler in module_visit:
         handler(module)
     origins: list[Origin | None] = [None] * len(reports)
-    reads: dict[Origin, BindingReads] = {}
-    known: dict[str, object] = context.__dict__  # the facts, once a rule asked for them
+    reads: dict[Origin, dict[str, BindingReads]] = {}
+
+    def walk_member(member: cst.CSTNode, table: _Tables, origin: Origin) -> None:
+        """A listed class member, its reads kept apart from its class's own part's."""
+        if facts is None:
+            _walk_subtree(member, path, table.visit, table.leave)
+            return
+        own = {rule.code: slots[rule.code][0] for rule in table.rules}
+        for rule in table.rules:
+            slots[rule.code][0] = BindingReads()
+        _walk_subtree(member, path, table.visit, table.leave)
+        reads[origin] = harvest(table)
+        for code, read in own.items():
+            slots[code][0] = read
+
     for index, stmt in enumerate(module.body):
         chosen = statements is None or index in statements
-        visit_table, leave_table = (visit, leave) if chosen else (other_visit, other_leave)
-        if not visit_table and not leave_table:
+        codes = rules_for.get(index) if chosen and rules_for is not None else None
+        table = tables_for(frozenset(codes) if codes is not None else None, chosen)
+        if not table.visit and not table.leave:
             continue
         check_deadline()  # per statement: the walk's own count restarts with each one
-        facts = known.get("facts")
-        if isinstance(facts, ModuleFacts):
-            facts.reads = BindingReads()
         listed = members.get(index) if chosen and members is not None else None
         if listed is not None and type(stmt) is cst.ClassDef:
             _walk_class_members(
                 stmt,
                 (index, listed),
                 path,
-                (visit, leave),
-                (other_visit, other_leave, other_structural),
-                (context, origins, whole_codes, reads),
+                (table, tables_for(None, False)),
+                walk_member,
+                (context, origins, whole_codes),
             )
         else:
-            _walk_subtree(
-                stmt, path, visit_table, leave_table, structural=not chosen and other_structural
-            )
+            _walk_subtree(stmt, path, table.visit, table.leave, structural=table.structural)
         origins.extend(
             None if not chosen or report.code in whole_codes else index
             for report in reports[len(origins) :]
         )
-        facts = known.get("facts")
-        if chosen and isinstance(facts, ModuleFacts):
-            reads[index] = facts.reads
+        if chosen and facts is not None:
+            reads[index] = harvest(table)
             facts.reads = BindingReads()
     for handler in module_leave:
         handler(module)
@@ -369,33 +408,36 @@ def walk(
     return Walked(origins, reads)
 
 
-_Tables = tuple[
-    dict[type[cst.CSTNode], list[NodeHandler]], dict[type[cst.CSTNode], list[NodeHandler]]
-]
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """The handlers a statement is walked with (by node type), and their rules."""
+
+    visit: dict[type[cst.CSTNode], list[NodeHandler]]
+    leave: dict[type[cst.CSTNode], list[NodeHandler]]
+    structural: bool
+    rules: Sequence[Rule]
 
 
 def _walk_class_members(
     cls: cst.ClassDef,
     listed: tuple[int, Collection[int]],
     path: list[cst.CSTNode],
-    tables: _Tables,
-    others: tuple[
-        dict[type[cst.CSTNode], list[NodeHandler]], dict[type[cst.CSTNode], list[NodeHandler]], bool
-    ],
-    record: tuple[FileContext, list[Origin | None], set[str], dict[Origin, BindingReads]],
+    tables: tuple[_Tables, _Tables],
+    walk_member: Callable[[cst.CSTNode, _Tables, Origin], None],
+    record: tuple[FileContext, list[Origin | None], set[str]],
 ) -> None:
     """`_walk_subtree(cls)` (the same nodes, order and ancestors) with every rule but for the
     class-body members not `listed`, walked as the statements not chosen are.
 
     The reports of each listed member get the origin (statement, member) and its reads are
-    recorded apart; the rest of the class's reports are left to the caller (the statement's).
+    recorded apart (`walk_member`); the rest of the class's reports are left to the caller
+    (the statement's).
     """
     index, chosen = listed
-    visit, leave = tables
-    other_visit, other_leave, other_structural = others
-    context, origins, whole_codes, reads = record
+    table, other = tables
+    visit, leave = table.visit, table.leave
+    context, origins, whole_codes = record
     reports = context.reports
-    known: dict[str, object] = context.__dict__
 
     def settle(origin: Origin | None) -> None:
         origins.extend(
@@ -417,23 +459,15 @@ def _walk_class_members(
         for position, member in enumerate(block.body):
             settle(index)
             if position not in chosen:
-                if other_visit or other_leave:
+                if other.visit or other.leave:
                     _walk_subtree(
-                        member, path, other_visit, other_leave, structural=other_structural
+                        member, path, other.visit, other.leave, structural=other.structural
                     )
                     settle(None)
                 continue
             check_deadline()
-            facts = known.get("facts")
-            own = facts.reads if isinstance(facts, ModuleFacts) else BindingReads()
-            if isinstance(facts, ModuleFacts):
-                facts.reads = BindingReads()
-            _walk_subtree(member, path, visit, leave)
+            walk_member(member, table, (index, position))
             settle((index, position))
-            facts = known.get("facts")
-            if isinstance(facts, ModuleFacts):
-                reads[(index, position)] = facts.reads
-                facts.reads = own
         for handler in leave.get(cst.IndentedBlock, ()):
             handler(block)
         path.pop()
@@ -824,7 +858,9 @@ def _fix_source(
 # from `visit_ClassDef`, and gather what it needs there; tests/lsp/test_incremental_members.py
 # walks each member of the examples' classes alone).
 # A rule that gathers what the whole walk saw does so in `leave_Module`: it is walked over every
-# statement each time (`walks_whole_module`).
+# statement each time (`walks_whole_module`). What each rule read of the module-level bindings
+# while walking a statement is recorded per rule, so that when only a binding changed, only the
+# rules that read it run again over that statement (`rules_for`); the others' findings stay.
 
 _handler_tables: dict[type[Rule], tuple[list[tuple[type[cst.CSTNode], str]], ...]] = {}
 
@@ -844,9 +880,9 @@ class StatementLint:
     # Codes of the rules that were walked over every statement.
     whole_module_codes: frozenset[str]
     # What each walked statement's (or class member's) findings read of the module-level
-    # bindings (its rules' look-ups, and its fixes': adding an import reads the whole
-    # import block).
-    reads: dict[Origin, BindingReads]
+    # bindings, by rule code (its rules' look-ups, and its fixes': adding an import reads the
+    # whole import block).
+    reads: dict[Origin, dict[str, BindingReads]]
 
 
 def _handler_table(cls: type[Rule]) -> tuple[list[tuple[type[cst.CSTNode], str]], ...]:
@@ -885,6 +921,7 @@ def lint_statements(
     facts: ModuleFacts | None = None,
     position_cache: MutableSequence[RelativePositions | None] | None = None,
     members: Mapping[int, tuple[Collection[int], MemberRows]] | None = None,
+    rules_for: Mapping[int, Collection[str]] | None = None,
 ) -> StatementLint:
     """Run the enabled rules over the top-level `statements` (indexes) of a parsed module.
 
@@ -895,7 +932,8 @@ def lint_statements(
     `position_cache` keeps each statement's relative positions between calls (see
     `StatementPositions`). `members[i]`, for a top-level class, has it walked and positioned
     member by member: the indexes of its body's statements to walk (when `i` is among
-    `statements`; see `walk`) and their rows and cached positions.
+    `statements`; see `walk`) and their rows and cached positions. `rules_for`: of a
+    statement, run only these rules (see `walk`).
     """
     context = FileContext(source, path, module)
     if facts is not None:
@@ -906,7 +944,9 @@ def lint_statements(
         if cls.code in enabled and cls.code not in _ENGINE_CODES
     ]
     listed = {index: frozenset(chosen) for index, (chosen, _) in (members or {}).items()}
-    walked = walk(context, rules, frozenset(statements), listed)
+    walked = walk(
+        context, rules, frozenset(statements), listed, rules_for=rules_for, reads_per_rule=True
+    )
     reads = walked.reads
     findings: list[tuple[Origin | None, Finding]] = []
     used: list[tuple[Origin | None, int, str]] = []
@@ -920,7 +960,8 @@ def lint_statements(
             if origin is not None and report.fix is not None and _inserts(report.fix):
                 # Where the insertion goes and whether the import is there read the
                 # module's import block as a whole.
-                reads.setdefault(origin, BindingReads()).whole = True
+                by_rule = reads.setdefault(origin, {})
+                by_rule.setdefault(report.code, BindingReads()).whole = True
         rows = {index: member_rows for index, (_, member_rows) in (members or {}).items()}
         positions = StatementPositions(module, statement_rows, position_cache, rows)
         for report in context.reports:
@@ -989,6 +1030,33 @@ def _walk_subtree(
         stack.append((node, False))
         found = statement_children(node) if structural else children(node)
         stack.extend((child, True) for child in reversed(found))
+
+
+def _reading_tables(
+    rules: Iterable[Rule], slots: Mapping[str, list[BindingReads]], facts: ModuleFacts
+) -> tuple[dict[type[cst.CSTNode], list[NodeHandler]], dict[type[cst.CSTNode], list[NodeHandler]]]:
+    """`_dispatch_tables` without `Module` handlers, each handler pointing the facts' reads at
+    its rule's slot before it runs (`walk(..., reads_per_rule=True)`): the same walk then
+    records what each rule read."""
+    visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
+    leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
+    for rule in rules:
+        visits, leaves = _handler_table(type(rule))
+        for table, entries in ((visit, visits), (leave, leaves)):
+            for node_type, method in entries:
+                if node_type is not cst.Module:
+                    table[node_type].append(
+                        _reading(getattr(rule, method), slots[rule.code], facts)
+                    )
+    return visit, leave
+
+
+def _reading(handler: NodeHandler, slot: list[BindingReads], facts: ModuleFacts) -> NodeHandler:
+    def run(node: cst.CSTNode) -> None:
+        facts.reads = slot[0]
+        handler(node)
+
+    return run
 
 
 def syntax_error_findings(

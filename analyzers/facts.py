@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Set
 from functools import cached_property
 from typing import TypeVar, cast
@@ -64,6 +65,48 @@ def iter_statements(body: cst.CSTNode) -> Iterator[cst.BaseStatement]:
         elif isinstance(inner, (list, tuple)):
             stack.extend(reversed([n for n in inner if isinstance(n, cst.CSTNode)]))
         stack.extend(reversed(extra))
+
+
+# `id()` of a top-level statement -> the statement and what was computed from it alone
+# (`ModuleFacts.of_statement`). A tree is never changed, so an entry holds as long as the
+# statement is in the module: the editor's incremental engine keeps one across versions.
+StatementMemo = dict[
+    int, tuple[cst.BaseStatement, dict[Callable[[cst.BaseStatement], object], object]]
+]
+
+
+def _import_pairs(stmt: cst.BaseStatement) -> tuple[tuple[str, str], ...]:
+    """(local name, qualified name) of every import in the statement, in order."""
+    pairs: list[tuple[str, str]] = []
+    for inner in iter_statements(stmt):
+        if not isinstance(inner, cst.SimpleStatementLine):
+            continue
+        for small in inner.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    full = dotted_name(alias.name) or ""
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        pairs.append((alias.asname.name.value, full))
+                    else:
+                        top = full.split(".")[0]
+                        pairs.append((top, top))
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                base = "." * len(small.relative) + (dotted_name(small.module) or "")
+                for alias in small.names:
+                    name = dotted_name(alias.name) or ""
+                    local = name
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        local = alias.asname.name.value
+                    pairs.append((local, f"{base}.{name}" if base else name))
+    return tuple(pairs)
+
+
+def _async_names(stmt: cst.BaseStatement) -> frozenset[str]:
+    return frozenset(
+        s.name.value
+        for s in iter_statements(stmt)
+        if isinstance(s, cst.FunctionDef) and s.asynchronous is not None
+    )
 
 
 class BindingReads:
@@ -162,6 +205,22 @@ class ModuleFacts:
         if statements is not None:
             self.__dict__["statements"] = statements
         self._derived: dict[Callable[[ModuleFacts], object], object] = {}
+        self.memo: StatementMemo = {}
+        # The source's word counts (`index.word_counts`), when an incremental caller keeps them.
+        self.words: Counter[str] | None = None
+
+    def of_statement(self, stmt: cst.BaseStatement, compute: Callable[[cst.BaseStatement], T]) -> T:
+        """`compute(stmt)` for a top-level statement, from the statement alone (nothing else
+        of the module): kept in `memo`, which an incremental caller keeps across versions
+        (the statements it did not re-parse are the same objects)."""
+        entry = self.memo.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            entry = self.memo[id(stmt)] = (stmt, {})
+        table = entry[1]
+        if compute in table:
+            return cast(T, table[compute])
+        found = table[compute] = compute(stmt)
+        return found
 
     def derived(self, compute: Callable[[ModuleFacts], T]) -> T:
         """`compute(self)`, computed once per module: what detection modules build on these
@@ -178,6 +237,12 @@ class ModuleFacts:
         finally:
             self.reads = reads
         return found
+
+    def note_read(self, name: str) -> None:
+        """Record that what is being computed depends on the module-level binding `name`,
+        read by other means than these facts' look-ups (a rule's own pass over the
+        module-level assignments, from inside a function body)."""
+        self.reads.names.add(name)
 
     def provide(self, compute: Callable[[ModuleFacts], T], value: T) -> None:
         """Give `derived(compute)` its value (an incremental caller's, known from before)."""
@@ -204,28 +269,8 @@ class ModuleFacts:
     @cached_property
     def _import_table(self) -> dict[str, str]:
         table: dict[str, str] = {}
-        for stmt in self.statements:
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for small in stmt.body:
-                if isinstance(small, cst.Import):
-                    for alias in small.names:
-                        full = dotted_name(alias.name) or ""
-                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                            table[alias.asname.name.value] = full
-                        else:
-                            top = full.split(".")[0]
-                            table[top] = top
-                elif isinstance(small, cst.ImportFrom) and not isinstance(
-                    small.names, cst.ImportStar
-                ):
-                    base = "." * len(small.relative) + (dotted_name(small.module) or "")
-                    for alias in small.names:
-                        name = dotted_name(alias.name) or ""
-                        local = name
-                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                            local = alias.asname.name.value
-                        table[local] = f"{base}.{name}" if base else name
+        for stmt in self.module.body:
+            table.update(self.of_statement(stmt, _import_pairs))
         return table
 
     @cached_property
@@ -256,11 +301,10 @@ class ModuleFacts:
     @cached_property
     def async_function_names(self) -> frozenset[str]:
         """Names of every `async def` in the module (functions and methods)."""
-        return frozenset(
-            s.name.value
-            for s in self.statements
-            if isinstance(s, cst.FunctionDef) and s.asynchronous is not None
-        )
+        names: set[str] = set()
+        for stmt in self.module.body:
+            names.update(self.of_statement(stmt, _async_names))
+        return frozenset(names)
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         """`time.sleep` for `nap` after `from time import sleep as nap`; None if unknown.

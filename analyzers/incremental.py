@@ -18,12 +18,15 @@ decorators, generator-ness, imports/globals/classes nested in functions, calls b
 decorator's name inside functions, and the whole text of functions used as decorators or called
 at module level). Edits inside a function body leave the interface alone, so only that function
 is walked. When the interface changed only in plain module-level bindings (a prompt constant
-being typed, an import added), only the statements mentioning the names involved, or whose
-rules and fixes read one of them (or the import block as a whole) through the module facts
-(`facts.BindingReads`, recorded by the walk), are re-linted (see `_changed_names`); any other
-interface change re-lints everything. Registrations are kept per chunk on the same terms and
-extracted before the walk: a chunk whose registrations are not the ones its last walk saw (a
-call in another statement registers its function anew) is walked again.
+being typed, an import added), only the statements whose rules and fixes read one of the names
+involved (or the import block as a whole) through the module facts (`facts.BindingReads`,
+recorded by the walk per rule: only those rules run again), or that mention one outside
+function bodies (re-linted whole), are re-linted (see
+`_changed_names`, `_invalidate_users`); any other interface change re-lints everything.
+Registrations are kept per chunk and extracted before the walk (those of a chunk mentioning a
+changed name anew): a chunk whose registrations are not the ones its last walk saw (a call in
+another statement registers its function anew), by value, is walked again. The class index
+registrations are read from is kept too (`static.class_info_cache`).
 `engine.lint_statements` walks the chosen statements and still runs module-wide rules over
 everything; `IncrementalLinter.lint` returns exactly what `engine.lint` returns for the same text.
 The server only feeds it text and versions.
@@ -35,8 +38,9 @@ import io
 import re
 import time
 import tokenize
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, MutableSequence, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from itertools import chain
 from typing import overload
 
@@ -49,6 +53,7 @@ from agentsense.analyzers.detect.registrations import (
     registrations_extracted,
     registrations_of,
 )
+from agentsense.analyzers.detect.static import ClassInfo, class_info_cache
 from agentsense.analyzers.engine import (
     Origin,
     lint_module,
@@ -60,11 +65,13 @@ from agentsense.analyzers.engine import (
 from agentsense.analyzers.facts import (
     BindingReads,
     ModuleFacts,
+    StatementMemo,
     call_binding,
     dotted_name,
     iter_statements,
 )
 from agentsense.analyzers.fixes import code_in_block
+from agentsense.analyzers.index import word_counts
 from agentsense.analyzers.model import Edit, Finding, Fix, Location, RelatedLocation, Span
 from agentsense.analyzers.positions import MemberRows, RelativePositions, StatementPositions
 from agentsense.analyzers.suppression import NONE, Suppression, Suppressions, find_suppressions
@@ -290,6 +297,36 @@ def _names_in(stmt: cst.BaseStatement) -> set[str]:
     return {node.value for node in iter_subtree(stmt) if isinstance(node, cst.Name)}
 
 
+def _same_value(old: object, new: object) -> bool:
+    """Whether two registrations (or parts of them) say the same: equal plain values and
+    fields, and the very same tree nodes (a node is compared by identity: the statement it
+    lies in was kept)."""
+    if old is new:
+        return True
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, cst.CSTNode):
+        return False
+    if isinstance(old, tuple):
+        assert isinstance(new, tuple)
+        return len(old) == len(new) and all(map(_same_value, old, new))
+    if is_dataclass(old):
+        return all(
+            _same_value(getattr(old, item.name), getattr(new, item.name)) for item in fields(old)
+        )
+    if isinstance(old, (str, int, float, bool, bytes, type(None))):
+        return old == new
+    return False  # anything else (a mapping, a set) is not compared: extracted anew
+
+
+def _outside_function_bodies(chunk: Chunk) -> str:
+    """The chunk's code outside plain function bodies (its interface), or all of it when a
+    lambda may be in a body (rules treat a lambda's code as not in a function)."""
+    if chunk.defines is None or "lambda" in chunk.text:
+        return chunk.text
+    return chunk.interface
+
+
 def _mentions(names: Iterable[str]) -> re.Pattern[str] | None:
     """A pattern finding any of the names as a whole word (None for no names)."""
     ordered = sorted(names, key=len, reverse=True)
@@ -319,7 +356,7 @@ class Member:
     findings: list[Finding] | None = None
     used: list[tuple[int, str]] = field(default_factory=list)
     positions: RelativePositions | None = None
-    reads: BindingReads | None = None
+    reads: dict[str, BindingReads] | None = None
     # Its parts of the class's `Chunk` fields, once computed (see `Chunk.build`).
     derived: _MemberParts | None = None
 
@@ -407,8 +444,10 @@ class Chunk:
     # holds); `registered` is what its last walk saw (its findings depend on them).
     registrations: tuple[Registration, ...] | None = None
     registered: tuple[Registration, ...] = ()
-    # The module-level bindings its last walk (and its findings' fixes) read.
-    reads: BindingReads | None = None
+    # The module-level bindings its last walk (and its findings' fixes) read, by rule code;
+    # `stale`: the rules to run again over it (their cached findings are dropped then).
+    reads: dict[str, BindingReads] | None = None
+    stale: set[str] | None = None
     # A class edited inside its body: cut at its members, which keep their own findings
     # (then `findings`, `used` and `positions` are the class's own part's, and `reads` what
     # the whole class read). Made on the first such edit.
@@ -472,6 +511,10 @@ class RunStats:
     # Of the classes cut at their members (`ClassBody`) among those walked, the statements
     # of their bodies walked with every rule (the others kept their findings).
     members: int = 0
+    # Top-level statements walked with some rules only (those that read a binding that
+    # changed), and how many (statement, rule) pairs that made.
+    partial: int = 0
+    rules_rerun: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,6 +525,17 @@ class _Region:
     old_start_row: int
     old_end_row: int
     delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Carry:
+    """The chunks (with their first rows) and interface of the last version that parsed,
+    while a full parse replaces them (see `IncrementalLinter._adopt`)."""
+
+    chunks: list[Chunk]
+    rows: list[int]
+    interface: tuple[tuple[str, ...], tuple[str, ...]] | None
+    interface_chunks: list[Chunk]
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,6 +574,14 @@ class IncrementalLinter:
         # `id()`s of the nodes of statements re-parsed since the last lint: registrations
         # kept for other statements may point at them (an inherited method, a hook's check).
         self._replaced: set[int] = set()
+        # `ClassInfo`s of the current classes by `id()` (the registrations' class index,
+        # `static.class_info_cache`), dropped when their statement is re-parsed.
+        self._class_infos: dict[int, ClassInfo] = {}
+        # What the facts computed from single statements (`ModuleFacts.of_statement`).
+        self._memo: StatementMemo = {}
+        # The current text's word counts (`index.word_counts`), kept up to date per edit.
+        self._words: Counter[str] | None = None
+        self._carry: _Carry | None = None
 
     @property
     def text(self) -> str | None:
@@ -553,7 +615,20 @@ class IncrementalLinter:
             if chunk.registrations is not None
         }
         facts.provide(known_registrations, known)
+        facts.provide(class_info_cache, self._class_infos)
+        facts.memo = self._memo
+        facts.words = self._words
         return facts
+
+    def _forget_classes(self, chunks: Iterable[Chunk]) -> None:
+        """Drop the kept `ClassInfo`s of these (re-parsed) chunks' classes."""
+        infos = self._class_infos
+        if not infos:
+            return
+        for chunk in chunks:
+            for stmt in chunk.statements:
+                if type(stmt) is cst.ClassDef:
+                    infos.pop(id(stmt), None)
 
     def _drop_registrations_into_replaced(self) -> None:
         """Forget kept registrations that point into a re-parsed statement."""
@@ -579,7 +654,12 @@ class IncrementalLinter:
             if index is not None:
                 grouped[index].append(reg)
         for chunk, regs in zip(self.chunks, grouped, strict=True):
-            chunk.registrations = tuple(regs)
+            found = tuple(regs)
+            if found != chunk.registered and _same_value(found, chunk.registered):
+                # Extracted anew (a name it mentions changed) to the same registrations: its
+                # findings, which read them, stay (and so do the objects they were read from).
+                found = chunk.registered
+            chunk.registrations = found
             if chunk.registered == chunk.registrations:  # the same objects (compared by identity)
                 continue
             previous, chunk.registered = chunk.registered, chunk.registrations
@@ -626,7 +706,17 @@ class IncrementalLinter:
             # so the statements whose registrations changed are walked again.
             self._keep_registrations(facts, stale_findings=True)
         rows = self._statement_rows()
+        for chunk in self.chunks:
+            if chunk.stale and chunk.body is not None:
+                # A class cut at its members is walked again whole: its reads are its
+                # members' and its own part's joined, not kept apart per member.
+                chunk.findings, chunk.used, chunk.stale = None, [], None
         walk, members = self._to_walk()
+        rules_for = {
+            i: frozenset(chunk.stale)
+            for i, chunk in enumerate(self.chunks)
+            if chunk.findings is not None and chunk.stale
+        }
         suppressions = self._suppressions(text, rows)
         result = lint_statements(
             self.module,
@@ -640,18 +730,30 @@ class IncrementalLinter:
             facts=facts,
             position_cache=_ChunkPositions(self.chunks),
             members=members,
+            rules_for=rules_for,
         )
         if not asked and registrations_extracted(facts):
             self._keep_registrations(facts, stale_findings=False)
         for index in walk:
             chunk = self.chunks[index]
-            chunk.findings = []
-            chunk.used = []
-            chunk.reads = result.reads.get(index)
+            rerun = rules_for.get(index)
+            if rerun is None or chunk.findings is None:
+                chunk.findings = []
+                chunk.used = []
+                chunk.reads = result.reads.get(index, {})
+            else:
+                # Only these rules ran again: the others' findings, suppressions and reads
+                # stay.
+                chunk.findings = [f for f in chunk.findings if f.code not in rerun]
+                chunk.used = [(row, code) for row, code in chunk.used if code not in rerun]
+                reads = {c: r for c, r in (chunk.reads or {}).items() if c not in rerun}
+                reads.update(result.reads.get(index, {}))
+                chunk.reads = reads
+            chunk.stale = None
             for position in members[index][0] if index in members else ():
                 member = _member(self.chunks, (index, position))
                 member.findings, member.used = [], []
-                member.reads = result.reads.get((index, position))
+                member.reads = result.reads.get((index, position), {})
             if chunk.body is not None:
                 chunk.reads = _joined_reads(
                     [chunk.reads, *(member.reads for member in chunk.body.members)]
@@ -685,11 +787,13 @@ class IncrementalLinter:
         merged.sort(key=lambda f: (f.span.start, f.code))
         self.stats = RunStats(
             parse_mode,
-            len(walk),
+            len(walk) - len(rules_for),
             len(self.chunks),
             result.whole_module_codes,
             time.perf_counter() - started,
             sum(len(members[index][0]) for index in walk if index in members),
+            len(rules_for),
+            sum(map(len, rules_for.values())),
         )
         return merged
 
@@ -705,7 +809,7 @@ class IncrementalLinter:
         for index, chunk in enumerate(self.chunks):
             body = chunk.body
             if body is None:
-                if chunk.findings is None:
+                if chunk.findings is None or chunk.stale:
                     walk.append(index)
                 continue
             listed = [
@@ -778,7 +882,11 @@ class IncrementalLinter:
         return _Findings("syntax-error", syntax_error_findings(error, text, self.path, config))
 
     def _full(self, text: str, config: Config) -> str | _Findings:
+        # What the last good version knew, for the statements a full parse gives back as
+        # they were (kept while the text does not parse).
+        carry = self._carry if self.module is None else self._carried()
         self._forget()
+        self._carry = carry
         module = parse(text)
         if not isinstance(module, cst.Module):
             return _Findings("syntax-error", syntax_error_findings(module, text, self.path, config))
@@ -807,8 +915,45 @@ class IncrementalLinter:
             Chunk.build(piece, stmt, module)
             for piece, stmt in zip(pieces[1:-1], module.body, strict=True)
         ]
+        self._words = word_counts(text)
         self._good_text = text
+        self._carry = None
+        if carry is not None:
+            self._adopt(carry)
         return "full"
+
+    def _carried(self) -> _Carry | None:
+        if not self.chunks:
+            return None
+        return _Carry(self.chunks, self._statement_rows(), self._interface, self._interface_chunks)
+
+    def _adopt(self, carry: _Carry) -> None:
+        """Give the statements a full parse found unchanged at either end of the file the
+        findings, reads and registrations their previous chunks had (moved to their rows),
+        and keep the previous interface: `lint` then re-lints only what the edit can affect,
+        as after a splice. Registrations are extracted anew (the nodes are new): a statement
+        with any is walked again."""
+        old, new = carry.chunks, self.chunks
+        rows = self._statement_rows()
+        pairs: list[tuple[int, int]] = []
+        while len(pairs) < min(len(old), len(new)) and (
+            old[len(pairs)].text == new[len(pairs)].text
+        ):
+            pairs.append((len(pairs), len(pairs)))
+        kept = len(pairs)
+        tail = 1
+        while tail <= min(len(old), len(new)) - kept and old[-tail].text == new[-tail].text:
+            pairs.append((len(old) - tail, len(new) - tail))
+            tail += 1
+        for before, after in pairs:
+            previous, chunk = old[before], new[after]
+            if previous.findings is None or previous.body is not None:
+                continue  # a class cut at its members kept findings in them: walked again
+            chunk.findings, chunk.used = previous.findings, previous.used
+            _move_cache(chunk, _Region(1, 1, rows[after] - carry.rows[before]))
+            chunk.reads, chunk.stale = previous.reads, previous.stale
+            chunk.registered = previous.registered
+        self._interface, self._interface_chunks = carry.interface, carry.interface_chunks
 
     def _forget(self) -> None:
         self.module = None
@@ -818,6 +963,9 @@ class IncrementalLinter:
         self._interface = None
         self._interface_chunks = []
         self._replaced = set()
+        self._class_infos = {}
+        self._memo = {}
+        self._words = None
 
     def _locate(self, text: str) -> tuple[int, int, int, int] | None:
         """Old chunks [first, end) that changed, and where they now lie in `text`."""
@@ -949,6 +1097,7 @@ class IncrementalLinter:
         old_end = 1 + header_rows + sum(c.rows for c in self.chunks[:end])
         old_rows = sum(c.rows for c in self.chunks[first:end])
         new_rows = sum(c.rows for c in new_chunks)
+        old_header, old_footer = self.header, self.footer
         if at_start:
             old_start = 1
             old_rows += header_rows
@@ -962,6 +1111,21 @@ class IncrementalLinter:
         if any(chunk.registrations for chunk in kept):
             for chunk in self.chunks[first:end]:
                 self._replaced.update(id(node) for node in iter_subtree(chunk.statement))
+        self._forget_classes(self.chunks[first:end])
+        for chunk in self.chunks[first:end]:
+            self._memo.pop(id(chunk.statement), None)
+        if self._words is not None:
+            # Counted per piece: pieces split at line breaks, where no word continues.
+            for chunk in self.chunks[first:end]:
+                self._words.subtract(word_counts(chunk.text))
+            for piece in pieces[1:-1]:
+                self._words.update(word_counts(piece))
+            if at_start:
+                self._words.subtract(word_counts(old_header))
+                self._words.update(word_counts(self.header))
+            if at_end:
+                self._words.subtract(word_counts(old_footer))
+                self._words.update(word_counts(self.footer))
         self.chunks = [*self.chunks[:first], *new_chunks, *self.chunks[end:]]
         self.module = module
         self._good_text = text
@@ -1024,6 +1188,14 @@ class IncrementalLinter:
             self._replaced.update((id(cls), id(block)))
             for stmt in block.body[first:end]:
                 self._replaced.update(id(node) for node in iter_subtree(stmt))
+        self._forget_classes([chunk])
+        self._memo.pop(id(cls), None)
+        if self._words is not None:
+            # Counted per member: members split at line breaks, where no word continues.
+            for member in body.members[first:end]:
+                self._words.subtract(word_counts(member.text))
+            for member in members:
+                self._words.update(word_counts(member.text))
         self.chunks[index] = new_chunk
         self.module = module
         self._good_text = text
@@ -1126,19 +1298,33 @@ class IncrementalLinter:
             names = grown
 
     def _invalidate_users(self, names: frozenset[str]) -> None:
-        """Re-lint (and re-extract the registrations of) the statements mentioning a name,
-        and re-lint those whose rules or fixes read one of the names, or the module's
-        bindings as a whole, through the facts (see `BindingReads`)."""
+        """Re-extract the registrations of the statements mentioning a name; re-lint those
+        mentioning one outside function bodies, and run again, over the others, the rules
+        whose look-ups or fixes read one of the names, or the module's bindings as a whole
+        (see `BindingReads`, recorded per statement and rule).
+
+        Code in a function body sees module-level bindings only through look-ups that are
+        recorded (the facts', `ModuleFacts.note_read`): a prompt constant used in many
+        functions re-lints only the statements whose findings read it. Code outside function
+        bodies (module and class level, signatures, decorators) is treated as the module's
+        own scope by rules, which may read any binding it names: re-linted when it names one.
+        """
         pattern = _mentions(names)
         if pattern is None:
             return
         for chunk in self.chunks:
+            outside = False
             if pattern.search(chunk.text):
                 chunk.registrations = None
-            elif chunk.reads is None or not chunk.reads.depends_on(names):
-                continue
-            chunk.findings = None
-            chunk.used = []
+                outside = pattern.search(_outside_function_bodies(chunk)) is not None
+            if outside:
+                chunk.findings = None
+                chunk.used = []
+            elif chunk.reads:
+                # Per rule: only the rules whose reads the change touches run again.
+                rules = {code for code, read in chunk.reads.items() if read.depends_on(names)}
+                if rules:
+                    chunk.stale = (chunk.stale or set()) | rules
 
     def _statement_rows(self) -> list[int]:
         rows: list[int] = []
@@ -1221,13 +1407,16 @@ def _member(chunks: Sequence[Chunk], origin: tuple[int, int]) -> Member:
     return body.members[origin[1]]
 
 
-def _joined_reads(reads: Iterable[BindingReads | None]) -> BindingReads:
-    """What several walks read of the module-level bindings, together."""
-    joined = BindingReads()
-    for item in reads:
-        if item is not None:
-            joined.names.update(item.names)
-            joined.whole = joined.whole or item.whole
+def _joined_reads(
+    reads: Iterable[Mapping[str, BindingReads] | None],
+) -> dict[str, BindingReads]:
+    """What several walks read of the module-level bindings together, by rule code."""
+    joined: dict[str, BindingReads] = {}
+    for by_rule in reads:
+        for code, item in (by_rule or {}).items():
+            into = joined.setdefault(code, BindingReads())
+            into.names.update(item.names)
+            into.whole = into.whole or item.whole
     return joined
 
 

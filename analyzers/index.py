@@ -98,6 +98,12 @@ _SMALL_STATEMENT_HOLDERS: frozenset[type[cst.CSTNode]] = frozenset(
 )
 
 
+def word_counts(text: str) -> Counter[str]:
+    """How often each identifier-like word occurs in the text (`FileIndex.words`). Counts of
+    texts split at line breaks add up to the count of the whole."""
+    return Counter(_WORD.findall(text))
+
+
 class FileIndex:
     """Facts about one parsed file that rules share, each computed at most once.
 
@@ -105,7 +111,9 @@ class FileIndex:
     (so an `id` cannot be reused while the index lives).
     """
 
-    def __init__(self, module: cst.Module, source: str) -> None:
+    def __init__(self, module: cst.Module, source: str, words: Counter[str] | None = None) -> None:
+        """`words`: `word_counts(source)`, when the caller keeps it up to date (the editor's
+        incremental engine counts only what an edit replaced)."""
         self.module = module
         self.source = source
         self._nodes: dict[int, tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = {}
@@ -113,7 +121,7 @@ class FileIndex:
         self._first_assignments: dict[int, tuple[cst.CSTNode, dict[str, cst.Assign]]] = {}
         self._derived: dict[tuple[int, Callable[..., object]], tuple[cst.CSTNode, object]] = {}
         self._blocks: dict[int, tuple[cst.CSTNode, tuple[cst.IndentedBlock, ...]]] = {}
-        self._words: Counter[str] | None = None
+        self._words: Counter[str] | None = words
         self._mentions: dict[str, bool] = {}
         self._may_name: dict[int, tuple[Collection[str], bool]] = {}
         # How many times each kind of fact was computed (tests check "at most once").
@@ -181,7 +189,7 @@ class FileIndex:
         """How often each identifier-like word occurs in the source (code, strings, comments)."""
         if self._words is None:
             self._count("words")
-            self._words = Counter(_WORD.findall(self.source))
+            self._words = word_counts(self.source)
         return self._words
 
     def word_count(self, word: str) -> int:
@@ -191,18 +199,21 @@ class FileIndex:
         """
         if _WORD.fullmatch(word) is None:
             return len(self.source)
-        return self.words[word] if word in self.source else 0
+        if self._words is None and word not in self.source:
+            return 0  # (no need to count every word of the file)
+        return self.words[word]
 
     def mentions(self, word: str) -> bool:
         """Whether `word` occurs in the source as a whole word (never a false "no")."""
         found = self._mentions.get(word)
         if found is None:
-            if word not in self.source:
-                found = False
-            elif _WORD.fullmatch(word) is None:
-                found = True  # not one regex word (`a·b`): the text test is all we can say
+            if _WORD.fullmatch(word) is None:
+                # Not one regex word (`a·b`): the text test is all we can say.
+                found = word in self.source
+            elif self._words is None and word not in self.source:
+                found = False  # (no need to count every word of the file)
             else:
-                found = word in self.words
+                found = self.words[word] > 0
             self._mentions[word] = found
         return found
 

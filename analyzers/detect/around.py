@@ -25,15 +25,17 @@ def mentioned_around(
     `extra` nodes, or in a module-level statement binding a name the function reads.
 
     For settings made once and used everywhere (a client built with `timeout=`, a module-level
-    `asyncio.Semaphore`). Only statements the function names are read, so the editor's
-    incremental linting (which re-lints a statement when a name it mentions changes) stays
-    right.
+    `asyncio.Semaphore`). Only statements binding a name the function reads are read, and
+    those names are recorded as read (`ModuleFacts.note_read`), so the editor's incremental
+    linting re-lints the function when one of them changes.
     """
     render = cst.Module([]).code_for_node
     scope: cst.CSTNode = classes[0] if classes else function
     if pattern.search(render(scope)) or any(pattern.search(render(node)) for node in extra):
         return True
     read = referenced_names(scope)
+    for name in read:
+        context.facts.note_read(name)  # the module-level statements binding them are read
     for stmt in context.facts.statements:
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue

@@ -346,6 +346,8 @@ class ScopeIndex:
     def lookup(self, name: str) -> tuple[Scope, list[Binding]] | None:
         """The innermost scope binding `name`, with all its bindings there."""
         for scope in self.scope_chain():
+            if scope is self.context.module:
+                self.context.facts.note_read(name)  # a module-level binding is read
             found = self.bindings(scope).get(name)
             if found:
                 return scope, found

@@ -47,7 +47,7 @@ from agentsense.analyzers.detect.static import (
     has_store,
     is_primitive,
 )
-from agentsense.analyzers.facts import ModuleFacts, call_binding
+from agentsense.analyzers.facts import ModuleFacts, call_binding, iter_statements
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 from agentsense.runtime.contract import (
     ContractProblem,
@@ -448,6 +448,19 @@ def _tool_entries(facts: ModuleFacts) -> frozenset[int]:
     )
 
 
+def _call_bindings(stmt: cst.BaseStatement) -> tuple[tuple[str, cst.Call, bool], ...]:
+    """`name = factory(...)` in the statement, at any depth: the name, the call, and whether
+    it is the module-level statement itself."""
+    out: list[tuple[str, cst.Call, bool]] = []
+    for inner in iter_statements(stmt):
+        if isinstance(inner, cst.SimpleStatementLine):
+            for small in inner.body:
+                binding = call_binding(small)
+                if binding is not None:
+                    out.append((*binding, inner is stmt))
+    return tuple(out)
+
+
 def find_registrations(
     module: cst.Module,
     facts: ModuleFacts,
@@ -730,26 +743,22 @@ class _Extractor:
         recognised too, but only module-level ones get a registry identity: names in
         different functions are different servers.
         """
-        top_level = self.facts.top_level_ids
         bindings: dict[str, set[str | None]] = defaultdict(set)
-        for stmt in self.facts.statements:
-            if not isinstance(stmt, cst.SimpleStatementLine):
+        found = (
+            binding
+            for stmt in self.module.body
+            for binding in self.facts.of_statement(stmt, _call_bindings)
+        )
+        for name, value, module_level in found:
+            qualified = self.facts.qualified_name(value.func)
+            bindings[name].add(qualified)
+            if not module_level:
+                self.nested_instances.add(name)
                 continue
-            module_level = id(stmt) in top_level
-            for small in stmt.body:
-                binding = call_binding(small)
-                if binding is None:
-                    continue
-                name, value = binding
-                qualified = self.facts.qualified_name(value.func)
-                bindings[name].add(qualified)
-                if not module_level:
-                    self.nested_instances.add(name)
-                    continue
-                if isinstance(value.func, cst.Name):
-                    info = self.classes.top_level.get(value.func.value)
-                    if info is not None:
-                        self.local_instances[name] = info
+            if isinstance(value.func, cst.Name):
+                info = self.classes.top_level.get(value.func.value)
+                if info is not None:
+                    self.local_instances[name] = info
         for name, made_by in bindings.items():
             only = next(iter(made_by)) if len(made_by) == 1 else None
             if only is not None:

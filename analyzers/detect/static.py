@@ -268,6 +268,28 @@ def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
     )
 
 
+def class_info_cache(facts: ModuleFacts) -> dict[int, ClassInfo]:
+    """`id()` of a class statement -> its `ClassInfo`, filled by `ClassIndex`. An incremental
+    caller provides its own (`facts.provide(class_info_cache, ...)`), kept across versions
+    of the module while the statement is (it drops the entries of re-parsed statements).
+    Without one, a fresh table per module."""
+    return {}
+
+
+def _kinds_hold(info: ClassInfo, facts: ModuleFacts) -> bool:
+    """Whether a kept `ClassInfo` still holds: all it reads of the rest of the module is
+    what its methods' decorators resolve to (an import or definition may have changed)."""
+    for attr in info.attrs.values():
+        function = attr.function
+        if (
+            function is not None
+            and function.decorators
+            and _function_kind(function, facts) != attr.kind
+        ):
+            return False
+    return True
+
+
 class ClassIndex:
     """Every class of one module, with base resolution, MRO and attribute lookup."""
 
@@ -277,9 +299,12 @@ class ClassIndex:
         self.by_node: dict[cst.ClassDef, ClassInfo] = {}
         self.top_level: dict[str, ClassInfo] = {}
         top_nodes = facts.top_level_ids
+        cache = facts.derived(class_info_cache)
         for stmt in facts.statements:
-            if isinstance(stmt, cst.ClassDef):
-                info = _class_info(stmt, facts)
+            if type(stmt) is cst.ClassDef:
+                info = cache.get(id(stmt))
+                if info is None or info.node is not stmt or not _kinds_hold(info, facts):
+                    info = cache[id(stmt)] = _class_info(stmt, facts)
                 self.all.append(info)
                 self.by_node[stmt] = info
                 if id(stmt) in top_nodes:

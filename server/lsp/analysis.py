@@ -105,6 +105,7 @@ async def analyze(state: State, doc: Document) -> None:
                 state.diagnostic_options,
                 functools.partial(lines_for, state),
                 used,
+                doc.result,
             ),
         )
         if state.documents.get(doc.uri) is not doc:
@@ -217,11 +218,14 @@ def compute_analysis(
     options: DiagnosticOptions,
     lines_for: Callable[[str], TextLines | None],
     used: Collection[UsedSuppression] = frozenset(),
+    previous: Analysis | None = None,
 ) -> Analysis:
     """Runs on the analysis thread: lint (incrementally) and convert to diagnostics.
 
     `cross` are the document's cross-file findings and `used` its suppression comments that
-    silenced one (the workspace index's): those are not reported unused."""
+    silenced one (the workspace index's): those are not reported unused. `previous`, the
+    document's last analysis: the diagnostics of findings kept from it (the same objects: the
+    incremental linter's, of statements an edit did not touch) are kept too."""
     started = time.perf_counter()
     not_linted = text_too_large(text)
     findings: list[Finding] = []
@@ -242,7 +246,10 @@ def compute_analysis(
     secrets = sorted({secret for f in findings for secret in f.secrets if secret})
     # One read of each other file a related location points into, not one per location.
     other_lines = functools.cache(lines_for)
-    diagnostics = tuple(to_diagnostic(f, lines, options, other_lines, secrets) for f in findings)
+    kept = _kept_diagnostics(previous, config, secrets)
+    diagnostics = tuple(
+        kept.get(id(f)) or to_diagnostic(f, lines, options, other_lines, secrets) for f in findings
+    )
     return Analysis(
         version,
         text,
@@ -254,6 +261,24 @@ def compute_analysis(
         mode,
         not_linted,
     )
+
+
+def _kept_diagnostics(
+    previous: Analysis | None, config: Config, secrets: Sequence[str]
+) -> dict[int, lsp.Diagnostic]:
+    """`id(finding)` -> its diagnostic, for the previous analysis's findings that the next one
+    may reuse: same configuration and masked secrets, no related location in another file
+    (its text may have changed). A finding kept by the linter lies in rows an edit did not
+    touch, moved by no line: its diagnostic reads the same."""
+    if previous is None or previous.config is not config:
+        return {}
+    if sorted({s for f in previous.findings for s in f.secrets if s}) != list(secrets):
+        return {}
+    return {
+        id(finding): diagnostic
+        for finding, diagnostic in zip(previous.findings, previous.diagnostics, strict=True)
+        if all(item.path == finding.path for item in finding.related)
+    }
 
 
 def _lint_document(

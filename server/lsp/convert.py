@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -41,8 +42,12 @@ class TextLines:
 
     def __init__(self, text: str, encoding: str = lsp.PositionEncodingKind.Utf16) -> None:
         self.text = text
-        self.lines = _LINE_BREAK.split(text)
         self.encoding = encoding
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        # Split on first use: a document's diagnostics kept from its last version need none.
+        return _LINE_BREAK.split(self.text)
 
     def line(self, row: int) -> str:
         """The 0-based row's text without its line break ("" past the end)."""

@@ -17,6 +17,7 @@ from agentsense.analyzers.config import Config
 from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.engine import lint
 from agentsense.analyzers.incremental import IncrementalLinter
+from agentsense.analyzers.index import word_counts
 from agentsense.analyzers.registry import all_rules
 from tests.lsp.agent_code import agent_class_module, agent_module, line_inside_method
 
@@ -83,6 +84,9 @@ def check(linter: IncrementalLinter, text: str, config: Config) -> None:
     assert got == want, (linter.stats, text)
     if linter.stats.parse in ("incremental", "full", "unchanged") and linter.module is not None:
         assert linter.module.code == text
+        # The word counts rules' pre-checks read, kept per edit, are the text's.
+        words = linter.module_facts().words
+        assert words is not None and +words == word_counts(text)
 
 
 @st.composite
@@ -521,9 +525,10 @@ def test_what_a_statement_read_of_the_module_bindings_is_recorded() -> None:
     check(linter, FIXES, config)
     reads = {chunk.text.strip().split("(")[0]: chunk.reads for chunk in linter.chunks}
     wait = reads["async def wait"]
-    assert wait is not None and wait.whole
+    assert wait is not None and wait["AGT501"].whole  # per rule
     other = reads["def other"]
-    assert other is not None and not other.whole and not other.depends_on({"asyncio", "time"})
+    assert other is not None
+    assert not any(read.whole or read.depends_on({"asyncio", "time"}) for read in other.values())
 
 
 LANGCHAIN = textwrap.dedent(
@@ -598,10 +603,16 @@ def test_typing_a_prompt_constant_re_lints_its_users_only() -> None:
     linter = IncrementalLinter(PATH)
     check(linter, text, config)
     users = sum(1 for chunk in linter.chunks if "SYSTEM_PROMPT" in chunk.text)
+    # Only the statements whose findings read the prompt: the binding itself and the
+    # functions interpolating it (AGT301 asks whether it holds a secret), not the agent
+    # classes passing it on (`system=SYSTEM_PROMPT`), nor their registrations.
+    readers = text.count("{SYSTEM_PROMPT}")
     text = text.replace("careful support agent", "careful, kind support agent")
     check(linter, text, config)
     assert linter.stats.parse == "incremental"
-    assert linter.stats.walked == users < len(linter.chunks) // 2
+    # The binding itself is walked with every rule; its readers with AGT301 only.
+    assert linter.stats.walked == 1
+    assert linter.stats.partial == linter.stats.rules_rerun == readers < users
     check(linter, text.replace("import json\n", "import json\nimport shutil\n"), config)
     assert linter.stats.walked <= 2  # the new import (and the neighbour parsed with it) only
 
@@ -656,14 +667,16 @@ def test_rules_looking_at_the_module_only_do_not_walk_other_statements(
     linter = IncrementalLinter(PATH)
     linter.lint(text, config)
     walked: list[cst.CSTNode] = []
-    real = engine._walk_subtree
 
-    def counting(root: cst.CSTNode, *args: Any, **kwargs: Any) -> None:
-        walked.append(root)
-        real(root, *args, **kwargs)
+    def counting(real: Any) -> Any:
+        def count(root: cst.CSTNode, *args: Any, **kwargs: Any) -> None:
+            walked.append(root)
+            real(root, *args, **kwargs)
+
+        return count
 
     edited = text.replace("results = []", "results = [0]", 1)
-    monkeypatch.setattr(engine, "_walk_subtree", counting)
+    monkeypatch.setattr(engine, "_walk_subtree", counting(engine._walk_subtree))
     got = linter.lint(edited, config)
     monkeypatch.undo()
     assert "AGT212" in linter.stats.whole_module_codes
@@ -722,3 +735,175 @@ def test_no_final_newline_survives_an_edit_elsewhere() -> None:
     check(linter, text, config)
     check(linter, text.replace("import os", "import sys"), config)
     check(linter, text.replace("return a", "return a or []"), config)
+
+
+# Values a module-level binding is changed to, each meaning something to some rule: a
+# secret, a secret lookup, model clients (sync and async), a bounded iterable, a limit.
+BINDING_VALUES = (
+    '"sk-proj-abcdefghijklmnopqrstuvwxyz123456"',
+    'os.environ["OPENAI_API_KEY"]',
+    "None",
+    "OpenAI()",
+    "AsyncOpenAI()",
+    "requests.Session()",
+    "asyncio.Semaphore(4)",
+    "[1, 2, 3]",
+    "{}",
+    "TOOLS",
+)
+
+
+def _binding_edits(text: str) -> list[str]:
+    """The text with each module-level `name = value` given each of `BINDING_VALUES`."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError:
+        return []
+    out: list[str] = []
+    for index, stmt in enumerate(module.body):
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            continue
+        small = stmt.body[0]
+        if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+            continue
+        for value in BINDING_VALUES:
+            changed = small.with_changes(value=cst.parse_expression(value))
+            body = list(module.body)
+            body[index] = stmt.with_changes(body=[changed])
+            out.append(module.with_changes(body=body).code)
+    return out
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
+def test_changing_a_module_level_binding_matches_full_lint(rule: Any) -> None:
+    # Functions see module-level bindings only through recorded look-ups (the facts',
+    # `ModuleFacts.note_read`): every rule's examples, each binding changed to values its
+    # rules read, re-linted incrementally, must give what a full lint gives.
+    config = Config.default()
+    sources = [example.source for example in (*rule.flagged, *rule.clean)]
+    if rule is all_rules()[0]:
+        sources.append(BINDINGS)
+    for source in sources:
+        linter = IncrementalLinter(PATH)
+        check(linter, source, config)
+        for edited in _binding_edits(source):
+            check(linter, edited, config)
+            check(linter, source, config)
+
+
+def test_the_class_index_is_kept_between_edits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Registrations are extracted on every edit; the classes they are read from are not
+    # indexed anew unless they changed or name a binding that did (in a decorator).
+    from agentsense.analyzers.detect import static
+
+    config = Config.default()
+    text = agent_module(400)
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    built: list[str] = []
+    real = static._class_info
+
+    def counting(node: cst.ClassDef, facts: Any) -> static.ClassInfo:
+        built.append(node.name.value)
+        return real(node, facts)
+
+    versions = [
+        text.replace("results = []", "results = [0]", 1),
+        text.replace("careful support agent", "careful, kind support agent"),
+    ]
+    # A class's header changes (one class is indexed anew, though everything is re-linted).
+    versions.append(versions[1].replace("class WeatherTool1(", "class WeatherTool1(object, ", 1))
+    wanted = [lint(version, PATH, config) for version in versions]
+    monkeypatch.setattr(static, "_class_info", counting)
+    got = [linter.lint(version, config) for version in versions[:2]]
+    assert built == []
+    got.append(linter.lint(versions[2], config))
+    assert built == ["WeatherTool1"]
+    assert got == wanted
+
+
+ABSTRACT = textwrap.dedent(
+    """\
+    from abc import ABCMeta, abstractmethod
+
+    from agentsense.runtime.registry import BaseTool
+
+
+    class Search(BaseTool):
+        name = "search"
+        description = "Search the web."
+
+        @abstractmethod
+        def execute(self, query: str) -> str: ...
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "new",
+    [
+        "from abc import ABCMeta\nfrom functools import cache as abstractmethod\n",
+        "from abc import ABCMeta\n\nabstractmethod = staticmethod\n",
+    ],
+)
+def test_a_kept_class_follows_what_its_decorators_resolve_to(new: str) -> None:
+    # `execute` stops being abstract: the tool class now registers. Its statement is kept
+    # (and so is its `ClassInfo`, unless its decorators resolve differently).
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, ABSTRACT, config)
+    edited = ABSTRACT.replace("from abc import ABCMeta, abstractmethod\n", new)
+    assert lint(ABSTRACT, PATH, config) != lint(edited, PATH, config)
+    check(linter, edited, config)
+    check(linter, ABSTRACT, config)
+
+
+def test_diagnostics_of_findings_kept_by_the_linter_are_kept() -> None:
+    # At 20 000 lines converting every finding to a diagnostic on every edit cost ~25 ms.
+    from agentsense.server.lsp.analysis import compute_analysis
+    from agentsense.server.lsp.convert import DiagnosticOptions
+
+    config = Config.default()
+    text = agent_module(400)
+    linter = IncrementalLinter(PATH)
+
+    def analyse(text: str, previous: Any, linter: IncrementalLinter | None) -> Any:
+        return compute_analysis(
+            linter,
+            PATH,
+            1,
+            text,
+            config,
+            (),
+            "utf-16",
+            DiagnosticOptions(),
+            lambda p: None,
+            previous=previous,
+        )
+
+    first = analyse(text, None, linter)
+    edited = text.replace("results = []", "results = [0]", 1)
+    second = analyse(edited, first, linter)
+    fresh = analyse(edited, None, None)
+    assert second.diagnostics == fresh.diagnostics
+    kept = {id(d) for d in first.diagnostics}
+    reused = sum(1 for d in second.diagnostics if id(d) in kept)
+    assert len(second.diagnostics) - 3 <= reused
+
+
+def test_a_full_parse_keeps_the_findings_of_statements_it_gives_back_unchanged() -> None:
+    config = Config.default()
+    text = "# A comment above everything.\n" + agent_module(400)
+    linter = IncrementalLinter(PATH)
+    check(linter, text, config)
+    # The header changed: not spliced, the whole text is parsed again.
+    check(linter, text.replace("above everything", "above it all"), config)
+    assert linter.stats.parse == "full"
+    with_registrations = sum(1 for chunk in linter.chunks if chunk.registered)
+    assert linter.stats.walked == with_registrations <= len(linter.chunks) // 2
+    # A line more above (everything moves down one row), then a syntax error, then back.
+    check(linter, "# One more line.\n" + text, config)
+    assert linter.stats.parse == "full"
+    check(linter, "(\n" + text, config)
+    check(linter, text, config)
+    assert linter.stats.parse == "full" and linter.stats.walked <= len(linter.chunks) // 2

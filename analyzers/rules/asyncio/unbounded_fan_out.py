@@ -346,6 +346,7 @@ class UnboundedFanOut(Rule):
                 and node.targets[0].target.value == iterable.value
             ):
                 values.append(node.value)
+        self.context.facts.note_read(iterable.value)  # its module-level assignments are read
         for stmt in self.context.facts.statements:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:

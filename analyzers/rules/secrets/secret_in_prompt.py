@@ -398,6 +398,8 @@ class SecretInPrompt(Rule):
         name = dotted_name(node)
         if name is None:
             return None
+        # What the module-level assignments say of the name is a module binding read.
+        self.context.facts.note_read(name.partition(".")[0])
         if name in self._scope_tainted() or name in self._module_tainted():
             short = name.rsplit(".", 1)[-1]
             return SecretValue(name, _placeholder_text(short))
