@@ -261,15 +261,24 @@ def lint_module(
 
 def _dispatch_tables(
     rules: Iterable[Rule],
+    reading: tuple[Mapping[str, list[BindingReads]], ModuleFacts] | None = None,
 ) -> tuple[dict[type[cst.CSTNode], list[NodeHandler]], dict[type[cst.CSTNode], list[NodeHandler]]]:
-    """Every rule's visit and leave handlers, by node type, in rule order."""
+    """Every rule's visit and leave handlers, by node type, in rule order.
+
+    `reading` (each rule's reads slot, and the facts): each handler first points the facts'
+    reads at its rule's slot, so that one walk records what each rule read
+    (`walk(..., reads_per_rule=True)`).
+    """
     visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
     leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
     for rule in rules:
         visits, leaves = _handler_table(type(rule))
         for table, entries in ((visit, visits), (leave, leaves)):
             for node_type, method in entries:
-                table[node_type].append(getattr(rule, method))
+                handler = getattr(rule, method)
+                if reading is not None:
+                    handler = _reading(handler, reading[0][rule.code], reading[1])
+                table[node_type].append(handler)
     return visit, leave
 
 
@@ -340,7 +349,9 @@ def walk(
             # statement kinds need not enter expressions.
             structural = all(issubclass(t, _STRUCTURAL) for t in (*pair[0], *pair[1]))
             if chosen and facts is not None:
-                pair = _reading_tables(picked, slots, facts)
+                pair = _dispatch_tables(picked, (slots, facts))
+                pair[0].pop(cst.Module, None)
+                pair[1].pop(cst.Module, None)
             found = tables[key] = _Tables(pair[0], pair[1], structural and not chosen, picked)
         return found
 
@@ -1030,25 +1041,6 @@ def _walk_subtree(
         stack.append((node, False))
         found = statement_children(node) if structural else children(node)
         stack.extend((child, True) for child in reversed(found))
-
-
-def _reading_tables(
-    rules: Iterable[Rule], slots: Mapping[str, list[BindingReads]], facts: ModuleFacts
-) -> tuple[dict[type[cst.CSTNode], list[NodeHandler]], dict[type[cst.CSTNode], list[NodeHandler]]]:
-    """`_dispatch_tables` without `Module` handlers, each handler pointing the facts' reads at
-    its rule's slot before it runs (`walk(..., reads_per_rule=True)`): the same walk then
-    records what each rule read."""
-    visit: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
-    leave: dict[type[cst.CSTNode], list[NodeHandler]] = defaultdict(list)
-    for rule in rules:
-        visits, leaves = _handler_table(type(rule))
-        for table, entries in ((visit, visits), (leave, leaves)):
-            for node_type, method in entries:
-                if node_type is not cst.Module:
-                    table[node_type].append(
-                        _reading(getattr(rule, method), slots[rule.code], facts)
-                    )
-    return visit, leave
 
 
 def _reading(handler: NodeHandler, slot: list[BindingReads], facts: ModuleFacts) -> NodeHandler:
