@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import warnings
 from collections import defaultdict
 from collections.abc import (
     Callable,
@@ -49,7 +48,7 @@ from agentsense.analyzers.positions import (
 from agentsense.analyzers.registry import all_rules, project_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
 from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
-from agentsense.analyzers.statement_rows import statement_rows
+from agentsense.analyzers.statement_rows import python_tree, statement_rows
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
     Suppression,
@@ -149,17 +148,13 @@ def _line_starts(source: str) -> list[int]:
 def _python_syntax_tree(source: str) -> ast.Module | SyntaxError:
     """CPython's own parse (fast and linear), or its SyntaxError."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # its SyntaxWarnings are not ours to print
-            tree = compile(source, "<agentsense>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        return python_tree(source)
     except SyntaxError as error:
         return error
     except ValueError as error:  # NUL bytes (the front ends refuse those first)
         return SyntaxError(str(error))
     except (RecursionError, MemoryError):
         raise NotLinted("the code is nested more deeply than Python's own parser accepts") from None
-    assert isinstance(tree, ast.Module)
-    return tree
 
 
 def parse(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
@@ -668,9 +663,7 @@ def _syntax_error(
     detail = error.message.splitlines()[0] if error.message else "invalid syntax"
     # CPython's parser names the problem better ("'(' was never closed"); ask it too.
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # its SyntaxWarnings are not ours to print
-            compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        python_tree(source)
     except SyntaxError as py_error:
         if py_error.lineno:
             row, column = py_error.lineno, max(py_error.offset or 1, 1)

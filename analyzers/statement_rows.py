@@ -26,13 +26,20 @@ def statement_rows(module: cst.Module, source: str) -> list[int] | None:
     """The first row (1-based, with its leading comment and blank lines) of each statement of
     `module.body`, parsed from `source`; None when CPython's parse cannot tell it exactly."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # its SyntaxWarnings are not ours to print
-            tree = compile(source, "<agentsense>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        tree = python_tree(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    assert isinstance(tree, ast.Module)
     return _rows(module.body, tree.body)
+
+
+def python_tree(source: str) -> ast.Module:
+    """CPython's own parse of `source` (in C, linear), its SyntaxWarnings silenced: they are
+    not ours to print. Raises what `compile` raises."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = compile(source, "<agentsense>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    assert isinstance(tree, ast.Module)
+    return tree
 
 
 def _rows(body: Sequence[cst.BaseStatement], python: Sequence[ast.stmt]) -> list[int] | None:

@@ -229,6 +229,13 @@ def _fixed_codes(
     return tuple(sorted(removed.items()))
 
 
+def _fixes_to_apply(result: FileResult, settings: RunSettings) -> bool:
+    """Whether `--fix`/`--diff` has a fix of these findings to apply (or show)."""
+    return (settings.fix or settings.diff) and any(
+        is_applicable(f, settings.unsafe_fixes) for f in result.findings
+    )
+
+
 def check_text(
     text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
 ) -> FileOutcome:
@@ -256,8 +263,7 @@ def _check_text(
         result = analyze(text, path, config)
         if cache is not None and key is not None:
             cache.put(key, result)
-    wants_fix = settings.fix or settings.diff
-    if not wants_fix or not any(is_applicable(f, settings.unsafe_fixes) for f in result.findings):
+    if not _fixes_to_apply(result, settings):
         return FileOutcome(path, result, cached=cached)
     fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
     fixed = _restore_newlines(text, fixed)
@@ -483,9 +489,7 @@ def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | None:
         return None
     if result is None:
         return None
-    if (settings.fix or settings.diff) and any(
-        is_applicable(f, settings.unsafe_fixes) for f in result.findings
-    ):
+    if _fixes_to_apply(result, settings):
         return None
     return FileOutcome(job.path, result, cached=True)
 
