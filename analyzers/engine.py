@@ -13,7 +13,7 @@ from collections.abc import (
     MutableSequence,
     Sequence,
 )
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
 import libcst as cst
@@ -55,7 +55,12 @@ from agentsense.analyzers.suppression import (
     Suppressions,
     find_suppressions,
 )
-from agentsense.analyzers.walk import children, statement_children
+from agentsense.analyzers.walk import (
+    PushChildren,
+    child_pusher,
+    children,
+    statement_child_pusher,
+)
 
 SYNTAX_ERROR = SyntaxErrorRule.code
 UNUSED_SUPPRESSION = UnusedSuppression.code
@@ -371,12 +376,12 @@ def walk(
     def walk_member(member: cst.CSTNode, table: _Tables, origin: Origin) -> None:
         """A listed class member, its reads kept apart from its class's own part's."""
         if facts is None:
-            _walk_subtree(member, path, table.visit, table.leave)
+            _walk_subtree(member, path, table)
             return
         own = {rule.code: slots[rule.code][0] for rule in table.rules}
         for rule in table.rules:
             slots[rule.code][0] = BindingReads()
-        _walk_subtree(member, path, table.visit, table.leave)
+        _walk_subtree(member, path, table)
         reads[origin] = harvest(table)
         for code, read in own.items():
             slots[code][0] = read
@@ -399,7 +404,7 @@ def walk(
                 (context, origins, whole_codes),
             )
         else:
-            _walk_subtree(stmt, path, table.visit, table.leave, structural=table.structural)
+            _walk_subtree(stmt, path, table, structural=table.structural)
         origins.extend(
             None if not chosen or report.code in whole_codes else index
             for report in reports[len(origins) :]
@@ -422,6 +427,9 @@ class _Tables:
     leave: dict[type[cst.CSTNode], list[NodeHandler]]
     structural: bool
     rules: Sequence[Rule]
+    # What `_walk_subtree` does per node type, built as types are met (`_plan`).
+    plans: dict[type[cst.CSTNode], _Plan] = field(default_factory=dict)
+    structural_plans: dict[type[cst.CSTNode], _Plan] = field(default_factory=dict)
 
 
 def _walk_class_members(
@@ -457,7 +465,7 @@ def _walk_class_members(
     block = cls.body
     for child in children(cls):
         if child is not block or type(block) is not cst.IndentedBlock:
-            _walk_subtree(child, path, visit, leave)
+            _walk_subtree(child, path, table)
             continue
         path.append(block)
         for handler in visit.get(cst.IndentedBlock, ()):
@@ -466,9 +474,7 @@ def _walk_class_members(
             settle(index)
             if position not in chosen:
                 if other.visit or other.leave:
-                    _walk_subtree(
-                        member, path, other.visit, other.leave, structural=other.structural
-                    )
+                    _walk_subtree(member, path, other, structural=other.structural)
                     settle(None)
                 continue
             check_deadline()
@@ -1003,37 +1009,67 @@ _STRUCTURAL: tuple[type[cst.CSTNode], ...] = (
 )
 
 
-def _walk_subtree(
-    root: cst.CSTNode,
-    path: list[cst.CSTNode],
-    visit: dict[type[cst.CSTNode], list[NodeHandler]],
-    leave: dict[type[cst.CSTNode], list[NodeHandler]],
-    *,
-    structural: bool = False,
-) -> None:
-    """The walk itself, from `root` (the module, or one top-level statement) down.
+# What the walk does with a node of one type: its rules' visit and leave handlers, and how to
+# push its children (`walk.child_pusher`; None: it never has any). One look-up per node.
+_Plan = tuple[tuple[NodeHandler, ...], tuple[NodeHandler, ...], PushChildren | None]
 
-    Leave events are pushed under a node's children, so `path` always holds the ancestors.
+
+def _plan(table: _Tables, kind: type[cst.CSTNode], structural: bool) -> _Plan:
+    plans = table.structural_plans if structural else table.plans
+    plan = plans[kind] = (
+        tuple(table.visit.get(kind, ())),
+        tuple(table.leave.get(kind, ())),
+        statement_child_pusher(kind) if structural else child_pusher(kind),
+    )
+    return plan
+
+
+def _walk_subtree(
+    root: cst.CSTNode, path: list[cst.CSTNode], table: _Tables, *, structural: bool = False
+) -> None:
+    """The walk itself, from `root` (the module, or one top-level statement) down, with the
+    handlers of `table`.
+
+    Events are those of a recursive walk: a node's visit handlers, its subtree, then its
+    leave handlers; `path` holds the node and its ancestors at each. The stack holds nodes to
+    enter and, under each entered node's children, its leave handlers (a tuple, maybe empty:
+    its leave event pops `path`). A node of a type that never has children is left at once.
     `structural`: every handled kind is one of `_STRUCTURAL`, so expressions are skipped.
     """
-    stack: list[tuple[cst.CSTNode, bool]] = [(root, True)]
-    steps = 0
+    plans = table.structural_plans if structural else table.plans
+    stack: list[cst.CSTNode | tuple[NodeHandler, ...]] = [root]
+    pop = stack.pop
+    countdown = CHECK_EVERY
     while stack:
-        steps += 1
-        if steps % CHECK_EVERY == 0:
-            check_deadline()
-        node, entering = stack.pop()
-        if not entering:
-            for handler in leave.get(type(node), ()):
-                handler(node)
+        node = pop()
+        if type(node) is tuple:  # the leave event of `path[-1]`
+            if node:
+                entered = path[-1]
+                for handler in node:
+                    handler(entered)
             path.pop()
             continue
-        path.append(node)
-        for handler in visit.get(type(node), ()):
-            handler(node)
-        stack.append((node, False))
-        found = statement_children(node) if structural else children(node)
-        stack.extend((child, True) for child in reversed(found))
+        kind = type(node)
+        plan = plans.get(kind) or _plan(table, kind, structural)  # type: ignore[arg-type]
+        visits, leaves, push = plan
+        if push is None:  # a leaf: visited and left at once
+            if visits or leaves:
+                path.append(node)  # type: ignore[arg-type]  # a node, not a tuple
+                for handler in visits:
+                    handler(node)  # type: ignore[arg-type]
+                for handler in leaves:
+                    handler(node)  # type: ignore[arg-type]
+                path.pop()
+            continue
+        countdown -= 1
+        if not countdown:
+            countdown = CHECK_EVERY
+            check_deadline()
+        path.append(node)  # type: ignore[arg-type]
+        for handler in visits:
+            handler(node)  # type: ignore[arg-type]
+        stack.append(leaves)
+        push(node, stack)  # type: ignore[arg-type]
 
 
 def _reading(handler: NodeHandler, slot: list[BindingReads], facts: ModuleFacts) -> NodeHandler:

@@ -22,13 +22,21 @@ from typing import TypeVar, cast
 
 import libcst as cst
 
-from agentsense.analyzers.walk import children, statement_children
+from agentsense.analyzers.walk import PushChildren, child_pusher, statement_children
 
 N = TypeVar("N", bound=cst.CSTNode)
 T = TypeVar("T")
 
 # Exact types: the parser makes no subclasses of these.
 _SCOPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
+# Node type -> `walk.child_pusher(type)`, kept here to save a call per node.
+_PUSHERS: dict[type, PushChildren | None] = {}
+
+
+def _missing(node: cst.CSTNode, stack: list[cst.CSTNode]) -> None:
+    """The "not looked up yet" sentinel of `_PUSHERS` (None means "no children")."""
+
+
 # The prefix `facts.qualified_name` gives names defined at module level in this file.
 _LOCAL = "<local>."
 _WORD = re.compile(r"[^\W\d]\w*")
@@ -36,12 +44,12 @@ _WORD = re.compile(r"[^\W\d]\w*")
 _SUBCLASS: dict[tuple[type, tuple[type, ...]], bool] = {}
 
 
-def is_kind(node: object, kinds: tuple[type, ...]) -> bool:
-    """`isinstance(node, kinds)` through a cache by exact type (no ABC machinery)."""
-    key = (type(node), kinds)
+def is_kind_type(kind: type, kinds: tuple[type, ...]) -> bool:
+    """`issubclass(kind, kinds)` through a cache (no ABC machinery)."""
+    key = (kind, kinds)
     found = _SUBCLASS.get(key)
     if found is None:
-        found = _SUBCLASS[key] = issubclass(type(node), kinds)
+        found = _SUBCLASS[key] = issubclass(kind, kinds)
     return found
 
 
@@ -50,14 +58,18 @@ def scope_nodes(root: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
     out: list[cst.CSTNode] = []
     stack = [root]
     scopes = _SCOPES
+    pushers = _PUSHERS
     while stack:
         node = stack.pop()
         out.append(node)
-        if node is not root and type(node) in scopes:
+        kind = type(node)
+        if kind in scopes and node is not root:
             continue
-        found = children(node)
-        found.reverse()
-        stack.extend(found)
+        push = pushers.get(kind, _missing)
+        if push is _missing:
+            push = pushers[kind] = child_pusher(kind)
+        if push is not None:
+            push(node, stack)
     return tuple(out)
 
 
@@ -146,7 +158,9 @@ class FileIndex:
         found = self._of_kind.get(key)
         if found is None:
             nodes = self.nodes(root)  # keeps `root` alive, so the key stays valid
-            found = self._of_kind[key] = tuple(n for n in nodes if is_kind(n, kinds))
+            # One subclass test per distinct type, then exact-type look-ups.
+            wanted = {kind for kind in set(map(type, nodes)) if is_kind_type(kind, kinds)}
+            found = self._of_kind[key] = tuple(n for n in nodes if type(n) in wanted)
         return found  # type: ignore[return-value]  # filtered by `kinds` above
 
     def first_assignments(self, root: cst.CSTNode) -> dict[str, cst.Assign]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
-from operator import attrgetter
+import types
+import typing
+from collections.abc import Callable, Iterator, MutableSequence, Sequence
 from typing import Any
 
 import libcst as cst
@@ -36,21 +37,16 @@ _TRIVIA: tuple[type[cst.CSTNode], ...] = (
     cst.ImportStar,
     cst.Asynchronous,
 )
+# Fields never walked, whatever they hold: formatting.
+_FORMATTING_FIELDS = frozenset({"lpar", "rpar", "leading_lines", "header", "footer"})
 
-_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
-
-def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = tuple(
-            f.name
-            for f in dataclasses.fields(kind)
-            if not f.name.startswith("whitespace")
-            and f.name not in ("lpar", "rpar", "leading_lines", "header", "footer")
-        )
-        _FIELDS[kind] = names
-    return names
+def _child_fields(kind: type[cst.CSTNode]) -> list[dataclasses.Field[Any]]:
+    return [
+        f
+        for f in dataclasses.fields(kind)
+        if not f.name.startswith("whitespace") and f.name not in _FORMATTING_FIELDS
+    ]
 
 
 # What a value's type is to the walk: a meaningful node or not (trivia, or not a node).
@@ -72,51 +68,162 @@ def _kind(kind: type) -> int:
     return found
 
 
-# Type -> a function returning its child fields' values as a tuple: one `attrgetter` call
-# instead of a `getattr` per field (`children` is the hottest function of every walk).
-_GETTERS: dict[type[cst.CSTNode], Callable[[cst.CSTNode], tuple[Any, ...]]] = {}
+def _push_value(value: object, stack: list[cst.CSTNode]) -> None:
+    """Push a field's meaningful nodes, last first, whatever the field holds (a node, a
+    sequence of nodes, trivia, a string, None)."""
+    kinds = _KINDS
+    kind = kinds.get(type(value)) or _kind(type(value))
+    if kind == _MEANINGFUL:
+        stack.append(value)  # type: ignore[arg-type]  # a meaningful node, by its type
+    elif kind == _SEQUENCE:
+        for item in reversed(value):  # type: ignore[call-overload]  # a list or tuple
+            if (kinds.get(type(item)) or _kind(type(item))) == _MEANINGFUL:
+                stack.append(item)
 
 
-def _no_fields(node: cst.CSTNode) -> tuple[Any, ...]:
-    return ()
+# What a field's annotation says it can hold, for the walk: never a meaningful node (a
+# string, trivia, None), always one, one or None, a sequence of meaningful nodes only, or
+# anything (looked at value by value, as `_push_value` does).
+_NEVER, _ALWAYS, _OPTIONAL, _SEQUENCE_OF_NODES, _ANY = range(5)
 
 
-def _getter(kind: type[cst.CSTNode]) -> Callable[[cst.CSTNode], tuple[Any, ...]]:
-    names = _child_fields(kind)
-    getter: Callable[[cst.CSTNode], tuple[Any, ...]]
-    if not names:
-        getter = _no_fields
-    elif len(names) == 1:
-        one = attrgetter(names[0])  # a single name gives the value, not a tuple
+def _subclasses(kind: type) -> Iterator[type]:
+    yield kind
+    sub: type
+    for sub in kind.__subclasses__():
+        yield from _subclasses(sub)
 
-        def getter(node: cst.CSTNode) -> tuple[Any, ...]:
-            return (one(node),)
+
+def _member(annotation: object) -> int:
+    """`_NEVER`, `_ALWAYS` or `_ANY` for one member of an annotation's union."""
+    if isinstance(annotation, typing.ForwardRef):  # a libcst node named before its class
+        annotation = getattr(cst, annotation.__forward_arg__, None)
+    if typing.get_origin(annotation) is typing.Literal:
+        return _NEVER if all(type(v) is str for v in typing.get_args(annotation)) else _ANY
+    if annotation in (str, int, float, bool, type(None), cst.MaybeSentinel):
+        return _NEVER
+    if isinstance(annotation, type) and issubclass(annotation, cst.CSTNode):
+        if _kind(annotation) == _SKIPPED:
+            return _NEVER
+        # An abstract class stands for all its subclasses: trivia among them would have to be
+        # filtered value by value.
+        if all(_kind(sub) == _MEANINGFUL for sub in _subclasses(annotation)):
+            return _ALWAYS
+    return _ANY
+
+
+_SHAPES: dict[object, int] = {}
+
+
+def _field_shape(annotation: object) -> int:
+    """What a field annotated `annotation` holds, for the walk (see `_NEVER`...)."""
+    found = _SHAPES.get(annotation)
+    if found is None:
+        found = _SHAPES[annotation] = _shape(annotation)
+    return found
+
+
+def _shape(annotation: object) -> int:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = typing.get_args(annotation)
     else:
-        getter = attrgetter(*names)
-    _GETTERS[kind] = getter
-    return getter
+        members = (annotation,)
+    optional = type(None) in members
+    shapes = {_member(m) for m in members if m is not type(None)}
+    if origin is Sequence or origin is MutableSequence:
+        (item,) = typing.get_args(annotation)
+        shape = _field_shape(item)
+        return _NEVER if shape == _NEVER else _SEQUENCE_OF_NODES if shape == _ALWAYS else _ANY
+    if shapes == {_NEVER}:
+        return _NEVER
+    if shapes == {_ALWAYS}:
+        return _OPTIONAL if optional else _ALWAYS
+    return _ANY
+
+
+# A function appending a node's meaningful children to a stack, last first (so that popping
+# the stack yields them in field order): one generated per node type, with the fields that
+# can hold nothing meaningful left out and plain code for the fields whose annotation says
+# exactly what they hold (a node, a node or None, a sequence of nodes). `children` is the
+# hottest function of every walk; this is it without a loop over fields or a type look-up per
+# value for most of them.
+PushChildren = Callable[[cst.CSTNode, list[cst.CSTNode]], None]
+_PUSHERS: dict[type, PushChildren | None] = {}
+
+
+def _make_pusher(kind: type) -> PushChildren | None:
+    lines: list[str] = []
+    group: list[str] = []  # fields always holding one meaningful node, pushed in one go
+
+    def flush() -> None:
+        if group:
+            lines.append(f"    stack += ({', '.join(group)},)")
+            group.clear()
+
+    for field in reversed(_child_fields(kind)):
+        shape = _field_shape(field.type)
+        value = f"node.{field.name}"
+        if shape == _NEVER:
+            continue
+        if shape == _ALWAYS:
+            group.append(value)
+            continue
+        flush()
+        if shape == _OPTIONAL:
+            lines += [
+                f"    value = {value}",
+                "    if value is not None:",
+                "        stack.append(value)",
+            ]
+        elif shape == _SEQUENCE_OF_NODES:
+            lines.append(f"    stack += {value}[::-1]")
+        else:
+            lines.append(f"    push_value({value}, stack)")
+    flush()
+    if not lines:
+        return None
+    source = "def push(node, stack):\n" + "\n".join(lines) + "\n"
+    namespace: dict[str, Any] = {"push_value": _push_value}
+    exec(compile(source, f"<children of {kind.__name__}>", "exec"), namespace)
+    pusher: PushChildren = namespace["push"]
+    return pusher
+
+
+def child_pusher(kind: type) -> PushChildren | None:
+    """For nodes of exact type `kind`: the function appending a node's meaningful children
+    to a stack, last first (`children(node)` reversed), or None when that type never has
+    any (a `Name`, a string, `pass`)."""
+    found = _PUSHERS.get(kind, _pushers_missing)
+    if found is _pushers_missing:
+        found = _PUSHERS[kind] = _make_pusher(kind)
+    return found
+
+
+def _pushers_missing(node: cst.CSTNode, stack: list[cst.CSTNode]) -> None:
+    """The "not built yet" sentinel of `_PUSHERS` (None means "no children")."""
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry meaning, in field order."""
+    push = _PUSHERS.get(type(node), _pushers_missing)
+    if push is _pushers_missing:
+        push = child_pusher(type(node))
     out: list[cst.CSTNode] = []
-    kinds = _KINDS
-    for value in (_GETTERS.get(type(node)) or _getter(type(node)))(node):
-        kind = kinds.get(type(value)) or _kind(type(value))
-        if kind == _MEANINGFUL:
-            out.append(value)
-        elif kind == _SEQUENCE:
-            for item in value:
-                if (kinds.get(type(item)) or _kind(type(item))) == _MEANINGFUL:
-                    out.append(item)
+    if push is not None:
+        push(node, out)
+        out.reverse()
     return out
+
+
+_STATEMENT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
 def statement_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The clauses and blocks of a statement-level node (its `body`, `handlers`, `orelse`,
     `finalbody`, `cases`), in `children()` order: what holds statements, never expressions."""
     out: list[cst.CSTNode] = []
-    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+    for name in _STATEMENT_FIELDS:
         value = getattr(node, name, None)
         if value is None:
             continue
@@ -129,13 +236,30 @@ def statement_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+def _push_statement_children(node: cst.CSTNode, stack: list[cst.CSTNode]) -> None:
+    found = statement_children(node)
+    found.reverse()
+    stack += found
+
+
+def statement_child_pusher(kind: type) -> PushChildren | None:
+    """`child_pusher` for `statement_children`: None for a type without any of its fields."""
+    names = {f.name for f in dataclasses.fields(kind)}
+    return _push_statement_children if names.intersection(_STATEMENT_FIELDS) else None
+
+
 def iter_subtree(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every meaningful node under `root` (included), depth first, in source order."""
     stack = [root]
+    pushers = _PUSHERS
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(children(node)))
+        push = pushers.get(type(node), _pushers_missing)
+        if push is _pushers_missing:
+            push = child_pusher(type(node))
+        if push is not None:
+            push(node, stack)
 
 
 # Exact types (isinstance goes through libcst's ABCMeta): the parser makes no subclasses.
@@ -145,12 +269,19 @@ _SCOPES = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef})
 def iter_subtree_no_scopes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Like `iter_subtree`, but not into nested functions, lambdas or classes."""
     stack = [root]
+    pushers = _PUSHERS
+    scopes = _SCOPES
     while stack:
         node = stack.pop()
         yield node
-        if node is not root and type(node) in _SCOPES:
+        kind = type(node)
+        if kind in scopes and node is not root:
             continue
-        stack.extend(reversed(children(node)))
+        push = pushers.get(kind, _pushers_missing)
+        if push is _pushers_missing:
+            push = child_pusher(kind)
+        if push is not None:
+            push(node, stack)
 
 
 def find_path(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
