@@ -1042,14 +1042,14 @@ def _walk_subtree(
     countdown = CHECK_EVERY
     while stack:
         node = pop()
-        if type(node) is tuple:  # the leave event of `path[-1]`
+        kind = type(node)
+        if kind is tuple:  # the leave event of `path[-1]`
             if node:
                 entered = path[-1]
-                for handler in node:
+                for handler in node:  # type: ignore[union-attr]  # a tuple of handlers
                     handler(entered)
             path.pop()
             continue
-        kind = type(node)
         plan = plans.get(kind) or _plan(table, kind, structural)  # type: ignore[arg-type]
         visits, leaves, push = plan
         if push is None:  # a leaf: visited and left at once
