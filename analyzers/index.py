@@ -22,7 +22,7 @@ from typing import TypeVar, cast
 
 import libcst as cst
 
-from agentsense.analyzers.walk import PushChildren, child_pusher, statement_children
+from agentsense.analyzers.walk import PushChildren, child_pusher, statement_child_pusher
 
 N = TypeVar("N", bound=cst.CSTNode)
 T = TypeVar("T")
@@ -89,9 +89,9 @@ def _statement_walk(root: cst.CSTNode, wanted: frozenset[type[cst.CSTNode]]) -> 
             continue
         if kind is cst.SimpleStatementLine or kind is cst.SimpleStatementSuite:
             continue  # small statements hold no blocks
-        found = statement_children(node)
-        found.reverse()
-        stack.extend(found)
+        push = statement_child_pusher(kind)
+        if push is not None:
+            push(node, stack)
     return out
 
 

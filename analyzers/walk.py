@@ -187,11 +187,16 @@ def _make_pusher(kind: type) -> PushChildren | None:
         else:
             lines.append(f"    push_value({value}, stack)")
     flush()
+    return _compile_pusher(lines, f"children of {kind.__name__}")
+
+
+def _compile_pusher(lines: list[str], name: str) -> PushChildren | None:
+    """The function `def push(node, stack)` with this body (None for no lines)."""
     if not lines:
         return None
     source = "def push(node, stack):\n" + "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {"push_value": _push_value}
-    exec(compile(source, f"<children of {kind.__name__}>", "exec"), namespace)
+    exec(compile(source, f"<{name}>", "exec"), namespace)
     pusher: PushChildren = namespace["push"]
     return pusher
 
@@ -229,29 +234,37 @@ def statement_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The clauses and blocks of a statement-level node (its `body`, `handlers`, `orelse`,
     `finalbody`, `cases`), in `children()` order: what holds statements, never expressions."""
     out: list[cst.CSTNode] = []
-    for name in _STATEMENT_FIELDS:
-        value = getattr(node, name, None)
-        if value is None:
-            continue
-        # Plain type checks: these fields hold a node or a sequence of nodes, and
-        # isinstance against libcst's abstract classes is slow on this hot path.
-        if type(value) is list or type(value) is tuple:
-            out.extend(value)
-        else:
-            out.append(value)
+    push = statement_child_pusher(type(node))
+    if push is not None:
+        push(node, out)
+        out.reverse()
     return out
 
 
-def _push_statement_children(node: cst.CSTNode, stack: list[cst.CSTNode]) -> None:
-    found = statement_children(node)
-    found.reverse()
-    stack += found
+# Node type -> its `statement_child_pusher`. These fields hold a node, a sequence of nodes or
+# None (told apart by exact type: isinstance against libcst's ABCs is slow).
+_STATEMENT_PUSHERS: dict[type, PushChildren | None] = {}
 
 
 def statement_child_pusher(kind: type) -> PushChildren | None:
-    """`child_pusher` for `statement_children`: None for a type without any of its fields."""
+    """`child_pusher` for `statement_children` (what they push, last first): None for a type
+    without any of those fields."""
+    if kind in _STATEMENT_PUSHERS:
+        return _STATEMENT_PUSHERS[kind]
     names = {f.name for f in dataclasses.fields(kind)}
-    return _push_statement_children if names.intersection(_STATEMENT_FIELDS) else None
+    lines: list[str] = []
+    for name in reversed(_STATEMENT_FIELDS):
+        if name in names:
+            lines += [
+                f"    value = node.{name}",
+                "    if type(value) is list or type(value) is tuple:",
+                "        stack += value[::-1]",
+                "    elif value is not None:",
+                "        stack.append(value)",
+            ]
+    found = _compile_pusher(lines, f"statement children of {kind.__name__}")
+    _STATEMENT_PUSHERS[kind] = found
+    return found
 
 
 def iter_subtree(root: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -60,6 +60,17 @@ def _reference_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+def _reference_statement_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+        value = getattr(node, name, None)
+        if isinstance(value, (list, tuple)):
+            out.extend(value)
+        elif value is not None:
+            out.append(value)
+    return out
+
+
 def _reference_nodes(root: cst.CSTNode, scopes: bool = True) -> list[cst.CSTNode]:
     out: list[cst.CSTNode] = []
 
@@ -138,6 +149,9 @@ def _check_module(module: cst.Module) -> None:
         expected = _reference_children(node)
         found = walk.children(node)
         assert len(found) == len(expected) and all(map(_same, found, expected)), type(node)
+        expected = _reference_statement_children(node)
+        found = walk.statement_children(node)
+        assert len(found) == len(expected) and all(map(_same, found, expected)), type(node)
     assert _same_nodes(walk.iter_subtree(module), nodes)
     for root in [module, *(n for n in nodes if isinstance(n, _SCOPES))]:
         no_scopes = _reference_nodes(root, scopes=False)
@@ -172,7 +186,8 @@ def test_walks_equal_a_recursive_walk_on_every_kind_of_statement() -> None:
 
 
 _EXAMPLES = sorted(
-    {example.source for rule in all_rules() for example in (*rule.flagged, *rule.clean)}
+    {f.source for rule in all_rules() for f in rule.flagged}
+    | {c.source for rule in all_rules() for c in rule.clean}
 )
 
 
@@ -199,7 +214,7 @@ def test_walks_equal_a_recursive_walk_on_real_code(path: Path) -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -226,10 +241,18 @@ def test_types_without_children_are_not_descended_into() -> None:
 
 
 def test_a_deep_tree_is_walked_without_recursion() -> None:
-    depth = 3_000
+    depth = 3_000  # (beyond the default recursion limit)
     module = cst.parse_module("x = " + "-" * depth + "1\n")
-    events = _engine_events(module, (cst.Integer,), (cst.UnaryOperation,))
-    assert len(events) == depth + 1
-    # The integer is visited under every operator, then each operator is left, innermost first.
-    assert len(events[0][2]) == depth + 4  # module, line, assign, operators, integer
-    assert [len(path) for _, _, path in events[1:]] == list(range(depth + 3, 3, -1))
+    path: list[cst.CSTNode] = []
+    events: list[tuple[str, int]] = []
+    table = engine._Tables(
+        {cst.Integer: [lambda node: events.append(("visit", len(path)))]},
+        {cst.UnaryOperation: [lambda node: events.append(("leave", len(path)))]},
+        False,
+        [],
+    )
+    engine._walk_subtree(module, path, table)
+    # The integer is visited under module, line, assignment and every operator; then each
+    # operator is left, innermost first.
+    assert events == [("visit", depth + 4)] + [("leave", n) for n in range(depth + 3, 3, -1)]
+    assert path == []
