@@ -1,4 +1,13 @@
-"""A fast iterative walk over a libcst tree that skips whitespace and punctuation."""
+"""A fast iterative walk over a libcst tree that skips whitespace and punctuation.
+
+Every walk here (and the engine's) gets a node's children from a small function generated
+once per node type (`child_pusher`) from the type's dataclass fields and their annotations:
+formatting fields and fields annotated to hold only strings, trivia or sentinels are left
+out, a field annotated to hold one node (or a sequence of nodes) of meaningful kinds is read
+without a type test, and anything else is filtered value by value as a plain walk would.
+libcst's parser builds every node with values of its fields' annotated types;
+tests/test_walk.py checks the walks against a walk that type-tests every value.
+"""
 
 from __future__ import annotations
 
@@ -53,8 +62,6 @@ def _child_fields(kind: type[cst.CSTNode]) -> list[dataclasses.Field[Any]]:
 # Looked up by exact type: isinstance against libcst's abstract bases is slow on this path.
 _MEANINGFUL, _SKIPPED, _SEQUENCE = 1, 2, 3
 _KINDS: dict[type, int] = {}
-
-
 _TRIVIA_SET = frozenset(_TRIVIA)
 
 
