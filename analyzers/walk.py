@@ -312,13 +312,22 @@ def iter_subtree_no_scopes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 def find_path(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
     """The chain of nodes from `root` down to `target` (both included), or None."""
-    stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
+    # The stack holds nodes to enter and, under each entered node's children, None: leaving
+    # that node (popping it from `path`).
+    stack: list[cst.CSTNode | None] = [root]
     path: list[cst.CSTNode] = []
     while stack:
-        node, depth = stack.pop()
-        del path[depth:]
+        node = stack.pop()
+        if node is None:
+            path.pop()
+            continue
         path.append(node)
         if node is target:
             return path
-        stack.extend((child, depth + 1) for child in reversed(children(node)))
+        push = child_pusher(type(node))
+        if push is None:
+            path.pop()
+        else:
+            stack.append(None)
+            push(node, stack)  # type: ignore[arg-type]  # a stack of nodes and markers
     return None

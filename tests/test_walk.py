@@ -109,6 +109,12 @@ def _reference_events(
     return events
 
 
+def _reference_paths(module: cst.Module) -> dict[int, tuple[int, ...]]:
+    """Node id -> the ids of the node and its ancestors, the module first."""
+    kinds = _all_kinds(module)
+    return {node: path for _, node, path in _reference_events(module, kinds, ())}
+
+
 def _engine_events(
     root: cst.CSTNode, visited: Iterable[type], left: Iterable[type], *, structural: bool = False
 ) -> list[Event]:
@@ -157,6 +163,12 @@ def _check_module(module: cst.Module) -> None:
         no_scopes = _reference_nodes(root, scopes=False)
         assert _same_nodes(walk.iter_subtree_no_scopes(root), no_scopes)
         assert _same_nodes(scope_nodes(root), no_scopes)
+    paths = _reference_paths(module)
+    for node in nodes[:: max(1, len(nodes) // 50)]:
+        found_path = walk.find_path(module, node)
+        assert found_path is not None
+        assert tuple(map(id, found_path)) == paths[id(node)]
+    assert walk.find_path(module, cst.Name("elsewhere")) is None
     for visited, left in ((kinds, kinds), (_SOME_VISITED, _SOME_LEFT), ((), ())):
         assert _engine_events(module, visited, left) == _reference_events(module, visited, left)
     # Statement kinds only: the structural walk, which never enters expressions.
