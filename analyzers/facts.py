@@ -280,6 +280,8 @@ class ModuleFacts:
         self.memo: StatementMemo = {}
         # The source's word counts (`index.word_counts`), when an incremental caller keeps them.
         self.words: Counter[str] | None = None
+        # `id()` of an expression -> it, the head name it reads, its `qualified_name`.
+        self._qualified: dict[int, tuple[cst.BaseExpression, str | None, str | None]] = {}
 
     def of_statement(self, stmt: cst.BaseStatement, compute: Callable[[cst.BaseStatement], T]) -> T:
         """`compute(stmt)` for a top-level statement, from the statement alone (nothing else
@@ -410,15 +412,27 @@ class ModuleFacts:
         -> `eval`), so builtins are matched by their bare name; a module-level definition
         with a builtin's name shadows it and resolves to `<local>.name`.
         """
+        # Most expressions are asked about by several rules: the answer is kept per node
+        # (the node with it, so its `id` stays its own); the read of the head name is
+        # recorded on every ask, as the reads are per statement walked.
+        found = self._qualified.get(id(node))
+        if found is not None and found[0] is node:
+            if found[1] is not None:
+                self.reads.names.add(found[1])
+            return found[2]
         dotted = dotted_name(node)
         if dotted is None:
+            self._qualified[id(node)] = (node, None, None)
             return None
         head, _, rest = dotted.partition(".")
         self.reads.names.add(head)
         imports = self._import_table
         if head in imports:
             full = imports[head]
-            return f"{full}.{rest}" if rest else full
-        if head in self._local_names:
-            return f"<local>.{dotted}"
-        return dotted
+            answer = f"{full}.{rest}" if rest else full
+        elif head in self._local_names:
+            answer = f"<local>.{dotted}"
+        else:
+            answer = dotted
+        self._qualified[id(node)] = (node, head, answer)
+        return answer

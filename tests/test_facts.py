@@ -11,7 +11,8 @@ import pytest
 
 from agentsense.analyzers import facts as facts_module
 from agentsense.analyzers.detect.registrations import registrations_of
-from agentsense.analyzers.facts import ModuleFacts, iter_statements
+from agentsense.analyzers.facts import BindingReads, ModuleFacts, iter_statements
+from agentsense.analyzers.walk import iter_subtree
 
 SOURCE = textwrap.dedent(
     """
@@ -167,3 +168,32 @@ def test_kept_answers_follow_the_statements_of_each_version(
     assert walked == [new_main]
     assert second.statements_in(new_main)[0] is new_main
     assert all(s is not old_main for s in second.statements)
+
+
+def test_a_qualified_name_is_resolved_once_per_expression_and_read_on_every_ask(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = cst.parse_module("from time import sleep as nap\nnap(1)\nnap(2)\nos.path.join('a')\n")
+    facts = ModuleFacts(module)
+    first, second, join = (n.func for n in iter_subtree(module) if type(n) is cst.Call)
+    resolved: list[cst.CSTNode | None] = []
+    real = facts_module.dotted_name
+
+    def counting(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
+        resolved.append(node)
+        return real(node)
+
+    monkeypatch.setattr(facts_module, "dotted_name", counting)
+    assert facts.qualified_name(first) == "time.sleep"
+    for expression, answer, head in [
+        (first, "time.sleep", "nap"),
+        (second, "time.sleep", "nap"),
+        (join, "os.path.join", "os"),
+        (join, "os.path.join", "os"),
+    ]:
+        # The engine gives each statement walked its own reads: a kept answer is read too.
+        facts.reads = BindingReads()
+        assert facts.qualified_name(expression) == answer
+        assert facts.reads.names == {head}
+    asked = {id(first), id(second), id(join)}  # (not the imports' names, read once)
+    assert [id(n) for n in resolved if id(n) in asked] == [id(first), id(second), id(join)]

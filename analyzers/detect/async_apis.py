@@ -470,19 +470,17 @@ class ScopeIndex:
     def enclosing_method(self) -> tuple[cst.FunctionDef, cst.ClassDef] | None:
         """The innermost function when it is a method defined directly in a class body."""
         ancestors = self.context.ancestors
+        # Exact types (the parser makes no subclasses; isinstance against libcst's
+        # abstract classes is slow).
         for index in range(len(ancestors) - 1, -1, -1):
             node = ancestors[index]
-            if isinstance(node, cst.Lambda):
+            if type(node) is cst.Lambda:
                 return None
-            if isinstance(node, cst.FunctionDef):
-                if (
-                    index >= 2
-                    and isinstance(ancestors[index - 1], cst.IndentedBlock)
-                    and isinstance(ancestors[index - 2], cst.ClassDef)
-                ):
+            if type(node) is cst.FunctionDef:
+                if index >= 2 and type(ancestors[index - 1]) is cst.IndentedBlock:
                     class_def = ancestors[index - 2]
-                    assert isinstance(class_def, cst.ClassDef)
-                    return node, class_def
+                    if type(class_def) is cst.ClassDef:
+                        return node, class_def
                 return None
         return None
 
