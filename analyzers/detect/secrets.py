@@ -489,13 +489,46 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def string_value(node: cst.CSTNode) -> str | bytes | None:
     """The value of a plain (not formatted) string or bytes literal, else None."""
-    if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+    # Exact types (the parser makes no subclasses; isinstance against libcst's abstract
+    # classes is slow).
+    if type(node) is not cst.SimpleString and type(node) is not cst.ConcatenatedString:
         return None
     try:
-        value = node.evaluated_value
+        value = _literal_value(node)
     except Exception:  # libcst evaluates with `ast.literal_eval`; odd escapes raise
         return None
     return value if isinstance(value, (str, bytes)) else None
+
+
+_TEXT_PREFIXES = frozenset({"", "r", "u", "R", "U"})
+
+
+def _literal_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | bytes | None:
+    """`node.evaluated_value`, without `ast.literal_eval` (a parse of the literal: slow on
+    long docstrings) for a text literal with no backslash and no carriage return, whose value
+    is the text between its quotes."""
+    if type(node) is cst.ConcatenatedString:
+        # libcst's own rule: both sides plain literals of one kind, else None.
+        left, right = node.left, node.right
+        if type(left) is cst.FormattedString or type(right) is cst.FormattedString:
+            return None
+        left_value = _literal_value(left)  # type: ignore[arg-type]  # not formatted
+        right_value = _literal_value(right)  # type: ignore[arg-type]
+        if right_value is None:
+            return None
+        if isinstance(left_value, bytes) and isinstance(right_value, bytes):
+            return left_value + right_value
+        if isinstance(left_value, str) and isinstance(right_value, str):
+            return left_value + right_value
+        return None
+    assert type(node) is cst.SimpleString  # (for the type checker)
+    text = node.value
+    if "\\" not in text and "\r" not in text:
+        start = len(text) - len(text.lstrip("rRuUbBfF"))
+        if text[:start] in _TEXT_PREFIXES:
+            quote = 3 if text.startswith(('"""', "'''"), start) else 1
+            return text[start + quote : len(text) - quote]
+    return node.evaluated_value
 
 
 def target_name(node: cst.CSTNode) -> str | None:
