@@ -72,3 +72,12 @@ def test_plain_text_literals_are_read_without_a_parse(monkeypatch: pytest.Monkey
     assert string_value(cst.parse_expression('"a\\n"')) == "a\n"
     assert evaluated == ['"a\\n"']
     assert secrets.string_value(cst.parse_expression("x")) is None
+
+
+def test_a_long_implicit_concatenation_has_its_value() -> None:
+    """(libcst's own reading recurses once per piece: past the recursion limit it fails.)"""
+    lines = [f'"line {n}\\n"' for n in range(3000)]
+    node = cst.parse_expression("(\n" + "\n".join(lines) + "\n)")
+    assert string_value(node) == "".join(f"line {n}\n" for n in range(3000))
+    assert string_value(cst.parse_expression('"a" f"{b}" "c"')) is None
+    assert string_value(cst.parse_expression('b"a" b"b"')) == b"ab"

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 
@@ -504,24 +505,33 @@ _TEXT_PREFIXES = frozenset({"", "r", "u", "R", "U"})
 
 
 def _literal_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | bytes | None:
-    """`node.evaluated_value`, without `ast.literal_eval` (a parse of the literal: slow on
-    long docstrings) for a text literal with no backslash and no carriage return, whose value
-    is the text between its quotes."""
-    if type(node) is cst.ConcatenatedString:
-        # libcst's own rule: both sides plain literals of one kind, else None.
-        left, right = node.left, node.right
-        if type(left) is cst.FormattedString or type(right) is cst.FormattedString:
-            return None
-        left_value = _literal_value(left)  # type: ignore[arg-type]  # not formatted
-        right_value = _literal_value(right)  # type: ignore[arg-type]
-        if right_value is None:
-            return None
-        if isinstance(left_value, bytes) and isinstance(right_value, bytes):
-            return left_value + right_value
-        if isinstance(left_value, str) and isinstance(right_value, str):
-            return left_value + right_value
-        return None
-    assert type(node) is cst.SimpleString  # (for the type checker)
+    """`node.evaluated_value` where it is a str or bytes (anything else is None: a formatted
+    part, text and bytes mixed), read piece by piece: libcst's recursion per concatenated
+    piece, and its `ast.literal_eval` of each, are slow on long implicit concatenations
+    (a 500-line help text asked about at every level)."""
+    if type(node) is cst.SimpleString:
+        return _piece_value(node)
+    pieces: list[str | bytes] = []
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.ConcatenatedString:
+            stack.append(current.right)
+            stack.append(current.left)
+        elif type(current) is cst.SimpleString:
+            pieces.append(_piece_value(current))
+        else:
+            return None  # a formatted string: no value
+    if all(type(piece) is str for piece in pieces):
+        return "".join(cast("list[str]", pieces))
+    if all(type(piece) is bytes for piece in pieces):
+        return b"".join(cast("list[bytes]", pieces))
+    return None
+
+
+def _piece_value(node: cst.SimpleString) -> str | bytes:
+    """`node.evaluated_value`; without `ast.literal_eval` (a parse of the literal) for a
+    text literal with no backslash and no carriage return: the text between its quotes."""
     text = node.value
     if "\\" not in text and "\r" not in text:
         start = len(text) - len(text.lstrip("rRuUbBfF"))
