@@ -47,6 +47,10 @@ class FileContext:
         self.path_stack: list[cst.CSTNode] = []
         self.reports: list[PendingReport] = []
         self._shared: dict[Callable[[FileContext], object], object] = {}
+        # `enclosing_function`'s last answer: the path's depth and innermost node it was for.
+        self._enclosing_depth = 0
+        self._enclosing_node: cst.CSTNode | None = None
+        self._enclosing: cst.FunctionDef | None = None
 
     @cached_property
     def facts(self) -> ModuleFacts:
@@ -85,17 +89,27 @@ class FileContext:
 
     def enclosing_function(self) -> cst.FunctionDef | None:
         """The innermost `def` (sync or async) around the current node; lambdas stop it."""
+        # Several rules ask for the same node: the last answer is kept with the node and its
+        # depth, which tell its ancestors (no node of a parsed tree has two parents).
+        stack = self.path_stack
+        depth = len(stack)
+        if depth == self._enclosing_depth and depth and stack[-1] is self._enclosing_node:
+            return self._enclosing
+        found: cst.FunctionDef | None = None
         # Exact types (the parser makes no subclasses): asked for most nodes of every file,
         # and isinstance against libcst's abstract classes is slow.
-        stack = self.path_stack
-        for position in range(len(stack) - 2, -1, -1):
+        for position in range(depth - 2, -1, -1):
             node = stack[position]
             kind = type(node)
             if kind is cst.FunctionDef:
-                return cast(cst.FunctionDef, node)
+                found = cast(cst.FunctionDef, node)
+                break
             if kind is cst.Lambda or kind is cst.ClassDef:
-                return None
-        return None
+                break
+        self._enclosing_depth = depth
+        self._enclosing_node = stack[-1] if depth else None
+        self._enclosing = found
+        return found
 
     def in_async_function(self) -> bool:
         function = self.enclosing_function()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Set
 from functools import cached_property
-from typing import TypeVar, cast
+from itertools import chain
+from typing import Any, TypeVar, cast
 
 import libcst as cst
 
@@ -32,54 +34,124 @@ def call_binding(small: cst.BaseSmallStatement) -> tuple[str, cst.Call] | None:
     """`name = factory(...)` (or `name: T = factory(...)`): the name and the call, else None."""
     target: cst.BaseExpression | None = None
     value: cst.BaseExpression | None = None
-    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+    # Exact types: asked for every small statement of a module (the parser makes no
+    # subclasses, and isinstance against libcst's abstract classes is slow).
+    if type(small) is cst.Assign and len(small.targets) == 1:
         target, value = small.targets[0].target, small.value
-    elif isinstance(small, cst.AnnAssign):
+    elif type(small) is cst.AnnAssign:
         target, value = small.target, small.value
-    if isinstance(target, cst.Name) and isinstance(value, cst.Call):
+    if type(target) is cst.Name and type(value) is cst.Call:
         return target.value, value
     return None
 
 
+# What `iter_statements` does with a node, by its exact type (worked out once per type):
+# isinstance against libcst's abstract classes goes through `ABCMeta.__instancecheck__`,
+# which was most of the cost of this walk. (statement, stops there (a simple statement
+# line: small statements hold no statements), reads `body`, the branch fields it reads,
+# reads `handlers`, reads `cases`.)
+_Plan = tuple[bool, bool, bool, tuple[str, ...], bool, bool]
+_PLANS: dict[type, _Plan] = {}
+# type -> 1 for a libcst node, 2 for a list or tuple, 3 for anything else (never 0: a
+# look-up `or` the computation).
+_VALUE_KINDS: dict[type, int] = {}
+
+
+def _value_kind(kind: type) -> int:
+    found = _VALUE_KINDS.get(kind)
+    if found is None:
+        found = _VALUE_KINDS[kind] = (
+            1 if issubclass(kind, cst.CSTNode) else 2 if issubclass(kind, (list, tuple)) else 3
+        )
+    return found
+
+
+def _plan(kind: type) -> _Plan:
+    found = _PLANS.get(kind)
+    if found is None:
+        # A field is read when the type has it (a dataclass field, or an attribute of the
+        # class); an instance with a `__dict__` may have any (read them all, to be exact).
+        fields = (
+            {f.name for f in dataclasses.fields(kind)} if dataclasses.is_dataclass(kind) else set()
+        )
+        loose = getattr(kind, "__dictoffset__", 0) != 0
+
+        def has(name: str) -> bool:
+            return loose or name in fields or hasattr(kind, name)
+
+        found = _PLANS[kind] = (
+            issubclass(kind, cst.BaseStatement),
+            issubclass(kind, cst.SimpleStatementLine),
+            has("body"),
+            tuple(name for name in ("orelse", "finalbody") if has(name)),
+            has("handlers"),
+            issubclass(kind, cst.Match),
+        )
+    return found
+
+
 def iter_statements(body: cst.CSTNode) -> Iterator[cst.BaseStatement]:
-    """Every statement under `body`, depth first, without descending into expressions."""
+    """Every statement under `body`, depth first, without descending into expressions.
+
+    A statement's `orelse`, `finalbody`, `handlers` and `cases` are walked before its
+    `body` (the order every caller has seen)."""
     stack: list[cst.CSTNode] = [body]
+    plans = _PLANS
+    kinds = _VALUE_KINDS
     while stack:
         node = stack.pop()
-        inner: object = getattr(node, "body", None)
-        if isinstance(node, cst.BaseStatement):
-            yield node
-        if isinstance(node, cst.SimpleStatementLine):
+        statement, stops, reads_body, branches, reads_handlers, reads_cases = plans.get(
+            type(node)
+        ) or _plan(type(node))
+        if statement:
+            yield cast(cst.BaseStatement, node)
+        if stops:
+            continue
+        if reads_body:
+            inner: Any = getattr(node, "body", None)
+            kind = kinds.get(type(inner)) or _value_kind(type(inner))
+            if kind == 1:
+                stack.append(cast(cst.CSTNode, inner))
+            elif kind == 2:
+                stack.extend(
+                    reversed(
+                        [n for n in inner if (kinds.get(type(n)) or _value_kind(type(n))) == 1]
+                    )
+                )
+        if not (branches or reads_handlers or reads_cases):
             continue
         extra: list[cst.CSTNode] = []
-        for name in ("orelse", "finalbody"):
-            branch = getattr(node, name, None)
-            if isinstance(branch, cst.CSTNode):
+        for name in branches:
+            branch: Any = getattr(node, name, None)
+            if (kinds.get(type(branch)) or _value_kind(type(branch))) == 1:
                 extra.append(branch)
-        handlers = getattr(node, "handlers", ())
-        extra.extend(h for h in handlers if isinstance(h, cst.CSTNode))
-        if isinstance(node, cst.Match):
-            extra.extend(node.cases)
-        if isinstance(inner, cst.CSTNode):
-            stack.append(inner)
-        elif isinstance(inner, (list, tuple)):
-            stack.extend(reversed([n for n in inner if isinstance(n, cst.CSTNode)]))
+        if reads_handlers:
+            extra.extend(
+                h
+                for h in getattr(node, "handlers", ())
+                if (kinds.get(type(h)) or _value_kind(type(h))) == 1
+            )
+        if reads_cases:
+            extra.extend(cast(cst.Match, node).cases)
         stack.extend(reversed(extra))
 
 
 # `id()` of a top-level statement -> the statement and what was computed from it alone
 # (`ModuleFacts.of_statement`). A tree is never changed, so an entry holds as long as the
 # statement is in the module: the editor's incremental engine keeps one across versions.
-StatementMemo = dict[
-    int, tuple[cst.BaseStatement, dict[Callable[[cst.BaseStatement], object], object]]
-]
+StatementMemo = dict[int, tuple[cst.BaseStatement, dict[Callable[..., object], object]]]
 
 
-def _import_pairs(stmt: cst.BaseStatement) -> tuple[tuple[str, str], ...]:
-    """(local name, qualified name) of every import in the statement, in order."""
+def statement_tuple(stmt: cst.BaseStatement) -> tuple[cst.BaseStatement, ...]:
+    """`iter_statements(stmt)` as a tuple (what `ModuleFacts.statements_in` keeps)."""
+    return tuple(iter_statements(stmt))
+
+
+def _import_pairs(statements: tuple[cst.BaseStatement, ...]) -> tuple[tuple[str, str], ...]:
+    """(local name, qualified name) of every import in the statements, in order."""
     pairs: list[tuple[str, str]] = []
-    for inner in iter_statements(stmt):
-        if not isinstance(inner, cst.SimpleStatementLine):
+    for inner in statements:
+        if type(inner) is not cst.SimpleStatementLine:
             continue
         for small in inner.body:
             if isinstance(small, cst.Import):
@@ -101,11 +173,11 @@ def _import_pairs(stmt: cst.BaseStatement) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _async_names(stmt: cst.BaseStatement) -> frozenset[str]:
+def _async_names(statements: tuple[cst.BaseStatement, ...]) -> frozenset[str]:
     return frozenset(
         s.name.value
-        for s in iter_statements(stmt)
-        if isinstance(s, cst.FunctionDef) and s.asynchronous is not None
+        for s in statements
+        if type(s) is cst.FunctionDef and s.asynchronous is not None
     )
 
 
@@ -208,6 +280,8 @@ class ModuleFacts:
         self.memo: StatementMemo = {}
         # The source's word counts (`index.word_counts`), when an incremental caller keeps them.
         self.words: Counter[str] | None = None
+        # `id()` of an expression -> it, the head name it reads, its `qualified_name`.
+        self._qualified: dict[int, tuple[cst.BaseExpression, str | None, str | None]] = {}
 
     def of_statement(self, stmt: cst.BaseStatement, compute: Callable[[cst.BaseStatement], T]) -> T:
         """`compute(stmt)` for a top-level statement, from the statement alone (nothing else
@@ -220,6 +294,28 @@ class ModuleFacts:
         if compute in table:
             return cast(T, table[compute])
         found = table[compute] = compute(stmt)
+        return found
+
+    def statements_in(self, stmt: cst.BaseStatement) -> tuple[cst.BaseStatement, ...]:
+        """`iter_statements(stmt)` of a top-level statement, walked once and kept in `memo`
+        (its part of `statements`)."""
+        return self.of_statement(stmt, statement_tuple)
+
+    def of_statements(
+        self,
+        stmt: cst.BaseStatement,
+        compute: Callable[[tuple[cst.BaseStatement, ...]], T],
+    ) -> T:
+        """`compute(statements_in(stmt))` for a top-level statement, kept in `memo` as
+        `of_statement` keeps its answers: what several facts read of a statement's nested
+        statements comes from one walk of them."""
+        entry = self.memo.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            entry = self.memo[id(stmt)] = (stmt, {})
+        table = entry[1]
+        if compute in table:
+            return cast(T, table[compute])
+        found = table[compute] = compute(self.statements_in(stmt))
         return found
 
     def derived(self, compute: Callable[[ModuleFacts], T]) -> T:
@@ -254,7 +350,10 @@ class ModuleFacts:
 
     @cached_property
     def statements(self) -> tuple[cst.BaseStatement, ...]:
-        return tuple(iter_statements(self.module))
+        """Every statement of the module, in `iter_statements` order: each top-level
+        statement's `statements_in`, one after the other."""
+        statements_in = self.statements_in
+        return tuple(chain.from_iterable(statements_in(stmt) for stmt in self.module.body))
 
     @cached_property
     def top_level_ids(self) -> frozenset[int]:
@@ -270,7 +369,7 @@ class ModuleFacts:
     def _import_table(self) -> dict[str, str]:
         table: dict[str, str] = {}
         for stmt in self.module.body:
-            table.update(self.of_statement(stmt, _import_pairs))
+            table.update(self.of_statements(stmt, _import_pairs))
         return table
 
     @cached_property
@@ -303,7 +402,7 @@ class ModuleFacts:
         """Names of every `async def` in the module (functions and methods)."""
         names: set[str] = set()
         for stmt in self.module.body:
-            names.update(self.of_statement(stmt, _async_names))
+            names.update(self.of_statements(stmt, _async_names))
         return frozenset(names)
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
@@ -313,15 +412,27 @@ class ModuleFacts:
         -> `eval`), so builtins are matched by their bare name; a module-level definition
         with a builtin's name shadows it and resolves to `<local>.name`.
         """
+        # Most expressions are asked about by several rules: the answer is kept per node
+        # (the node with it, so its `id` stays its own); the read of the head name is
+        # recorded on every ask, as the reads are per statement walked.
+        found = self._qualified.get(id(node))
+        if found is not None and found[0] is node:
+            if found[1] is not None:
+                self.reads.names.add(found[1])
+            return found[2]
         dotted = dotted_name(node)
         if dotted is None:
+            self._qualified[id(node)] = (node, None, None)
             return None
         head, _, rest = dotted.partition(".")
         self.reads.names.add(head)
         imports = self._import_table
         if head in imports:
             full = imports[head]
-            return f"{full}.{rest}" if rest else full
-        if head in self._local_names:
-            return f"<local>.{dotted}"
-        return dotted
+            answer = f"{full}.{rest}" if rest else full
+        elif head in self._local_names:
+            answer = f"<local>.{dotted}"
+        else:
+            answer = dotted
+        self._qualified[id(node)] = (node, head, answer)
+        return answer

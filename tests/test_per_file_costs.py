@@ -196,6 +196,37 @@ def test_no_statement_is_walked_for_factory_calls_that_cannot_resolve(
 @pytest.mark.parametrize(
     "source",
     [
+        # A factory call, but no module-level function for it (or a tools list) to name.
+        """
+        from langchain_core.tools import StructuredTool
+
+        class Search:
+            def run(self, query: str) -> str:
+                return query
+
+        tool = StructuredTool.from_function(func=Search().run)
+        """,
+        """
+        from langchain_core.tools import StructuredTool
+        from agno.agent import Agent
+        from helpers import search
+
+        tool = StructuredTool.from_function(search)
+        agent = Agent(tools=[search])
+        """,
+    ],
+)
+def test_no_statement_is_walked_for_factory_calls_without_a_module_function(
+    monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    walked = _factory_walks(monkeypatch)
+    assert _registered(source) == []
+    assert walked == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
         """
         from langchain_core.tools import StructuredTool
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Container, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -146,6 +146,9 @@ _SCOPE_NODES = (
     cst.DictComp,
     cst.GeneratorExp,
 )
+
+
+_SCOPE_KINDS: frozenset[type[cst.CSTNode]] = frozenset(_SCOPE_NODES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,10 +339,15 @@ class ScopeIndex:
 
         Class bodies are skipped, as Python skips them for code in methods.
         """
-        chain: list[Scope] = []
-        for node in reversed(self.context.ancestors):
-            if isinstance(node, _SCOPE_NODES):
-                chain.append(node)
+        # Exact types: asked for most nodes of every file (the parser makes no subclasses,
+        # and isinstance against libcst's abstract classes is slow).
+        kinds = _SCOPE_KINDS
+        stack = self.context.path_stack
+        chain: list[Scope] = [
+            cast(Scope, stack[index])
+            for index in range(len(stack) - 2, -1, -1)
+            if type(stack[index]) in kinds
+        ]
         chain.append(self.context.module)
         return chain
 
@@ -462,19 +470,17 @@ class ScopeIndex:
     def enclosing_method(self) -> tuple[cst.FunctionDef, cst.ClassDef] | None:
         """The innermost function when it is a method defined directly in a class body."""
         ancestors = self.context.ancestors
+        # Exact types (the parser makes no subclasses; isinstance against libcst's
+        # abstract classes is slow).
         for index in range(len(ancestors) - 1, -1, -1):
             node = ancestors[index]
-            if isinstance(node, cst.Lambda):
+            if type(node) is cst.Lambda:
                 return None
-            if isinstance(node, cst.FunctionDef):
-                if (
-                    index >= 2
-                    and isinstance(ancestors[index - 1], cst.IndentedBlock)
-                    and isinstance(ancestors[index - 2], cst.ClassDef)
-                ):
+            if type(node) is cst.FunctionDef:
+                if index >= 2 and type(ancestors[index - 1]) is cst.IndentedBlock:
                     class_def = ancestors[index - 2]
-                    assert isinstance(class_def, cst.ClassDef)
-                    return node, class_def
+                    if type(class_def) is cst.ClassDef:
+                        return node, class_def
                 return None
         return None
 

@@ -140,25 +140,29 @@ def iter_assignments(
     `iter_subtree_no_scopes(body)` when the caller has it already (`FileIndex.nodes`);
     rules read the cached flows through `assignments(context.index, body)`.
     """
+    kinds = _FLOW_KINDS
+    # Exact types throughout (the parser makes no subclasses, and isinstance against
+    # libcst's abstract classes is slow); scopes are not flows.
     for node in iter_subtree_no_scopes(body) if nodes is None else nodes:
-        if type(node) not in _FLOW_KINDS:
-            continue  # exact types: the parser makes no subclasses (and scopes are not flows)
-        if isinstance(node, cst.Assign):
+        kind = type(node)
+        if kind not in kinds:
+            continue
+        if type(node) is cst.Assign:
             names = [n for t in node.targets for n in target_names(t.target)]
             yield Assignment(tuple(names), node.value)
-        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+        elif type(node) is cst.AnnAssign or type(node) is cst.AugAssign:
             if node.value is not None:
                 yield Assignment(tuple(target_names(node.target)), node.value)
-        elif isinstance(node, cst.NamedExpr):
+        elif type(node) is cst.NamedExpr:
             yield Assignment(tuple(target_names(node.target)), node.value)
-        elif isinstance(node, (cst.For, cst.CompFor)):
+        elif type(node) is cst.For or type(node) is cst.CompFor:
             yield Assignment(tuple(target_names(node.target)), node.iter)
-        elif isinstance(node, cst.WithItem):
+        elif type(node) is cst.WithItem:
             if node.asname is not None:
                 yield Assignment(tuple(target_names(node.asname.name)), node.item)
         elif (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
+            type(node) is cst.Call
+            and type(node.func) is cst.Attribute
             and node.func.attr.value in _MUTATING_METHODS
         ):
             receiver = dotted_name(node.func.value)

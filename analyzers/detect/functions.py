@@ -172,15 +172,18 @@ def method_class_stack(ancestors: Sequence[cst.CSTNode]) -> tuple[cst.ClassDef, 
     """
     classes: list[cst.ClassDef] = []
     direct = True
+    # Exact types (the parser makes no subclasses; isinstance against libcst's abstract
+    # classes is slow).
     for node in reversed(ancestors):
-        if isinstance(node, cst.ClassDef):
+        kind = type(node)
+        if type(node) is cst.ClassDef:
             if direct:
                 classes.append(node)
-        elif isinstance(node, (cst.FunctionDef, cst.Lambda)):
+        elif kind is cst.FunctionDef or kind is cst.Lambda:
             if not classes:
                 return ()
             direct = False
-        elif not classes and not isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        elif not classes and kind is not cst.IndentedBlock and kind is not cst.SimpleStatementSuite:
             # Only a class body may sit between a method and its class (no `if` blocks).
             return ()
     return tuple(reversed(classes))

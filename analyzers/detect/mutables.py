@@ -17,10 +17,15 @@ MUTABLE_CONSTRUCTORS = frozenset(
         "collections.deque",
     }
 )
+_MUTABLE_LITERALS: frozenset[type[cst.CSTNode]] = frozenset(
+    {cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp}
+)
 
 
 def is_mutable_value(node: cst.BaseExpression, qualified: str | None) -> bool:
     """A literal, comprehension or constructor call that creates a mutable container."""
-    if isinstance(node, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+    # Exact types (the parser makes no subclasses; isinstance against libcst's abstract
+    # classes is slow).
+    if type(node) in _MUTABLE_LITERALS:
         return True
-    return isinstance(node, cst.Call) and qualified in MUTABLE_CONSTRUCTORS
+    return type(node) is cst.Call and qualified in MUTABLE_CONSTRUCTORS

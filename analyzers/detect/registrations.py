@@ -47,7 +47,7 @@ from agentsense.analyzers.detect.static import (
     has_store,
     is_primitive,
 )
-from agentsense.analyzers.facts import ModuleFacts, call_binding, iter_statements
+from agentsense.analyzers.facts import ModuleFacts, call_binding
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 from agentsense.runtime.contract import (
     ContractProblem,
@@ -448,16 +448,18 @@ def _tool_entries(facts: ModuleFacts) -> frozenset[int]:
     )
 
 
-def _call_bindings(stmt: cst.BaseStatement) -> tuple[tuple[str, cst.Call, bool], ...]:
-    """`name = factory(...)` in the statement, at any depth: the name, the call, and whether
-    it is the module-level statement itself."""
+def _call_bindings(
+    statements: tuple[cst.BaseStatement, ...],
+) -> tuple[tuple[str, cst.Call, bool], ...]:
+    """`name = factory(...)` in a top-level statement's `statements_in`, at any depth: the
+    name, the call, and whether it is the module-level statement itself (the first)."""
     out: list[tuple[str, cst.Call, bool]] = []
-    for inner in iter_statements(stmt):
-        if isinstance(inner, cst.SimpleStatementLine):
+    for inner in statements:
+        if type(inner) is cst.SimpleStatementLine:
             for small in inner.body:
                 binding = call_binding(small)
                 if binding is not None:
-                    out.append((*binding, inner is stmt))
+                    out.append((*binding, inner is statements[0]))
     return tuple(out)
 
 
@@ -651,32 +653,35 @@ class _Extractor:
 
     def _find_factory_calls(self) -> None:
         """`StructuredTool.from_function(func=f)` and the like, on this module's functions."""
-        if not self._may_call_factory():
-            return
         functions = self.facts.top_level_functions
+        # Both kinds of call name a module-level function of this module as an argument:
+        # without one, no call needs resolving (and no statement walking).
+        if not functions or not self._may_call_factory():
+            return
         for stmt in self.facts.statements:
-            if not isinstance(stmt, cst.SimpleStatementLine):
+            if type(stmt) is not cst.SimpleStatementLine:
                 continue
             for node in iter_subtree_no_scopes(stmt):
-                if not isinstance(node, cst.Call):
+                if type(node) is not cst.Call:
                     continue
-                func = node.func.value if isinstance(node.func, cst.Subscript) else node.func
+                call = node
+                func = call.func.value if type(call.func) is cst.Subscript else call.func
                 qualified = self.facts.qualified_name(func)  # `marvin.Task[int](...)` too
                 lister = next((p for p in PROFILES if qualified in p.tool_list_calls), None)
                 if lister is not None:
-                    self._note_listed_functions(node, lister, functions)
+                    self._note_listed_functions(call, lister, functions)
                     continue
                 profile = profile_for_factory_call(qualified)
                 if profile is None:
                     continue
-                arg = self._keyword(node, (profile.factory_function_keyword,))
+                arg = self._keyword(call, (profile.factory_function_keyword,))
                 if arg is None:
-                    arg = next((a for a in node.args if a.keyword is None and not a.star), None)
+                    arg = next((a for a in call.args if a.keyword is None and not a.star), None)
                 if arg is None or not isinstance(arg.value, cst.Name):
                     continue
                 function = functions.get(arg.value.value)
                 if function is not None:
-                    self.factory_calls.setdefault(id(function), []).append((node, profile))
+                    self.factory_calls.setdefault(id(function), []).append((call, profile))
 
     def _may_call_factory(self) -> bool:
         """Whether some call of the module can resolve to a factory or tool-list call
@@ -747,7 +752,7 @@ class _Extractor:
         found = (
             binding
             for stmt in self.module.body
-            for binding in self.facts.of_statement(stmt, _call_bindings)
+            for binding in self.facts.of_statements(stmt, _call_bindings)
         )
         for name, value, module_level in found:
             qualified = self.facts.qualified_name(value.func)
@@ -789,16 +794,19 @@ class _Extractor:
         ]
         while stack:
             node, path = stack.pop()
-            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            # Exact types (the parser makes no subclasses; isinstance against libcst's
+            # abstract classes is slow).
+            kind = type(node)
+            if kind is cst.FunctionDef or kind is cst.ClassDef:
                 out[id(node)] = path
-                if isinstance(node, cst.FunctionDef):
+                if kind is cst.FunctionDef:
                     path = (*path, (FUNCTION_SCOPE, id(node)))
-                stack.append((node.body, path))
-            elif isinstance(node, cst.If):
+                stack.append((node.body, path))  # type: ignore[attr-defined]
+            elif type(node) is cst.If:
                 stack.append((node.body, (*path, (id(node), 0))))
                 if node.orelse is not None:
                     stack.append((node.orelse, (*path, (id(node), 1))))
-            elif isinstance(node, (cst.Try, cst.TryStar)):
+            elif type(node) is cst.Try or type(node) is cst.TryStar:
                 stack.append((node.body, (*path, (id(node), 0))))
                 if node.orelse is not None:
                     stack.append((node.orelse, (*path, (id(node), 0))))
@@ -807,16 +815,16 @@ class _Extractor:
                     stack.append((handler.body, (*path, (id(node), index + 1))))
                 if node.finalbody is not None:
                     stack.append((node.finalbody, path))
-            elif isinstance(node, cst.Match):
+            elif type(node) is cst.Match:
                 for index, case in enumerate(node.cases):
                     stack.append((case.body, (*path, (id(node), index))))
-            elif isinstance(node, (cst.Module, cst.IndentedBlock, cst.Else)):
-                inner = node.body
-                if isinstance(inner, cst.CSTNode):
-                    stack.append((inner, path))
-                else:
+            elif kind is cst.Module or kind is cst.IndentedBlock or kind is cst.Else:
+                inner = node.body  # type: ignore[attr-defined]
+                if type(inner) is list or type(inner) is tuple:
                     stack.extend((child, path) for child in inner)
-            elif isinstance(node, (cst.For, cst.While, cst.With)):
+                else:
+                    stack.append((inner, path))
+            elif type(node) is cst.For or type(node) is cst.While or type(node) is cst.With:
                 stack.append((node.body, path))
                 orelse = getattr(node, "orelse", None)
                 if orelse is not None:
@@ -858,18 +866,22 @@ class _Extractor:
                 roots.append(stmt)
             if reused is not None:
                 continue
-            if isinstance(stmt, cst.FunctionDef) and stmt.decorators:
-                found.extend(self._function_registrations(stmt))
-            elif isinstance(stmt, cst.SimpleStatementLine) and id(stmt) in top_level:
-                found.extend(self._explicit_registrations(stmt))
-            if isinstance(stmt, cst.FunctionDef) and id(stmt) in self.listed_tools:
-                found.append(self._listed_registration(stmt, *self.listed_tools[id(stmt)]))
-            if isinstance(stmt, cst.FunctionDef) and id(stmt) in self.factory_calls:
-                found.extend(
-                    self._factory_call_registration(stmt, call, profile)
-                    for call, profile in self.factory_calls[id(stmt)]
-                )
-            elif classes and isinstance(stmt, cst.ClassDef):
+            # Exact types: asked of every statement (the parser makes no subclasses, and
+            # isinstance against libcst's abstract classes is slow).
+            if type(stmt) is cst.FunctionDef:
+                if stmt.decorators:
+                    found.extend(self._function_registrations(stmt))
+                if id(stmt) in self.listed_tools:
+                    found.append(self._listed_registration(stmt, *self.listed_tools[id(stmt)]))
+                if id(stmt) in self.factory_calls:
+                    found.extend(
+                        self._factory_call_registration(stmt, call, profile)
+                        for call, profile in self.factory_calls[id(stmt)]
+                    )
+            elif type(stmt) is cst.SimpleStatementLine:
+                if id(stmt) in top_level:
+                    found.extend(self._explicit_registrations(stmt))
+            elif classes and type(stmt) is cst.ClassDef:
                 info = self.classes.by_node.get(stmt)
                 if info is not None:
                     found.extend(self._class_registrations(info))

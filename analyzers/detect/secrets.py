@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 
@@ -489,13 +490,55 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def string_value(node: cst.CSTNode) -> str | bytes | None:
     """The value of a plain (not formatted) string or bytes literal, else None."""
-    if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+    # Exact types (the parser makes no subclasses; isinstance against libcst's abstract
+    # classes is slow).
+    if type(node) is not cst.SimpleString and type(node) is not cst.ConcatenatedString:
         return None
     try:
-        value = node.evaluated_value
+        value = _literal_value(node)
     except Exception:  # libcst evaluates with `ast.literal_eval`; odd escapes raise
         return None
     return value if isinstance(value, (str, bytes)) else None
+
+
+_TEXT_PREFIXES = frozenset({"", "r", "u", "R", "U"})
+
+
+def _literal_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | bytes | None:
+    """`node.evaluated_value` where it is a str or bytes (anything else is None: a formatted
+    part, text and bytes mixed), read piece by piece: libcst's recursion per concatenated
+    piece, and its `ast.literal_eval` of each, are slow on long implicit concatenations
+    (a 500-line help text asked about at every level)."""
+    if type(node) is cst.SimpleString:
+        return _piece_value(node)
+    pieces: list[str | bytes] = []
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.ConcatenatedString:
+            stack.append(current.right)
+            stack.append(current.left)
+        elif type(current) is cst.SimpleString:
+            pieces.append(_piece_value(current))
+        else:
+            return None  # a formatted string: no value
+    if all(type(piece) is str for piece in pieces):
+        return "".join(cast("list[str]", pieces))
+    if all(type(piece) is bytes for piece in pieces):
+        return b"".join(cast("list[bytes]", pieces))
+    return None
+
+
+def _piece_value(node: cst.SimpleString) -> str | bytes:
+    """`node.evaluated_value`; without `ast.literal_eval` (a parse of the literal) for a
+    text literal with no backslash and no carriage return: the text between its quotes."""
+    text = node.value
+    if "\\" not in text and "\r" not in text:
+        start = len(text) - len(text.lstrip("rRuUbBfF"))
+        if text[:start] in _TEXT_PREFIXES:
+            quote = 3 if text.startswith(('"""', "'''"), start) else 1
+            return text[start + quote : len(text) - quote]
+    return node.evaluated_value
 
 
 def target_name(node: cst.CSTNode) -> str | None:

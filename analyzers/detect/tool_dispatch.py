@@ -66,18 +66,20 @@ def lookup_of(node: cst.BaseExpression) -> Lookup | None:
 
     A class looked up and instantiated (`REGISTRY[name]().execute`) counts too.
     """
-    target = node.value if isinstance(node, cst.Attribute) else node
-    if isinstance(target, cst.Call) and not target.args and isinstance(target.func, cst.Subscript):
+    # Exact types (the parser makes no subclasses; isinstance against libcst's abstract
+    # classes is slow): asked for most expressions.
+    target = node.value if type(node) is cst.Attribute else node
+    if type(target) is cst.Call and not target.args and type(target.func) is cst.Subscript:
         inner = lookup_of(target.func)
         return None if inner is None else replace(inner, instantiates=True)
-    if isinstance(target, cst.Subscript):
+    if type(target) is cst.Subscript:
         if len(target.slice) != 1:
             return None
         index = target.slice[0].slice
         if not isinstance(index, cst.Index) or _is_literal(index.value):
             return None
         return Lookup(target, target.value, index.value)
-    if isinstance(target, cst.Call):
+    if type(target) is cst.Call:
         positional = [a for a in target.args if a.keyword is None and not a.star]
         if len(positional) != len(target.args):
             return None

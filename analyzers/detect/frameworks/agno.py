@@ -22,6 +22,9 @@ from agentsense.analyzers.detect.frameworks.schema import (
     argument_descriptions,
     docstring_summary,
 )
+from agentsense.analyzers.walk import children
+
+_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
 
 
 def toolkit_methods(node: cst.ClassDef) -> list[cst.FunctionDef]:
@@ -37,11 +40,14 @@ def toolkit_methods(node: cst.ClassDef) -> list[cst.FunctionDef]:
     stack: list[cst.CSTNode] = [init.body]
     while stack:
         current = stack.pop()
+        # Exact types: asked of every node of `__init__` (the parser makes no subclasses,
+        # and isinstance against libcst's abstract classes is slow).
+        kind = type(current)
         elements: list[cst.BaseExpression] = []
-        if isinstance(current, (cst.List, cst.Tuple)):
+        if type(current) is cst.List or type(current) is cst.Tuple:
             elements = [element.value for element in current.elements]
         elif (
-            isinstance(current, cst.Call)
+            type(current) is cst.Call
             and isinstance(current.func, cst.Attribute)
             and current.func.attr.value == "append"
             and current.args
@@ -54,9 +60,9 @@ def toolkit_methods(node: cst.ClassDef) -> list[cst.FunctionDef]:
                 and element.value.value == "self"
             ):
                 listed.add(element.attr.value)
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not init:
+        if kind in _SCOPES and current is not init:
             continue
-        stack.extend(current.children)
+        stack.extend(children(current))  # (libcst's `.children` re-visits the node: slow)
     return [method for name, method in methods.items() if name in listed and name != "__init__"]
 
 
