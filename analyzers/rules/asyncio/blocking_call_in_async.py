@@ -18,6 +18,8 @@ from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replac
 
 _LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
 _HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]
+# The last part of each blocking function's name (`sleep`, `urlopen`, `ask`).
+_BLOCKING_LAST_PARTS = frozenset(name.rpartition(".")[2] for name in BLOCKING_FUNCTIONS)
 
 
 class BlockingCallInAsync(Rule):
@@ -333,7 +335,13 @@ class BlockingCallInAsync(Rule):
     def _blocking(self, node: cst.Call) -> tuple[str, str] | None:
         """(what is called, what to use instead) for a blocking call, else None."""
         func = node.func
-        if isinstance(func, (cst.Name, cst.Attribute)):
+        # A method call resolves to a name ending in its own attribute (`x.sleep` ->
+        # `....sleep`, imports and aliases only rename the head): one whose attribute ends no
+        # blocking function's name is not one, with no scope walk. A bare name may be an
+        # alias of anything (`from time import sleep as nap`): always resolved.
+        if type(func) is cst.Name or (
+            type(func) is cst.Attribute and func.attr.value in _BLOCKING_LAST_PARTS
+        ):
             qualified = self.scopes.qualified_among(func, BLOCKING_FUNCTIONS)
             if qualified is not None:
                 return qualified, BLOCKING_FUNCTIONS[qualified]
@@ -366,9 +374,11 @@ class BlockingCallInAsync(Rule):
         helper: cst.FunctionDef | None = None
         shown = dotted_name(func)
         if isinstance(func, cst.Name):
-            if self.scopes.locally_bound(func.value):
-                return None
+            # A function of this file by that name first (a dict lookup): only then is the
+            # scope walk for a local binding of the name worth its cost.
             helper = self.context.facts.top_level_functions.get(func.value)
+            if helper is None or self.scopes.locally_bound(func.value):
+                return None
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             method = self.scopes.enclosing_method()
             if method is None:

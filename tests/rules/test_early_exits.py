@@ -1,0 +1,122 @@
+"""Rules' cheap "cannot fire here" tests: cases a too-eager early exit would miss.
+
+Each rule decides with a cheap test first (a text test, the enclosing function, a sink found
+before the model calls are resolved) before its costly one; these examples sit right at the
+edge of those tests, so an exit that skipped too much would lose their findings.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from agentsense.analyzers.model import Finding
+from tests.helpers import lint_with
+
+
+def _lint(source: str, code: str) -> list[Finding]:
+    text = textwrap.dedent(source).lstrip("\n")
+    return [f for f in lint_with(text, (code,)) if f.code == code]
+
+
+# --- AGT101: the recursion is found from the calls the walk sees ------------------------------
+
+
+def test_recursion_after_a_nested_function_is_still_the_outer_functions() -> None:
+    # The nested `def` is walked in between: the recursive call after it belongs to `solve`.
+    found = _lint(
+        """
+        def solve(llm, task):
+            def shorten(text):
+                return text[:100]
+            reply = llm.invoke(shorten(task))
+            return solve(llm, reply)
+        """,
+        "AGT101",
+    )
+    assert [(f.span.start.row, f.span.start.column) for f in found] == [(5, 12)]
+
+
+def test_recursive_method_called_on_self_after_nested_class() -> None:
+    found = _lint(
+        """
+        class Agent:
+            def step(self, llm, task):
+                class Note:
+                    text = "x"
+                reply = llm.invoke(task)
+                return self.step(llm, reply)
+        """,
+        "AGT101",
+    )
+    assert [f.span.start.row for f in found] == [6]
+
+
+def test_a_call_of_the_name_in_a_lambda_or_nested_function_is_no_recursion() -> None:
+    # Both would mark `solve` as maybe recursive; its own calls decide, and none is.
+    assert not _lint(
+        """
+        def solve(llm, task):
+            reply = llm.invoke(task)
+            retry = lambda: solve(llm, reply)
+            def again():
+                return solve(llm, reply)
+            return retry, again
+        """,
+        "AGT101",
+    )
+
+
+def test_recursion_in_the_outer_function_after_a_nested_recursive_one() -> None:
+    # The inner function recurses on its own name; the outer one, after it, on its own.
+    found = _lint(
+        """
+        def outer(llm, task):
+            def inner(n):
+                return inner(n)
+            reply = llm.invoke(task)
+            return outer(llm, reply)
+        """,
+        "AGT101",
+    )
+    assert [f.span.start.row for f in found] == [5]
+
+
+# --- AGT501: a method call is resolved only when its attribute ends a blocking name ------------
+
+
+def test_blocking_calls_through_aliases_are_still_resolved() -> None:
+    found = _lint(
+        """
+        import time as clock
+        from time import sleep as nap
+
+        async def wait():
+            nap(1)
+            clock.sleep(1)
+            import urllib.request as web
+            web.urlopen("https://example.com")
+        """,
+        "AGT501",
+    )
+    assert [f.span.start.row for f in found] == [5, 6, 8]
+
+
+def test_helper_shadowed_by_a_parameter_is_not_the_files_function() -> None:
+    # The file's `fetch` blocks, but in `run` the name is the parameter: not flagged; in
+    # `other` it is the file's function: flagged.
+    found = _lint(
+        """
+        import requests
+
+        def fetch(url):
+            return requests.get(url)
+
+        async def run(fetch):
+            fetch("https://example.com")
+
+        async def other():
+            fetch("https://example.com")
+        """,
+        "AGT501",
+    )
+    assert [f.span.start.row for f in found] == [10]
