@@ -120,3 +120,81 @@ def test_helper_shadowed_by_a_parameter_is_not_the_files_function() -> None:
         "AGT501",
     )
     assert [f.span.start.row for f in found] == [10]
+
+
+# --- AGT204: a call's name is resolved only when it decides the finding -----------------------
+
+
+def test_gather_through_an_alias_is_still_a_gather() -> None:
+    found = _lint(
+        """
+        from asyncio import gather as run_all
+
+        async def step(tools, calls):
+            return await run_all(*(tools[call.name](call.args) for call in calls))
+        """,
+        "AGT204",
+    )
+    assert [f.span.start.row for f in found] == [4]
+
+
+def test_a_name_bound_to_a_tool_that_resolves_to_gather_is_resolved_before_reporting() -> None:
+    # `gather` is rebound to the model's tool, but the module's import makes the call resolve
+    # to `asyncio.gather`: without a starred comprehension nothing is reported, as before.
+    source = """
+        from asyncio import gather
+
+        def run(tools, reply):
+            for call in reply.tool_calls:
+                gather = tools[call.name]
+                gather(call.args)
+        """
+    assert not _lint(source, "AGT204")
+    assert [
+        f.span.start.row
+        for f in _lint(source.replace("from asyncio import gather", "import json"), "AGT204")
+    ] == [6]
+
+
+# --- AGT303: sinks are found in the walk, before any model call is resolved ------------------
+
+
+def test_sinks_through_aliases_after_nested_scopes_are_the_functions_own() -> None:
+    # A bare alias and a module alias; a nested function, lambda and class walked in between
+    # hand the sinks after them back to `step`; the nested method's own sink is its own.
+    found = _lint(
+        """
+        import subprocess as sp
+        from os import system as sh
+
+        def step(llm, goal):
+            def quote(text):
+                return text
+            pick = lambda text: text
+            class Note:
+                def show(self, llm):
+                    return eval(llm.invoke("x").content)
+            command = llm.invoke(goal).content
+            sh(command)
+            return sp.run(command, shell=True)
+        """,
+        "AGT303",
+    )
+    assert [f.span.start.row for f in found] == [10, 12, 13]
+
+
+def test_a_sink_whose_name_is_a_local_of_another_function_is_still_a_sink() -> None:
+    # `run` is a parameter of `helper`, and the module binds nothing named so.
+    found = _lint(
+        """
+        from subprocess import run
+
+        def helper(run):
+            return run("ls")
+
+        def step(llm):
+            return run(llm.invoke("a shell command").content, shell=True)
+        """,
+        "AGT303",
+    )
+    assert [f.span.start.row for f in found] == [7]
