@@ -198,3 +198,46 @@ def test_a_sink_whose_name_is_a_local_of_another_function_is_still_a_sink() -> N
         "AGT303",
     )
     assert [f.span.start.row for f in found] == [7]
+
+
+# --- AGT504/AGT502: coroutine functions found in the text first --------------------------------
+
+
+def test_async_def_split_by_a_line_continuation_is_still_found() -> None:
+    found = _lint(
+        """
+        import asyncio as aio
+
+        async \\
+            def fetch(url):
+            return url
+
+        class Client:
+            async    def close(self):
+                pass
+
+            def shutdown(self):
+                self.close()
+
+        def main():
+            fetch("x")
+            aio.sleep(1)
+        """,
+        "AGT504",
+    )
+    assert [f.span.start.row for f in found] == [12, 15, 16]
+
+
+def test_spawners_through_aliases_are_still_resolved() -> None:
+    found = _lint(
+        """
+        import asyncio as aio
+        from asyncio import ensure_future as spawn
+
+        async def main(job):
+            spawn(job())
+            aio.create_task(job())
+        """,
+        "AGT502",
+    )
+    assert [f.span.start.row for f in found] == [5, 6]
