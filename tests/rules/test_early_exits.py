@@ -8,6 +8,7 @@ edge of those tests, so an exit that skipped too much would lose their findings.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from agentsense.analyzers.model import Finding
 from tests.helpers import lint_with
@@ -241,3 +242,22 @@ def test_spawners_through_aliases_are_still_resolved() -> None:
         "AGT502",
     )
     assert [f.span.start.row for f in found] == [5, 6]
+
+
+# --- AGT211: an import's module text is rendered only when its first name is the package ------
+
+
+def test_removed_mcp_module_found_in_every_import_form(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["mcp>=2"]\n')
+    path = tmp_path / "server.py"
+    source = textwrap.dedent(
+        """
+        import mcp.server.fastmcp
+        import json, mcp.server.fastmcp.tools as tools
+        from mcp.server.fastmcp.prompts import base
+        import mcpx.server.fastmcp
+        from mcp.server import fastmcp
+        """
+    ).lstrip("\n")
+    found = [f for f in lint_with(source, ("AGT211",), str(path)) if f.code == "AGT211"]
+    assert [f.span.start.row for f in found] == [1, 2, 3]
