@@ -261,3 +261,40 @@ def test_removed_mcp_module_found_in_every_import_form(tmp_path: Path) -> None:
     ).lstrip("\n")
     found = [f for f in lint_with(source, ("AGT211",), str(path)) if f.code == "AGT211"]
     assert [f.span.start.row for f in found] == [1, 2, 3]
+
+
+# --- AGT503/AGT605: a method call is resolved only when its attribute ends a checked name -----
+
+
+def test_get_event_loop_through_aliases() -> None:
+    found = _lint(
+        """
+        import asyncio as aio
+        from asyncio import get_event_loop as current_loop
+
+        async def main():
+            aio.get_event_loop()
+            current_loop()
+            aio.events.get_event_loop()
+        """,
+        "AGT503",
+    )
+    assert [f.span.start.row for f in found] == [5, 6, 7]
+
+
+def test_timeouts_checked_through_aliases() -> None:
+    found = _lint(
+        """
+        import openai
+        import requests as http
+        from openai import OpenAI as Client
+
+        def search_tool(url):
+            return http.post(url)
+
+        def make():
+            return Client(timeout=None), openai.OpenAI(timeout=None)
+        """,
+        "AGT605",
+    )
+    assert [f.span.start.row for f in found] == [6, 9, 9]

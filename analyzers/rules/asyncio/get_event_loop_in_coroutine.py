@@ -187,7 +187,14 @@ class GetEventLoopInCoroutine(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, (cst.Name, cst.Attribute)) or not self.context.in_async_function():
+        if type(func) is cst.Attribute:
+            # A method call resolves to a name ending in its attribute (imports rename only
+            # the head): any other method is not `get_event_loop`, with no scope walk.
+            if func.attr.value != "get_event_loop":
+                return
+        elif type(func) is not cst.Name:
+            return
+        if not self.context.in_async_function():
             return
         if self.scopes.qualified_among(func, GET_EVENT_LOOP) is None:
             return
