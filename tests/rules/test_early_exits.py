@@ -298,3 +298,27 @@ def test_timeouts_checked_through_aliases() -> None:
         "AGT605",
     )
     assert [f.span.start.row for f in found] == [6, 9, 9]
+
+
+# --- AGT203: a tool's sinks are found before its data flow is computed -----------------------
+
+
+def test_tool_sinks_through_aliases() -> None:
+    found = _lint(
+        """
+        import pickle as pk
+        import subprocess as sp
+        from os import system as shell
+        from agentsense.runtime.registry import tool
+
+        @tool
+        def restore(blob: bytes, command: str) -> object:
+            \"\"\"Restore a saved object.\"\"\"
+            shell(command)
+            sp.run(command, shell=True)
+            sp.run(command)
+            return pk.loads(blob)
+        """,
+        "AGT203",
+    )
+    assert [f.span.start.row for f in found] == [9, 10, 12]
