@@ -322,3 +322,28 @@ def test_tool_sinks_through_aliases() -> None:
         "AGT203",
     )
     assert [f.span.start.row for f in found] == [9, 10, 12]
+
+
+# --- AGT603: only functions with a `raise <name>` of their own are checked ------------------
+
+
+def test_raise_after_nested_functions_is_checked_in_the_outer_function() -> None:
+    found = _lint(
+        """
+        def call(fn, n):
+            def note(error):
+                raise error
+            last_error = None
+            for _ in range(n):
+                try:
+                    return fn()
+                except OSError as error:
+                    last_error = error
+            class Report:
+                def fail(self):
+                    raise RuntimeError("x")
+            raise (last_error)
+        """,
+        "AGT603",
+    )
+    assert [f.span.start.row for f in found] == [13]
