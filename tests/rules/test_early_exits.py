@@ -10,6 +10,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import libcst as cst
+
+from agentsense.analyzers.context import FileContext
+from agentsense.analyzers.detect.name_gates import import_bound_names
 from agentsense.analyzers.model import Finding
 from tests.helpers import lint_with
 
@@ -347,3 +351,51 @@ def test_raise_after_nested_functions_is_checked_in_the_outer_function() -> None
         "AGT603",
     )
     assert [f.span.start.row for f in found] == [13]
+
+
+# --- AGT50x: a name is resolved through the scopes only when some import can make it one ------
+
+
+def test_import_bound_names_holds_every_import_of_the_file() -> None:
+    source = textwrap.dedent(
+        """
+        import os.path
+        from asyncio import sleep as pause, gather
+        from json import *
+
+        class Client:
+            import socket
+
+        async def main():
+            if True: import time as clock; from subprocess import run as sh
+            try:
+                import urllib.request
+            finally:
+                pass
+        """
+    )
+    context = FileContext(source, "x.py", cst.parse_module(source))
+    assert import_bound_names(context) == {
+        "os",
+        "pause",
+        "gather",
+        "socket",
+        "clock",
+        "sh",
+        "urllib",
+    }
+
+
+def test_calls_resolved_through_imports_in_one_line_suites() -> None:
+    source = """
+        async def main():
+            if True: from time import sleep as nap; import asyncio as aio
+            nap(1)
+            aio.get_event_loop()
+            aio.sleep(1)
+            aio.ensure_future(main())
+        """
+    assert [f.span.start.row for f in _lint(source, "AGT501")] == [3]
+    assert [f.span.start.row for f in _lint(source, "AGT503")] == [4]
+    assert [f.span.start.row for f in _lint(source, "AGT504")] == [5]
+    assert [f.span.start.row for f in _lint(source, "AGT502")] == [6]

@@ -13,6 +13,7 @@ from agentsense.analyzers.detect.async_apis import (
     asyncio_reference,
     in_expected_failure,
 )
+from agentsense.analyzers.detect.name_gates import may_resolve_among
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
 
@@ -337,11 +338,13 @@ class BlockingCallInAsync(Rule):
         func = node.func
         # A method call resolves to a name ending in its own attribute (`x.sleep` ->
         # `....sleep`, imports and aliases only rename the head): one whose attribute ends no
-        # blocking function's name is not one, with no scope walk. A bare name may be an
-        # alias of anything (`from time import sleep as nap`): always resolved.
-        if type(func) is cst.Name or (
-            type(func) is cst.Attribute and func.attr.value in _BLOCKING_LAST_PARTS
-        ):
+        # blocking function's name is not one. A bare name may be an alias of anything
+        # (`from time import sleep as nap`). Neither is resolved through the scopes when
+        # no import can make it a blocking function (`may_resolve_among`).
+        if (
+            type(func) is cst.Name
+            or (type(func) is cst.Attribute and func.attr.value in _BLOCKING_LAST_PARTS)
+        ) and may_resolve_among(self.context, func, BLOCKING_FUNCTIONS):
             qualified = self.scopes.qualified_among(func, BLOCKING_FUNCTIONS)
             if qualified is not None:
                 return qualified, BLOCKING_FUNCTIONS[qualified]

@@ -12,6 +12,7 @@ from agentsense.analyzers.detect.async_apis import (
     in_expected_failure,
 )
 from agentsense.analyzers.detect.flow import is_docstring
+from agentsense.analyzers.detect.name_gates import may_resolve_among
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import (
@@ -234,7 +235,9 @@ class DanglingTask(Rule):
         """`asyncio.create_task` / `loop.create_task` when `func` spawns a task, else None."""
         # A method call resolves to a name ending in its attribute (imports rename only the
         # head): resolved only when that ends a spawner's name.
-        if type(func) is not cst.Attribute or func.attr.value in _SPAWNER_LAST_PARTS:
+        if (
+            type(func) is not cst.Attribute or func.attr.value in _SPAWNER_LAST_PARTS
+        ) and may_resolve_among(self.context, func, TASK_SPAWNERS):
             qualified = self.scopes.qualified_among(func, TASK_SPAWNERS)
             if qualified is not None:
                 return qualified

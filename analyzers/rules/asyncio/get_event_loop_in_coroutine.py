@@ -10,6 +10,7 @@ from agentsense.analyzers.detect.async_apis import (
     in_assertion,
     in_expected_failure,
 )
+from agentsense.analyzers.detect.name_gates import may_resolve_among
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
 
 GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})
@@ -196,6 +197,8 @@ class GetEventLoopInCoroutine(Rule):
             return
         if not self.context.in_async_function():
             return
+        if not may_resolve_among(self.context, func, GET_EVENT_LOOP):
+            return  # no import can make it `get_event_loop`: no scope walk
         if self.scopes.qualified_among(func, GET_EVENT_LOOP) is None:
             return
         # Tests of `get_event_loop` itself check what it returns or raises.

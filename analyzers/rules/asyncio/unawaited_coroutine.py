@@ -16,6 +16,7 @@ from agentsense.analyzers.detect.async_apis import (
     in_expected_failure,
     is_plain_coroutine_function,
 )
+from agentsense.analyzers.detect.name_gates import may_resolve_among
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
 
@@ -327,9 +328,10 @@ class UnawaitedCoroutine(Rule):
         """(label, is_gather) when calling `func` returns an awaitable, else None."""
         label = dotted_name(func)
         if isinstance(func, cst.Name):
-            qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
-            if qualified is not None:
-                return func.value, qualified == "asyncio.gather"
+            if may_resolve_among(self.context, func, KNOWN_ASYNC_FUNCTIONS):
+                qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
+                if qualified is not None:
+                    return func.value, qualified == "asyncio.gather"
             if self._async_def_named(func.value) and self._local_coroutine(func.value):
                 return func.value, False
             return None
@@ -339,7 +341,9 @@ class UnawaitedCoroutine(Rule):
         label = label or method
         # A method call resolves to a name ending in its attribute (imports rename only the
         # head): resolved only when that ends a known coroutine function's name.
-        if method in _KNOWN_LAST_PARTS:
+        if method in _KNOWN_LAST_PARTS and may_resolve_among(
+            self.context, func, KNOWN_ASYNC_FUNCTIONS
+        ):
             qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
             if qualified is not None:
                 return label, qualified == "asyncio.gather"

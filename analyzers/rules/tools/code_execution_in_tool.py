@@ -385,7 +385,7 @@ class CodeExecutionInTool(Rule):
                 continue  # it resolves to a name ending so (imports rename only the head)
             qualified = self.context.qualified_name(func)
             sink = SINKS.get(qualified) if qualified is not None else None
-            if sink is None or (sink.needs_shell and not shell_true(call)):
+            if qualified is None or sink is None or (sink.needs_shell and not shell_true(call)):
                 continue
             sinks.append((call, qualified, sink))
         if not sinks:
