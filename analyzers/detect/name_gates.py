@@ -27,18 +27,26 @@ def import_bound_names(context: FileContext) -> frozenset[str]:
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind is cst.Import or kind is cst.ImportFrom:
-            aliases = node.names  # type: ignore[attr-defined]  # an Import or ImportFrom
-            if type(aliases) is cst.ImportStar:
-                continue  # binds what the module exports: `qualified_name` cannot tell either
-            for alias in aliases:
-                if alias.asname is not None and type(alias.asname.name) is cst.Name:
-                    names.add(alias.asname.name.value)
-                else:
-                    names.add((dotted_name(alias.name) or "").partition(".")[0])
+        if kind is cst.SimpleStatementLine or kind is cst.SimpleStatementSuite:
+            # Small statements hold no statements: only their imports are looked at.
+            for small in node.body:  # type: ignore[attr-defined]  # a SimpleStatement*
+                small_kind = type(small)
+                if small_kind is cst.Import or small_kind is cst.ImportFrom:
+                    _add_bound(small, names)
             continue
         stack.extend(statement_children(node))
     return frozenset(names)
+
+
+def _add_bound(node: cst.Import | cst.ImportFrom, names: set[str]) -> None:
+    aliases = node.names
+    if isinstance(aliases, cst.ImportStar):
+        return  # binds what the module exports: `qualified_name` cannot tell either
+    for alias in aliases:
+        if alias.asname is not None and type(alias.asname.name) is cst.Name:
+            names.add(alias.asname.name.value)
+        else:
+            names.add((dotted_name(alias.name) or "").partition(".")[0])
 
 
 def may_resolve_among(
