@@ -399,3 +399,42 @@ def test_calls_resolved_through_imports_in_one_line_suites() -> None:
     assert [f.span.start.row for f in _lint(source, "AGT503")] == [4]
     assert [f.span.start.row for f in _lint(source, "AGT504")] == [5]
     assert [f.span.start.row for f in _lint(source, "AGT502")] == [6]
+
+
+# --- AGT301: a scope's assignments are read only for text that goes to a prompt --------------
+
+
+def test_names_assigned_from_secrets_still_found_where_text_goes_to_a_prompt() -> None:
+    # `key` is assigned after the first f-string (the data flow is the whole scope's), and
+    # `token` reaches the prompt through `str()`, a `+` chain and `.strip()`.
+    found = _lint(
+        """
+        import os
+
+        def run(agent):
+            log = f"starting with {key}"
+            key = os.environ["STRIPE_SECRET_KEY"]
+            token = key
+            prompt = "Use " + f"the token {str(token)}".strip() + " please"
+            agent.run(prompt)
+            return log
+
+        def other(agent, key):
+            prompt = f"the key {key}"
+        """,
+        "AGT301",
+    )
+    assert [(f.span.start.row, f.span.start.column) for f in found] == [(7, 36)]
+
+
+def test_a_long_chain_of_interpolations_reports_the_secret_at_its_end() -> None:
+    parts = " + ".join(f'f"{{x{i}}}"' for i in range(300))
+    source = f"""
+        import os
+
+        def run(agent, {", ".join(f"x{i}" for i in range(300))}):
+            key = os.getenv("OPENAI_API_KEY")
+            instructions = {parts} + f"{{key}}"
+        """
+    found = _lint(source, "AGT301")
+    assert len(found) == 1 and "`key`" in found[0].message
