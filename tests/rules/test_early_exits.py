@@ -438,3 +438,28 @@ def test_a_long_chain_of_interpolations_reports_the_secret_at_its_end() -> None:
         """
     found = _lint(source, "AGT301")
     assert len(found) == 1 and "`key`" in found[0].message
+
+
+# --- AGT601: a tenacity retrier is resolved only for a matching attribute --------------------
+
+
+def test_tenacity_retriers_through_aliases() -> None:
+    found = _lint(
+        """
+        import tenacity as t
+        from tenacity import retry as again
+
+        @t.retry
+        def one():
+            pass
+
+        @again(wait=t.wait_fixed(1), stop=t.stop_after_attempt(3))
+        def two():
+            pass
+
+        for attempt in t.Retrying():
+            pass
+        """,
+        "AGT601",
+    )
+    assert [f.span.start.row for f in found] == [4, 8, 12]
