@@ -13,11 +13,14 @@ from agentsense.analyzers.detect.async_apis import (
     asyncio_reference,
     in_expected_failure,
 )
+from agentsense.analyzers.detect.name_gates import may_resolve_among
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
 
 _LLM_ADVICE = "use the async client (`AsyncOpenAI`, `AsyncAnthropic`) and `await` the call"
 _HTTP_ADVICE = BLOCKING_FUNCTIONS["requests.get"]
+# The last part of each blocking function's name (`sleep`, `urlopen`, `ask`).
+_BLOCKING_LAST_PARTS = frozenset(name.rpartition(".")[2] for name in BLOCKING_FUNCTIONS)
 
 
 class BlockingCallInAsync(Rule):
@@ -333,7 +336,15 @@ class BlockingCallInAsync(Rule):
     def _blocking(self, node: cst.Call) -> tuple[str, str] | None:
         """(what is called, what to use instead) for a blocking call, else None."""
         func = node.func
-        if isinstance(func, (cst.Name, cst.Attribute)):
+        # A method call resolves to a name ending in its own attribute (`x.sleep` ->
+        # `....sleep`, imports and aliases only rename the head): one whose attribute ends no
+        # blocking function's name is not one. A bare name may be an alias of anything
+        # (`from time import sleep as nap`). Neither is resolved through the scopes when
+        # no import can make it a blocking function (`may_resolve_among`).
+        if (
+            type(func) is cst.Name
+            or (type(func) is cst.Attribute and func.attr.value in _BLOCKING_LAST_PARTS)
+        ) and may_resolve_among(self.context, func, BLOCKING_FUNCTIONS):
             qualified = self.scopes.qualified_among(func, BLOCKING_FUNCTIONS)
             if qualified is not None:
                 return qualified, BLOCKING_FUNCTIONS[qualified]
@@ -366,9 +377,11 @@ class BlockingCallInAsync(Rule):
         helper: cst.FunctionDef | None = None
         shown = dotted_name(func)
         if isinstance(func, cst.Name):
-            if self.scopes.locally_bound(func.value):
-                return None
+            # A function of this file by that name first (a dict lookup): only then is the
+            # scope walk for a local binding of the name worth its cost.
             helper = self.context.facts.top_level_functions.get(func.value)
+            if helper is None or self.scopes.locally_bound(func.value):
+                return None
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             method = self.scopes.enclosing_method()
             if method is None:

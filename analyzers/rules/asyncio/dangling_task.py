@@ -12,6 +12,7 @@ from agentsense.analyzers.detect.async_apis import (
     in_expected_failure,
 )
 from agentsense.analyzers.detect.flow import is_docstring
+from agentsense.analyzers.detect.name_gates import may_resolve_among
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import (
@@ -26,6 +27,8 @@ from agentsense.analyzers.rule import (
 from agentsense.analyzers.walk import iter_subtree
 
 TASK_SET = "_background_tasks"
+# The last part of each task spawner's name (`create_task`, `ensure_future`).
+_SPAWNER_LAST_PARTS = frozenset(name.rpartition(".")[2] for name in TASK_SPAWNERS)
 
 
 def _is_loop_name(name: str) -> bool:
@@ -230,9 +233,14 @@ class DanglingTask(Rule):
 
     def _spawner(self, func: cst.BaseExpression) -> str | None:
         """`asyncio.create_task` / `loop.create_task` when `func` spawns a task, else None."""
-        qualified = self.scopes.qualified_among(func, TASK_SPAWNERS)
-        if qualified is not None:
-            return qualified
+        # A method call resolves to a name ending in its attribute (imports rename only the
+        # head): resolved only when that ends a spawner's name.
+        if (
+            type(func) is not cst.Attribute or func.attr.value in _SPAWNER_LAST_PARTS
+        ) and may_resolve_among(self.context, func, TASK_SPAWNERS):
+            qualified = self.scopes.qualified_among(func, TASK_SPAWNERS)
+            if qualified is not None:
+                return qualified
         if not isinstance(func, cst.Attribute) or func.attr.value != "create_task":
             return None
         receiver = func.value

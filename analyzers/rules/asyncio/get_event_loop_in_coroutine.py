@@ -10,6 +10,7 @@ from agentsense.analyzers.detect.async_apis import (
     in_assertion,
     in_expected_failure,
 )
+from agentsense.analyzers.detect.name_gates import may_resolve_among
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule
 
 GET_EVENT_LOOP = frozenset({"asyncio.get_event_loop", "asyncio.events.get_event_loop"})
@@ -187,8 +188,17 @@ class GetEventLoopInCoroutine(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, (cst.Name, cst.Attribute)) or not self.context.in_async_function():
+        if type(func) is cst.Attribute:
+            # A method call resolves to a name ending in its attribute (imports rename only
+            # the head): any other method is not `get_event_loop`, with no scope walk.
+            if func.attr.value != "get_event_loop":
+                return
+        elif type(func) is not cst.Name:
             return
+        if not self.context.in_async_function():
+            return
+        if not may_resolve_among(self.context, func, GET_EVENT_LOOP):
+            return  # no import can make it `get_event_loop`: no scope walk
         if self.scopes.qualified_among(func, GET_EVENT_LOOP) is None:
             return
         # Tests of `get_event_loop` itself check what it returns or raises.

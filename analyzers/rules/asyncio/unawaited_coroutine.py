@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -14,11 +16,28 @@ from agentsense.analyzers.detect.async_apis import (
     in_expected_failure,
     is_plain_coroutine_function,
 )
+from agentsense.analyzers.detect.name_gates import may_resolve_among
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule
 
+if TYPE_CHECKING:
+    from agentsense.analyzers.context import FileContext
+
 _ASYNC_HTTP_CLASSES = frozenset(ASYNC_HTTP_CLIENTS)
 _ASYNC_HTTP_METHODS = frozenset().union(*ASYNC_HTTP_CLIENTS.values())
+# The last part of each known coroutine function's name (`sleep`, `gather`).
+_KNOWN_LAST_PARTS = frozenset(name.rpartition(".")[2] for name in KNOWN_ASYNC_FUNCTIONS)
+# `async def name` as written (a line continuation may split it; no comment can).
+_ASYNC_DEF = re.compile(r"async[\s\\]+def[\s\\]+(\w+)")
+
+
+def _written_async_defs(context: FileContext) -> frozenset[str]:
+    """The names after `async def` anywhere in the source text: every name of
+    `facts.async_function_names` and maybe more (in strings and comments). One regex pass
+    per file instead of the statement walk, for the many files whose calls name none."""
+    return frozenset(_ASYNC_DEF.findall(context.source))
+
+
 # Bases that define no ordinary methods an agent class would call on itself.
 _IGNORED_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol"})
 
@@ -309,21 +328,25 @@ class UnawaitedCoroutine(Rule):
         """(label, is_gather) when calling `func` returns an awaitable, else None."""
         label = dotted_name(func)
         if isinstance(func, cst.Name):
-            qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
-            if qualified is not None:
-                return func.value, qualified == "asyncio.gather"
-            if func.value in self.context.facts.async_function_names and self._local_coroutine(
-                func.value
-            ):
+            if may_resolve_among(self.context, func, KNOWN_ASYNC_FUNCTIONS):
+                qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
+                if qualified is not None:
+                    return func.value, qualified == "asyncio.gather"
+            if self._async_def_named(func.value) and self._local_coroutine(func.value):
                 return func.value, False
             return None
         if not isinstance(func, cst.Attribute):
             return None
         method = func.attr.value
         label = label or method
-        qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
-        if qualified is not None:
-            return label, qualified == "asyncio.gather"
+        # A method call resolves to a name ending in its attribute (imports rename only the
+        # head): resolved only when that ends a known coroutine function's name.
+        if method in _KNOWN_LAST_PARTS and may_resolve_among(
+            self.context, func, KNOWN_ASYNC_FUNCTIONS
+        ):
+            qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
+            if qualified is not None:
+                return label, qualified == "asyncio.gather"
         if method in _ASYNC_HTTP_METHODS:
             client = self.scopes.instance_class(func.value, _ASYNC_HTTP_CLASSES)
             if client is not None and method in ASYNC_HTTP_CLIENTS[client]:
@@ -334,9 +357,16 @@ class UnawaitedCoroutine(Rule):
                 receiver = receiver.value
                 if self.scopes.instance_class(receiver, ASYNC_LLM_CLIENTS) is not None:
                     return label, False
-        if method in self.context.facts.async_function_names and self._async_method(func):
+        if self._async_def_named(method) and self._async_method(func):
             return label, False
         return None
+
+    def _async_def_named(self, name: str) -> bool:
+        """Whether some `async def` of this file is named `name` (the text first)."""
+        return (
+            name in self.context.shared(_written_async_defs)
+            and name in self.context.facts.async_function_names
+        )
 
     def _local_coroutine(self, name: str) -> bool:
         """`name` resolves, in the enclosing scopes, only to plain `async def`s."""

@@ -309,6 +309,10 @@ class UnboundedFanOut(Rule):
         )
 
     def visit_Call(self, node: cst.Call) -> None:
+        # Only a starred argument can fan out (`gather(*(f(x) for x in items))`): the name
+        # is resolved for those calls alone.
+        if not any(arg.star == "*" for arg in node.args):
+            return
         if self.context.qualified_name(node.func) not in GATHER:
             return
         where = self._function_context()

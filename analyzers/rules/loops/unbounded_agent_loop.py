@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import libcst as cst
 from pydantic import Field, field_validator
@@ -25,6 +26,9 @@ from agentsense.analyzers.rule import (
     RuleOptions,
 )
 from agentsense.analyzers.walk import children, iter_subtree_no_scopes
+
+if TYPE_CHECKING:
+    from agentsense.analyzers.context import FileContext
 
 # The last word of a name that says "the agent has finished" (`done`, `has_answer`, `isDone`).
 _STATE_WORDS = frozenset(
@@ -706,6 +710,18 @@ def _block(body: cst.BaseSuite) -> cst.IndentedBlock:
     return cst.IndentedBlock(body=[cst.SimpleStatementLine(body=list(body.body))])
 
 
+@dataclass(slots=True)
+class _Recursion:
+    """A function being walked that may be a recursive agent function: its name, whether it
+    is a method (the recursion is `self.name(...)`), its parameters, and whether a call
+    that may be the recursion was seen in its body so far."""
+
+    name: str
+    method: bool
+    params: set[str]
+    calls_itself: bool = False
+
+
 class UnboundedAgentLoop(Rule):
     code = "AGT101"
     name = "unbounded-agent-loop"
@@ -1318,21 +1334,50 @@ class UnboundedAgentLoop(Rule):
         ),
     )
 
+    def __init__(self, context: FileContext, options: RuleOptions) -> None:
+        super().__init__(context, options)
+        # One entry per function being walked, innermost last (None: it cannot recurse).
+        self._functions: list[_Recursion | None] = []
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         """An agent function that asks the model and then calls itself again: the same
-        unbounded loop written as recursion (and a RecursionError only after ~1000 calls)."""
-        facts = self.context.facts
+        unbounded loop written as recursion (and a RecursionError only after ~1000 calls).
+
+        Most functions never call themselves: the cheap tests here pick the candidates, the
+        calls seen by `visit_Call` in the walk of the body mark the ones that may, and only
+        those are checked, in `leave_FunctionDef` (no sub-walk of every function)."""
+        self._functions.append(self._recursion_candidate(node))
+
+    def _recursion_candidate(self, node: cst.FunctionDef) -> _Recursion | None:
         params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
         names = {p.name.value for p in params}
         if _words(names) & (_LIMIT_WORDS | _COUNT_WORDS):
-            return  # a depth or a budget is passed along
-        index = self.context.index
-        if index.word_count(node.name.value) < 2:
-            return  # the name is written only in its `def`: nothing calls it
+            return None  # a depth or a budget is passed along
+        if self.context.index.word_count(node.name.value) < 2:
+            return None  # the name is written only in its `def`: nothing calls it
         method = any(isinstance(n, cst.ClassDef) for n in self.context.ancestors[-2:])
-        calls = index.of_kind(node.body, (cst.Call,))
-        if not any(_calls_itself(call, node.name.value, method, names) for call in calls):
+        return _Recursion(node.name.value, method, names)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # The innermost function's entry (a call in a nested lambda or class body may mark
+        # it too: `leave_FunctionDef` then looks at the function's own calls, as before).
+        if not self._functions:
+            return
+        candidate = self._functions[-1]
+        if candidate is None or candidate.calls_itself:
+            return
+        if _calls_itself(node, candidate.name, candidate.method, candidate.params):
+            candidate.calls_itself = True
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        candidate = self._functions.pop() if self._functions else None
+        if candidate is None or not candidate.calls_itself:
             return  # no call that could be the recursion: skip the walk below
+        facts = self.context.facts
+        name, method, names = candidate.name, candidate.method, candidate.params
+        calls = self.context.index.of_kind(node.body, (cst.Call,))
+        if not any(_calls_itself(call, name, method, names) for call in calls):
+            return
         asked = False
         for inner, in_loop in _iter_body(node.body):
             if not isinstance(inner, cst.Call):
@@ -1340,10 +1385,10 @@ class UnboundedAgentLoop(Rule):
             if is_llm_call(inner, facts):
                 asked = True
                 continue
-            if asked and not in_loop and _calls_itself(inner, node.name.value, method, names):
+            if asked and not in_loop and _calls_itself(inner, name, method, names):
                 self.report(
                     inner,
-                    f"agent function `{node.name.value}` calls itself again after a model call "
+                    f"agent function `{name}` calls itself again after a model call "
                     "with no depth limit: only the model's replies can end the recursion; pass "
                     "a depth (or a step budget) and stop at a limit",
                 )

@@ -28,6 +28,8 @@ _TENACITY_RETRIERS = frozenset(
         "tenacity.asyncio.AsyncRetrying",
     }
 )
+# The last part of each retrier's name (`retry`, `Retrying`): asked for every call.
+_RETRIER_LAST_PARTS = frozenset(name.rpartition(".")[2] for name in _TENACITY_RETRIERS)
 _TENACITY_FIXED_WAIT = frozenset({"tenacity.wait_fixed", "tenacity.wait.wait_fixed"})
 
 
@@ -152,6 +154,8 @@ def tenacity_problem(node: cst.Call | cst.Decorator, facts: ModuleFacts) -> str 
         target = node.decorator
     else:
         call, target = node, node.func
+    if type(target) is cst.Attribute and target.attr.value not in _RETRIER_LAST_PARTS:
+        return None  # it resolves to a name ending so (imports rename only the head)
     if facts.qualified_name(target) not in _TENACITY_RETRIERS:
         return None
     if call is not None and any(a.star for a in call.args):

@@ -31,6 +31,10 @@ _TIMEOUT_NONE_CALLS = (
     | frozenset(f"httpx.{method}" for method in HTTP_METHODS | {"stream"})
     | frozenset({"httpx.Client", "httpx.AsyncClient", "aiohttp.ClientTimeout"})
 )
+# The last part of each name checked above (`post`, `OpenAI`, `ClientTimeout`).
+_CHECKED_LAST_PARTS = frozenset(
+    name.rpartition(".")[2] for name in _REQUESTS_FUNCTIONS | _TIMEOUT_NONE_CALLS
+)
 # Class and function names that make code part of an agent.
 _AGENT_NAMES = re.compile(r"agent|assistant|tool|react|planner|executor", re.IGNORECASE)
 # Anything in the code around a call that bounds how long it may take.
@@ -226,7 +230,10 @@ class MissingTimeout(Rule):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = self.context.qualified_name(node.func)
+        func = node.func
+        if type(func) is cst.Attribute and func.attr.value not in _CHECKED_LAST_PARTS:
+            return  # it resolves to a name ending so (imports rename only the head): none here
+        qualified = self.context.qualified_name(func)
         if qualified is None:
             return
         timeout = _keyword(node, "timeout")

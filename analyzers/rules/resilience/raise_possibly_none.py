@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from agentsense.analyzers.detect.flow import block_statements, is_constant_true, single_assignment
 from agentsense.analyzers.facts import ModuleFacts
-from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.rule import Clean, Flagged, Rule, RuleOptions
 from agentsense.analyzers.walk import iter_subtree
+
+if TYPE_CHECKING:
+    from agentsense.analyzers.context import FileContext
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:
@@ -319,7 +323,27 @@ class RaisePossiblyNone(Rule):
         ),
     )
 
+    def __init__(self, context: FileContext, options: RuleOptions) -> None:
+        super().__init__(context, options)
+        # One entry per function being walked, innermost last: whether a `raise <name>`
+        # was seen in its body so far (only such a function can hold the finding).
+        self._raises_name: list[bool] = []
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._raises_name.append(False)
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        # The innermost function's (one in a class body inside it marks it too: its blocks
+        # are then walked for nothing, as every function's were before).
+        if self._raises_name and type(node.exc) is cst.Name:
+            self._raises_name[-1] = True
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._raises_name.pop() if self._raises_name else False:
+            self._check_function(node)
+
+    def _check_function(self, node: cst.FunctionDef) -> None:
+        """Every block of the function's own body (not nested functions' or classes')."""
         blocks: list[cst.BaseSuite] = [node.body]
         blocks.extend(b for b in self.context.index.blocks(node.body) if b is not node.body)
         for block in blocks:

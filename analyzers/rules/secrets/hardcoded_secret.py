@@ -308,8 +308,9 @@ class HardcodedSecret(Rule):
             return
 
     def _parent(self) -> cst.CSTNode | None:
-        ancestors = self.context.ancestors
-        return ancestors[-1] if ancestors else None
+        # The walk's path itself (`ancestors` copies it): asked for every string literal.
+        stack = self.context.path_stack
+        return stack[-2] if len(stack) > 1 else None
 
     def _check_literal(
         self, node: cst.SimpleString | cst.ConcatenatedString, *, standalone: bool = True
@@ -356,8 +357,8 @@ class HardcodedSecret(Rule):
 
     def _name_and_call(self, node: cst.BaseExpression) -> tuple[str | None, cst.Call | None]:
         """The name the literal is stored under, and the env lookup it is a fallback of."""
-        ancestors = self.context.ancestors
-        parent = ancestors[-1] if ancestors else None
+        stack = self.context.path_stack  # (`ancestors` copies it: asked for every literal)
+        parent = stack[-2] if len(stack) > 1 else None
         if isinstance(parent, cst.Assign) and parent.value is node and parent.targets:
             return target_name(parent.targets[0].target), None
         if isinstance(parent, cst.AnnAssign) and parent.value is node:
@@ -370,7 +371,7 @@ class HardcodedSecret(Rule):
         if isinstance(parent, cst.Arg) and parent.value is node:
             if parent.keyword is not None:
                 return parent.keyword.value, None
-            call = ancestors[-2] if len(ancestors) > 1 else None
+            call = stack[-3] if len(stack) > 2 else None
             if (
                 isinstance(call, cst.Call)
                 and len(call.args) >= 2

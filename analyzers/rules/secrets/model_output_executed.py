@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -24,10 +25,15 @@ from agentsense.analyzers.detect.execution import (
 from agentsense.analyzers.detect.llm import is_llm_call
 from agentsense.analyzers.detect.secrets import string_value
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
-from agentsense.analyzers.rule import Clean, Flagged, Rule
+from agentsense.analyzers.rule import Clean, Flagged, Rule, RuleOptions
 
-# String methods whose arguments end up in the result (`"\n".join(lines)`).
+if TYPE_CHECKING:
+    from agentsense.analyzers.context import FileContext
+
 _SINKS = CODE_SINKS | SHELL_SINKS | ARGV_SINKS
+# The last part of each sink's name (`system`, `run`, `eval`).
+_SINK_LAST_PARTS = frozenset(name.rpartition(".")[2] for name in _SINKS)
+# String methods whose arguments end up in the result (`"\n".join(lines)`).
 _JOINING_METHODS = frozenset({"join", "format", "format_map", "replace"})
 _MAX_NODES = 2_000
 
@@ -293,24 +299,77 @@ class ModelOutputExecuted(Rule):
         ),
     )
 
+    def __init__(self, context: FileContext, options: RuleOptions) -> None:
+        super().__init__(context, options)
+        # Whether a call of this file may name a sink (from its words, once per file).
+        self._may_sink = False
+        # For each function being walked, innermost last: the sink calls of its own body
+        # seen so far (a sink is found before anything else of the function is resolved).
+        self._sinks: list[list[tuple[cst.Call, str]]] = []
+
     def visit_Module(self, node: cst.Module) -> None:
-        self._check(node, None)
+        self._may_sink = self.context.index.may_name(_SINKS)
+        if not self._may_sink:
+            return  # no call in this file can name a sink: skip walking every function
+        sinks = [
+            (call, qualified)
+            for call in self.context.index.of_kind(node, (cst.Call,))
+            if (qualified := self._sink(call)) is not None
+        ]
+        self._check(node, None, sinks)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._check(node.body, node)
+        self._sinks.append([])
 
-    def _check(self, body: cst.CSTNode, function: cst.FunctionDef | None) -> None:
-        index = self.context.index
-        if not index.may_name(_SINKS):
-            return  # no call in this file can name a sink: skip walking every function
-        facts = self.context.facts
-        sinks: list[tuple[cst.Call, str]] = []
-        for node in index.of_kind(body, (cst.Call,)):
-            qualified = facts.qualified_name(node.func)
-            if qualified is not None and qualified in _SINKS:
-                sinks.append((node, qualified))
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._may_sink or not self._sinks:
+            return  # (module-level calls are looked at from `visit_Module`)
+        if not self._in_function_body():
+            return
+        qualified = self._sink(node)
+        if qualified is not None:
+            self._sinks[-1].append((node, qualified))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        sinks = self._sinks.pop() if self._sinks else []
+        if sinks:
+            self._check(node.body, node, sinks)
+
+    def _in_function_body(self) -> bool:
+        """Whether the call being visited is one of the innermost function's own nodes
+        (`index.nodes(function.body)`): not in a lambda or class inside it, nor in a nested
+        function's decorators, defaults or annotations (no scope's own nodes hold those)."""
+        stack = self.context.path_stack
+        for position in range(len(stack) - 2, -1, -1):
+            node = stack[position]
+            kind = type(node)
+            if kind is cst.FunctionDef:
+                return stack[position + 1] is cast(cst.FunctionDef, node).body
+            if kind is cst.Lambda or kind is cst.ClassDef:
+                return False
+        return False
+
+    def _sink(self, call: cst.Call) -> str | None:
+        """The sink `call` calls (its qualified name), else None. A method call resolves to
+        a name ending in its own attribute (imports and aliases rename only the head), so
+        one whose attribute ends no sink's name is not resolved at all."""
+        func = call.func
+        if type(func) is cst.Attribute and func.attr.value not in _SINK_LAST_PARTS:
+            return None
+        qualified = self.context.facts.qualified_name(func)
+        return qualified if qualified is not None and qualified in _SINKS else None
+
+    def _check(
+        self,
+        body: cst.CSTNode,
+        function: cst.FunctionDef | None,
+        sinks: list[tuple[cst.Call, str]],
+    ) -> None:
+        """Report the `sinks` (calls of `body`'s own scope) that run model output."""
         if not sinks:
             return
+        index = self.context.index
+        facts = self.context.facts
         taint = _Taint(assignments(index, body), facts)
         shadowed = local_names(function) if function is not None else set()
         for call, qualified in sinks:

@@ -286,16 +286,18 @@ class SecretInPrompt(Rule):
     def __init__(self, context: FileContext, options: RuleOptions) -> None:
         super().__init__(context, options)
         self._tainted: dict[int, set[str]] = {}
+        # Where the text of a node of the walk's path goes (`_sink`), by node id.
+        self._sinks: dict[int, Sink | None] = {}
 
     # --- interpolations ------------------------------------------------------------------
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
-        secret = self._secret(node.expression)
-        if secret is None:
-            return
         path = self.context.path_stack
         string = path[-2] if len(path) > 1 else None
         if not isinstance(string, cst.FormattedString):
+            return
+        secret = self._secret(node.expression, len(path) - 2)
+        if secret is None:
             return
         preceding = ""
         for part in string.parts:
@@ -314,7 +316,7 @@ class SecretInPrompt(Rule):
         for arg in node.args:
             if arg.star:
                 continue
-            secret = self._secret(arg.value)
+            secret = self._secret(arg.value, len(self.context.path_stack) - 1)
             if secret is not None:
                 preceding = "=" if re.search(r"=\s*\{[^}]*\}", template) else ""
                 self._check(
@@ -354,7 +356,7 @@ class SecretInPrompt(Rule):
             for piece in pieces:
                 # The texts are read only for a secret operand: each walks the chain, and a
                 # `+` chain has one BinaryOperation per operand (quadratic if always read).
-                secret = self._secret(piece)
+                secret = self._secret(piece, at)
                 if secret is not None:
                     preceding = self._literal_text(left) if piece is node.right else ""
                     self._check_secret(piece, secret, at, self._literal_text(node), preceding)
@@ -362,7 +364,7 @@ class SecretInPrompt(Rule):
     def _report_operand(
         self, operand: cst.BaseExpression, at: int, template: str, preceding: str
     ) -> None:
-        secret = self._secret(operand)
+        secret = self._secret(operand, at)
         if secret is not None:
             self._check_secret(operand, secret, at, template, preceding)
 
@@ -379,7 +381,10 @@ class SecretInPrompt(Rule):
 
     # --- what is a secret ----------------------------------------------------------------
 
-    def _secret(self, expression: cst.BaseExpression) -> SecretValue | None:
+    def _secret(self, expression: cst.BaseExpression, start: int) -> SecretValue | None:
+        """The secret `expression` holds, if any, when its text would go where
+        `_sink(start)` says (a name assigned from a secret is looked up only when there is
+        such a place: that needs every assignment of the scope)."""
         node = expression
         for _ in range(8):  # unwrap `api_key.strip()`, `str(api_key)`
             if isinstance(node, cst.Call):
@@ -400,11 +405,14 @@ class SecretInPrompt(Rule):
             return None
         # What the module-level assignments say of the name is a module binding read.
         self.context.facts.note_read(name.partition(".")[0])
-        if name in self._scope_tainted() or name in self._module_tainted():
-            short = name.rsplit(".", 1)[-1]
-            return SecretValue(name, _placeholder_text(short))
         short = name.rsplit(".", 1)[-1]
+        # Named like a secret, or assigned from one: the same answer either way, so the
+        # name first, and the scope's assignments only for text that goes to a prompt.
         if is_secret_name(short) and not is_ambiguous_token_name(short):
+            return SecretValue(name, _placeholder_text(short))
+        if self._sink(start) is None:
+            return None  # no report whatever the name holds
+        if name in self._scope_tainted() or name in self._module_tainted():
             return SecretValue(name, _placeholder_text(short))
         return None
 
@@ -486,7 +494,15 @@ class SecretInPrompt(Rule):
         """Climb from the interpolating node at `path_stack[start]` to where its text goes."""
         path = self.context.path_stack
         index = start
+        # Where the climb from a node ends depends on the node alone (the climb never
+        # leaves its function): remembered for every node passed, so a `+` chain of N
+        # interpolations climbs N levels in all, not N times.
+        passed: list[int] = []
         while index > 0:
+            key = id(path[index])
+            if key in self._sinks:
+                return self._remember(passed, self._sinks[key])
+            passed.append(key)
             child, parent = path[index], path[index - 1]
             grand = path[index - 2] if index > 1 else None
             if isinstance(
@@ -509,7 +525,7 @@ class SecretInPrompt(Rule):
                 ):
                     index -= 2
                     continue
-                return None
+                return self._remember(passed, None)
             if isinstance(parent, cst.Element) and isinstance(
                 grand, (cst.List, cst.Tuple, cst.Set)
             ):
@@ -517,14 +533,16 @@ class SecretInPrompt(Rule):
                 continue
             if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
                 if parent.value is not child:
-                    return None
+                    return self._remember(passed, None)
                 found = self._call_sink(parent, grand)
                 if found == "through":
                     index -= 2
                     continue
-                return found if isinstance(found, Sink) else None
+                return self._remember(passed, found if isinstance(found, Sink) else None)
             if isinstance(parent, cst.DictElement):
-                return self._dict_sink(parent, grand) if parent.value is child else None
+                return self._remember(
+                    passed, self._dict_sink(parent, grand) if parent.value is child else None
+                )
             if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
                 targets = (
                     [t.target for t in parent.targets]
@@ -535,18 +553,25 @@ class SecretInPrompt(Rule):
                     name = target_name(target)
                     strength = prompt_strength(name) if name is not None else None
                     if strength is not None and name is not None:
-                        return Sink(f"`{name}`", strength)
-                return None
+                        return self._remember(passed, Sink(f"`{name}`", strength))
+                return self._remember(passed, None)
             if isinstance(parent, cst.Return):
                 function = self.context.enclosing_function()
                 if function is None:
-                    return None
+                    return self._remember(passed, None)
                 strength = prompt_strength(function.name.value)
                 if strength is None:
-                    return None
-                return Sink(f"the return value of `{function.name.value}`", strength)
-            return None
-        return None
+                    return self._remember(passed, None)
+                return self._remember(
+                    passed, Sink(f"the return value of `{function.name.value}`", strength)
+                )
+            return self._remember(passed, None)
+        return self._remember(passed, None)
+
+    def _remember(self, passed: list[int], sink: Sink | None) -> Sink | None:
+        for key in passed:
+            self._sinks[key] = sink
+        return sink
 
     def _call_sink(self, arg: cst.Arg, call: cst.Call) -> Sink | str | None:
         """A sink, "through" when the call returns its argument's text, or None."""

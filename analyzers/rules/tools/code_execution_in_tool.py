@@ -59,6 +59,9 @@ SINKS: dict[str, Sink] = {
     },
 }
 
+# The last part of each sink's name (`system`, `loads`, `eval`).
+_SINK_LAST_PARTS = frozenset(name.rpartition(".")[2] for name in SINKS)
+
 # Keyword names under which these calls take the value they execute.
 _SOURCE_KEYWORDS = SOURCE_KEYWORDS | {"data", "file"}
 
@@ -371,17 +374,27 @@ class CodeExecutionInTool(Rule):
         def barrier(call: cst.Call) -> bool:
             return is_llm_call(call, facts)
 
+        # The sinks first: most tools execute nothing, and then the data flow from the
+        # parameters is not worth computing.
+        sinks: list[tuple[cst.Call, str, Sink]] = []
+        for call in iter_subtree_no_scopes(node.body):
+            if not isinstance(call, cst.Call):
+                continue
+            func = call.func
+            if type(func) is cst.Attribute and func.attr.value not in _SINK_LAST_PARTS:
+                continue  # it resolves to a name ending so (imports rename only the head)
+            qualified = self.context.qualified_name(func)
+            sink = SINKS.get(qualified) if qualified is not None else None
+            if qualified is None or sink is None or (sink.needs_shell and not shell_true(call)):
+                continue
+            sinks.append((call, qualified, sink))
+        if not sinks:
+            return
         sources = derivation_sources(
             node.body, seeds, facts=facts, sanitizers=DEFAULT_SANITIZERS, barrier=barrier
         )
         shadowed: set[str] | None = None
-        for call in iter_subtree_no_scopes(node.body):
-            if not isinstance(call, cst.Call):
-                continue
-            qualified = self.context.qualified_name(call.func)
-            sink = SINKS.get(qualified) if qualified is not None else None
-            if sink is None or (sink.needs_shell and not shell_true(call)):
-                continue
+        for call, qualified, sink in sinks:
             head = (dotted_name(call.func) or "").split(".")[0]
             if shadowed is None:
                 shadowed = local_names(node)

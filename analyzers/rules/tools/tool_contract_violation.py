@@ -14,6 +14,15 @@ from agentsense.analyzers.rule import Clean, Flagged
 from agentsense.analyzers.rules.tools._registration_rule import RegistrationRule
 
 
+def _may_be_removed(name: cst.Attribute | cst.Name) -> bool:
+    """Whether a module name's text may start with the removed module's: its first name is
+    the package's (`mcp`). The text is rendered only then (most imports are of others)."""
+    head: cst.BaseExpression = name
+    while isinstance(head, cst.Attribute):
+        head = head.value
+    return isinstance(head, cst.Name) and head.value == mcp.REMOVED_IN_2.partition(".")[0]
+
+
 class ToolContractViolation(RegistrationRule):
     code = "AGT211"
     name = "tool-contract-violation"
@@ -278,13 +287,14 @@ class ToolContractViolation(RegistrationRule):
         )
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is not None and not node.relative:
+        if node.module is not None and not node.relative and _may_be_removed(node.module):
             name = cst.Module([]).code_for_node(node.module)
             self._removed_module(node.module, name)
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
-            self._removed_module(alias.name, cst.Module([]).code_for_node(alias.name))
+            if _may_be_removed(alias.name):
+                self._removed_module(alias.name, cst.Module([]).code_for_node(alias.name))
 
     def check(self, reg: Registration) -> None:
         for problem in reg.problems:

@@ -220,20 +220,29 @@ class UnhandledToolFailure(Rule):
         return list(self.context.path_stack)
 
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = self.context.qualified_name(node.func)
-        if qualified in GATHER:
+        if not node.args:
+            return  # `TOOLS[name]()` builds a tool; a gather over tool calls has a `*` argument
+        # The name is resolved only when it decides something: a gather can be reported
+        # only with a starred comprehension; any other call only when it runs a tool.
+        starred = any(
+            arg.star == "*" and isinstance(arg.value, (cst.GeneratorExp, cst.ListComp))
+            for arg in node.args
+        )
+        if starred and self.context.qualified_name(node.func) in GATHER:
             self._check_gather(node)
             return
         function = self.context.enclosing_function()
         if function is None:
             return
-        if not node.args or not _runs_callee(node):
-            return  # `TOOLS[name]()` builds a tool; `tools[kind].append(x)` is no tool run
+        if not _runs_callee(node):
+            return  # `tools[kind].append(x)` is no tool run
         lookup = lookup_of(node.func)
         if lookup is None:
             lookup = self._two_step_lookup(node, function)
         if lookup is None or not _model_chosen(lookup):
             return
+        if not starred and self.context.qualified_name(node.func) in GATHER:
+            return  # a gather with no starred comprehension (`_check_gather` reports none)
         path = self._path()
         # Inside a loop of this function (the agent loop, or one over the tool calls).
         loops = [n for n in path if isinstance(n, (cst.For, cst.While))]
