@@ -22,13 +22,17 @@ from collections.abc import Sequence
 import libcst as cst
 
 
-def statement_rows(module: cst.Module, source: str) -> list[int] | None:
+def statement_rows(
+    module: cst.Module, source: str, tree: ast.Module | None = None
+) -> list[int] | None:
     """The first row (1-based, with its leading comment and blank lines) of each statement of
-    `module.body`, parsed from `source`; None when CPython's parse cannot tell it exactly."""
-    try:
-        tree = python_tree(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    `module.body`, parsed from `source`; None when CPython's parse cannot tell it exactly.
+    `tree`: CPython's parse of `source` when the caller has it (not compiled again)."""
+    if tree is None:
+        try:
+            tree = python_tree(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     return _rows(module.body, tree.body)
 
 
