@@ -49,7 +49,12 @@ from agentsense.analyzers.positions import (
 from agentsense.analyzers.registry import all_rules, project_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
 from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
-from agentsense.analyzers.statement_rows import python_tree, statement_rows
+from agentsense.analyzers.statement_rows import (
+    PythonStatement,
+    python_statements,
+    python_tree,
+    statement_rows,
+)
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
     Suppression,
@@ -172,10 +177,15 @@ def parse(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
 
 def _parse(
     source: str,
-) -> tuple[cst.Module | cst.ParserSyntaxError | RecursionError, ast.Module | None]:
-    """`parse`, with CPython's tree of the source when it has one (for `statement_rows`)."""
+) -> tuple[cst.Module | cst.ParserSyntaxError | RecursionError, list[PythonStatement] | None]:
+    """`parse`, with the top-level statements of CPython's tree when it has one (for
+    `statement_rows`)."""
     python = _python_syntax_tree(source)
     depth = 0
+    statements = None
+    # What CPython refuses, libcst may still build (and reject in its node checks): that
+    # text is parsed with every check.
+    parse_module: Callable[[str], cst.Module] = cst.parse_module
     if isinstance(python, SyntaxError):
         if "too many nested parentheses" in (python.msg or ""):
             error = cst.ParserSyntaxError(
@@ -192,15 +202,14 @@ def _parse(
                 f"expressions nested more than {MAX_NESTING} levels deep "
                 "(the parser would take minutes)"
             )
+        statements = python_statements(python)
+        parse_module = parse_valid_python
+    del python  # larger than libcst's tree: not kept while libcst parses
     check_deadline()
-    # What CPython refuses, libcst may still build (and reject in its node checks): it
-    # parses that text with every check.
-    parse_module = cst.parse_module if isinstance(python, SyntaxError) else parse_valid_python
-    tree = python if not isinstance(python, SyntaxError) else None
     if depth >= _DEEP_NESTING:
         request_deep_stack()
-        return in_deep_stack(lambda: _parse_with_libcst(source, parse_module)), tree
-    return _parse_with_libcst(source, parse_module), tree
+        return in_deep_stack(lambda: _parse_with_libcst(source, parse_module)), statements
+    return _parse_with_libcst(source, parse_module), statements
 
 
 def _parse_with_libcst(
@@ -241,7 +250,7 @@ def _lint(source: str, path: str, config: Config | None) -> list[Finding]:
     tree, python = _parse(source)
     if not isinstance(tree, cst.Module):
         return _syntax_error(tree, source, path, config) if SYNTAX_ERROR in enabled else []
-    return lint_module(tree, source, path, config, enabled, suppressions, python_tree=python)
+    return lint_module(tree, source, path, config, enabled, suppressions, python=python)
 
 
 def lint_module(
@@ -253,11 +262,11 @@ def lint_module(
     suppressions: Suppressions,
     *,
     facts: ModuleFacts | None = None,
-    python_tree: ast.Module | None = None,
+    python: Sequence[PythonStatement] | None = None,
 ) -> list[Finding]:
     """Run the enabled rules over a parsed module (with its `facts` when the caller has them,
-    and CPython's tree of `source` when it has one: `statement_rows` then does not compile
-    the source again)."""
+    and `python_statements` of CPython's tree of `source` when it has them: `statement_rows`
+    then does not compile the source again)."""
     context = FileContext(source, path, module)
     if facts is not None:
         context.__dict__["facts"] = facts
@@ -267,7 +276,7 @@ def lint_module(
         if cls.code in enabled and cls.code not in _ENGINE_CODES
     ]
     walk(context, rules)
-    findings, used = _resolve(context, config, suppressions, python_tree)
+    findings, used = _resolve(context, config, suppressions, python)
     if UNUSED_SUPPRESSION in enabled:
         findings.extend(_unused_suppressions(suppressions, used, enabled, path, config))
     findings.sort(key=lambda f: (f.span.start, f.code))
@@ -506,14 +515,14 @@ def _resolve(
     context: FileContext,
     config: Config,
     suppressions: Suppressions,
-    python_tree: ast.Module | None,
+    python: Sequence[PythonStatement] | None,
 ) -> tuple[list[Finding], set[tuple[int, str]]]:
     """Turn pending reports into findings: positions, suppressions, severities, fixes."""
     if not context.reports:
         return [], set()
     findings: list[Finding] = []
     used: set[tuple[int, str]] = set()
-    positions = _report_positions(context, python_tree)
+    positions = _report_positions(context, python)
     for _, finding, hit in _resolve_each(context, config, suppressions, positions):
         if finding is not None:
             findings.append(finding)
@@ -522,14 +531,14 @@ def _resolve(
     return findings, used
 
 
-def _report_positions(context: FileContext, python_tree: ast.Module | None) -> Positions:
+def _report_positions(context: FileContext, python: Sequence[PythonStatement] | None) -> Positions:
     """Positions for the reports of a whole-module walk: only the top-level statements that
     hold a report are generated (their first rows read from CPython's parse), unless a report
     lies outside them; every node's positions when the rows cannot be known exactly."""
     module = context.module
     if all(report.search_root is module for report in context.reports):
         return Positions(module)  # reports of `Module` handlers: no statement to start from
-    rows = statement_rows(module, context.source, python_tree)
+    rows = statement_rows(module, context.source, python)
     if rows is None:
         return Positions(module)
     positions = StatementPositions(module, rows)
