@@ -3,25 +3,26 @@
 libcst validates every node built (`CSTNode.__post_init__` calls `_validate`), the nodes its
 own parser builds too: 1.3 M calls for the 220 k lines of the framework corpus, 10-17 % of the
 parse (libcst's own comment there: "It might make more sense to move validation work into the
-visitor, which would allow us to avoid validating the tree when parsing a file"). While
-`parse_valid_python` runs, the concrete node classes get a cheaper `__post_init__`:
+visitor, which would allow us to avoid validating the tree when parsing a file"). The concrete
+node classes get a `__post_init__` of ours (once per process) that does what libcst's does,
+except for the nodes a thread builds while it runs `parse_valid_python`:
 
-- classes with nothing to validate (punctuation, most whitespace holders) do nothing;
-- `SimpleWhitespace`, `Name`, `Newline`, `Comment` and `IndentedBlock` (60 % of all nodes)
-  skip the check only when a cheap test proves it passes (`" "`, a plain identifier): exact,
-  whoever builds the node;
-- `_BUILT_CONSISTENT` classes skip the check for the nodes built by a thread inside
-  `parse_valid_python`, because it only restates how the parser builds them (parentheses in
-  pairs, `=` only with a keyword, a semicolon between two statements on a line) or what
-  CPython's grammar refuses too (a positional argument after `**`, `"a" b"b"`); any other
-  thread, and any code after the parse, still validates them;
+- classes with nothing to validate (punctuation, most whitespace holders): nothing;
+- `SimpleWhitespace`, `Name`, `Newline`, `Comment` and `IndentedBlock` (60 % of all nodes):
+  the check only when a cheap test does not prove it passes (`" "`, a plain identifier);
+- `_BUILT_CONSISTENT` classes: no check, because it only restates how the parser builds them
+  (parentheses in pairs, `=` only with a keyword, a semicolon between two statements on a
+  line) or what CPython's grammar refuses too (a positional argument after `**`, `"a" b"b"`);
 - every other class, among them all whose check can reject code CPython accepts (`return.0`:
-  "Must have at least one space after 'return'"), validates as before.
+  "Must have at least one space after 'return'"): libcst's check, as always.
 
 So the tree and every `CSTValidationError` are libcst's own. Callers use it only for text
-CPython's `compile` accepted; other text goes to `libcst.parse_module` unchanged. The classes
-are patched while a parse runs (a lock and a count cover threads and re-entrance) and
-restored afterwards, even when the parse raises.
+CPython's `compile` accepted; other text goes to `libcst.parse_module` unchanged. Nodes built
+by any other thread, or by this one outside the parse (fixes: `with_changes`,
+`parse_expression`), are validated as libcst validates them: the hooks ask whether the thread
+is parsing. They stay in place rather than being put back after each parse: every change to a
+class spends one of the versions CPython (3.13) gives a class, and past 1 000 its attribute
+lookups run uncached (reads of a node's fields measured 3x slower).
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ _NEWLINES = frozenset({None, "", "\n", "\r\n", "\r"})
 _lock = threading.Lock()
 # Thread id -> how many `parse_valid_python` calls it is inside.
 _parsing_threads: dict[int, int] = {}
-_parses_running = 0
 _get_ident = threading.get_ident
+_installed = False
 
 
 def parse_valid_python(source: str) -> cst.Module:
@@ -83,20 +84,17 @@ def parse_valid_python(source: str) -> cst.Module:
 
 @contextmanager
 def _parser_nodes_trusted() -> Iterator[None]:
-    global _parses_running
+    global _installed
     thread = _get_ident()
     with _lock:
-        _parsing_threads[thread] = _parsing_threads.get(thread, 0) + 1
-        if _parses_running == 0:
+        if not _installed:
             _install()
-        _parses_running += 1
+            _installed = True
+        _parsing_threads[thread] = _parsing_threads.get(thread, 0) + 1
     try:
         yield
     finally:
         with _lock:
-            _parses_running -= 1
-            if _parses_running == 0:
-                _uninstall()
             depth = _parsing_threads[thread] - 1
             if depth:
                 _parsing_threads[thread] = depth
@@ -109,15 +107,9 @@ def _install() -> None:
         setattr(cls, "__post_init__", post_init)  # noqa: B010  # a dataclass hook, by name
 
 
-def _uninstall() -> None:
-    for cls, _ in _cheaper_post_inits():
-        delattr(cls, "__post_init__")
-
-
 @cache
 def _cheaper_post_inits() -> tuple[tuple[type[cst.CSTNode], PostInit], ...]:
-    """The concrete node classes (none subclasses them, so nothing else inherits the patch)
-    that get a cheaper `__post_init__`, with it."""
+    """The concrete node classes (the parser builds no others) that get a hook, with it."""
     chosen: list[tuple[type[cst.CSTNode], PostInit]] = []
     for cls in _leaf_classes():
         if "__post_init__" in cls.__dict__:
@@ -156,35 +148,64 @@ def _leaf_classes() -> list[type[cst.CSTNode]]:
     return leaves
 
 
-def _nothing_to_validate(node: cst.CSTNode) -> None:
-    """libcst's check of these classes is empty."""
+# Each hook: libcst's check, unless this thread is inside `parse_valid_python` and the check
+# cannot fail. (The defaults save global lookups per node.)
 
 
-def _validate_unless_blank(node: cst.SimpleWhitespace) -> None:
-    if node.value.strip(" \t\f"):
+def _nothing_to_validate(
+    node: cst.CSTNode,
+    get_ident: Callable[[], int] = _get_ident,
+    parsing: dict[int, int] = _parsing_threads,
+) -> None:
+    if get_ident() not in parsing:
+        node._validate()  # libcst's: empty
+
+
+def _validate_unless_blank(
+    node: cst.SimpleWhitespace,
+    get_ident: Callable[[], int] = _get_ident,
+    parsing: dict[int, int] = _parsing_threads,
+) -> None:
+    if get_ident() not in parsing or node.value.strip(" \t\f"):
         node._validate()
 
 
-def _validate_unless_plain_name(node: cst.Name) -> None:
+def _validate_unless_plain_name(
+    node: cst.Name,
+    get_ident: Callable[[], int] = _get_ident,
+    parsing: dict[int, int] = _parsing_threads,
+) -> None:
     # libcst's check: parentheses in pairs, a non-empty identifier.
-    if node.lpar or node.rpar or not node.value.isidentifier():
+    if get_ident() not in parsing or node.lpar or node.rpar or not node.value.isidentifier():
         node._validate()
 
 
-def _validate_unless_newline(node: cst.Newline) -> None:
-    if node.value not in _NEWLINES:
+def _validate_unless_newline(
+    node: cst.Newline,
+    get_ident: Callable[[], int] = _get_ident,
+    parsing: dict[int, int] = _parsing_threads,
+) -> None:
+    if get_ident() not in parsing or node.value not in _NEWLINES:
         node._validate()
 
 
-def _validate_unless_one_line_comment(node: cst.Comment) -> None:
+def _validate_unless_one_line_comment(
+    node: cst.Comment,
+    get_ident: Callable[[], int] = _get_ident,
+    parsing: dict[int, int] = _parsing_threads,
+) -> None:
     value = node.value
-    if not value.startswith("#") or "\n" in value or "\r" in value:
+    if get_ident() not in parsing or not value.startswith("#") or "\n" in value or "\r" in value:
         node._validate()
 
 
-def _validate_unless_blank_indent(node: cst.IndentedBlock) -> None:
+def _validate_unless_blank_indent(
+    node: cst.IndentedBlock,
+    get_ident: Callable[[], int] = _get_ident,
+    parsing: dict[int, int] = _parsing_threads,
+) -> None:
     indent = node.indent
-    if indent is not None and (not indent or indent.strip(" \t\f")):
+    if get_ident() not in parsing or (indent is not None and (not indent or indent.strip(" \t\f"))):
         node._validate()
 
 
@@ -200,8 +221,7 @@ _EXACT: dict[type[cst.CSTNode], PostInit] = {
 def _validate_unless_parsing(
     node: cst.CSTNode,
     get_ident: Callable[[], int] = _get_ident,
-    parsing_threads: dict[int, int] = _parsing_threads,
+    parsing: dict[int, int] = _parsing_threads,
 ) -> None:
-    # (The defaults save two global lookups per node.)
-    if get_ident() not in parsing_threads:
+    if get_ident() not in parsing:
         node._validate()

@@ -176,7 +176,8 @@ def test_our_parse_skips_what_the_parser_guarantees(monkeypatch: pytest.MonkeyPa
 
 
 def _restored() -> bool:
-    return all("__post_init__" not in cls.__dict__ for cls, _ in cst_parse._cheaper_post_inits())
+    """No thread counts as parsing: every node built is validated by libcst's checks."""
+    return not cst_parse._parsing_threads
 
 
 def _invalid_nodes_raise() -> None:
@@ -227,7 +228,6 @@ def test_an_exception_inside_the_parse_restores_validation(
     with pytest.raises(RuntimeError, match="inside the parse"):
         parse_valid_python(SOURCE)
     assert _restored()
-    assert cst_parse._parses_running == 0 and not cst_parse._parsing_threads
     monkeypatch.undo()
     _invalid_nodes_raise()
 
@@ -245,7 +245,7 @@ def test_another_thread_still_validates_during_a_parse(monkeypatch: pytest.Monke
 
     def builder() -> None:
         assert in_parse.wait(10)
-        seen.append(not _restored())  # the cheaper checks are in place
+        seen.append(not _restored())  # the parse is running (in the other thread)
         try:
             _invalid_nodes_raise()
             seen.append(True)
@@ -273,7 +273,7 @@ def test_nested_and_concurrent_parses_restore_validation_once_all_end(
     def nested(node: cst.Return) -> None:
         if not inner:
             inner.append(parse_valid_python("y = [1, 2]\n"))
-            assert not _restored()  # the outer parse is still running
+            assert cst_parse._parsing_threads[threading.get_ident()] == 1  # the outer one
         validate_return(node)
 
     monkeypatch.setattr(cst.Return, "_validate", nested)
@@ -327,16 +327,21 @@ def _bare(cls: type[cst.CSTNode], **values: object) -> Any:
 
 
 def _same_verdict(cls: type[cst.CSTNode], **values: object) -> None:
-    """The cheaper hook raises exactly when libcst's check does."""
-    hooks = dict(cst_parse._cheaper_post_inits())
+    """The hook raises exactly when libcst's check does, also while the thread parses (when
+    its cheap test decides)."""
+    hook = dict(cst_parse._cheaper_post_inits())[cls]
     node = _bare(cls, **values)
     try:
         node._validate()
     except cst.CSTValidationError:
         with pytest.raises(cst.CSTValidationError):
-            hooks[cls](node)
+            hook(node)
+        with cst_parse._parser_nodes_trusted(), pytest.raises(cst.CSTValidationError):
+            hook(node)
     else:
-        hooks[cls](node)
+        hook(node)
+        with cst_parse._parser_nodes_trusted():
+            hook(node)
 
 
 _TEXT = st.text(alphabet=" \t\f\v\\\r\n#xé1_-", max_size=6)
@@ -368,3 +373,17 @@ def test_lint_compiles_the_source_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [f.code for f in findings] == ["AGT401"]
     assert findings[0].span.start.row == 4
     assert compiled == [source]
+
+
+def test_the_classes_are_patched_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each change to a class spends one of its versions in CPython's type cache (3.13: past
+    # 1 000, lookups on it are no longer cached): a parse must not change any class.
+    parse_valid_python(SOURCE)
+    hooks = {cls: cls.__dict__["__post_init__"] for cls, _ in cst_parse._cheaper_post_inits()}
+    installs: list[None] = []
+    monkeypatch.setattr(cst_parse, "_install", lambda: installs.append(None))
+    for _ in range(3):
+        parse_valid_python(SOURCE)
+    assert installs == []
+    assert {cls: cls.__dict__["__post_init__"] for cls in hooks} == hooks
+    assert cst.Name.__dict__["__post_init__"] is cst_parse._validate_unless_plain_name
