@@ -28,6 +28,7 @@ from agentsense.analyzers.budget import (
 )
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.context import FileContext, PendingReport
+from agentsense.analyzers.cst_parse import parse_valid_python
 from agentsense.analyzers.facts import BindingReads, ModuleFacts
 from agentsense.analyzers.fixes import AddImport, FixBuilder, FixPlan, InsertStatements, apply_fixes
 from agentsense.analyzers.model import (
@@ -48,7 +49,12 @@ from agentsense.analyzers.positions import (
 from agentsense.analyzers.registry import all_rules, project_rules, rules_by_code
 from agentsense.analyzers.rule import Rule
 from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
-from agentsense.analyzers.statement_rows import python_tree, statement_rows
+from agentsense.analyzers.statement_rows import (
+    PythonStatement,
+    python_statements,
+    python_tree,
+    statement_rows,
+)
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
     Suppression,
@@ -167,35 +173,55 @@ def parse(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
 
     Raises `NotLinted` for code nested deeper than `MAX_NESTING` (see there). CPython's
     parser looks first: it measures the depth, and its "too many nested parentheses" (which
-    every Python version refuses) is reported without making libcst try.
+    every Python version refuses) is reported without making libcst try. Text it accepts is
+    parsed by `parse_valid_python` (libcst's tree, without re-validating what the parser
+    guarantees); other text by `libcst.parse_module` itself.
     """
-    python_tree = _python_syntax_tree(source)
+    return _parse(source)[0]
+
+
+def _parse(
+    source: str,
+) -> tuple[cst.Module | cst.ParserSyntaxError | RecursionError, list[PythonStatement] | None]:
+    """`parse`, with the top-level statements of CPython's tree when it has one (for
+    `statement_rows`)."""
+    python = _python_syntax_tree(source)
     depth = 0
-    if isinstance(python_tree, SyntaxError):
-        if "too many nested parentheses" in (python_tree.msg or ""):
-            return cst.ParserSyntaxError(
-                python_tree.msg,
+    statements = None
+    # What CPython refuses, libcst may still build (and reject in its node checks): that
+    # text is parsed with every check.
+    parse_module: Callable[[str], cst.Module] = cst.parse_module
+    if isinstance(python, SyntaxError):
+        if "too many nested parentheses" in (python.msg or ""):
+            error = cst.ParserSyntaxError(
+                python.msg,
                 lines=source.splitlines(keepends=True) or [""],
-                raw_line=max(python_tree.lineno or 1, 1),
-                raw_column=max((python_tree.offset or 1) - 1, 0),
+                raw_line=max(python.lineno or 1, 1),
+                raw_column=max((python.offset or 1) - 1, 0),
             )
+            return error, None
     else:
-        depth = nesting_depth(python_tree, MAX_NESTING + 1, _DEEP_NESTING, source)
+        depth = nesting_depth(python, MAX_NESTING + 1, _DEEP_NESTING, source)
         if depth > MAX_NESTING:
             raise NotLinted(
                 f"expressions nested more than {MAX_NESTING} levels deep "
                 "(the parser would take minutes)"
             )
+        statements = python_statements(python)
+        parse_module = parse_valid_python
+    del python  # larger than libcst's tree: not kept while libcst parses
     check_deadline()
     if depth >= _DEEP_NESTING:
         request_deep_stack()
-        return in_deep_stack(lambda: _parse_with_libcst(source))
-    return _parse_with_libcst(source)
+        return in_deep_stack(lambda: _parse_with_libcst(source, parse_module)), statements
+    return _parse_with_libcst(source, parse_module), statements
 
 
-def _parse_with_libcst(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
+def _parse_with_libcst(
+    source: str, parse_module: Callable[[str], cst.Module]
+) -> cst.Module | cst.ParserSyntaxError | RecursionError:
     try:
-        return cst.parse_module(source)
+        return parse_module(source)
     except cst.ParserSyntaxError as error:
         return error
     except RecursionError as error:
@@ -226,10 +252,10 @@ def _lint(source: str, path: str, config: Config | None) -> list[Finding]:
     suppressions = find_suppressions(source)
     if suppressions.file_ignored or not enabled:
         return []
-    tree = parse(source)
+    tree, python = _parse(source)
     if not isinstance(tree, cst.Module):
         return _syntax_error(tree, source, path, config) if SYNTAX_ERROR in enabled else []
-    return lint_module(tree, source, path, config, enabled, suppressions)
+    return lint_module(tree, source, path, config, enabled, suppressions, python=python)
 
 
 def lint_module(
@@ -241,8 +267,11 @@ def lint_module(
     suppressions: Suppressions,
     *,
     facts: ModuleFacts | None = None,
+    python: Sequence[PythonStatement] | None = None,
 ) -> list[Finding]:
-    """Run the enabled rules over a parsed module (with its `facts` when the caller has them)."""
+    """Run the enabled rules over a parsed module (with its `facts` when the caller has them,
+    and `python_statements` of CPython's tree of `source` when it has them: `statement_rows`
+    then does not compile the source again)."""
     context = FileContext(source, path, module)
     if facts is not None:
         context.__dict__["facts"] = facts
@@ -252,7 +281,7 @@ def lint_module(
         if cls.code in enabled and cls.code not in _ENGINE_CODES
     ]
     walk(context, rules)
-    findings, used = _resolve(context, config, suppressions)
+    findings, used = _resolve(context, config, suppressions, python)
     if UNUSED_SUPPRESSION in enabled:
         findings.extend(_unused_suppressions(suppressions, used, enabled, path, config))
     findings.sort(key=lambda f: (f.span.start, f.code))
@@ -489,14 +518,17 @@ def _walk_class_members(
 
 
 def _resolve(
-    context: FileContext, config: Config, suppressions: Suppressions
+    context: FileContext,
+    config: Config,
+    suppressions: Suppressions,
+    python: Sequence[PythonStatement] | None,
 ) -> tuple[list[Finding], set[tuple[int, str]]]:
     """Turn pending reports into findings: positions, suppressions, severities, fixes."""
     if not context.reports:
         return [], set()
     findings: list[Finding] = []
     used: set[tuple[int, str]] = set()
-    positions = _report_positions(context)
+    positions = _report_positions(context, python)
     for _, finding, hit in _resolve_each(context, config, suppressions, positions):
         if finding is not None:
             findings.append(finding)
@@ -505,14 +537,14 @@ def _resolve(
     return findings, used
 
 
-def _report_positions(context: FileContext) -> Positions:
+def _report_positions(context: FileContext, python: Sequence[PythonStatement] | None) -> Positions:
     """Positions for the reports of a whole-module walk: only the top-level statements that
     hold a report are generated (their first rows read from CPython's parse), unless a report
     lies outside them; every node's positions when the rows cannot be known exactly."""
     module = context.module
     if all(report.search_root is module for report in context.reports):
         return Positions(module)  # reports of `Module` handlers: no statement to start from
-    rows = statement_rows(module, context.source)
+    rows = statement_rows(module, context.source, python)
     if rows is None:
         return Positions(module)
     positions = StatementPositions(module, rows)

@@ -18,18 +18,44 @@ from __future__ import annotations
 import ast
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
 
-def statement_rows(module: cst.Module, source: str) -> list[int] | None:
+@dataclass(frozen=True, slots=True)
+class PythonStatement:
+    """What the rows need of one top-level statement of CPython's tree (the tree itself is
+    larger than libcst's: callers keep these instead)."""
+
+    row: int
+    decorators: int
+    first_decorator_row: int
+
+
+def python_statements(tree: ast.Module) -> list[PythonStatement]:
+    """The top-level statements of CPython's tree of a module, for `statement_rows`."""
+    statements: list[PythonStatement] = []
+    for stmt in tree.body:
+        decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
+        first = decorators[0].lineno if decorators else 0
+        statements.append(PythonStatement(stmt.lineno, len(decorators), first))
+    return statements
+
+
+def statement_rows(
+    module: cst.Module, source: str, python: Sequence[PythonStatement] | None = None
+) -> list[int] | None:
     """The first row (1-based, with its leading comment and blank lines) of each statement of
-    `module.body`, parsed from `source`; None when CPython's parse cannot tell it exactly."""
-    try:
-        tree = python_tree(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    return _rows(module.body, tree.body)
+    `module.body`, parsed from `source`; None when CPython's parse cannot tell it exactly.
+    `python`: `python_statements` of CPython's tree of `source` when the caller has them (the
+    source is then not compiled again)."""
+    if python is None:
+        try:
+            python = python_statements(python_tree(source))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+    return _rows(module.body, python)
 
 
 def python_tree(source: str) -> ast.Module:
@@ -42,7 +68,7 @@ def python_tree(source: str) -> ast.Module:
     return tree
 
 
-def _rows(body: Sequence[cst.BaseStatement], python: Sequence[ast.stmt]) -> list[int] | None:
+def _rows(body: Sequence[cst.BaseStatement], python: Sequence[PythonStatement]) -> list[int] | None:
     rows: list[int] = []
     position = 0
     for stmt in body:
@@ -52,7 +78,7 @@ def _rows(body: Sequence[cst.BaseStatement], python: Sequence[ast.stmt]) -> list
         if isinstance(stmt, cst.SimpleStatementLine):
             # `a = 1; b = 2` is one line to libcst, two statements to CPython.
             position += len(stmt.body)
-            row = first.lineno
+            row = first.row
         elif isinstance(stmt, cst.BaseCompoundStatement):
             position += 1
             found = _compound_first_row(stmt, first)
@@ -67,12 +93,11 @@ def _rows(body: Sequence[cst.BaseStatement], python: Sequence[ast.stmt]) -> list
     return rows
 
 
-def _compound_first_row(stmt: cst.BaseStatement, first: ast.stmt) -> int | None:
+def _compound_first_row(stmt: cst.BaseStatement, first: PythonStatement) -> int | None:
     decorators: Sequence[cst.Decorator] = getattr(stmt, "decorators", ())
     if not decorators:
-        return first.lineno
-    python_decorators: list[ast.expr] = getattr(first, "decorator_list", [])
-    if len(python_decorators) != len(decorators):
+        return first.row
+    if first.decorators != len(decorators):
         return None
     opening = decorators[0]
     # CPython's row is the decorator expression's (without its own parentheses), libcst's the
@@ -81,4 +106,4 @@ def _compound_first_row(stmt: cst.BaseStatement, first: ast.stmt) -> int | None:
         return None
     if "\n" in opening.whitespace_after_at.value or "\r" in opening.whitespace_after_at.value:
         return None
-    return python_decorators[0].lineno
+    return first.first_decorator_row
