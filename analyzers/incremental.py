@@ -319,6 +319,31 @@ def _same_value(old: object, new: object) -> bool:
     return False  # anything else (a mapping, a set) is not compared: extracted anew
 
 
+def _kept_equal(
+    found: tuple[Registration, ...], previous: tuple[Registration, ...]
+) -> tuple[Registration, ...]:
+    """`found`, with each registration that says the same as one of `previous` for the same
+    definition node (`_same_value`) replaced by that old object; `previous` itself when all
+    are. A class's registration names its `ClassDef`, which a member splice replaces: it is
+    new, and the registrations of its kept methods stay."""
+    if found == previous or not previous:
+        return found
+    old_for: dict[int, list[Registration]] = {}
+    for reg in previous:
+        old_for.setdefault(id(reg.definition), []).append(reg)
+    kept: list[Registration] = []
+    for reg in found:
+        candidates = old_for.get(id(reg.definition), [])
+        same = next((old for old in candidates if _same_value(old, reg)), None)
+        if same is None:
+            kept.append(reg)
+        else:
+            candidates.remove(same)
+            kept.append(same)
+    out = tuple(kept)
+    return previous if out == previous else out
+
+
 def _outside_function_bodies(chunk: Chunk) -> str:
     """The chunk's code outside plain function bodies (its interface), or all of it when a
     lambda may be in a body (rules treat a lambda's code as not in a function)."""
@@ -654,11 +679,10 @@ class IncrementalLinter:
             if index is not None:
                 grouped[index].append(reg)
         for chunk, regs in zip(self.chunks, grouped, strict=True):
-            found = tuple(regs)
-            if found != chunk.registered and _same_value(found, chunk.registered):
-                # Extracted anew (a name it mentions changed) to the same registrations: its
-                # findings, which read them, stay (and so do the objects they were read from).
-                found = chunk.registered
+            # Extracted anew (a name it mentions changed, a member of its class was
+            # re-parsed) to the same registrations: the findings that read them stay (and so
+            # do the objects they were read from).
+            found = _kept_equal(tuple(regs), chunk.registered)
             chunk.registrations = found
             if chunk.registered == chunk.registrations:  # the same objects (compared by identity)
                 continue
@@ -1183,6 +1207,9 @@ class IncrementalLinter:
             chunk.used,
             chunk.reads,
         )
+        # What its last walk saw: registrations extracted anew equal to those (the kept
+        # members' nodes are the same) keep their objects, and their members' findings.
+        new_chunk.registered = chunk.registered
         kept = [*self.chunks[:index], *self.chunks[index + 1 :]]
         if any(other.registrations for other in kept):
             self._replaced.update((id(cls), id(block)))
