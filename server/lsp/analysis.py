@@ -4,6 +4,12 @@
 (incrementally) on the analysis thread and publishes its diagnostics; `current` waits for the
 analysis of the current version, for the requests that need it (code actions, hover, pulls);
 `sites` gives the tools the current version registers (code lenses, Run tool, hover).
+
+A document whose analysis runs out of its time budget (`file-time-budget`) keeps what its
+linter parsed and is analysed again at once with a larger budget (`retry_budget`), off the
+edit path: edits meanwhile do not each start an attempt bound to run out again, and the edits
+after it are incremental. When the larger budget runs out too, the document is not analysed
+again until it is saved (see `state.TimeBudget`).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from agentsense.server.lsp.convert import (
     uri_for,
 )
 from agentsense.server.lsp.notebook_sync import split_diagnostics
-from agentsense.server.lsp.state import Analysis, Document, State
+from agentsense.server.lsp.state import Analysis, Document, State, TimeBudget
 from agentsense.server.lsp.tools import ToolSite, tool_sites
 
 # How long a request that needs the current version's analysis waits for it.
@@ -46,6 +52,11 @@ _DELAY_VARIABLE = "AGENTSENSE_TEST_ANALYSIS_DELAY"
 # Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
 IDLE_COLLECT_SECONDS = 2.0
 COLLECT_EVERY = 300
+# A document that ran out of its time budget is analysed again with this many times the
+# budget, and at least this many seconds (a budget tuned for CI runs, or set tiny, must not
+# keep a large file from ever getting diagnostics in the editor).
+RETRY_FACTOR = 6
+RETRY_MIN_SECONDS = 60.0
 
 log = logging.getLogger("agentsense.server")
 
@@ -79,6 +90,7 @@ async def analyze(state: State, doc: Document) -> None:
             doc.result is not None
             and doc.result.version == doc.version
             and doc.result.text == doc.text
+            and not doc.result.retry
         ):
             wake(doc)
             return
@@ -106,6 +118,7 @@ async def analyze(state: State, doc: Document) -> None:
                 functools.partial(lines_for, state),
                 used,
                 doc.result,
+                doc.budget,
             ),
         )
         if state.documents.get(doc.uri) is not doc:
@@ -116,7 +129,18 @@ async def analyze(state: State, doc: Document) -> None:
         doc.result = result
         state.last_analysis = time.monotonic()
         _collect_when_idle(state)
-        if result.not_linted is not None and doc.uri not in state.too_large:
+        if result.retry:
+            if doc.uri not in state.over_budget:
+                state.over_budget.add(doc.uri)
+                state.show(
+                    f"agentsense: {Path(doc.path).name} is not linted yet: "
+                    f"{result.not_linted}; analysing it again with up to "
+                    f"{retry_budget(config.time_budget):g} s",
+                    lsp.MessageType.Info,
+                )
+            # The retry's result replaces this one: a pulling client is asked to pull again.
+            doc.refresh_pending = doc.refresh_pending or state.pull
+        elif result.not_linted is not None and doc.uri not in state.too_large:
             state.too_large.add(doc.uri)
             state.show(
                 f"agentsense: {Path(doc.path).name} is not linted: {result.not_linted}",
@@ -130,10 +154,18 @@ async def analyze(state: State, doc: Document) -> None:
         # documents their selector names, and a cell's URI scheme is not among them.
         if not state.pull or doc.uri in state.notebooks:
             publish(state, doc.uri, version, result.diagnostics)
-        if doc.refresh_pending:
+        if doc.refresh_pending and not result.retry:
             doc.refresh_pending = False
             state.refresh_diagnostics()
         wake(doc)
+        if result.retry:
+            doc.timer = None  # this task: the retry is a new one, not a cancelled one
+            schedule(state, doc, 0)
+
+
+def retry_budget(seconds: float) -> float:
+    """The time budget of a document's analyses after one ran out of `seconds`."""
+    return max(seconds * RETRY_FACTOR, RETRY_MIN_SECONDS)
 
 
 def publish(
@@ -181,13 +213,20 @@ def lines_for(state: State, path: str) -> TextLines | None:
 
 
 async def current(
-    state: State, doc: Document, timeout: float = WAIT_FOR_ANALYSIS
+    state: State, doc: Document, timeout: float = WAIT_FOR_ANALYSIS, *, final: bool = False
 ) -> Analysis | None:
-    """The analysis of the document's current version, waiting for it (None on timeout)."""
+    """The analysis of the document's current version, waiting for it (None on timeout).
+
+    `final`: not one that ran out of its time budget and is being retried (wait for that)."""
     deadline = time.monotonic() + timeout
     while True:
         result = doc.result
-        if result is not None and result.version == doc.version and result.text == doc.text:
+        if (
+            result is not None
+            and result.version == doc.version
+            and result.text == doc.text
+            and not (final and result.retry)
+        ):
             return result
         if doc.timer is None or doc.timer.done():
             schedule(state, doc, 0)
@@ -203,6 +242,7 @@ async def current(
 def relint_all(state: State) -> None:
     for doc in state.documents.values():
         doc.result = None
+        doc.budget = TimeBudget()  # the budget may have changed: try again
         schedule(state, doc, 0)
     state.refresh_diagnostics()
 
@@ -219,26 +259,46 @@ def compute_analysis(
     lines_for: Callable[[str], TextLines | None],
     used: Collection[UsedSuppression] = frozenset(),
     previous: Analysis | None = None,
+    budget: TimeBudget | None = None,
 ) -> Analysis:
     """Runs on the analysis thread: lint (incrementally) and convert to diagnostics.
 
     `cross` are the document's cross-file findings and `used` its suppression comments that
     silenced one (the workspace index's): those are not reported unused. `previous`, the
     document's last analysis: the diagnostics of findings kept from it (the same objects: the
-    incremental linter's, of statements an edit did not touch) are kept too."""
+    incremental linter's, of statements an edit did not touch) are kept too. `budget`, how
+    the document's last analyses ended against their time budget (updated here)."""
     started = time.perf_counter()
+    budget = budget if budget is not None else TimeBudget()
     not_linted = text_too_large(text)
+    if not_linted is None:
+        not_linted = budget.exhausted  # backing off until the document is saved
     findings: list[Finding] = []
     mode = "not linted"
+    retry = False
     if not_linted is None:
+        seconds = config.time_budget
+        if budget.missed and seconds > 0:
+            seconds = retry_budget(seconds)
         try:
-            # The document gets the configured time budget; deeply nested code is analysed
-            # on a large stack. Either failing is a message, and the server goes on.
-            with time_budget(config.time_budget):
+            # The document gets its time budget; deeply nested code is analysed on a large
+            # stack. Either failing is a message, and the server goes on.
+            with time_budget(seconds):
                 findings, mode = guard_recursion(lambda: _lint_document(linter, path, text, config))
+            budget.missed = False
         except NotLinted as why:
             not_linted = why.reason
-    if not_linted is not None and linter is not None:
+            if seconds > 0 and time.perf_counter() - started >= seconds:
+                retry = not budget.missed
+                if retry:
+                    mode = "over budget"  # the linter keeps what it parsed for the retry
+                else:
+                    not_linted = budget.exhausted = (
+                        f"{why.reason}, after running out of {config.time_budget:g} s "
+                        "once; it is analysed again when saved"
+                    )
+                budget.missed = retry
+    if not_linted is not None and linter is not None and not retry:
         linter.reset()  # free the old version's tree
     findings = without_used_suppressions(findings, used)
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
@@ -260,6 +320,7 @@ def compute_analysis(
         time.perf_counter() - started,
         mode,
         not_linted,
+        retry,
     )
 
 
@@ -295,8 +356,12 @@ def _lint_incrementally(
 ) -> tuple[list[Finding], str]:
     try:
         return linter.lint(text, config), linter.stats.parse
-    except (NotLinted, RecursionError):
-        linter.reset()  # the caller reports it (or retries on a large stack)
+    except NotLinted:
+        # The caller reports it; past the time budget, the linter keeps what it parsed (its
+        # state is consistent whenever the deadline stops it) for the retry.
+        raise
+    except RecursionError:
+        linter.reset()  # retried on a large stack
         raise
     except Exception:
         # A bug must not stick to the document: drop the incremental state (the next version

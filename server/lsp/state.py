@@ -30,7 +30,7 @@ from agentsense.server.lsp.settings import ClientSettings, ConfigStore
 from agentsense.server.lsp.tools import ToolSite
 from agentsense.server.lsp.workspace_index import WorkspaceIndex
 
-__all__ = ["Analysis", "ClientSupport", "Document", "State"]
+__all__ = ["Analysis", "ClientSupport", "Document", "State", "TimeBudget"]
 
 log = logging.getLogger("agentsense.server")
 
@@ -48,6 +48,25 @@ class Analysis:
     seconds: float
     mode: str
     not_linted: str | None = None  # why the document was not linted (too large, too slow)
+    # It ran out of the configured time budget: analyse the same version again, with the
+    # larger budget (the linter kept what it parsed). See `TimeBudget`.
+    retry: bool = False
+
+
+@dataclass
+class TimeBudget:
+    """How a document's analyses are timed, across versions (written on the analysis thread).
+
+    An analysis that runs out of the configured `file-time-budget` leaves the document's
+    incremental linter as it was (what it parsed stays) and sets `missed`: the document is
+    analysed again at once, and until an analysis ends, every analysis of it gets the larger
+    retry budget (so edits meanwhile are not each a new attempt bound to run out). When that
+    runs out too, `exhausted` says why, and the document's edits are not analysed until it is
+    saved, reopened or the configuration changes (each of which starts a fresh `TimeBudget`).
+    """
+
+    missed: bool = False
+    exhausted: str | None = None
 
 
 @dataclass
@@ -67,6 +86,7 @@ class Document:
     hints: dict[int, tuple[float, str]] = field(default_factory=dict)  # row -> (time, text)
     # A pull was answered before this document's analysis ended: refresh when it ends.
     refresh_pending: bool = False
+    budget: TimeBudget = field(default_factory=TimeBudget)
 
     @classmethod
     def open(cls, uri: str, path: str, version: int, text: str) -> Document:
@@ -143,6 +163,7 @@ class State:
         self.diagnostic_options = DiagnosticOptions()
         self.shown_errors: set[str] = set()
         self.too_large: set[str] = set()  # documents told about once
+        self.over_budget: set[str] = set()  # documents told once that they are retried
         self.indexing: set[asyncio.Task[None]] = set()
         # Analysis is CPU-bound Python: one thread keeps the event loop answering while it
         # works, and keeps each document's incremental state to one thread.
