@@ -1594,6 +1594,13 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
     string_end_row = _shift_row(finding.string_end_row, region)
     if noqa_row is None or string_end_row is None:
         return None
+    # Whether anything it points at moved (a finding above the edit stays the same object:
+    # the server keeps its diagnostic, serialised, by identity).
+    moved_any = (
+        span is not finding.span
+        or noqa_row != finding.noqa_row
+        or string_end_row != finding.string_end_row
+    )
     fix = finding.fix
     if fix is not None:
         edits: list[Edit] = []
@@ -1601,6 +1608,7 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
             moved = _shift_span(edit.span, region)
             if moved is None:
                 return None
+            moved_any = moved_any or moved is not edit.span
             edits.append(edit if moved is edit.span else Edit(moved, edit.content))
         fix = Fix(fix.title, tuple(edits), fix.applicability)
     related: list[RelatedLocation] = []
@@ -1611,8 +1619,9 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
         moved = _shift_span(item.span, region)
         if moved is None:
             return None
+        moved_any = moved_any or moved is not item.span
         related.append(RelatedLocation(item.path, moved, item.message))
-    if region.delta == 0:
+    if region.delta == 0 or not moved_any:
         return finding  # nothing it points at moved (and nothing is in the edited rows)
     return replace(
         finding,

@@ -18,13 +18,13 @@ import asyncio
 import contextlib
 import functools
 import gc
-import hashlib
 import logging
 import os
 import time
 import traceback
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -37,13 +37,19 @@ from agentsense.analyzers.project import UsedSuppression, without_used_suppressi
 from agentsense.server.lsp.convert import (
     DiagnosticOptions,
     TextLines,
+    WireDiagnostic,
     related_lines,
+    result_id,
     to_diagnostic,
+    to_wire,
     uri_for,
 )
 from agentsense.server.lsp.notebook_sync import split_diagnostics
 from agentsense.server.lsp.state import Analysis, Document, State, TimeBudget
 from agentsense.server.lsp.tools import ToolSite, tool_sites
+
+if TYPE_CHECKING:
+    from cattrs import Converter
 
 # How long a request that needs the current version's analysis waits for it.
 WAIT_FOR_ANALYSIS = 10.0
@@ -151,9 +157,10 @@ async def analyze(state: State, doc: Document) -> None:
             f"{result.seconds * 1000:.1f} ms ({result.mode})"
         )
         # Notebook cells are pushed even to a pulling client: clients pull for the text
-        # documents their selector names, and a cell's URI scheme is not among them.
-        if not state.pull or doc.uri in state.notebooks:
-            publish(state, doc.uri, version, result.diagnostics)
+        # documents their selector names, and a cell's URI scheme is not among them. An
+        # attempt that ran out of time clears nothing: its retry publishes.
+        if (not state.pull or doc.uri in state.notebooks) and not result.retry:
+            publish(state, doc.uri, version, result)
         if doc.refresh_pending and not result.retry:
             doc.refresh_pending = False
             state.refresh_diagnostics()
@@ -168,15 +175,14 @@ def retry_budget(seconds: float) -> float:
     return max(seconds * RETRY_FACTOR, RETRY_MIN_SECONDS)
 
 
-def publish(
-    state: State, uri: str, version: int | None, diagnostics: Sequence[lsp.Diagnostic]
-) -> None:
-    """Push a document's diagnostics; a notebook's go to its cells, one by one."""
+def publish(state: State, uri: str, version: int | None, result: Analysis) -> None:
+    """Push a document's diagnostics (as serialised when made); a notebook's go to its
+    cells, one by one."""
     cells = state.notebooks.get(uri)
     if cells is None:
-        state.publish(uri, version, list(diagnostics))
+        state.publish_wire(uri, version, [item.payload for item in result.wire])
         return
-    for cell_uri, items in split_diagnostics(cells, diagnostics).items():
+    for cell_uri, items in split_diagnostics(cells, result.diagnostics).items():
         state.publish(cell_uri, None, items)
 
 
@@ -307,37 +313,59 @@ def compute_analysis(
     # One read of each other file a related location points into, not one per location.
     other_lines = functools.cache(lines_for)
     kept = _kept_diagnostics(previous, config, secrets)
-    diagnostics = tuple(
-        kept.get(id(f)) or to_diagnostic(f, lines, options, other_lines, secrets) for f in findings
-    )
+    unstructure = _converter().unstructure
+    pairs = [
+        kept.get(id(f))
+        or _diagnostic(to_diagnostic(f, lines, options, other_lines, secrets), unstructure)
+        for f in findings
+    ]
+    wire = tuple(item for _, item in pairs)
     return Analysis(
         version,
         text,
         tuple(findings),
-        diagnostics,
-        _digest(findings),
+        tuple(diagnostic for diagnostic, _ in pairs),
+        result_id(wire),
         config,
         time.perf_counter() - started,
         mode,
         not_linted,
         retry,
+        wire,
     )
+
+
+def _diagnostic(
+    diagnostic: lsp.Diagnostic, unstructure: Callable[..., Any]
+) -> tuple[lsp.Diagnostic, WireDiagnostic]:
+    return diagnostic, to_wire(diagnostic, unstructure)
+
+
+@functools.cache
+def _converter() -> Converter:
+    """lsprotocol's converter (the protocol's, for what is sent), one for the analysis thread
+    (converters build their functions on first use: not shared with the event loop's)."""
+    from lsprotocol.converters import get_converter
+
+    return get_converter()
 
 
 def _kept_diagnostics(
     previous: Analysis | None, config: Config, secrets: Sequence[str]
-) -> dict[int, lsp.Diagnostic]:
-    """`id(finding)` -> its diagnostic, for the previous analysis's findings that the next one
-    may reuse: same configuration and masked secrets, no related location in another file
-    (its text may have changed). A finding kept by the linter lies in rows an edit did not
-    touch, moved by no line: its diagnostic reads the same."""
+) -> dict[int, tuple[lsp.Diagnostic, WireDiagnostic]]:
+    """`id(finding)` -> its diagnostic (and as it was sent), for the previous analysis's
+    findings that the next one may reuse: same configuration and masked secrets, no related
+    location in another file (its text may have changed). A finding kept by the linter lies
+    in rows an edit did not touch, moved by no line: its diagnostic reads the same."""
     if previous is None or previous.config is not config:
         return {}
     if sorted({s for f in previous.findings for s in f.secrets if s}) != list(secrets):
         return {}
     return {
-        id(finding): diagnostic
-        for finding, diagnostic in zip(previous.findings, previous.diagnostics, strict=True)
+        id(finding): (diagnostic, wire)
+        for finding, diagnostic, wire in zip(
+            previous.findings, previous.diagnostics, previous.wire, strict=True
+        )
         if all(item.path == finding.path for item in finding.related)
     }
 
@@ -369,10 +397,6 @@ def _lint_incrementally(
         log.exception("incremental lint failed; linting the whole file")
         linter.reset()
         return lint(text, linter.path, config), "whole (after an error)"
-
-
-def _digest(findings: Sequence[Finding]) -> str:
-    return hashlib.sha1(repr(findings).encode("utf-8", "replace")).hexdigest()[:16]
 
 
 async def sites(state: State, doc: Document) -> list[ToolSite]:
