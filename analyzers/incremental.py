@@ -319,6 +319,31 @@ def _same_value(old: object, new: object) -> bool:
     return False  # anything else (a mapping, a set) is not compared: extracted anew
 
 
+def _kept_equal(
+    found: tuple[Registration, ...], previous: tuple[Registration, ...]
+) -> tuple[Registration, ...]:
+    """`found`, with each registration that says the same as one of `previous` for the same
+    definition node (`_same_value`) replaced by that old object; `previous` itself when all
+    are. A class's registration names its `ClassDef`, which a member splice replaces: it is
+    new, and the registrations of its kept methods stay."""
+    if found == previous or not previous:
+        return found
+    old_for: dict[int, list[Registration]] = {}
+    for reg in previous:
+        old_for.setdefault(id(reg.definition), []).append(reg)
+    kept: list[Registration] = []
+    for reg in found:
+        candidates = old_for.get(id(reg.definition), [])
+        same = next((old for old in candidates if _same_value(old, reg)), None)
+        if same is None:
+            kept.append(reg)
+        else:
+            candidates.remove(same)
+            kept.append(same)
+    out = tuple(kept)
+    return previous if out == previous else out
+
+
 def _outside_function_bodies(chunk: Chunk) -> str:
     """The chunk's code outside plain function bodies (its interface), or all of it when a
     lambda may be in a body (rules treat a lambda's code as not in a function)."""
@@ -654,11 +679,10 @@ class IncrementalLinter:
             if index is not None:
                 grouped[index].append(reg)
         for chunk, regs in zip(self.chunks, grouped, strict=True):
-            found = tuple(regs)
-            if found != chunk.registered and _same_value(found, chunk.registered):
-                # Extracted anew (a name it mentions changed) to the same registrations: its
-                # findings, which read them, stay (and so do the objects they were read from).
-                found = chunk.registered
+            # Extracted anew (a name it mentions changed, a member of its class was
+            # re-parsed) to the same registrations: the findings that read them stay (and so
+            # do the objects they were read from).
+            found = _kept_equal(tuple(regs), chunk.registered)
             chunk.registrations = found
             if chunk.registered == chunk.registrations:  # the same objects (compared by identity)
                 continue
@@ -1183,6 +1207,9 @@ class IncrementalLinter:
             chunk.used,
             chunk.reads,
         )
+        # What its last walk saw: registrations extracted anew equal to those (the kept
+        # members' nodes are the same) keep their objects, and their members' findings.
+        new_chunk.registered = chunk.registered
         kept = [*self.chunks[:index], *self.chunks[index + 1 :]]
         if any(other.registrations for other in kept):
             self._replaced.update((id(cls), id(block)))
@@ -1567,6 +1594,13 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
     string_end_row = _shift_row(finding.string_end_row, region)
     if noqa_row is None or string_end_row is None:
         return None
+    # Whether anything it points at moved (a finding above the edit stays the same object:
+    # the server keeps its diagnostic, serialised, by identity).
+    moved_any = (
+        span is not finding.span
+        or noqa_row != finding.noqa_row
+        or string_end_row != finding.string_end_row
+    )
     fix = finding.fix
     if fix is not None:
         edits: list[Edit] = []
@@ -1574,6 +1608,7 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
             moved = _shift_span(edit.span, region)
             if moved is None:
                 return None
+            moved_any = moved_any or moved is not edit.span
             edits.append(edit if moved is edit.span else Edit(moved, edit.content))
         fix = Fix(fix.title, tuple(edits), fix.applicability)
     related: list[RelatedLocation] = []
@@ -1584,8 +1619,9 @@ def _shift_finding(finding: Finding, region: _Region) -> Finding | None:
         moved = _shift_span(item.span, region)
         if moved is None:
             return None
+        moved_any = moved_any or moved is not item.span
         related.append(RelatedLocation(item.path, moved, item.message))
-    if region.delta == 0:
+    if region.delta == 0 or not moved_any:
         return finding  # nothing it points at moved (and nothing is in the edited rows)
     return replace(
         finding,

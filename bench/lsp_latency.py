@@ -293,7 +293,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=40)
     parser.add_argument("--baseline-edits", type=int, default=8)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 5000])
     parser.add_argument(
         "--class-sizes", type=int, nargs="*", default=[1500], help="lines of one long class"
     )
@@ -304,7 +304,7 @@ async def main() -> None:
         default=[20000],
         help="lines of a large module (edits in functions and in the prompt only)",
     )
-    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--cold-runs", type=int, default=5, help="0: no cold starts")
     parser.add_argument("--broken", action="store_true", help="also type transient syntax errors")
     args = parser.parse_args()
     import tempfile
@@ -317,10 +317,11 @@ async def main() -> None:
         print(f"server: {' '.join(COMMAND)}")
         print(f"| {'what':<42} |    n | p50 (ms) | p95 (ms) | max (ms) |")
         print(f"|{'-' * 44}|------|----------|----------|----------|")
-        ready, first = await cold_start(root, 1000, args.cold_runs)
-        print(row("cold start: initialize answered", ready))
-        print(row("cold start: + diagnostics, 1000 ln", first))
-        if COMMAND != MODULE_COMMAND:
+        if args.cold_runs > 0:
+            ready, first = await cold_start(root, 1000, args.cold_runs)
+            print(row("cold start: initialize answered", ready))
+            print(row("cold start: + diagnostics, 1000 ln", first))
+        if COMMAND != MODULE_COMMAND and args.cold_runs > 0:
             ready, _ = await cold_start(root, 1000, args.cold_runs, MODULE_COMMAND)
             print(row("  same, python -m agentsense.server.lsp", ready))
         results: dict[tuple[int, str], list[float]] = {}
@@ -344,6 +345,7 @@ async def main() -> None:
             print(row(f"  of which analysis, {lines} ln", large["server"]))
             prompt = await measure(root, lines, args.edits, True, False, "prompt")
             print(row(f"  typing in the module's prompt, {lines} ln", prompt["samples"]))
+            print(row(f"  of which analysis, prompt, {lines} ln", prompt["server"]))
         for lines in args.class_sizes:
             method = await measure(root, lines, args.edits, True, False, "method")
             print(row(f"method of a {lines}-line class", method["samples"]))

@@ -4,6 +4,12 @@
 (incrementally) on the analysis thread and publishes its diagnostics; `current` waits for the
 analysis of the current version, for the requests that need it (code actions, hover, pulls);
 `sites` gives the tools the current version registers (code lenses, Run tool, hover).
+
+A document whose analysis runs out of its time budget (`file-time-budget`) keeps what its
+linter parsed and is analysed again at once with a larger budget (`retry_budget`), off the
+edit path: edits meanwhile do not each start an attempt bound to run out again, and the edits
+after it are incremental. When the larger budget runs out too, the document is not analysed
+again until it is saved (see `state.TimeBudget`).
 """
 
 from __future__ import annotations
@@ -12,13 +18,13 @@ import asyncio
 import contextlib
 import functools
 import gc
-import hashlib
 import logging
 import os
 import time
 import traceback
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -31,13 +37,19 @@ from agentsense.analyzers.project import UsedSuppression, without_used_suppressi
 from agentsense.server.lsp.convert import (
     DiagnosticOptions,
     TextLines,
+    WireDiagnostic,
     related_lines,
+    result_id,
     to_diagnostic,
+    to_wire,
     uri_for,
 )
 from agentsense.server.lsp.notebook_sync import split_diagnostics
-from agentsense.server.lsp.state import Analysis, Document, State
+from agentsense.server.lsp.state import Analysis, Document, State, TimeBudget
 from agentsense.server.lsp.tools import ToolSite, tool_sites
+
+if TYPE_CHECKING:
+    from cattrs import Converter
 
 # How long a request that needs the current version's analysis waits for it.
 WAIT_FOR_ANALYSIS = 10.0
@@ -46,6 +58,11 @@ _DELAY_VARIABLE = "AGENTSENSE_TEST_ANALYSIS_DELAY"
 # Cyclic garbage is collected after this many quiet seconds, or after this many analyses.
 IDLE_COLLECT_SECONDS = 2.0
 COLLECT_EVERY = 300
+# A document that ran out of its time budget is analysed again with this many times the
+# budget, and at least this many seconds (a budget tuned for CI runs, or set tiny, must not
+# keep a large file from ever getting diagnostics in the editor).
+RETRY_FACTOR = 6
+RETRY_MIN_SECONDS = 60.0
 
 log = logging.getLogger("agentsense.server")
 
@@ -79,6 +96,7 @@ async def analyze(state: State, doc: Document) -> None:
             doc.result is not None
             and doc.result.version == doc.version
             and doc.result.text == doc.text
+            and not doc.result.retry
         ):
             wake(doc)
             return
@@ -106,6 +124,7 @@ async def analyze(state: State, doc: Document) -> None:
                 functools.partial(lines_for, state),
                 used,
                 doc.result,
+                doc.budget,
             ),
         )
         if state.documents.get(doc.uri) is not doc:
@@ -116,7 +135,18 @@ async def analyze(state: State, doc: Document) -> None:
         doc.result = result
         state.last_analysis = time.monotonic()
         _collect_when_idle(state)
-        if result.not_linted is not None and doc.uri not in state.too_large:
+        if result.retry:
+            if doc.uri not in state.over_budget:
+                state.over_budget.add(doc.uri)
+                state.show(
+                    f"agentsense: {Path(doc.path).name} is not linted yet: "
+                    f"{result.not_linted}; analysing it again with up to "
+                    f"{retry_budget(config.time_budget):g} s",
+                    lsp.MessageType.Info,
+                )
+            # The retry's result replaces this one: a pulling client is asked to pull again.
+            doc.refresh_pending = doc.refresh_pending or state.pull
+        elif result.not_linted is not None and doc.uri not in state.too_large:
             state.too_large.add(doc.uri)
             state.show(
                 f"agentsense: {Path(doc.path).name} is not linted: {result.not_linted}",
@@ -127,24 +157,32 @@ async def analyze(state: State, doc: Document) -> None:
             f"{result.seconds * 1000:.1f} ms ({result.mode})"
         )
         # Notebook cells are pushed even to a pulling client: clients pull for the text
-        # documents their selector names, and a cell's URI scheme is not among them.
-        if not state.pull or doc.uri in state.notebooks:
-            publish(state, doc.uri, version, result.diagnostics)
-        if doc.refresh_pending:
+        # documents their selector names, and a cell's URI scheme is not among them. An
+        # attempt that ran out of time clears nothing: its retry publishes.
+        if (not state.pull or doc.uri in state.notebooks) and not result.retry:
+            publish(state, doc.uri, version, result)
+        if doc.refresh_pending and not result.retry:
             doc.refresh_pending = False
             state.refresh_diagnostics()
         wake(doc)
+        if result.retry:
+            doc.timer = None  # this task: the retry is a new one, not a cancelled one
+            schedule(state, doc, 0)
 
 
-def publish(
-    state: State, uri: str, version: int | None, diagnostics: Sequence[lsp.Diagnostic]
-) -> None:
-    """Push a document's diagnostics; a notebook's go to its cells, one by one."""
+def retry_budget(seconds: float) -> float:
+    """The time budget of a document's analyses after one ran out of `seconds`."""
+    return max(seconds * RETRY_FACTOR, RETRY_MIN_SECONDS)
+
+
+def publish(state: State, uri: str, version: int | None, result: Analysis) -> None:
+    """Push a document's diagnostics (as serialised when made); a notebook's go to its
+    cells, one by one."""
     cells = state.notebooks.get(uri)
     if cells is None:
-        state.publish(uri, version, list(diagnostics))
+        state.publish_wire(uri, version, [item.payload for item in result.wire])
         return
-    for cell_uri, items in split_diagnostics(cells, diagnostics).items():
+    for cell_uri, items in split_diagnostics(cells, result.diagnostics).items():
         state.publish(cell_uri, None, items)
 
 
@@ -181,13 +219,20 @@ def lines_for(state: State, path: str) -> TextLines | None:
 
 
 async def current(
-    state: State, doc: Document, timeout: float = WAIT_FOR_ANALYSIS
+    state: State, doc: Document, timeout: float = WAIT_FOR_ANALYSIS, *, final: bool = False
 ) -> Analysis | None:
-    """The analysis of the document's current version, waiting for it (None on timeout)."""
+    """The analysis of the document's current version, waiting for it (None on timeout).
+
+    `final`: not one that ran out of its time budget and is being retried (wait for that)."""
     deadline = time.monotonic() + timeout
     while True:
         result = doc.result
-        if result is not None and result.version == doc.version and result.text == doc.text:
+        if (
+            result is not None
+            and result.version == doc.version
+            and result.text == doc.text
+            and not (final and result.retry)
+        ):
             return result
         if doc.timer is None or doc.timer.done():
             schedule(state, doc, 0)
@@ -203,6 +248,7 @@ async def current(
 def relint_all(state: State) -> None:
     for doc in state.documents.values():
         doc.result = None
+        doc.budget = TimeBudget()  # the budget may have changed: try again
         schedule(state, doc, 0)
     state.refresh_diagnostics()
 
@@ -219,26 +265,46 @@ def compute_analysis(
     lines_for: Callable[[str], TextLines | None],
     used: Collection[UsedSuppression] = frozenset(),
     previous: Analysis | None = None,
+    budget: TimeBudget | None = None,
 ) -> Analysis:
     """Runs on the analysis thread: lint (incrementally) and convert to diagnostics.
 
     `cross` are the document's cross-file findings and `used` its suppression comments that
     silenced one (the workspace index's): those are not reported unused. `previous`, the
     document's last analysis: the diagnostics of findings kept from it (the same objects: the
-    incremental linter's, of statements an edit did not touch) are kept too."""
+    incremental linter's, of statements an edit did not touch) are kept too. `budget`, how
+    the document's last analyses ended against their time budget (updated here)."""
     started = time.perf_counter()
+    budget = budget if budget is not None else TimeBudget()
     not_linted = text_too_large(text)
+    if not_linted is None:
+        not_linted = budget.exhausted  # backing off until the document is saved
     findings: list[Finding] = []
     mode = "not linted"
+    retry = False
     if not_linted is None:
+        seconds = config.time_budget
+        if budget.missed and seconds > 0:
+            seconds = retry_budget(seconds)
         try:
-            # The document gets the configured time budget; deeply nested code is analysed
-            # on a large stack. Either failing is a message, and the server goes on.
-            with time_budget(config.time_budget):
+            # The document gets its time budget; deeply nested code is analysed on a large
+            # stack. Either failing is a message, and the server goes on.
+            with time_budget(seconds):
                 findings, mode = guard_recursion(lambda: _lint_document(linter, path, text, config))
+            budget.missed = False
         except NotLinted as why:
             not_linted = why.reason
-    if not_linted is not None and linter is not None:
+            if seconds > 0 and time.perf_counter() - started >= seconds:
+                retry = not budget.missed
+                if retry:
+                    mode = "over budget"  # the linter keeps what it parsed for the retry
+                else:
+                    not_linted = budget.exhausted = (
+                        f"{why.reason}, after running out of {config.time_budget:g} s "
+                        "once; it is analysed again when saved"
+                    )
+                budget.missed = retry
+    if not_linted is not None and linter is not None and not retry:
         linter.reset()  # free the old version's tree
     findings = without_used_suppressions(findings, used)
     findings = sorted([*findings, *cross], key=lambda f: (f.span.start, f.code))
@@ -247,36 +313,59 @@ def compute_analysis(
     # One read of each other file a related location points into, not one per location.
     other_lines = functools.cache(lines_for)
     kept = _kept_diagnostics(previous, config, secrets)
-    diagnostics = tuple(
-        kept.get(id(f)) or to_diagnostic(f, lines, options, other_lines, secrets) for f in findings
-    )
+    unstructure = _converter().unstructure
+    pairs = [
+        kept.get(id(f))
+        or _diagnostic(to_diagnostic(f, lines, options, other_lines, secrets), unstructure)
+        for f in findings
+    ]
+    wire = tuple(item for _, item in pairs)
     return Analysis(
         version,
         text,
         tuple(findings),
-        diagnostics,
-        _digest(findings),
+        tuple(diagnostic for diagnostic, _ in pairs),
+        result_id(wire),
         config,
         time.perf_counter() - started,
         mode,
         not_linted,
+        retry,
+        wire,
     )
+
+
+def _diagnostic(
+    diagnostic: lsp.Diagnostic, unstructure: Callable[..., Any]
+) -> tuple[lsp.Diagnostic, WireDiagnostic]:
+    return diagnostic, to_wire(diagnostic, unstructure)
+
+
+@functools.cache
+def _converter() -> Converter:
+    """lsprotocol's converter (the protocol's, for what is sent), one for the analysis thread
+    (converters build their functions on first use: not shared with the event loop's)."""
+    from lsprotocol.converters import get_converter
+
+    return get_converter()
 
 
 def _kept_diagnostics(
     previous: Analysis | None, config: Config, secrets: Sequence[str]
-) -> dict[int, lsp.Diagnostic]:
-    """`id(finding)` -> its diagnostic, for the previous analysis's findings that the next one
-    may reuse: same configuration and masked secrets, no related location in another file
-    (its text may have changed). A finding kept by the linter lies in rows an edit did not
-    touch, moved by no line: its diagnostic reads the same."""
+) -> dict[int, tuple[lsp.Diagnostic, WireDiagnostic]]:
+    """`id(finding)` -> its diagnostic (and as it was sent), for the previous analysis's
+    findings that the next one may reuse: same configuration and masked secrets, no related
+    location in another file (its text may have changed). A finding kept by the linter lies
+    in rows an edit did not touch, moved by no line: its diagnostic reads the same."""
     if previous is None or previous.config is not config:
         return {}
     if sorted({s for f in previous.findings for s in f.secrets if s}) != list(secrets):
         return {}
     return {
-        id(finding): diagnostic
-        for finding, diagnostic in zip(previous.findings, previous.diagnostics, strict=True)
+        id(finding): (diagnostic, wire)
+        for finding, diagnostic, wire in zip(
+            previous.findings, previous.diagnostics, previous.wire, strict=True
+        )
         if all(item.path == finding.path for item in finding.related)
     }
 
@@ -295,8 +384,12 @@ def _lint_incrementally(
 ) -> tuple[list[Finding], str]:
     try:
         return linter.lint(text, config), linter.stats.parse
-    except (NotLinted, RecursionError):
-        linter.reset()  # the caller reports it (or retries on a large stack)
+    except NotLinted:
+        # The caller reports it; past the time budget, the linter keeps what it parsed (its
+        # state is consistent whenever the deadline stops it) for the retry.
+        raise
+    except RecursionError:
+        linter.reset()  # retried on a large stack
         raise
     except Exception:
         # A bug must not stick to the document: drop the incremental state (the next version
@@ -304,10 +397,6 @@ def _lint_incrementally(
         log.exception("incremental lint failed; linting the whole file")
         linter.reset()
         return lint(text, linter.path, config), "whole (after an error)"
-
-
-def _digest(findings: Sequence[Finding]) -> str:
-    return hashlib.sha1(repr(findings).encode("utf-8", "replace")).hexdigest()[:16]
 
 
 async def sites(state: State, doc: Document) -> list[ToolSite]:

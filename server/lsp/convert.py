@@ -227,10 +227,25 @@ def to_diagnostic(
     )
 
 
-def result_id(diagnostics: Sequence[lsp.Diagnostic], converter: Callable[[Any], Any]) -> str:
-    """A stable id of a diagnostics list: the same findings give the same id."""
-    payload = json.dumps(converter(list(diagnostics)), sort_keys=True, default=str)
-    return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+@dataclass(frozen=True, slots=True)
+class WireDiagnostic:
+    """A diagnostic as it goes to the client (JSON-ready, what pygls's converter makes of it),
+    and a digest of it: made once per diagnostic, reused while the diagnostic is kept."""
+
+    payload: dict[str, Any]
+    digest: bytes
+
+
+def to_wire(diagnostic: lsp.Diagnostic, unstructure: Callable[..., Any]) -> WireDiagnostic:
+    """`unstructure`: the protocol's converter's (`cattrs.Converter.unstructure`)."""
+    payload = unstructure(diagnostic, unstructure_as=lsp.Diagnostic)
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return WireDiagnostic(payload, hashlib.sha1(text.encode("utf-8")).digest())
+
+
+def result_id(diagnostics: Iterable[WireDiagnostic]) -> str:
+    """A stable id of a diagnostics list: the same diagnostics give the same id."""
+    return hashlib.sha1(b"".join(item.digest for item in diagnostics)).hexdigest()[:16]
 
 
 def related_lines(path: str) -> TextLines | None:

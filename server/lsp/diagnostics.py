@@ -33,7 +33,7 @@ async def diagnostic(
             result = doc.result
     else:
         # This client would not pull again before the next edit: answer when the analysis ends.
-        result = await current(state, doc, timeout=WAIT_FOR_ANALYSIS_NO_REFRESH)
+        result = await current(state, doc, timeout=WAIT_FOR_ANALYSIS_NO_REFRESH, final=True)
     if result is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
     if params.previous_result_id == result.result_id:

@@ -13,7 +13,7 @@ from agentsense.server.lsp.configuration import config_changed
 from agentsense.server.lsp.convert import path_for
 from agentsense.server.lsp.indexing import reindex
 from agentsense.server.lsp.settings import is_config_file
-from agentsense.server.lsp.state import Document, State
+from agentsense.server.lsp.state import Document, State, TimeBudget
 
 
 def did_open(state: State, params: lsp.DidOpenTextDocumentParams) -> None:
@@ -38,6 +38,7 @@ def did_close(state: State, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     doc = state.documents.pop(uri, None)
     state.too_large.discard(uri)
+    state.over_budget.discard(uri)
     if doc is not None:
         if doc.timer is not None:
             doc.timer.cancel()
@@ -52,6 +53,12 @@ async def did_save(state: State, params: lsp.DidSaveTextDocumentParams) -> None:
         config_changed(state)
         return
     doc = state.documents.get(params.text_document.uri)
+    if doc is not None and doc.budget.exhausted is not None:
+        # Its analyses ran out of even the larger budget: saving is when it is tried again.
+        doc.budget = TimeBudget()
+        doc.result = None
+        state.too_large.discard(doc.uri)
+        schedule(state, doc, 0)
     await reindex(state, path, doc.text if doc is not None else None)
 
 

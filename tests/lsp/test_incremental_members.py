@@ -415,3 +415,144 @@ def test_the_members_of_a_class_below_move_with_an_edit_above() -> None:
     )
     check(linter, text, config)
     assert linter.stats.parse == "incremental" and linter.stats.walked == 1
+
+
+REGISTERED = textwrap.dedent(
+    '''\
+    """Methods registered as tools, in an agent class and a plain class."""
+    from agentsense.runtime.registry import Agent, BaseTool, tool
+
+
+    class Desk(Agent, agent_type="desk"):
+        """A desk agent."""
+
+        @tool
+        def search(self, query: str) -> str:
+            """Search the desk."""
+            return query
+
+        @tool(name="desk_lookup")
+        def look(self, key: str, cache={}) -> str:
+            """Look a key up."""
+            return key
+
+        def plain(self, value):
+            step = 1
+            return value + step
+
+
+    class Shelf:
+        @tool
+        def fetch(self, book: str) -> str:
+            """Fetch a book."""
+            return book
+
+        def count(self):
+            total = 0
+            return total
+
+
+    class Weather(BaseTool):
+        name = "weather"
+        description = "The weather."
+
+        def execute(self, city: str) -> str:
+            return city
+
+        def unit(self):
+            kind = "C"
+            return kind
+    '''
+)
+
+
+def _registered_members(linter: IncrementalLinter, cls: str) -> dict[str, object]:
+    """The kept registrations of a class's methods, by method name."""
+    chunk = next(
+        c
+        for c in linter.chunks
+        if isinstance(c.statement, cst.ClassDef) and c.statement.name.value == cls
+    )
+    return {
+        reg.definition.name.value: reg
+        for reg in chunk.registrations or ()
+        if isinstance(reg.definition, cst.FunctionDef)
+    }
+
+
+@pytest.mark.parametrize(
+    ("cls", "old"),
+    [("Desk", "step = 1"), ("Shelf", "total = 0"), ("Weather", 'kind = "C"')],
+)
+def test_an_edit_beside_registered_methods_does_not_walk_them(cls: str, old: str) -> None:
+    # Registrations are extracted anew after a member splice (the class node is new); those
+    # of the methods the edit did not touch say the same and keep their objects, so only
+    # the edited method (with the class's statements that are not methods) is walked.
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    text = REGISTERED
+    check(linter, text, config)
+    registered = _registered_members(linter, cls)
+    assert registered or cls == "Weather"
+    for number in range(4):
+        new = (
+            old.replace("1", str(number + 2))
+            if "1" in old
+            else old.replace("C", "C" * (number + 2))
+        )
+        new = new if new != old else old + " or 0"
+        text = text.replace(old, new, 1)
+        old = new
+        check(linter, text, config)
+        assert linter.stats.parse == "incremental" and linter.stats.walked == 1
+        if number > 0:  # the first edit cuts the class and walks it whole
+            assert linter.stats.members == 1 + _members_of_class_named(text, cls)
+            kept = _registered_members(linter, cls)
+            assert kept.keys() == registered.keys()
+            assert all(kept[name] is registered[name] for name in kept)
+        registered = _registered_members(linter, cls)
+
+
+def _members_of_class_named(text: str, name: str) -> int:
+    """How many statements of the class's body are not methods (walked with it every time)."""
+    module = parse(text)
+    assert isinstance(module, cst.Module)
+    cls = next(s for s in module.body if isinstance(s, cst.ClassDef) and s.name.value == name)
+    assert isinstance(cls.body, cst.IndentedBlock)
+    return sum(1 for s in cls.body.body if not isinstance(s, cst.FunctionDef))
+
+
+REGISTERED_EDITS = (
+    ("        return query\n", "        return query.strip()\n"),  # a tool's body
+    ('        """Search the desk."""\n', ""),  # a tool loses its description
+    ("def search(self, query: str)", "def search(self, query)"),  # a parameter's type
+    ("def search(self, query: str)", "def search(self, query: str, limit: int = 3)"),
+    ('@tool(name="desk_lookup")', '@tool(name="search")'),  # a duplicate name
+    ('@tool(name="desk_lookup")', '@tool(name="bad name!")'),
+    ("    @tool\n    def fetch", "    def fetch"),  # no longer registered
+    ("    def count(self):", "    @tool\n    def count(self):"),  # registered now
+    ("        return city\n", "        return city.upper()\n"),  # a tool's entry
+    ("def execute(self, city: str)", "def execute(self, city)"),
+    ('    name = "weather"\n', '    name = "search"\n'),  # a class-level name
+    ("        step = 2\n", "        step = eval('1')\n"),  # a finding in a plain method
+)
+
+
+@pytest.mark.parametrize(("old", "new"), REGISTERED_EDITS)
+def test_edits_around_registered_methods_match_a_full_lint(old: str, new: str) -> None:
+    config = Config.default()
+    linter = IncrementalLinter(PATH)
+    check(linter, REGISTERED, config)
+    # First edits inside each class cut them at their members.
+    warm = REGISTERED
+    for before, after in (("step = 1", "step = 2"), ("total = 0", "total = 1"), ('"C"', '"K"')):
+        warm = warm.replace(before, after, 1)
+        check(linter, warm, config)
+    assert old in warm, old
+    edited = warm.replace(old, new, 1)
+    check(linter, edited, config)
+    check(linter, warm, config)  # and back
+    check(linter, edited, config)
+    for before, after in (("step = 2", "step = 3"), ("total = 1", "total = 2"), ('"K"', '"F"')):
+        edited = edited.replace(before, after, 1)
+        check(linter, edited, config)
