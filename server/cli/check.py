@@ -14,7 +14,7 @@ import tempfile
 import tokenize
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,15 +26,17 @@ from agentsense.analyzers import notebook as notebooks
 from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
-from agentsense.analyzers.engine import fix_source, parse, too_large
-from agentsense.analyzers.model import Finding
+from agentsense.analyzers.engine import fix_source, parse, too_large, unused_suppression_codes
+from agentsense.analyzers.fixes import apply_fixes
+from agentsense.analyzers.model import Finding, Fix
 from agentsense.analyzers.project import (
     FileResult,
+    UsedSuppression,
     analyze,
     project_findings,
     without_used_suppressions,
 )
-from agentsense.analyzers.registry import all_rules
+from agentsense.analyzers.registry import all_rules, project_rules
 from agentsense.server.cli import baseline
 from agentsense.server.cli.cache import ResultCache
 from agentsense.server.cli.formats import (
@@ -230,9 +232,91 @@ def _fixed_codes(
 
 
 def _fixes_to_apply(result: FileResult, settings: RunSettings) -> bool:
-    """Whether `--fix`/`--diff` has a fix of these findings to apply (or show)."""
+    """Whether `--fix`/`--diff` has a fix of these findings to apply (or show) in the file's
+    own pass (`project_suppression_fixes` come after the project-wide pass)."""
     return (settings.fix or settings.diff) and any(
-        is_applicable(f, settings.unsafe_fixes) for f in result.findings
+        is_applicable(f, settings.unsafe_fixes) and not _names_project_code(f)
+        for f in result.findings
+    )
+
+
+@cache
+def _project_codes() -> frozenset[str]:
+    return frozenset(rule.code for rule in project_rules())
+
+
+def _names_project_code(finding: Finding) -> bool:
+    """Whether an unused-suppression finding (AGT900) names a cross-file rule's code: only
+    the project-wide pass can tell whether that code silenced something (`fix_source` never
+    applies its fix; `project_suppression_fixes` does, once the pass has said)."""
+    return any(code in _project_codes() for code in unused_suppression_codes(finding))
+
+
+def project_suppression_fixes(
+    result: FileResult, used: Collection[UsedSuppression], unsafe_fixes: bool
+) -> list[Fix]:
+    """The fixes of a file's AGT900 findings for cross-file codes that silenced nothing
+    in the project-wide pass (`used` names the ones that did: their fixes are dropped)."""
+    return [
+        finding.fix
+        for finding in without_used_suppressions(result.findings, used)
+        if finding.fix is not None
+        and _names_project_code(finding)
+        and is_applicable(finding, unsafe_fixes)
+    ]
+
+
+def refix_after_project_pass(
+    first: FileOutcome, used: Collection[UsedSuppression], config: Config, settings: RunSettings
+) -> TextCheck:
+    """A `TextCheck` that applies, on top of `first` (the file's own pass), the fixes of
+    its unused suppressions of cross-file codes, then any fix that follows from them."""
+
+    def check(text: str, cache: ResultCache | None) -> FileOutcome:
+        return _guarded(
+            first.path, config, lambda: _refix(text, first, used, config, settings, cache)
+        )
+
+    return check
+
+
+def _refix(
+    on_disk: str,
+    first: FileOutcome,
+    used: Collection[UsedSuppression],
+    config: Config,
+    settings: RunSettings,
+    cache: ResultCache | None,
+) -> FileOutcome:
+    path = first.path
+    # --diff wrote nothing: the first pass's fixes are in its text, not on disk.
+    text = first.fixed_text if settings.diff and first.fixed_text is not None else on_disk
+    result, _ = _analysis(text, path, config, cache)
+    if result != first.result:
+        return first  # changed on disk since: the project pass's rows may not be its rows
+    fixes = project_suppression_fixes(result, used, settings.unsafe_fixes)
+    fixed, applied = apply_fixes(text, fixes)
+    fixed = _restore_newlines(text, fixed)
+    if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
+        return first
+    # Removing a comment can let another fix apply: the file's own pass again, from there.
+    again = dataclasses.replace(settings, fix=True, diff=False)  # fixes, written by the caller
+    rest = _check_text(fixed, path, config, again, cache)
+    assert rest.result is not None
+    final = rest.fixed_text if rest.fixed_text is not None else fixed
+    codes = Counter(dict(first.fixed_codes))
+    codes.update(dict(_fixed_codes(result.findings, rest.result.findings)))
+    diff = None
+    if settings.diff:
+        diff = unified_diff(on_disk, final, display_path(path, Path(settings.cwd)))
+    return FileOutcome(
+        path,
+        rest.result,
+        first.fixed + applied + rest.fixed,
+        tuple(sorted(codes.items())),
+        diff=diff,
+        fixed_text=final,
+        cached=first.cached,
     )
 
 
@@ -244,9 +328,14 @@ def check_text(
     The file gets `config.time_budget` seconds for all of it; past that, or nested too deeply
     to analyse, it is reported as not linted (a warning), never as clean.
     """
+    return _guarded(path, config, lambda: _check_text(text, path, config, settings, cache))
+
+
+def _guarded(path: str, config: Config, work: Callable[[], FileOutcome]) -> FileOutcome:
+    """`work` within the file's time budget, on a stack deep enough for it; never raises."""
     try:
         with time_budget(config.time_budget):
-            return guard_recursion(lambda: _check_text(text, path, config, settings, cache))
+            return guard_recursion(work)
     except NotLinted as why:
         return FileOutcome(path, warning=f"not linted: {why.reason}")
     except Exception:
@@ -256,13 +345,7 @@ def check_text(
 def _check_text(
     text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
 ) -> FileOutcome:
-    key = cache.key(text, path, config) if cache is not None else None
-    result = cache.get(key) if cache is not None and key is not None else None
-    cached = result is not None
-    if result is None:
-        result = analyze(text, path, config)
-        if cache is not None and key is not None:
-            cache.put(key, result)
+    result, cached = _analysis(text, path, config, cache)
     if not _fixes_to_apply(result, settings):
         return FileOutcome(path, result, cached=cached)
     fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
@@ -270,19 +353,39 @@ def _check_text(
     # fix_source already refuses fixes that break the file; check again before writing.
     if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
         return FileOutcome(path, result, cached=cached)
-    after = analyze(fixed, path, config)
+    after, _ = _analysis(fixed, path, config, cache)
     codes = _fixed_codes(result.findings, after.findings)
     if settings.diff:
         shown = display_path(path, Path(settings.cwd))
         diff = unified_diff(text, fixed, shown)
-        return FileOutcome(path, result, applied, codes, diff=diff, fixed_text=fixed)
-    if cache is not None:
-        cache.put(cache.key(fixed, path, config), after)
+        # The findings of the text --fix would write: the project-wide pass reads them.
+        return FileOutcome(path, after, applied, codes, diff=diff, fixed_text=fixed)
     return FileOutcome(path, after, applied, codes, fixed_text=fixed)
 
 
-def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
-    """Read, lint, fix and write back one file (a notebook: its code cells); never raises."""
+def _analysis(
+    text: str, path: str, config: Config, cache: ResultCache | None
+) -> tuple[FileResult, bool]:
+    """The file's result, from the cache when it has it (then True), else linted (and kept)."""
+    key = cache.key(text, path, config) if cache is not None else None
+    result = cache.get(key) if cache is not None and key is not None else None
+    if result is not None:
+        return result, True
+    result = analyze(text, path, config)
+    if cache is not None and key is not None:
+        cache.put(key, result)
+    return result, False
+
+
+# What checks a file's text (read from disk, a notebook's joined code cells) with a cache.
+TextCheck = Callable[[str, ResultCache | None], FileOutcome]
+
+
+def check_file(job: FileJob, settings: RunSettings, check: TextCheck | None = None) -> FileOutcome:
+    """Read, lint, fix and write back one file (a notebook: its code cells); never raises.
+
+    `check` replaces `check_text` (with the job's path and config) for the text.
+    """
     path = Path(job.path)
     try:
         decoded = read_source(path)
@@ -297,7 +400,10 @@ def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
         notebook = notebooks.join(data)
         text = notebook.source
     cache = _cache_for(job.config, settings) if settings.use_cache else None
-    outcome = check_text(text, job.path, job.config, settings, cache)
+    if check is None:
+        outcome = check_text(text, job.path, job.config, settings, cache)
+    else:
+        outcome = check(text, cache)
     if notebook is not None:
         outcome = dataclasses.replace(outcome, notebook=notebook)
         if outcome.diff is not None and outcome.fixed_text is not None:
@@ -649,6 +755,15 @@ class _Run:
             write_roots=tuple(os.path.realpath(p) for p in paths),
         )
         outcomes = self.run_all(jobs, settings)
+        jobs_by_path = {job.path: job for job in jobs}
+
+        def recheck(first: FileOutcome, used: Collection[UsedSuppression]) -> FileOutcome:
+            job = jobs_by_path[first.path]
+            return check_file(
+                job, settings, refix_after_project_pass(first, used, job.config, settings)
+            )
+
+        outcomes = self.fix_project_suppressions(outcomes, resolver, settings, recheck)
         results: list[FileResult] = []
         diffs: list[str] = []
         fixed = 0
@@ -702,6 +817,46 @@ class _Run:
         )
         self.write_report(report, self.streams.stdout)
         return self.exit_code(bool(findings) or (options.exit_non_zero_on_fix and fixed > 0))
+
+    def fix_project_suppressions(
+        self,
+        outcomes: list[FileOutcome],
+        resolver: ConfigResolver,
+        settings: RunSettings,
+        recheck: Callable[[FileOutcome, Collection[UsedSuppression]], FileOutcome],
+    ) -> list[FileOutcome]:
+        """`--fix`/`--diff`: remove the suppressions of cross-file codes that the project-wide
+        pass finds unused, in the files that have one (a file's own pass cannot tell), each
+        by `recheck(its outcome, the suppressions the pass used)`.
+
+        Removing an unused comment changes no finding of the pass, so one pass decides.
+        """
+        if not (settings.fix or settings.diff):
+            return outcomes
+        pending = [
+            outcome
+            for outcome in outcomes
+            if outcome.result is not None
+            and outcome.warning is None
+            and outcome.error is None
+            and any(f.fix is not None and _names_project_code(f) for f in outcome.result.findings)
+        ]
+        if not pending:
+            return outcomes
+        results = [outcome.result for outcome in outcomes if outcome.result is not None]
+        try:
+            used = project_findings(results, lambda path: resolver.for_path(Path(path))).used
+        except ConfigError:
+            raise
+        except Exception:
+            return outcomes  # collect_findings runs the pass again and reports the error
+        refixed: dict[str, FileOutcome] = {}
+        for first in pending:
+            outcome = recheck(first, used)
+            if outcome.result is None:  # not linted, or an internal error: report it
+                outcome = dataclasses.replace(first, warning=outcome.warning, error=outcome.error)
+            refixed[first.path] = outcome
+        return [refixed.get(outcome.path, outcome) for outcome in outcomes]
 
     def line_reader(
         self, notebooks_by_path: dict[str, notebooks.JoinedNotebook]
@@ -863,6 +1018,11 @@ class _Run:
             cwd=str(self.cwd),
         )
         outcome = check_text(decoded.text, path, config, settings, None)
+
+        def recheck(first: FileOutcome, used: Collection[UsedSuppression]) -> FileOutcome:
+            return refix_after_project_pass(first, used, config, settings)(decoded.text, None)
+
+        (outcome,) = self.fix_project_suppressions([outcome], resolver, settings, recheck)
         if outcome.error is not None:
             self.internal_error(path, outcome.error)
         results = [outcome.result] if outcome.result is not None else []
