@@ -193,6 +193,9 @@ class RunSettings:
 class FileJob:
     path: str  # absolute; what the findings carry
     config: Config
+    # The file as the parent read it to look it up in the cache (a miss, or a fix to apply):
+    # the worker that checks it does not read it again.
+    read: Decoded | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,10 +390,12 @@ def check_file(job: FileJob, settings: RunSettings, check: TextCheck | None = No
     `check` replaces `check_text` (with the job's path and config) for the text.
     """
     path = Path(job.path)
-    try:
-        decoded = read_source(path)
-    except Unreadable as why:
-        return FileOutcome(job.path, warning=str(why))
+    decoded = job.read
+    if decoded is None:
+        try:
+            decoded = read_source(path)
+        except Unreadable as why:
+            return FileOutcome(job.path, warning=str(why))
     text, notebook, data = decoded.text, None, None
     if path.suffix == notebooks.NOTEBOOK_SUFFIX:
         try:
@@ -538,6 +543,8 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _file_size(job: FileJob) -> int:
+    if job.read is not None:
+        return len(job.read.data)
     try:
         return os.stat(job.path).st_size
     except OSError:
@@ -581,22 +588,25 @@ def _chunks(jobs: Sequence[FileJob], workers: int) -> list[list[FileJob]]:
     return chunks
 
 
-def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | None:
+def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | FileJob:
     """What `check_file` gives for a file whose result is cached and needs no fix, read
-    here; None when the file must be checked (a miss, a fix to apply, a notebook, an
-    unreadable file, anything unexpected: `check_file` then does it all and reports it)."""
+    here; else the job to check: with the text read here (a miss, a fix to apply), so that
+    it is read once, or as it was (a notebook, an unreadable file, anything unexpected:
+    `check_file` then does it all and reports it)."""
     if Path(job.path).suffix == notebooks.NOTEBOOK_SUFFIX:
-        return None
+        return job
     try:
         decoded = read_source(Path(job.path))
+    except Exception:
+        return job
+    read = dataclasses.replace(job, read=decoded)
+    try:
         cache = _cache_for(job.config, settings)
         result = cache.get(cache.key(decoded.text, job.path, job.config))
     except Exception:
-        return None
-    if result is None:
-        return None
-    if _fixes_to_apply(result, settings):
-        return None
+        return read
+    if result is None or _fixes_to_apply(result, settings):
+        return read
     return FileOutcome(job.path, result, cached=True)
 
 
@@ -606,7 +616,8 @@ def _split_cached(
     """(the outcomes of the cached files, the jobs left to check), when a cache folder exists.
 
     A warm run then forks no worker (and sends no result back through a pipe); a cold one,
-    with no cache folder yet, reads nothing twice."""
+    with no cache folder yet, reads nothing twice, and neither does a partly warm one (the
+    jobs left carry the text read here)."""
     if not settings.use_cache:
         return [], list(jobs)
     present: dict[Path, bool] = {}
@@ -616,11 +627,11 @@ def _split_cached(
         directory = _cache_for(job.config, settings).directory
         if directory not in present:
             present[directory] = directory.is_dir()
-        outcome = cached_outcome(job, settings) if present[directory] else None
-        if outcome is None:
-            left.append(job)
+        found = cached_outcome(job, settings) if present[directory] else job
+        if isinstance(found, FileJob):
+            left.append(found)
         else:
-            hits.append(outcome)
+            hits.append(found)
     return hits, left
 
 
