@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import libcst as cst
 
-from agentsense.analyzers import notebook as notebooks
 from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
@@ -37,13 +36,14 @@ from agentsense.analyzers.project import (
     without_used_suppressions,
 )
 from agentsense.analyzers.registry import all_rules, project_rules
-from agentsense.server.cli import baseline
 from agentsense.server.cli.cache import ResultCache
 from agentsense.server.cli.formats import (
     Report,
+    clean_summary,
     display_path,
     get_format,
     is_applicable,
+    is_human,
     plural,
     source_key,
 )
@@ -59,6 +59,10 @@ if TYPE_CHECKING:
 
     from rich.text import Text
 
+    from agentsense.analyzers import notebook as notebooks
+
+# analyzers/notebook.py's suffix: that module is imported only when a run meets a notebook.
+NOTEBOOK_SUFFIX = ".ipynb"
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
 STDIN = "-"
 
@@ -397,12 +401,14 @@ def check_file(job: FileJob, settings: RunSettings, check: TextCheck | None = No
         except Unreadable as why:
             return FileOutcome(job.path, warning=str(why))
     text, notebook, data = decoded.text, None, None
-    if path.suffix == notebooks.NOTEBOOK_SUFFIX:
+    if path.suffix == NOTEBOOK_SUFFIX:
+        from agentsense.analyzers.notebook import NotebookError, join, load
+
         try:
-            data = notebooks.load(text)
-        except notebooks.NotebookError as why:
+            data = load(text)
+        except NotebookError as why:
             return FileOutcome(job.path, warning=str(why))
-        notebook = notebooks.join(data)
+        notebook = join(data)
         text = notebook.source
     cache = _cache_for(job.config, settings) if settings.use_cache else None
     if check is None:
@@ -418,18 +424,21 @@ def check_file(job: FileJob, settings: RunSettings, check: TextCheck | None = No
     if outcome.fixed_text is None or settings.diff:
         return outcome
     problem = _outside_roots(path, settings.write_roots)
+    payload = outcome.fixed_text
+    if problem is None and notebook is not None and data is not None:
+        from agentsense.analyzers.notebook import NotebookError, write_back
+
+        try:
+            payload = write_back(decoded.text, data, notebook, payload)
+        except NotebookError as error:
+            problem = str(error)
     if problem is None:
         try:
-            payload = outcome.fixed_text
-            if notebook is not None and data is not None:
-                payload = notebooks.write_back(decoded.text, data, notebook, payload)
             # The real path: replacing a link would turn it into a copy.
             real = Path(os.path.realpath(path))
             replace_file(real, payload.encode(decoded.encoding), decoded.data or None)
         except FileChanged:
             problem = "it changed on disk while it was checked; run again"
-        except notebooks.NotebookError as error:
-            problem = str(error)
         except (OSError, UnicodeEncodeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             problem = f"cannot write them ({reason}); the file is unchanged"
@@ -593,7 +602,7 @@ def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | FileJob
     here; else the job to check: with the text read here (a miss, a fix to apply), so that
     it is read once, or as it was (a notebook, an unreadable file, anything unexpected:
     `check_file` then does it all and reports it)."""
-    if Path(job.path).suffix == notebooks.NOTEBOOK_SUFFIX:
+    if Path(job.path).suffix == NOTEBOOK_SUFFIX:
         return job
     try:
         decoded = read_source(Path(job.path))
@@ -798,21 +807,19 @@ class _Run:
         if options.add_noqa:
             return self.add_noqa(findings)
         line_of = self.line_reader(notebooks_by_path)
-        if options.write_baseline is not None:
-            count = baseline.write(options.write_baseline, findings, line_of)
-            self.warn(f"recorded {plural(count, 'finding')} in {options.write_baseline}")
-            return self.exit_code(False)
-        if options.baseline is not None:
-            filtered = baseline.apply(options.baseline, findings, line_of)
-            findings = filtered.findings
-            if not options.quiet and (filtered.hidden or filtered.gone):
-                gone = (
-                    f"; {plural(filtered.gone, 'recorded finding')} no longer occur "
-                    "(--write-baseline to shrink the file)"
-                    if filtered.gone
-                    else ""
-                )
-                self.warn(f"{plural(filtered.hidden, 'finding')} hidden by the baseline{gone}")
+        if options.write_baseline is not None or options.baseline is not None:
+            # Imported here: only a run given a baseline reads or writes one.
+            from agentsense.server.cli import baseline
+
+            try:
+                if options.write_baseline is not None:
+                    count = baseline.write(options.write_baseline, findings, line_of)
+                    self.warn(f"recorded {plural(count, 'finding')} in {options.write_baseline}")
+                    return self.exit_code(False)
+                findings = self.hide_recorded(findings, line_of)
+            except baseline.BaselineError as error:
+                self.warn(str(error))
+                return EXIT_ERROR
         report = Report(
             findings=findings,
             cwd=self.cwd,
@@ -828,6 +835,24 @@ class _Run:
         )
         self.write_report(report, self.streams.stdout)
         return self.exit_code(bool(findings) or (options.exit_non_zero_on_fix and fixed > 0))
+
+    def hide_recorded(
+        self, findings: tuple[Finding, ...], line_of: Callable[[Finding], str]
+    ) -> tuple[Finding, ...]:
+        """`--baseline`: the findings it does not record (raises `baseline.BaselineError`)."""
+        from agentsense.server.cli import baseline
+
+        assert self.options.baseline is not None
+        filtered = baseline.apply(self.options.baseline, findings, line_of)
+        if not self.options.quiet and (filtered.hidden or filtered.gone):
+            gone = (
+                f"; {plural(filtered.gone, 'recorded finding')} no longer occur "
+                "(--write-baseline to shrink the file)"
+                if filtered.gone
+                else ""
+            )
+            self.warn(f"{plural(filtered.hidden, 'finding')} hidden by the baseline{gone}")
+        return tuple(filtered.findings)
 
     def fix_project_suppressions(
         self,
@@ -976,10 +1001,10 @@ class _Run:
         except Exception:
             self.internal_error("the project (cross-file rules)", traceback.format_exc())
         if notebooks_by_path:
+            from agentsense.analyzers.notebook import to_cells
+
             findings = [
-                notebooks.to_cells(f, notebooks_by_path[f.path])
-                if f.path in notebooks_by_path
-                else f
+                to_cells(f, notebooks_by_path[f.path]) if f.path in notebooks_by_path else f
                 for f in findings
             ]
         findings.sort(key=lambda f: (f.path, f.cell, f.span.start, f.code))
@@ -1095,18 +1120,25 @@ class _Run:
 
     def write_report(self, report: Report, stream: TextIO) -> None:
         options = self.options
-        output_format = get_format(options.output_format)
+        human = is_human(options.output_format)
+        # A clean run (pre-commit's usual one) written where no colour applies needs no rich.
+        clean = clean_summary(report) if human and not options.statistics else None
+        if clean is not None and options.output_file is None and _uncoloured(stream, options.color):
+            stream.write(clean)  # what rich would write
+            return
         rendered: str | Text
-        if options.statistics:
+        if clean is not None and options.output_file is not None:
+            rendered = clean  # a file gets the plain text
+        elif options.statistics:
             from agentsense.server.cli.formats import statistics as statistics_format
 
-            if output_format.name in ("json", "json-lines"):
+            if options.output_format in ("json", "json-lines"):
                 rendered = statistics_format.render_json(report)
             else:
                 rendered = statistics_format.render_text(report)
         else:
-            rendered = output_format.render(report)
-        if not output_format.human and report.fix_mode and report.fixed and not options.quiet:
+            rendered = get_format(options.output_format).render(report)
+        if not human and report.fix_mode and report.fixed and not options.quiet:
             # Machine formats stay parseable: the fix count goes to stderr.
             self.streams.stderr.write(f"Fixed {plural(report.fixed, 'error')}.\n")
         if options.output_file is not None:
@@ -1144,12 +1176,27 @@ class _Run:
         return EXIT_ERROR if self.skipped else EXIT_CLEAN
 
 
+def _uncoloured(stream: TextIO, color: str) -> bool:
+    """Whether rich would surely write to `stream` without styles: `--color never`, or
+    `auto` to a stream that is not a terminal, with no environment variable that could
+    make rich style it anyway (when unsure: False, and rich decides)."""
+    if color == "never":
+        return True
+    if color != "auto" or "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return isatty is not None and not isatty()
+    except ValueError:
+        return False
+
+
 def run_check(options: CheckOptions, streams: Streams) -> int:
     """Run `agentsense check`; every user-caused problem is a message and exit code 2."""
     run = _Run(options, streams)
     _caches.clear()  # a fresh cache state per run (main() may run several times in-process)
     try:
         return run.execute()
-    except (ConfigError, baseline.BaselineError) as error:
+    except ConfigError as error:
         run.warn(str(error))
         return EXIT_ERROR
