@@ -296,8 +296,9 @@ def _refix(
     cache: ResultCache | None,
 ) -> FileOutcome:
     path = first.path
-    # --diff wrote nothing: the first pass's fixes are in its text, not on disk.
-    text = first.fixed_text if settings.diff and first.fixed_text is not None else on_disk
+    # --diff and stdin write nothing: the first pass's fixes are in its text (a file's --fix
+    # wrote it, and the outcome keeps no copy).
+    text = first.fixed_text if first.fixed_text is not None else on_disk
     result, _ = _analysis(text, path, config, cache)
     if result != first.result:
         return first  # changed on disk since: the project pass's rows may not be its rows

@@ -170,6 +170,17 @@ def test_stdin_fix_and_diff_remove_it(cli: CliRunner, project: Path) -> None:
     assert "-def search(query: str) -> str:  # noqa: AGT212" in diff.out
 
 
+def test_stdin_fix_removes_it_together_with_the_text_s_own_fixes(cli: CliRunner) -> None:
+    source = MUTABLE_THEN_SUPPRESSED.encode()
+    fixed = cli("check", "--fix", "-", stdin=source)
+    assert fixed.out == MUTABLE_THEN_SUPPRESSED_FIXED
+    assert "Fixed 2 errors." in fixed.err
+    diff = cli("check", "--diff", "-", stdin=source)
+    assert "Would fix 2 errors." in diff.err
+    assert "-def search(query: str) -> str:  # noqa: AGT212" in diff.out
+    assert "+def f(a=None):" in diff.out
+
+
 def test_fix_removes_it_from_a_notebook_cell(cli: CliRunner, project: Path) -> None:
     lines = SUPPRESSED.rstrip("\n").split("\n")
     write(project, "a.ipynb", notebook(code(*lines)))
