@@ -572,6 +572,9 @@ def default_jobs() -> int:
 
 
 CHUNKS_PER_WORKER = 8
+# The bytes of files read for the cache that the parent hands on to the workers, at most
+# (the text twice: as read and decoded); a bigger run lets the workers read the rest.
+MAX_CARRIED_BYTES = 32 * 1024 * 1024
 MAX_CHUNK_FILES = 64
 
 
@@ -626,22 +629,28 @@ def _split_cached(
     """(the outcomes of the cached files, the jobs left to check), when a cache folder exists.
 
     A warm run then forks no worker (and sends no result back through a pipe); a cold one,
-    with no cache folder yet, reads nothing twice, and neither does a partly warm one (the
-    jobs left carry the text read here)."""
+    with no cache folder yet, reads nothing twice, and neither does a partly warm one: the
+    jobs left carry the text read here, up to `MAX_CARRIED_BYTES` in all (the rest are read
+    again by the workers, so that a cold run over a huge tree does not hold it all here)."""
     if not settings.use_cache:
         return [], list(jobs)
     present: dict[Path, bool] = {}
     hits: list[FileOutcome] = []
     left: list[FileJob] = []
+    carried = 0
     for job in jobs:
         directory = _cache_for(job.config, settings).directory
         if directory not in present:
             present[directory] = directory.is_dir()
         found = cached_outcome(job, settings) if present[directory] else job
-        if isinstance(found, FileJob):
-            left.append(found)
-        else:
+        if isinstance(found, FileOutcome):
             hits.append(found)
+            continue
+        if found.read is not None:
+            carried += len(found.read.data)
+            if carried > MAX_CARRIED_BYTES:
+                found = job
+        left.append(found)
     return hits, left
 
 

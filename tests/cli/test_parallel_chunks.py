@@ -114,6 +114,23 @@ def test_a_partly_warm_run_reads_each_file_once(
     assert [o.fixed for o in outcomes] == [int(fix), 0, 0, 0, 0, 0]
 
 
+def test_the_parent_hands_on_at_most_max_carried_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the budget the workers read the files again: a cold run over a huge tree with a
+    cache folder (every entry stale after an upgrade) does not hold the tree in the parent."""
+    jobs = _jobs(tmp_path / "src", {f"m{i}.py": 10 for i in range(4)})
+    (tmp_path / "cache").mkdir()
+    settings = RunSettings(cache_dir=str(tmp_path / "cache"))
+    size = Path(jobs[0].path).stat().st_size
+    monkeypatch.setattr(check, "MAX_CARRIED_BYTES", 2 * size)
+    hits, left = check._split_cached(jobs, settings)
+    assert hits == []
+    assert [job.read is not None for job in left] == [True, True, False, False]
+    outcomes = sorted(run_jobs(left, settings, 2), key=lambda o: o.path)
+    assert [o.result is not None and o.warning is None for o in outcomes] == [True] * 4
+
+
 def test_the_default_job_count_is_the_usable_core_count(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
