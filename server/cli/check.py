@@ -14,7 +14,7 @@ import tempfile
 import tokenize
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,26 +22,28 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import libcst as cst
 
-from agentsense.analyzers import notebook as notebooks
 from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
 from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
-from agentsense.analyzers.engine import fix_source, parse, too_large
-from agentsense.analyzers.model import Finding
+from agentsense.analyzers.engine import fix_source, parse, too_large, unused_suppression_codes
+from agentsense.analyzers.fixes import apply_fixes
+from agentsense.analyzers.model import Finding, Fix
 from agentsense.analyzers.project import (
     FileResult,
+    UsedSuppression,
     analyze,
     project_findings,
     without_used_suppressions,
 )
-from agentsense.analyzers.registry import all_rules
-from agentsense.server.cli import baseline
+from agentsense.analyzers.registry import all_rules, project_rules
 from agentsense.server.cli.cache import ResultCache
 from agentsense.server.cli.formats import (
     Report,
+    clean_summary,
     display_path,
     get_format,
     is_applicable,
+    is_human,
     plural,
     source_key,
 )
@@ -57,6 +59,10 @@ if TYPE_CHECKING:
 
     from rich.text import Text
 
+    from agentsense.analyzers import notebook as notebooks
+
+# analyzers/notebook.py's suffix: that module is imported only when a run meets a notebook.
+NOTEBOOK_SUFFIX = ".ipynb"
 PROGRESS_THRESHOLD = 20  # files: below this a run is over before a bar would help
 STDIN = "-"
 
@@ -191,6 +197,9 @@ class RunSettings:
 class FileJob:
     path: str  # absolute; what the findings carry
     config: Config
+    # The file as the parent read it to look it up in the cache (a miss, or a fix to apply):
+    # the worker that checks it does not read it again.
+    read: Decoded | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,9 +239,92 @@ def _fixed_codes(
 
 
 def _fixes_to_apply(result: FileResult, settings: RunSettings) -> bool:
-    """Whether `--fix`/`--diff` has a fix of these findings to apply (or show)."""
+    """Whether `--fix`/`--diff` has a fix of these findings to apply (or show) in the file's
+    own pass (`project_suppression_fixes` come after the project-wide pass)."""
     return (settings.fix or settings.diff) and any(
-        is_applicable(f, settings.unsafe_fixes) for f in result.findings
+        is_applicable(f, settings.unsafe_fixes) and not _names_project_code(f)
+        for f in result.findings
+    )
+
+
+@cache
+def _project_codes() -> frozenset[str]:
+    return frozenset(rule.code for rule in project_rules())
+
+
+def _names_project_code(finding: Finding) -> bool:
+    """Whether an unused-suppression finding (AGT900) names a cross-file rule's code: only
+    the project-wide pass can tell whether that code silenced something (`fix_source` never
+    applies its fix; `project_suppression_fixes` does, once the pass has said)."""
+    return any(code in _project_codes() for code in unused_suppression_codes(finding))
+
+
+def project_suppression_fixes(
+    result: FileResult, used: Collection[UsedSuppression], unsafe_fixes: bool
+) -> list[Fix]:
+    """The fixes of a file's AGT900 findings for cross-file codes that silenced nothing
+    in the project-wide pass (`used` names the ones that did: their fixes are dropped)."""
+    return [
+        finding.fix
+        for finding in without_used_suppressions(result.findings, used)
+        if finding.fix is not None
+        and _names_project_code(finding)
+        and is_applicable(finding, unsafe_fixes)
+    ]
+
+
+def refix_after_project_pass(
+    first: FileOutcome, used: Collection[UsedSuppression], config: Config, settings: RunSettings
+) -> TextCheck:
+    """A `TextCheck` that applies, on top of `first` (the file's own pass), the fixes of
+    its unused suppressions of cross-file codes, then any fix that follows from them."""
+
+    def check(text: str, cache: ResultCache | None) -> FileOutcome:
+        return _guarded(
+            first.path, config, lambda: _refix(text, first, used, config, settings, cache)
+        )
+
+    return check
+
+
+def _refix(
+    on_disk: str,
+    first: FileOutcome,
+    used: Collection[UsedSuppression],
+    config: Config,
+    settings: RunSettings,
+    cache: ResultCache | None,
+) -> FileOutcome:
+    path = first.path
+    # --diff and stdin write nothing: the first pass's fixes are in its text (a file's --fix
+    # wrote it, and the outcome keeps no copy).
+    text = first.fixed_text if first.fixed_text is not None else on_disk
+    result, _ = _analysis(text, path, config, cache)
+    if result != first.result:
+        return first  # changed on disk since: the project pass's rows may not be its rows
+    fixes = project_suppression_fixes(result, used, settings.unsafe_fixes)
+    fixed, applied = apply_fixes(text, fixes)
+    fixed = _restore_newlines(text, fixed)
+    if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
+        return first
+    # Removing a comment can let another fix apply: the file's own pass again, from there.
+    again = dataclasses.replace(settings, fix=True, diff=False)  # fixes, written by the caller
+    rest = _check_text(fixed, path, config, again, cache)
+    assert rest.result is not None
+    final = rest.fixed_text if rest.fixed_text is not None else fixed
+    codes = Counter(dict(first.fixed_codes))
+    codes.update(dict(_fixed_codes(result.findings, rest.result.findings)))
+    diff = None
+    if settings.diff:
+        diff = unified_diff(on_disk, final, display_path(path, Path(settings.cwd)))
+    return FileOutcome(
+        path,
+        rest.result,
+        first.fixed + applied + rest.fixed,
+        tuple(sorted(codes.items())),
+        diff=diff,
+        fixed_text=final,
+        cached=first.cached,
     )
 
 
@@ -244,9 +336,14 @@ def check_text(
     The file gets `config.time_budget` seconds for all of it; past that, or nested too deeply
     to analyse, it is reported as not linted (a warning), never as clean.
     """
+    return _guarded(path, config, lambda: _check_text(text, path, config, settings, cache))
+
+
+def _guarded(path: str, config: Config, work: Callable[[], FileOutcome]) -> FileOutcome:
+    """`work` within the file's time budget, on a stack deep enough for it; never raises."""
     try:
         with time_budget(config.time_budget):
-            return guard_recursion(lambda: _check_text(text, path, config, settings, cache))
+            return guard_recursion(work)
     except NotLinted as why:
         return FileOutcome(path, warning=f"not linted: {why.reason}")
     except Exception:
@@ -256,13 +353,7 @@ def check_text(
 def _check_text(
     text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
 ) -> FileOutcome:
-    key = cache.key(text, path, config) if cache is not None else None
-    result = cache.get(key) if cache is not None and key is not None else None
-    cached = result is not None
-    if result is None:
-        result = analyze(text, path, config)
-        if cache is not None and key is not None:
-            cache.put(key, result)
+    result, cached = _analysis(text, path, config, cache)
     if not _fixes_to_apply(result, settings):
         return FileOutcome(path, result, cached=cached)
     fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
@@ -270,34 +361,61 @@ def _check_text(
     # fix_source already refuses fixes that break the file; check again before writing.
     if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
         return FileOutcome(path, result, cached=cached)
-    after = analyze(fixed, path, config)
+    after, _ = _analysis(fixed, path, config, cache)
     codes = _fixed_codes(result.findings, after.findings)
     if settings.diff:
         shown = display_path(path, Path(settings.cwd))
         diff = unified_diff(text, fixed, shown)
-        return FileOutcome(path, result, applied, codes, diff=diff, fixed_text=fixed)
-    if cache is not None:
-        cache.put(cache.key(fixed, path, config), after)
+        # The findings of the text --fix would write: the project-wide pass reads them.
+        return FileOutcome(path, after, applied, codes, diff=diff, fixed_text=fixed)
     return FileOutcome(path, after, applied, codes, fixed_text=fixed)
 
 
-def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
-    """Read, lint, fix and write back one file (a notebook: its code cells); never raises."""
+def _analysis(
+    text: str, path: str, config: Config, cache: ResultCache | None
+) -> tuple[FileResult, bool]:
+    """The file's result, from the cache when it has it (then True), else linted (and kept)."""
+    key = cache.key(text, path, config) if cache is not None else None
+    result = cache.get(key) if cache is not None and key is not None else None
+    if result is not None:
+        return result, True
+    result = analyze(text, path, config)
+    if cache is not None and key is not None:
+        cache.put(key, result)
+    return result, False
+
+
+# What checks a file's text (read from disk, a notebook's joined code cells) with a cache.
+TextCheck = Callable[[str, ResultCache | None], FileOutcome]
+
+
+def check_file(job: FileJob, settings: RunSettings, check: TextCheck | None = None) -> FileOutcome:
+    """Read, lint, fix and write back one file (a notebook: its code cells); never raises.
+
+    `check` replaces `check_text` (with the job's path and config) for the text.
+    """
     path = Path(job.path)
-    try:
-        decoded = read_source(path)
-    except Unreadable as why:
-        return FileOutcome(job.path, warning=str(why))
-    text, notebook, data = decoded.text, None, None
-    if path.suffix == notebooks.NOTEBOOK_SUFFIX:
+    decoded = job.read
+    if decoded is None:
         try:
-            data = notebooks.load(text)
-        except notebooks.NotebookError as why:
+            decoded = read_source(path)
+        except Unreadable as why:
             return FileOutcome(job.path, warning=str(why))
-        notebook = notebooks.join(data)
+    text, notebook, data = decoded.text, None, None
+    if path.suffix == NOTEBOOK_SUFFIX:
+        from agentsense.analyzers.notebook import NotebookError, join, load
+
+        try:
+            data = load(text)
+        except NotebookError as why:
+            return FileOutcome(job.path, warning=str(why))
+        notebook = join(data)
         text = notebook.source
     cache = _cache_for(job.config, settings) if settings.use_cache else None
-    outcome = check_text(text, job.path, job.config, settings, cache)
+    if check is None:
+        outcome = check_text(text, job.path, job.config, settings, cache)
+    else:
+        outcome = check(text, cache)
     if notebook is not None:
         outcome = dataclasses.replace(outcome, notebook=notebook)
         if outcome.diff is not None and outcome.fixed_text is not None:
@@ -307,18 +425,21 @@ def check_file(job: FileJob, settings: RunSettings) -> FileOutcome:
     if outcome.fixed_text is None or settings.diff:
         return outcome
     problem = _outside_roots(path, settings.write_roots)
+    payload = outcome.fixed_text
+    if problem is None and notebook is not None and data is not None:
+        from agentsense.analyzers.notebook import NotebookError, write_back
+
+        try:
+            payload = write_back(decoded.text, data, notebook, payload)
+        except NotebookError as error:
+            problem = str(error)
     if problem is None:
         try:
-            payload = outcome.fixed_text
-            if notebook is not None and data is not None:
-                payload = notebooks.write_back(decoded.text, data, notebook, payload)
             # The real path: replacing a link would turn it into a copy.
             real = Path(os.path.realpath(path))
             replace_file(real, payload.encode(decoded.encoding), decoded.data or None)
         except FileChanged:
             problem = "it changed on disk while it was checked; run again"
-        except notebooks.NotebookError as error:
-            problem = str(error)
         except (OSError, UnicodeEncodeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             problem = f"cannot write them ({reason}); the file is unchanged"
@@ -432,6 +553,8 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _file_size(job: FileJob) -> int:
+    if job.read is not None:
+        return len(job.read.data)
     try:
         return os.stat(job.path).st_size
     except OSError:
@@ -449,6 +572,9 @@ def default_jobs() -> int:
 
 
 CHUNKS_PER_WORKER = 8
+# The bytes of files read for the cache that the parent hands on to the workers, at most
+# (the text twice: as read and decoded); a bigger run lets the workers read the rest.
+MAX_CARRIED_BYTES = 32 * 1024 * 1024
 MAX_CHUNK_FILES = 64
 
 
@@ -475,22 +601,25 @@ def _chunks(jobs: Sequence[FileJob], workers: int) -> list[list[FileJob]]:
     return chunks
 
 
-def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | None:
+def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | FileJob:
     """What `check_file` gives for a file whose result is cached and needs no fix, read
-    here; None when the file must be checked (a miss, a fix to apply, a notebook, an
-    unreadable file, anything unexpected: `check_file` then does it all and reports it)."""
-    if Path(job.path).suffix == notebooks.NOTEBOOK_SUFFIX:
-        return None
+    here; else the job to check: with the text read here (a miss, a fix to apply), so that
+    it is read once, or as it was (a notebook, an unreadable file, anything unexpected:
+    `check_file` then does it all and reports it)."""
+    if Path(job.path).suffix == NOTEBOOK_SUFFIX:
+        return job
     try:
         decoded = read_source(Path(job.path))
+    except Exception:
+        return job
+    read = dataclasses.replace(job, read=decoded)
+    try:
         cache = _cache_for(job.config, settings)
         result = cache.get(cache.key(decoded.text, job.path, job.config))
     except Exception:
-        return None
-    if result is None:
-        return None
-    if _fixes_to_apply(result, settings):
-        return None
+        return read
+    if result is None or _fixes_to_apply(result, settings):
+        return read
     return FileOutcome(job.path, result, cached=True)
 
 
@@ -500,21 +629,28 @@ def _split_cached(
     """(the outcomes of the cached files, the jobs left to check), when a cache folder exists.
 
     A warm run then forks no worker (and sends no result back through a pipe); a cold one,
-    with no cache folder yet, reads nothing twice."""
+    with no cache folder yet, reads nothing twice, and neither does a partly warm one: the
+    jobs left carry the text read here, up to `MAX_CARRIED_BYTES` in all (the rest are read
+    again by the workers, so that a cold run over a huge tree does not hold it all here)."""
     if not settings.use_cache:
         return [], list(jobs)
     present: dict[Path, bool] = {}
     hits: list[FileOutcome] = []
     left: list[FileJob] = []
+    carried = 0
     for job in jobs:
         directory = _cache_for(job.config, settings).directory
         if directory not in present:
             present[directory] = directory.is_dir()
-        outcome = cached_outcome(job, settings) if present[directory] else None
-        if outcome is None:
-            left.append(job)
-        else:
-            hits.append(outcome)
+        found = cached_outcome(job, settings) if present[directory] else job
+        if isinstance(found, FileOutcome):
+            hits.append(found)
+            continue
+        if found.read is not None:
+            carried += len(found.read.data)
+            if carried > MAX_CARRIED_BYTES:
+                found = job
+        left.append(found)
     return hits, left
 
 
@@ -649,6 +785,15 @@ class _Run:
             write_roots=tuple(os.path.realpath(p) for p in paths),
         )
         outcomes = self.run_all(jobs, settings)
+        jobs_by_path = {job.path: job for job in jobs}
+
+        def recheck(first: FileOutcome, used: Collection[UsedSuppression]) -> FileOutcome:
+            job = jobs_by_path[first.path]
+            return check_file(
+                job, settings, refix_after_project_pass(first, used, job.config, settings)
+            )
+
+        outcomes = self.fix_project_suppressions(outcomes, resolver, settings, recheck)
         results: list[FileResult] = []
         diffs: list[str] = []
         fixed = 0
@@ -672,21 +817,19 @@ class _Run:
         if options.add_noqa:
             return self.add_noqa(findings)
         line_of = self.line_reader(notebooks_by_path)
-        if options.write_baseline is not None:
-            count = baseline.write(options.write_baseline, findings, line_of)
-            self.warn(f"recorded {plural(count, 'finding')} in {options.write_baseline}")
-            return self.exit_code(False)
-        if options.baseline is not None:
-            filtered = baseline.apply(options.baseline, findings, line_of)
-            findings = filtered.findings
-            if not options.quiet and (filtered.hidden or filtered.gone):
-                gone = (
-                    f"; {plural(filtered.gone, 'recorded finding')} no longer occur "
-                    "(--write-baseline to shrink the file)"
-                    if filtered.gone
-                    else ""
-                )
-                self.warn(f"{plural(filtered.hidden, 'finding')} hidden by the baseline{gone}")
+        if options.write_baseline is not None or options.baseline is not None:
+            # Imported here: only a run given a baseline reads or writes one.
+            from agentsense.server.cli import baseline
+
+            try:
+                if options.write_baseline is not None:
+                    count = baseline.write(options.write_baseline, findings, line_of)
+                    self.warn(f"recorded {plural(count, 'finding')} in {options.write_baseline}")
+                    return self.exit_code(False)
+                findings = self.hide_recorded(findings, line_of)
+            except baseline.BaselineError as error:
+                self.warn(str(error))
+                return EXIT_ERROR
         report = Report(
             findings=findings,
             cwd=self.cwd,
@@ -702,6 +845,64 @@ class _Run:
         )
         self.write_report(report, self.streams.stdout)
         return self.exit_code(bool(findings) or (options.exit_non_zero_on_fix and fixed > 0))
+
+    def hide_recorded(
+        self, findings: tuple[Finding, ...], line_of: Callable[[Finding], str]
+    ) -> tuple[Finding, ...]:
+        """`--baseline`: the findings it does not record (raises `baseline.BaselineError`)."""
+        from agentsense.server.cli import baseline
+
+        assert self.options.baseline is not None
+        filtered = baseline.apply(self.options.baseline, findings, line_of)
+        if not self.options.quiet and (filtered.hidden or filtered.gone):
+            gone = (
+                f"; {plural(filtered.gone, 'recorded finding')} no longer occur "
+                "(--write-baseline to shrink the file)"
+                if filtered.gone
+                else ""
+            )
+            self.warn(f"{plural(filtered.hidden, 'finding')} hidden by the baseline{gone}")
+        return tuple(filtered.findings)
+
+    def fix_project_suppressions(
+        self,
+        outcomes: list[FileOutcome],
+        resolver: ConfigResolver,
+        settings: RunSettings,
+        recheck: Callable[[FileOutcome, Collection[UsedSuppression]], FileOutcome],
+    ) -> list[FileOutcome]:
+        """`--fix`/`--diff`: remove the suppressions of cross-file codes that the project-wide
+        pass finds unused, in the files that have one (a file's own pass cannot tell), each
+        by `recheck(its outcome, the suppressions the pass used)`.
+
+        Removing an unused comment changes no finding of the pass, so one pass decides.
+        """
+        if not (settings.fix or settings.diff):
+            return outcomes
+        pending = [
+            outcome
+            for outcome in outcomes
+            if outcome.result is not None
+            and outcome.warning is None
+            and outcome.error is None
+            and any(f.fix is not None and _names_project_code(f) for f in outcome.result.findings)
+        ]
+        if not pending:
+            return outcomes
+        results = [outcome.result for outcome in outcomes if outcome.result is not None]
+        try:
+            used = project_findings(results, lambda path: resolver.for_path(Path(path))).used
+        except ConfigError:
+            raise
+        except Exception:
+            return outcomes  # collect_findings runs the pass again and reports the error
+        refixed: dict[str, FileOutcome] = {}
+        for first in pending:
+            outcome = recheck(first, used)
+            if outcome.result is None:  # not linted, or an internal error: report it
+                outcome = dataclasses.replace(first, warning=outcome.warning, error=outcome.error)
+            refixed[first.path] = outcome
+        return [refixed.get(outcome.path, outcome) for outcome in outcomes]
 
     def line_reader(
         self, notebooks_by_path: dict[str, notebooks.JoinedNotebook]
@@ -810,10 +1011,10 @@ class _Run:
         except Exception:
             self.internal_error("the project (cross-file rules)", traceback.format_exc())
         if notebooks_by_path:
+            from agentsense.analyzers.notebook import to_cells
+
             findings = [
-                notebooks.to_cells(f, notebooks_by_path[f.path])
-                if f.path in notebooks_by_path
-                else f
+                to_cells(f, notebooks_by_path[f.path]) if f.path in notebooks_by_path else f
                 for f in findings
             ]
         findings.sort(key=lambda f: (f.path, f.cell, f.span.start, f.code))
@@ -863,6 +1064,11 @@ class _Run:
             cwd=str(self.cwd),
         )
         outcome = check_text(decoded.text, path, config, settings, None)
+
+        def recheck(first: FileOutcome, used: Collection[UsedSuppression]) -> FileOutcome:
+            return refix_after_project_pass(first, used, config, settings)(decoded.text, None)
+
+        (outcome,) = self.fix_project_suppressions([outcome], resolver, settings, recheck)
         if outcome.error is not None:
             self.internal_error(path, outcome.error)
         results = [outcome.result] if outcome.result is not None else []
@@ -924,18 +1130,25 @@ class _Run:
 
     def write_report(self, report: Report, stream: TextIO) -> None:
         options = self.options
-        output_format = get_format(options.output_format)
+        human = is_human(options.output_format)
+        # A clean run (pre-commit's usual one) written where no colour applies needs no rich.
+        clean = clean_summary(report) if human and not options.statistics else None
+        if clean is not None and options.output_file is None and _uncoloured(stream, options.color):
+            stream.write(clean)  # what rich would write
+            return
         rendered: str | Text
-        if options.statistics:
+        if clean is not None and options.output_file is not None:
+            rendered = clean  # a file gets the plain text
+        elif options.statistics:
             from agentsense.server.cli.formats import statistics as statistics_format
 
-            if output_format.name in ("json", "json-lines"):
+            if options.output_format in ("json", "json-lines"):
                 rendered = statistics_format.render_json(report)
             else:
                 rendered = statistics_format.render_text(report)
         else:
-            rendered = output_format.render(report)
-        if not output_format.human and report.fix_mode and report.fixed and not options.quiet:
+            rendered = get_format(options.output_format).render(report)
+        if not human and report.fix_mode and report.fixed and not options.quiet:
             # Machine formats stay parseable: the fix count goes to stderr.
             self.streams.stderr.write(f"Fixed {plural(report.fixed, 'error')}.\n")
         if options.output_file is not None:
@@ -973,12 +1186,27 @@ class _Run:
         return EXIT_ERROR if self.skipped else EXIT_CLEAN
 
 
+def _uncoloured(stream: TextIO, color: str) -> bool:
+    """Whether rich would surely write to `stream` without styles: `--color never`, or
+    `auto` to a stream that is not a terminal, with no environment variable that could
+    make rich style it anyway (when unsure: False, and rich decides)."""
+    if color == "never":
+        return True
+    if color != "auto" or "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return isatty is not None and not isatty()
+    except ValueError:
+        return False
+
+
 def run_check(options: CheckOptions, streams: Streams) -> int:
     """Run `agentsense check`; every user-caused problem is a message and exit code 2."""
     run = _Run(options, streams)
     _caches.clear()  # a fresh cache state per run (main() may run several times in-process)
     try:
         return run.execute()
-    except (ConfigError, baseline.BaselineError) as error:
+    except ConfigError as error:
         run.warn(str(error))
         return EXIT_ERROR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,44 @@ def test_check_of_one_file_skips_what_it_does_not_need(tmp_path: Path) -> None:
     assert bad.code == 2, bad.err
     assert "rule-options.AGT101.default-max-iterations" in bad.err
     assert "Traceback" not in bad.err
+
+
+def test_a_clean_run_loads_no_rich_notebook_reader_or_baseline(tmp_path: Path) -> None:
+    """A clean file checked in the default (full) format, its output captured (pre-commit's
+    usual run): "All checks passed!" is written without rich, which only styles it on a
+    terminal; no notebook reader or baseline module is loaded for a `.py` file without a
+    baseline. The same run with findings, or colour forced, loads rich as before."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "agent.py"
+    source.write_text("def add(a: int, b: int) -> int:\n    return a + b\n")
+    code = (
+        "import sys; from agentsense.server.entry import main\n"
+        "status = main(['check', '--no-cache', *sys.argv[1:]])\n"
+        "print('status', status)\n"
+        "print(sorted({m.split('.')[0] if m.startswith('rich') else m for m in sys.modules "
+        "if m.split('.')[0] == 'rich' or m in ('agentsense.analyzers.notebook', "
+        "'agentsense.server.cli.baseline', 'agentsense.server.cli.formats.full')}))\n"
+    )
+
+    def run(*argv: str, env: dict[str, str] | None = None) -> list[str]:
+        environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
+        completed = subprocess.run(
+            [sys.executable, "-c", code, *argv],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**environment, **(env or {})},
+        )
+        return completed.stdout.splitlines()
+
+    assert run(str(source)) == ["All checks passed!", "status 0", "[]"]
+    assert run("--quiet", str(source)) == ["status 0", "[]"]
+    assert run("--output-format", "concise", str(source))[-1] == "[]"
+    coloured = run(str(source), env={"FORCE_COLOR": "1"})
+    assert "\x1b[" in coloured[0] and "All checks passed!" in coloured[0]
+    assert coloured[-1] == "['agentsense.server.cli.formats.full', 'rich']"
+    source.write_text("def f(a=[]):\n    return a\n")
+    found = run(str(source))
+    assert found[-2:] == ["status 1", "['agentsense.server.cli.formats.full', 'rich']"]

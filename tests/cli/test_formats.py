@@ -370,3 +370,44 @@ def test_every_output_format_choice_is_a_format() -> None:
     for name in FORMAT_NAMES:
         assert get_format(name).name == name
         assert callable(get_format(name).render)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"complete": False},
+        {"quiet": True},
+        {"fix_mode": True},
+        {"quiet": True, "complete": False},
+    ],
+)
+def test_a_clean_run_s_plain_summary_is_the_styled_one_s_text(changes: dict[str, Any]) -> None:
+    from agentsense.server.cli.formats import clean_summary, summary
+
+    report = Report(findings=(), cwd=Path.cwd(), **changes)
+    plain = clean_summary(report)
+    assert plain is not None
+    assert plain == summary(report).plain
+
+
+def test_a_run_that_found_or_fixed_something_has_no_plain_summary(project: Path) -> None:
+    from agentsense.server.cli.formats import clean_summary
+
+    finding = Finding(
+        code="AGT401",
+        name="mutable-default-argument",
+        message="m",
+        severity=Severity.WARNING,
+        path=str(project / "a.py"),
+        span=Span(Location(1, 1), Location(1, 2)),
+    )
+    assert clean_summary(Report(findings=(finding,), cwd=project)) is None
+    assert clean_summary(Report(findings=(), cwd=project, fix_mode=True, fixed=1)) is None
+
+
+def test_the_check_module_s_notebook_suffix_is_the_notebook_reader_s() -> None:
+    from agentsense.analyzers import notebook
+    from agentsense.server.cli import check
+
+    assert check.NOTEBOOK_SUFFIX == notebook.NOTEBOOK_SUFFIX

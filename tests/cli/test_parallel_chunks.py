@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agentsense.analyzers.config import CliOverrides, ConfigResolver
+from agentsense.server.cli import check
 from agentsense.server.cli.check import CHUNKS_PER_WORKER, FileJob, RunSettings, _chunks, run_jobs
 
 
@@ -83,6 +85,50 @@ def test_a_warm_run_answers_from_the_cache_without_workers(
     fixed = sorted(run_jobs(jobs, fixing, 2), key=lambda o: o.path)
     assert fixed[0].fixed == 1 and not fixed[0].cached
     assert "if a is None" in Path(jobs[0].path).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fix", [False, True])
+def test_a_partly_warm_run_reads_each_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fix: bool
+) -> None:
+    """The parent reads every file to look it up in the cache; the files it does not answer
+    go to the workers with that text, which do not read them again."""
+    jobs = _jobs(tmp_path / "src", {f"m{i}.py": 3 + i for i in range(6)})
+    Path(jobs[0].path).write_text("def f(a=[]):\n    return a\n", encoding="utf-8")
+    settings = RunSettings(cache_dir=str(tmp_path / "cache"), fix=fix)
+    list(run_jobs(jobs[:3], RunSettings(cache_dir=settings.cache_dir), 1))  # half of them
+    # Appended by every process (the workers are forked with this hook in place).
+    log = tmp_path / "reads.log"
+    read_source = check.read_source
+
+    def counted(path: Path) -> check.Decoded:
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"{path}\n")
+        return read_source(path)
+
+    monkeypatch.setattr(check, "read_source", counted)
+    outcomes = sorted(run_jobs(jobs, settings, 2), key=lambda o: o.path)
+    assert Counter(log.read_text(encoding="utf-8").splitlines()) == {job.path: 1 for job in jobs}
+    # m0 is cached but has a fix to apply under --fix: checked by a worker, read once too.
+    assert [o.cached for o in outcomes] == [not fix, True, True, False, False, False]
+    assert [o.fixed for o in outcomes] == [int(fix), 0, 0, 0, 0, 0]
+
+
+def test_the_parent_hands_on_at_most_max_carried_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the budget the workers read the files again: a cold run over a huge tree with a
+    cache folder (every entry stale after an upgrade) does not hold the tree in the parent."""
+    jobs = _jobs(tmp_path / "src", {f"m{i}.py": 10 for i in range(4)})
+    (tmp_path / "cache").mkdir()
+    settings = RunSettings(cache_dir=str(tmp_path / "cache"))
+    size = Path(jobs[0].path).stat().st_size
+    monkeypatch.setattr(check, "MAX_CARRIED_BYTES", 2 * size)
+    hits, left = check._split_cached(jobs, settings)
+    assert hits == []
+    assert [job.read is not None for job in left] == [True, True, False, False]
+    outcomes = sorted(run_jobs(left, settings, 2), key=lambda o: o.path)
+    assert [o.result is not None and o.warning is None for o in outcomes] == [True] * 4
 
 
 def test_the_default_job_count_is_the_usable_core_count(monkeypatch: pytest.MonkeyPatch) -> None:

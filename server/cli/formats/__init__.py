@@ -116,11 +116,32 @@ SEVERITY_STYLE = {
 }
 
 
+ALL_PASSED = "All checks passed!\n"
+ALL_PASSED_STYLE = "bold green"
+# Files were skipped or failed (named above): that is not a pass.
+NOT_ALL_CHECKED = "No findings in the files checked, but not every file was checked.\n"
+
+
+def clean_summary(report: Report) -> str | None:
+    """The summary of a run that found nothing and fixed nothing (None for any other run),
+    unstyled: written so where no colour applies, the clean run pre-commit usually makes
+    needs no rich. `summary` gives the same text, styled."""
+    if report.findings or (report.fix_mode and report.fixed):
+        return None
+    if report.quiet:
+        return ""
+    return ALL_PASSED if report.complete else NOT_ALL_CHECKED
+
+
 def summary(report: Report) -> Text:
     """The closing lines of the human formats: counts and what --fix would do."""
     from rich.text import Text
 
     text = Text()
+    clean = clean_summary(report)
+    if clean is not None:
+        text.append(clean, style=ALL_PASSED_STYLE if clean == ALL_PASSED else None)
+        return text
     if report.quiet:
         return text
     findings = report.findings
@@ -132,11 +153,10 @@ def summary(report: Report) -> Text:
                 for code, count in sorted(codes.items()):
                     text.append(f"    {count} x {code}\n")
     if not findings and not report.complete:
-        # Files were skipped or failed (named above): that is not a pass.
-        text.append("No findings in the files checked, but not every file was checked.\n")
+        text.append(NOT_ALL_CHECKED)
         return text
     if not findings:
-        text.append("All checks passed!\n", style="bold green")
+        text.append(ALL_PASSED, style=ALL_PASSED_STYLE)
         return text
     text.append(f"Found {plural(len(findings), 'error')}.\n")
     safe = sum(1 for f in findings if is_applicable(f, False))
@@ -161,6 +181,11 @@ FORMATS: dict[str, tuple[str, bool]] = {
     "github": ("github", False),
     "junit": ("junit", False),
 }
+
+
+def is_human(name: str) -> bool:
+    """Whether the format called `name` is prose for people (without importing it)."""
+    return FORMATS[name][1]
 
 
 def get_format(name: str) -> OutputFormat:
