@@ -198,3 +198,39 @@ def test_a_clean_run_loads_no_rich_notebook_reader_or_baseline(tmp_path: Path) -
     source.write_text("def f(a=[]):\n    return a\n")
     found = run(str(source))
     assert found[-2:] == ["status 1", "['agentsense.server.cli.formats.full', 'rich']"]
+
+
+def test_a_run_rarely_wakes_the_cycle_collector() -> None:
+    """A run's many short-lived objects form no cycle, so the collector is set to run rarely
+    (at CPython's default it ran 68 times over the examples, to find nothing), and what is
+    loaded before the run is frozen out of its sight."""
+    import subprocess
+    import sys
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    code = (
+        "import gc, sys; from agentsense.server.entry import main\n"
+        "runs = []\n"
+        "gc.callbacks.append(lambda phase, info: runs.append(info) if phase == 'start' else 0)\n"
+        "status = main(['check', '--no-cache', '-j', '1', '--exit-zero', sys.argv[1]])\n"
+        "print('status', status, 'collections', len(runs), 'frozen', gc.get_freeze_count() > 0)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(examples)], capture_output=True, text=True, check=True
+    )
+    status, collections, frozen = out.stdout.strip().splitlines()[-1].split()[1::2]
+    assert status == "0" and frozen == "True"
+    assert int(collections) <= 5, out.stdout[-300:]
+    # A worker started by spawn (not fork: other platforms) settles its own collector.
+    worker = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import gc; from agentsense.server.cli.check import _warm_worker; _warm_worker(); "
+            "print(gc.get_threshold()[0] > 700, gc.get_freeze_count() > 0)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert worker.stdout.split() == ["True", "True"]
