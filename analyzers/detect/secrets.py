@@ -530,15 +530,29 @@ def _literal_value(node: cst.SimpleString | cst.ConcatenatedString) -> str | byt
 
 
 def _piece_value(node: cst.SimpleString) -> str | bytes:
-    """`node.evaluated_value`; without `ast.literal_eval` (a parse of the literal) for a
-    text literal with no backslash and no carriage return: the text between its quotes."""
+    """`node.evaluated_value`; without `ast.literal_eval` (a parse of the literal, ~4 us) for
+    a text literal with no carriage return (a raw one, or one whose escapes Python's own
+    decoder reads as the parser does): the text between its quotes, its escapes decoded."""
     text = node.value
-    if "\\" not in text and "\r" not in text:
+    if "\r" not in text:
         start = len(text) - len(text.lstrip("rRuUbBfF"))
-        if text[:start] in _TEXT_PREFIXES:
+        prefix = text[:start]
+        if prefix in _TEXT_PREFIXES:
             quote = 3 if text.startswith(('"""', "'''"), start) else 1
-            return text[start + quote : len(text) - quote]
+            body = text[start + quote : len(text) - quote]
+            if "\\" not in body or prefix in _RAW_PREFIXES:
+                return body
+            if body.isascii() and _UNSURE_ESCAPE.search(body) is None:
+                # The parser decodes an ASCII literal's escapes with this very codec.
+                return body.encode("ascii").decode("unicode_escape")
     return node.evaluated_value
+
+
+_RAW_PREFIXES = frozenset({"r", "R"})
+# A backslash not followed by an escape Python knows, or an octal escape past 0o377 (both
+# warn), or maybe one of these: `\\d` (an escaped backslash, then `d`) is matched too and
+# read the slow way, which is still right.
+_UNSURE_ESCAPE = re.compile(r"\\(?:(?![\\'\"abfnrtv0-7xNuU\n])|[4-7][0-7]{2})")
 
 
 def target_name(node: cst.CSTNode) -> str | None:
