@@ -65,7 +65,7 @@ def _initialize_seconds(root: Path, env: dict[str, str]) -> float:
         env=env,
     )
     assert process.stdin is not None and process.stdout is not None
-    params = {"processId": None, "rootUri": root.as_uri(), "capabilities": {}}
+    params: dict[str, object] = {"processId": None, "rootUri": root.as_uri(), "capabilities": {}}
     request = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
     process.stdin.write(_message(request))
     process.stdin.flush()

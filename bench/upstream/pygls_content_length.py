@@ -58,7 +58,7 @@ def main() -> int:
                 answers.append(message["id"])
 
     threading.Thread(target=read, daemon=True).start()
-    init = {"processId": None, "capabilities": {}}
+    init: dict[str, object] = {"processId": None, "capabilities": {}}
     process.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}))
     process.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
     query = {"query": ""}
@@ -77,4 +77,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(serve() if sys.argv[1:] == ["server"] else main())
+    if sys.argv[1:] == ["server"]:
+        serve()
+    else:
+        sys.exit(main())
