@@ -12,7 +12,7 @@ from agentsense.analyzers.model import Applicability, Edit, Finding, Fix, Locati
 from agentsense.analyzers.rules.builtin import ENGINE_CODES
 from agentsense.analyzers.suppression import Suppressions, find_suppressions
 
-# Codes a `# noqa` cannot silence: syntax errors, and the unused-suppression check itself.
+# Codes a noqa comment cannot silence: syntax errors, and the unused-suppression check itself.
 UNSUPPRESSIBLE = ENGINE_CODES
 
 
@@ -89,7 +89,7 @@ def add_noqa(text: str, findings: Sequence[Finding]) -> tuple[str, int]:
         covered = existing.codes if existing is not None else ()
         missing = sorted(code for code in codes if code not in covered)
         if existing is not None and not existing.codes:
-            continue  # a bare `# noqa` covers every code
+            continue  # a bare noqa comment covers every code
         edit = noqa_edit(lines[row - 1], row, ", ".join(missing), rows) if missing else None
         if edit is not None:
             edits.append(edit)

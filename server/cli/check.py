@@ -90,7 +90,7 @@ class CheckOptions:
     color: str = "auto"  # auto (a terminal, unless NO_COLOR), always, never
     cache_dir: Path | None = None  # instead of each project's .agentsense_cache/
     exit_non_zero_on_fix: bool = False  # exit 1 when --fix changed something, even if clean
-    add_noqa: bool = False  # write a `# noqa` for every finding instead of reporting
+    add_noqa: bool = False  # write a noqa comment for every finding instead of reporting
     baseline: Path | None = None  # report only findings this baseline file does not record
     write_baseline: Path | None = None  # record today's findings in this file
     force_exclude: bool = False  # apply `exclude` to files named on the command line too
