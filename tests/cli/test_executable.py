@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 SHADOW = 'raise RuntimeError("the user project module was imported by agentsense")\n'
+
+
+def _python(
+    code: str, *argv: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -c code argv...` in a child process of this interpreter; fails if it does."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True, env=env
+    )
 
 
 def test_user_modules_named_like_ours_are_never_imported(tmp_path: Path) -> None:
@@ -80,9 +91,6 @@ def test_bad_config_through_the_executable(tmp_path: Path) -> None:
 
 def test_server_starts_without_importing_the_linter_cli() -> None:
     """`agentsense server` goes straight to the language server (editor cold start)."""
-    import subprocess
-    import sys
-
     code = (
         "import sys; from agentsense.server.entry import main\n"
         "import agentsense.server.lsp.server as ls\n"
@@ -91,7 +99,7 @@ def test_server_starts_without_importing_the_linter_cli() -> None:
         "'libcst', 'pydantic', 'rich'))) or 0\n"
         "sys.exit(main(['server', '--stdio']))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = _python(code)
     assert out.stdout.strip() == "[]"
 
 
@@ -99,9 +107,6 @@ def test_check_loads_only_what_it_runs(tmp_path: Path) -> None:
     """`agentsense check` on a file or two (pre-commit's usual run) starts fast: it loads
     neither the language server (pygls, lsprotocol) nor a process pool, nor an output format
     it does not write."""
-    import subprocess
-    import sys
-
     source = tmp_path / "agent.py"
     source.write_text("def f(a=[]):\n    return a\n")
     code = (
@@ -112,9 +117,7 @@ def test_check_loads_only_what_it_runs(tmp_path: Path) -> None:
         "'multiprocessing') or m.startswith(('agentsense.server.lsp', "
         "'agentsense.server.cli.formats.', 'agentsense.server.cli.catalog'))))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(source)], capture_output=True, text=True, check=True
-    )
+    out = _python(code, str(source))
     lines = out.stdout.strip().splitlines()
     assert "AGT401" in out.stdout and lines[-2] == "status 1"
     assert (
@@ -129,9 +132,6 @@ def test_check_of_one_file_skips_what_it_does_not_need(tmp_path: Path) -> None:
     pydantic schema: settings and rule options left unset are never validated (pydantic's
     plugin lookup, `importlib.metadata`, is what building the first schema imports). With a
     config file that sets options, they are validated as strictly as before."""
-    import subprocess
-    import sys
-
     source = tmp_path / "agent.py"
     source.write_text("def f(a=[]):\n    return a\n")
     code = (
@@ -142,9 +142,7 @@ def test_check_of_one_file_skips_what_it_does_not_need(tmp_path: Path) -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'pathspec') "
         "or m in ('importlib.metadata', 'agentsense.server.actions')))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(source)], capture_output=True, text=True, check=True
-    )
+    out = _python(code, str(source))
     lines = out.stdout.strip().splitlines()
     assert '"AGT401"' in out.stdout
     assert lines[-2] == "status 1 settings schema False"
@@ -164,9 +162,6 @@ def test_a_clean_run_loads_no_rich_notebook_reader_or_baseline(tmp_path: Path) -
     usual run): "All checks passed!" is written without rich, which only styles it on a
     terminal; no notebook reader or baseline module is loaded for a `.py` file without a
     baseline. The same run with findings, or colour forced, loads rich as before."""
-    import subprocess
-    import sys
-
     source = tmp_path / "agent.py"
     source.write_text("def add(a: int, b: int) -> int:\n    return a + b\n")
     code = (
@@ -180,14 +175,7 @@ def test_a_clean_run_loads_no_rich_notebook_reader_or_baseline(tmp_path: Path) -
 
     def run(*argv: str, env: dict[str, str] | None = None) -> list[str]:
         environment = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-        completed = subprocess.run(
-            [sys.executable, "-c", code, *argv],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**environment, **(env or {})},
-        )
-        return completed.stdout.splitlines()
+        return _python(code, *argv, env={**environment, **(env or {})}).stdout.splitlines()
 
     assert run(str(source)) == ["All checks passed!", "status 0", "[]"]
     assert run("--quiet", str(source)) == ["status 0", "[]"]
@@ -204,9 +192,6 @@ def test_a_run_rarely_wakes_the_cycle_collector() -> None:
     """A run's many short-lived objects form no cycle, so the collector is set to run rarely
     (at CPython's default it ran 68 times over the examples, to find nothing), and what is
     loaded before the run is frozen out of its sight."""
-    import subprocess
-    import sys
-
     examples = Path(__file__).resolve().parents[2] / "examples"
     code = (
         "import gc, sys; from agentsense.server.entry import main\n"
@@ -215,22 +200,13 @@ def test_a_run_rarely_wakes_the_cycle_collector() -> None:
         "status = main(['check', '--no-cache', '-j', '1', '--exit-zero', sys.argv[1]])\n"
         "print('status', status, 'collections', len(runs), 'frozen', gc.get_freeze_count() > 0)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(examples)], capture_output=True, text=True, check=True
-    )
+    out = _python(code, str(examples))
     status, collections, frozen = out.stdout.strip().splitlines()[-1].split()[1::2]
     assert status == "0" and frozen == "True"
     assert int(collections) <= 5, out.stdout[-300:]
     # A worker started by spawn (not fork: other platforms) settles its own collector.
-    worker = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import gc; from agentsense.server.cli.check import _warm_worker; _warm_worker(); "
-            "print(gc.get_threshold()[0] > 700, gc.get_freeze_count() > 0)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    worker = _python(
+        "import gc; from agentsense.server.cli.check import _warm_worker; _warm_worker(); "
+        "print(gc.get_threshold()[0] > 700, gc.get_freeze_count() > 0)"
     )
     assert worker.stdout.split() == ["True", "True"]
