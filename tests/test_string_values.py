@@ -60,15 +60,21 @@ def test_a_carriage_return_in_a_literal_is_read_as_python_reads_it() -> None:
     assert string_value(node) == "a\nb"
 
 
-def test_plain_text_literals_are_read_without_a_parse(monkeypatch: pytest.MonkeyPatch) -> None:
-    evaluated: list[str] = []
+@pytest.fixture
+def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The literals read through libcst's `evaluated_value` (a parse), as the test goes."""
+    read: list[str] = []
     real = cst.SimpleString.evaluated_value
 
     def counting(self: cst.SimpleString) -> str | bytes:
-        evaluated.append(self.value)
+        read.append(self.value)
         return real.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     monkeypatch.setattr(cst.SimpleString, "evaluated_value", property(counting))
+    return read
+
+
+def test_plain_text_literals_are_read_without_a_parse(evaluated: list[str]) -> None:
     assert string_value(cst.parse_expression('"""A tool.\n\nLong docs."""')) == (
         "A tool.\n\nLong docs."
     )
@@ -121,15 +127,7 @@ def test_literals_with_escapes_read_as_python_reads_them(
         assert string_value(node) == expected
 
 
-def test_common_escapes_are_read_without_a_parse(monkeypatch: pytest.MonkeyPatch) -> None:
-    evaluated: list[str] = []
-    real = cst.SimpleString.evaluated_value
-
-    def counting(self: cst.SimpleString) -> str | bytes:
-        evaluated.append(self.value)
-        return real.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    monkeypatch.setattr(cst.SimpleString, "evaluated_value", property(counting))
+def test_common_escapes_are_read_without_a_parse(evaluated: list[str]) -> None:
     assert string_value(cst.parse_expression('"Line one\\n\\tTwo: \\"x\\" \\x41"')) == (
         'Line one\n\tTwo: "x" A'
     )
