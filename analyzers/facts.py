@@ -308,14 +308,18 @@ class ModuleFacts:
         """`compute(stmt)` for a top-level statement, from the statement alone (nothing else
         of the module): kept in `memo`, which an incremental caller keeps across versions
         (the statements it did not re-parse are the same objects)."""
-        entry = self.memo.get(id(stmt))
-        if entry is None or entry[0] is not stmt:
-            entry = self.memo[id(stmt)] = (stmt, {})
-        table = entry[1]
+        table = self._memo_of(stmt)
         if compute in table:
             return cast(T, table[compute])
         found = table[compute] = compute(stmt)
         return found
+
+    def _memo_of(self, stmt: cst.BaseStatement) -> dict[Callable[..., object], object]:
+        """`stmt`'s table in `memo` (a new one if the id was another statement's)."""
+        entry = self.memo.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            entry = self.memo[id(stmt)] = (stmt, {})
+        return entry[1]
 
     def statements_in(self, stmt: cst.BaseStatement) -> tuple[cst.BaseStatement, ...]:
         """`iter_statements(stmt)` of a top-level statement, walked once and kept in `memo`
@@ -330,10 +334,7 @@ class ModuleFacts:
         """`compute(statements_in(stmt))` for a top-level statement, kept in `memo` as
         `of_statement` keeps its answers: what several facts read of a statement's nested
         statements comes from one walk of them."""
-        entry = self.memo.get(id(stmt))
-        if entry is None or entry[0] is not stmt:
-            entry = self.memo[id(stmt)] = (stmt, {})
-        table = entry[1]
+        table = self._memo_of(stmt)
         if compute in table:
             return cast(T, table[compute])
         found = table[compute] = compute(self.statements_in(stmt))
