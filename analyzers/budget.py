@@ -1,4 +1,5 @@
-"""Per-file limits: a cooperative time budget and a deep-stack runner for deeply nested code.
+"""Per-file limits: a cooperative time budget, a deep-stack runner for deeply nested code, and
+the largest source linted.
 
 The engine checks the deadline in its loops (the walk, position recording, fix passes), so a
 file that would take too long stops with `NotLinted` at the next check instead of stalling a
@@ -172,3 +173,22 @@ def guard_recursion(function: Callable[[], T]) -> T:
         return in_deep_stack(function)
     except RecursionError:
         raise NotLinted("the code is nested too deeply to analyse") from None
+
+
+# Larger sources are not linted: Python that big is generated, and libcst holds about 400
+# bytes of memory per byte of source (4 MB parse to ~1.6 GB).
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+
+
+def too_large(size: int) -> str | None:
+    """Why a source of `size` bytes is not linted, or None when it is small enough."""
+    if size <= MAX_SOURCE_BYTES:
+        return None
+    return f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB ({size} bytes)"
+
+
+def text_too_large(text: str) -> str | None:
+    """`too_large` for a decoded text (its UTF-8 size, counted only when it may matter)."""
+    if len(text) * 4 <= MAX_SOURCE_BYTES:
+        return None
+    return too_large(len(text.encode("utf-8", "surrogatepass")))

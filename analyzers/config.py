@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agentsense.analyzers.budget import DEFAULT_FILE_TIME_BUDGET
 from agentsense.analyzers.model import Severity
-from agentsense.analyzers.registry import all_rules, find_rule, rules_by_code
-from agentsense.analyzers.rule import Rule, RuleOptions
+from agentsense.analyzers.rules.codes import RULE_NAMES, code_of
 
 if TYPE_CHECKING:
     import pathspec
+
+    from agentsense.analyzers.rule import Rule, RuleOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,11 +62,11 @@ def _check_selector(value: str) -> str:
     text = value.strip()
     if text.upper() == "ALL":
         return "ALL"
-    rule = find_rule(text)
-    if rule is not None:
-        return rule.code
+    code = code_of(text)
+    if code is not None:
+        return code
     upper = text.upper()
-    if upper and any(code.startswith(upper) for code in rules_by_code()):
+    if upper and any(code.startswith(upper) for code in RULE_NAMES):
         return upper
     raise ValueError(f"unknown rule code or prefix {value!r} (see `agentsense rules`)")
 
@@ -121,10 +122,10 @@ class Settings(BaseModel):
     def _codes(cls, values: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in values.items():
-            rule = find_rule(key)
-            if rule is None:
+            code = code_of(key)
+            if code is None:
                 raise ValueError(f"unknown rule code {key!r} (see `agentsense rules`)")
-            out[rule.code] = value
+            out[code] = value
         return out
 
 
@@ -177,10 +178,10 @@ class CliOverrides:
             ign = tuple(_check_selector(s) for s in ignore)
             sev: dict[str, Severity] = {}
             for key, value in (severity or {}).items():
-                rule = find_rule(key)
-                if rule is None:
+                code = code_of(key)
+                if code is None:
                     raise ValueError(f"unknown rule code {key!r}")
-                sev[rule.code] = Severity(value)
+                sev[code] = Severity(value)
             if file_time_budget is not None and not file_time_budget >= 0:
                 raise ValueError(f"file time budget must be 0 or more seconds: {file_time_budget}")
         except ValueError as error:
@@ -189,6 +190,14 @@ class CliOverrides:
         for text in inline:
             settings = _merged(settings, parse_inline_setting(text))
         return CliOverrides(sel, ext, ign, sev, respect_gitignore, settings, file_time_budget)
+
+
+def _options_model(code: str) -> type[RuleOptions]:
+    """The options model of the rule with this code (imports the rules: only a configuration
+    that sets some rule's options needs them before a file is linted)."""
+    from agentsense.analyzers.registry import rules_by_code
+
+    return rules_by_code()[code].options_model
 
 
 def parse_inline_setting(text: str) -> dict[str, Any]:
@@ -201,7 +210,7 @@ def parse_inline_setting(text: str) -> dict[str, Any]:
         ) from None
     try:
         for code, options in Settings.model_validate(table).rule_options.items():
-            rules_by_code()[code].options_model.model_validate(options)
+            _options_model(code).model_validate(options)
     except ValidationError as error:
         raise ConfigError(_format_error(Path("--config"), "", error)) from None
     return table
@@ -242,7 +251,7 @@ class Config:
     # -- selection -------------------------------------------------------------------
     @cached_property
     def _base_enabled(self) -> frozenset[str]:
-        codes = [rule.code for rule in all_rules()]
+        codes = list(RULE_NAMES)
         settings, overrides = self.settings, self.overrides
         select = list(
             overrides.select
@@ -257,6 +266,8 @@ class Config:
 
     @cached_property
     def _options(self) -> dict[str, RuleOptions]:
+        from agentsense.analyzers.registry import all_rules  # asked for by a rule: loaded
+
         given = self.settings.rule_options
         # Unset options are the defaults, which validation would not check either: built
         # without the model's schema (most rules' options are never set).
@@ -376,9 +387,8 @@ def load_file(path: Path) -> Config:
     try:
         settings = Settings.model_validate(table)
         for code, options in settings.rule_options.items():
-            rule = rules_by_code()[code]
             try:
-                rule.options_model.model_validate(options)
+                _options_model(code).model_validate(options)
             except ValidationError as error:
                 raise ConfigError(
                     _format_error(path, f"{prefix}.rule-options.{code}".lstrip("."), error)

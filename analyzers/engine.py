@@ -71,25 +71,6 @@ from agentsense.analyzers.walk import (
 SYNTAX_ERROR = SyntaxErrorRule.code
 UNUSED_SUPPRESSION = UnusedSuppression.code
 _ENGINE_CODES = ENGINE_CODES
-# Larger sources are not linted: Python that big is generated, and libcst holds about 400
-# bytes of memory per byte of source (4 MB parse to ~1.6 GB).
-MAX_SOURCE_BYTES = 4 * 1024 * 1024
-
-
-def too_large(size: int) -> str | None:
-    """Why a source of `size` bytes is not linted, or None when it is small enough."""
-    if size <= MAX_SOURCE_BYTES:
-        return None
-    return f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB ({size} bytes)"
-
-
-def text_too_large(text: str) -> str | None:
-    """`too_large` for a decoded text (its UTF-8 size, counted only when it may matter)."""
-    if len(text) * 4 <= MAX_SOURCE_BYTES:
-        return None
-    return too_large(len(text.encode("utf-8", "surrogatepass")))
-
-
 NodeHandler = Callable[[cst.CSTNode], None]
 
 

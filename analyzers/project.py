@@ -4,17 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import libcst as cst
 
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.detect.frameworks.agent_tools import (
-    AGENT_LIST_SOURCES,
-    EXPORTED,
-    LISTED,
-    agent_tool_lists,
-)
+from agentsense.analyzers.detect.frameworks.agent_tools import AGENT_LIST_SOURCES, agent_tool_lists
 from agentsense.analyzers.detect.frameworks.instances import (
     framework_instances,
     imported_instance_tools,
@@ -30,11 +25,15 @@ from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.positions import Positions
 from agentsense.analyzers.project_model import (
+    EXPORTED,
     IMPORTED,
+    LISTED,
     FileResult,
     NoqaRows,
     Project,
+    ProjectFindings,
     RegistrationSummary,
+    UsedSuppression,
     project_registry,
 )
 from agentsense.analyzers.registry import project_rules
@@ -54,9 +53,6 @@ __all__ = [
     "summarize",
     "without_used_suppressions",
 ]
-
-# A suppression comment the project-wide pass used: (path, row, code).
-UsedSuppression = tuple[str, int, str]
 
 
 def analyze(source: str, path: str, config: Config) -> FileResult:
@@ -192,19 +188,6 @@ def _statement_row(reg: Registration, positions: Positions) -> int | None:
         None,
     )
     return positions.span(statement).start.row if statement is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectFindings:
-    """What the project-wide pass found, and the suppression comments it used.
-
-    A per-file lint cannot know that a `# noqa: AGT212` silences a duplicate registered in
-    another file: it reports the comment as unused (AGT900). `without_used_suppressions`
-    corrects a file's findings with `used`.
-    """
-
-    findings: tuple[Finding, ...]
-    used: frozenset[UsedSuppression]
 
 
 def cross_file_findings(

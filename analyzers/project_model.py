@@ -13,16 +13,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from agentsense.analyzers.detect.frameworks.agent_tools import EXPORTED, LISTED
-from agentsense.analyzers.detect.frameworks.instances import module_names
-from agentsense.analyzers.detect.registrations import RUNTIME_AGENTS, RUNTIME_TOOLS
 from agentsense.analyzers.model import Finding, RelatedLocation, Span
 
+# The registry keys registrations carry, which this pass joins across files (kept here, free
+# of libcst, because a warm `check` reads cached results without loading the engine).
+# One namespace for @tool functions and BaseTool classes: the runtime refuses a name taken
+# by either (registry._refuse_duplicate).
+RUNTIME_TOOLS = "runtime:tools"
+RUNTIME_AGENTS = "runtime:agents"
+# A module-level tool another module's list may name (`export:<function>`), and a list naming
+# an imported one (`listed:<its registry>`, the site's name being the qualified name imported).
+EXPORTED = "export:"
+LISTED = "listed:"
 # Registries shared by every module of a process; any other registry is file-local.
 GLOBAL_REGISTRIES = frozenset({RUNTIME_TOOLS, RUNTIME_AGENTS})
 # The registry of a tool registered on an imported object (`import:app.server.mcp`): the
 # project joins it to the framework instance that module defines, if any.
 IMPORTED = "import:"
+
+
+def module_names(path: str) -> list[str]:
+    """The dotted names a file may be imported as: `src/app/server.py` -> app.server,
+    server, src.app.server (every suffix of its folders)."""
+    parts = path.replace("\\", "/").split("/")
+    if not parts or not parts[-1].endswith(".py"):
+        return []
+    parts[-1] = parts[-1][: -len(".py")]
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    parts = [p for p in parts if p]
+    return [".".join(parts[index:]) for index in range(len(parts)) if parts[index:]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +186,20 @@ class Project:
             if site.registry in registries
         )
         return tuple(out)
+
+
+# A suppression comment the project-wide pass used: (path, row, code).
+UsedSuppression = tuple[str, int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFindings:
+    """What the project-wide pass found, and the suppression comments it used.
+
+    A per-file lint cannot know that a `# noqa: AGT212` silences a duplicate registered in
+    another file: it reports the comment as unused (AGT900). `without_used_suppressions`
+    corrects a file's findings with `used`.
+    """
+
+    findings: tuple[Finding, ...]
+    used: frozenset[UsedSuppression]

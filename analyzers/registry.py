@@ -7,6 +7,7 @@ import pkgutil
 from functools import cache
 
 from agentsense.analyzers.rule import Rule
+from agentsense.analyzers.rules.codes import code_of
 
 
 @cache
@@ -33,14 +34,9 @@ def rules_by_code() -> dict[str, type[Rule]]:
     return {rule.code: rule for rule in all_rules()}
 
 
-@cache
-def rules_by_name() -> dict[str, type[Rule]]:
-    return {rule.name: rule for rule in all_rules()}
-
-
 def find_rule(code_or_name: str) -> type[Rule] | None:
-    key = code_or_name.strip()
-    return rules_by_code().get(key.upper()) or rules_by_name().get(key.lower())
+    code = code_of(code_or_name)
+    return None if code is None else rules_by_code().get(code)
 
 
 @cache

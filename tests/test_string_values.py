@@ -1,4 +1,4 @@
-"""`secrets.string_value` reads most literals without `ast.literal_eval`: the same values."""
+"""`string_literals.string_value` reads most literals without `ast.literal_eval`: the same values."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentsense.analyzers.detect import secrets
-from agentsense.analyzers.detect.secrets import string_value
+from agentsense.analyzers.detect.string_literals import string_value
 
 LITERALS = [
     '"sk-abc"',
@@ -82,7 +81,7 @@ def test_plain_text_literals_are_read_without_a_parse(evaluated: list[str]) -> N
     assert evaluated == []
     assert string_value(cst.parse_expression('b"a"')) == b"a"
     assert evaluated == ['b"a"']
-    assert secrets.string_value(cst.parse_expression("x")) is None
+    assert string_value(cst.parse_expression("x")) is None
 
 
 def test_a_long_implicit_concatenation_has_its_value() -> None:

@@ -48,6 +48,7 @@ from agentsense.analyzers.detect.static import (
     is_primitive,
 )
 from agentsense.analyzers.facts import ModuleFacts, call_binding
+from agentsense.analyzers.project_model import RUNTIME_AGENTS, RUNTIME_TOOLS
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 from agentsense.runtime.contract import (
     ContractProblem,
@@ -84,10 +85,6 @@ Kind = Literal["tool", "agent"]
 RUNTIME_TOOL_DECORATOR = "agentsense.runtime.registry.tool"
 RUNTIME_TOOL_META = "agentsense.runtime.registry.ToolMeta"
 RUNTIME_AGENT = "agentsense.runtime.registry.Agent"
-# One namespace for @tool functions and BaseTool classes: the runtime refuses a name taken
-# by either (registry._refuse_duplicate).
-RUNTIME_TOOLS = "runtime:tools"
-RUNTIME_AGENTS = "runtime:agents"
 RUNTIME_TOOL_KEYWORDS = frozenset({"name", "description", "parameters"})
 
 # Keywords of user-defined decorators that carry an explicit parameters schema.

@@ -17,8 +17,8 @@ from typing import NoReturn
 from agentsense import __version__
 from agentsense.server.cli.status import EXIT_ERROR
 
-# analyzers.engine.MAX_SOURCE_BYTES in MB, for the help text (importing the engine to read it
-# would load libcst for `--help`; tests/cli/test_commands.py keeps the two equal).
+# analyzers.budget.MAX_SOURCE_BYTES in MB, for the help text (importing it would load
+# `agentsense.analyzers` for `agentsense server`; tests/cli/test_commands.py keeps the two equal).
 MAX_SOURCE_MEGABYTES = 4
 # The `--output-format` names of `check` (tests/cli/test_formats.py checks them against the
 # formats registry).

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
+from agentsense.analyzers.budget import NotLinted, guard_recursion, text_too_large, time_budget
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.engine import lint, text_too_large
+from agentsense.analyzers.engine import lint
 from agentsense.analyzers.incremental import IncrementalLinter
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import UsedSuppression, without_used_suppressions

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import libcst as cst
 
-from agentsense.analyzers.budget import NotLinted
+from agentsense.analyzers.budget import NotLinted, text_too_large, too_large
 from agentsense.analyzers.config import Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
-from agentsense.analyzers.engine import parse, text_too_large, too_large
+from agentsense.analyzers.engine import parse
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import (
     FileResult,

@@ -100,7 +100,7 @@ def test_watch_checks_again_after_a_change(project: Path) -> None:
 
 
 def test_help_states_the_size_limit_the_code_applies(cli: CliRunner) -> None:
-    from agentsense.analyzers.engine import MAX_SOURCE_BYTES
+    from agentsense.analyzers.budget import MAX_SOURCE_BYTES
 
     run = cli("check", "--help")
     assert f"larger than\n     {MAX_SOURCE_BYTES // 2**20} MB" in run.out

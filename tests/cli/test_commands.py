@@ -185,7 +185,7 @@ def test_server_missing_module(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_help_names_the_size_limit_the_engine_applies() -> None:
-    from agentsense.analyzers.engine import MAX_SOURCE_BYTES
+    from agentsense.analyzers.budget import MAX_SOURCE_BYTES
     from agentsense.server.cli.parser import MAX_SOURCE_MEGABYTES
 
     assert MAX_SOURCE_MEGABYTES * 1024 * 1024 == MAX_SOURCE_BYTES

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
+from agentsense.analyzers.budget import MAX_SOURCE_BYTES
 from agentsense.analyzers.config import Config
-from agentsense.analyzers.engine import MAX_SOURCE_BYTES
 from agentsense.analyzers.incremental import IncrementalLinter
 from tests.lsp.agent_code import agent_module
 from tests.lsp.conftest import Client, start_session

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types as lsp
 
-from agentsense.analyzers import engine as analyzers_engine
+from agentsense.analyzers import budget
 from agentsense.analyzers.config import Config
 from agentsense.analyzers.model import Finding, Location, RelatedLocation, Severity, Span
 from agentsense.server.lsp.analysis import compute_analysis
@@ -355,7 +355,7 @@ def test_the_index_skips_files_over_the_size_limit(
     path.write_text(FIRST)
     [found] = summarize_file(str(path)).registrations  # type: ignore[union-attr]
     assert found.name == "search"
-    monkeypatch.setattr(analyzers_engine, "MAX_SOURCE_BYTES", len(FIRST) - 1)
+    monkeypatch.setattr(budget, "MAX_SOURCE_BYTES", len(FIRST) - 1)
     assert summarize_file(str(path)) is None
     assert summarize_text(FIRST, str(path)).registrations == ()
 

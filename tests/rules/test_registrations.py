@@ -8,14 +8,13 @@ import libcst as cst
 import pytest
 
 from agentsense.analyzers.detect.registrations import (
-    RUNTIME_AGENTS,
-    RUNTIME_TOOLS,
     Registration,
     candidate_problems,
     find_registrations,
     registrations_of,
 )
 from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.project_model import RUNTIME_AGENTS, RUNTIME_TOOLS
 from agentsense.analyzers.rules.tools._registration_rule import claiming_rules, problem_rule
 from tests.helpers import lint_with
 

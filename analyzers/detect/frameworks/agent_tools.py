@@ -25,11 +25,6 @@ _LIST_CALLS = {call: profile for profile in PROFILES for call in profile.agent_l
 _ROOTS = frozenset(call.split(".")[0] for call in _LIST_CALLS)
 # Registration.source of the tools such lists take.
 AGENT_LIST_SOURCES = frozenset(f"framework:{p.name}" for p in PROFILES if p.agent_list_calls)
-# In the project index (analyzers/project.py): a module-level tool another module's list may
-# name (`export:<function>`), and a list naming an imported one (`listed:<its registry>`,
-# the site's name being the qualified name imported).
-EXPORTED = "export:"
-LISTED = "listed:"
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,16 +82,3 @@ def imported_instance_tools(module: cst.Module, facts: ModuleFacts) -> list[Impo
                     name, node = value, given.value
             out.append(ImportedInstanceTool(name, node, qualified))
     return out
-
-
-def module_names(path: str) -> list[str]:
-    """The dotted names a file may be imported as: `src/app/server.py` -> app.server,
-    server, src.app.server (every suffix of its folders)."""
-    parts = path.replace("\\", "/").split("/")
-    if not parts or not parts[-1].endswith(".py"):
-        return []
-    parts[-1] = parts[-1][: -len(".py")]
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    parts = [p for p in parts if p]
-    return [".".join(parts[index:]) for index in range(len(parts)) if parts[index:]]

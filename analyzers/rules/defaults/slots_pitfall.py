@@ -8,7 +8,7 @@ from functools import cached_property
 import libcst as cst
 
 from agentsense.analyzers.detect.flow import block_statements
-from agentsense.analyzers.detect.secrets import string_value
+from agentsense.analyzers.detect.string_literals import string_value
 from agentsense.analyzers.rule import Clean, Flagged, Rule
 from agentsense.analyzers.walk import iter_subtree_no_scopes
 

@@ -15,9 +15,8 @@ from agentsense.analyzers.detect.secrets import (
     mask_secret,
     might_hold_credential,
     name_words,
-    string_value,
-    target_name,
 )
+from agentsense.analyzers.detect.string_literals import string_value, target_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import AddImport, Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
 

@@ -23,7 +23,7 @@ from agentsense.analyzers.detect.execution import (
     shell_true,
 )
 from agentsense.analyzers.detect.llm import is_llm_call
-from agentsense.analyzers.detect.secrets import string_value
+from agentsense.analyzers.detect.string_literals import string_value
 from agentsense.analyzers.facts import ModuleFacts, dotted_name
 from agentsense.analyzers.rule import Clean, Flagged, Rule, RuleOptions
 

@@ -17,9 +17,8 @@ from agentsense.analyzers.detect.secrets import (
     is_secret_name,
     mask_secret,
     name_words,
-    string_value,
-    target_name,
 )
+from agentsense.analyzers.detect.string_literals import string_value, target_name
 from agentsense.analyzers.facts import dotted_name
 from agentsense.analyzers.model import Applicability
 from agentsense.analyzers.rule import Clean, FixPlan, Flagged, Replace, Rule, RuleOptions
