@@ -1,4 +1,5 @@
-"""The on-disk result cache (`.agentsense_cache/`): one JSON `FileResult` per content+config key.
+"""The on-disk result cache (`.agentsense_cache/`): one JSON `FileResult` per content+config key,
+and the project-wide pass's findings per set of file entries.
 
 Entries are written and read by the codec below, plain JSON arrays in field order checked
 type by type on the way in (no validation library: a warm run reads one entry per file, and
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,7 +31,12 @@ from agentsense.analyzers.model import (
     Severity,
     Span,
 )
-from agentsense.analyzers.project_model import FileResult, NoqaRows, RegistrationSummary
+from agentsense.analyzers.project_model import (
+    FileResult,
+    NoqaRows,
+    ProjectFindings,
+    RegistrationSummary,
+)
 
 CACHE_DIR_NAME = ".agentsense_cache"
 # Bump when the entry layout changes; old entries then simply stop matching.
@@ -232,6 +239,28 @@ def decode_result(data: bytes) -> FileResult:
     )
 
 
+def encode_project(found: ProjectFindings) -> bytes:
+    """The project-wide pass's findings and used suppressions as the JSON of a cache entry."""
+    data = [
+        [_finding_data(f) for f in found.findings],
+        sorted([path, row, code] for path, row, code in found.used),
+    ]
+    return json.dumps(data, separators=(",", ":")).encode("ascii")
+
+
+def decode_project(data: bytes) -> ProjectFindings:
+    """The `ProjectFindings` of a cache entry (ValueError when it is not one this version
+    wrote)."""
+    findings, used = _items(json.loads(data), 2)
+    return ProjectFindings(
+        tuple(_finding(f) for f in _items(findings)),
+        frozenset(
+            (_typed(path, str), _typed(row, int), _typed(code, str))
+            for path, row, code in (_items(item, 3) for item in _items(used))
+        ),
+    )
+
+
 class ResultCache:
     """Reads and writes cached `FileResult`s under one project root.
 
@@ -261,30 +290,60 @@ class ResultCache:
         digest.update(content.encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
+    def project_key(self, entries: Iterable[tuple[str, str]]) -> str:
+        """sha256 of every file's path and entry key, in the order given: the project-wide
+        pass reads nothing but those files' results and configurations, which their keys
+        cover (with the version and the rules' code)."""
+        digest = hashlib.sha256(self._salt + b"project\0")
+        for path, key in entries:
+            digest.update(path.encode("utf-8", "surrogateescape") + b"\0" + key.encode() + b"\n")
+        return digest.hexdigest()
+
     def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> FileResult | None:
+    def _project_entry(self, key: str) -> Path:
+        return self.directory / f"project-{key}.json"
+
+    def _read(self, entry: Path) -> bytes | None:
         if not self.enabled:
             return None
         try:
-            data = self._entry(key).read_bytes()
-            return decode_result(data)
-        except Exception:  # corrupt, truncated, from another version, unreadable: a miss
+            return entry.read_bytes()
+        except OSError:
+            return None
+
+    def get(self, key: str) -> FileResult | None:
+        data = self._read(self._entry(key))
+        try:
+            return None if data is None else decode_result(data)
+        except Exception:  # corrupt, truncated, from another version: a miss
+            return None
+
+    def get_project(self, key: str) -> ProjectFindings | None:
+        data = self._read(self._project_entry(key))
+        try:
+            return None if data is None else decode_project(data)
+        except Exception:  # corrupt, truncated, from another version: a miss
             return None
 
     def put(self, key: str, result: FileResult) -> None:
+        self._write(self._entry(key), encode_result(result))
+
+    def put_project(self, key: str, found: ProjectFindings) -> None:
+        self._write(self._project_entry(key), encode_project(found))
+
+    def _write(self, entry: Path, data: bytes) -> None:
         if not self.enabled:
             return
         try:
             self._prepare()
-            entry = self._entry(key)
             entry.parent.mkdir(parents=True, exist_ok=True)
             # Write then rename, so a concurrent reader never sees half an entry.
             fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(encode_result(result))
+                    handle.write(data)
                 os.replace(temporary, entry)
             except BaseException:
                 with contextlib.suppress(OSError):

@@ -19,24 +19,13 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
-import libcst as cst
-
-from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget
+from agentsense.analyzers.budget import NotLinted, guard_recursion, time_budget, too_large
 from agentsense.analyzers.config import CliOverrides, Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
-from agentsense.analyzers.engine import fix_source, parse, too_large, unused_suppression_codes
-from agentsense.analyzers.fixes import apply_fixes
 from agentsense.analyzers.model import Finding, Fix
-from agentsense.analyzers.project import (
-    FileResult,
-    UsedSuppression,
-    analyze,
-    project_findings,
-    without_used_suppressions,
-)
-from agentsense.analyzers.registry import all_rules, project_rules
+from agentsense.analyzers.project_model import FileResult, ProjectFindings, UsedSuppression
 from agentsense.server.cli.cache import ResultCache
 from agentsense.server.cli.formats import (
     Report,
@@ -217,6 +206,7 @@ class FileOutcome:
     error: str | None = None  # an internal error: its traceback
     cached: bool = False
     notebook: notebooks.JoinedNotebook | None = None  # a notebook's cells, to map rows back
+    key: str | None = None  # the cache entry of `result` (None: no cache)
 
 
 _caches: dict[Path, ResultCache] = {}
@@ -250,6 +240,8 @@ def _fixes_to_apply(result: FileResult, settings: RunSettings) -> bool:
 
 @cache
 def _project_codes() -> frozenset[str]:
+    from agentsense.analyzers.registry import project_rules
+
     return frozenset(rule.code for rule in project_rules())
 
 
@@ -257,6 +249,8 @@ def _names_project_code(finding: Finding) -> bool:
     """Whether an unused-suppression finding (AGT900) names a cross-file rule's code: only
     the project-wide pass can tell whether that code silenced something (`fix_source` never
     applies its fix; `project_suppression_fixes` does, once the pass has said)."""
+    from agentsense.analyzers.engine import unused_suppression_codes
+
     return any(code in _project_codes() for code in unused_suppression_codes(finding))
 
 
@@ -265,6 +259,8 @@ def project_suppression_fixes(
 ) -> list[Fix]:
     """The fixes of a file's AGT900 findings for cross-file codes that silenced nothing
     in the project-wide pass (`used` names the ones that did: their fixes are dropped)."""
+    from agentsense.analyzers.project import without_used_suppressions
+
     return [
         finding.fix
         for finding in without_used_suppressions(result.findings, used)
@@ -299,14 +295,16 @@ def _refix(
     path = first.path
     # --diff and stdin write nothing: the first pass's fixes are in its text (a file's --fix
     # wrote it, and the outcome keeps no copy).
+    from agentsense.analyzers.fixes import apply_fixes
+
     text = first.fixed_text if first.fixed_text is not None else on_disk
-    result, _ = _analysis(text, path, config, cache)
+    result, _, _ = _analysis(text, path, config, cache)
     if result != first.result:
         return first  # changed on disk since: the project pass's rows may not be its rows
     fixes = project_suppression_fixes(result, used, settings.unsafe_fixes)
     fixed, applied = apply_fixes(text, fixes)
     fixed = _restore_newlines(text, fixed)
-    if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
+    if applied == 0 or fixed == text or not _parses(fixed):
         return first
     # Removing a comment can let another fix apply: the file's own pass again, from there.
     again = dataclasses.replace(settings, fix=True, diff=False)  # fixes, written by the caller
@@ -326,6 +324,7 @@ def _refix(
         diff=diff,
         fixed_text=final,
         cached=first.cached,
+        key=rest.key,
     )
 
 
@@ -354,36 +353,74 @@ def _guarded(path: str, config: Config, work: Callable[[], FileOutcome]) -> File
 def _check_text(
     text: str, path: str, config: Config, settings: RunSettings, cache: ResultCache | None
 ) -> FileOutcome:
-    result, cached = _analysis(text, path, config, cache)
+    result, cached, key = _analysis(text, path, config, cache)
     if not _fixes_to_apply(result, settings):
-        return FileOutcome(path, result, cached=cached)
+        return FileOutcome(path, result, cached=cached, key=key)
+    from agentsense.analyzers.engine import fix_source
+
     fixed, applied, _ = fix_source(text, path, config, unsafe=settings.unsafe_fixes)
     fixed = _restore_newlines(text, fixed)
     # fix_source already refuses fixes that break the file; check again before writing.
-    if applied == 0 or fixed == text or not isinstance(parse(fixed), cst.Module):
-        return FileOutcome(path, result, cached=cached)
-    after, _ = _analysis(fixed, path, config, cache)
+    if applied == 0 or fixed == text or not _parses(fixed):
+        return FileOutcome(path, result, cached=cached, key=key)
+    after, _, key = _analysis(fixed, path, config, cache)
     codes = _fixed_codes(result.findings, after.findings)
     if settings.diff:
         shown = display_path(path, Path(settings.cwd))
         diff = unified_diff(text, fixed, shown)
         # The findings of the text --fix would write: the project-wide pass reads them.
-        return FileOutcome(path, after, applied, codes, diff=diff, fixed_text=fixed)
-    return FileOutcome(path, after, applied, codes, fixed_text=fixed)
+        return FileOutcome(path, after, applied, codes, diff=diff, fixed_text=fixed, key=key)
+    return FileOutcome(path, after, applied, codes, fixed_text=fixed, key=key)
+
+
+def _parses(text: str) -> bool:
+    """Whether libcst parses `text` (fixed text is checked before it is written)."""
+    import libcst as cst
+
+    from agentsense.analyzers.engine import parse
+
+    return isinstance(parse(text), cst.Module)
 
 
 def _analysis(
     text: str, path: str, config: Config, cache: ResultCache | None
-) -> tuple[FileResult, bool]:
-    """The file's result, from the cache when it has it (then True), else linted (and kept)."""
+) -> tuple[FileResult, bool, str | None]:
+    """The file's result, whether it came from the cache, and its cache key; linted (and
+    kept) on a miss."""
     key = cache.key(text, path, config) if cache is not None else None
     result = cache.get(key) if cache is not None and key is not None else None
     if result is not None:
-        return result, True
+        return result, True, key
+    load_linter()
+    from agentsense.analyzers.project import analyze
+
     result = analyze(text, path, config)
     if cache is not None and key is not None:
         cache.put(key, result)
-    return result, False
+    return result, False, key
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """What is linted of a file: its text, or a notebook's code cells joined."""
+
+    text: str
+    notebook: notebooks.JoinedNotebook | None = None
+    notebook_data: dict[str, Any] | None = None  # the notebook's JSON, to write fixes into
+
+
+def _source_of(path: Path, decoded: Decoded) -> _Source:
+    """The text to lint in a file read (Unreadable: a notebook that is not one)."""
+    if path.suffix != NOTEBOOK_SUFFIX:
+        return _Source(decoded.text)
+    from agentsense.analyzers.notebook import NotebookError, join, load
+
+    try:
+        data = load(decoded.text)
+    except NotebookError as why:
+        raise Unreadable(str(why)) from None
+    notebook = join(data)
+    return _Source(notebook.source, notebook, data)
 
 
 # What checks a file's text (read from disk, a notebook's joined code cells) with a cache.
@@ -402,16 +439,11 @@ def check_file(job: FileJob, settings: RunSettings, check: TextCheck | None = No
             decoded = read_source(path)
         except Unreadable as why:
             return FileOutcome(job.path, warning=str(why))
-    text, notebook, data = decoded.text, None, None
-    if path.suffix == NOTEBOOK_SUFFIX:
-        from agentsense.analyzers.notebook import NotebookError, join, load
-
-        try:
-            data = load(text)
-        except NotebookError as why:
-            return FileOutcome(job.path, warning=str(why))
-        notebook = join(data)
-        text = notebook.source
+    try:
+        source = _source_of(path, decoded)
+    except Unreadable as why:
+        return FileOutcome(job.path, warning=str(why))
+    text, notebook, data = source.text, source.notebook, source.notebook_data
     cache = _cache_for(job.config, settings) if settings.use_cache else None
     if check is None:
         outcome = check_text(text, job.path, job.config, settings, cache)
@@ -452,6 +484,7 @@ def check_file(job: FileJob, settings: RunSettings, check: TextCheck | None = No
             outcome.fixed_codes,
             cached=outcome.cached,
             notebook=notebook,
+            key=outcome.key,
         )
     # Report the findings of the text on disk, which the fixes did not reach.
     kept = check_text(text, job.path, job.config, RunSettings(cwd=settings.cwd), cache)
@@ -461,6 +494,7 @@ def check_file(job: FileJob, settings: RunSettings, check: TextCheck | None = No
         warning=f"fixes not written: {problem}",
         error=kept.error,
         notebook=notebook,
+        key=kept.key,
     )
 
 
@@ -553,10 +587,29 @@ def settle_collector() -> None:
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
 
 
+@cache
+def load_linter() -> None:
+    """Import the engine and every rule, once, when a run first has a file to lint (a warm
+    run, every file in the cache, never does: libcst and the rules are most of its time).
+
+    The collector is off while they load, and they are frozen out of its sight afterwards
+    (`settle_collector`): they live as long as the run, and a collector scanning them over
+    and over while they load costs a one-file run ~10% of its time. A process pool is
+    forked after this, so its workers inherit them."""
+    gc.disable()
+    try:
+        from agentsense.analyzers.registry import all_rules
+
+        all_rules()
+        settle_collector()
+    finally:
+        gc.enable()
+
+
 def _warm_worker() -> None:
-    """Import every rule once per worker process (a no-op after fork, which inherits the
-    parent's collector settings; a spawned worker settles its own)."""
-    all_rules()
+    """Load the linter once per worker process (a no-op after fork, which inherits the
+    parent's, and its collector settings; a spawned worker settles its own)."""
+    load_linter()
     if gc.get_threshold()[0] != YOUNG_COLLECTION_THRESHOLD:
         settle_collector()
 
@@ -624,23 +677,23 @@ def _chunks(jobs: Sequence[FileJob], workers: int) -> list[list[FileJob]]:
 def cached_outcome(job: FileJob, settings: RunSettings) -> FileOutcome | FileJob:
     """What `check_file` gives for a file whose result is cached and needs no fix, read
     here; else the job to check: with the text read here (a miss, a fix to apply), so that
-    it is read once, or as it was (a notebook, an unreadable file, anything unexpected:
-    `check_file` then does it all and reports it)."""
-    if Path(job.path).suffix == NOTEBOOK_SUFFIX:
-        return job
+    it is read once, or as it was (an unreadable file, anything unexpected: `check_file`
+    then does it all and reports it)."""
     try:
         decoded = read_source(Path(job.path))
     except Exception:
         return job
     read = dataclasses.replace(job, read=decoded)
     try:
+        source = _source_of(Path(job.path), decoded)
         cache = _cache_for(job.config, settings)
-        result = cache.get(cache.key(decoded.text, job.path, job.config))
+        key = cache.key(source.text, job.path, job.config)
+        result = cache.get(key)
     except Exception:
         return read
     if result is None or _fixes_to_apply(result, settings):
         return read
-    return FileOutcome(job.path, result, cached=True)
+    return FileOutcome(job.path, result, cached=True, notebook=source.notebook, key=key)
 
 
 def _split_cached(
@@ -648,7 +701,8 @@ def _split_cached(
 ) -> tuple[list[FileOutcome], list[FileJob]]:
     """(the outcomes of the cached files, the jobs left to check), when a cache folder exists.
 
-    A warm run then forks no worker (and sends no result back through a pipe); a cold one,
+    A warm run then loads no linter and forks no worker (and sends no result back through a
+    pipe); a cold one,
     with no cache folder yet, reads nothing twice, and neither does a partly warm one: the
     jobs left carry the text read here, up to `MAX_CARRIED_BYTES` in all (the rest are read
     again by the workers, so that a cold run over a huge tree does not hold it all here)."""
@@ -680,13 +734,14 @@ def run_jobs(
     workers: int,
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[FileOutcome]:
-    """Check every job: in-process for one file or one worker, else over a process pool
-    (which gets only the files the cache does not answer)."""
-    hits: list[FileOutcome] = []
-    if workers > 1 and len(jobs) > 1:
-        hits, left = _split_cached(jobs, settings)
-        jobs = left
-    if workers <= 1 or len(jobs) <= 1:
+    """Check every job: the files the cache answers here, the others in-process for one file
+    or one worker, else over a process pool. The linter is loaded only for those others
+    (before the pool forks, and outside any file's time budget)."""
+    hits, jobs = _split_cached(jobs, settings)
+    if jobs:
+        load_linter()
+
+    def in_process() -> Iterator[FileOutcome]:
         yield from hits
         if on_progress is not None and hits:
             on_progress(len(hits))
@@ -694,6 +749,9 @@ def run_jobs(
             yield check_file(job, settings)
             if on_progress is not None:
                 on_progress(1)
+
+    if workers <= 1 or len(jobs) <= 1:
+        yield from in_process()
         return
     # Imported here: checking one file (pre-commit's usual run) needs no process pool.
     from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -708,10 +766,7 @@ def run_jobs(
         )
     except (OSError, NotImplementedError, ImportError):
         # No process support here (some sandboxes lack semaphores): lint in this process.
-        yield from hits
-        if on_progress is not None and hits:
-            on_progress(len(hits))
-        yield from run_jobs(jobs, settings, 1, on_progress)
+        yield from in_process()
         return
     with executor:
         futures: dict[Future[list[FileOutcome]], list[FileJob]] = {
@@ -815,6 +870,7 @@ class _Run:
 
         outcomes = self.fix_project_suppressions(outcomes, resolver, settings, recheck)
         results: list[FileResult] = []
+        entries: list[tuple[str, str]] | None = []  # each result's cache entry, while all have one
         diffs: list[str] = []
         fixed = 0
         fixed_by_file: dict[str, dict[str, int]] = {}
@@ -825,13 +881,19 @@ class _Run:
                 self.internal_error(outcome.path, outcome.error)
             if outcome.result is not None:
                 results.append(outcome.result)
+                if outcome.key is None:
+                    entries = None
+                elif entries is not None:
+                    entries.append((outcome.path, outcome.key))
             if outcome.diff:
                 diffs.append(outcome.diff)
             if outcome.fixed:
                 fixed += outcome.fixed
                 fixed_by_file[outcome.path] = dict(outcome.fixed_codes)
         notebooks_by_path = {o.path: o.notebook for o in outcomes if o.notebook is not None}
-        findings = self.collect_findings(results, resolver, notebooks_by_path)
+        cache = _cache_for(jobs[0].config, settings) if settings.use_cache and jobs else None
+        project = self.project_pass(results, resolver, cache, entries)
+        findings = self.collect_findings(results, project, notebooks_by_path)
         if options.diff:
             return self.finish_diff(diffs, fixed)
         if options.add_noqa:
@@ -911,6 +973,9 @@ class _Run:
             return outcomes
         results = [outcome.result for outcome in outcomes if outcome.result is not None]
         try:
+            from agentsense.analyzers.project import project_findings
+
+            load_linter()
             used = project_findings(results, lambda path: resolver.for_path(Path(path))).used
         except ConfigError:
             raise
@@ -1014,22 +1079,49 @@ class _Run:
         outcomes.sort(key=lambda o: o.path)
         return outcomes
 
-    def collect_findings(
+    def project_pass(
         self,
         results: Sequence[FileResult],
         resolver: ConfigResolver,
-        notebooks_by_path: dict[str, notebooks.JoinedNotebook] | None = None,
-    ) -> tuple[Finding, ...]:
-        findings = [f for result in results for f in result.findings]
+        cache: ResultCache | None = None,
+        entries: Sequence[tuple[str, str]] | None = None,
+    ) -> ProjectFindings | None:
+        """The project-wide pass over `results` (None after an internal error, reported):
+        from `cache` when it holds the pass over these very entries (each result's path and
+        cache key), else run and kept there."""
+        key = cache.project_key(entries) if cache is not None and entries is not None else None
+        found = cache.get_project(key) if cache is not None and key is not None else None
+        if found is not None:
+            return found
         try:
-            project = project_findings(results, lambda path: resolver.for_path(Path(path)))
-            # A suppression comment that silenced a cross-file finding was used after all.
-            findings = without_used_suppressions(findings, project.used)
-            findings.extend(project.findings)
+            load_linter()
+            from agentsense.analyzers.project import project_findings
+
+            found = project_findings(results, lambda path: resolver.for_path(Path(path)))
         except ConfigError:
             raise
         except Exception:
             self.internal_error("the project (cross-file rules)", traceback.format_exc())
+            return None
+        if cache is not None and key is not None:
+            cache.put_project(key, found)
+        return found
+
+    def collect_findings(
+        self,
+        results: Sequence[FileResult],
+        project: ProjectFindings | None,
+        notebooks_by_path: dict[str, notebooks.JoinedNotebook] | None = None,
+    ) -> tuple[Finding, ...]:
+        """Every file's findings and the project-wide pass's, sorted (cells mapped back)."""
+        findings = [f for result in results for f in result.findings]
+        if project is not None:
+            if project.used:
+                from agentsense.analyzers.project import without_used_suppressions
+
+                # A suppression comment that silenced a cross-file finding was used after all.
+                findings = without_used_suppressions(findings, project.used)
+            findings.extend(project.findings)
         if notebooks_by_path:
             from agentsense.analyzers.notebook import to_cells
 
@@ -1083,6 +1175,7 @@ class _Run:
             use_cache=False,
             cwd=str(self.cwd),
         )
+        load_linter()  # outside the file's time budget
         outcome = check_text(decoded.text, path, config, settings, None)
 
         def recheck(first: FileOutcome, used: Collection[UsedSuppression]) -> FileOutcome:
@@ -1092,7 +1185,7 @@ class _Run:
         if outcome.error is not None:
             self.internal_error(path, outcome.error)
         results = [outcome.result] if outcome.result is not None else []
-        findings = self.collect_findings(results, resolver)
+        findings = self.collect_findings(results, self.project_pass(results, resolver))
         if options.diff:
             return self.finish_diff([outcome.diff] if outcome.diff else [], outcome.fixed)
         text = outcome.fixed_text if outcome.fixed_text is not None else decoded.text

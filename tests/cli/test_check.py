@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agentsense.analyzers import engine as analyzers_engine
+from agentsense.analyzers import budget, engine
+from agentsense.analyzers import project as analyzers_project
 from agentsense.analyzers.rules.defaults.mutable_default_argument import MutableDefaultArgument
 from agentsense.server.cli import check as server_check
 from agentsense.server.cli.cache import CACHE_DIR_NAME
@@ -250,7 +251,7 @@ def test_fix_never_writes_text_that_does_not_parse(
     def broken_fix(source: str, path: str, config: object, *, unsafe: bool = False) -> object:
         return "def f(:\n", 1, []
 
-    monkeypatch.setattr(server_check, "fix_source", broken_fix)
+    monkeypatch.setattr(engine, "fix_source", broken_fix)
     run = cli("check", "--fix", "--jobs", "1")
     assert path.read_text() == MUTABLE
     assert run.code == 1
@@ -347,7 +348,7 @@ def test_binary_and_huge_files_are_skipped(
     write(project, "blob.py", b"\x00\x01\x02")
     write(project, "big.py", "x = 1\n" * 10)
     write(project, "a.py", MUTABLE)
-    monkeypatch.setattr(analyzers_engine, "MAX_SOURCE_BYTES", 40)
+    monkeypatch.setattr(budget, "MAX_SOURCE_BYTES", 40)
     run = cli("check", "--jobs", "1")
     assert "skipping blob.py: binary file" in run.err
     assert "skipping big.py: larger than" in run.err
@@ -503,6 +504,59 @@ def test_corrupt_cache_entry_is_ignored(cli: CliRunner, project: Path, garbage: 
     assert run.err == ""
 
 
+DUPLICATE_TOOL = """from agentsense.runtime.registry import tool
+
+
+@tool
+def search(query: str) -> str:
+    \"\"\"Search.\"\"\"
+    return query
+"""
+
+
+def _project_entries(project: Path) -> list[Path]:
+    return sorted((project / CACHE_DIR_NAME).glob("project-*.json"))
+
+
+def test_the_project_pass_is_read_from_the_cache_while_no_file_changes(
+    cli: CliRunner, project: Path
+) -> None:
+    write(project, "a.py", DUPLICATE_TOOL)
+    b = write(project, "b.py", DUPLICATE_TOOL)
+    first = cli("check")
+    assert "AGT212" in first.out
+    (entry,) = _project_entries(project)
+    # Plant a message only the cached pass can produce: the next run must show it.
+    entry.write_text(entry.read_text().replace("is already registered", "FROM CACHE"))
+    assert "FROM CACHE" in cli("check").out
+    assert "FROM CACHE" not in cli("check", "--no-cache").out
+    # Another selection changes every file's entry, so the pass is another entry.
+    assert "FROM CACHE" not in cli("check", "--select", "AGT2").out
+    b.write_text(DUPLICATE_TOOL.replace("def search(", "def lookup("))
+    changed = cli("check")
+    assert "FROM CACHE" not in changed.out
+    assert "AGT212" not in changed.out
+
+
+@pytest.mark.parametrize("garbage", [b"", b"[[], [[1, 2]]]", b"\xff"])
+def test_a_corrupt_project_entry_is_ignored(cli: CliRunner, project: Path, garbage: bytes) -> None:
+    write(project, "a.py", DUPLICATE_TOOL)
+    write(project, "b.py", DUPLICATE_TOOL)
+    cold = cli("check")
+    (entry,) = _project_entries(project)
+    entry.write_bytes(garbage)
+    warm = cli("check")
+    assert warm.out == cold.out and "AGT212" in warm.out
+    assert warm.err == ""
+
+
+def test_no_cache_keeps_no_project_pass(cli: CliRunner, project: Path) -> None:
+    write(project, "a.py", DUPLICATE_TOOL)
+    write(project, "b.py", DUPLICATE_TOOL)
+    assert "AGT212" in cli("check", "--no-cache").out
+    assert not (project / CACHE_DIR_NAME).exists()
+
+
 def test_cache_lives_at_the_config_root(cli: CliRunner, project: Path) -> None:
     write(project, "app/pyproject.toml", "[tool.agentsense]\n")
     write(project, "app/src/a.py", MUTABLE)
@@ -541,7 +595,7 @@ def test_cross_file_findings_are_reported(
         )
         return ProjectFindings(found, frozenset())
 
-    monkeypatch.setattr(server_check, "project_findings", duplicates)
+    monkeypatch.setattr(analyzers_project, "project_findings", duplicates)
     run = cli("check", "--output-format", "json")
     assert run.code == 1
     assert seen == [[str(project / "a.py"), str(project / "b.py")]]
@@ -559,7 +613,7 @@ def test_cross_file_crash_is_an_internal_error(
     def crash(results: object, config_for: object) -> list[object]:
         raise ValueError("index broke")
 
-    monkeypatch.setattr(server_check, "project_findings", crash)
+    monkeypatch.setattr(analyzers_project, "project_findings", crash)
     write(project, "a.py", MUTABLE)
     run = cli("check")
     assert run.code == 2

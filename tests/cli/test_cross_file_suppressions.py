@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from agentsense.analyzers import project as analyzers_project
 from agentsense.analyzers.project import ProjectFindings
-from agentsense.server.cli import check as server_check
 from tests.cli.conftest import MUTABLE, MUTABLE_FIXED, CliRunner, write
 from tests.cli.test_notebooks import code, notebook
 
@@ -236,7 +236,7 @@ def test_a_file_edited_before_the_project_pass_is_left_alone(
     # Saved by an editor between the files' pass and the project pass: the used noqa moved
     # down a row, where the pass's verdict (by row) does not reach it.
     edited = SUPPRESSED.replace("@tool\n", "@tool\n# a note\n")
-    project_findings = server_check.project_findings
+    project_findings = analyzers_project.project_findings
     calls: list[object] = []
 
     def then_edit(*args: Any, **kwargs: Any) -> ProjectFindings:
@@ -245,7 +245,7 @@ def test_a_file_edited_before_the_project_pass_is_left_alone(
         calls.append(args)
         return project_findings(*args, **kwargs)
 
-    monkeypatch.setattr(server_check, "project_findings", then_edit)
+    monkeypatch.setattr(analyzers_project, "project_findings", then_edit)
     cli("check", "--fix", *(("--no-cache",) if no_cache else ()))
     assert len(calls) == 2
     assert (project / "a.py").read_text() == edited

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +125,35 @@ def test_check_loads_only_what_it_runs(tmp_path: Path) -> None:
         lines[-1]
         == "['agentsense.server.cli.formats.concise', 'agentsense.server.cli.formats.full']"
     )
+
+
+def test_a_warm_run_loads_no_linter(tmp_path: Path) -> None:
+    """A run whose files are all in the cache (and whose project-wide pass is too) imports
+    neither libcst nor the engine nor any rule, and reports what the cold run reported; a
+    changed file loads them again."""
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    shutil.copytree(examples, tmp_path / "examples")
+    code = (
+        "import sys; from agentsense.server.entry import main\n"
+        "status = main(['check', '-j', sys.argv[2], '--cache-dir', sys.argv[1] + '/cache' + sys.argv[2], "
+        "sys.argv[1] + '/examples'])\n"
+        "print('status', status)\n"
+        "linter = ('libcst', 'agentsense.analyzers.engine', 'agentsense.analyzers.project', "
+        "'agentsense.analyzers.registry', 'agentsense.analyzers.rules.builtin')\n"
+        "print([m for m in linter if m in sys.modules])\n"
+    )
+    for jobs in ("1", "2"):
+        cold = _python(code, str(tmp_path), jobs)
+        warm = _python(code, str(tmp_path), jobs)
+        assert "AGT212" in cold.stdout and "status 1" in cold.stdout
+        assert cold.stdout.splitlines()[-1].count("'") == 10  # all five loaded
+        assert warm.stdout.splitlines()[:-1] == cold.stdout.splitlines()[:-1]
+        assert warm.stdout.splitlines()[-1] == "[]", warm.stdout[-300:]
+    agent = next((tmp_path / "examples").rglob("*.py"))
+    agent.write_text(agent.read_text() + "\n\ndef added(a=[]):\n    return a\n")
+    changed = _python(code, str(tmp_path), "1")
+    assert "'libcst'" in changed.stdout.splitlines()[-1]
+    assert "AGT401" in changed.stdout
 
 
 def test_check_of_one_file_skips_what_it_does_not_need(tmp_path: Path) -> None:

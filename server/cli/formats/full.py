@@ -7,7 +7,6 @@ import difflib
 from rich.cells import cell_len
 from rich.text import Text
 
-from agentsense.analyzers.fixes import apply_fixes
 from agentsense.analyzers.model import Applicability, Finding
 from agentsense.server.cli.formats import (
     SEVERITY_STYLE,
@@ -88,6 +87,8 @@ def _snippet(finding: Finding, lines: list[str], secrets: tuple[str, ...]) -> Te
 
 def _fix_diff(finding: Finding, text: str, secrets: tuple[str, ...]) -> Text:
     """The lines this finding's fix changes, as `-`/`+` lines (for --show-fixes)."""
+    from agentsense.analyzers.fixes import apply_fixes  # libcst: only --show-fixes needs it
+
     assert finding.fix is not None
     fixed, _ = apply_fixes(text, [finding.fix])
     out = Text()
