@@ -292,11 +292,11 @@ def _refix(
     settings: RunSettings,
     cache: ResultCache | None,
 ) -> FileOutcome:
+    from agentsense.analyzers.fixes import apply_fixes
+
     path = first.path
     # --diff and stdin write nothing: the first pass's fixes are in its text (a file's --fix
     # wrote it, and the outcome keeps no copy).
-    from agentsense.analyzers.fixes import apply_fixes
-
     text = first.fixed_text if first.fixed_text is not None else on_disk
     result, _, _ = _analysis(text, path, config, cache)
     if result != first.result:
@@ -728,31 +728,45 @@ def _split_cached(
     return hits, left
 
 
+def _in_process(
+    jobs: Sequence[FileJob], settings: RunSettings, on_progress: Callable[[int], None] | None
+) -> Iterator[FileOutcome]:
+    """Each job in turn: from the cache (unless it was looked up already: it carries its
+    text), else checked here, the linter loaded for the first such file."""
+    for job in jobs:
+        found = cached_outcome(job, settings) if settings.use_cache and job.read is None else job
+        if not isinstance(found, FileOutcome):
+            load_linter()
+            found = check_file(found, settings)
+        yield found
+        if on_progress is not None:
+            on_progress(1)
+
+
 def run_jobs(
     jobs: Sequence[FileJob],
     settings: RunSettings,
     workers: int,
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[FileOutcome]:
-    """Check every job: the files the cache answers here, the others in-process for one file
-    or one worker, else over a process pool. The linter is loaded only for those others
-    (before the pool forks, and outside any file's time budget)."""
+    """Check every job: in-process for one file or one worker, else the files the cache
+    answers here and the others over a process pool. The linter is loaded only for a file
+    the cache does not answer (before the pool forks, and outside any file's time budget)."""
+    if workers <= 1 or len(jobs) <= 1:
+        yield from _in_process(jobs, settings, on_progress)
+        return
     hits, jobs = _split_cached(jobs, settings)
-    if jobs:
-        load_linter()
 
-    def in_process() -> Iterator[FileOutcome]:
+    def answered() -> Iterator[FileOutcome]:
         yield from hits
         if on_progress is not None and hits:
             on_progress(len(hits))
-        for job in jobs:
-            yield check_file(job, settings)
-            if on_progress is not None:
-                on_progress(1)
 
-    if workers <= 1 or len(jobs) <= 1:
-        yield from in_process()
+    if len(jobs) <= 1:
+        yield from answered()
+        yield from _in_process(jobs, settings, on_progress)
         return
+    load_linter()  # before the fork: the workers inherit it
     # Imported here: checking one file (pre-commit's usual run) needs no process pool.
     from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
@@ -766,7 +780,8 @@ def run_jobs(
         )
     except (OSError, NotImplementedError, ImportError):
         # No process support here (some sandboxes lack semaphores): lint in this process.
-        yield from in_process()
+        yield from answered()
+        yield from _in_process(jobs, settings, on_progress)
         return
     with executor:
         futures: dict[Future[list[FileOutcome]], list[FileJob]] = {
@@ -774,9 +789,7 @@ def run_jobs(
         }
         # Every chunk is submitted (the workers forked) before the first outcome is yielded:
         # the caller may start a progress thread then.
-        yield from hits
-        if on_progress is not None and hits:
-            on_progress(len(hits))
+        yield from answered()
         for future in as_completed(futures):
             chunk = futures[future]
             try:

@@ -87,12 +87,14 @@ def test_a_warm_run_answers_from_the_cache_without_workers(
     assert "if a is None" in Path(jobs[0].path).read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("fix", [False, True])
 def test_a_partly_warm_run_reads_each_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fix: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fix: bool, workers: int
 ) -> None:
     """The parent reads every file to look it up in the cache; the files it does not answer
-    go to the workers with that text, which do not read them again."""
+    go to the workers with that text, which do not read them again (in one process: the
+    file read for the look-up is the file checked)."""
     jobs = _jobs(tmp_path / "src", {f"m{i}.py": 3 + i for i in range(6)})
     Path(jobs[0].path).write_text("def f(a=[]):\n    return a\n", encoding="utf-8")
     settings = RunSettings(cache_dir=str(tmp_path / "cache"), fix=fix)
@@ -107,7 +109,7 @@ def test_a_partly_warm_run_reads_each_file_once(
         return read_source(path)
 
     monkeypatch.setattr(check, "read_source", counted)
-    outcomes = sorted(run_jobs(jobs, settings, 2), key=lambda o: o.path)
+    outcomes = sorted(run_jobs(jobs, settings, workers), key=lambda o: o.path)
     assert Counter(log.read_text(encoding="utf-8").splitlines()) == {job.path: 1 for job in jobs}
     # m0 is cached but has a fix to apply under --fix: checked by a worker, read once too.
     assert [o.cached for o in outcomes] == [not fix, True, True, False, False, False]
