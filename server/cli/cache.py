@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -305,26 +305,18 @@ class ResultCache:
     def _project_entry(self, key: str) -> Path:
         return self.directory / f"project-{key}.json"
 
-    def _read(self, entry: Path) -> bytes | None:
+    def get(self, key: str) -> FileResult | None:
+        return self._read(self._entry(key), decode_result)
+
+    def get_project(self, key: str) -> ProjectFindings | None:
+        return self._read(self._project_entry(key), decode_project)
+
+    def _read(self, entry: Path, decode: Callable[[bytes], _T]) -> _T | None:
         if not self.enabled:
             return None
         try:
-            return entry.read_bytes()
-        except OSError:
-            return None
-
-    def get(self, key: str) -> FileResult | None:
-        data = self._read(self._entry(key))
-        try:
-            return None if data is None else decode_result(data)
-        except Exception:  # corrupt, truncated, from another version: a miss
-            return None
-
-    def get_project(self, key: str) -> ProjectFindings | None:
-        data = self._read(self._project_entry(key))
-        try:
-            return None if data is None else decode_project(data)
-        except Exception:  # corrupt, truncated, from another version: a miss
+            return decode(entry.read_bytes())
+        except Exception:  # unreadable, corrupt, truncated, from another version: a miss
             return None
 
     def put(self, key: str, result: FileResult) -> None:
