@@ -740,10 +740,12 @@ class MutableDefaultArgument(Rule):
             new_param = param.with_changes(
                 default=cst.Name("None"), annotation=_optional(param.annotation)
             )
-            new_function = node.deep_replace(param, new_param)
-            assert isinstance(new_function, cst.FunctionDef)
-            new_function = new_function.with_changes(
-                body=insert_after_docstring(new_function.body, guard)
+            # Only the parameters are rebuilt: `deep_replace` on the function copied its whole
+            # body, node by node (~20 ms for a long function, on every lint).
+            new_params = node.params.deep_replace(param, new_param)
+            assert isinstance(new_params, cst.Parameters)
+            new_function = node.with_changes(
+                params=new_params, body=insert_after_docstring(node.body, guard)
             )
             title = f"Default `{name}` to None and create it per call"
             applicability = Applicability.SAFE
