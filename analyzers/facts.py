@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from functools import cached_property
 from itertools import chain
 from typing import Any, TypeVar, cast
@@ -155,20 +155,20 @@ def _import_pairs(statements: tuple[cst.BaseStatement, ...]) -> tuple[tuple[str,
         if type(inner) is not cst.SimpleStatementLine:
             continue
         for small in inner.body:
-            if isinstance(small, cst.Import):
+            if type(small) is cst.Import:
                 for alias in small.names:
                     full = dotted_name(alias.name) or ""
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    if alias.asname is not None and type(alias.asname.name) is cst.Name:
                         pairs.append((alias.asname.name.value, full))
                     else:
                         top = full.split(".")[0]
                         pairs.append((top, top))
-            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            elif type(small) is cst.ImportFrom and type(small.names) is not cst.ImportStar:
                 base = "." * len(small.relative) + (dotted_name(small.module) or "")
-                for alias in small.names:
+                for alias in cast("Sequence[cst.ImportAlias]", small.names):
                     name = dotted_name(alias.name) or ""
                     local = name
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    if alias.asname is not None and type(alias.asname.name) is cst.Name:
                         local = alias.asname.name.value
                     pairs.append((local, f"{base}.{name}" if base else name))
     return tuple(pairs)
@@ -403,21 +403,21 @@ class ModuleFacts:
     def _local_names(self) -> frozenset[str]:
         names: set[str] = set()
         for stmt in self.module.body:
-            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            if type(stmt) is cst.FunctionDef or type(stmt) is cst.ClassDef:
                 names.add(stmt.name.value)
-            elif isinstance(stmt, cst.SimpleStatementLine):
+            elif type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
                     targets: list[cst.BaseExpression] = []
-                    if isinstance(small, cst.Assign):
+                    if type(small) is cst.Assign:
                         targets = [t.target for t in small.targets]
-                    elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                    elif type(small) is cst.AnnAssign or type(small) is cst.AugAssign:
                         targets = [small.target]
-                    names.update(t.value for t in targets if isinstance(t, cst.Name))
+                    names.update(t.value for t in targets if type(t) is cst.Name)
         return frozenset(names)
 
     @cached_property
     def top_level_functions(self) -> dict[str, cst.FunctionDef]:
-        return {s.name.value: s for s in self.module.body if isinstance(s, cst.FunctionDef)}
+        return {s.name.value: s for s in self.module.body if type(s) is cst.FunctionDef}
 
     @cached_property
     def async_function_names(self) -> frozenset[str]:

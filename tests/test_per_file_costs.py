@@ -19,6 +19,7 @@ from agentsense.analyzers.detect.profiles import FrameworkProfile
 from agentsense.analyzers.detect.registrations import registrations_of
 from agentsense.analyzers.engine import lint, nesting_depth
 from agentsense.analyzers.facts import ModuleFacts
+from agentsense.analyzers.fixes import apply_fixes
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.positions import Positions
 from agentsense.analyzers.statement_rows import statement_rows
@@ -393,3 +394,30 @@ def test_a_linted_files_tree_is_freed_without_the_cycle_collector(name: str) -> 
     left = _tree_nodes_left_to_the_collector(lambda: findings.append(lint(_SAMPLES[name], name)))
     assert findings[0] or name != "async agent"  # the rules ran (and reported) on the sample
     assert left == []
+
+
+def test_a_mutable_default_fix_rebuilds_the_parameters_not_the_whole_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`deep_replace` copies every node under the one it is called on, but for the node it
+    replaces: called on the function to replace a parameter, it copied the whole body on
+    every lint of a file with a mutable default. (Rendering the fix replaces the function
+    itself, which walks nothing under it.)"""
+    body = "".join(f"    total += {i}\n" for i in range(50))
+    source = f"def collect(items=[]):\n    total = 0\n{body}    return items\n"
+    walked_into: list[str] = []
+    real = cst.CSTNode.deep_replace
+
+    def recording(self: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+        if old is not self:
+            walked_into.append(type(self).__name__)
+        return real(self, old, new)  # type: ignore[return-value]
+
+    monkeypatch.setattr(cst.CSTNode, "deep_replace", recording)
+    (finding,) = lint_with(source, ["AGT401"])
+    assert finding.fix is not None
+    fixed, applied = apply_fixes(source, [finding.fix])
+    assert applied == 1
+    assert fixed.startswith("def collect(items=None):\n    if items is None:\n        items = []\n")
+    assert fixed.endswith(f"    total = 0\n{body}    return items\n")
+    assert walked_into == ["Parameters"]

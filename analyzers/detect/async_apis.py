@@ -251,45 +251,45 @@ _BINDING_KINDS = frozenset(
 
 
 def _collect_node(node: cst.CSTNode, add: Callable[[str, Binding], None]) -> None:
-    if isinstance(node, cst.Assign):
+    if type(node) is cst.Assign:
         for target in node.targets:
-            if isinstance(target.target, cst.Name):
+            if type(target.target) is cst.Name:
                 add(target.target.value, Binding("value", value=node.value))
             else:
                 for name in _target_names(target.target):
                     add(name, Binding("other"))
-    elif isinstance(node, cst.AnnAssign):
-        if isinstance(node.target, cst.Name) and node.value is not None:
+    elif type(node) is cst.AnnAssign:
+        if type(node.target) is cst.Name and node.value is not None:
             add(
                 node.target.value,
                 Binding("value", value=node.value, annotation=node.annotation.annotation),
             )
-    elif isinstance(node, cst.NamedExpr):
-        if isinstance(node.target, cst.Name):
+    elif type(node) is cst.NamedExpr:
+        if type(node.target) is cst.Name:
             add(node.target.value, Binding("value", value=node.value))
-    elif isinstance(node, (cst.AugAssign, cst.For)):
+    elif type(node) is cst.AugAssign or type(node) is cst.For:
         for name in _target_names(node.target):
             add(name, Binding("other"))
-    elif isinstance(node, cst.WithItem):
+    elif type(node) is cst.WithItem:
         if node.asname is not None:
-            if isinstance(node.asname.name, cst.Name):
+            if type(node.asname.name) is cst.Name:
                 add(node.asname.name.value, Binding("with", value=node.item))
             else:
                 for name in _target_names(node.asname.name):
                     add(name, Binding("other"))
-    elif isinstance(node, cst.FunctionDef):
+    elif type(node) is cst.FunctionDef:
         add(node.name.value, Binding("def", node=node))
-    elif isinstance(node, cst.ClassDef):
+    elif type(node) is cst.ClassDef:
         add(node.name.value, Binding("other", node=node))
-    elif isinstance(node, (cst.Import, cst.ImportFrom)):
+    elif type(node) is cst.Import or type(node) is cst.ImportFrom:
         _collect_import(node, add)
-    elif isinstance(node, cst.ExceptHandler):
-        if node.name is not None and isinstance(node.name.name, cst.Name):
+    elif type(node) is cst.ExceptHandler:
+        if node.name is not None and type(node.name.name) is cst.Name:
             add(node.name.name.value, Binding("other"))
-    elif isinstance(node, (cst.Global, cst.Nonlocal)):
+    elif type(node) is cst.Global or type(node) is cst.Nonlocal:
         for item in node.names:
             add(item.name.value, Binding("other"))
-    elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+    elif (type(node) is cst.MatchAs or type(node) is cst.MatchStar) and node.name is not None:
         add(node.name.value, Binding("other"))
 
 
@@ -537,32 +537,26 @@ def _self_attribute_bindings(method: cst.FunctionDef, attr: str) -> list[Binding
 
     def is_target(node: cst.BaseExpression) -> bool:
         return (
-            isinstance(node, cst.Attribute)
-            and node.attr.value == attr
-            and _is_name(node.value, owner)
+            type(node) is cst.Attribute and node.attr.value == attr and _is_name(node.value, owner)
         )
 
     found: list[Binding] = []
     for node in iter_subtree_no_scopes(method.body):
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             if any(is_target(t.target) for t in node.targets):
                 found.append(Binding("value", value=node.value))
             elif any(
                 is_target(e.value)
                 for t in node.targets
-                if isinstance(t.target, (cst.Tuple, cst.List))
+                if type(t.target) is cst.Tuple or type(t.target) is cst.List
                 for e in t.target.elements
             ):
                 found.append(Binding("other"))
-        elif isinstance(node, cst.AnnAssign) and is_target(node.target):
+        elif type(node) is cst.AnnAssign and is_target(node.target):
             found.append(Binding("value", value=node.value, annotation=node.annotation.annotation))
-        elif isinstance(node, (cst.AugAssign, cst.For)) and is_target(node.target):
+        elif (type(node) is cst.AugAssign or type(node) is cst.For) and is_target(node.target):
             found.append(Binding("other"))
-        elif (
-            isinstance(node, cst.WithItem)
-            and node.asname is not None
-            and is_target(node.asname.name)
-        ):
+        elif type(node) is cst.WithItem and node.asname is not None and is_target(node.asname.name):
             found.append(Binding("with", value=node.item))
     return found
 

@@ -159,7 +159,7 @@ def may_leave(
         node, nested = stack.pop()
         if leaves(node) or (breaks and isinstance(node, cst.Break) and not nested):
             return True
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             continue
         if isinstance(node, (cst.For, cst.While)):
             stack.extend(

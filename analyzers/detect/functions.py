@@ -91,7 +91,7 @@ def is_tool_name(name: str) -> bool:
 def _decorator_target(decorator: cst.Decorator) -> cst.BaseExpression:
     """`mcp.tool` for `@mcp.tool(name="x")`, the expression itself otherwise."""
     expr = decorator.decorator
-    return expr.func if isinstance(expr, cst.Call) else expr
+    return expr.func if type(expr) is cst.Call else expr
 
 
 def _last_segment(expr: cst.BaseExpression, facts: ModuleFacts) -> list[str]:

@@ -94,7 +94,7 @@ def is_llm_call(call: cst.Call, facts: ModuleFacts) -> bool:
     if qualified in LLM_FUNCTIONS:
         return True
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value not in LLM_METHODS:
+    if type(func) is not cst.Attribute or func.attr.value not in LLM_METHODS:
         return False
     receiver = dotted_name(func.value)
     if receiver is None:

@@ -710,7 +710,7 @@ class _Extractor:
         index = 0
         while index < len(found) and len(found) < 16:
             for node in iter_subtree_no_scopes(found[index]):
-                if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+                if type(node) is cst.Call and type(node.func) is cst.Name:
                     helper = self.evaluator.helper(node.func.value)
                     if helper is not None and all(helper is not f for f in found):
                         found.append(helper)
@@ -1411,7 +1411,7 @@ class _Extractor:
         """`register(Search)`, `registry.add(Search)` and `TOOLS["search"] = Search` run at
         import, on a class or function of this module."""
         for small in stmt.body:
-            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            if type(small) is cst.Expr and type(small.value) is cst.Call:
                 call = small.value
                 args = call.args
                 if len(args) != 1 or args[0].keyword is not None or args[0].star:
@@ -1423,7 +1423,7 @@ class _Extractor:
                 yield from self._explicit_run(
                     subject, hook, self._run_decorator(hook, None, self._subject_value(subject))
                 )
-            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+            elif type(small) is cst.Assign and len(small.targets) == 1:
                 target = small.targets[0].target
                 subject = self._module_definition(small.value)
                 if (

@@ -187,14 +187,14 @@ def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
     annotated = False
     body = node.body
     for stmt in _body_statements(body):
-        if isinstance(stmt, cst.FunctionDef):
+        if type(stmt) is cst.FunctionDef:
             kind = _function_kind(stmt, facts)
             attrs[stmt.name.value] = AttrDef(stmt.name.value, kind, stmt.name, function=stmt)
-        elif isinstance(stmt, cst.ClassDef):
+        elif type(stmt) is cst.ClassDef:
             attrs[stmt.name.value] = AttrDef(stmt.name.value, "class", stmt.name)
         elif isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
-                if isinstance(small, cst.Assign):
+                if type(small) is cst.Assign:
                     for target in small.targets:
                         names = _target_names(target.target)
                         if names is None:
@@ -219,7 +219,7 @@ def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
                         attrs[small.target.value] = AttrDef(
                             small.target.value, "opaque", small.target
                         )
-                elif isinstance(small, (cst.Import, cst.ImportFrom)):
+                elif type(small) is cst.Import or type(small) is cst.ImportFrom:
                     if isinstance(small.names, cst.ImportStar):
                         complete = False
                         continue
@@ -231,10 +231,10 @@ def _class_info(node: cst.ClassDef, facts: ModuleFacts) -> ClassInfo:
                             top = (dotted_name(bound) or "").split(".")[0]
                             if top:
                                 attrs[top] = AttrDef(top, "opaque", alias.name)
-                elif isinstance(small, (cst.Del, cst.Global, cst.Nonlocal)):
+                elif type(small) in (cst.Del, cst.Global, cst.Nonlocal):
                     complete = False
                 elif isinstance(small, cst.Expr) and any(
-                    isinstance(n, cst.NamedExpr) for n in iter_subtree_no_scopes(small)
+                    type(n) is cst.NamedExpr for n in iter_subtree_no_scopes(small)
                 ):
                     complete = False  # a walrus in the class body binds a name we do not track
         else:
@@ -777,7 +777,7 @@ class Evaluator:
             if type(stmt) is cst.FunctionDef or type(stmt) is cst.ClassDef:
                 counts[stmt.name.value] = counts.get(stmt.name.value, 0) + 2
         for stmt in self.facts.module.body:
-            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            if type(stmt) in (cst.FunctionDef, cst.ClassDef):
                 continue  # counted above; their bodies bind nothing at module level
             if not isinstance(stmt, cst.SimpleStatementLine):
                 # Compound statements at module level may rebind anything they assign.

@@ -351,7 +351,7 @@ class BlockingCallInAsync(Rule):
         helper = self._blocking_helper(func)
         if helper is not None:
             return helper
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             return None
         method = func.attr.value
         if method in HTTP_METHODS:
@@ -376,7 +376,7 @@ class BlockingCallInAsync(Rule):
         (`self.post_message(...)` whose body calls `requests.post`): one level deep."""
         helper: cst.FunctionDef | None = None
         shown = dotted_name(func)
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             # A function of this file by that name first (a dict lookup): only then is the
             # scope walk for a local binding of the name worth its cost.
             helper = self.context.facts.top_level_functions.get(func.value)
@@ -392,9 +392,7 @@ class BlockingCallInAsync(Rule):
                 return None
             body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
             found = [
-                s
-                for s in body
-                if isinstance(s, cst.FunctionDef) and s.name.value == func.attr.value
+                s for s in body if type(s) is cst.FunctionDef and s.name.value == func.attr.value
             ]
             helper = found[0] if len(found) == 1 else None
         if helper is None or helper.asynchronous is not None or shown is None:

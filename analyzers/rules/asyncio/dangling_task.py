@@ -218,7 +218,7 @@ class DanglingTask(Rule):
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
-        if not isinstance(call, cst.Call):
+        if type(call) is not cst.Call:
             return
         label = self._spawner(call.func)
         # Tests that expect the call to fail (`with pytest.raises(...)`) create no task.
@@ -241,7 +241,7 @@ class DanglingTask(Rule):
             qualified = self.scopes.qualified_among(func, TASK_SPAWNERS)
             if qualified is not None:
                 return qualified
-        if not isinstance(func, cst.Attribute) or func.attr.value != "create_task":
+        if type(func) is not cst.Attribute or func.attr.value != "create_task":
             return None
         receiver = func.value
         if isinstance(receiver, cst.Call):

@@ -299,7 +299,7 @@ class UnawaitedCoroutine(Rule):
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
-        if not isinstance(call, cst.Call):
+        if type(call) is not cst.Call:
             return
         found = self._awaitable(call.func)
         # Tests that expect the call to raise, or to warn "never awaited", do it on purpose.
@@ -327,7 +327,7 @@ class UnawaitedCoroutine(Rule):
     def _awaitable(self, func: cst.BaseExpression) -> tuple[str, bool] | None:
         """(label, is_gather) when calling `func` returns an awaitable, else None."""
         label = dotted_name(func)
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             if may_resolve_among(self.context, func, KNOWN_ASYNC_FUNCTIONS):
                 qualified = self.scopes.qualified_among(func, KNOWN_ASYNC_FUNCTIONS)
                 if qualified is not None:

@@ -339,25 +339,25 @@ class UnboundedFanOut(Rule):
         to constant data written in the source."""
         if _bounded_iterable(iterable):
             return True
-        if not isinstance(iterable, cst.Name):
+        if type(iterable) is not cst.Name:
             return False
         values: list[cst.BaseExpression] = []
         for node in iter_subtree(function.body):
             if (
-                isinstance(node, cst.Assign)
+                type(node) is cst.Assign
                 and len(node.targets) == 1
-                and isinstance(node.targets[0].target, cst.Name)
+                and type(node.targets[0].target) is cst.Name
                 and node.targets[0].target.value == iterable.value
             ):
                 values.append(node.value)
         self.context.facts.note_read(iterable.value)  # its module-level assignments are read
         for stmt in self.context.facts.statements:
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
                     if (
-                        isinstance(small, cst.Assign)
+                        type(small) is cst.Assign
                         and len(small.targets) == 1
-                        and isinstance(small.targets[0].target, cst.Name)
+                        and type(small.targets[0].target) is cst.Name
                         and small.targets[0].target.value == iterable.value
                     ):
                         values.append(small.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import libcst as cst
 
@@ -48,10 +49,10 @@ def _class_level_mutables(node: cst.ClassDef) -> dict[str, cst.SimpleStatementLi
     """`name` -> its one-statement line for class-level `name = []`-like bindings."""
     found: dict[str, cst.SimpleStatementLine] = {}
     for stmt in block_statements(node.body):
-        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        if type(stmt) is not cst.SimpleStatementLine or len(stmt.body) != 1:
             continue
         small = stmt.body[0]
-        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        if type(small) is cst.Assign and len(small.targets) == 1:
             target = small.targets[0].target
         elif isinstance(small, cst.AnnAssign) and small.value is not None:
             annotation = cst.Module([]).code_for_node(small.annotation.annotation)
@@ -240,9 +241,7 @@ class SharedMutableClassAttribute(Rule):
         """No decorators, no metaclass, and only plain or local (recursively plain) bases."""
         if node.decorators or depth > 20:
             return False
-        local = {
-            s.name.value: s for s in self.context.facts.statements if isinstance(s, cst.ClassDef)
-        }
+        local = {s.name.value: s for s in self.context.facts.statements if type(s) is cst.ClassDef}
         for base in node.bases:
             if base.keyword is not None:
                 return False
@@ -314,45 +313,48 @@ class SharedMutableClassAttribute(Rule):
 
         def attribute_of(expr: cst.BaseExpression, root: str) -> str | None:
             if (
-                isinstance(expr, cst.Attribute)
-                and isinstance(expr.value, cst.Name)
+                type(expr) is cst.Attribute
+                and type(expr.value) is cst.Name
                 and expr.value.value == root
             ):
                 return expr.attr.value
             return None
 
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             for root in ("cls", class_name):
                 name = attribute_of(node, root)
                 if name is not None:
                     through_class.add(name)
-            if isinstance(node.value, cst.Call) and dotted_name(node.value.func) == "type":
+            if type(node.value) is cst.Call and dotted_name(node.value.func) == "type":
                 through_class.add(node.attr.value)
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        elif type(node) is cst.Call and type(node.func) is cst.Attribute:
             if node.func.attr.value in _MUTATORS:
                 name = attribute_of(node.func.value, owner)
                 if name is not None:
                     mutated.add(name)
-        elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del)):
+        elif (
+            type(node) is cst.Assign
+            or type(node) is cst.AnnAssign
+            or type(node) is cst.AugAssign
+            or type(node) is cst.Del
+        ):
             targets: list[cst.BaseExpression]
-            if isinstance(node, cst.Assign):
+            if type(node) is cst.Assign:
                 targets = [t.target for t in node.targets]
-            else:
-                targets = [node.target]
+            else:  # the other kinds have one target
+                targets = [cast("cst.AnnAssign | cst.AugAssign | cst.Del", node).target]
             for target in targets:
                 for element in iter_subtree(target):
-                    if isinstance(element, cst.Subscript) and isinstance(
-                        element.value, cst.Attribute
-                    ):
+                    if type(element) is cst.Subscript and type(element.value) is cst.Attribute:
                         name = attribute_of(element.value, owner)
                         if name is not None:
                             mutated.add(name)
-                name = attribute_of(target, owner) if isinstance(target, cst.Attribute) else None
+                name = attribute_of(target, owner) if type(target) is cst.Attribute else None
                 if name is None:
                     continue
-                if isinstance(node, cst.AugAssign):
+                if type(node) is cst.AugAssign:
                     mutated.add(name)
-                elif isinstance(node, (cst.Assign, cst.AnnAssign)):
+                elif type(node) in (cst.Assign, cst.AnnAssign):
                     rebound.add(name)
 
     def _fix(

@@ -274,7 +274,7 @@ class SingletonReinit(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = {
-            s.name.value: s for s in block_statements(node.body) if isinstance(s, cst.FunctionDef)
+            s.name.value: s for s in block_statements(node.body) if type(s) is cst.FunctionDef
         }
         new, init = methods.get("__new__"), methods.get("__init__")
         if new is None or init is None:

@@ -50,7 +50,7 @@ def _body_names(node: cst.ClassDef) -> tuple[tuple[str, ...] | None, frozenset[s
     slots: tuple[str, ...] | None = None
     names: set[str] = set()
     for stmt in block_statements(node.body):
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        if type(stmt) is cst.FunctionDef or type(stmt) is cst.ClassDef:
             names.add(stmt.name.value)
             continue
         if not isinstance(stmt, cst.SimpleStatementLine):
@@ -59,7 +59,7 @@ def _body_names(node: cst.ClassDef) -> tuple[tuple[str, ...] | None, frozenset[s
         for small in stmt.body:
             targets: list[cst.BaseExpression] = []
             value: cst.BaseExpression | None = None
-            if isinstance(small, cst.Assign):
+            if type(small) is cst.Assign:
                 targets, value = [t.target for t in small.targets], small.value
             elif isinstance(small, cst.AnnAssign):
                 targets, value = [small.target], small.value
@@ -203,7 +203,7 @@ class SlotsPitfall(Rule):
         """Module-level slotted classes whose every base is `object` or another of them."""
         found: dict[str, _SlottedClass] = {}
         for stmt in self.context.facts.statements:
-            if not isinstance(stmt, cst.ClassDef) or stmt.decorators:
+            if type(stmt) is not cst.ClassDef or stmt.decorators:
                 continue
             if any(base.keyword is not None for base in stmt.bases):
                 continue  # a metaclass may add anything
@@ -216,9 +216,9 @@ class SlotsPitfall(Rule):
             parent: str | None = None
             if bases:
                 base = bases[0]
-                if isinstance(base, cst.Name) and base.value == "object":
+                if type(base) is cst.Name and base.value == "object":
                     parent = None
-                elif isinstance(base, cst.Name) and base.value in found:
+                elif type(base) is cst.Name and base.value in found:
                     parent = base.value
                 else:
                     continue
@@ -251,25 +251,25 @@ class SlotsPitfall(Rule):
                 return
         allowed = {s for c in chain for s in c.slots} | {n for c in chain for n in c.class_names}
         for stmt in block_statements(node.body):
-            if not isinstance(stmt, cst.FunctionDef) or not stmt.params.params:
+            if type(stmt) is not cst.FunctionDef or not stmt.params.params:
                 continue
             if any(
-                isinstance(d.decorator, cst.Name) and d.decorator.value in _NOT_INSTANCE_METHODS
+                type(d.decorator) is cst.Name and d.decorator.value in _NOT_INSTANCE_METHODS
                 for d in stmt.decorators
             ):
                 continue
             owner = stmt.params.params[0].name.value
             for inner in iter_subtree_no_scopes(stmt.body):
-                if isinstance(inner, cst.Assign):
+                if type(inner) is cst.Assign:
                     targets = [t.target for t in inner.targets]
-                elif isinstance(inner, (cst.AnnAssign, cst.AugAssign)):
+                elif type(inner) is cst.AnnAssign or type(inner) is cst.AugAssign:
                     targets = [inner.target]
                 else:
                     continue
                 for target in targets:
                     if (
-                        isinstance(target, cst.Attribute)
-                        and isinstance(target.value, cst.Name)
+                        type(target) is cst.Attribute
+                        and type(target.value) is cst.Name
                         and target.value.value == owner
                         and target.attr.value not in allowed
                     ):

@@ -87,7 +87,7 @@ def _model_values(loop: cst.For | cst.While, facts: ModuleFacts) -> set[str]:
     """Names that hold what a model returned in this loop (or something derived from it)."""
     tainted: set[str] = set()
     nodes = list(_loop_nodes(loop))
-    llm_calls = {id(n) for n in nodes if isinstance(n, cst.Call) and is_llm_call(n, facts)}
+    llm_calls = {id(n) for n in nodes if type(n) is cst.Call and is_llm_call(n, facts)}
     if not llm_calls:
         return tainted
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keyword
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 from pydantic import Field, field_validator
@@ -311,9 +311,9 @@ def _iter_body(root: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, bool]]:
     while stack:
         node, nested = stack.pop()
         yield node, nested
-        if node is not root and isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if node is not root and type(node) in (cst.FunctionDef, cst.Lambda, cst.ClassDef):
             continue
-        inner = nested or (node is not root and isinstance(node, (cst.For, cst.While)))
+        inner = nested or (node is not root and type(node) in (cst.For, cst.While))
         stack.extend((child, inner) for child in reversed(children(node)))
 
 
@@ -484,7 +484,7 @@ def _turns_tools_off(body: cst.BaseSuite) -> bool:
     """`tool_choice = "none"` in the body: after that round the model cannot ask for
     another tool call, so a loop that runs while it does ends."""
     for node in iter_subtree_no_scopes(body):
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.SimpleString):
+        if type(node) is cst.Assign and type(node.value) is cst.SimpleString:
             for target in node.targets:
                 name = dotted_name(target.target) or ""
                 words = identifier_words(name.rsplit(".", 1)[-1])
@@ -556,25 +556,28 @@ def _sleeps(statement: cst.BaseStatement, facts: ModuleFacts) -> bool:
 
 def _scan(body: cst.BaseSuite, facts: ModuleFacts) -> _Body:
     found = _Body()
-    if isinstance(body, cst.IndentedBlock):
+    if type(body) is cst.IndentedBlock:
         found.periodic = any(_sleeps(s, facts) for s in body.body)
     for node, nested in _iter_body(body):
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             found.calls.append(node)
-        elif isinstance(node, cst.AugAssign) and isinstance(
-            node.operator, (cst.AddAssign, cst.SubtractAssign)
+        elif type(node) is cst.AugAssign and type(node.operator) in (
+            cst.AddAssign,
+            cst.SubtractAssign,
         ):
             name = dotted_name(node.target)
             if name is not None:
                 found.counters.add(name)
-        elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.NamedExpr)):
+        elif type(node) is cst.Assign or type(node) is cst.AnnAssign or type(node) is cst.NamedExpr:
             value = node.value
             if value is None:
                 continue
             targets = (
-                [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                [t.target for t in node.targets]
+                if type(node) is cst.Assign
+                else [cast("cst.AnnAssign | cst.NamedExpr", node).target]
             )
-            if isinstance(value, cst.BinaryOperation) and isinstance(
+            if type(value) is cst.BinaryOperation and isinstance(
                 value.operator, (cst.Add, cst.Subtract)
             ):
                 reads = referenced_names(value)
@@ -582,11 +585,11 @@ def _scan(body: cst.BaseSuite, facts: ModuleFacts) -> _Body:
                     name = dotted_name(target)
                     if name is not None and name in reads:
                         found.counters.add(name)  # `i = i + 1`
-        elif isinstance(node, cst.If):
+        elif type(node) is cst.If:
             found.guards.append((node.test, node.body, node.orelse, nested))
-        elif isinstance(node, cst.Assert):
+        elif type(node) is cst.Assert:
             found.guards.append((node.test, cst.Raise(), None, nested))
-        elif isinstance(node, cst.ExceptHandler) and _catches_exhaustion(node):
+        elif type(node) is cst.ExceptHandler and _catches_exhaustion(node):
             found.exhaustion_handlers.append((node, nested))
     return found
 
@@ -649,13 +652,13 @@ def _calls_itself(call: cst.Call, name: str, method: bool, params: set[str]) -> 
     func = call.func
     if method:
         if not (
-            isinstance(func, cst.Attribute)
+            type(func) is cst.Attribute
             and func.attr.value == name
             and isinstance(func.value, cst.Name)
             and func.value.value in ("self", "cls")
         ):
             return False
-    elif not (isinstance(func, cst.Name) and func.value == name):
+    elif not (type(func) is cst.Name and func.value == name):
         return False
     for arg in call.args:
         if not isinstance(arg.value, (cst.Name, cst.SimpleString, cst.Integer, cst.List)):
@@ -1355,7 +1358,7 @@ class UnboundedAgentLoop(Rule):
             return None  # a depth or a budget is passed along
         if self.context.index.word_count(node.name.value) < 2:
             return None  # the name is written only in its `def`: nothing calls it
-        method = any(isinstance(n, cst.ClassDef) for n in self.context.ancestors[-2:])
+        method = any(type(n) is cst.ClassDef for n in self.context.ancestors[-2:])
         return _Recursion(node.name.value, method, names)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -1380,7 +1383,7 @@ class UnboundedAgentLoop(Rule):
             return
         asked = False
         for inner, in_loop in _iter_body(node.body):
-            if not isinstance(inner, cst.Call):
+            if type(inner) is not cst.Call:
                 continue
             if is_llm_call(inner, facts):
                 asked = True

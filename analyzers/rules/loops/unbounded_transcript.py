@@ -172,16 +172,16 @@ class UnboundedTranscript(Rule):
         grown: set[str] = set()
         for node in body:
             if (
-                isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
+                type(node) is cst.Call
+                and type(node.func) is cst.Attribute
                 and node.func.attr.value in _GROWERS
-                and isinstance(node.func.value, cst.Name)
+                and type(node.func.value) is cst.Name
             ):
                 grown.add(node.func.value.value)
             elif (
-                isinstance(node, cst.AugAssign)
-                and isinstance(node.operator, cst.AddAssign)
-                and isinstance(node.target, cst.Name)
+                type(node) is cst.AugAssign
+                and type(node.operator) is cst.AddAssign
+                and type(node.target) is cst.Name
             ):
                 grown.add(node.target.value)
         if not grown:
@@ -190,11 +190,11 @@ class UnboundedTranscript(Rule):
         scope: cst.CSTNode = function if function is not None else loop
         kept_in_budget = self._budgeted(scope, grown)
         for node in body:
-            if not isinstance(node, cst.Call) or not is_llm_call(node, self.context.facts):
+            if type(node) is not cst.Call or not is_llm_call(node, self.context.facts):
                 continue
             for arg in node.args:
                 if (
-                    isinstance(arg.value, cst.Name)
+                    type(arg.value) is cst.Name
                     and arg.value.value in grown - kept_in_budget
                     and not arg.star
                 ):
@@ -212,30 +212,30 @@ class UnboundedTranscript(Rule):
         """Names the function shrinks, slices, rebinds in a loop, or hands to a budget call."""
         kept: set[str] = set()
         for node in iter_subtree(scope):
-            if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name):
-                if any(isinstance(e.slice, cst.Slice) for e in node.slice):
+            if type(node) is cst.Subscript and type(node.value) is cst.Name:
+                if any(type(e.slice) is cst.Slice for e in node.slice):
                     kept.add(node.value.value)
-            elif isinstance(node, cst.Del):
-                kept.update(n.value for n in iter_subtree(node.target) if isinstance(n, cst.Name))
-            elif isinstance(node, cst.Call):
+            elif type(node) is cst.Del:
+                kept.update(n.value for n in iter_subtree(node.target) if type(n) is cst.Name)
+            elif type(node) is cst.Call:
                 func = node.func
                 if (
-                    isinstance(func, cst.Attribute)
+                    type(func) is cst.Attribute
                     and func.attr.value in _SHRINKERS
-                    and isinstance(func.value, cst.Name)
+                    and type(func.value) is cst.Name
                 ):
                     kept.add(func.value.value)
                 name = cst.Module([]).code_for_node(func)
                 if _BUDGET_WORDS.search(name):
-                    kept.update(a.value.value for a in node.args if isinstance(a.value, cst.Name))
-            elif isinstance(node, cst.Assign):
+                    kept.update(a.value.value for a in node.args if type(a.value) is cst.Name)
+            elif type(node) is cst.Assign:
                 for target in node.targets:
                     # `messages = trim(messages)`, `history = history[-10:]`
                     if (
-                        isinstance(target.target, cst.Name)
-                        and not isinstance(node.value, (cst.List, cst.ListComp))
+                        type(target.target) is cst.Name
+                        and type(node.value) not in (cst.List, cst.ListComp)
                         and any(
-                            isinstance(n, cst.Name) and n.value == target.target.value
+                            type(n) is cst.Name and n.value == target.target.value
                             for n in iter_subtree(node.value)
                         )
                     ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 import libcst as cst
 
@@ -148,12 +149,13 @@ def tenacity_problem(node: cst.Call | cst.Decorator, facts: ModuleFacts) -> str 
     """The problem of a tenacity `@retry`/`Retrying(...)`: no `stop=` (retries forever), or
     a fixed wait (`wait_fixed`)."""
     call: cst.Call | None = None
-    if isinstance(node, cst.Decorator):
-        if isinstance(node.decorator, cst.Call):
+    if type(node) is cst.Decorator:
+        if type(node.decorator) is cst.Call:
             return None  # judged as a call
         target = node.decorator
     else:
-        call, target = node, node.func
+        call = cast(cst.Call, node)
+        target = call.func
     if type(target) is cst.Attribute and target.attr.value not in _RETRIER_LAST_PARTS:
         return None  # it resolves to a name ending so (imports rename only the head)
     if facts.qualified_name(target) not in _TENACITY_RETRIERS:
@@ -166,7 +168,7 @@ def tenacity_problem(node: cst.Call | cst.Decorator, facts: ModuleFacts) -> str 
     wait = None if call is None else _keyword(call, "wait")
     if (
         wait is not None
-        and isinstance(wait.value, cst.Call)
+        and type(wait.value) is cst.Call
         and facts.qualified_name(wait.value.func) in _TENACITY_FIXED_WAIT
     ):
         problems.append("waits a fixed time between attempts (`wait_fixed`)")

@@ -354,7 +354,7 @@ class RaisePossiblyNone(Rule):
     ) -> None:
         facts = self.context.facts
         for index, loop in enumerate(statements):
-            if not isinstance(loop, (cst.For, cst.While)):
+            if not (type(loop) is cst.For or type(loop) is cst.While):
                 continue
             before = statements[:index]
             after = list(statements[index + 1 :])

@@ -25,7 +25,12 @@ from agentsense.analyzers.rules.resilience._retry_quality import (
     retry_quality_problems,
     tenacity_problem,
 )
-from agentsense.analyzers.walk import children, iter_subtree, iter_subtree_no_scopes
+from agentsense.analyzers.walk import (
+    children,
+    concrete_types,
+    iter_subtree,
+    iter_subtree_no_scopes,
+)
 
 # Counters and delays of a retry loop: reading them in the attempt does not make each attempt
 # a different operation, and changing them between attempts is what backoff is.
@@ -44,6 +49,7 @@ _TRANSIENT = re.compile(
     re.IGNORECASE,
 )
 _BUILTINS = frozenset(dir(builtins))
+_EXPRESSIONS = concrete_types(cst.BaseExpression)
 _BACKOFF_DECORATOR_MODULES = ("backoff.", "tenacity.", "retrying.", "stamina.")
 _BACKOFF_DECORATOR_NAMES = frozenset({"retry", "on_exception", "on_predicate", "retry_async"})
 # Calls that read input from a person: asking again is the point, not a busy service.
@@ -98,13 +104,13 @@ def _own_tries(loop: cst.For | cst.While) -> list[cst.Try]:
     stack: list[cst.CSTNode] = list(block_statements(loop.body))
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Try):
+        if type(node) is cst.Try:
             found.append(node)
-        if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef)):
+        if type(node) in (cst.For, cst.While, cst.FunctionDef, cst.ClassDef):
             continue
-        if isinstance(node, cst.ExceptHandler):
+        if type(node) is cst.ExceptHandler:
             continue
-        if isinstance(node, cst.BaseExpression):
+        if type(node) in _EXPRESSIONS:
             continue
         stack.extend(children(node))
     return found
@@ -194,12 +200,17 @@ def _names_bound(loop: cst.For | cst.While, skip: cst.CSTNode | None = None) -> 
     stack: list[cst.CSTNode] = list(block_statements(loop.body))
     while stack:
         node = stack.pop()
-        if node is skip or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if node is skip or type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             continue
         targets: list[cst.CSTNode] = []
         if isinstance(node, cst.Assign):
             targets = [t.target for t in node.targets]
-        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+        elif (
+            type(node) is cst.AnnAssign
+            or type(node) is cst.AugAssign
+            or type(node) is cst.For
+            or type(node) is cst.NamedExpr
+        ):
             targets = [node.target]
         elif isinstance(node, cst.AsName):
             targets = [node.name]
@@ -293,15 +304,13 @@ def _carries_state(attempt: cst.Try) -> bool:
 def _counts_attempts(loop: cst.While) -> bool:
     """`while attempt < n`, `while retries:`, or an `attempts += 1` in the body."""
     if any(
-        isinstance(n, cst.Name) and RETRY_COUNTER.search(n.value.lower())
+        type(n) is cst.Name and RETRY_COUNTER.search(n.value.lower())
         for n in iter_subtree(loop.test)
     ):
         return True
     for node in _walk_loop_body(loop):
-        if isinstance(node, cst.AugAssign):
-            target = (
-                dotted_name(node.target) if isinstance(node.target, cst.BaseExpression) else None
-            )
+        if type(node) is cst.AugAssign:
+            target = dotted_name(node.target) if type(node.target) in _EXPRESSIONS else None
             if target is not None and RETRY_COUNTER.search(target.rsplit(".", 1)[-1].lower()):
                 return True
     return False
@@ -309,10 +318,10 @@ def _counts_attempts(loop: cst.While) -> bool:
 
 def _is_retry_loop_header(loop: cst.For | cst.While, facts: ModuleFacts) -> bool:
     """`for _ in range(n)` (not over `len(...)`), `for _ in itertools.count()`, any `while`."""
-    if isinstance(loop, cst.While):
+    if not isinstance(loop, cst.For):
         return True
     iterable = loop.iter
-    if not isinstance(iterable, cst.Call):
+    if type(iterable) is not cst.Call:
         return False
     qualified = facts.qualified_name(iterable.func)
     if qualified == "itertools.count":

@@ -34,7 +34,7 @@ def _is_broad(kind: cst.BaseExpression | None, facts: ModuleFacts) -> bool:
 
 def _is_silent(small: cst.BaseSmallStatement) -> bool:
     """`pass`, `continue`, `...`, `return`, `return None`: nothing reaches the caller."""
-    if isinstance(small, (cst.Pass, cst.Continue)):
+    if type(small) in (cst.Pass, cst.Continue):
         return True
     if isinstance(small, cst.Expr):
         return isinstance(small.value, cst.Ellipsis)

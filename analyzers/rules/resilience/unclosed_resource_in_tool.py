@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
 from agentsense.analyzers.detect.functions import is_tool_function, method_class_stack
@@ -263,15 +265,15 @@ class UnclosedResourceInTool(Rule):
         if not is_tool_function(node, facts, method_class_stack(self.context.ancestors)):
             return
         for stmt in iter_subtree_no_scopes(node.body):
-            if not isinstance(stmt, (cst.Assign, cst.AnnAssign)) or stmt.value is None:
+            if not (type(stmt) is cst.Assign or type(stmt) is cst.AnnAssign) or stmt.value is None:
                 continue
-            if isinstance(stmt, cst.Assign):
+            if type(stmt) is cst.Assign:
                 if len(stmt.targets) != 1:
                     continue
                 target = stmt.targets[0].target
             else:
-                target = stmt.target
-            if not isinstance(target, cst.Name):
+                target = cast(cst.AnnAssign, stmt).target
+            if type(target) is not cst.Name:
                 continue
             kind = resource_kind(stmt.value, facts)
             if kind is None or _released(node, target.value, stmt, facts):

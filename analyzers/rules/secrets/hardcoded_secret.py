@@ -276,7 +276,7 @@ class HardcodedSecret(Rule):
         return not (ignore and is_test_path(self.context.path))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if not isinstance(self._parent(), cst.ConcatenatedString):
+        if type(self._parent()) is not cst.ConcatenatedString:
             self._check_literal(node)
 
     def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
@@ -358,21 +358,21 @@ class HardcodedSecret(Rule):
         """The name the literal is stored under, and the env lookup it is a fallback of."""
         stack = self.context.path_stack  # (`ancestors` copies it: asked for every literal)
         parent = stack[-2] if len(stack) > 1 else None
-        if isinstance(parent, cst.Assign) and parent.value is node and parent.targets:
+        if type(parent) is cst.Assign and parent.value is node and parent.targets:
             return target_name(parent.targets[0].target), None
-        if isinstance(parent, cst.AnnAssign) and parent.value is node:
+        if type(parent) is cst.AnnAssign and parent.value is node:
             return target_name(parent.target), None
-        if isinstance(parent, cst.Param) and parent.default is node:
+        if type(parent) is cst.Param and parent.default is node:
             return parent.name.value, None
-        if isinstance(parent, cst.DictElement) and parent.value is node:
+        if type(parent) is cst.DictElement and parent.value is node:
             key = string_value(parent.key)
             return (key if isinstance(key, str) else None), None
-        if isinstance(parent, cst.Arg) and parent.value is node:
+        if type(parent) is cst.Arg and parent.value is node:
             if parent.keyword is not None:
                 return parent.keyword.value, None
             call = stack[-3] if len(stack) > 2 else None
             if (
-                isinstance(call, cst.Call)
+                type(call) is cst.Call
                 and len(call.args) >= 2
                 and call.args[1] is parent
                 and self.context.qualified_name(call.func) in _ENV_FALLBACKS

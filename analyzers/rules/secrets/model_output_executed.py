@@ -80,37 +80,53 @@ class _Taint:
         while stack and seen < _MAX_NODES:
             node = stack.pop()
             seen += 1
-            if isinstance(node, cst.Name):
+            if type(node) is cst.Name:
                 if node.value in self.names:
                     return True
-            elif isinstance(node, cst.Attribute):
+            elif type(node) is cst.Attribute:
                 dotted = dotted_name(node)
                 if dotted is not None and dotted in self.names:
                     return True
                 stack.append(node.value)
-            elif isinstance(node, cst.Subscript):
+            elif type(node) is cst.Subscript:
                 stack.append(node.value)
-            elif isinstance(node, cst.Call):
+            elif type(node) is cst.Call:
                 if is_llm_call(node, self.facts):
                     return True
                 stack.extend(self._call_inputs(node))
-            elif isinstance(node, cst.Await):
+            elif type(node) is cst.Await:
                 stack.append(node.expression)
-            elif isinstance(node, (cst.StarredElement, cst.Element, cst.Arg, cst.DictElement)):
+            elif (
+                type(node) is cst.StarredElement
+                or type(node) is cst.Element
+                or type(node) is cst.Arg
+                or type(node) is cst.DictElement
+            ):
                 stack.append(node.value)
-            elif isinstance(
-                node, (cst.BinaryOperation, cst.BooleanOperation, cst.ConcatenatedString)
+            elif (
+                type(node) is cst.BinaryOperation
+                or type(node) is cst.BooleanOperation
+                or type(node) is cst.ConcatenatedString
             ):
                 stack.extend((node.left, node.right))
-            elif isinstance(node, cst.FormattedString):
+            elif type(node) is cst.FormattedString:
                 stack.extend(
-                    p.expression for p in node.parts if isinstance(p, cst.FormattedStringExpression)
+                    p.expression for p in node.parts if type(p) is cst.FormattedStringExpression
                 )
-            elif isinstance(node, cst.IfExp):
+            elif type(node) is cst.IfExp:
                 stack.extend((node.body, node.orelse))
-            elif isinstance(node, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
+            elif (
+                type(node) is cst.List
+                or type(node) is cst.Tuple
+                or type(node) is cst.Set
+                or type(node) is cst.Dict
+            ):
                 stack.extend(node.elements)
-            elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            elif (
+                type(node) is cst.ListComp
+                or type(node) is cst.SetComp
+                or type(node) is cst.GeneratorExp
+            ):
                 stack.extend((node.elt, node.for_in.iter))
         return False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -309,7 +309,7 @@ class SecretInPrompt(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value != "format":
+        if type(func) is not cst.Attribute or func.attr.value != "format":
             return
         template = self._literal_text(func.value)
         for arg in node.args:
@@ -330,7 +330,7 @@ class SecretInPrompt(Rule):
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         at = len(self.context.path_stack) - 1
-        if isinstance(node.operator, cst.Modulo):
+        if type(node.operator) is cst.Modulo:
             template = self._literal_text(node.left)
             if not isinstance(
                 node.left, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
@@ -347,7 +347,7 @@ class SecretInPrompt(Rule):
             preceding = "=" if re.search(r"=\s*%", template) else ""
             for operand in operands:
                 self._report_operand(operand, at, template, preceding)
-        elif isinstance(node.operator, cst.Add):
+        elif type(node.operator) is cst.Add:
             left = node.left
             pieces = [node.right]
             if not (isinstance(left, cst.BinaryOperation) and isinstance(left.operator, cst.Add)):
@@ -386,7 +386,7 @@ class SecretInPrompt(Rule):
         such a place: that needs every assignment of the scope)."""
         node = expression
         for _ in range(8):  # unwrap `api_key.strip()`, `str(api_key)`
-            if isinstance(node, cst.Call):
+            if type(node) is cst.Call:
                 func = node.func
                 if isinstance(func, cst.Attribute) and func.attr.value in _SECRET_PRESERVING:
                     node = func.value
@@ -421,7 +421,7 @@ class SecretInPrompt(Rule):
         Labels are rebuilt from names only: `os.getenv("KEY", "<a real key>")` must not put
         its fallback into the message.
         """
-        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        if type(node) is cst.Subscript and len(node.slice) == 1:
             key = target_name(node)
             if key is None or not is_secret_name(key):
                 return None
@@ -432,7 +432,7 @@ class SecretInPrompt(Rule):
                 # `config["api_key"]`, `st.secrets["db_password"]`
                 return SecretValue(f'{container}["{key}"]', _placeholder_text(key))
             return None
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             qualified = self.context.qualified_name(node.func)
             shown = dotted_name(node.func) or qualified or "call"
             if qualified in _PASSWORD_SOURCES:
@@ -442,7 +442,7 @@ class SecretInPrompt(Rule):
                 if isinstance(env, str) and is_secret_name(env):
                     return SecretValue(f'{shown}("{env}")', _placeholder_text(env))
             return None
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        if type(node) in (cst.SimpleString, cst.ConcatenatedString):
             value = string_value(node)
             if isinstance(value, str):
                 found = next(find_credentials(value), None)
@@ -504,33 +504,28 @@ class SecretInPrompt(Rule):
             passed.append(key)
             child, parent = path[index], path[index - 1]
             grand = path[index - 2] if index > 1 else None
-            if isinstance(
-                parent,
-                (
-                    cst.BinaryOperation,
-                    cst.ConcatenatedString,
-                    cst.FormattedString,
-                    cst.FormattedStringExpression,
-                ),
+            if type(parent) in (
+                cst.BinaryOperation,
+                cst.ConcatenatedString,
+                cst.FormattedString,
+                cst.FormattedStringExpression,
             ):
                 index -= 1
                 continue
-            if isinstance(parent, cst.Attribute):
+            if type(parent) is cst.Attribute:
                 if (
                     parent.value is child
                     and parent.attr.value in _STRING_METHODS
-                    and isinstance(grand, cst.Call)
+                    and type(grand) is cst.Call
                     and grand.func is parent
                 ):
                     index -= 2
                     continue
                 return self._remember(passed, None)
-            if isinstance(parent, cst.Element) and isinstance(
-                grand, (cst.List, cst.Tuple, cst.Set)
-            ):
+            if type(parent) is cst.Element and type(grand) in (cst.List, cst.Tuple, cst.Set):
                 index -= 2
                 continue
-            if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
+            if type(parent) is cst.Arg and type(grand) is cst.Call:
                 if parent.value is not child:
                     return self._remember(passed, None)
                 found = self._call_sink(parent, grand)
@@ -538,15 +533,19 @@ class SecretInPrompt(Rule):
                     index -= 2
                     continue
                 return self._remember(passed, found if isinstance(found, Sink) else None)
-            if isinstance(parent, cst.DictElement):
+            if type(parent) is cst.DictElement:
                 return self._remember(
                     passed, self._dict_sink(parent, grand) if parent.value is child else None
                 )
-            if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            if (
+                type(parent) is cst.Assign
+                or type(parent) is cst.AnnAssign
+                or type(parent) is cst.AugAssign
+            ):
                 targets = (
                     [t.target for t in parent.targets]
-                    if isinstance(parent, cst.Assign)
-                    else [parent.target]
+                    if type(parent) is cst.Assign
+                    else [cast("cst.AnnAssign | cst.AugAssign", parent).target]
                 )
                 for target in targets:
                     name = target_name(target)
@@ -554,7 +553,7 @@ class SecretInPrompt(Rule):
                     if strength is not None and name is not None:
                         return self._remember(passed, Sink(f"`{name}`", strength))
                 return self._remember(passed, None)
-            if isinstance(parent, cst.Return):
+            if type(parent) is cst.Return:
                 function = self.context.enclosing_function()
                 if function is None:
                     return self._remember(passed, None)

@@ -378,7 +378,7 @@ class CodeExecutionInTool(Rule):
         # parameters is not worth computing.
         sinks: list[tuple[cst.Call, str, Sink]] = []
         for call in iter_subtree_no_scopes(node.body):
-            if not isinstance(call, cst.Call):
+            if type(call) is not cst.Call:
                 continue
             func = call.func
             if type(func) is cst.Attribute and func.attr.value not in _SINK_LAST_PARTS:

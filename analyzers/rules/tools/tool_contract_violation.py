@@ -18,7 +18,7 @@ def _may_be_removed(name: cst.Attribute | cst.Name) -> bool:
     """Whether a module name's text may start with the removed module's: its first name is
     the package's (`mcp`). The text is rendered only then (most imports are of others)."""
     head: cst.BaseExpression = name
-    while isinstance(head, cst.Attribute):
+    while type(head) is cst.Attribute:
         head = head.value
     return isinstance(head, cst.Name) and head.value == mcp.REMOVED_IN_2.partition(".")[0]
 

@@ -36,7 +36,7 @@ _MODEL_KEY_WORDS = frozenset({"name", "tool", "action", "function", "call", "cho
 
 def _runs_callee(call: cst.Call) -> bool:
     """`f(...)` itself, or a run method of it (`tools[name].run(...)`), not `.append(...)`."""
-    return not isinstance(call.func, cst.Attribute) or call.func.attr.value in RUN_METHODS
+    return type(call.func) is not cst.Attribute or call.func.attr.value in RUN_METHODS
 
 
 def _model_chosen(lookup: Lookup) -> bool:
@@ -260,7 +260,7 @@ class UnhandledToolFailure(Rule):
 
     def _two_step_lookup(self, call: cst.Call, function: cst.FunctionDef) -> Lookup | None:
         """The lookup bound to `fn` by `fn = TOOLS[name]` in this function, for `fn(...)`."""
-        head = call.func.value if isinstance(call.func, cst.Attribute) else call.func
+        head = call.func.value if type(call.func) is cst.Attribute else call.func
         if not isinstance(head, cst.Name):
             return None
         # The first `name = ...` of the body, from a table built once per function.

@@ -147,15 +147,17 @@ class _Scope:
         found: dict[str, tuple[Lookup, cst.CSTNode]] = {}
         for node in self.nodes:
             target: cst.BaseExpression
-            if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            if type(node) is cst.Assign and len(node.targets) == 1:
                 target = node.targets[0].target
-            elif isinstance(node, (cst.AnnAssign, cst.NamedExpr)) and node.value is not None:
+            elif (
+                type(node) is cst.AnnAssign or type(node) is cst.NamedExpr
+            ) and node.value is not None:
                 target = node.target
             else:
                 continue
-            if not isinstance(target, cst.Name) or node.value is None:
+            if type(target) is not cst.Name or node.value is None:
                 continue
-            value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+            value = node.value.expression if type(node.value) is cst.Await else node.value
             lookup = lookup_of(value)
             if lookup is not None:
                 found[target.value] = (lookup, node)
