@@ -563,8 +563,12 @@ def _report_positions(context: FileContext, python: Sequence[PythonStatement] | 
     for report in context.reports:
         if report.member is not None:
             positions.ensure(report.member, within=report.search_root)
-        else:
-            positions.ensure(report.search_root)
+            nodes = (report.node, report.end_node, *(node for node, _ in report.related))
+            if positions.computed(*nodes):
+                continue
+        # A report made outside a class body, or pointing at a node elsewhere in the class
+        # (another member): its whole statement, not the whole module `span` would generate.
+        positions.ensure(report.search_root)
     return positions
 
 

@@ -337,8 +337,12 @@ class StatementPositions(Positions):
             position,
         )
 
+    def computed(self, *nodes: cst.CSTNode | None) -> bool:
+        """Whether the positions of every node given (None aside) are computed already."""
+        return self._complete or all(n is None or n in self._syntactic for n in nodes)
+
     def _cover(self, *nodes: cst.CSTNode | None) -> None:
-        if self._complete or all(n is None or n in self._syntactic for n in nodes):
+        if self.computed(*nodes):
             return
         whole = Positions(self._module)
         self._syntactic, self._inclusive = whole._syntactic, whole._inclusive

@@ -10,6 +10,7 @@ import libcst as cst
 import pytest
 
 from agentsense.analyzers import engine, positions
+from agentsense.analyzers.context import FileContext, PendingReport
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.notebook import findings_to_cells, join_cells
 from agentsense.analyzers.positions import MemberRows, Positions, StatementPositions
@@ -227,3 +228,25 @@ def test_notebook_cells_with_classes_get_the_same_findings(
     cells = findings_to_cells(findings, joined)
     assert [(f.cell, f.span.start.row) for f in cells] == [(2, 4), (4, 4)]
     assert [type(n).__name__ for n in generated] == ["ClassDef", "FunctionDef"] * 2
+
+
+def test_a_report_pointing_at_another_member_computes_the_class_not_the_module(
+    generated: list[cst.CSTNode],
+) -> None:
+    source = _long_class("    def flagged(self, a=[]):\n        return a\n\n", at=5)
+    module = cst.parse_module(source)
+    cls = module.body[1]
+    assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
+    walked, other = cls.body.body[6], cls.body.body[20]
+    assert isinstance(walked, cst.FunctionDef) and isinstance(other, cst.FunctionDef)
+    context = FileContext(source, "t.py", module)
+    context.reports.append(
+        PendingReport("AGT401", walked.name, None, "m", None, (), cls, ((other.name, "n"),), walked)
+    )
+    whole = Positions(module)
+    generated.clear()
+    placed = engine._report_positions(context, python_statements_of(source))
+    for node in (walked.name, other.name):
+        assert placed.span(node) == whole.span(node)
+    assert not any(type(node) is cst.Module for node in generated)
+    assert sum(type(node) is cst.FunctionDef for node in generated) == 31  # every member
