@@ -51,7 +51,9 @@ from agentsense.analyzers.rule import Rule
 from agentsense.analyzers.rules.builtin import ENGINE_CODES, SyntaxErrorRule, UnusedSuppression
 from agentsense.analyzers.statement_rows import (
     PythonStatement,
+    member_rows,
     python_statements,
+    python_statements_of,
     python_tree,
     statement_rows,
 )
@@ -520,16 +522,33 @@ def _resolve(
 
 def _report_positions(context: FileContext, python: Sequence[PythonStatement] | None) -> Positions:
     """Positions for the reports of a whole-module walk: only the top-level statements that
-    hold a report are generated (their first rows read from CPython's parse), unless a report
-    lies outside them; every node's positions when the rows cannot be known exactly."""
+    hold a report are generated (their first rows read from CPython's parse), and of a class
+    whose body holds a report, its own part and the body's statement holding it (as the
+    editor does, `MemberRows`), unless a report lies outside them; every node's positions
+    when the rows cannot be known exactly."""
     module = context.module
     if all(report.search_root is module for report in context.reports):
         return Positions(module)  # reports of `Module` handlers: no statement to start from
+    if python is None:
+        python = python_statements_of(context.source)
+        if python is None:
+            return Positions(module)
     rows = statement_rows(module, context.source, python)
     if rows is None:
         return Positions(module)
-    positions = StatementPositions(module, rows)
+    in_members = {id(r.search_root) for r in context.reports if r.member is not None}
+    classes = [i for i, stmt in enumerate(module.body) if id(stmt) in in_members]
+    found = member_rows(module, context.source, rows, python, classes) if classes else {}
+    members = {i: MemberRows(counts) for i, counts in found.items()}
+    positions = StatementPositions(module, rows, members=members)
     for report in context.reports:
+        if report.member is not None:
+            positions.ensure(report.member, within=report.search_root)
+            nodes = (report.node, report.end_node, *(node for node, _ in report.related))
+            if positions.computed(*nodes):
+                continue
+        # A report made outside a class body, or pointing at a node elsewhere in the class
+        # (another member): its whole statement, not the whole module `span` would generate.
         positions.ensure(report.search_root)
     return positions
 

@@ -138,10 +138,11 @@ class RelativePositions:
 class MemberRows:
     """A top-level class whose positions are computed one body statement at a time: how many
     line breaks each statement's text holds (with the comments and blank lines it owns), and
-    each one's positions relative to its first row, kept between calls like `cache`."""
+    each one's positions relative to its first row, kept between calls like `cache` (the
+    editor's; a one-shot lint has none)."""
 
     rows: Sequence[int]
-    cache: MutableSequence[RelativePositions | None]
+    cache: MutableSequence[RelativePositions | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -161,13 +162,14 @@ class _Rows(cst.BaseStatement):
 class StatementPositions(Positions):
     """Positions computed one top-level statement at a time, when first asked for.
 
-    For the incremental path (`engine.lint_statements`): `statement_rows[i]` is the first row
-    of `module.body[i]`, counting the comments and blank lines it owns. `cache[i]`, when
-    given, holds (or receives) the statement's positions relative to its first row, so an
-    unchanged statement is not generated again. `members[i]`, for a top-level class, has its
-    body's statements computed and cached one by one instead (`MemberRows`): a method edited
-    in a long class costs that method. A node outside the statements computed so far makes
-    it compute the whole module, so answers never differ from `Positions`.
+    For the incremental path (`engine.lint_statements`) and a one-shot lint's reports:
+    `statement_rows[i]` is the first row of `module.body[i]`, counting the comments and blank
+    lines it owns. `cache[i]`, when given, holds (or receives) the statement's positions
+    relative to its first row, so an unchanged statement is not generated again. `members[i]`,
+    for a top-level class, has its body's statements computed (and cached, when it has a
+    cache) one by one instead (`MemberRows`): a method edited in a long class, or holding a
+    finding, costs that method. A node outside the statements computed so far makes it
+    compute the whole module, so answers never differ from `Positions`.
     """
 
     def __init__(
@@ -190,6 +192,8 @@ class StatementPositions(Positions):
                 self._member_index[id(member)] = (index, position)
         # The first row of each member of the classes whose own part is computed.
         self._member_rows: dict[int, list[int]] = {}
+        # `id()` of such a class and of its block, whose end is not computed yet -> its index.
+        self._unsettled: dict[int, int] = {}
         self._done: set[int | tuple[int, int]] = set()
         self._complete = False
         self._syntactic = {}
@@ -215,20 +219,45 @@ class StatementPositions(Positions):
         if index in self._members:
             self._ensure_class(index)
             return
-        relative = self._cache[index] if self._cache is not None else None
-        if relative is None:
-            relative = self._generate(self._module.body[index], None)
-            if self._cache is not None:
-                self._cache[index] = relative
-        self._add(relative, self._rows[index])
+        self._place(self._module.body[index], None, self._rows[index], self._cache, index)
         self._done.add(index)
 
-    def _generate(self, node: cst.CSTNode, indent: str | None) -> RelativePositions:
-        """The node's positions as if its text started on row 1 (inside one block of
-        `indent` when given)."""
+    def _place(
+        self,
+        node: cst.CSTNode,
+        indent: str | None,
+        row: int,
+        cache: MutableSequence[RelativePositions | None] | None,
+        position: int,
+    ) -> None:
+        """Add the positions of `node`, whose text starts on `row`: through its relative
+        positions kept in `cache[position]` when there is a cache, else generated on that
+        row straight into the tables (nothing would keep relative ones to shift)."""
+        if cache is None:
+            self._generate(node, indent, row, (self._syntactic, self._inclusive))
+            return
+        relative = cache[position]
+        if relative is None:
+            relative = cache[position] = self._generate(node, indent)
+        self._add(relative, row)
+
+    def _generate(
+        self,
+        node: cst.CSTNode,
+        indent: str | None,
+        row: int = 1,
+        tables: tuple[_Table, _Table] | None = None,
+    ) -> RelativePositions:
+        """The node's positions with its text starting on `row` (inside one block of
+        `indent` when given), recorded into `tables` (syntactic, inclusive) when given."""
         module = self._module
+        syntactic, inclusive = tables if tables is not None else ({}, {})
         state = _RecordingState(
-            default_indent=module.default_indent, default_newline=module.default_newline
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            line=row,
+            syntactic=syntactic,
+            inclusive=inclusive,
         )
         if indent is not None:
             state.increase_indent(indent)
@@ -269,7 +298,21 @@ class StatementPositions(Positions):
                 del table[stand_in]
         self._add(relative, first)
         if block.body:
-            # The block's range and the class's end are its first and last statements'.
+            # The block's range and the class's end are its first and last statements':
+            # computed when asked for (`_settle`), not to place a finding in a method.
+            self._unsettled[id(cls)] = self._unsettled[id(block)] = index
+
+    def _settle(self, *nodes: cst.CSTNode | None) -> None:
+        """Give a class computed member by member, and its block, their syntactic range
+        (its own part's generation ends with stand-ins, not the last statement's end)."""
+        for node in nodes:
+            index = self._unsettled.get(id(node))
+            if index is None or self._complete:
+                continue
+            cls = self._module.body[index]
+            assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
+            block = cls.body
+            del self._unsettled[id(cls)], self._unsettled[id(block)]
             self._ensure_member(index, 0)
             self._ensure_member(index, len(block.body) - 1)
             start = self._syntactic[block.body[0]]
@@ -283,21 +326,23 @@ class StatementPositions(Positions):
             return
         self._ensure_own(index)
         self._done.add((index, position))
-        cache = self._members[index].cache
-        relative = cache[position]
-        if relative is None:
-            cls = self._module.body[index]
-            assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
-            indent = cls.body.indent
-            relative = self._generate(
-                cls.body.body[position],
-                self._module.default_indent if indent is None else indent,
-            )
-            cache[position] = relative
-        self._add(relative, self._member_rows[index][position])
+        cls = self._module.body[index]
+        assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
+        indent = cls.body.indent
+        self._place(
+            cls.body.body[position],
+            self._module.default_indent if indent is None else indent,
+            self._member_rows[index][position],
+            self._members[index].cache,
+            position,
+        )
+
+    def computed(self, *nodes: cst.CSTNode | None) -> bool:
+        """Whether the positions of every node given (None aside) are computed already."""
+        return self._complete or all(n is None or n in self._syntactic for n in nodes)
 
     def _cover(self, *nodes: cst.CSTNode | None) -> None:
-        if self._complete or all(n is None or n in self._syntactic for n in nodes):
+        if self.computed(*nodes):
             return
         whole = Positions(self._module)
         self._syntactic, self._inclusive = whole._syntactic, whole._inclusive
@@ -305,6 +350,8 @@ class StatementPositions(Positions):
 
     def span(self, node: cst.CSTNode, end_node: cst.CSTNode | None = None) -> Span:
         self.ensure(node)
+        if self._unsettled:
+            self._settle(node, end_node)
         self._cover(node, end_node)
         return super().span(node, end_node)
 

@@ -11,16 +11,21 @@ row each), and its rows start there; CPython's statement starts at its first tok
 decorator's expression for a decorated definition). Whenever the two could disagree (a
 decorator in parentheses or after a backslash continuation, comment lines between decorators,
 statements that do not pair up), the answer is None and the caller computes every position.
+The same reading gives where each statement of a top-level class's body starts
+(`member_rows`), so a finding in a long class costs its method, not the class.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
+
+_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +36,37 @@ class PythonStatement:
     row: int
     decorators: int
     first_decorator_row: int
+    # Of a class: the same three of each statement of its body, for `member_rows` (plain
+    # tuples: every file's classes pay for them, few files ask).
+    body: tuple[tuple[int, int, int], ...] = ()
 
 
 def python_statements(tree: ast.Module) -> list[PythonStatement]:
-    """The top-level statements of CPython's tree of a module, for `statement_rows`."""
+    """The top-level statements of CPython's tree of a module, for `statement_rows` (with
+    the statements of each class's body, for `member_rows`)."""
     statements: list[PythonStatement] = []
     for stmt in tree.body:
-        decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
-        first = decorators[0].lineno if decorators else 0
-        statements.append(PythonStatement(stmt.lineno, len(decorators), first))
+        row, decorators, first = _rows_of(stmt)
+        body: tuple[tuple[int, int, int], ...] = ()
+        if type(stmt) is ast.ClassDef:
+            body = tuple([_rows_of(member) for member in stmt.body])
+        statements.append(PythonStatement(row, decorators, first, body))
     return statements
+
+
+def _rows_of(stmt: ast.stmt) -> tuple[int, int, int]:
+    decorators: list[ast.expr] | None = getattr(stmt, "decorator_list", None)
+    if not decorators:
+        return stmt.lineno, 0, 0
+    return stmt.lineno, len(decorators), decorators[0].lineno
+
+
+def python_statements_of(source: str) -> list[PythonStatement] | None:
+    """`python_statements` of `source` compiled, or None when CPython refuses it."""
+    try:
+        return python_statements(python_tree(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def statement_rows(
@@ -51,11 +77,54 @@ def statement_rows(
     `python`: `python_statements` of CPython's tree of `source` when the caller has them (the
     source is then not compiled again)."""
     if python is None:
-        try:
-            python = python_statements(python_tree(source))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        python = python_statements_of(source)
+        if python is None:
             return None
     return _rows(module.body, python)
+
+
+def member_rows(
+    module: cst.Module,
+    source: str,
+    rows: Sequence[int],
+    python: Sequence[PythonStatement],
+    classes: Iterable[int],
+) -> dict[int, list[int]]:
+    """For each of the `classes` (indexes in `module.body`) CPython's parse tells it of: how
+    many line breaks the text of each statement of its body holds, with the comments and
+    blank lines it owns (`positions.MemberRows`). `rows`: `statement_rows` of the module,
+    `python`: the `python_statements` they came from. A class without an indented body is
+    left out (its statements are not computed apart)."""
+    paired = _paired(module.body, python)
+    if paired is None:
+        return {}
+    found: dict[int, list[int]] = {}
+    for index in classes:
+        cls = module.body[index]
+        if type(cls) is not cst.ClassDef or type(cls.body) is not cst.IndentedBlock:
+            continue
+        block = cls.body
+        starts = _rows(block.body, [PythonStatement(*rows) for rows in paired[index][1].body])
+        if not starts:
+            continue
+        # The class's text ends where the next statement's starts (or the module's footer
+        # lines); its block's footer lines (one row each) follow its last statement's text.
+        if index + 1 < len(rows):
+            end = rows[index + 1]
+        else:
+            end = _line_breaks(source) + 1 + (not module.has_trailing_newline)
+            end -= len(module.footer)
+        ends = [*starts[1:], end - len(block.footer)]
+        counts = [stop - start for start, stop in zip(starts, ends, strict=True)]
+        if all(count > 0 for count in counts):  # else not libcst's text: the class is whole
+            found[index] = counts
+    return found
+
+
+def _line_breaks(text: str) -> int:
+    if "\r" not in text:
+        return text.count("\n")
+    return len(_NEWLINE.findall(text))
 
 
 def python_tree(source: str) -> ast.Module:
@@ -69,28 +138,47 @@ def python_tree(source: str) -> ast.Module:
 
 
 def _rows(body: Sequence[cst.BaseStatement], python: Sequence[PythonStatement]) -> list[int] | None:
+    paired = _paired(body, python)
+    if paired is None:
+        return None
     rows: list[int] = []
-    position = 0
-    for stmt in body:
-        if position >= len(python):
-            return None
-        first = python[position]
+    for stmt, first in paired:
         if isinstance(stmt, cst.SimpleStatementLine):
-            # `a = 1; b = 2` is one line to libcst, two statements to CPython.
-            position += len(stmt.body)
             row = first.row
-        elif isinstance(stmt, cst.BaseCompoundStatement):
-            position += 1
+        else:
             found = _compound_first_row(stmt, first)
             if found is None:
                 return None
             row = found
-        else:
-            return None  # no other kind of statement is in a module's body
         rows.append(row - len(stmt.leading_lines))
+    return rows
+
+
+_Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
+
+
+def _paired(
+    body: Sequence[cst.BaseStatement], python: Sequence[PythonStatement]
+) -> list[tuple[_Statement, PythonStatement]] | None:
+    """Each statement of libcst's `body` with CPython's first statement of it, or None when
+    they do not pair up."""
+    paired: list[tuple[_Statement, PythonStatement]] = []
+    position = 0
+    for stmt in body:
+        if position >= len(python):
+            return None
+        if isinstance(stmt, cst.SimpleStatementLine):
+            paired.append((stmt, python[position]))
+            # `a = 1; b = 2` is one line to libcst, two statements to CPython.
+            position += len(stmt.body)
+        elif isinstance(stmt, cst.BaseCompoundStatement):
+            paired.append((stmt, python[position]))
+            position += 1
+        else:
+            return None  # no other kind of statement is in a block
     if position != len(python):
         return None
-    return rows
+    return paired
 
 
 def _compound_first_row(stmt: cst.BaseStatement, first: PythonStatement) -> int | None:
