@@ -1,4 +1,4 @@
-"""How `check -j N` splits the files into chunks: largest first, about equal bytes each."""
+"""How `check -j N` splits the files into chunks: largest first, each smaller than the last."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import pytest
 
 from agentsense.analyzers.config import CliOverrides, ConfigResolver
 from agentsense.server.cli import check
-from agentsense.server.cli.check import CHUNKS_PER_WORKER, FileJob, RunSettings, _chunks, run_jobs
+from agentsense.server.cli.check import (
+    MIN_CHUNK_BYTES,
+    FileJob,
+    RunSettings,
+    _chunks,
+    run_jobs,
+)
 
 
 def _jobs(tmp_path: Path, sizes: dict[str, int]) -> list[FileJob]:
@@ -33,10 +39,20 @@ def test_big_files_go_first_and_the_last_chunks_are_small(tmp_path: Path) -> Non
     chunks = _chunks(jobs, 2)
     paths = [job.path for chunk in chunks for job in chunk]
     assert sorted(paths) == sorted(job.path for job in jobs)  # each file exactly once
-    assert all("/z/big_" in job.path for chunk in chunks[:4] for job in chunk)
+    assert all("/z/big_" in path for path in paths[:4])
     total = sum(Path(job.path).stat().st_size for job in jobs)
     last = sum(Path(job.path).stat().st_size for job in chunks[-1])
-    assert last <= total / (2 * CHUNKS_PER_WORKER)
+    assert last <= total / 16
+
+
+def test_chunks_shrink_so_the_workers_finish_together(tmp_path: Path) -> None:
+    # 600 files of ~2.4 kB: equal chunks made the last one a sixteenth of the run (90 kB).
+    jobs = _jobs(tmp_path, {f"m{i:03d}.py": 400 for i in range(600)})
+    chunks = _chunks(jobs, 2)
+    sizes = [sum(Path(job.path).stat().st_size for job in chunk) for chunk in chunks]
+    assert sorted(job.path for chunk in chunks for job in chunk) == sorted(j.path for j in jobs)
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-1] <= MIN_CHUNK_BYTES + 2400  # to a file
 
 
 def test_unreadable_and_empty_files_still_get_a_chunk(tmp_path: Path) -> None:
