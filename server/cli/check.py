@@ -891,7 +891,6 @@ class _Run:
 
         outcomes = self.fix_project_suppressions(outcomes, resolver, settings, recheck)
         results: list[FileResult] = []
-        entries: list[tuple[str, str]] | None = []  # each result's cache entry, while all have one
         diffs: list[str] = []
         fixed = 0
         fixed_by_file: dict[str, dict[str, int]] = {}
@@ -902,10 +901,6 @@ class _Run:
                 self.internal_error(outcome.path, outcome.error)
             if outcome.result is not None:
                 results.append(outcome.result)
-                if outcome.key is None:
-                    entries = None
-                elif entries is not None:
-                    entries.append((outcome.path, outcome.key))
             if outcome.diff:
                 diffs.append(outcome.diff)
             if outcome.fixed:
@@ -913,7 +908,10 @@ class _Run:
                 fixed_by_file[outcome.path] = dict(outcome.fixed_codes)
         notebooks_by_path = {o.path: o.notebook for o in outcomes if o.notebook is not None}
         cache = _cache_for(jobs[0].config, settings) if settings.use_cache and jobs else None
-        project = self.project_pass(results, resolver, cache, entries)
+        # Each result's cache entry: the project pass is cached only when every one has one.
+        entries = [(o.path, o.key) for o in outcomes if o.result is not None and o.key]
+        complete = len(entries) == len(results)
+        project = self.project_pass(results, resolver, cache, entries if complete else None)
         findings = self.collect_findings(results, project, notebooks_by_path)
         if options.diff:
             return self.finish_diff(diffs, fixed)
@@ -994,9 +992,9 @@ class _Run:
             return outcomes
         results = [outcome.result for outcome in outcomes if outcome.result is not None]
         try:
+            load_linter()
             from agentsense.analyzers.project import project_findings
 
-            load_linter()
             used = project_findings(results, lambda path: resolver.for_path(Path(path))).used
         except ConfigError:
             raise
