@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 
 import agentsense.analyzers.engine as engine
 import agentsense.analyzers.statement_rows as statement_rows_module
-from agentsense.analyzers import cst_parse
+from agentsense.analyzers import cst_parse, positions
 from agentsense.analyzers.cst_parse import parse_valid_python
 from agentsense.analyzers.engine import lint, parse
 from agentsense.analyzers.registry import all_rules
@@ -145,7 +147,7 @@ class _Counting:
     """Counts the `_validate` calls of some node classes (patched on the classes)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *classes: type[cst.CSTNode]) -> None:
-        cst_parse._cheaper_post_inits()  # chosen from libcst's own checks, before patching
+        cst_parse._cheaper_inits()  # chosen from libcst's own checks, before patching
         self.calls: dict[str, int] = {cls.__name__: 0 for cls in classes}
         for cls in classes:
             monkeypatch.setattr(cls, "_validate", self._wrap(cls, cls._validate))
@@ -219,7 +221,7 @@ def test_a_failing_parse_restores_validation() -> None:
 def test_an_exception_inside_the_parse_restores_validation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    cst_parse._cheaper_post_inits()
+    cst_parse._cheaper_inits()
 
     def failing(node: cst.Return) -> None:
         raise RuntimeError("inside the parse")
@@ -233,7 +235,7 @@ def test_an_exception_inside_the_parse_restores_validation(
 
 
 def test_another_thread_still_validates_during_a_parse(monkeypatch: pytest.MonkeyPatch) -> None:
-    cst_parse._cheaper_post_inits()
+    cst_parse._cheaper_inits()
     in_parse, checked = threading.Event(), threading.Event()
     seen: list[bool] = []
     validate_return = cst.Return._validate
@@ -266,7 +268,7 @@ def test_another_thread_still_validates_during_a_parse(monkeypatch: pytest.Monke
 def test_nested_and_concurrent_parses_restore_validation_once_all_end(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    cst_parse._cheaper_post_inits()
+    cst_parse._cheaper_inits()
     inner: list[cst.Module] = []
     validate_return = cst.Return._validate
 
@@ -305,12 +307,15 @@ def _check_messages(validate: Callable[..., None]) -> list[str]:
 def test_no_check_skipped_while_parsing_looks_at_whitespace() -> None:
     # Whitespace checks ("at least one space after 'return'") can reject code CPython
     # accepts: those classes must keep libcst's check.
+    patched = {cls for cls, _ in cst_parse._cheaper_inits()}
     trusted = [
         cls
-        for cls, post_init in cst_parse._cheaper_post_inits()
-        if post_init is cst_parse._validate_unless_parsing
+        for cls in patched
+        if cst_parse._cheap_test(cls) == cst_parse._NEVER
+        and cls._validate is not cst.CSTNode._validate
     ]
-    assert cst.Attribute in trusted and cst.Arg in trusted and cst.Return not in trusted
+    assert cst.Attribute in trusted and cst.Arg in trusted
+    assert cst.Return not in patched and not _generated(cst.Return.__init__)
     for cls in trusted:
         for owner in cls.__mro__:
             validate = owner.__dict__.get("_validate")
@@ -327,21 +332,22 @@ def _bare(cls: type[cst.CSTNode], **values: object) -> Any:
 
 
 def _same_verdict(cls: type[cst.CSTNode], **values: object) -> None:
-    """The hook raises exactly when libcst's check does, also while the thread parses (when
-    its cheap test decides)."""
-    hook = dict(cst_parse._cheaper_post_inits())[cls]
+    """Building the node raises exactly when libcst's check does, also while the thread
+    parses (when the cheap test decides)."""
+    cst_parse._cheaper_inits()
     node = _bare(cls, **values)
+    arguments = {field.name: getattr(node, field.name) for field in dataclasses.fields(cls)}
     try:
         node._validate()
     except cst.CSTValidationError:
         with pytest.raises(cst.CSTValidationError):
-            hook(node)
+            cls(**arguments)
         with cst_parse._parser_nodes_trusted(), pytest.raises(cst.CSTValidationError):
-            hook(node)
+            cls(**arguments)
     else:
-        hook(node)
+        cls(**arguments)
         with cst_parse._parser_nodes_trusted():
-            hook(node)
+            cls(**arguments)
 
 
 _TEXT = st.text(alphabet=" \t\f\v\\\r\n#xé1_-", max_size=6)
@@ -379,11 +385,114 @@ def test_the_classes_are_patched_once_per_process(monkeypatch: pytest.MonkeyPatc
     # Each change to a class spends one of its versions in CPython's type cache (3.13: past
     # 1 000, lookups on it are no longer cached): a parse must not change any class.
     parse_valid_python(SOURCE)
-    hooks = {cls: cls.__dict__["__post_init__"] for cls, _ in cst_parse._cheaper_post_inits()}
+    inits = {cls: cls.__dict__["__init__"] for cls, _ in cst_parse._cheaper_inits()}
     installs: list[None] = []
     monkeypatch.setattr(cst_parse, "_install", lambda: installs.append(None))
     for _ in range(3):
         parse_valid_python(SOURCE)
     assert installs == []
-    assert {cls: cls.__dict__["__post_init__"] for cls in hooks} == hooks
-    assert cst.Name.__dict__["__post_init__"] is cst_parse._validate_unless_plain_name
+    assert {cls: cls.__dict__["__init__"] for cls in inits} == inits
+    assert cst.Name in inits and _generated(inits[cst.Name])
+
+
+def _generated(init: Callable[..., None]) -> bool:
+    return init.__code__.co_filename == "<agentsense: node __init__>"
+
+
+def _dataclass_init(cls: type[cst.CSTNode]) -> Callable[..., None]:
+    """The `__init__` `dataclasses` generates for the class's fields (as libcst's was), on a
+    twin class without libcst's `__post_init__`: it stores, and checks nothing."""
+    fields: list[tuple[str, Any, Any]] = []
+    for field in dataclasses.fields(cls):
+        if field.default is not dataclasses.MISSING:
+            spec = dataclasses.field(default=field.default)
+        elif field.default_factory is not dataclasses.MISSING:
+            spec = dataclasses.field(default_factory=field.default_factory)
+        else:
+            spec = dataclasses.field()
+        fields.append((field.name, Any, spec))
+    twin = dataclasses.make_dataclass(cls.__name__, fields, frozen=True)
+    init: Callable[..., None] = twin.__dict__["__init__"]
+    return init
+
+
+def _patched_classes() -> list[type[cst.CSTNode]]:
+    return [cls for cls, _ in cst_parse._cheaper_inits()]
+
+
+def test_every_node_class_the_parser_builds_is_considered() -> None:
+    # The slotted classes libcst exports, not the unslotted ones `add_slots` replaced, nor ours.
+    leaves = cst_parse._leaf_classes()
+    assert cst.Name in leaves and cst.Comma in leaves and cst.Return in leaves
+    assert [cls for cls in leaves if "__slots__" not in cls.__dict__] == []
+    assert len({cls.__name__ for cls in leaves}) == len(leaves) > 150
+    assert positions._Rows not in leaves  # a node class of ours
+    assert len(_patched_classes()) > 100
+
+
+@pytest.mark.parametrize("cls", _patched_classes(), ids=lambda cls: cls.__name__)
+def test_our_init_takes_what_the_dataclass_init_takes(cls: type[cst.CSTNode]) -> None:
+    ours = inspect.signature(cls.__init__)
+    theirs = inspect.signature(_dataclass_init(cls))
+    assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == [
+        (p.name, p.kind, p.default) for p in theirs.parameters.values()
+    ]
+
+
+class _Marker(str):
+    """A value told apart by identity (a string, as the cheap tests read strings)."""
+
+    __slots__ = ()
+
+
+@pytest.mark.parametrize("cls", _patched_classes(), ids=lambda cls: cls.__name__)
+def test_our_init_stores_what_the_dataclass_init_stores(
+    cls: type[cst.CSTNode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cls, "_validate", lambda node: None)  # markers are no valid values
+    fields = dataclasses.fields(cls)
+    markers = [_Marker() for _ in fields]
+    by_position = cls(*markers)
+    by_keyword = cls(**{f.name: m for f, m in zip(fields, markers, strict=True)})
+    for node in (by_position, by_keyword):
+        assert all(getattr(node, f.name) is m for f, m in zip(fields, markers, strict=True))
+    # Omitted, a field gets its default, or a fresh value from its factory, as libcst's.
+    required = [m for f, m in zip(fields, markers, strict=True) if _required(f)]
+    ours, again = cls(*required), cls(*required)
+    theirs = object.__new__(cls)
+    _dataclass_init(cls)(theirs, *required)
+    for field in fields:
+        if _required(field):
+            continue
+        mine, expected = getattr(ours, field.name), getattr(theirs, field.name)
+        assert type(mine) is type(expected) and repr(mine) == repr(expected), field.name
+        if field.default_factory is not dataclasses.MISSING and isinstance(mine, cst.CSTNode):
+            assert mine is not getattr(again, field.name)
+
+
+def _required(field: dataclasses.Field[Any]) -> bool:
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def test_parsed_trees_equal_those_of_an_unpatched_libcst(tmp_path: Path) -> None:
+    # A process that never loads agentsense parses the same files with libcst's own classes.
+    files = sorted((_ROOT / "examples").rglob("*.py"))
+    assert len(files) > 5
+    script = (
+        "import sys, libcst\n"
+        "for path in sys.argv[1:]:\n"
+        "    text = open(path, encoding='utf-8').read()\n"
+        "    print(repr(libcst.parse_module(text)).replace('\\n', ' '))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "agentsense" not in result.stderr
+    ours = [
+        repr(parse_valid_python(path.read_text(encoding="utf-8"))).replace("\n", " ")
+        for path in files
+    ]
+    assert result.stdout.splitlines() == ours
