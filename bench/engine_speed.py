@@ -69,6 +69,8 @@ def main() -> int:
     class Walk(cst.CSTVisitor):
         pass
 
+    # The libcst columns run first: linting replaces the `__init__` of some libcst node
+    # classes (`cst_parse`), which also speeds up libcst's own parse in this process.
     results = [
         timed("bare libcst parse", files, args.repeat, lambda p, t: cst.parse_module(t)),
         timed(
