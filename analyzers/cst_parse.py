@@ -152,13 +152,19 @@ def _cheap_test(cls: type[cst.CSTNode]) -> str | None:
 
 
 def _plain_dataclass(cls: type[cst.CSTNode]) -> bool:
-    """A class whose dataclass `__init__` only stores its fields, in order, and calls libcst's
-    `__post_init__` (every node class today): what `_generated_inits` reproduces."""
+    """A class whose dataclass `__init__` only stores its fields, in order, each in a slot,
+    and calls libcst's `__post_init__` (every node class today): what `_generated_inits`
+    reproduces."""
     return (
         "__init__" in cls.__dict__
         and cls.__post_init__ is cst.CSTNode.__post_init__
         and dataclasses.is_dataclass(cls)
-        and all(field.init and not field.kw_only for field in dataclasses.fields(cls))
+        and all(
+            field.init
+            and not field.kw_only
+            and type(cls.__dict__.get(field.name)) is MemberDescriptorType
+            for field in dataclasses.fields(cls)
+        )
     )
 
 
@@ -175,15 +181,13 @@ def _generated_inits(
 
     Generated as `dataclasses` generates `__init__` (source text, here one text for all
     classes, compiled once per process: ~10 ms): a field with a default factory defaults to a
-    marker, replaced by a fresh value. Fields held in slots (every node class) are set through
-    the slot's descriptor, which is what `object.__setattr__` ends up calling for a frozen
-    dataclass; others through `object.__setattr__`, as a frozen dataclass sets them."""
+    marker, replaced by a fresh value. Each field is set through its slot's descriptor, which
+    is what `object.__setattr__` ends up calling for a frozen dataclass."""
     scope: dict[str, Any] = {
         "_get_ident": threading.get_ident,
         "_parsing": _parsing_threads,
         "_NEWLINES": _NEWLINES,
         "_FACTORY": _FACTORY,
-        "_object_setattr": object.__setattr__,
     }
     lines: list[str] = []
     for number, (cls, condition) in enumerate(chosen):
@@ -200,12 +204,8 @@ def _generated_inits(
                 value = f"_factory{key}() if {name} is _FACTORY else {name}"
             else:
                 parameters.append(name)
-            slot = cls.__dict__.get(name)
-            if type(slot) is MemberDescriptorType:
-                scope[f"_set{key}"] = slot.__set__
-                stores.append(f"    _set{key}(self, {value})")
-            else:
-                stores.append(f"    _object_setattr(self, {name!r}, {value})")
+            scope[f"_set{key}"] = cls.__dict__[name].__set__  # a slot (`_plain_dataclass`)
+            stores.append(f"    _set{key}(self, {value})")
         check = "_get_ident() not in _parsing"
         if condition != _NEVER:
             check = f"{check} or {condition}"

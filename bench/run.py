@@ -805,7 +805,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": "bench/run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(["bench/run", *(argv if argv is not None else sys.argv[1:])]),
         "machine": {
             "cpus": cpus,
             "python": sys.version.split()[0],
