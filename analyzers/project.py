@@ -66,14 +66,15 @@ def analyze(source: str, path: str, config: Config) -> FileResult:
         return FileResult(path, tuple(syntax_error_findings(tree, source, path, config)))
     findings: list[Finding] = []
     # One set of facts for the lint and the summary: registrations are extracted once.
-    facts = ModuleFacts(tree)
+    # With the source: detectors skip work for words it does not contain.
+    facts = ModuleFacts(tree, source=source)
     if enabled and not suppressions.file_ignored:
         findings = lint_module(tree, source, path, config, enabled, suppressions, facts=facts)
     return FileResult(
         path,
         tuple(findings),
         summarize(tree, path, facts),
-        instances_of(tree),
+        instances_of(tree, facts),
         noqa_rows(suppressions),
     )
 
@@ -86,10 +87,12 @@ def noqa_rows(suppressions: Suppressions) -> NoqaRows:
     )
 
 
-def instances_of(module: cst.Module) -> tuple[str, ...]:
-    """The file's framework instances that other modules may import and register on."""
+def instances_of(module: cst.Module, facts: ModuleFacts | None = None) -> tuple[str, ...]:
+    """The file's framework instances that other modules may import and register on
+    (`facts`: the module's, when the caller has them)."""
+    facts = facts if facts is not None and facts.module is module else ModuleFacts(module)
     try:
-        return framework_instances(module, ModuleFacts(module))
+        return framework_instances(module, facts)
     except RecursionError:
         return ()
 

@@ -9,11 +9,13 @@ import textwrap
 import tokenize
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import libcst as cst
 import pytest
 
 from agentsense.analyzers import positions, suppression, walk
+from agentsense.analyzers.config import Config
 from agentsense.analyzers.detect import profiles, registrations
 from agentsense.analyzers.detect.profiles import FrameworkProfile
 from agentsense.analyzers.detect.registrations import registrations_of
@@ -22,8 +24,10 @@ from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.fixes import apply_fixes
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.positions import Positions
+from agentsense.analyzers.project import analyze
 from agentsense.analyzers.statement_rows import statement_rows
 from agentsense.analyzers.suppression import find_suppressions
+from agentsense.server.lsp.workspace_index import summarize_text
 from tests.helpers import lint_with
 
 
@@ -195,6 +199,53 @@ def test_no_statement_is_walked_for_factory_calls_that_cannot_resolve(
     # Without the text, only the imports tell: the statements are walked.
     assert _registered(source, with_source=False) == []
     assert walked
+
+
+# Imports from a framework package, no factory's last word in the text, and a module-level
+# binding of a framework instance (which the project index reads through the same facts).
+_NO_FACTORY_WORDS = """
+import fastmcp
+
+def search(query: str) -> str:
+    return query
+
+server = fastmcp.FastMCP("search")
+"""
+
+
+def _facts_built(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Records the `source` each `ModuleFacts` is built with."""
+    built: list[str | None] = []
+    real = ModuleFacts.__init__
+
+    def recording(self: ModuleFacts, module: cst.Module, **kwargs: Any) -> None:
+        built.append(kwargs.get("source"))
+        real(self, module, **kwargs)
+
+    monkeypatch.setattr(ModuleFacts, "__init__", recording)
+    return built
+
+
+def test_the_command_lines_analysis_gives_its_facts_the_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`agentsense check` lints through `project.analyze`: one set of facts per file, for the
+    lint and both summaries, holding the text (so no statement is walked for factory calls)."""
+    walked = _factory_walks(monkeypatch)
+    built = _facts_built(monkeypatch)
+    result = analyze(_NO_FACTORY_WORDS, "server.py", Config.default())
+    assert result.instances == ("server",)
+    assert walked == []
+    assert built == [_NO_FACTORY_WORDS]
+
+
+def test_the_workspace_index_gives_its_facts_the_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    walked = _factory_walks(monkeypatch)
+    built = _facts_built(monkeypatch)
+    result = summarize_text(_NO_FACTORY_WORDS, "server.py")
+    assert result.instances == ("server",)
+    assert walked == []
+    assert built == [_NO_FACTORY_WORDS]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from agentsense.analyzers.budget import NotLinted, text_too_large, too_large
 from agentsense.analyzers.config import Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
 from agentsense.analyzers.engine import parse
+from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import (
     FileResult,
@@ -71,12 +72,14 @@ def summarize_text(source: str, path: str) -> FileResult:
         return FileResult(path, ())
     if not isinstance(tree, cst.Module):
         return FileResult(path, ())
+    # One set of facts for both summaries, with the source (detectors skip absent words).
+    facts = ModuleFacts(tree, source=source)
     try:
-        registrations = summarize(tree, path)
+        registrations = summarize(tree, path, facts)
     except RecursionError:
         registrations = ()
     return FileResult(
-        path, (), registrations, instances_of(tree), noqa_rows(find_suppressions(source))
+        path, (), registrations, instances_of(tree, facts), noqa_rows(find_suppressions(source))
     )
 
 
