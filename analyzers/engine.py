@@ -56,6 +56,7 @@ from agentsense.analyzers.statement_rows import (
     python_statements_of,
     python_tree,
     statement_rows,
+    statement_spans,
 )
 from agentsense.analyzers.suppression import (
     OUR_PREFIX,
@@ -160,14 +161,14 @@ def parse(source: str) -> cst.Module | cst.ParserSyntaxError | RecursionError:
     parsed by `parse_valid_python` (libcst's tree, without re-validating what the parser
     guarantees); other text by `libcst.parse_module` itself.
     """
-    return _parse(source)[0]
+    return parse_with_statements(source)[0]
 
 
-def _parse(
+def parse_with_statements(
     source: str,
 ) -> tuple[cst.Module | cst.ParserSyntaxError | RecursionError, list[PythonStatement] | None]:
     """`parse`, with the top-level statements of CPython's tree when it has one (for
-    `statement_rows`)."""
+    `statement_rows`, `statement_spans`)."""
     python = _python_syntax_tree(source)
     depth = 0
     statements = None
@@ -232,10 +233,17 @@ def lint(source: str, path: str, config: Config | None = None) -> list[Finding]:
 def _lint(source: str, path: str, config: Config | None) -> list[Finding]:
     config = config if config is not None else Config.default()
     enabled = config.enabled_codes(path)
-    suppressions = find_suppressions(source)
-    if suppressions.file_ignored or not enabled:
+    if not enabled:
         return []
-    tree, python = _parse(source)
+    # A file ignored whole is not parsed; other files' directives are read after the parse,
+    # which tells `find_suppressions` where the statements are.
+    early = find_suppressions(source) if "ignore-file" in source.lower() else None
+    if early is not None and early.file_ignored:
+        return []
+    tree, python = parse_with_statements(source)
+    suppressions = (
+        early if early is not None else find_suppressions(source, statement_spans(python))
+    )
     if not isinstance(tree, cst.Module):
         return _syntax_error(tree, source, path, config) if SYNTAX_ERROR in enabled else []
     return lint_module(tree, source, path, config, enabled, suppressions, python=python)

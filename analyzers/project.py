@@ -18,7 +18,7 @@ from agentsense.analyzers.detect.registrations import Registration, registration
 from agentsense.analyzers.engine import (
     lint_module,
     narrow_unused_suppression,
-    parse,
+    parse_with_statements,
     syntax_error_findings,
 )
 from agentsense.analyzers.facts import ModuleFacts
@@ -37,6 +37,7 @@ from agentsense.analyzers.project_model import (
     project_registry,
 )
 from agentsense.analyzers.registry import project_rules
+from agentsense.analyzers.statement_rows import statement_spans
 from agentsense.analyzers.suppression import Suppressions, find_suppressions
 from agentsense.analyzers.walk import find_path
 
@@ -58,8 +59,8 @@ __all__ = [
 def analyze(source: str, path: str, config: Config) -> FileResult:
     """Lint one file and summarise its registrations for the project index (one parse)."""
     enabled = config.enabled_codes(path)
-    suppressions = find_suppressions(source)
-    tree = parse(source)
+    tree, python = parse_with_statements(source)
+    suppressions = find_suppressions(source, statement_spans(python))
     if not isinstance(tree, cst.Module):
         if suppressions.file_ignored or not enabled:
             return FileResult(path, ())
@@ -69,7 +70,9 @@ def analyze(source: str, path: str, config: Config) -> FileResult:
     # With the source: detectors skip work for words it does not contain.
     facts = ModuleFacts(tree, source=source)
     if enabled and not suppressions.file_ignored:
-        findings = lint_module(tree, source, path, config, enabled, suppressions, facts=facts)
+        findings = lint_module(
+            tree, source, path, config, enabled, suppressions, facts=facts, python=python
+        )
     return FileResult(
         path,
         tuple(findings),

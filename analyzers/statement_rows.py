@@ -36,9 +36,10 @@ class PythonStatement:
     row: int
     decorators: int
     first_decorator_row: int
-    # Of a class: the same three of each statement of its body, for `member_rows` (plain
-    # tuples: every file's classes pay for them, few files ask).
-    body: tuple[tuple[int, int, int], ...] = ()
+    # Of a class: the same three, and `last_row`, of each statement of its body, for
+    # `member_rows` (plain tuples: every file's classes pay for them, few files ask).
+    body: tuple[tuple[int, int, int, int], ...] = ()
+    last_row: int = 0  # the row where the statement ends (0: not known)
 
 
 def python_statements(tree: ast.Module) -> list[PythonStatement]:
@@ -46,19 +47,47 @@ def python_statements(tree: ast.Module) -> list[PythonStatement]:
     the statements of each class's body, for `member_rows`)."""
     statements: list[PythonStatement] = []
     for stmt in tree.body:
-        row, decorators, first = _rows_of(stmt)
-        body: tuple[tuple[int, int, int], ...] = ()
+        row, decorators, first, last = _rows_of(stmt)
+        body: tuple[tuple[int, int, int, int], ...] = ()
         if type(stmt) is ast.ClassDef:
             body = tuple([_rows_of(member) for member in stmt.body])
-        statements.append(PythonStatement(row, decorators, first, body))
+        statements.append(PythonStatement(row, decorators, first, body, last))
     return statements
 
 
-def _rows_of(stmt: ast.stmt) -> tuple[int, int, int]:
+def _rows_of(stmt: ast.stmt) -> tuple[int, int, int, int]:
+    last = stmt.end_lineno or 0
     decorators: list[ast.expr] | None = getattr(stmt, "decorator_list", None)
     if not decorators:
-        return stmt.lineno, 0, 0
-    return stmt.lineno, len(decorators), decorators[0].lineno
+        return stmt.lineno, 0, 0, last
+    return stmt.lineno, len(decorators), decorators[0].lineno, last
+
+
+def statement_spans(python: Sequence[PythonStatement] | None) -> list[tuple[int, int]] | None:
+    """Rows from which the text tokenizes on its own, as (first, last) pairs in order: each
+    top-level statement (from its first decorator), a class's as its header and each
+    statement of its body (for `find_suppressions`, which tokenizes only those holding a
+    directive's words). Each starts a logical line, so no bracket or string is open above
+    it. Pairs may overlap (`a = 1; b = 2` in a class body); None without CPython's tree."""
+    if python is None:
+        return None
+    spans: list[tuple[int, int]] = []
+    for statement in python:
+        first = statement.first_decorator_row if statement.decorators else statement.row
+        if not statement.last_row:
+            return None
+        members = statement.body
+        if not members or _first_row(members[0]) <= statement.row:
+            spans.append((first, statement.last_row))
+            continue
+        spans.append((first, _first_row(members[0]) - 1))
+        spans.extend((_first_row(member), member[3]) for member in members)
+    return spans
+
+
+def _first_row(rows: tuple[int, int, int, int]) -> int:
+    row, decorators, first, _ = rows
+    return first if decorators else row
 
 
 def python_statements_of(source: str) -> list[PythonStatement] | None:
@@ -104,7 +133,10 @@ def member_rows(
         if type(cls) is not cst.ClassDef or type(cls.body) is not cst.IndentedBlock:
             continue
         block = cls.body
-        starts = _rows(block.body, [PythonStatement(*rows) for rows in paired[index][1].body])
+        members = [
+            PythonStatement(r, d, f, last_row=last) for r, d, f, last in paired[index][1].body
+        ]
+        starts = _rows(block.body, members)
         if not starts:
             continue
         # The class's text ends where the next statement's starts (or the module's footer

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _NOQA = re.compile(
@@ -49,31 +51,31 @@ class Suppressions:
 NONE = Suppressions(False, {})
 
 
-def find_suppressions(source: str) -> Suppressions:
-    """Read suppression comments from real comment tokens (not from string contents)."""
+def find_suppressions(
+    source: str, statements: Sequence[tuple[int, int]] | None = None
+) -> Suppressions:
+    """Read suppression comments from real comment tokens (not from string contents).
+
+    `statements`: the first and last rows of each top-level statement, in order, when
+    CPython's parser accepted the source (from its tree; a decorated one starts at its first
+    decorator). Only the statements holding one of the directives' words are then tokenized,
+    each on its own, and the rows outside every statement holding one (comment lines between
+    statements), each alone: no bracket, string or indented block is open from one top-level
+    statement to the next, so each tokenizes as it does in the whole file.
+    """
     lowered = source.lower()
     if "noqa" not in lowered and "agentsense:" not in lowered:
         return NONE
+    comments = None
+    if statements is not None and "\r" not in source:  # (rows then agree with CPython's)
+        comments = _comments_of_statements(source, lowered, statements)
+    if comments is None:
+        comments = _comments_down_to_last_row(source, lowered)
+    if comments is None:
+        return NONE
     file_ignored = False
     by_row: dict[int, Suppression] = {}
-    # No directive is below the last row holding one of the words: tokenizing stops there.
-    # Whether the rest would tokenize is then not known: a file that does not parse gets the
-    # suppressions above (which its syntax-error finding never reads), where tokenizing it
-    # whole gave none. A file-level directive is looked for as before, in the whole file.
-    last_row = 0
-    if "ignore-file" not in lowered:
-        last = max(lowered.rfind("noqa"), lowered.rfind("agentsense:"))
-        last_row = lowered.count("\n", 0, last) + 1
-    comments: list[tokenize.TokenInfo] = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if last_row and token.start[0] > last_row:
-                break
-            if token.type == tokenize.COMMENT:
-                comments.append(token)
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return NONE
-    for token in comments:
+    for row_offset, token in comments:
         text = token.string
         if _FILE_IGNORE.search(text):
             file_ignored = True
@@ -84,6 +86,7 @@ def find_suppressions(source: str) -> Suppressions:
         raw = match.group("noqa_codes") or match.group("ignore_codes") or ""
         codes = tuple(_CODE.findall(raw.upper()))
         row, col = token.start
+        row += row_offset
         by_row[row] = Suppression(
             row=row,
             column=col + match.start() + 1,
@@ -94,3 +97,87 @@ def find_suppressions(source: str) -> Suppressions:
             leading_space_column=len(token.line[:col].rstrip()) + 1,
         )
     return Suppressions(file_ignored, by_row)
+
+
+# A comment token, with the rows above the text it was tokenized from.
+_Comment = tuple[int, tokenize.TokenInfo]
+_TOKENIZE_ERRORS = (tokenize.TokenError, SyntaxError, IndentationError)
+
+
+def _comments_down_to_last_row(source: str, lowered: str) -> list[_Comment] | None:
+    """The comment tokens of the source, tokenized from the top; None if it does not tokenize.
+
+    No directive is below the last row holding one of the words: tokenizing stops there.
+    Whether the rest would tokenize is then not known: a file that does not parse gets the
+    suppressions above (which its syntax-error finding never reads), where tokenizing it
+    whole gave none. A file-level directive is looked for as before, in the whole file.
+    """
+    last_row = 0
+    if "ignore-file" not in lowered:
+        last = max(lowered.rfind("noqa"), lowered.rfind("agentsense:"))
+        last_row = lowered.count("\n", 0, last) + 1
+    comments: list[_Comment] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if last_row and token.start[0] > last_row:
+                break
+            if token.type == tokenize.COMMENT:
+                comments.append((0, token))
+    except _TOKENIZE_ERRORS:
+        return None
+    return comments
+
+
+def _comments_of_statements(
+    source: str, lowered: str, statements: Sequence[tuple[int, int]]
+) -> list[_Comment] | None:
+    """The comment tokens of the rows holding a directive's word, each row tokenized with the
+    statement span around it (or alone); None if one of those does not tokenize (then the
+    whole file is, as without the spans)."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(statements):
+        if merged and first <= merged[-1][1]:  # (statements sharing a row: one piece)
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    starts = [first for first, _ in merged]
+    pieces: dict[tuple[int, int], None] = {}
+    for row in _rows_holding(lowered, ("noqa", "agentsense:")):
+        index = bisect_right(starts, row) - 1
+        if index >= 0 and merged[index][1] >= row:
+            pieces[merged[index]] = None
+        else:
+            pieces[(row, row)] = None
+    lines = source.split("\n")
+    comments: list[_Comment] = []
+    try:
+        for first, last in pieces:
+            text = "\n".join(lines[first - 1 : last]) + "\n"
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                if token.type == tokenize.COMMENT:
+                    comments.append((first - 1, token))
+    except _TOKENIZE_ERRORS:
+        return None
+    return comments
+
+
+def _rows_holding(lowered: str, words: tuple[str, ...]) -> list[int]:
+    """The 1-based rows (split at `\\n`) on which one of the words occurs, in order."""
+    positions = sorted(found for word in words for found in _occurrences(lowered, word))
+    rows: list[int] = []
+    row, counted = 1, 0
+    for position in positions:
+        row += lowered.count("\n", counted, position)
+        counted = position
+        if not rows or rows[-1] != row:
+            rows.append(row)
+    return rows
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    found: list[int] = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found

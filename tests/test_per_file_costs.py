@@ -11,8 +11,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesmith
 import libcst as cst
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentsense.analyzers import positions, suppression, walk
 from agentsense.analyzers.config import Config
@@ -25,7 +28,12 @@ from agentsense.analyzers.fixes import apply_fixes
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.positions import Positions
 from agentsense.analyzers.project import analyze
-from agentsense.analyzers.statement_rows import statement_rows
+from agentsense.analyzers.statement_rows import (
+    python_statements,
+    python_tree,
+    statement_rows,
+    statement_spans,
+)
 from agentsense.analyzers.suppression import find_suppressions
 from agentsense.server.lsp.workspace_index import summarize_text
 from tests.helpers import lint_with
@@ -371,6 +379,103 @@ def test_noqa_comments_are_tokenized_only_down_to_the_last_line_that_may_hold_on
     assert find_suppressions("# agentsense: ignore-file\n" + body).file_ignored
     assert max(rows) > 200
     assert find_suppressions(body + "x = 1  # agentsense: ignore-file\n").file_ignored
+
+
+def _spans(source: str) -> list[tuple[int, int]] | None:
+    return statement_spans(python_statements(python_tree(source)))
+
+
+def _tokenized_rows(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+    """Records each token `find_suppressions` reads: its row in the text tokenized, and that
+    row's text (the piece's rows start at 1)."""
+    seen: list[tuple[int, str]] = []
+    real = tokenize.generate_tokens
+
+    def recording(readline: Callable[[], str]) -> Iterator[tokenize.TokenInfo]:
+        for token in real(readline):
+            seen.append((token.start[0], token.line))
+            yield token
+
+    monkeypatch.setattr(suppression.tokenize, "generate_tokens", recording)
+    return seen
+
+
+def test_with_the_statement_spans_only_the_statements_holding_a_directive_are_tokenized(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    methods = "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(100))
+    source = (
+        "import os\n\n"
+        f"class Big:\n{methods}"
+        "    def last(self, a=[]):  # noqa: AGT401\n        return a\n\n"
+        "# agentsense: ignore[AGT101]\n"
+        "x = 1\n"
+    )
+    tokenized = _tokenized_rows(monkeypatch)
+    found = find_suppressions(source, _spans(source))
+    assert list(found.by_row) == [304, 307]
+    assert found == find_suppressions(source)
+    # The spans tokenized: the one method (2 rows) and the comment line (alone).
+    tokenized.clear()
+    find_suppressions(source, _spans(source))
+    assert {line for _, line in tokenized if line} == {
+        "    def last(self, a=[]):  # noqa: AGT401\n",
+        "        return a\n",
+        "# agentsense: ignore[AGT101]\n",
+    }
+    # Without them, every row above the last directive is.
+    tokenized.clear()
+    find_suppressions(source)
+    assert max(row for row, _ in tokenized) >= 307
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # In a string of a class's statement, in its header, between and after its members.
+        'class A(  # noqa: AGT401\n    Base,\n):\n    """# noqa: AGT402"""\n'
+        "    # agentsense: ignore[AGT403]\n    x = 1; y = [  # noqa\n    ]\n"
+        "    # noqa: AGT404 after the last member\n",
+        # A member on the header's row, and on a header spanning rows.
+        "class A: x = 1  # noqa: AGT401\nclass B(\n    C): y = 2  # noqa: AGT402\n",
+        # Decorators with comments, a statement continuing a row another one starts.
+        "@dec  # noqa: AGT401\n@other(\n    1,  # noqa: AGT402\n)\ndef f(): pass\n"
+        "x = (\n  1  # noqa\n); y = 2  # noqa: AGT403\n",
+        # Backslash continuations and a string holding a comment's text.
+        'class A:\n    x = 1 + \\\n2  # noqa: AGT401\n    s = """\n# noqa: AGT402\n"""\n',
+        # Words in a string only; a file-level directive in a class.
+        "s = 'noqa agentsense:'\nclass A:\n    # agentsense: ignore-file\n    pass\n",
+    ],
+)
+def test_the_statement_spans_find_what_tokenizing_the_whole_file_finds(source: str) -> None:
+    assert find_suppressions(source, _spans(source)) == find_suppressions(source)
+
+
+_DIRECTIVES = st.sampled_from(
+    ["  # noqa", "  # noqa: AGT401", "  # agentsense: ignore[AGT402]", "  # NOQA:AGT1,AGT2"]
+)
+
+
+@given(
+    source=hypothesmith.from_grammar(),
+    directives=st.lists(st.tuples(st.integers(0, 200), _DIRECTIVES), max_size=6),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_statement_spans_find_what_tokenizing_the_whole_file_finds_in_any_code(
+    source: str, directives: list[tuple[int, str]]
+) -> None:
+    """Directives appended to rows of generated code (inside strings too, where they are not
+    comments): read through the spans, the same as read from the whole file."""
+    lines = source.split("\n")
+    for row, directive in directives:
+        if lines:
+            lines[row % len(lines)] += directive
+    text = "\n".join(lines)
+    try:
+        spans = _spans(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return  # only what CPython parses has spans
+    assert find_suppressions(text, spans) == find_suppressions(text)
 
 
 def test_noqa_below_strings_holding_the_words_is_still_found() -> None:
