@@ -111,14 +111,14 @@ def test_deadline_stops_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
     # The clock jumps past the deadline after the parse: the walk loop notices.
     now = [0.0]
     monkeypatch.setattr(budget.time, "monotonic", lambda: now[0])
-    parse = engine._parse
+    parse = engine.parse_with_statements
 
     def slow_parse(source: str) -> object:
         parsed = parse(source)
         now[0] += 100.0
         return parsed
 
-    monkeypatch.setattr(engine, "_parse", slow_parse)
+    monkeypatch.setattr(engine, "parse_with_statements", slow_parse)
     with time_budget(10), pytest.raises(NotLinted, match="more than 10 s"):
         lint(MUTABLE * 100, "slow.py")
     with time_budget(None):
