@@ -67,7 +67,8 @@ def find_suppressions(
     if "noqa" not in lowered and "agentsense:" not in lowered:
         return NONE
     comments = None
-    if statements is not None and "\r" not in source:  # (rows then agree with CPython's)
+    # Rows split at `\n` are CPython's unless a lone `\r` ends one (`\r\n` ends one row).
+    if statements is not None and source.count("\r") == source.count("\r\n"):
         comments = _comments_of_statements(source, lowered, statements)
     if comments is None:
         comments = _comments_down_to_last_row(source, lowered)
