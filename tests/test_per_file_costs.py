@@ -28,6 +28,7 @@ from agentsense.analyzers.fixes import apply_fixes
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.positions import Positions
 from agentsense.analyzers.project import analyze
+from agentsense.analyzers.project_model import FileResult
 from agentsense.analyzers.statement_rows import (
     python_statements,
     python_tree,
@@ -427,6 +428,26 @@ def test_with_the_statement_spans_only_the_statements_holding_a_directive_are_to
     tokenized.clear()
     find_suppressions(source)
     assert max(row for row, _ in tokenized) >= 307
+
+
+def test_the_command_line_and_the_workspace_index_read_directives_through_the_spans(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = "".join(f"def f{i}():\n    return {i}\n\n" for i in range(50))
+    source += "def g(a=[]):  # noqa: AGT401\n    return a\n"
+    tokenized = _tokenized_rows(monkeypatch)
+    readers: list[Callable[[], FileResult]] = [
+        lambda: analyze(source, "a.py", Config.default()),
+        lambda: summarize_text(source, "a.py"),
+    ]
+    for read in readers:
+        result = read()
+        assert result.noqa.rows == ((151, ("AGT401",)),)
+        assert {line for _, line in tokenized if line} == {
+            "def g(a=[]):  # noqa: AGT401\n",
+            "    return a\n",
+        }
+        tokenized.clear()
 
 
 @pytest.mark.parametrize(

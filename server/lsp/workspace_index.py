@@ -13,7 +13,7 @@ import libcst as cst
 from agentsense.analyzers.budget import NotLinted, text_too_large, too_large
 from agentsense.analyzers.config import Config, ConfigError, ConfigResolver
 from agentsense.analyzers.discovery import discover
-from agentsense.analyzers.engine import parse
+from agentsense.analyzers.engine import parse_with_statements
 from agentsense.analyzers.facts import ModuleFacts
 from agentsense.analyzers.model import Finding
 from agentsense.analyzers.project import (
@@ -25,6 +25,7 @@ from agentsense.analyzers.project import (
     project_findings,
     summarize,
 )
+from agentsense.analyzers.statement_rows import statement_spans
 from agentsense.analyzers.suppression import find_suppressions
 
 # A string literal under the cursor in a registry lookup: `get_tool("search")`, `create("react")`,
@@ -67,7 +68,7 @@ def summarize_text(source: str, path: str) -> FileResult:
     if text_too_large(source) is not None:
         return FileResult(path, ())
     try:
-        tree = parse(source)
+        tree, python = parse_with_statements(source)
     except NotLinted:  # nested too deeply: nothing to index
         return FileResult(path, ())
     if not isinstance(tree, cst.Module):
@@ -79,7 +80,11 @@ def summarize_text(source: str, path: str) -> FileResult:
     except RecursionError:
         registrations = ()
     return FileResult(
-        path, (), registrations, instances_of(tree, facts), noqa_rows(find_suppressions(source))
+        path,
+        (),
+        registrations,
+        instances_of(tree, facts),
+        noqa_rows(find_suppressions(source, statement_spans(python))),
     )
 
 
