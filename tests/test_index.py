@@ -96,6 +96,8 @@ def test_index_equals_plain_walks_on_real_code(path: Path) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+# hypothesmith compiles what it generates, and generated code may draw a SyntaxWarning.
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
 @given(hypothesmith.from_node(auto_target=False))
 def test_index_equals_plain_walks_on_generated_code(source: str) -> None:
     try:
