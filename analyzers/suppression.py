@@ -63,12 +63,15 @@ def find_suppressions(
     statements), each alone: no bracket, string or indented block is open from one top-level
     statement to the next, so each tokenizes as it does in the whole file.
     """
+    if "\r" in source:
+        # Rows as CPython and libcst count them (`\r\n` or a lone `\r` ends one; the
+        # tokenizer's lines end at `\n` only), columns unchanged.
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
     lowered = source.lower()
     if "noqa" not in lowered and "agentsense:" not in lowered:
         return NONE
     comments = None
-    # Rows split at `\n` are CPython's unless a lone `\r` ends one (`\r\n` ends one row).
-    if statements is not None and source.count("\r") == source.count("\r\n"):
+    if statements is not None:
         comments = _comments_of_statements(source, lowered, statements)
     if comments is None:
         comments = _comments_down_to_last_row(source, lowered)

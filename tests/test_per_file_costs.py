@@ -507,6 +507,14 @@ def test_the_statement_spans_find_what_tokenizing_the_whole_file_finds_in_any_co
     assert find_suppressions(text, spans) == find_suppressions(text)
 
 
+def test_directives_are_on_the_rows_the_findings_count_with_any_line_ends() -> None:
+    """A lone `\r` ends a row for CPython and libcst, not for `tokenize`'s lines."""
+    for end in ("\n", "\r\n", "\r"):
+        source = end.join(["x = 1", "y = []  # noqa", "def g(a=[]): return a  # noqa: AGT401", ""])
+        assert sorted(find_suppressions(source).by_row) == [2, 3]
+        assert lint_with(source, ("AGT401", "AGT900")) == []
+
+
 def test_noqa_below_strings_holding_the_words_is_still_found() -> None:
     source = (
         'DOC = """\nnoqa here is text\n# noqa: AGT401\n"""\n'
