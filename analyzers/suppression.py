@@ -51,17 +51,15 @@ class Suppressions:
 NONE = Suppressions(False, {})
 
 
-def find_suppressions(
-    source: str, statements: Sequence[tuple[int, int]] | None = None
-) -> Suppressions:
+def find_suppressions(source: str, spans: Sequence[tuple[int, int]] | None = None) -> Suppressions:
     """Read suppression comments from real comment tokens (not from string contents).
 
-    `statements`: the first and last rows of each top-level statement, in order, when
-    CPython's parser accepted the source (from its tree; a decorated one starts at its first
-    decorator). Only the statements holding one of the directives' words are then tokenized,
-    each on its own, and the rows outside every statement holding one (comment lines between
-    statements), each alone: no bracket, string or indented block is open from one top-level
-    statement to the next, so each tokenizes as it does in the whole file.
+    `spans`: when CPython's parser accepted the source, `statement_rows.statement_spans` of
+    its tree: (first, last) rows of statements from which the text tokenizes on its own.
+    Only the spans holding one of the directives' words are then tokenized, each on its own,
+    and rows outside every span (comment lines), each alone. A span starts a logical line, so
+    no bracket or string is open above it and its comments are those the whole file's tokens
+    hold there; if one does not tokenize, the whole file is read.
     """
     if "\r" in source:
         # Rows as CPython and libcst count them (`\r\n` or a lone `\r` ends one; the
@@ -71,8 +69,8 @@ def find_suppressions(
     if "noqa" not in lowered and "agentsense:" not in lowered:
         return NONE
     comments = None
-    if statements is not None:
-        comments = _comments_of_statements(source, lowered, statements)
+    if spans is not None:
+        comments = _comments_of_spans(source, lowered, spans)
     if comments is None:
         comments = _comments_down_to_last_row(source, lowered)
     if comments is None:
@@ -132,14 +130,14 @@ def _comments_down_to_last_row(source: str, lowered: str) -> list[_Comment] | No
     return comments
 
 
-def _comments_of_statements(
-    source: str, lowered: str, statements: Sequence[tuple[int, int]]
+def _comments_of_spans(
+    source: str, lowered: str, spans: Sequence[tuple[int, int]]
 ) -> list[_Comment] | None:
     """The comment tokens of the rows holding a directive's word, each row tokenized with the
     statement span around it (or alone); None if one of those does not tokenize (then the
     whole file is, as without the spans)."""
     merged: list[tuple[int, int]] = []
-    for first, last in sorted(statements):
+    for first, last in sorted(spans):
         if merged and first <= merged[-1][1]:  # (statements sharing a row: one piece)
             merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
         else:
