@@ -36,10 +36,10 @@ class PythonStatement:
     row: int
     decorators: int
     first_decorator_row: int
-    # Of a class: the same three, and `last_row`, of each statement of its body, for
-    # `member_rows` (plain tuples: every file's classes pay for them, few files ask).
+    last_row: int  # the row where the statement ends
+    # Of a class: the same four of each statement of its body, for `member_rows` (plain
+    # tuples: every file's classes pay for them, few files ask).
     body: tuple[tuple[int, int, int, int], ...] = ()
-    last_row: int = 0  # the row where the statement ends (0: not known)
 
 
 def python_statements(tree: ast.Module) -> list[PythonStatement]:
@@ -47,16 +47,15 @@ def python_statements(tree: ast.Module) -> list[PythonStatement]:
     the statements of each class's body, for `member_rows`)."""
     statements: list[PythonStatement] = []
     for stmt in tree.body:
-        row, decorators, first, last = _rows_of(stmt)
         body: tuple[tuple[int, int, int, int], ...] = ()
         if type(stmt) is ast.ClassDef:
             body = tuple([_rows_of(member) for member in stmt.body])
-        statements.append(PythonStatement(row, decorators, first, body, last))
+        statements.append(PythonStatement(*_rows_of(stmt), body))
     return statements
 
 
 def _rows_of(stmt: ast.stmt) -> tuple[int, int, int, int]:
-    last = stmt.end_lineno or 0
+    last = stmt.end_lineno or stmt.lineno  # (CPython's parser always sets it)
     decorators: list[ast.expr] | None = getattr(stmt, "decorator_list", None)
     if not decorators:
         return stmt.lineno, 0, 0, last
@@ -73,21 +72,19 @@ def statement_spans(python: Sequence[PythonStatement] | None) -> list[tuple[int,
         return None
     spans: list[tuple[int, int]] = []
     for statement in python:
-        first = statement.first_decorator_row if statement.decorators else statement.row
-        if not statement.last_row:
-            return None
+        first = _first_row(statement.row, statement.decorators, statement.first_decorator_row)
         members = statement.body
-        if not members or _first_row(members[0]) <= statement.row:
+        if not members or _first_row(*members[0][:3]) <= statement.row:
             spans.append((first, statement.last_row))
             continue
-        spans.append((first, _first_row(members[0]) - 1))
-        spans.extend((_first_row(member), member[3]) for member in members)
+        spans.append((first, _first_row(*members[0][:3]) - 1))
+        spans.extend((_first_row(*member[:3]), member[3]) for member in members)
     return spans
 
 
-def _first_row(rows: tuple[int, int, int, int]) -> int:
-    row, decorators, first, _ = rows
-    return first if decorators else row
+def _first_row(row: int, decorators: int, first_decorator_row: int) -> int:
+    """A statement's first row: its first decorator's, if it has any."""
+    return first_decorator_row if decorators else row
 
 
 def python_statements_of(source: str) -> list[PythonStatement] | None:
@@ -133,10 +130,7 @@ def member_rows(
         if type(cls) is not cst.ClassDef or type(cls.body) is not cst.IndentedBlock:
             continue
         block = cls.body
-        members = [
-            PythonStatement(r, d, f, last_row=last) for r, d, f, last in paired[index][1].body
-        ]
-        starts = _rows(block.body, members)
+        starts = _rows(block.body, [PythonStatement(*rows) for rows in paired[index][1].body])
         if not starts:
             continue
         # The class's text ends where the next statement's starts (or the module's footer
