@@ -358,30 +358,6 @@ def test_children_are_the_meaningful_values_of_each_child_field_in_order() -> No
     assert {cst.Pass, cst.Name, cst.Global, cst.MatchStar, cst.Lambda} <= kinds
 
 
-def test_noqa_comments_are_tokenized_only_down_to_the_last_line_that_may_hold_one(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    rows: list[int] = []
-    real = tokenize.generate_tokens
-
-    def recording(readline: Callable[[], str]) -> Iterator[tokenize.TokenInfo]:
-        for token in real(readline):
-            rows.append(token.start[0])
-            yield token
-
-    monkeypatch.setattr(suppression.tokenize, "generate_tokens", recording)
-    body = "def f():\n    return 1\n" * 100
-    source = 'import os  # noqa: F401\nx = "# noqa: AGT401"\n' + body
-    found = find_suppressions(source)
-    assert list(found.by_row) == [1]  # the one in a string is not a comment
-    assert max(rows) <= 3
-    # A file-level directive may be anywhere: the whole file is read for it.
-    rows.clear()
-    assert find_suppressions("# agentsense: ignore-file\n" + body).file_ignored
-    assert max(rows) > 200
-    assert find_suppressions(body + "x = 1  # agentsense: ignore-file\n").file_ignored
-
-
 def _spans(source: str) -> list[tuple[int, int]] | None:
     return statement_spans(python_statements(python_tree(source)))
 
@@ -399,6 +375,22 @@ def _tokenized_rows(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
 
     monkeypatch.setattr(suppression.tokenize, "generate_tokens", recording)
     return seen
+
+
+def test_noqa_comments_are_tokenized_only_down_to_the_last_line_that_may_hold_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tokenized = _tokenized_rows(monkeypatch)
+    body = "def f():\n    return 1\n" * 100
+    source = 'import os  # noqa: F401\nx = "# noqa: AGT401"\n' + body
+    found = find_suppressions(source)
+    assert list(found.by_row) == [1]  # the one in a string is not a comment
+    assert max(row for row, _ in tokenized) <= 3
+    # A file-level directive may be anywhere: the whole file is read for it.
+    tokenized.clear()
+    assert find_suppressions("# agentsense: ignore-file\n" + body).file_ignored
+    assert max(row for row, _ in tokenized) > 200
+    assert find_suppressions(body + "x = 1  # agentsense: ignore-file\n").file_ignored
 
 
 def test_with_the_statement_spans_only_the_statements_holding_a_directive_are_tokenized(
