@@ -134,17 +134,23 @@ def member_rows(
         if not starts:
             continue
         # The class's text ends where the next statement's starts (or the module's footer
-        # lines); its block's footer lines (one row each) follow its last statement's text.
+        # lines); its block's footer lines follow its last statement's text.
         if index + 1 < len(rows):
             end = rows[index + 1]
         else:
             end = _line_breaks(source) + 1 + (not module.has_trailing_newline)
-            end -= len(module.footer)
-        ends = [*starts[1:], end - len(block.footer)]
+            end -= _rows_spanned(module.footer)
+        ends = [*starts[1:], end - _rows_spanned(block.footer)]
         counts = [stop - start for start, stop in zip(starts, ends, strict=True)]
         if all(count > 0 for count in counts):  # else not libcst's text: the class is whole
             found[index] = counts
     return found
+
+
+def _rows_spanned(lines: Sequence[cst.EmptyLine]) -> int:
+    """The rows that libcst's empty lines take: one each, and one more for each line break in
+    a line's whitespace (a lone `\\` continues onto the next line: `\\\n` is one line's)."""
+    return len(lines) + sum(_line_breaks(line.whitespace.value) for line in lines)
 
 
 def _line_breaks(text: str) -> int:
@@ -176,7 +182,7 @@ def _rows(body: Sequence[cst.BaseStatement], python: Sequence[PythonStatement]) 
             if found is None:
                 return None
             row = found
-        rows.append(row - len(stmt.leading_lines))
+        rows.append(row - _rows_spanned(stmt.leading_lines))
     return rows
 
 

@@ -116,6 +116,11 @@ _CLASSES = {
     ),
     "form feed": "class A:\n    x = 1\n\x0c\n    def f(self):\n        pass\n",
     "one statement": "class A:\n    pass\n",
+    # A lone backslash continues onto the next line: libcst holds both in one empty line.
+    "backslash lines": (
+        "class A:\n    x = 1\n    \\\n\n    def f(self):\n        pass\n    \\\n\n"
+        "\\\n\ndef g():\n    pass\n"
+    ),
 }
 
 

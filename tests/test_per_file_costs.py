@@ -99,6 +99,9 @@ def test_positions_are_generated_only_for_the_statements_with_reports(
         "def f():\n    pass\n    # in block\n# out\n\nx = 1\n",
         'x = """\na\nb"""\ny = 1\n',
         "if a:\n    pass\nelif b:\n    pass\nelse:\n    pass\nz = 2",
+        # A lone backslash continues onto the next line: libcst holds both in one empty line.
+        "x = 1\n\\\n\n\ndef f():\n    pass\n",
+        "x = 1\r\n\\\r\n\r\ny = 2\r\n",
     ],
 )
 def test_statement_rows_are_those_of_the_whole_module_positions(source: str) -> None:
